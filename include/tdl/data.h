@@ -1,0 +1,62 @@
+/* tdl/data.h — data sets: shipped, from files, synthetic; the --data grammar.
+ *
+ * SPEC:  NAME[:key=value[,key=value...]]
+ *   shipped    iris wine breast-cancer digits mnist fashion-mnist
+ *   files      path.csv (label=K: label column, default last), path.npz (X, y),
+ *              npy:X=path,y=path
+ *   synthetic  gauss:n=,d=,classes=,sep=   sphere:n=,d=   teacher:n=,d=,k=,act=
+ *              spirals:n=   xor:n=,d=      (all take seed=)
+ *   modifiers  split=train|test|all  test=0.2  seed=0  n=K  binary=K
+ *              random-labels=F  normalize=none|standard|unit
+ *
+ * Order of the modifiers, whatever order they are written in:
+ *   binary -> stratified seeded split -> n (first K after a seeded shuffle)
+ *   -> random-labels -> normalize (statistics from the training part of the
+ *   split, so that train and test get the same transform).
+ */
+#ifndef TDL_DATA_H
+#define TDL_DATA_H
+#include "tdl/export.h"
+
+#include <stddef.h>
+#include <gsl/gsl_matrix.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tdl_dataset {
+    size_t n;            /* examples */
+    size_t d;            /* input dimension */
+    gsl_matrix *X;       /* n x d inputs, owned */
+    size_t classes;      /* > 0: classification with labels[]; 0: regression */
+    size_t *labels;      /* n labels in 0..classes-1 (classification), owned */
+    gsl_matrix *Y;       /* n x k targets (regression only), owned */
+    char *spec;          /* the spec it was loaded from, owned */
+    char *description;   /* one line: source, modifiers applied, owned */
+} tdl_dataset;
+
+/* Load a data set from a spec.  data_dirs: NULL-terminated list of
+ * directories searched for shipped sets (NULL: tdl_data_dirs()). */
+TDL_API int tdl_dataset_load(const char *spec, tdl_dataset **out);
+
+/* Directories searched for shipped data, in order: $TDL_DATA_DIR, the
+ * source tree's data/ (compiled in), the installed data directory. */
+TDL_API const char *const *tdl_data_dirs(void);
+
+/* Names of shipped data sets, NULL-terminated. */
+TDL_API const char *const *tdl_shipped_names(void);
+
+/* Counts per class (classes entries); caller frees. */
+TDL_API int tdl_dataset_class_counts(const tdl_dataset *ds, size_t **counts);
+
+/* Number of output columns the targets need: classes (one-hot) or Y's
+ * columns. */
+TDL_API size_t tdl_dataset_outputs(const tdl_dataset *ds);
+
+TDL_API void tdl_dataset_free(tdl_dataset **ds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,133 @@
+/* tdl/model.h — multi-layer perceptrons: structure, initialization, files.
+ *
+ * A net of depth L is L Linear layers d = n_0 -> n_1 -> ... -> n_L = C with
+ * the same activation phi after every layer but the last:
+ *
+ *     z_l = w_scale_l * W_l a_{l-1} + b_scale_l * b_l,   a_l = phi(z_l),  f = z_L
+ *
+ *   standard parametrization: w_scale = 1,                 b_scale = 1,
+ *                             W ~ N(0, sigma_w^2 / fan_in), b ~ N(0, sigma_b^2)
+ *   NTK parametrization:      w_scale = sigma_w / sqrt(n_{l-1}), b_scale = sigma_b,
+ *                             W, b ~ N(0, 1)   (Jacot et al. 2018; neural-tangents)
+ *
+ * Depth 1 is a linear model; identity activations make a deep linear net.
+ *
+ * Parameters live in ONE contiguous vector theta in file order (SPEC.md):
+ * layer 0 weight (n_1 x n_0, row-major), layer 0 bias, layer 1 weight, ...
+ * The Hessian, the NTK, landscape directions and PAC-Bayes posteriors all act
+ * on this theta.  Files store layer l as tensors "<2l>.weight" / "<2l>.bias",
+ * the names of a PyTorch nn.Sequential(Linear, act, Linear, ...) state dict,
+ * plus "init.<2l>.weight" ... for the initial parameters.
+ */
+#ifndef TDL_MODEL_H
+#define TDL_MODEL_H
+#include "tdl/export.h"
+
+#include <stddef.h>
+#include "tdl/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tdl_act_kind {
+    TDL_ACT_IDENTITY, TDL_ACT_RELU, TDL_ACT_LEAKY_RELU, TDL_ACT_ABRELU,
+    TDL_ACT_TANH, TDL_ACT_ERF, TDL_ACT_SIGMOID, TDL_ACT_SOFTPLUS,
+    TDL_ACT_QUADRATIC, TDL_ACT_GELU
+} tdl_act_kind;
+
+/* leaky-relu:A -> a = A (negative slope); abrelu:A,B -> phi = A min(x,0) + B max(x,0). */
+typedef struct tdl_act {
+    tdl_act_kind kind;
+    double a, b;
+} tdl_act;
+
+/* Parse "relu", "leaky-relu:0.01", "abrelu:-1,1", ... */
+TDL_API int tdl_act_parse(const char *text, tdl_act *out);
+/* Canonical text of an activation (parses back to the same). */
+TDL_API void tdl_act_format(const tdl_act *act, char *buf, size_t len);
+/* phi, phi' and phi'' at n points; any output may be NULL. */
+TDL_API void tdl_act_eval(const tdl_act *act, const double *z, size_t n,
+                          double *phi, double *dphi, double *d2phi);
+
+typedef enum tdl_param_kind { TDL_PARAM_STANDARD, TDL_PARAM_NTK } tdl_param_kind;
+
+typedef enum tdl_init_kind {
+    TDL_INIT_GAUSSIAN,    /* N(0, sigma_w^2 / fan_in) (standard) or N(0,1) (ntk) */
+    TDL_INIT_HE,          /* gaussian with sigma_w = sqrt 2 */
+    TDL_INIT_XAVIER,      /* N(0, 2 / (fan_in + fan_out)), standard only */
+    TDL_INIT_ORTHOGONAL,  /* scaled orthogonal rows/columns (QR of a Gaussian) */
+    TDL_INIT_ZERO
+} tdl_init_kind;
+
+typedef struct tdl_layer {
+    size_t in, out;
+    int has_bias;
+    int trainable;
+    size_t w_off, b_off;     /* offsets in theta (b_off meaningful when has_bias) */
+    double w_scale, b_scale; /* forward multipliers (see above) */
+} tdl_layer;
+
+#define TDL_MAX_DEPTH 64
+
+typedef struct tdl_mlp {
+    size_t depth;             /* number of Linear layers L >= 1 */
+    tdl_layer layers[TDL_MAX_DEPTH];
+    tdl_act act;              /* after every layer but the last */
+    tdl_param_kind param;
+    double sigma_w, sigma_b;
+    size_t n_params;
+    double *theta;            /* owned, n_params */
+    double *theta0;           /* owned initial parameters, or NULL */
+    tdl_tensors *meta;        /* owned metadata (no tensors), never NULL */
+} tdl_mlp;
+
+/* Options of a fresh net. */
+typedef struct tdl_mlp_config {
+    size_t depth;
+    size_t widths[TDL_MAX_DEPTH + 1];
+    tdl_act act;
+    tdl_param_kind param;
+    tdl_init_kind init;
+    double sigma_w;           /* NaN: the init's default */
+    double sigma_b;
+    int bias;                 /* biases on every layer */
+    int trainable[TDL_MAX_DEPTH];
+    unsigned long seed;
+} tdl_mlp_config;
+
+/* Defaults: relu, standard, he, sigma_b 0, biases, all trainable, seed 0. */
+TDL_API void tdl_mlp_config_default(tdl_mlp_config *cfg);
+/* Parse "64-128-10" into depth and widths. */
+TDL_API int tdl_arch_parse(const char *text, tdl_mlp_config *cfg);
+TDL_API void tdl_arch_format(const tdl_mlp *m, char *buf, size_t len);
+TDL_API const char *tdl_param_name(tdl_param_kind p);
+TDL_API const char *tdl_init_name(tdl_init_kind k);
+TDL_API int tdl_init_parse(const char *text, tdl_init_kind *out);
+
+/* A fresh, initialized net (theta0 = theta). */
+TDL_API int tdl_mlp_create(const tdl_mlp_config *cfg, tdl_mlp **out);
+TDL_API void tdl_mlp_free(tdl_mlp **m);
+/* A deep copy. */
+TDL_API int tdl_mlp_clone(const tdl_mlp *m, tdl_mlp **out);
+
+/* Build a net from tensors named like nn.Sequential ("0.weight", "0.bias",
+ * "2.weight", ...).  Activation, parametrization and sigmas come from the
+ * metadata, or from act_override (may be NULL) which wins.  Without either,
+ * a net of depth > 1 fails with a message asking for --act. */
+TDL_API int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override,
+                                 tdl_mlp **out);
+/* Load a .safetensors or .npz model file (by content). */
+TDL_API int tdl_mlp_load(const char *path, const tdl_act *act_override, tdl_mlp **out);
+/* Save as safetensors (F64) with init.* tensors and metadata. */
+TDL_API int tdl_mlp_save(const char *path, const tdl_mlp *m);
+/* The tensors a model file would hold (weights, init.*, metadata). */
+TDL_API int tdl_mlp_to_tensors(const tdl_mlp *m, tdl_tensors **out);
+
+/* Read a .safetensors or .npz file by its first bytes. */
+TDL_API int tdl_tensors_read(const char *path, tdl_tensors **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,10 @@
+/* tdl/tdl.h — umbrella header of libtdl. */
+#ifndef TDL_TDL_H
+#define TDL_TDL_H
+#include "tdl/error.h"
+#include "tdl/tensor.h"
+#include "tdl/io.h"
+#include "tdl/data.h"
+#include "tdl/model.h"
+#include "tdl/net.h"
+#endif

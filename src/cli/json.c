@@ -1,0 +1,147 @@
+/* json.c — streaming JSON writer (see json.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "json.h"
+
+int json_open(json_writer *w)
+{
+    w->buf = NULL;
+    w->len = 0;
+    w->depth = 0;
+    w->count[0] = 0;
+    w->fp = open_memstream(&w->buf, &w->len);
+    return w->fp ? 0 : -1;
+}
+
+void json_discard(json_writer *w)
+{
+    if (w->fp) fclose(w->fp);
+    free(w->buf);
+    w->fp = NULL;
+    w->buf = NULL;
+}
+
+int json_flush_stdout(json_writer *w)
+{
+    int bad = fclose(w->fp) != 0;
+    w->fp = NULL;
+    if (!bad) {
+        fwrite(w->buf, 1, w->len, stdout);
+        fputc('\n', stdout);
+        bad = fflush(stdout) != 0;
+    }
+    free(w->buf);
+    w->buf = NULL;
+    return bad ? -1 : 0;
+}
+
+static void put_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", fp); break;
+        case '\\': fputs("\\\\", fp); break;
+        case '\n': fputs("\\n", fp); break;
+        case '\r': fputs("\\r", fp); break;
+        case '\t': fputs("\\t", fp); break;
+        default:
+            if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
+            else fputc(*p, fp);
+        }
+    }
+    fputc('"', fp);
+}
+
+static void prefix(json_writer *w, const char *key)
+{
+    if (w->count[w->depth]++ > 0) fputc(',', w->fp);
+    if (key) {
+        put_string(w->fp, key);
+        fputc(':', w->fp);
+    }
+}
+
+static void open_container(json_writer *w, const char *key, char c)
+{
+    if (w->depth > 0 || w->count[0] > 0) prefix(w, key);
+    else w->count[0]++;
+    fputc(c, w->fp);
+    if (w->depth + 1 < JSON_MAX_DEPTH) w->depth++;
+    w->count[w->depth] = 0;
+}
+
+void json_object_begin(json_writer *w, const char *key) { open_container(w, key, '{'); }
+void json_array_begin(json_writer *w, const char *key) { open_container(w, key, '['); }
+
+void json_object_end(json_writer *w)
+{
+    fputc('}', w->fp);
+    if (w->depth > 0) w->depth--;
+}
+
+void json_array_end(json_writer *w)
+{
+    fputc(']', w->fp);
+    if (w->depth > 0) w->depth--;
+}
+
+static void put_number(FILE *fp, double v)
+{
+    if (!isfinite(v)) fputs("null", fp);
+    else if (v == 0) fputs(signbit(v) ? "-0.0" : "0", fp);
+    else fprintf(fp, "%.17g", v);
+}
+
+void json_number(json_writer *w, const char *key, double v)
+{
+    prefix(w, key);
+    put_number(w->fp, v);
+}
+
+void json_integer(json_writer *w, const char *key, long long v)
+{
+    prefix(w, key);
+    fprintf(w->fp, "%lld", v);
+}
+
+void json_size(json_writer *w, const char *key, size_t v)
+{
+    prefix(w, key);
+    fprintf(w->fp, "%zu", v);
+}
+
+void json_string(json_writer *w, const char *key, const char *s)
+{
+    prefix(w, key);
+    if (s) put_string(w->fp, s);
+    else fputs("null", w->fp);
+}
+
+void json_bool(json_writer *w, const char *key, int v)
+{
+    prefix(w, key);
+    fputs(v ? "true" : "false", w->fp);
+}
+
+void json_null(json_writer *w, const char *key)
+{
+    prefix(w, key);
+    fputs("null", w->fp);
+}
+
+void json_number_array(json_writer *w, const char *key, const double *v, size_t n, size_t stride)
+{
+    json_array_begin(w, key);
+    for (size_t i = 0; i < n; i++) json_number(w, NULL, v[i * stride]);
+    json_array_end(w);
+}
+
+void json_size_array(json_writer *w, const char *key, const size_t *v, size_t n)
+{
+    json_array_begin(w, key);
+    for (size_t i = 0; i < n; i++) json_size(w, NULL, v[i]);
+    json_array_end(w);
+}

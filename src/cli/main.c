@@ -1,0 +1,105 @@
+/* main.c — the `tdl` command: subcommand dispatch, help, version, signals.
+ *
+ * Exit status (SPEC.md): 0 success; 1 the work failed, with one line
+ * "tdl: error: ..." on stderr; 2 usage error, with a hint to `tdl help CMD`.
+ */
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include "cli.h"
+#include "internal.h"
+#include "tdl_config.h"
+
+char *openblas_get_config(void);
+
+static const char main_usage[] =
+    "usage: tdl <command> [options]      tdl help [command|data|conventions]      tdl --version\n"
+    "\n"
+    "tdl: formal and numerical analysis of linear and shallow neural nets.\n"
+    "\n"
+    "commands:\n";
+
+static void print_main_help(FILE *fp)
+{
+    fputs(main_usage, fp);
+    for (const cli_command *c = cli_commands; c->name; c++) fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+    fputs("\nhelp topics:\n"
+          "  data       the --data SPEC grammar: shipped sets, files, generators, modifiers\n"
+          "  conventions  loss normalization, parameter order, output conventions\n"
+          "\nExit status: 0 success, 1 the work failed (one 'tdl: error:' line), 2 usage error.\n",
+          fp);
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "data") == 0) {
+        fputs(cli_topic_data, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "conventions") == 0) {
+        fputs(cli_topic_conventions, stdout);
+        return 0;
+    }
+    const cli_command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "tdl help: unknown command or topic '%s' (see 'tdl help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    fputs(c->help, stdout);
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    /* Remove every temporary output file, then die of the same signal so
+     * the parent sees it (no partial output file survives an interrupt). */
+    tdl_atomic_cleanup_on_signal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C");
+    gsl_set_error_handler_off();
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+
+    if (argc < 2) {
+        print_main_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("tdl %s\nBLAS: %s\n", TDL_VERSION, openblas_get_config());
+        return 0;
+    }
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    const cli_command *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "tdl: unknown command '%s' (see 'tdl help')\n", name);
+        return EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(c->help, stdout);
+            return 0;
+        }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,629 @@
+/* data.c — the --data grammar: shipped sets, files, modifiers.
+ *
+ * Pipeline (tdl/data.h): parse spec -> load source (shipped .npz, csv, npz,
+ * npy pair, or a synthetic generator) -> binary -> stratified seeded split
+ * -> n (first K after a seeded shuffle) -> random-labels -> normalize.
+ *
+ * Shipped image sets are scaled into [0, 1]: digits / 16, mnist and
+ * fashion-mnist / 255 (data/README.md).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_blas.h>
+#include "tdl/data.h"
+#include "tdl/io.h"
+#include "internal.h"
+#include "data_internal.h"
+#include "tdl_config.h"
+
+/* Largest label accepted: more classes than this is almost surely a
+ * regression column or a corrupt file, and would make per-class arrays huge. */
+#define TDL_MAX_CLASSES 100000
+
+/* Shipped sets and the factor that puts their inputs in [0, 1] (0: raw). */
+static const struct shipped {
+    const char *name;
+    double scale;
+} shipped_sets[] = {
+    {"iris", 0}, {"wine", 0}, {"breast-cancer", 0},
+    {"digits", 16.0}, {"mnist", 255.0}, {"fashion-mnist", 255.0},
+};
+#define N_SHIPPED (sizeof shipped_sets / sizeof shipped_sets[0])
+
+const char *const *tdl_shipped_names(void)
+{
+    static const char *names[N_SHIPPED + 1];
+    for (size_t i = 0; i < N_SHIPPED; i++) names[i] = shipped_sets[i].name;
+    names[N_SHIPPED] = NULL;
+    return names;
+}
+
+const char *const *tdl_data_dirs(void)
+{
+    static const char *dirs[4];
+    size_t k = 0;
+    const char *env = getenv("TDL_DATA_DIR");
+    if (env && *env) dirs[k++] = env;
+    dirs[k++] = TDL_SOURCE_DATA_DIR;
+    dirs[k++] = TDL_INSTALL_DATA_DIR;
+    dirs[k] = NULL;
+    return dirs;
+}
+
+/* ---- spec parsing ------------------------------------------------------ */
+
+static void spec_free(tdl_spec *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        free(s->kv[i].key);
+        free(s->kv[i].value);
+    }
+    free(s->kv);
+    free(s->name);
+    memset(s, 0, sizeof *s);
+}
+
+static int spec_parse(const char *text, tdl_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->text = text;
+    if (!*text) return tdl_fail(TDL_EINVAL, "empty data spec (see tdl help data)");
+    const char *colon = strchr(text, ':');
+    size_t name_len = colon ? (size_t)(colon - text) : strlen(text);
+    if (name_len == 0) return tdl_fail(TDL_EINVAL, "data spec '%s' has no name before ':'", text);
+    s->name = tdl_malloc(name_len + 1, "a data spec");
+    if (!s->name) return TDL_ENOMEM;
+    memcpy(s->name, text, name_len);
+    s->name[name_len] = '\0';
+    if (!colon) return TDL_OK;
+    const char *p = colon + 1;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        if (!eq || eq == p || eq == p + len - 1) {
+            int st = tdl_fail(TDL_EINVAL, "data spec '%s': '%.*s' is not key=value", text, (int)len, p);
+            spec_free(s);
+            return st;
+        }
+        tdl_spec_kv *kv = realloc(s->kv, (s->count + 1) * sizeof *kv);
+        if (!kv) {
+            spec_free(s);
+            return tdl_fail(TDL_ENOMEM, "out of memory parsing a data spec");
+        }
+        s->kv = kv;
+        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+        kv[s->count].key = tdl_malloc(klen + 1, "a data spec");
+        kv[s->count].value = tdl_malloc(vlen + 1, "a data spec");
+        kv[s->count].used = 0;
+        s->count++;
+        if (!kv[s->count - 1].key || !kv[s->count - 1].value) {
+            spec_free(s);
+            return TDL_ENOMEM;
+        }
+        memcpy(kv[s->count - 1].key, p, klen);
+        kv[s->count - 1].key[klen] = '\0';
+        memcpy(kv[s->count - 1].value, eq + 1, vlen);
+        kv[s->count - 1].value[vlen] = '\0';
+        for (size_t i = 0; i + 1 < s->count; i++)
+            if (strcmp(kv[i].key, kv[s->count - 1].key) == 0) {
+                int st = tdl_fail(TDL_EINVAL, "data spec '%s': key '%s' given twice", text, kv[i].key);
+                spec_free(s);
+                return st;
+            }
+        if (!end) break;
+        p = end + 1;
+    }
+    return TDL_OK;
+}
+
+static tdl_spec_kv *spec_find(tdl_spec *s, const char *key)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->kv[i].key, key) == 0) {
+            s->kv[i].used = 1;
+            return &s->kv[i];
+        }
+    return NULL;
+}
+
+const char *tdl_spec_string(tdl_spec *s, const char *key)
+{
+    tdl_spec_kv *kv = spec_find(s, key);
+    return kv ? kv->value : NULL;
+}
+
+int tdl_spec_size(tdl_spec *s, const char *key, size_t lo, size_t hi, size_t *out)
+{
+    tdl_spec_kv *kv = spec_find(s, key);
+    if (!kv) return TDL_OK;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(kv->value, &end, 10);
+    if (errno || *end || kv->value[0] == '-' || v < lo || v > hi)
+        return tdl_fail(TDL_EINVAL, "data spec '%s': %s=%s is not an integer in [%zu, %zu]",
+                        s->text, key, kv->value, lo, hi);
+    *out = (size_t)v;
+    return TDL_OK;
+}
+
+int tdl_spec_double(tdl_spec *s, const char *key, double lo, double hi, double *out)
+{
+    tdl_spec_kv *kv = spec_find(s, key);
+    if (!kv) return TDL_OK;
+    char *end;
+    errno = 0;
+    double v = strtod(kv->value, &end);
+    if (errno || *end || !isfinite(v) || v < lo || v > hi)
+        return tdl_fail(TDL_EINVAL, "data spec '%s': %s=%s is not a number in [%g, %g]",
+                        s->text, key, kv->value, lo, hi);
+    *out = v;
+    return TDL_OK;
+}
+
+/* ---- containers -------------------------------------------------------- */
+
+int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out)
+{
+    size_t bytes;
+    *out = NULL;
+    if (n == 0) return tdl_fail(TDL_EINVAL, "empty data set (no examples)");
+    if (d == 0) return tdl_fail(TDL_EINVAL, "data set has no input features");
+    if (tdl_mul_size(n, d, &bytes) != 0 || tdl_mul_size(bytes, sizeof(double), &bytes) != 0)
+        return tdl_fail(TDL_ETOOBIG, "data set of %zu x %zu values is too large", n, d);
+    tdl_dataset *ds = tdl_calloc(1, sizeof *ds, "a data set");
+    if (!ds) return TDL_ENOMEM;
+    ds->n = n;
+    ds->d = d;
+    ds->classes = classes;
+    ds->X = gsl_matrix_alloc(n, d);
+    if (classes) ds->labels = tdl_calloc(n, sizeof(size_t), "labels");
+    else ds->Y = gsl_matrix_alloc(n, k ? k : 1);
+    if (!ds->X || (classes && !ds->labels) || (!classes && !ds->Y)) {
+        tdl_dataset_free(&ds);
+        return tdl_fail(TDL_ENOMEM, "out of memory for a data set of %zu x %zu", n, d);
+    }
+    *out = ds;
+    return TDL_OK;
+}
+
+void tdl_dataset_free(tdl_dataset **ds)
+{
+    if (!ds || !*ds) return;
+    if ((*ds)->X) gsl_matrix_free((*ds)->X);
+    if ((*ds)->Y) gsl_matrix_free((*ds)->Y);
+    free((*ds)->labels);
+    free((*ds)->spec);
+    free((*ds)->description);
+    free(*ds);
+    *ds = NULL;
+}
+
+int tdl_dataset_class_counts(const tdl_dataset *ds, size_t **counts)
+{
+    *counts = NULL;
+    if (!ds->classes) return tdl_fail(TDL_EINVAL, "class counts of a regression data set");
+    size_t *c = tdl_calloc(ds->classes, sizeof *c, "class counts");
+    if (!c) return TDL_ENOMEM;
+    for (size_t i = 0; i < ds->n; i++) c[ds->labels[i]]++;
+    *counts = c;
+    return TDL_OK;
+}
+
+size_t tdl_dataset_outputs(const tdl_dataset *ds)
+{
+    return ds->classes ? ds->classes : ds->Y->size2;
+}
+
+/* Keep rows idx[0..m) of ds, in that order. */
+static int dataset_select(tdl_dataset *ds, const size_t *idx, size_t m)
+{
+    if (m == 0) return tdl_fail(TDL_EINVAL, "data spec selects no examples");
+    gsl_matrix *X = gsl_matrix_alloc(m, ds->d);
+    gsl_matrix *Y = ds->Y ? gsl_matrix_alloc(m, ds->Y->size2) : NULL;
+    size_t *labels = ds->labels ? tdl_malloc(m * sizeof *labels, "labels") : NULL;
+    if (!X || (ds->Y && !Y) || (ds->labels && !labels)) {
+        if (X) gsl_matrix_free(X);
+        if (Y) gsl_matrix_free(Y);
+        free(labels);
+        return tdl_fail(TDL_ENOMEM, "out of memory selecting %zu examples", m);
+    }
+    for (size_t i = 0; i < m; i++) {
+        memcpy(gsl_matrix_ptr(X, i, 0), gsl_matrix_const_ptr(ds->X, idx[i], 0), ds->d * sizeof(double));
+        if (Y) memcpy(gsl_matrix_ptr(Y, i, 0), gsl_matrix_const_ptr(ds->Y, idx[i], 0), Y->size2 * sizeof(double));
+        if (labels) labels[i] = ds->labels[idx[i]];
+    }
+    gsl_matrix_free(ds->X);
+    ds->X = X;
+    if (Y) {
+        gsl_matrix_free(ds->Y);
+        ds->Y = Y;
+    }
+    if (labels) {
+        free(ds->labels);
+        ds->labels = labels;
+    }
+    ds->n = m;
+    return TDL_OK;
+}
+
+/* ---- sources ----------------------------------------------------------- */
+
+/* Build a data set from an X tensor and a y tensor (or a label column).
+ * task: "auto" | "classify" | "regress". */
+static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_cols_skip_col,
+                               const tdl_tensor *y, const char *task, tdl_dataset **out)
+{
+    /* X: 2-D (n x d) or 1-D (n examples of one feature). */
+    size_t n, d_all;
+    if (X->ndim == 2) {
+        n = X->shape[0];
+        d_all = X->shape[1];
+    } else if (X->ndim == 1) {
+        n = X->shape[0];
+        d_all = 1;
+    } else {
+        return tdl_fail(TDL_ESHAPE, "%s: inputs X must be 2-D (n x d), got %zu dimensions", label, X->ndim);
+    }
+    size_t d = (x_cols_skip_col != SIZE_MAX) ? d_all - 1 : d_all;
+    size_t k = 1;
+    const double *yv;
+    size_t y_stride;
+    if (x_cols_skip_col != SIZE_MAX) {
+        yv = X->data + x_cols_skip_col;
+        y_stride = d_all;
+    } else {
+        if (y->ndim == 0 || y->ndim > 2)
+            return tdl_fail(TDL_ESHAPE, "%s: targets y must be 1-D or 2-D, got %zu dimensions", label, y->ndim);
+        if (y->shape[0] != n)
+            return tdl_fail(TDL_ESHAPE, "%s: X has %zu rows but y has %zu", label, n, y->shape[0]);
+        k = y->ndim == 2 ? y->shape[1] : 1;
+        yv = y->data;
+        y_stride = k;
+    }
+    if (n == 0) return tdl_fail(TDL_EINVAL, "%s: empty data set (no examples)", label);
+    if (d == 0) return tdl_fail(TDL_EINVAL, "%s: no input features", label);
+    if (k == 0) return tdl_fail(TDL_ESHAPE, "%s: targets y have zero columns", label);
+
+    /* Decide the task. */
+    int classify;
+    double max_label = 0;
+    if (strcmp(task, "regress") == 0) classify = 0;
+    else {
+        int integral = (k == 1);
+        for (size_t i = 0; i < n && integral; i++) {
+            double v = yv[i * y_stride];
+            if (!isfinite(v) || v != floor(v)) integral = 0;
+        }
+        if (strcmp(task, "classify") == 0 && !integral)
+            return tdl_fail(TDL_EINVAL, "%s: task=classify needs one column of integer labels", label);
+        classify = integral;
+        for (size_t i = 0; i < n && classify; i++) {
+            double v = yv[i * y_stride];
+            if (v < 0)
+                return tdl_fail(TDL_EINVAL, "%s: label %g of example %zu is negative: classification labels are integers 0..C-1 (task=regress reads them as targets)", label, v, i);
+            if (v > max_label) max_label = v;
+        }
+        if (classify && max_label >= TDL_MAX_CLASSES)
+            return tdl_fail(TDL_EINVAL, "%s: label %.0f is out of range (at most %d classes; task=regress reads them as targets)",
+                            label, max_label, TDL_MAX_CLASSES);
+    }
+    tdl_dataset *ds;
+    int st = tdl_dataset_alloc(n, d, classify ? (size_t)max_label + 1 : 0, k, &ds);
+    if (st != TDL_OK) return st;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < d_all; j++) {
+            if (j == x_cols_skip_col) continue;
+            double v = X->data[i * d_all + j];
+            if (!isfinite(v)) {
+                tdl_dataset_free(&ds);
+                return tdl_fail(TDL_ENONFINITE, "%s: input X[%zu][%zu] is %s", label, i, j, isnan(v) ? "NaN" : "infinite");
+            }
+            gsl_matrix_set(ds->X, i, c++, v);
+        }
+        for (size_t j = 0; j < k; j++) {
+            double v = yv[i * y_stride + j];
+            if (!isfinite(v)) {
+                tdl_dataset_free(&ds);
+                return tdl_fail(TDL_ENONFINITE, "%s: target of example %zu is %s", label, i, isnan(v) ? "NaN" : "infinite");
+            }
+            if (classify) ds->labels[i] = (size_t)v;
+            else gsl_matrix_set(ds->Y, i, j, v);
+        }
+    }
+    *out = ds;
+    return TDL_OK;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int load_npz(const char *path, const char *task, tdl_dataset **out)
+{
+    tdl_tensors *set = NULL;
+    int st = tdl_npz_read(path, &set);
+    if (st != TDL_OK) return st;
+    const tdl_tensor *X = tdl_tensors_find(set, "X"), *y = tdl_tensors_find(set, "y");
+    if (!X || !y) st = tdl_fail(TDL_EFORMAT, "%s: a data .npz needs arrays 'X' and 'y' (missing '%s')", path, X ? "y" : "X");
+    else st = dataset_from_arrays(path, X, SIZE_MAX, y, task, out);
+    tdl_tensors_free(&set);
+    return st;
+}
+
+static int load_csv(const char *path, tdl_spec *s, const char *task, tdl_dataset **out)
+{
+    tdl_tensor *t = NULL;
+    int st = tdl_csv_read(path, &t);
+    if (st != TDL_OK) return st;
+    size_t cols = t->ndim == 2 ? t->shape[1] : 1;
+    size_t label_col = cols - 1;
+    if (cols < 2) st = tdl_fail(TDL_ESHAPE, "%s: a data CSV needs at least 2 columns (features and a label)", path);
+    else st = tdl_spec_size(s, "label", 0, cols - 1, &label_col);
+    if (st == TDL_OK) st = dataset_from_arrays(path, t, label_col, NULL, task, out);
+    tdl_tensor_free(&t);
+    return st;
+}
+
+static int load_npy_pair(tdl_spec *s, const char *task, tdl_dataset **out)
+{
+    const char *xp = tdl_spec_string(s, "X"), *yp = tdl_spec_string(s, "y");
+    if (!xp || !yp) return tdl_fail(TDL_EINVAL, "data spec '%s': npy needs X=path and y=path", s->text);
+    tdl_tensor *X = NULL, *y = NULL;
+    int st = tdl_npy_read(xp, &X);
+    if (st == TDL_OK) st = tdl_npy_read(yp, &y);
+    if (st == TDL_OK) st = dataset_from_arrays(xp, X, SIZE_MAX, y, task, out);
+    tdl_tensor_free(&X);
+    tdl_tensor_free(&y);
+    return st;
+}
+
+static int load_shipped(const struct shipped *set, tdl_dataset **out)
+{
+    const char *const *dirs = tdl_data_dirs();
+    char path[4096];
+    for (size_t i = 0; dirs[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s.npz", dirs[i], set->name);
+        if (access(path, R_OK) != 0) continue;
+        int st = load_npz(path, "classify", out);
+        if (st != TDL_OK) return st;
+        if (set->scale > 0) gsl_matrix_scale((*out)->X, 1.0 / set->scale);
+        return TDL_OK;
+    }
+    return tdl_fail(TDL_EIO, "shipped data set '%s' not found (looked for %s.npz in $TDL_DATA_DIR, %s, %s)",
+                    set->name, set->name, TDL_SOURCE_DATA_DIR, TDL_INSTALL_DATA_DIR);
+}
+
+/* ---- modifiers --------------------------------------------------------- */
+
+static gsl_rng *rng_for(unsigned long seed, unsigned long stream)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r) gsl_rng_set(r, seed * 1000003UL + stream * 7919UL + 1UL);
+    return r;
+}
+
+enum { STREAM_SPLIT = 1, STREAM_SUBSET = 2, STREAM_LABELS = 3 };
+
+/* Stratified split: per class, a seeded shuffle puts round(test * count)
+ * examples in the test part.  Regression sets split without strata.
+ * in_test[i] = 1 for test examples. */
+static int split_mask(const tdl_dataset *ds, double test, unsigned long seed, unsigned char *in_test)
+{
+    size_t strata = ds->classes ? ds->classes : 1;
+    size_t *idx = tdl_malloc(ds->n * sizeof *idx, "split indices");
+    gsl_rng *r = rng_for(seed, STREAM_SPLIT);
+    if (!idx || !r) {
+        free(idx);
+        if (r) gsl_rng_free(r);
+        return tdl_fail(TDL_ENOMEM, "out of memory splitting the data");
+    }
+    memset(in_test, 0, ds->n);
+    for (size_t c = 0; c < strata; c++) {
+        size_t m = 0;
+        for (size_t i = 0; i < ds->n; i++)
+            if (!ds->classes || ds->labels[i] == c) idx[m++] = i;
+        if (m == 0) continue;
+        gsl_ran_shuffle(r, idx, m, sizeof *idx);
+        size_t t = (size_t)llround(test * (double)m);
+        for (size_t i = 0; i < t; i++) in_test[idx[i]] = 1;
+    }
+    free(idx);
+    gsl_rng_free(r);
+    return TDL_OK;
+}
+
+static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *desc, size_t desc_len)
+{
+    int st;
+    size_t binary = 0, subset = 0;
+    double test = 0.2, random_frac = 0.0, seed_d = 0;
+    const char *split = tdl_spec_string(s, "split");
+    const char *normalize = tdl_spec_string(s, "normalize");
+    if ((st = tdl_spec_size(s, "binary", 1, TDL_MAX_CLASSES, &binary)) != TDL_OK) return st;
+    if ((st = tdl_spec_double(s, "test", 0.0, 1.0, &test)) != TDL_OK) return st;
+    if ((st = tdl_spec_double(s, "seed", 0, 4294967295.0, &seed_d)) != TDL_OK) return st;
+    if ((st = tdl_spec_double(s, "random-labels", 0.0, 1.0, &random_frac)) != TDL_OK) return st;
+    if (!synthetic && (st = tdl_spec_size(s, "n", 1, SIZE_MAX, &subset)) != TDL_OK) return st;
+    unsigned long seed = (unsigned long)seed_d;
+    if (seed_d != floor(seed_d)) return tdl_fail(TDL_EINVAL, "data spec '%s': seed must be an integer", s->text);
+    if (split && strcmp(split, "train") && strcmp(split, "test") && strcmp(split, "all"))
+        return tdl_fail(TDL_EINVAL, "data spec '%s': split=%s (expected train, test or all)", s->text, split);
+    if (normalize && strcmp(normalize, "none") && strcmp(normalize, "standard") && strcmp(normalize, "unit"))
+        return tdl_fail(TDL_EINVAL, "data spec '%s': normalize=%s (expected none, standard or unit)", s->text, normalize);
+    size_t len = strlen(desc);
+
+    if (binary) {
+        if (!ds->classes) return tdl_fail(TDL_EINVAL, "data spec '%s': binary=K needs class labels", s->text);
+        for (size_t i = 0; i < ds->n; i++) ds->labels[i] = ds->labels[i] < binary ? 0 : 1;
+        ds->classes = 2;
+        len += (size_t)snprintf(desc + len, desc_len - len, "; binary: label < %zu -> 0, else 1", binary);
+    }
+
+    /* Split (and the statistics for normalize=standard from the training part). */
+    int need_split = (split && strcmp(split, "all") != 0);
+    int standard = normalize && strcmp(normalize, "standard") == 0;
+    unsigned char *in_test = NULL;
+    double *mean = NULL, *scale = NULL;
+    size_t *idx = NULL;
+    if (need_split || standard) {
+        in_test = tdl_malloc(ds->n, "split mask");
+        if (!in_test) return TDL_ENOMEM;
+        if ((st = split_mask(ds, need_split || standard ? test : 0.0, seed, in_test)) != TDL_OK) goto cleanup;
+    }
+    if (standard) {
+        mean = tdl_calloc(ds->d, sizeof *mean, "feature means");
+        scale = tdl_calloc(ds->d, sizeof *scale, "feature scales");
+        if (!mean || !scale) { st = TDL_ENOMEM; goto cleanup; }
+        size_t m = 0;
+        for (size_t i = 0; i < ds->n; i++)
+            if (!in_test[i]) {
+                m++;
+                for (size_t j = 0; j < ds->d; j++) mean[j] += gsl_matrix_get(ds->X, i, j);
+            }
+        if (m == 0) { st = tdl_fail(TDL_EINVAL, "data spec '%s': the training part is empty", s->text); goto cleanup; }
+        for (size_t j = 0; j < ds->d; j++) mean[j] /= (double)m;
+        for (size_t i = 0; i < ds->n; i++)
+            if (!in_test[i])
+                for (size_t j = 0; j < ds->d; j++) {
+                    double c = gsl_matrix_get(ds->X, i, j) - mean[j];
+                    scale[j] += c * c;
+                }
+        /* population standard deviation (ddof = 0, as sklearn's StandardScaler);
+         * constant features are centred only. */
+        for (size_t j = 0; j < ds->d; j++) {
+            double sd = sqrt(scale[j] / (double)m);
+            scale[j] = sd > 0 ? 1.0 / sd : 1.0;
+        }
+    }
+    if (need_split) {
+        int want_test = strcmp(split, "test") == 0;
+        idx = tdl_malloc(ds->n * sizeof *idx, "split indices");
+        if (!idx) { st = TDL_ENOMEM; goto cleanup; }
+        size_t m = 0, n0 = ds->n;
+        for (size_t i = 0; i < ds->n; i++)
+            if (in_test[i] == want_test) idx[m++] = i;
+        if ((st = dataset_select(ds, idx, m)) != TDL_OK) goto cleanup;
+        len += (size_t)snprintf(desc + len, desc_len - len, "; split=%s (test=%g, seed=%lu, %s): %zu of %zu",
+                                split, test, seed, ds->classes ? "stratified" : "not stratified", m, n0);
+    }
+    if (subset && subset < ds->n) {
+        free(idx);
+        idx = tdl_malloc(ds->n * sizeof *idx, "subset indices");
+        gsl_rng *r = rng_for(seed, STREAM_SUBSET);
+        if (!idx || !r) {
+            if (r) gsl_rng_free(r);
+            st = tdl_fail(TDL_ENOMEM, "out of memory taking a subset");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < ds->n; i++) idx[i] = i;
+        gsl_ran_shuffle(r, idx, ds->n, sizeof *idx);
+        gsl_rng_free(r);
+        size_t n0 = ds->n;
+        if ((st = dataset_select(ds, idx, subset)) != TDL_OK) goto cleanup;
+        len += (size_t)snprintf(desc + len, desc_len - len, "; n=%zu of %zu (seeded shuffle)", subset, n0);
+    }
+    if (random_frac > 0) {
+        if (!ds->classes) { st = tdl_fail(TDL_EINVAL, "data spec '%s': random-labels needs class labels", s->text); goto cleanup; }
+        free(idx);
+        idx = tdl_malloc(ds->n * sizeof *idx, "label indices");
+        gsl_rng *r = rng_for(seed, STREAM_LABELS);
+        if (!idx || !r) {
+            if (r) gsl_rng_free(r);
+            st = tdl_fail(TDL_ENOMEM, "out of memory randomizing labels");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < ds->n; i++) idx[i] = i;
+        gsl_ran_shuffle(r, idx, ds->n, sizeof *idx);
+        size_t m = (size_t)llround(random_frac * (double)ds->n);
+        for (size_t i = 0; i < m; i++) ds->labels[idx[i]] = (size_t)gsl_rng_uniform_int(r, ds->classes);
+        gsl_rng_free(r);
+        len += (size_t)snprintf(desc + len, desc_len - len,
+                                "; random-labels=%g: %zu labels replaced by uniform random classes", random_frac, m);
+    }
+    if (standard) {
+        for (size_t i = 0; i < ds->n; i++)
+            for (size_t j = 0; j < ds->d; j++)
+                gsl_matrix_set(ds->X, i, j, (gsl_matrix_get(ds->X, i, j) - mean[j]) * scale[j]);
+        len += (size_t)snprintf(desc + len, desc_len - len, "; normalize=standard (training-part mean and std)");
+    } else if (normalize && strcmp(normalize, "unit") == 0) {
+        for (size_t i = 0; i < ds->n; i++) {
+            gsl_vector_view row = gsl_matrix_row(ds->X, i);
+            double nrm = gsl_blas_dnrm2(&row.vector);
+            if (nrm > 0) gsl_vector_scale(&row.vector, 1.0 / nrm);
+        }
+        len += (size_t)snprintf(desc + len, desc_len - len, "; normalize=unit (each example to unit norm)");
+    }
+    (void)len;
+    st = TDL_OK;
+cleanup:
+    free(in_test);
+    free(mean);
+    free(scale);
+    free(idx);
+    return st;
+}
+
+int tdl_dataset_load(const char *spec, tdl_dataset **out)
+{
+    tdl_spec s;
+    tdl_dataset *ds = NULL;
+    char desc[1024];
+    *out = NULL;
+    int st = spec_parse(spec, &s);
+    if (st != TDL_OK) return st;
+    const char *task = tdl_spec_string(&s, "task");
+    if (!task) task = "auto";
+    if (strcmp(task, "auto") && strcmp(task, "classify") && strcmp(task, "regress")) {
+        st = tdl_fail(TDL_EINVAL, "data spec '%s': task=%s (expected auto, classify or regress)", spec, task);
+        goto cleanup;
+    }
+    int synthetic = 0;
+    const struct shipped *shipped = NULL;
+    for (size_t i = 0; i < N_SHIPPED; i++)
+        if (strcmp(s.name, shipped_sets[i].name) == 0) shipped = &shipped_sets[i];
+    if (shipped) {
+        st = load_shipped(shipped, &ds);
+        snprintf(desc, sizeof desc, "%s (shipped%s)", s.name,
+                 shipped->scale > 0 ? (shipped->scale == 16 ? ", inputs / 16" : ", inputs / 255") : "");
+    } else if (tdl_is_synthetic(s.name)) {
+        synthetic = 1;
+        st = tdl_synthetic_generate(&s, &ds);
+        snprintf(desc, sizeof desc, "%s (synthetic)", s.name);
+    } else if (strcmp(s.name, "npy") == 0) {
+        st = load_npy_pair(&s, task, &ds);
+        snprintf(desc, sizeof desc, "npy files X=%s y=%s", tdl_spec_string(&s, "X"), tdl_spec_string(&s, "y"));
+    } else if (ends_with(s.name, ".csv")) {
+        st = load_csv(s.name, &s, task, &ds);
+        snprintf(desc, sizeof desc, "%s (CSV)", s.name);
+    } else if (ends_with(s.name, ".npz")) {
+        st = load_npz(s.name, task, &ds);
+        snprintf(desc, sizeof desc, "%s (npz)", s.name);
+    } else {
+        st = tdl_fail(TDL_EINVAL, "unknown data set '%s' (shipped: iris wine breast-cancer digits mnist fashion-mnist; files: .csv .npz npy:X=,y=; synthetic: gauss sphere teacher spirals xor)", s.name);
+    }
+    if (st != TDL_OK) goto cleanup;
+    if ((st = apply_modifiers(ds, &s, synthetic, desc, sizeof desc)) != TDL_OK) goto cleanup;
+    for (size_t i = 0; i < s.count; i++)
+        if (!s.kv[i].used) {
+            st = tdl_fail(TDL_EINVAL, "data spec '%s': unknown key '%s' (see tdl help data)", spec, s.kv[i].key);
+            goto cleanup;
+        }
+    ds->spec = tdl_strdup(spec);
+    ds->description = tdl_strdup(desc);
+    if (!ds->spec || !ds->description) { st = TDL_ENOMEM; goto cleanup; }
+    *out = ds;
+    ds = NULL;
+cleanup:
+    tdl_dataset_free(&ds);
+    spec_free(&s);
+    return st;
+}

@@ -1,0 +1,37 @@
+/* data_internal.h — pieces of the data module shared by data.c and synthetic.c. */
+#ifndef TDL_DATA_INTERNAL_H
+#define TDL_DATA_INTERNAL_H
+
+#include <stddef.h>
+#include "tdl/data.h"
+
+/* One `key=value` of a data spec; `used` marks keys some part consumed. */
+typedef struct tdl_spec_kv {
+    char *key;
+    char *value;
+    int used;
+} tdl_spec_kv;
+
+typedef struct tdl_spec {
+    char *name;          /* the part before the first ':' */
+    size_t count;
+    tdl_spec_kv *kv;
+    const char *text;    /* the whole spec, for messages */
+} tdl_spec;
+
+/* Typed lookups: return TDL_OK and leave *out untouched when the key is
+ * absent; fail with TDL_EINVAL naming the spec when the value is bad. */
+int tdl_spec_size(tdl_spec *s, const char *key, size_t lo, size_t hi, size_t *out);
+int tdl_spec_double(tdl_spec *s, const char *key, double lo, double hi, double *out);
+const char *tdl_spec_string(tdl_spec *s, const char *key);
+
+/* An empty data set with room for n x d inputs and, when classes == 0,
+ * n x k regression targets. */
+int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out);
+
+/* Synthetic generators (synthetic.c).  `name` is one of gauss, sphere,
+ * teacher, spirals, xor; the spec's keys are consumed. */
+int tdl_synthetic_generate(tdl_spec *s, tdl_dataset **out);
+int tdl_is_synthetic(const char *name);
+
+#endif

@@ -1,0 +1,76 @@
+/* internal.h — helpers shared by libtdl's modules; not installed. */
+#ifndef TDL_INTERNAL_H
+#define TDL_INTERNAL_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tdl/error.h"
+
+#if defined(__GNUC__)
+#define TDL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TDL_PRINTF(a, b)
+#endif
+
+/* Record a message for tdl_errmsg() and return status (so that
+ * `return tdl_fail(TDL_EFORMAT, "%s: ...", file)` reads naturally). */
+int tdl_fail(int status, const char *fmt, ...) TDL_PRINTF(2, 3);
+
+/* Overflow-checked size arithmetic: 0 on success, -1 on overflow. */
+static inline int tdl_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) return -1;
+    *out = a * b;
+    return 0;
+}
+static inline int tdl_add_size(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a) return -1;
+    *out = a + b;
+    return 0;
+}
+
+/* Little-endian loads from unaligned bytes. */
+static inline uint16_t tdl_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t tdl_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline uint64_t tdl_le64(const unsigned char *p)
+{
+    return (uint64_t)tdl_le32(p) | ((uint64_t)tdl_le32(p + 4) << 32);
+}
+
+/* Atomic output: write to a temporary file beside `path`, then rename.
+ * tdl_atomic_abort (or a SIGINT/SIGTERM caught by the CLI, see
+ * tdl_atomic_cleanup_on_signal) removes the temporary. */
+typedef struct tdl_atomic_file {
+    FILE *fp;
+    char *path;      /* final name (owned) */
+    char *tmp_path;  /* temporary name (owned) */
+    int slot;        /* index in the signal-cleanup registry, -1 if none */
+} tdl_atomic_file;
+
+int tdl_atomic_begin(const char *path, tdl_atomic_file *af);
+/* Flush, close and rename; on failure the temporary is removed. */
+int tdl_atomic_commit(tdl_atomic_file *af);
+/* Close and remove the temporary (safe to call twice, or after commit). */
+void tdl_atomic_abort(tdl_atomic_file *af);
+/* Async-signal-safe: unlink every temporary still open. */
+void tdl_atomic_cleanup_on_signal(void);
+
+/* malloc/calloc that fail with TDL_ENOMEM and a message naming `what`. */
+void *tdl_malloc(size_t bytes, const char *what);
+void *tdl_calloc(size_t count, size_t size, const char *what);
+char *tdl_strdup(const char *s);
+
+/* Half-precision conversions (IEEE binary16 and bfloat16) to double. */
+double tdl_f16_to_double(uint16_t h);
+double tdl_bf16_to_double(uint16_t h);
+
+#endif

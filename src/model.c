@@ -1,0 +1,639 @@
+/* model.c — MLP structure, activations, initialization and model files. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include <lapacke.h>
+#include "tdl/model.h"
+#include "tdl/io.h"
+#include "internal.h"
+
+/* ---- activations ------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    tdl_act_kind kind;
+} act_names[] = {
+    {"identity", TDL_ACT_IDENTITY}, {"linear", TDL_ACT_IDENTITY}, {"relu", TDL_ACT_RELU},
+    {"leaky-relu", TDL_ACT_LEAKY_RELU}, {"abrelu", TDL_ACT_ABRELU}, {"tanh", TDL_ACT_TANH},
+    {"erf", TDL_ACT_ERF}, {"sigmoid", TDL_ACT_SIGMOID}, {"softplus", TDL_ACT_SOFTPLUS},
+    {"quadratic", TDL_ACT_QUADRATIC}, {"gelu", TDL_ACT_GELU},
+};
+
+int tdl_act_parse(const char *text, tdl_act *out)
+{
+    const char *colon = strchr(text, ':');
+    size_t len = colon ? (size_t)(colon - text) : strlen(text);
+    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++) {
+        if (strlen(act_names[i].name) != len || strncmp(text, act_names[i].name, len) != 0) continue;
+        tdl_act a = {act_names[i].kind, 0, 0};
+        if (a.kind == TDL_ACT_LEAKY_RELU) {
+            a.a = 0.01;
+            if (colon) {
+                char *end;
+                a.a = strtod(colon + 1, &end);
+                if (*end || !isfinite(a.a))
+                    return tdl_fail(TDL_EINVAL, "activation '%s': expected leaky-relu:SLOPE", text);
+            }
+        } else if (a.kind == TDL_ACT_ABRELU) {
+            char *end;
+            if (!colon) return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
+            a.a = strtod(colon + 1, &end);
+            if (*end != ',' || !isfinite(a.a))
+                return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
+            a.b = strtod(end + 1, &end);
+            if (*end || !isfinite(a.b)) return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
+        } else if (colon) {
+            return tdl_fail(TDL_EINVAL, "activation '%s' takes no parameters", text);
+        }
+        *out = a;
+        return TDL_OK;
+    }
+    return tdl_fail(TDL_EINVAL, "unknown activation '%s' (identity relu leaky-relu:A abrelu:A,B tanh erf sigmoid softplus quadratic gelu)", text);
+}
+
+void tdl_act_format(const tdl_act *act, char *buf, size_t len)
+{
+    switch (act->kind) {
+    case TDL_ACT_LEAKY_RELU: snprintf(buf, len, "leaky-relu:%.17g", act->a); break;
+    case TDL_ACT_ABRELU: snprintf(buf, len, "abrelu:%.17g,%.17g", act->a, act->b); break;
+    default:
+        for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++)
+            if (act_names[i].kind == act->kind && strcmp(act_names[i].name, "linear") != 0) {
+                snprintf(buf, len, "%s", act_names[i].name);
+                return;
+            }
+        snprintf(buf, len, "?");
+    }
+}
+
+/* phi, phi', phi'' of each activation.  At the kink of piecewise-linear
+ * activations (z = 0) the derivative is taken from the right for relu
+ * (phi'(0) = 0, as PyTorch) and phi'' = 0 everywhere. */
+void tdl_act_eval(const tdl_act *act, const double *z, size_t n, double *phi, double *dphi, double *d2phi)
+{
+    const double inv_sqrt_pi = 0.56418958354775628695; /* 1/sqrt(pi) */
+    const double inv_sqrt_2pi = 0.39894228040143267794;
+    for (size_t i = 0; i < n; i++) {
+        double x = z[i], f, d1, d2;
+        switch (act->kind) {
+        case TDL_ACT_IDENTITY: f = x; d1 = 1; d2 = 0; break;
+        case TDL_ACT_RELU: f = x > 0 ? x : 0; d1 = x > 0 ? 1 : 0; d2 = 0; break;
+        case TDL_ACT_LEAKY_RELU: f = x > 0 ? x : act->a * x; d1 = x > 0 ? 1 : act->a; d2 = 0; break;
+        case TDL_ACT_ABRELU: f = x > 0 ? act->b * x : act->a * x; d1 = x > 0 ? act->b : act->a; d2 = 0; break;
+        case TDL_ACT_TANH: f = tanh(x); d1 = 1 - f * f; d2 = -2 * f * d1; break;
+        case TDL_ACT_ERF: /* erf' = 2/sqrt(pi) e^{-x^2}, erf'' = -2x erf' */
+            f = erf(x); d1 = 2 * inv_sqrt_pi * exp(-x * x); d2 = -2 * x * d1; break;
+        case TDL_ACT_SIGMOID: {
+            double s = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
+            f = s; d1 = s * (1 - s); d2 = d1 * (1 - 2 * s); break;
+        }
+        case TDL_ACT_SOFTPLUS: { /* log(1 + e^x), stable; ' = sigmoid, '' = s(1-s) */
+            double s = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
+            f = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); d1 = s; d2 = s * (1 - s); break;
+        }
+        case TDL_ACT_QUADRATIC: f = x * x; d1 = 2 * x; d2 = 2; break;
+        case TDL_ACT_GELU: { /* exact GELU x Phi(x); ' = Phi + x pdf; '' = pdf (2 - x^2) */
+            double cdf = 0.5 * erfc(-x * M_SQRT1_2), pdf = inv_sqrt_2pi * exp(-0.5 * x * x);
+            f = x * cdf; d1 = cdf + x * pdf; d2 = pdf * (2 - x * x); break;
+        }
+        default: f = d1 = d2 = NAN;
+        }
+        if (phi) phi[i] = f;
+        if (dphi) dphi[i] = d1;
+        if (d2phi) d2phi[i] = d2;
+    }
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+static const char *const init_names[] = {"gaussian", "he", "xavier", "orthogonal", "zero"};
+
+const char *tdl_init_name(tdl_init_kind k)
+{
+    return (unsigned)k < 5 ? init_names[k] : "?";
+}
+
+int tdl_init_parse(const char *text, tdl_init_kind *out)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(text, init_names[i]) == 0) {
+            *out = (tdl_init_kind)i;
+            return TDL_OK;
+        }
+    return tdl_fail(TDL_EINVAL, "unknown init '%s' (gaussian he xavier orthogonal zero)", text);
+}
+
+const char *tdl_param_name(tdl_param_kind p)
+{
+    return p == TDL_PARAM_NTK ? "ntk" : "standard";
+}
+
+void tdl_mlp_config_default(tdl_mlp_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->act.kind = TDL_ACT_RELU;
+    cfg->param = TDL_PARAM_STANDARD;
+    cfg->init = TDL_INIT_HE;
+    cfg->sigma_w = NAN;
+    cfg->sigma_b = 0.0;
+    cfg->bias = 1;
+    for (int i = 0; i < TDL_MAX_DEPTH; i++) cfg->trainable[i] = 1;
+}
+
+int tdl_arch_parse(const char *text, tdl_mlp_config *cfg)
+{
+    size_t count = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        if (!isdigit((unsigned char)*p)) break;
+        errno = 0;
+        unsigned long long w = strtoull(p, &end, 10);
+        if (errno || w == 0 || w > 100000000ULL) break;
+        if (count > TDL_MAX_DEPTH)
+            return tdl_fail(TDL_EINVAL, "architecture '%s' is deeper than %d layers", text, TDL_MAX_DEPTH);
+        cfg->widths[count++] = (size_t)w;
+        p = end;
+        if (*p == '-') {
+            p++;
+            if (!*p) break;
+        } else if (*p) {
+            break;
+        }
+    }
+    if (*p || count < 2)
+        return tdl_fail(TDL_EINVAL, "architecture '%s': expected widths like 64-128-10 (input-hidden...-output, each >= 1)", text);
+    cfg->depth = count - 1;
+    return TDL_OK;
+}
+
+void tdl_arch_format(const tdl_mlp *m, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "%zu", m->layers[0].in);
+    for (size_t l = 0; l < m->depth && used < len; l++)
+        used += (size_t)snprintf(buf + used, len - used, "-%zu", m->layers[l].out);
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static void set_scales(tdl_mlp *m)
+{
+    for (size_t l = 0; l < m->depth; l++) {
+        tdl_layer *L = &m->layers[l];
+        if (m->param == TDL_PARAM_NTK) {
+            L->w_scale = m->sigma_w / sqrt((double)L->in);
+            L->b_scale = m->sigma_b;
+        } else {
+            L->w_scale = 1.0;
+            L->b_scale = 1.0;
+        }
+    }
+}
+
+/* Lay out layers and allocate theta; widths[0..depth]. */
+static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, tdl_mlp **out)
+{
+    *out = NULL;
+    if (depth == 0 || depth > TDL_MAX_DEPTH)
+        return tdl_fail(TDL_EINVAL, "a net needs 1 to %d layers, not %zu", TDL_MAX_DEPTH, depth);
+    tdl_mlp *m = tdl_calloc(1, sizeof *m, "a net");
+    if (!m) return TDL_ENOMEM;
+    size_t off = 0;
+    for (size_t l = 0; l < depth; l++) {
+        tdl_layer *L = &m->layers[l];
+        size_t wn;
+        L->in = widths[l];
+        L->out = widths[l + 1];
+        L->has_bias = has_bias[l];
+        L->trainable = 1;
+        if (L->in == 0 || L->out == 0 || tdl_mul_size(L->in, L->out, &wn) != 0 ||
+            tdl_add_size(off, wn, &off) != 0 || (L->has_bias && tdl_add_size(off, L->out, &off) != 0)) {
+            free(m);
+            return tdl_fail(TDL_ETOOBIG, "layer %zu of %zu x %zu is empty or too large", l, L->out, L->in);
+        }
+        L->w_off = off - wn - (L->has_bias ? L->out : 0);
+        L->b_off = L->w_off + wn;
+    }
+    m->depth = depth;
+    m->n_params = off;
+    size_t bytes;
+    if (tdl_mul_size(off, sizeof(double), &bytes) != 0) {
+        free(m);
+        return tdl_fail(TDL_ETOOBIG, "%zu parameters are too many", off);
+    }
+    m->theta = tdl_calloc(off, sizeof(double), "parameters");
+    m->meta = tdl_tensors_new();
+    if (!m->theta || !m->meta) {
+        tdl_mlp_free(&m);
+        return TDL_ENOMEM;
+    }
+    m->sigma_w = 1.0;
+    m->sigma_b = 0.0;
+    m->act.kind = TDL_ACT_IDENTITY;
+    *out = m;
+    return TDL_OK;
+}
+
+void tdl_mlp_free(tdl_mlp **m)
+{
+    if (!m || !*m) return;
+    free((*m)->theta);
+    free((*m)->theta0);
+    tdl_tensors_free(&(*m)->meta);
+    free(*m);
+    *m = NULL;
+}
+
+int tdl_mlp_clone(const tdl_mlp *m, tdl_mlp **out)
+{
+    size_t widths[TDL_MAX_DEPTH + 1];
+    int bias[TDL_MAX_DEPTH];
+    widths[0] = m->layers[0].in;
+    for (size_t l = 0; l < m->depth; l++) {
+        widths[l + 1] = m->layers[l].out;
+        bias[l] = m->layers[l].has_bias;
+    }
+    tdl_mlp *c;
+    int st = mlp_alloc(m->depth, widths, bias, &c);
+    if (st != TDL_OK) return st;
+    memcpy(c->layers, m->layers, sizeof m->layers);
+    c->act = m->act;
+    c->param = m->param;
+    c->sigma_w = m->sigma_w;
+    c->sigma_b = m->sigma_b;
+    memcpy(c->theta, m->theta, m->n_params * sizeof(double));
+    if (m->theta0) {
+        c->theta0 = tdl_malloc(m->n_params * sizeof(double), "initial parameters");
+        if (!c->theta0) {
+            tdl_mlp_free(&c);
+            return TDL_ENOMEM;
+        }
+        memcpy(c->theta0, m->theta0, m->n_params * sizeof(double));
+    }
+    for (size_t i = 0; i < m->meta->meta_count; i++)
+        if ((st = tdl_tensors_set_meta(c->meta, m->meta->meta_keys[i], m->meta->meta_values[i])) != TDL_OK) {
+            tdl_mlp_free(&c);
+            return st;
+        }
+    *out = c;
+    return TDL_OK;
+}
+
+/* Rows (or columns, whichever are fewer) of an out x in matrix made
+ * orthonormal by a QR factorization of a Gaussian matrix (Saxe et al. 2014),
+ * then scaled by `gain`; sign-corrected by diag(R) so the result is Haar. */
+static int orthogonal_fill(gsl_rng *r, double *W, size_t out, size_t in, double gain)
+{
+    int transpose = out < in; /* factor the tall orientation */
+    size_t rows = transpose ? in : out, cols = transpose ? out : in;
+    size_t k = cols;
+    double *A = tdl_malloc(rows * cols * sizeof(double), "an orthogonal init");
+    double *tau = tdl_malloc(k * sizeof(double), "an orthogonal init");
+    double *diag = tdl_malloc(k * sizeof(double), "an orthogonal init");
+    int st = TDL_OK;
+    if (!A || !tau || !diag) { st = TDL_ENOMEM; goto cleanup; }
+    for (size_t i = 0; i < rows * cols; i++) A[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, A, (lapack_int)cols, tau);
+    if (info == 0) {
+        for (size_t j = 0; j < k; j++) diag[j] = A[j * cols + j] < 0 ? -1.0 : 1.0;
+        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)k, A, (lapack_int)cols, tau);
+    }
+    if (info != 0) { st = tdl_fail(TDL_ENOCONV, "orthogonal init: LAPACK QR failed (info %d)", (int)info); goto cleanup; }
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double v = gain * A[i * cols + j] * diag[j];
+            if (transpose) W[j * in + i] = v;
+            else W[i * in + j] = v;
+        }
+cleanup:
+    free(A);
+    free(tau);
+    free(diag);
+    return st;
+}
+
+static int mlp_initialize(tdl_mlp *m, const tdl_mlp_config *cfg)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r) return tdl_fail(TDL_ENOMEM, "out of memory for a random generator");
+    gsl_rng_set(r, cfg->seed);
+    int st = TDL_OK;
+    for (size_t l = 0; l < m->depth && st == TDL_OK; l++) {
+        tdl_layer *L = &m->layers[l];
+        double *W = m->theta + L->w_off;
+        size_t wn = L->in * L->out;
+        /* standard deviation of the stored weights */
+        double sd;
+        if (m->param == TDL_PARAM_NTK) sd = 1.0;
+        else if (cfg->init == TDL_INIT_XAVIER) sd = sqrt(2.0 / (double)(L->in + L->out));
+        else sd = m->sigma_w / sqrt((double)L->in);
+        switch (cfg->init) {
+        case TDL_INIT_ZERO: memset(W, 0, wn * sizeof *W); break;
+        case TDL_INIT_ORTHOGONAL:
+            /* orthonormal rows have norm 1; scale so entries have variance sd^2 on
+             * the long side: gain = sd * sqrt(max(in, out)) */
+            st = orthogonal_fill(r, W, L->out, L->in, sd * sqrt((double)(L->in > L->out ? L->in : L->out)));
+            break;
+        default:
+            for (size_t i = 0; i < wn; i++) W[i] = gsl_ran_gaussian_ziggurat(r, sd);
+        }
+        if (L->has_bias) {
+            double bsd = m->param == TDL_PARAM_NTK ? 1.0 : m->sigma_b;
+            for (size_t i = 0; i < L->out; i++)
+                m->theta[L->b_off + i] = (bsd > 0 && cfg->init != TDL_INIT_ZERO) ? gsl_ran_gaussian_ziggurat(r, bsd) : 0.0;
+        }
+    }
+    gsl_rng_free(r);
+    return st;
+}
+
+int tdl_mlp_create(const tdl_mlp_config *cfg, tdl_mlp **out)
+{
+    int bias[TDL_MAX_DEPTH];
+    *out = NULL;
+    if (cfg->depth == 0 || cfg->depth > TDL_MAX_DEPTH)
+        return tdl_fail(TDL_EINVAL, "a net needs 1 to %d layers", TDL_MAX_DEPTH);
+    if (cfg->init == TDL_INIT_XAVIER && cfg->param == TDL_PARAM_NTK)
+        return tdl_fail(TDL_EINVAL, "init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set --sigma-w)");
+    for (size_t l = 0; l < cfg->depth; l++) bias[l] = cfg->bias;
+    tdl_mlp *m;
+    int st = mlp_alloc(cfg->depth, cfg->widths, bias, &m);
+    if (st != TDL_OK) return st;
+    m->act = cfg->depth > 1 ? cfg->act : (tdl_act){TDL_ACT_IDENTITY, 0, 0};
+    if (cfg->depth == 1) m->act = cfg->act; /* kept for the record; unused by a linear model */
+    m->param = cfg->param;
+    m->sigma_w = isnan(cfg->sigma_w) ? (cfg->init == TDL_INIT_HE ? M_SQRT2 : 1.0) : cfg->sigma_w;
+    m->sigma_b = cfg->sigma_b;
+    if (!(m->sigma_w >= 0) || !(m->sigma_b >= 0) || !isfinite(m->sigma_w) || !isfinite(m->sigma_b)) {
+        tdl_mlp_free(&m);
+        return tdl_fail(TDL_EINVAL, "sigma_w and sigma_b must be finite and >= 0");
+    }
+    for (size_t l = 0; l < cfg->depth; l++) m->layers[l].trainable = cfg->trainable[l];
+    set_scales(m);
+    char buf[64];
+    if ((st = mlp_initialize(m, cfg)) != TDL_OK) goto fail;
+    m->theta0 = tdl_malloc(m->n_params * sizeof(double), "initial parameters");
+    if (!m->theta0) { st = TDL_ENOMEM; goto fail; }
+    memcpy(m->theta0, m->theta, m->n_params * sizeof(double));
+    snprintf(buf, sizeof buf, "%lu", cfg->seed);
+    if ((st = tdl_tensors_set_meta(m->meta, "seed", buf)) != TDL_OK) goto fail;
+    if ((st = tdl_tensors_set_meta(m->meta, "init", tdl_init_name(cfg->init))) != TDL_OK) goto fail;
+    *out = m;
+    return TDL_OK;
+fail:
+    tdl_mlp_free(&m);
+    return st;
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+int tdl_tensors_read(const char *path, tdl_tensors **out)
+{
+    unsigned char head[8] = {0};
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return tdl_fail(TDL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (got >= 4 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
+    if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
+        return tdl_fail(TDL_EFORMAT, "%s: a pickle (torch.save) file cannot be read safely; export with safetensors.torch.save_file(model.state_dict(), \"m.safetensors\") or numpy.savez", path);
+    if (got >= 2 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
+    if (got == 0) return tdl_fail(TDL_EFORMAT, "%s: empty file", path);
+    return tdl_safetensors_read(path, out);
+}
+
+/* "<int>.weight" / "<int>.bias" -> index and kind; -1 otherwise. */
+static int parse_param_name(const char *name, unsigned long *index, int *is_bias)
+{
+    char *end;
+    if (!isdigit((unsigned char)name[0])) return -1;
+    errno = 0;
+    *index = strtoul(name, &end, 10);
+    if (errno || *index > 100000) return -1;
+    if (strcmp(end, ".weight") == 0) *is_bias = 0;
+    else if (strcmp(end, ".bias") == 0) *is_bias = 1;
+    else return -1;
+    return 0;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int meta_double(const tdl_tensors *set, const char *key, double *out)
+{
+    const char *v = tdl_tensors_meta(set, key);
+    if (!v) return TDL_OK;
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || !isfinite(x)) return tdl_fail(TDL_EFORMAT, "metadata %s='%s' is not a number", key, v);
+    *out = x;
+    return TDL_OK;
+}
+
+int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, tdl_mlp **out)
+{
+    unsigned long idx[TDL_MAX_DEPTH];
+    size_t nw = 0;
+    *out = NULL;
+    /* Collect layer indices from the weights; check every other name. */
+    for (size_t i = 0; i < set->count; i++) {
+        const char *name = set->items[i].name;
+        unsigned long k;
+        int is_bias;
+        if (strncmp(name, "init.", 5) == 0) {
+            if (parse_param_name(name + 5, &k, &is_bias) != 0)
+                return tdl_fail(TDL_EFORMAT, "tensor '%s' is not an init.<k>.weight / init.<k>.bias", name);
+            continue;
+        }
+        if (parse_param_name(name, &k, &is_bias) != 0)
+            return tdl_fail(TDL_EFORMAT, "tensor '%s' is not a Linear layer's '<k>.weight' or '<k>.bias' (tdl reads nn.Sequential MLPs)", name);
+        if (is_bias) continue;
+        if (nw == TDL_MAX_DEPTH) return tdl_fail(TDL_EINVAL, "more than %d layers", TDL_MAX_DEPTH);
+        idx[nw++] = k;
+    }
+    if (nw == 0) return tdl_fail(TDL_EFORMAT, "no '<k>.weight' tensors: not an MLP model file");
+    qsort(idx, nw, sizeof idx[0], cmp_ulong);
+    size_t widths[TDL_MAX_DEPTH + 1];
+    int bias[TDL_MAX_DEPTH];
+    const tdl_tensor *W[TDL_MAX_DEPTH], *B[TDL_MAX_DEPTH];
+    char name[64];
+    for (size_t l = 0; l < nw; l++) {
+        snprintf(name, sizeof name, "%lu.weight", idx[l]);
+        W[l] = tdl_tensors_find(set, name);
+        if (W[l]->ndim != 2)
+            return tdl_fail(TDL_ESHAPE, "tensor '%s' has %zu dimensions; a Linear weight is 2-D (out x in)", name, W[l]->ndim);
+        if (l == 0) widths[0] = W[l]->shape[1];
+        else if (W[l]->shape[1] != widths[l])
+            return tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs", name, W[l]->shape[1], widths[l]);
+        widths[l + 1] = W[l]->shape[0];
+        snprintf(name, sizeof name, "%lu.bias", idx[l]);
+        B[l] = tdl_tensors_find(set, name);
+        bias[l] = B[l] != NULL;
+        if (B[l] && (B[l]->ndim != 1 || B[l]->shape[0] != widths[l + 1]))
+            return tdl_fail(TDL_ESHAPE, "tensor '%s' should have shape [%zu]", name, widths[l + 1]);
+    }
+    /* Every bias must belong to a weight. */
+    for (size_t i = 0; i < set->count; i++) {
+        unsigned long k;
+        int is_bias;
+        if (parse_param_name(set->items[i].name, &k, &is_bias) == 0 && is_bias) {
+            snprintf(name, sizeof name, "%lu.weight", k);
+            if (!tdl_tensors_find(set, name)) return tdl_fail(TDL_EFORMAT, "tensor '%s' has no matching '%s'", set->items[i].name, name);
+        }
+    }
+    tdl_mlp *m;
+    int st = mlp_alloc(nw, widths, bias, &m);
+    if (st != TDL_OK) return st;
+    for (size_t i = 0; i < set->meta_count; i++)
+        if ((st = tdl_tensors_set_meta(m->meta, set->meta_keys[i], set->meta_values[i])) != TDL_OK) goto fail;
+    /* Activation */
+    const char *act_text = tdl_tensors_meta(set, "activation");
+    if (act_override) m->act = *act_override;
+    else if (act_text) {
+        if ((st = tdl_act_parse(act_text, &m->act)) != TDL_OK) goto fail;
+    } else if (nw > 1) {
+        st = tdl_fail(TDL_EINVAL, "the model file names no activation (no __metadata__ 'activation'): give --act");
+        goto fail;
+    }
+    const char *param = tdl_tensors_meta(set, "parametrization");
+    if (param && strcmp(param, "ntk") == 0) m->param = TDL_PARAM_NTK;
+    else if (param && strcmp(param, "standard") != 0) {
+        st = tdl_fail(TDL_EFORMAT, "metadata parametrization='%s' (expected standard or ntk)", param);
+        goto fail;
+    }
+    if ((st = meta_double(set, "sigma_w", &m->sigma_w)) != TDL_OK) goto fail;
+    if ((st = meta_double(set, "sigma_b", &m->sigma_b)) != TDL_OK) goto fail;
+    set_scales(m);
+    const char *trainable = tdl_tensors_meta(set, "trainable");
+    if (trainable) {
+        for (size_t l = 0; l < nw; l++) {
+            if ((trainable[0] != '0' && trainable[0] != '1') || (trainable[1] != (l + 1 < nw ? ',' : '\0'))) {
+                st = tdl_fail(TDL_EFORMAT, "metadata trainable='%s' should be %zu comma-separated 0/1 flags", tdl_tensors_meta(set, "trainable"), nw);
+                goto fail;
+            }
+            m->layers[l].trainable = trainable[0] == '1';
+            trainable += 2;
+        }
+    }
+    /* Values, and the init if every init tensor is there. */
+    size_t n_init = 0, n_init_expected = 0;
+    for (size_t l = 0; l < nw; l++) {
+        tdl_layer *L = &m->layers[l];
+        memcpy(m->theta + L->w_off, W[l]->data, L->in * L->out * sizeof(double));
+        if (B[l]) memcpy(m->theta + L->b_off, B[l]->data, L->out * sizeof(double));
+        n_init_expected += B[l] ? 2 : 1;
+    }
+    for (size_t i = 0; i < set->count; i++)
+        if (strncmp(set->items[i].name, "init.", 5) == 0) n_init++;
+    if (n_init > 0) {
+        if (n_init != n_init_expected) {
+            st = tdl_fail(TDL_EFORMAT, "the file holds %zu init.* tensors, expected %zu (one per weight and bias)", n_init, n_init_expected);
+            goto fail;
+        }
+        m->theta0 = tdl_malloc(m->n_params * sizeof(double), "initial parameters");
+        if (!m->theta0) { st = TDL_ENOMEM; goto fail; }
+        for (size_t l = 0; l < nw; l++) {
+            tdl_layer *L = &m->layers[l];
+            for (int b = 0; b < 2; b++) {
+                if (b && !B[l]) continue;
+                snprintf(name, sizeof name, "init.%lu.%s", idx[l], b ? "bias" : "weight");
+                const tdl_tensor *t = tdl_tensors_find(set, name);
+                const tdl_tensor *ref = b ? B[l] : W[l];
+                if (!t || t->ndim != ref->ndim || t->numel != ref->numel ||
+                    memcmp(t->shape, ref->shape, ref->ndim * sizeof(size_t)) != 0) {
+                    st = tdl_fail(TDL_ESHAPE, "tensor '%s' is missing or its shape differs from '%s'", name, ref->name);
+                    goto fail;
+                }
+                memcpy(m->theta0 + (b ? L->b_off : L->w_off), t->data, t->numel * sizeof(double));
+            }
+        }
+    }
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->theta[i]) || (m->theta0 && !isfinite(m->theta0[i]))) {
+            st = tdl_fail(TDL_ENONFINITE, "parameter %zu of the model is NaN or infinite", i);
+            goto fail;
+        }
+    *out = m;
+    return TDL_OK;
+fail:
+    tdl_mlp_free(&m);
+    return st;
+}
+
+int tdl_mlp_load(const char *path, const tdl_act *act_override, tdl_mlp **out)
+{
+    tdl_tensors *set = NULL;
+    *out = NULL;
+    int st = tdl_tensors_read(path, &set);
+    if (st != TDL_OK) return st;
+    st = tdl_mlp_from_tensors(set, act_override, out);
+    tdl_tensors_free(&set);
+    if (st != TDL_OK) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+        if (strncmp(msg, path, strlen(path)) != 0) tdl_fail(st, "%s: %s", path, msg);
+    }
+    return st;
+}
+
+int tdl_mlp_to_tensors(const tdl_mlp *m, tdl_tensors **out)
+{
+    char name[64], buf[256];
+    tdl_tensors *set = tdl_tensors_new();
+    *out = NULL;
+    if (!set) return TDL_ENOMEM;
+    int st = TDL_OK;
+    for (int pass = 0; pass < (m->theta0 ? 2 : 1) && st == TDL_OK; pass++) {
+        const double *th = pass ? m->theta0 : m->theta;
+        for (size_t l = 0; l < m->depth && st == TDL_OK; l++) {
+            const tdl_layer *L = &m->layers[l];
+            size_t wshape[2] = {L->out, L->in};
+            snprintf(name, sizeof name, "%s%zu.weight", pass ? "init." : "", 2 * l);
+            st = tdl_tensors_add(set, name, 2, wshape, th + L->w_off);
+            if (st == TDL_OK && L->has_bias) {
+                snprintf(name, sizeof name, "%s%zu.bias", pass ? "init." : "", 2 * l);
+                st = tdl_tensors_add(set, name, 1, &L->out, th + L->b_off);
+            }
+        }
+    }
+    for (size_t i = 0; i < m->meta->meta_count && st == TDL_OK; i++)
+        st = tdl_tensors_set_meta(set, m->meta->meta_keys[i], m->meta->meta_values[i]);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "format", "tdl-mlp");
+    tdl_arch_format(m, buf, sizeof buf);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "arch", buf);
+    tdl_act_format(&m->act, buf, sizeof buf);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "activation", buf);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "parametrization", tdl_param_name(m->param));
+    snprintf(buf, sizeof buf, "%.17g", m->sigma_w);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "sigma_w", buf);
+    snprintf(buf, sizeof buf, "%.17g", m->sigma_b);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "sigma_b", buf);
+    size_t used = 0;
+    for (size_t l = 0; l < m->depth; l++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%d", l ? "," : "", m->layers[l].trainable ? 1 : 0);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(set, "trainable", buf);
+    if (st != TDL_OK) {
+        tdl_tensors_free(&set);
+        return st;
+    }
+    *out = set;
+    return TDL_OK;
+}
+
+int tdl_mlp_save(const char *path, const tdl_mlp *m)
+{
+    tdl_tensors *set;
+    int st = tdl_mlp_to_tensors(m, &set);
+    if (st != TDL_OK) return st;
+    st = tdl_safetensors_write(path, set);
+    tdl_tensors_free(&set);
+    return st;
+}

@@ -95,8 +95,8 @@ int tdl_csv_read_mem(const char *buf, size_t len, const char *label, tdl_tensor 
         for (char *q = p; q < le; q++)
             if (*q == ',') ncell++;
         if (rows > 0 && ncell != cols) {
-            st = tdl_fail(TDL_EFORMAT, "%s: line %zu has %zu cells, expected %zu", label, line_no,
-                          ncell, cols);
+            st = tdl_fail(TDL_EFORMAT, "%s: line %zu has %zu cell%s, expected %zu", label,
+                          line_no, ncell, ncell == 1 ? "" : "s", cols);
             goto cleanup;
         }
         if (ncell > row_cap) {

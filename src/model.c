@@ -70,20 +70,34 @@ void tdl_act_format(const tdl_act *act, char *buf, size_t len)
     }
 }
 
-/* phi, phi', phi'' of each activation.  At the kink of piecewise-linear
- * activations (z = 0) the derivative is taken from the right for relu
- * (phi'(0) = 0, as PyTorch) and phi'' = 0 everywhere. */
+/* phi, phi' and phi'' of each activation.  At the kink of piecewise-linear
+ * activations (z = 0) the derivative is taken from the left (phi'(0) = 0 for
+ * relu, as PyTorch) and phi'' = 0 everywhere.  The piecewise-linear kinds get
+ * their own branch-free loops: they run on every hidden unit of every batch. */
+static void act_piecewise_linear(double neg, double pos, const double *z, size_t n,
+                                 double *phi, double *dphi, double *d2phi)
+{
+    if (phi)
+        for (size_t i = 0; i < n; i++) phi[i] = z[i] > 0 ? pos * z[i] : neg * z[i];
+    if (dphi)
+        for (size_t i = 0; i < n; i++) dphi[i] = z[i] > 0 ? pos : neg;
+    if (d2phi) memset(d2phi, 0, n * sizeof *d2phi);
+}
+
 void tdl_act_eval(const tdl_act *act, const double *z, size_t n, double *phi, double *dphi, double *d2phi)
 {
     const double inv_sqrt_pi = 0.56418958354775628695; /* 1/sqrt(pi) */
     const double inv_sqrt_2pi = 0.39894228040143267794;
+    switch (act->kind) {
+    case TDL_ACT_IDENTITY: act_piecewise_linear(1, 1, z, n, phi, dphi, d2phi); return;
+    case TDL_ACT_RELU: act_piecewise_linear(0, 1, z, n, phi, dphi, d2phi); return;
+    case TDL_ACT_LEAKY_RELU: act_piecewise_linear(act->a, 1, z, n, phi, dphi, d2phi); return;
+    case TDL_ACT_ABRELU: act_piecewise_linear(act->a, act->b, z, n, phi, dphi, d2phi); return;
+    default: break;
+    }
     for (size_t i = 0; i < n; i++) {
         double x = z[i], f, d1, d2;
         switch (act->kind) {
-        case TDL_ACT_IDENTITY: f = x; d1 = 1; d2 = 0; break;
-        case TDL_ACT_RELU: f = x > 0 ? x : 0; d1 = x > 0 ? 1 : 0; d2 = 0; break;
-        case TDL_ACT_LEAKY_RELU: f = x > 0 ? x : act->a * x; d1 = x > 0 ? 1 : act->a; d2 = 0; break;
-        case TDL_ACT_ABRELU: f = x > 0 ? act->b * x : act->a * x; d1 = x > 0 ? act->b : act->a; d2 = 0; break;
         case TDL_ACT_TANH: f = tanh(x); d1 = 1 - f * f; d2 = -2 * f * d1; break;
         case TDL_ACT_ERF: /* erf' = 2/sqrt(pi) e^{-x^2}, erf'' = -2x erf' */
             f = erf(x); d1 = 2 * inv_sqrt_pi * exp(-x * x); d2 = -2 * x * d1; break;

@@ -154,8 +154,11 @@ static int parse_entry(const cJSON *item, size_t buflen, const char *label, st_e
 
 static int cmp_begin(const void *a, const void *b)
 {
+    /* by begin; at equal begins zero-size tensors (end == begin) first;
+     * then in JSON order */
     const st_entry *x = a, *y = b;
     if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
     return (x->order > y->order) - (x->order < y->order);
 }
 

@@ -265,7 +265,7 @@ END_TEST
 START_TEST(test_csv_and_npy_sources)
 {
     const char *p = write_tmp("a.csv", "f1,f2,label\n0.5,1,0\n1.5,2,2\n2.5,3,1\n");
-    char spec[600];
+    char spec[1200];
     snprintf(spec, sizeof spec, "%s", p);
     tdl_dataset *ds = load_ok(spec);
     ck_assert_uint_eq(ds->n, 3);
@@ -331,7 +331,7 @@ END_TEST
 
 START_TEST(test_file_errors)
 {
-    char spec[600];
+    char spec[1200];
     snprintf(spec, sizeof spec, "%s", write_tmp("neg.csv", "1,2,-1\n3,4,0\n"));
     load_fails(spec, TDL_EINVAL, "negative");
     snprintf(spec, sizeof spec, "%s", write_tmp("big.csv", "1,2,1e9\n3,4,0\n"));

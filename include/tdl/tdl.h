@@ -7,4 +7,5 @@
 #include "tdl/data.h"
 #include "tdl/model.h"
 #include "tdl/net.h"
+#include "tdl/train.h"
 #endif

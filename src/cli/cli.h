@@ -40,5 +40,7 @@ void cli_set_threads(size_t threads);
 
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

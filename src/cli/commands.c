@@ -1,6 +1,8 @@
 /* commands.c — the subcommand table and the help texts (`tdl help ...`). */
 #include <stddef.h>
+#include <stdio.h>
 #include "cli.h"
+#include "modelopts.h"
 
 const char *const cli_topic_data =
     "tdl help data — the --data SPEC grammar\n"
@@ -89,7 +91,87 @@ static const char help_info[] =
     "  tdl info --data mnist --json\n"
     "  tdl info --model net.safetensors\n";
 
+static const char help_train[] =
+    "usage: tdl train --data SPEC (--arch A [--act ACT ...] | --model FILE) [options]\n"
+    "\n"
+    "Train a net on a data set and write a model file (safetensors) that keeps the\n"
+    "trained weights, the initial weights (init.*) and metadata (arch, activation,\n"
+    "parametrization, loss, seeds, data spec, final train loss and accuracy).\n"
+    "Optimizers follow torch.optim's update rules; the loss is the MEAN over examples.\n"
+    "With --threads 1 a run is bit-for-bit reproducible.\n"
+    "\n"
+    "%s"
+    "\n"
+    "training:\n"
+    "  --data SPEC        training data (see 'tdl help data'); required\n"
+    "  --test SPEC        held-out data, evaluated at every evaluation (default none)\n"
+    "  --opt O            gd (full batch), sgd (plain), momentum (sgd with momentum 0.9),\n"
+    "                     nesterov (momentum 0.9), adam (default momentum)\n"
+    "  --lr X             learning rate (default 0.1; 0.001 for adam)\n"
+    "  --momentum MU      heavy-ball / Nesterov momentum (default 0.9 for momentum and\n"
+    "                     nesterov, 0 for sgd)\n"
+    "  --beta1, --beta2, --eps   Adam's constants (default 0.9, 0.999, 1e-8)\n"
+    "  --weight-decay WD  coupled L2: g += WD theta (default 0)\n"
+    "  --schedule S       constant, step (lr gamma^floor(epoch/every)), cosine over the\n"
+    "                     run's steps (default constant)\n"
+    "  --step-every K, --gamma G   step schedule (default 10, 0.1)\n"
+    "  --epochs N         epochs (default 30)\n"
+    "  --steps N          total parameter updates instead of epochs (default off)\n"
+    "  --batch B          minibatch size, 0 = full batch (default 128)\n"
+    "  --target-loss X    stop once the training loss is <= X (default off)\n"
+    "  --target-acc X     stop once the training accuracy is >= X (default off)\n"
+    "  --eval-every K     epochs between full evaluations (and log rows); 0 = only at\n"
+    "                     the end (default 1)\n"
+    "  --train-seed N     minibatch order seed (default: --seed)\n"
+    "\n"
+    "output:\n"
+    "  -o, --out FILE     model file (default model.safetensors)\n"
+    "  --log FILE.csv     per evaluation: epoch, step, lr, loss, accuracy, ||theta||,\n"
+    "                     ||theta - theta_0||, test_loss, test_accuracy\n"
+    "  --log-params FILE.npz  parameter snapshots at every evaluation (theta: K x P)\n"
+    "  --json             a JSON summary on stdout\n"
+    "  --threads N        BLAS / OpenMP threads (default: all cores)\n"
+    "  --quiet            no progress line (progress shows only on a terminal)\n"
+    "\n"
+    "A diverging run (NaN or infinite loss) stops with exit status 1 and keeps the\n"
+    "last good parameters in FILE.last-good.safetensors.\n"
+    "\n"
+    "example:\n"
+    "  tdl train --data digits:split=train --arch 64-128-10 --act relu -o digits.safetensors\n";
+
+static const char help_eval[] =
+    "usage: tdl eval --model FILE --data SPEC [--loss L] [--act ACT] [--margin-percentile P] [--json]\n"
+    "\n"
+    "Loss (mean over examples), 0-1 error, accuracy and margin statistics of a model\n"
+    "on a data set.  Margin: f(x)_y - max_{j != y} f(x)_j (one output: s (f(x) - t)).\n"
+    "A PyTorch state dict exported to safetensors or npz loads as it is; give --act\n"
+    "(and --loss) when the file has no metadata.\n"
+    "\n"
+    "options:\n"
+    "  --model FILE           the model (required)\n"
+    "  --data SPEC            the data (required; see 'tdl help data')\n"
+    "  --loss L               mse ce logistic hinge (default: the model's, else by outputs)\n"
+    "  --act ACT              activation when the file names none\n"
+    "  --margin-percentile P  the margin percentile reported (default 10; linear\n"
+    "                         interpolation between order statistics, as NumPy)\n"
+    "  --json                 n, loss, error, accuracy, margin {min, percentile,\n"
+    "                         at_percentile, median, mean, max}\n"
+    "  --threads N            BLAS threads (default: all cores)\n"
+    "\n"
+    "example:\n"
+    "  tdl eval --model digits.safetensors --data digits:split=test\n";
+
+static char help_train_full[sizeof help_train + 4096];
+
 const cli_command cli_commands[] = {
     {"info", "describe a data set or a model file", cmd_info, help_info},
+    {"train", "train a net on a data set; writes a model file", cmd_train, help_train_full},
+    {"eval", "loss, error, accuracy and margins of a model on a data set", cmd_eval, help_eval},
     {NULL, NULL, NULL, NULL},
 };
+
+/* The train help embeds the shared model options. */
+__attribute__((constructor)) static void build_help(void)
+{
+    snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# setup.sh — install what is missing (Debian 12, as root) and build tdl in build/.
+# Used by scripts/main.sh, scripts/test.sh and .ci/run.
+set -eu
+cd "$(dirname "$0")/.."
+
+packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
+libopenblas0-pthread check libcjson-dev zlib1g-dev"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ -f build/build.ninja ]; then
+    meson setup --reconfigure build >/dev/null
+else
+    meson setup build >/dev/null
+fi
+ninja -C build >/dev/null

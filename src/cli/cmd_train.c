@@ -1,0 +1,334 @@
+/* cmd_train.c — `tdl train`: train a net, write the model file, a log, snapshots. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "modelopts.h"
+#include "internal.h"
+#include "tdl_config.h"
+
+/* Everything the per-evaluation callback keeps. */
+typedef struct train_log {
+    int progress;               /* print progress on stderr */
+    size_t total_epochs;
+    const tdl_mlp *m;
+    tdl_loss_kind loss;
+    const tdl_dataset *test;
+    tdl_net_work *test_work;
+    /* rows: epoch step lr loss accuracy theta_norm dist_init test_loss test_accuracy */
+    double *rows;
+    size_t n_rows, cap_rows;
+    /* parameter snapshots (--log-params) */
+    int keep_params;
+    double *snapshots;
+    size_t n_snap, cap_snap;
+    int failed;
+} train_log;
+
+#define LOG_COLS 9
+
+static int on_eval(const tdl_train_progress *p, void *user)
+{
+    train_log *lg = user;
+    double test_loss = NAN, test_acc = NAN;
+    if (lg->test) {
+        tdl_eval_stats s;
+        if (tdl_mlp_evaluate(lg->m, lg->loss, lg->test, lg->test_work, &s) == TDL_OK) {
+            test_loss = s.loss;
+            test_acc = s.accuracy;
+            tdl_eval_stats_free(&s);
+        }
+    }
+    if (lg->n_rows == lg->cap_rows) {
+        size_t cap = lg->cap_rows ? 2 * lg->cap_rows : 64;
+        double *rows = realloc(lg->rows, cap * LOG_COLS * sizeof(double));
+        if (!rows) { lg->failed = 1; return 1; }
+        lg->rows = rows;
+        lg->cap_rows = cap;
+    }
+    double row[LOG_COLS] = {(double)p->epoch, (double)p->step, p->lr, p->loss, p->accuracy,
+                            p->theta_norm, p->dist_init, test_loss, test_acc};
+    memcpy(lg->rows + lg->n_rows++ * LOG_COLS, row, sizeof row);
+    if (lg->keep_params) {
+        size_t P = lg->m->n_params;
+        if (lg->n_snap == lg->cap_snap) {
+            size_t cap = lg->cap_snap ? 2 * lg->cap_snap : 16;
+            double *s = realloc(lg->snapshots, cap * P * sizeof(double));
+            if (!s) { lg->failed = 1; return 1; }
+            lg->snapshots = s;
+            lg->cap_snap = cap;
+        }
+        memcpy(lg->snapshots + lg->n_snap++ * P, p->theta, P * sizeof(double));
+    }
+    if (lg->progress) {
+        fprintf(stderr, "\repoch %zu/%zu  loss %.6g  accuracy %.4f", p->epoch, lg->total_epochs, p->loss, p->accuracy);
+        if (lg->test) fprintf(stderr, "  test accuracy %.4f", test_acc);
+        fprintf(stderr, "   ");
+        fflush(stderr);
+    }
+    return 0;
+}
+
+static int write_log_csv(const char *path, const train_log *lg)
+{
+    tdl_atomic_file af;
+    int st = tdl_atomic_begin(path, &af);
+    if (st != TDL_OK) return st;
+    fprintf(af.fp, "epoch,step,lr,loss,accuracy,theta_norm,dist_init,test_loss,test_accuracy\n");
+    for (size_t r = 0; r < lg->n_rows; r++) {
+        const double *row = lg->rows + r * LOG_COLS;
+        fprintf(af.fp, "%.0f,%.0f", row[0], row[1]);
+        for (int c = 2; c < LOG_COLS; c++) {
+            if (isnan(row[c])) fprintf(af.fp, ",");
+            else fprintf(af.fp, ",%.17g", row[c]);
+        }
+        fputc('\n', af.fp);
+    }
+    return tdl_atomic_commit(&af);
+}
+
+static int write_snapshots(const char *path, const train_log *lg)
+{
+    tdl_tensors *set = tdl_tensors_new();
+    if (!set) return TDL_ENOMEM;
+    size_t shape[2] = {lg->n_snap, lg->m->n_params};
+    double *epochs = malloc((lg->n_snap ? lg->n_snap : 1) * sizeof(double));
+    int st = epochs ? TDL_OK : TDL_ENOMEM;
+    for (size_t i = 0; i < lg->n_snap && epochs; i++) epochs[i] = lg->rows[i * LOG_COLS];
+    if (st == TDL_OK) st = tdl_tensors_add(set, "theta", 2, shape, lg->snapshots);
+    if (st == TDL_OK) st = tdl_tensors_add(set, "epoch", 1, shape, epochs);
+    if (st == TDL_OK && lg->m->theta0) st = tdl_tensors_add(set, "theta0", 1, &shape[1], lg->m->theta0);
+    if (st == TDL_OK) st = tdl_npz_write(path, set);
+    free(epochs);
+    tdl_tensors_free(&set);
+    return st;
+}
+
+static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_dataset *ds,
+                            const tdl_train_result *res)
+{
+    char buf[64];
+    tdl_tensors_set_meta(m->meta, "loss", tdl_loss_name(cfg->loss));
+    tdl_tensors_set_meta(m->meta, "data", ds->spec);
+    tdl_tensors_set_meta(m->meta, "optimizer", tdl_optimizer_name(cfg->opt));
+    snprintf(buf, sizeof buf, "%.17g", cfg->lr);
+    tdl_tensors_set_meta(m->meta, "lr", buf);
+    snprintf(buf, sizeof buf, "%zu", cfg->batch);
+    tdl_tensors_set_meta(m->meta, "batch", buf);
+    snprintf(buf, sizeof buf, "%zu", res->epochs);
+    tdl_tensors_set_meta(m->meta, "epochs", buf);
+    snprintf(buf, sizeof buf, "%lu", cfg->seed);
+    tdl_tensors_set_meta(m->meta, "train_seed", buf);
+    snprintf(buf, sizeof buf, "%.17g", res->loss);
+    tdl_tensors_set_meta(m->meta, "train_loss", buf);
+    if (!isnan(res->accuracy)) {
+        snprintf(buf, sizeof buf, "%.17g", res->accuracy);
+        tdl_tensors_set_meta(m->meta, "train_accuracy", buf);
+    }
+    tdl_tensors_set_meta(m->meta, "tdl_version", TDL_VERSION);
+}
+
+enum {
+    OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
+    OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
+    OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS,
+    OPT_QUIET
+};
+
+int cmd_train(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MODEL_LONG_OPTIONS,
+        {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
+        {"opt", required_argument, NULL, OPT_OPT}, {"lr", required_argument, NULL, OPT_LR},
+        {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"beta1", required_argument, NULL, OPT_BETA1},
+        {"beta2", required_argument, NULL, OPT_BETA2}, {"eps", required_argument, NULL, OPT_EPS},
+        {"weight-decay", required_argument, NULL, OPT_WD}, {"schedule", required_argument, NULL, OPT_SCHED},
+        {"step-every", required_argument, NULL, OPT_STEP_EVERY}, {"gamma", required_argument, NULL, OPT_GAMMA},
+        {"epochs", required_argument, NULL, OPT_EPOCHS}, {"steps", required_argument, NULL, OPT_STEPS},
+        {"batch", required_argument, NULL, OPT_BATCH}, {"target-loss", required_argument, NULL, OPT_TARGET_LOSS},
+        {"target-acc", required_argument, NULL, OPT_TARGET_ACC}, {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+        {"train-seed", required_argument, NULL, OPT_TRAIN_SEED}, {"log", required_argument, NULL, OPT_LOG},
+        {"log-params", required_argument, NULL, OPT_LOG_PARAMS}, {"json", no_argument, NULL, OPT_JSON},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    tdl_train_config cfg;
+    tdl_train_config_default(&cfg);
+    cfg.epochs = 30;
+    cfg.opt = TDL_OPT_SGD;
+    const char *data = NULL, *test = NULL, *out = "model.safetensors", *log_path = NULL, *params_path = NULL;
+    const char *opt_text = "momentum";
+    int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
+    size_t threads = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        int r = cli_model_opts_parse(&mo, "train", c, optarg);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
+        int bad = 0;
+        switch (c) {
+        case OPT_DATA: data = optarg; break;
+        case OPT_TEST: test = optarg; break;
+        case 'o': out = optarg; break;
+        case OPT_OPT:
+            if (tdl_optimizer_parse(optarg, &cfg.opt) != TDL_OK) return cli_usage("train", "%s", tdl_errmsg());
+            opt_text = optarg;
+            break;
+        case OPT_LR: bad = cli_parse_double(optarg, &cfg.lr) || cfg.lr <= 0; lr_given = 1; break;
+        case OPT_MOMENTUM:
+            bad = cli_parse_double(optarg, &cfg.momentum) || cfg.momentum < 0 || cfg.momentum >= 1;
+            momentum_given = 1;
+            break;
+        case OPT_BETA1: bad = cli_parse_double(optarg, &cfg.beta1); break;
+        case OPT_BETA2: bad = cli_parse_double(optarg, &cfg.beta2); break;
+        case OPT_EPS: bad = cli_parse_double(optarg, &cfg.eps) || cfg.eps <= 0; break;
+        case OPT_WD: bad = cli_parse_double(optarg, &cfg.weight_decay) || cfg.weight_decay < 0; break;
+        case OPT_SCHED: if (tdl_schedule_parse(optarg, &cfg.schedule) != TDL_OK) return cli_usage("train", "%s", tdl_errmsg()); break;
+        case OPT_STEP_EVERY: bad = cli_parse_size(optarg, 1, 1000000000, &cfg.step_every); break;
+        case OPT_GAMMA: bad = cli_parse_double(optarg, &cfg.gamma) || cfg.gamma <= 0; break;
+        case OPT_EPOCHS: bad = cli_parse_size(optarg, 1, 1000000000, &cfg.epochs); break;
+        case OPT_STEPS: bad = cli_parse_size(optarg, 1, 1000000000000ULL, &cfg.steps); break;
+        case OPT_BATCH: bad = cli_parse_size(optarg, 0, 1000000000, &cfg.batch); break;
+        case OPT_TARGET_LOSS: bad = cli_parse_double(optarg, &cfg.target_loss); break;
+        case OPT_TARGET_ACC: bad = cli_parse_double(optarg, &cfg.target_accuracy) || cfg.target_accuracy > 1; break;
+        case OPT_EVAL_EVERY: bad = cli_parse_size(optarg, 0, 1000000000, &cfg.eval_every); break;
+        case OPT_TRAIN_SEED: bad = cli_parse_ulong(optarg, &cfg.seed); train_seed_given = 1; break;
+        case OPT_LOG: log_path = optarg; break;
+        case OPT_LOG_PARAMS: params_path = optarg; break;
+        case OPT_JSON: as_json = 1; break;
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
+        default: return cli_bad_option("train", argv, optopt);
+        }
+        if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, argv[optind - 1]);
+    }
+    if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    if (!data) return cli_usage("train", "--data SPEC is required");
+    if (!train_seed_given) cfg.seed = mo.seed;
+    if (cfg.opt == TDL_OPT_ADAM && !lr_given) cfg.lr = 1e-3;
+    if (!momentum_given && (cfg.opt == TDL_OPT_NESTEROV || strcmp(opt_text, "momentum") == 0)) cfg.momentum = 0.9;
+    if (cfg.opt == TDL_OPT_GD && momentum_given && cfg.momentum > 0)
+        return cli_usage("train", "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
+    cli_set_threads(threads);
+
+    int rc = EXIT_WORK_FAILED, st;
+    tdl_dataset *ds = NULL, *ts = NULL;
+    tdl_mlp *m = NULL;
+    train_log lg = {0};
+    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((rc = cli_model_build(&mo, "train", &m)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if ((rc = cli_model_loss(&mo, "train", m, ds, &cfg.loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (ts && (st = tdl_loss_check(cfg.loss, m, ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (!m->theta0) { /* a model without its init: training starts here */
+        m->theta0 = malloc(m->n_params * sizeof(double));
+        if (!m->theta0) { rc = cli_failf("out of memory"); goto cleanup; }
+        memcpy(m->theta0, m->theta, m->n_params * sizeof(double));
+    }
+    if (params_path) {
+        size_t evals = cfg.eval_every ? cfg.epochs / cfg.eval_every + 2 : 2;
+        double bytes = (double)evals * (double)m->n_params * 8.0;
+        if (bytes > 4e9) { rc = cli_failf("--log-params would keep %.3g GB of snapshots; raise --eval-every", bytes / 1e9); goto cleanup; }
+    }
+    lg.progress = !quiet && isatty(2);
+    lg.total_epochs = cfg.epochs;
+    lg.m = m;
+    lg.loss = cfg.loss;
+    lg.test = ts;
+    lg.keep_params = params_path != NULL;
+    if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg.test_work)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    cfg.callback = on_eval;
+    cfg.user = &lg;
+    tdl_train_result res;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = tdl_train(m, ds, &cfg, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (lg.progress) fputc('\n', stderr);
+    if (st == TDL_EDIVERGED) {
+        char msg[1024], good[4096];
+        snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+        snprintf(good, sizeof good, "%s.last-good.safetensors", out);
+        record_metadata(m, &cfg, ds, &res);
+        if (tdl_mlp_save(good, m) == TDL_OK)
+            rc = cli_failf("%s; the last good parameters are in %s", msg, good);
+        else
+            rc = cli_failf("%s", msg);
+        if (log_path) write_log_csv(log_path, &lg);
+        goto cleanup;
+    }
+    if (st != TDL_OK) { rc = lg.failed ? cli_failf("out of memory keeping the training log") : cli_fail(st); goto cleanup; }
+    record_metadata(m, &cfg, ds, &res);
+    tdl_tensors_set_meta(m->meta, "optimizer", opt_text);
+    if ((st = tdl_mlp_save(out, m)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (log_path && (st = write_log_csv(log_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (params_path && (st = write_snapshots(params_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    double test_loss = NAN, test_acc = NAN;
+    if (lg.n_rows) {
+        test_loss = lg.rows[(lg.n_rows - 1) * LOG_COLS + 7];
+        test_acc = lg.rows[(lg.n_rows - 1) * LOG_COLS + 8];
+    }
+    char arch[256], act[64];
+    tdl_arch_format(m, arch, sizeof arch);
+    tdl_act_format(&m->act, act, sizeof act);
+    if (as_json) {
+        json_writer w;
+        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+        json_object_begin(&w, NULL);
+        json_string(&w, "model", out);
+        json_string(&w, "arch", arch);
+        json_string(&w, "activation", act);
+        json_size(&w, "params", m->n_params);
+        json_string(&w, "data", ds->spec);
+        json_size(&w, "n", ds->n);
+        json_string(&w, "loss_name", tdl_loss_name(cfg.loss));
+        json_string(&w, "reduction", "mean");
+        json_string(&w, "optimizer", opt_text);
+        json_number(&w, "momentum", cfg.momentum);
+        json_number(&w, "lr", cfg.lr);
+        json_size(&w, "batch", cfg.batch);
+        json_size(&w, "epochs", res.epochs);
+        json_size(&w, "steps", res.steps);
+        json_bool(&w, "reached_target", res.reached_target);
+        json_number(&w, "seconds", seconds);
+        json_number(&w, "seconds_per_epoch", seconds / (double)(res.epochs ? res.epochs : 1));
+        json_number(&w, "train_loss", res.loss);
+        if (ds->classes) json_number(&w, "train_accuracy", res.accuracy);
+        if (ts) {
+            json_number(&w, "test_loss", test_loss);
+            if (ts->classes) json_number(&w, "test_accuracy", test_acc);
+        }
+        json_object_end(&w);
+        json_flush_stdout(&w);
+    } else {
+        printf("model        %s (%s, %s, %zu parameters)\n", out, arch, act, m->n_params);
+        printf("data         %s (%zu examples)\n", ds->spec, ds->n);
+        printf("training     %s (momentum %g), lr %g, batch %zu, %zu epochs, %zu steps, loss %s (mean)\n",
+               opt_text, cfg.momentum, cfg.lr, cfg.batch, res.epochs, res.steps, tdl_loss_name(cfg.loss));
+        printf("train loss   %.6g\n", res.loss);
+        if (ds->classes) printf("train acc.   %.4f\n", res.accuracy);
+        if (ts) {
+            printf("test loss    %.6g\n", test_loss);
+            if (ts->classes) printf("test acc.    %.4f\n", test_acc);
+        }
+    }
+    rc = 0;
+cleanup:
+    free(lg.rows);
+    free(lg.snapshots);
+    tdl_net_work_free(&lg.test_work);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+    tdl_dataset_free(&ts);
+    return rc;
+}

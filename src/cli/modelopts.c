@@ -1,0 +1,117 @@
+/* modelopts.c — shared model options (see modelopts.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "modelopts.h"
+
+const char cli_model_help[] =
+    "model (a file, or a fresh net):\n"
+    "  --model FILE    .safetensors or .npz (a PyTorch nn.Sequential state dict loads as it is)\n"
+    "  --arch A        widths input-hidden...-output, e.g. 64-128-10 (depth 1 = linear model)\n"
+    "  --act ACT       identity relu leaky-relu:A abrelu:A,B tanh erf sigmoid softplus\n"
+    "                  quadratic gelu (default relu; with --model: when the file names none)\n"
+    "  --init I        gaussian he xavier orthogonal zero (default he)\n"
+    "  --param P       standard (W ~ N(0, sigma_w^2/fan_in)) or ntk (W ~ N(0,1), forward\n"
+    "                  scaled by sigma_w/sqrt(fan_in)) (default standard)\n"
+    "  --sigma-w S     weight scale (default sqrt 2 with --init he, else 1)\n"
+    "  --sigma-b S     bias scale (default 0: biases start at zero)\n"
+    "  --bias, --no-bias   biases on every layer (default --bias)\n"
+    "  --freeze L,...  layers (0-based) kept fixed in training (default none)\n"
+    "  --seed N        initialization seed (default 0)\n"
+    "  --loss L        mse ce logistic hinge (default: the model file's, else ce for\n"
+    "                  C > 1 outputs, logistic for one output, mse for regression)\n";
+
+void cli_model_opts_init(cli_model_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->sigma_w = NAN;
+    o->sigma_b = 0.0;
+    o->bias = 1;
+}
+
+int cli_model_opts_parse(cli_model_opts *o, const char *cmd, int code, const char *arg)
+{
+    switch (code) {
+    case OPT_MODEL: o->model = arg; return 1;
+    case OPT_ARCH: o->arch = arg; return 1;
+    case OPT_ACT: o->act = arg; return 1;
+    case OPT_INIT: o->init = arg; return 1;
+    case OPT_PARAM: o->param = arg; return 1;
+    case OPT_FREEZE: o->freeze = arg; return 1;
+    case OPT_LOSS: o->loss = arg; return 1;
+    case OPT_BIAS: o->bias = 1; return 1;
+    case OPT_NO_BIAS: o->bias = 0; return 1;
+    case OPT_SIGMA_W:
+        if (cli_parse_double(arg, &o->sigma_w) != 0 || o->sigma_w < 0) { cli_usage(cmd, "--sigma-w %s: expected a number >= 0", arg); return -1; }
+        return 1;
+    case OPT_SIGMA_B:
+        if (cli_parse_double(arg, &o->sigma_b) != 0 || o->sigma_b < 0) { cli_usage(cmd, "--sigma-b %s: expected a number >= 0", arg); return -1; }
+        return 1;
+    case OPT_SEED:
+        if (cli_parse_ulong(arg, &o->seed) != 0) { cli_usage(cmd, "--seed %s: expected an integer in [0, 4294967295]", arg); return -1; }
+        return 1;
+    default: return 0;
+    }
+}
+
+int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
+{
+    tdl_act act;
+    int st;
+    *out = NULL;
+    if (o->act && (st = tdl_act_parse(o->act, &act)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
+    if (o->model && o->arch) return cli_usage(cmd, "give --model FILE or --arch A, not both");
+    if (o->model) {
+        if ((st = tdl_mlp_load(o->model, o->act ? &act : NULL, out)) != TDL_OK) return cli_fail(st);
+        return 0;
+    }
+    if (!o->arch) return cli_usage(cmd, "give --model FILE or a fresh net with --arch A");
+    tdl_mlp_config cfg;
+    tdl_mlp_config_default(&cfg);
+    if ((st = tdl_arch_parse(o->arch, &cfg)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
+    if (o->act) cfg.act = act;
+    if (o->init && (st = tdl_init_parse(o->init, &cfg.init)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
+    if (o->param) {
+        if (strcmp(o->param, "ntk") == 0) cfg.param = TDL_PARAM_NTK;
+        else if (strcmp(o->param, "standard") == 0) cfg.param = TDL_PARAM_STANDARD;
+        else return cli_usage(cmd, "--param %s: expected standard or ntk", o->param);
+        if (cfg.param == TDL_PARAM_NTK && !o->init) cfg.init = TDL_INIT_GAUSSIAN;
+    }
+    cfg.sigma_w = o->sigma_w;
+    cfg.sigma_b = o->sigma_b;
+    cfg.bias = o->bias;
+    cfg.seed = o->seed;
+    if (o->freeze) {
+        const char *p = o->freeze;
+        while (*p) {
+            char *end;
+            unsigned long l = strtoul(p, &end, 10);
+            if (end == p || l >= cfg.depth || (*end && *end != ','))
+                return cli_usage(cmd, "--freeze %s: expected layer indices 0..%zu separated by commas", o->freeze, cfg.depth - 1);
+            cfg.trainable[l] = 0;
+            p = *end ? end + 1 : end;
+        }
+    }
+    if ((st = tdl_mlp_create(&cfg, out)) != TDL_OK) return cli_fail(st);
+    return 0;
+}
+
+int cli_model_loss(const cli_model_opts *o, const char *cmd, const tdl_mlp *m, const tdl_dataset *ds,
+                   tdl_loss_kind *out)
+{
+    const char *text = o->loss ? o->loss : tdl_tensors_meta(m->meta, "loss");
+    int st;
+    if (text) {
+        if ((st = tdl_loss_parse(text, out)) != TDL_OK) {
+            if (o->loss) return cli_usage(cmd, "%s", tdl_errmsg());
+            return cli_fail(st);
+        }
+    } else if (!ds->classes) {
+        *out = TDL_LOSS_MSE;
+    } else {
+        *out = m->layers[m->depth - 1].out == 1 ? TDL_LOSS_LOGISTIC : TDL_LOSS_CE;
+    }
+    if ((st = tdl_loss_check(*out, m, ds)) != TDL_OK) return cli_fail(st);
+    return 0;
+}

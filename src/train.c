@@ -1,0 +1,289 @@
+/* train.c — optimizers, schedules and the training loop (tdl/train.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include "tdl/train.h"
+#include "internal.h"
+
+static const char *const opt_names[] = {"gd", "sgd", "nesterov", "adam"};
+static const char *const sched_names[] = {"constant", "step", "cosine"};
+
+int tdl_optimizer_parse(const char *text, tdl_optimizer *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(text, opt_names[i]) == 0) {
+            *out = (tdl_optimizer)i;
+            return TDL_OK;
+        }
+    if (strcmp(text, "momentum") == 0) { /* sgd with momentum: --momentum sets mu */
+        *out = TDL_OPT_SGD;
+        return TDL_OK;
+    }
+    return tdl_fail(TDL_EINVAL, "unknown optimizer '%s' (gd sgd momentum nesterov adam)", text);
+}
+
+const char *tdl_optimizer_name(tdl_optimizer opt) { return (unsigned)opt < 4 ? opt_names[opt] : "?"; }
+
+int tdl_schedule_parse(const char *text, tdl_schedule *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, sched_names[i]) == 0) {
+            *out = (tdl_schedule)i;
+            return TDL_OK;
+        }
+    return tdl_fail(TDL_EINVAL, "unknown schedule '%s' (constant step cosine)", text);
+}
+
+const char *tdl_schedule_name(tdl_schedule s) { return (unsigned)s < 3 ? sched_names[s] : "?"; }
+
+void tdl_train_config_default(tdl_train_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->loss = TDL_LOSS_CE;
+    cfg->opt = TDL_OPT_SGD;
+    cfg->lr = 0.1;
+    cfg->momentum = 0.0;
+    cfg->beta1 = 0.9;
+    cfg->beta2 = 0.999;
+    cfg->eps = 1e-8;
+    cfg->schedule = TDL_SCHED_CONSTANT;
+    cfg->step_every = 10;
+    cfg->gamma = 0.1;
+    cfg->epochs = 10;
+    cfg->batch = 128;
+    cfg->target_loss = NAN;
+    cfg->target_accuracy = NAN;
+    cfg->eval_every = 1;
+}
+
+static double norm2(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = b ? a[i] - b[i] : a[i];
+        s += v * v;
+    }
+    return sqrt(s);
+}
+
+static double learning_rate(const tdl_train_config *cfg, size_t epoch, size_t step, size_t total_steps)
+{
+    switch (cfg->schedule) {
+    case TDL_SCHED_STEP:
+        return cfg->lr * pow(cfg->gamma, (double)(epoch / (cfg->step_every ? cfg->step_every : 1)));
+    case TDL_SCHED_COSINE:
+        return cfg->lr * 0.5 * (1.0 + cos(M_PI * (double)step / (double)total_steps));
+    default:
+        return cfg->lr;
+    }
+}
+
+static int validate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg)
+{
+    int st = tdl_loss_check(cfg->loss, m, ds);
+    if (st != TDL_OK) return st;
+    if (!(cfg->lr > 0) || !isfinite(cfg->lr)) return tdl_fail(TDL_EINVAL, "learning rate must be > 0 (got %g)", cfg->lr);
+    if (!(cfg->momentum >= 0 && cfg->momentum < 1)) return tdl_fail(TDL_EINVAL, "momentum must be in [0, 1)");
+    if (!(cfg->weight_decay >= 0)) return tdl_fail(TDL_EINVAL, "weight decay must be >= 0");
+    if (!(cfg->beta1 >= 0 && cfg->beta1 < 1 && cfg->beta2 >= 0 && cfg->beta2 < 1 && cfg->eps > 0))
+        return tdl_fail(TDL_EINVAL, "adam needs beta1, beta2 in [0, 1) and eps > 0");
+    if (cfg->epochs == 0 && cfg->steps == 0) return tdl_fail(TDL_EINVAL, "train for at least one epoch or step");
+    if (cfg->opt == TDL_OPT_NESTEROV && cfg->momentum <= 0)
+        return tdl_fail(TDL_EINVAL, "nesterov needs a momentum > 0 (--momentum)");
+    return TDL_OK;
+}
+
+/* One optimizer step on the trainable ranges [lo[k], hi[k]) (PyTorch's
+ * rules, see train.h).  One loop per optimizer so that each vectorizes. */
+static void update(const tdl_train_config *cfg, double *restrict theta, const double *restrict grad,
+                   double *restrict buf1, double *restrict buf2, const size_t *lo, const size_t *hi,
+                   size_t nr, double lr, size_t step)
+{
+    const double mu = cfg->momentum, wd = cfg->weight_decay, b1 = cfg->beta1, b2 = cfg->beta2;
+    const double c1 = 1 - pow(b1, (double)step), sc2 = sqrt(1 - pow(b2, (double)step));
+    const int first = step == 1;
+    for (size_t k = 0; k < nr; k++) {
+        const size_t a = lo[k], e = hi[k];
+        switch (cfg->opt) {
+        case TDL_OPT_ADAM:
+            for (size_t i = a; i < e; i++) {
+                double g = grad[i] + wd * theta[i];
+                buf1[i] = b1 * buf1[i] + (1 - b1) * g;
+                buf2[i] = b2 * buf2[i] + (1 - b2) * g * g;
+                theta[i] -= (lr / c1) * buf1[i] / (sqrt(buf2[i]) / sc2 + cfg->eps);
+            }
+            break;
+        case TDL_OPT_NESTEROV:
+            for (size_t i = a; i < e; i++) {
+                double g = grad[i] + wd * theta[i];
+                buf1[i] = first ? g : mu * buf1[i] + g;
+                theta[i] -= lr * (g + mu * buf1[i]);
+            }
+            break;
+        default:
+            if (buf1) {
+                for (size_t i = a; i < e; i++) {
+                    double g = grad[i] + wd * theta[i];
+                    buf1[i] = first ? g : mu * buf1[i] + g;
+                    theta[i] -= lr * buf1[i];
+                }
+            } else {
+                for (size_t i = a; i < e; i++) theta[i] -= lr * (grad[i] + wd * theta[i]);
+            }
+        }
+    }
+}
+
+/* Full-data evaluation into p; returns TDL_EDIVERGED for a non-finite loss. */
+static int evaluate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg,
+                    tdl_net_work *ew, tdl_train_progress *p)
+{
+    tdl_eval_stats s;
+    for (size_t i = 0; i < m->n_params; i++)
+        if (!isfinite(m->theta[i])) return TDL_EDIVERGED;
+    int st = tdl_mlp_evaluate(m, cfg->loss, ds, ew, &s);
+    if (st == TDL_ENONFINITE) return TDL_EDIVERGED;
+    if (st != TDL_OK) return st;
+    tdl_eval_stats_free(&s);
+    if (!isfinite(s.loss)) return TDL_EDIVERGED;
+    p->loss = s.loss;
+    p->accuracy = s.accuracy;
+    p->theta_norm = norm2(m->theta, NULL, m->n_params);
+    p->dist_init = m->theta0 ? norm2(m->theta, m->theta0, m->n_params) : NAN;
+    p->theta = m->theta;
+    return TDL_OK;
+}
+
+int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, tdl_train_result *result)
+{
+    int st = validate(m, ds, cfg);
+    if (st != TDL_OK) return st;
+    memset(result, 0, sizeof *result);
+    const size_t n = ds->n, d = ds->d, P = m->n_params;
+    const size_t B = (cfg->opt == TDL_OPT_GD || cfg->batch == 0 || cfg->batch > n) ? n : cfg->batch;
+    const size_t batches = (n + B - 1) / B;
+    const size_t total_steps = cfg->steps ? cfg->steps : cfg->epochs * batches;
+    const int full_batch = B == n;
+
+    tdl_net_work *w = NULL, *ew = NULL;
+    double *grad = NULL, *buf1 = NULL, *buf2 = NULL, *good = NULL, *Xb = NULL, *Yb = NULL;
+    size_t *order = NULL, *Lb = NULL;
+    gsl_rng *r = NULL;
+    size_t cap = full_batch ? (n < 2048 ? n : 2048) : B;
+    if ((st = tdl_net_work_alloc(m, cap, &w)) != TDL_OK) goto cleanup;
+    if ((st = tdl_net_work_alloc(m, n < 2048 ? n : 2048, &ew)) != TDL_OK) goto cleanup;
+    grad = tdl_malloc(P * sizeof(double), "the gradient");
+    good = tdl_malloc(P * sizeof(double), "a checkpoint");
+    if (!grad || !good) { st = TDL_ENOMEM; goto cleanup; }
+    if (cfg->opt != TDL_OPT_GD && (cfg->momentum > 0 || cfg->opt == TDL_OPT_ADAM)) {
+        buf1 = tdl_calloc(P, sizeof(double), "optimizer state");
+        if (!buf1) { st = TDL_ENOMEM; goto cleanup; }
+    }
+    if (cfg->opt == TDL_OPT_ADAM) {
+        buf2 = tdl_calloc(P, sizeof(double), "optimizer state");
+        if (!buf2) { st = TDL_ENOMEM; goto cleanup; }
+    }
+    if (!full_batch) {
+        order = tdl_malloc(n * sizeof *order, "the minibatch order");
+        Xb = tdl_malloc(B * d * sizeof(double), "a minibatch");
+        if (ds->labels) Lb = tdl_malloc(B * sizeof *Lb, "a minibatch");
+        else Yb = tdl_malloc(B * ds->Y->size2 * sizeof(double), "a minibatch");
+        r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!order || !Xb || (!Lb && !Yb) || !r) { st = tdl_fail(TDL_ENOMEM, "out of memory for minibatches"); goto cleanup; }
+        gsl_rng_set(r, cfg->seed);
+        for (size_t i = 0; i < n; i++) order[i] = i;
+    }
+
+    /* Trainable parameter ranges [lo, hi). */
+    size_t lo[2 * TDL_MAX_DEPTH], hi[2 * TDL_MAX_DEPTH], nr = 0;
+    for (size_t l = 0; l < m->depth; l++) {
+        const tdl_layer *L = &m->layers[l];
+        if (!L->trainable) continue;
+        lo[nr] = L->w_off;
+        hi[nr++] = L->w_off + L->in * L->out + (L->has_bias ? L->out : 0);
+    }
+
+    tdl_train_progress prog = {0};
+    if ((st = evaluate(m, ds, cfg, ew, &prog)) != TDL_OK) {
+        if (st == TDL_EDIVERGED) st = tdl_fail(TDL_ENONFINITE, "the loss of the initial model is not finite");
+        goto cleanup;
+    }
+    memcpy(good, m->theta, P * sizeof(double));
+    size_t step = 0, epoch = 0;
+    int stop = 0;
+    double lr = cfg->lr;
+    while (!stop) {
+        if (!full_batch) gsl_ran_shuffle(r, order, n, sizeof *order);
+        for (size_t bi = 0; bi < batches && !stop; bi++) {
+            if (cfg->steps && step >= cfg->steps) break;
+            lr = learning_rate(cfg, epoch, step, total_steps);
+            double bl = 0;
+            memset(grad, 0, P * sizeof(double));
+            if (full_batch) {
+                st = tdl_mlp_loss_grad(m, cfg->loss, ds, w, &bl, grad);
+            } else {
+                size_t k0 = bi * B, nb = n - k0 < B ? n - k0 : B;
+                for (size_t i = 0; i < nb; i++) {
+                    size_t row = order[k0 + i];
+                    memcpy(Xb + i * d, gsl_matrix_const_ptr(ds->X, row, 0), d * sizeof(double));
+                    if (Lb) Lb[i] = ds->labels[row];
+                    else memcpy(Yb + i * ds->Y->size2, gsl_matrix_const_ptr(ds->Y, row, 0), ds->Y->size2 * sizeof(double));
+                }
+                tdl_batch b = {nb, Xb, d, Lb, Yb, Yb ? ds->Y->size2 : 0};
+                st = tdl_mlp_batch_grad(m, cfg->loss, &b, 1.0 / (double)nb, w, &bl, grad);
+            }
+            if (st == TDL_ENONFINITE || (st == TDL_OK && !isfinite(bl))) { st = TDL_EDIVERGED; goto diverged; }
+            if (st != TDL_OK) goto cleanup;
+            step++;
+            update(cfg, m->theta, grad, buf1, buf2, lo, hi, nr, lr, step);
+        }
+        epoch++;
+        int last = cfg->steps ? step >= cfg->steps : epoch >= cfg->epochs;
+        int eval_now = last || (cfg->eval_every && epoch % cfg->eval_every == 0);
+        if (eval_now) {
+            st = evaluate(m, ds, cfg, ew, &prog);
+            if (st == TDL_EDIVERGED) goto diverged;
+            if (st != TDL_OK) goto cleanup;
+            memcpy(good, m->theta, P * sizeof(double));
+            prog.epoch = epoch;
+            prog.step = step;
+            prog.lr = lr;
+            if ((!isnan(cfg->target_loss) && prog.loss <= cfg->target_loss) ||
+                (!isnan(cfg->target_accuracy) && prog.accuracy >= cfg->target_accuracy)) {
+                result->reached_target = 1;
+                stop = 1;
+            }
+            if (cfg->callback && cfg->callback(&prog, cfg->user)) {
+                st = tdl_fail(TDL_EINTR, "training stopped at epoch %zu", epoch);
+                goto cleanup;
+            }
+        }
+        if (last) stop = 1;
+    }
+    result->epochs = epoch;
+    result->steps = step;
+    result->loss = prog.loss;
+    result->accuracy = prog.accuracy;
+    st = TDL_OK;
+    goto cleanup;
+diverged:
+    memcpy(m->theta, good, P * sizeof(double));
+    result->epochs = epoch;
+    result->steps = step;
+    st = tdl_fail(TDL_EDIVERGED, "training diverged (non-finite loss) at step %zu, epoch %zu, learning rate %g: lower the learning rate", step, epoch + 1, lr);
+cleanup:
+    tdl_net_work_free(&w);
+    tdl_net_work_free(&ew);
+    free(grad);
+    free(buf1);
+    free(buf2);
+    free(good);
+    free(order);
+    free(Xb);
+    free(Yb);
+    free(Lb);
+    if (r) gsl_rng_free(r);
+    return st;
+}

@@ -1,0 +1,109 @@
+#!/bin/bash
+# CLI tests of training and evaluation: accuracy, reproducibility, logs,
+# divergence, PyTorch-trained models, and the errors of `tdl train` / `tdl eval`.
+# usage: test_train.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+FIX=$2
+. "$(dirname "$0")/lib.sh"
+
+# relative difference |a - b| / |b| <= tol
+close() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; s = b < 0 ? -b : b; exit !(d <= t * s) }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+# The issue's done criterion: digits, 64-128-10 relu, default training, test accuracy >= 0.95.
+run "$TDL" train --data digits:split=train --arch 64-128-10 --act relu -o "$WORK/d.safetensors" \
+    --log "$WORK/log.csv" --log-params "$WORK/snap.npz" --quiet --json
+expect_status 0 "train digits"
+run "$TDL" eval --model "$WORK/d.safetensors" --data digits:split=test --json
+expect_status 0 "eval digits test"
+acc=$(json_get accuracy)
+if ge "$acc" 0.95; then ok; else bad "digits test accuracy $acc < 0.95"; fi
+expect_json n 359 "eval n"
+expect_json reduction '"mean"' "eval states the reduction"
+# the log: a header and one row per epoch (30 by default)
+rows=$(wc -l < "$WORK/log.csv")
+if [ "$rows" -eq 31 ]; then ok; else bad "log has $rows lines, expected 31"; fi
+if head -n 1 "$WORK/log.csv" | grep -q "epoch,step,lr,loss,accuracy,theta_norm,dist_init"; then ok; else bad "log header"; fi
+# snapshots: theta is 30 x 9610
+run "$TDL" info --model "$WORK/snap.npz" --json
+expect_out '{"name":"theta","dtype":"F64","shape":[30,9610]}' "parameter snapshots"
+# the model file keeps init and metadata
+run "$TDL" info --model "$WORK/d.safetensors" --json
+expect_out '"init.0.weight"' "model keeps its init"
+expect_out '"data":"digits:split=train"' "metadata records the data"
+expect_out '"loss":"ce"' "metadata records the loss"
+expect_json params 9610 "params"
+
+# Bit-for-bit reproducible with one thread.
+"$TDL" train --data digits:split=train --arch 64-128-10 --epochs 3 --threads 1 -o "$WORK/a.safetensors" --quiet >/dev/null
+"$TDL" train --data digits:split=train --arch 64-128-10 --epochs 3 --threads 1 -o "$WORK/b.safetensors" --quiet >/dev/null
+if cmp -s "$WORK/a.safetensors" "$WORK/b.safetensors"; then ok; else bad "two --threads 1 runs differ"; fi
+"$TDL" train --data digits:split=train --arch 64-128-10 --epochs 3 --threads 1 --seed 1 -o "$WORK/c.safetensors" --quiet >/dev/null
+if cmp -s "$WORK/a.safetensors" "$WORK/c.safetensors"; then bad "another seed gives the same model"; else ok; fi
+
+# Every optimizer and schedule runs and lowers the loss on a small problem.
+for opt in "--opt gd --lr 0.5" "--opt sgd" "--opt momentum" "--opt nesterov" "--opt adam --lr 0.02" \
+           "--schedule cosine" "--schedule step --step-every 2 --gamma 0.5" "--weight-decay 1e-3"; do
+    run "$TDL" train --data iris:normalize=standard --arch 4-16-3 --act tanh --epochs 20 $opt --json -o "$WORK/o.safetensors"
+    expect_status 0 "train $opt"
+    loss=$(json_get train_loss)
+    if awk -v l="$loss" 'BEGIN { exit !(l < 0.5) }'; then ok; else bad "$opt: final loss $loss not below 0.5"; fi
+done
+# Regression with mse, a linear model, a deep linear net, a frozen layer, ntk parametrization.
+run "$TDL" train --data teacher:n=100,d=5,k=2 --arch 5-32-1 --act relu --epochs 50 --json -o "$WORK/r.safetensors"
+expect_status 0 "regression"; expect_json loss_name '"mse"' "regression default loss"
+run "$TDL" train --data iris --arch 4-3 --epochs 5 --json -o "$WORK/l.safetensors"; expect_status 0 "linear model"
+run "$TDL" train --data iris --arch 4-8-8-3 --act identity --epochs 5 -o "$WORK/dl.safetensors" --quiet; expect_status 0 "deep linear"
+run "$TDL" train --data iris --arch 4-8-3 --freeze 1 --epochs 5 -o "$WORK/f.safetensors" --quiet; expect_status 0 "frozen layer"
+run "$TDL" train --data "xor:n=200" --arch 2-64-1 --param ntk --loss logistic --epochs 5 -o "$WORK/ntk.safetensors" --quiet
+expect_status 0 "ntk parametrization, logistic"
+run "$TDL" info --model "$WORK/ntk.safetensors" --json; expect_out '"parametrization":"ntk"' "ntk recorded"
+# Stop at a target accuracy.
+run "$TDL" train --data iris:normalize=standard --arch 4-16-3 --epochs 500 --target-acc 0.9 --json -o "$WORK/t.safetensors"
+expect_json reached_target true "target accuracy reached"
+ep=$(json_get epochs); if [ "$ep" -lt 500 ]; then ok; else bad "target did not stop training ($ep epochs)"; fi
+
+# Divergence: a clear error, exit 1, the last good checkpoint kept, no model file.
+run "$TDL" train --data digits --arch 64-64-10 --loss mse --opt gd --lr 1e6 --epochs 50 -o "$WORK/div.safetensors"
+expect_status 1 "divergence exit status"
+expect_err "training diverged" "divergence message"
+expect_err "div.safetensors.last-good.safetensors" "divergence names the checkpoint"
+expect_no_file "$WORK/div.safetensors" "no model file after divergence"
+if [ -f "$WORK/div.safetensors.last-good.safetensors" ]; then ok; else bad "last good checkpoint missing"; fi
+
+# Models trained in PyTorch (tests/fixtures/make_torch_trained.py) evaluate to PyTorch's loss.
+while read -r name loss accuracy; do
+    case $name in
+        tanh_f64) args="--model $FIX/torch/tanh_f64.safetensors --act tanh" ;;
+        tanh_f32) args="--model $FIX/torch/tanh_f32.safetensors --act tanh" ;;
+        relu_npz) args="--model $FIX/torch/relu_state.npz --act relu" ;;
+    esac
+    run "$TDL" eval $args --loss ce --data "$FIX/torch/data.npz" --json
+    expect_status 0 "eval $name"
+    got=$(json_get loss)
+    if close "$got" "$loss" 1e-12; then ok; else bad "$name: loss $got vs PyTorch $loss"; fi
+    got=$(json_get accuracy)
+    if [ "$got" = "$accuracy" ]; then ok; else bad "$name: accuracy $got vs PyTorch $accuracy"; fi
+done < "$FIX/torch/expected.txt"
+
+# Errors: usage (2) and work (1), one line, no output file.
+run "$TDL" train --arch 64-10;                     expect_status 2 "train without data"
+run "$TDL" train --data iris;                      expect_status 2 "train without a net"
+run "$TDL" train --data iris --arch 4-x-3;         expect_status 2 "bad arch"
+run "$TDL" train --data iris --arch 4-3 --lr -1;   expect_status 2 "negative lr"
+run "$TDL" train --data iris --arch 4-3 --opt foo; expect_status 2 "unknown optimizer"
+run "$TDL" train --data iris --arch 4-3 --act swish; expect_status 2 "unknown activation"
+run "$TDL" train --data iris --arch 5-3 -o "$WORK/x.safetensors"; expect_status 1 "input width mismatch"
+expect_err "the model takes 5 inputs but the data has 4 features" "width mismatch message"; expect_no_file "$WORK/x.safetensors" "no file on mismatch"
+run "$TDL" train --data iris --arch 4-2 -o "$WORK/x.safetensors"; expect_status 1 "too few outputs"
+expect_err "2 outputs but the data has 3 classes" "class mismatch message"
+run "$TDL" train --data iris --arch 4-3 --loss logistic -o "$WORK/x.safetensors"; expect_status 1 "logistic with 3 outputs"
+run "$TDL" train --data iris --arch 4-3 -o /nonexistent/dir/m.safetensors --epochs 1; expect_status 1 "unwritable output"
+expect_err "cannot create output file" "unwritable output message"
+run "$TDL" eval --model "$WORK/d.safetensors" --data iris; expect_status 1 "eval width mismatch"
+run "$TDL" eval --model "$FIX/torch/tanh_f64.safetensors" --data "$FIX/torch/data.npz"; expect_status 1 "eval without activation"
+expect_err "give --act" "asks for --act"
+run "$TDL" eval --data iris;                       expect_status 2 "eval without model"
+run "$TDL" eval --model "$WORK/d.safetensors" --data digits --margin-percentile 101; expect_status 2 "bad percentile"
+
+finish

@@ -35,17 +35,18 @@ int tdl_act_parse(const char *text, tdl_act *out)
             if (colon) {
                 char *end;
                 a.a = strtod(colon + 1, &end);
-                if (*end || !isfinite(a.a))
+                if (end == colon + 1 || *end || !isfinite(a.a))
                     return tdl_fail(TDL_EINVAL, "activation '%s': expected leaky-relu:SLOPE", text);
             }
         } else if (a.kind == TDL_ACT_ABRELU) {
             char *end;
             if (!colon) return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
             a.a = strtod(colon + 1, &end);
-            if (*end != ',' || !isfinite(a.a))
+            if (end == colon + 1 || *end != ',' || !isfinite(a.a))
                 return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
-            a.b = strtod(end + 1, &end);
-            if (*end || !isfinite(a.b)) return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
+            const char *second = end + 1;
+            a.b = strtod(second, &end);
+            if (end == second || *end || !isfinite(a.b)) return tdl_fail(TDL_EINVAL, "activation '%s': expected abrelu:A,B", text);
         } else if (colon) {
             return tdl_fail(TDL_EINVAL, "activation '%s' takes no parameters", text);
         }
@@ -174,7 +175,7 @@ int tdl_arch_parse(const char *text, tdl_mlp_config *cfg)
         p = end;
         if (*p == '-') {
             p++;
-            if (!*p) break;
+            if (!*p) { p--; break; } /* a trailing '-' is an error */
         } else if (*p) {
             break;
         }
@@ -407,14 +408,16 @@ fail:
 
 int tdl_tensors_read(const char *path, tdl_tensors **out)
 {
-    unsigned char head[8] = {0};
+    unsigned char head[9] = {0};
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return tdl_fail(TDL_EIO, "%s: cannot open: %s", path, strerror(errno));
     size_t got = fread(head, 1, sizeof head, fp);
     fclose(fp);
     if (got >= 4 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
-    if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
+    /* a pickle starts 0x80 <protocol>; so does a safetensors file whose JSON
+     * header is 128, 384, ... bytes long, but its 9th byte is the '{' */
+    if (got >= 2 && head[0] == 0x80 && head[1] <= 5 && !(got == 9 && head[8] == '{'))
         return tdl_fail(TDL_EFORMAT, "%s: a pickle (torch.save) file cannot be read safely; export with safetensors.torch.save_file(model.state_dict(), \"m.safetensors\") or numpy.savez", path);
     if (got >= 2 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
     if (got == 0) return tdl_fail(TDL_EFORMAT, "%s: empty file", path);
@@ -426,6 +429,7 @@ static int parse_param_name(const char *name, unsigned long *index, int *is_bias
 {
     char *end;
     if (!isdigit((unsigned char)name[0])) return -1;
+    if (name[0] == '0' && isdigit((unsigned char)name[1])) return -1; /* "00.weight" would alias "0.weight" */
     errno = 0;
     *index = strtoul(name, &end, 10);
     if (errno || *index > 100000) return -1;

@@ -22,9 +22,11 @@
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "tdl/net.h"
 #include "internal.h"
+#include "net_internal.h"
 
 struct tdl_net_work {
     size_t cap, depth, C, wmax;
+    size_t widths[TDL_MAX_DEPTH + 1];     /* n_0 .. n_L of the net it was made for */
     double *Z[TDL_MAX_DEPTH], *A[TDL_MAX_DEPTH], *D1[TDL_MAX_DEPTH], *D2[TDL_MAX_DEPTH];
     double *RZ[TDL_MAX_DEPTH], *RA[TDL_MAX_DEPTH];
     double *G, *Gp, *RG, *RGp, *P, *RP;   /* cap * wmax each */
@@ -195,8 +197,11 @@ int tdl_net_work_alloc(const tdl_mlp *m, size_t cap, tdl_net_work **out)
     w->depth = m->depth;
     w->C = m->layers[m->depth - 1].out;
     w->wmax = m->layers[0].in;
-    for (size_t l = 0; l < m->depth; l++)
+    w->widths[0] = m->layers[0].in;
+    for (size_t l = 0; l < m->depth; l++) {
         if (m->layers[l].out > w->wmax) w->wmax = m->layers[l].out;
+        w->widths[l + 1] = m->layers[l].out;
+    }
     size_t bytes;
     int bad = tdl_mul_size(cap, w->wmax, &bytes) || tdl_mul_size(bytes, sizeof(double), &bytes);
     for (size_t l = 0; l < m->depth && !bad; l++) {
@@ -288,12 +293,19 @@ tdl_batch tdl_batch_rows(const tdl_dataset *ds, size_t row0, size_t n)
 
 /* ---- forward / backward ------------------------------------------------- */
 
+/* The buffers are sized by every layer width, not only depth and C: a net
+ * with other hidden widths would overflow them. */
+static int check_work(const tdl_mlp *m, const tdl_net_work *w)
+{
+    int same = w->depth == m->depth && w->widths[0] == m->layers[0].in;
+    for (size_t l = 0; same && l < m->depth; l++) same = w->widths[l + 1] == m->layers[l].out;
+    return same ? TDL_OK : tdl_fail(TDL_EINVAL, "work space was made for another net");
+}
+
 static int check_batch(const tdl_mlp *m, const tdl_batch *b, const tdl_net_work *w)
 {
     if (b->n > w->cap) return tdl_fail(TDL_EINVAL, "batch of %zu examples exceeds the work capacity %zu", b->n, w->cap);
-    if (w->depth != m->depth || w->C != m->layers[m->depth - 1].out)
-        return tdl_fail(TDL_EINVAL, "work space was made for another net");
-    return TDL_OK;
+    return check_work(m, w);
 }
 
 static void forward_pass(const tdl_mlp *m, const tdl_batch *b, tdl_net_work *w, int want_d2)
@@ -343,9 +355,10 @@ static inline const double *layer_input(const tdl_net_work *w, size_t l, size_t 
     return w->A[l - 1];
 }
 
-/* Backprop of G (n x C, dLoss/dF already scaled) into grad (+=).
+/* Backprop of G (n x C, dLoss/dF already scaled) into grad (+= when
+ * accumulate, = otherwise: training skips a memset of P doubles a step).
  * Uses w->G / w->Gp as ping-pong buffers; G must be w->G on entry. */
-static void backward_pass(const tdl_mlp *m, tdl_net_work *w, double *grad)
+static void backward_pass(const tdl_mlp *m, tdl_net_work *w, double *grad, int accumulate)
 {
     const size_t n = w->n;
     double *G = w->G, *Gp = w->Gp;
@@ -353,11 +366,12 @@ static void backward_pass(const tdl_mlp *m, tdl_net_work *w, double *grad)
         const tdl_layer *L = &m->layers[l];
         size_t ld;
         const double *Ain = layer_input(w, l, &ld, m);
-        /* dW += s G^T A_{l-1} */
+        /* dW (+)= s G^T A_{l-1} */
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->out, (int)L->in, (int)n,
-                    L->w_scale, G, (int)L->out, Ain, (int)ld, 1.0, grad + L->w_off, (int)L->in);
+                    L->w_scale, G, (int)L->out, Ain, (int)ld, accumulate ? 1.0 : 0.0, grad + L->w_off, (int)L->in);
         if (L->has_bias) {
             double *gb = grad + L->b_off;
+            if (!accumulate) memset(gb, 0, L->out * sizeof *gb);
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < L->out; j++) gb[j] += L->b_scale * G[i * L->out + j];
         }
@@ -400,7 +414,18 @@ int tdl_mlp_batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b,
     if (st != TDL_OK) return st;
     forward_pass(m, b, w, 0);
     if ((st = batch_loss(m, loss, b, scale, w, loss_acc, grad != NULL)) != TDL_OK) return st;
-    if (grad) backward_pass(m, w, grad);
+    if (grad) backward_pass(m, w, grad, 1);
+    return TDL_OK;
+}
+
+int tdl_net_batch_grad_set(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
+                           tdl_net_work *w, double *loss_acc, double *grad)
+{
+    int st = check_batch(m, b, w);
+    if (st != TDL_OK) return st;
+    forward_pass(m, b, w, 0);
+    if ((st = batch_loss(m, loss, b, scale, w, loss_acc, 1)) != TDL_OK) return st;
+    backward_pass(m, w, grad, 0);
     return TDL_OK;
 }
 
@@ -493,6 +518,7 @@ int tdl_mlp_hvp(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
 {
     int st = tdl_loss_check(loss, m, ds);
     if (st != TDL_OK) return st;
+    if ((st = check_work(m, w)) != TDL_OK) return st;
     if ((st = work_ensure_r(w, m)) != TDL_OK) return st;
     double scale = 1.0 / (double)ds->n;
     memset(Hv, 0, m->n_params * sizeof(double));

@@ -6,6 +6,7 @@
 #include <gsl/gsl_randist.h>
 #include "tdl/train.h"
 #include "internal.h"
+#include "net_internal.h"
 
 static const char *const opt_names[] = {"gd", "sgd", "nesterov", "adam"};
 static const char *const sched_names[] = {"constant", "step", "cosine"};
@@ -220,7 +221,6 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
             if (cfg->steps && step >= cfg->steps) break;
             lr = learning_rate(cfg, epoch, step, total_steps);
             double bl = 0;
-            memset(grad, 0, P * sizeof(double));
             if (full_batch) {
                 st = tdl_mlp_loss_grad(m, cfg->loss, ds, w, &bl, grad);
             } else {
@@ -232,7 +232,7 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
                     else memcpy(Yb + i * ds->Y->size2, gsl_matrix_const_ptr(ds->Y, row, 0), ds->Y->size2 * sizeof(double));
                 }
                 tdl_batch b = {nb, Xb, d, Lb, Yb, Yb ? ds->Y->size2 : 0};
-                st = tdl_mlp_batch_grad(m, cfg->loss, &b, 1.0 / (double)nb, w, &bl, grad);
+                st = tdl_net_batch_grad_set(m, cfg->loss, &b, 1.0 / (double)nb, w, &bl, grad);
             }
             if (st == TDL_ENONFINITE || (st == TDL_OK && !isfinite(bl))) { st = TDL_EDIVERGED; goto diverged; }
             if (st != TDL_OK) goto cleanup;

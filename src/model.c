@@ -227,8 +227,9 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
         L->trainable = 1;
         if (L->in == 0 || L->out == 0 || tdl_mul_size(L->in, L->out, &wn) != 0 ||
             tdl_add_size(off, wn, &off) != 0 || (L->has_bias && tdl_add_size(off, L->out, &off) != 0)) {
+            size_t rows = L->out, cols = L->in; /* L points into m */
             free(m);
-            return tdl_fail(TDL_ETOOBIG, "layer %zu of %zu x %zu is empty or too large", l, L->out, L->in);
+            return tdl_fail(TDL_ETOOBIG, "layer %zu of %zu x %zu is empty or too large", l, rows, cols);
         }
         L->w_off = off - wn - (L->has_bias ? L->out : 0);
         L->b_off = L->w_off + wn;

@@ -1067,6 +1067,24 @@ START_TEST(test_capacity_errors)
     expect_fail(tdl_mlp_forward(other, &b2, w, F), TDL_EINVAL, "another net");
     tdl_mlp *other_c = make_deep("3-4-3", "tanh");
     expect_fail(tdl_mlp_batch_grad(other_c, TDL_LOSS_CE, &b2, 1.0, w, &L, NULL), TDL_EINVAL, "another net");
+    /* same depth and outputs but other hidden widths: the buffers of the
+     * work space are too small for this net, so every entry point refuses */
+    tdl_mlp *wide = make_deep("3-9-2", "tanh");
+    double *gw = dalloc(wide->n_params), *vw = dalloc(wide->n_params), *Jw = dalloc(2 * 2 * wide->n_params);
+    tdl_eval_stats es;
+    expect_fail(tdl_mlp_forward(wide, &b2, w, F), TDL_EINVAL, "another net");
+    expect_fail(tdl_mlp_batch_grad(wide, TDL_LOSS_CE, &b2, 1.0, w, &L, gw), TDL_EINVAL, "another net");
+    expect_fail(tdl_mlp_loss_grad(wide, TDL_LOSS_CE, ds, w, &L, gw), TDL_EINVAL, "another net");
+    expect_fail(tdl_mlp_hvp(wide, TDL_LOSS_CE, ds, vw, 0, w, gw), TDL_EINVAL, "another net");
+    expect_fail(tdl_mlp_jacobian(wide, ds, 0, 2, w, Jw), TDL_EINVAL, "another net");
+    expect_fail(tdl_mlp_evaluate(wide, TDL_LOSS_CE, ds, w, &es), TDL_EINVAL, "another net");
+    tdl_mlp *narrow_in = make_deep("2-4-2", "tanh");
+    expect_fail(tdl_mlp_batch_grad(narrow_in, TDL_LOSS_CE, &b2, 1.0, w, &L, NULL), TDL_EINVAL, "another net");
+    tdl_mlp_free(&narrow_in);
+    free(gw);
+    free(vw);
+    free(Jw);
+    tdl_mlp_free(&wide);
     /* but the whole-data-set calls split into blocks of the capacity */
     ck_assert_int_eq(tdl_mlp_loss_grad(m, TDL_LOSS_CE, ds, w, &L, g), TDL_OK);
     free(g);

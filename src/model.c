@@ -78,11 +78,12 @@ void tdl_act_format(const tdl_act *act, char *buf, size_t len)
 static void act_piecewise_linear(double neg, double pos, const double *z, size_t n,
                                  double *phi, double *dphi, double *d2phi)
 {
-    if (phi)
-        for (size_t i = 0; i < n; i++) phi[i] = z[i] > 0 ? pos * z[i] : neg * z[i];
+    /* phi last: it may overwrite z (in-place evaluation) */
+    if (d2phi) memset(d2phi, 0, n * sizeof *d2phi);
     if (dphi)
         for (size_t i = 0; i < n; i++) dphi[i] = z[i] > 0 ? pos : neg;
-    if (d2phi) memset(d2phi, 0, n * sizeof *d2phi);
+    if (phi)
+        for (size_t i = 0; i < n; i++) phi[i] = z[i] > 0 ? pos * z[i] : neg * z[i];
 }
 
 void tdl_act_eval(const tdl_act *act, const double *z, size_t n, double *phi, double *dphi, double *d2phi)

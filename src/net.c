@@ -646,3 +646,17 @@ void tdl_eval_stats_free(tdl_eval_stats *s)
     free(s->margins);
     s->margins = NULL;
 }
+
+/* ---- internal access for other modules (net_internal.h) ------------------ */
+
+double tdl_net_example_loss(tdl_loss_kind loss, size_t C, const double *f, size_t label,
+                            const double *y, double *g)
+{
+    return example_loss(loss, C, f, label, y, g);
+}
+
+void tdl_net_example_loss_hess(tdl_loss_kind loss, size_t C, const double *f, int regression,
+                               const double *u, double *r)
+{
+    example_loss_hess(loss, C, f, regression, u, r);
+}

@@ -46,7 +46,8 @@ typedef struct tdl_act {
 TDL_API int tdl_act_parse(const char *text, tdl_act *out);
 /* Canonical text of an activation (parses back to the same). */
 TDL_API void tdl_act_format(const tdl_act *act, char *buf, size_t len);
-/* phi, phi' and phi'' at n points; any output may be NULL. */
+/* phi, phi' and phi'' at n points; any output may be NULL; phi may be z
+ * itself (in-place), dphi and d2phi must not alias z. */
 TDL_API void tdl_act_eval(const tdl_act *act, const double *z, size_t n,
                           double *phi, double *dphi, double *d2phi);
 

@@ -8,4 +8,5 @@
 #include "tdl/model.h"
 #include "tdl/net.h"
 #include "tdl/train.h"
+#include "tdl/hessian.h"
 #endif

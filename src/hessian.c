@@ -84,8 +84,8 @@ static inline size_t aug_index(const tdl_layer *L, size_t o, size_t j)
 typedef struct shallow_acc {
     int have1, have2;            /* layer blocks wanted (hidden, last) */
     size_t d, d1, h, h1, C;
-    double *T11, *T11R;          /* h^2 x d1^2, h x d1^2 */
-    double *T22;                 /* C^2 x h1^2 */
+    double *T11, *T11R;          /* hp x dp, h x dp (packed symmetric pairs) */
+    double *T22;                 /* Cp x hp1 */
     double *T12, *T12R;          /* hC x d1 h1, hC x d1 */
 } shallow_acc;
 
@@ -113,6 +113,9 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     S.have1 = !linear && r1o < off + len && off < r1o + r1l;
     S.have2 = r2o < off + len && off < r2o + r2l;
     const size_t n = ds->n, d = S.d, d1 = S.d1, h = S.h, h1 = S.h1, C = S.C;
+    /* Q_i, x~ x~^T, L_i and a~ a~^T are symmetric: only pairs (a <= b) are
+     * kept ("packed"), which cuts the two big dgemms by 4. */
+    const size_t hp = h * (h + 1) / 2, dp = d1 * (d1 + 1) / 2, Cp = C * (C + 1) / 2, hp1 = h1 * (h1 + 1) / 2;
     const double s1 = L1->w_scale, t1 = L1->b_scale, s2 = L2->w_scale;
     const double t2 = L2->b_scale;
     /* phi'' vanishes for piecewise-linear activations: no (1,1) residual */
@@ -123,20 +126,20 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     /* Per-block temporaries: Q (nb x h^2), XX (nb x d1^2), Hm (nb x C^2),
      * AA (nb x h1^2), BH (nb x hC), XA (nb x d1 h1), Rm (nb x h), Sm (nb x hC),
      * Xt (nb x d1), plus the forward pass (nb x (3h + C)). */
-    size_t per_row = (S.have1 ? h * h + d1 * d1 + 2 * h + h * C + d1 : 0) + (S.have2 ? C * C + h1 * h1 : 0) +
+    size_t per_row = (S.have1 ? hp + dp + 2 * h + h * C + d1 : 0) + (S.have2 ? Cp + hp1 : 0) +
                      (S.have1 && S.have2 ? h * C + d1 * h1 : 0) + 4 * h + 2 * C + d1 + h1;
     size_t nb = ASSEMBLY_BUDGET / (per_row * sizeof(double));
     if (nb == 0) nb = 1;
     if (nb > n) nb = n;
     double *buf = NULL;
-    size_t acc_len = (S.have1 ? h * h * d1 * d1 + h * d1 * d1 : 0) + (S.have2 ? C * C * h1 * h1 : 0) +
+    size_t acc_len = (S.have1 ? hp * dp + h * dp : 0) + (S.have2 ? Cp * hp1 : 0) +
                      (S.have1 && S.have2 ? h * C * d1 * h1 + h * C * d1 : 0);
     double *acc = tdl_calloc(acc_len ? acc_len : 1, sizeof(double), "Hessian blocks");
     buf = tdl_malloc(nb * per_row * sizeof(double), "Hessian assembly");
     if (!acc || !buf) { st = TDL_ENOMEM; goto cleanup; }
     double *p = acc;
-    if (S.have1) { S.T11 = p; p += h * h * d1 * d1; S.T11R = p; p += h * d1 * d1; }
-    if (S.have2) { S.T22 = p; p += C * C * h1 * h1; }
+    if (S.have1) { S.T11 = p; p += hp * dp; S.T11R = p; p += h * dp; }
+    if (S.have2) { S.T22 = p; p += Cp * hp1; }
     if (S.have1 && S.have2) { S.T12 = p; p += h * C * d1 * h1; S.T12R = p; }
     p = buf;
     double *Xt = p; p += nb * d1;
@@ -148,13 +151,13 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     double *gvec = p; p += nb * C;
     double *Bv = p; p += h;            /* scratch: one row of B^T L ... (h) */
     double *Q = NULL, *XX = NULL, *Hm = NULL, *AA = NULL, *BH = NULL, *XA = NULL, *Rm = NULL, *Sm = NULL;
-    if (S.have1) { Q = p; p += nb * h * h; XX = p; p += nb * d1 * d1; Rm = p; p += nb * h; Sm = p; p += nb * h * C; }
-    if (S.have2) { Hm = p; p += nb * C * C; AA = p; p += nb * h1 * h1; }
+    if (S.have1) { Q = p; p += nb * hp; XX = p; p += nb * dp; Rm = p; p += nb * h; Sm = p; p += nb * h * C; }
+    if (S.have2) { Hm = p; p += nb * Cp; AA = p; p += nb * hp1; }
     if (S.have1 && S.have2) { BH = p; p += nb * h * C; XA = p; p += nb * d1 * h1; }
     (void)Bv;
-    double *Lmat = tdl_malloc((C * C + C * h + C) * sizeof(double), "loss Hessian");
+    double *Lmat = tdl_malloc((C * C + C * h + C + h * h) * sizeof(double), "loss Hessian");
     if (!Lmat) { st = TDL_ENOMEM; goto cleanup; }
-    double *LB = Lmat + C * C, *unit = LB + C * h;
+    double *LB = Lmat + C * C, *unit = LB + C * h, *Qfull = unit + C;
     const double inv_n = 1.0 / (double)n;
 
     for (size_t r0 = 0; r0 < n; r0 += nb) {
@@ -204,10 +207,12 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
             }
             for (size_t k = 0; k < C * C; k++) Lmat[k] *= inv_n; /* symmetric: row/column order moot */
             if (S.have2) {
-                memcpy(Hm + i * C * C, Lmat, C * C * sizeof(double));
                 const double *av = At + i * h1;
+                double *hm = Hm + i * Cp, *aa = AA + i * hp1;
+                for (size_t c = 0; c < C; c++)
+                    for (size_t c2 = c; c2 < C; c2++) *hm++ = Lmat[c * C + c2];
                 for (size_t a = 0; a < h1; a++)
-                    for (size_t b = 0; b < h1; b++) AA[i * h1 * h1 + a * h1 + b] = av[a] * av[b];
+                    for (size_t b = a; b < h1; b++) *aa++ = av[a] * av[b];
             }
             if (!S.have1) continue;
             /* B = s2 W2 diag(phi'(z)) (C x h); LB = L B; Q = B^T L B; BH = B^T L */
@@ -219,13 +224,17 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)C, (int)h, (int)C, 1.0, Lmat, (int)C,
                         Bt, (int)h, 0.0, Bm, (int)h);
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)h, (int)h, (int)C, 1.0, Bt, (int)h,
-                        Bm, (int)h, 0.0, Q + i * h * h, (int)h);
+                        Bm, (int)h, 0.0, Qfull, (int)h);
+            double *q = Q + i * hp;
+            for (size_t a = 0; a < h; a++)
+                for (size_t b = a; b < h; b++) *q++ = Qfull[a * h + b];
             if (S.have2) /* BH[a][c] = (B^T L)[a][c] = LB[c][a] (L symmetric) */
                 for (size_t a = 0; a < h; a++)
                     for (size_t c = 0; c < C; c++) BH[i * h * C + a * C + c] = Bm[c * h + a];
             const double *xv = Xt + i * d1;
+            double *xx = XX + i * dp;
             for (size_t j = 0; j < d1; j++)
-                for (size_t k = 0; k < d1; k++) XX[i * d1 * d1 + j * d1 + k] = xv[j] * xv[k];
+                for (size_t k = j; k < d1; k++) *xx++ = xv[j] * xv[k];
             if (S.have2)
                 for (size_t j = 0; j < d1; j++)
                     for (size_t b = 0; b < h1; b++) XA[i * d1 * h1 + j * h1 + b] = xv[j] * At[i * h1 + b];
@@ -239,15 +248,15 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
         }
         /* the sums over examples, one dgemm each */
         if (S.have1) {
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(h * h), (int)(d1 * d1), (int)nr, 1.0,
-                        Q, (int)(h * h), XX, (int)(d1 * d1), 1.0, S.T11, (int)(d1 * d1));
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)hp, (int)dp, (int)nr, 1.0,
+                        Q, (int)hp, XX, (int)dp, 1.0, S.T11, (int)dp);
             if (need_r)
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)h, (int)(d1 * d1), (int)nr, 1.0,
-                            Rm, (int)h, XX, (int)(d1 * d1), 1.0, S.T11R, (int)(d1 * d1));
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)h, (int)dp, (int)nr, 1.0,
+                            Rm, (int)h, XX, (int)dp, 1.0, S.T11R, (int)dp);
         }
         if (S.have2)
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(C * C), (int)(h1 * h1), (int)nr, 1.0,
-                        Hm, (int)(C * C), AA, (int)(h1 * h1), 1.0, S.T22, (int)(h1 * h1));
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Cp, (int)hp1, (int)nr, 1.0,
+                        Hm, (int)Cp, AA, (int)hp1, 1.0, S.T22, (int)hp1);
         if (S.have1 && S.have2) {
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(h * C), (int)(d1 * h1), (int)nr, 1.0,
                         BH, (int)(h * C), XA, (int)(d1 * h1), 1.0, S.T12, (int)(d1 * h1));
@@ -258,28 +267,50 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     }
     free(Lmat);
 
-    /* scatter into the requested block */
+    /* scatter into the requested block: packed entry ((a,b),(j,k)) stands for
+     * the four entries ((a,j),(b,k)), ((a,k),(b,j)) and their mirrors. */
     const tdl_layer *Lh = &m->layers[0];
-    if (S.have1)
+    if (S.have1) {
+        size_t pq = 0;
         for (size_t a = 0; a < h; a++)
-            for (size_t b = 0; b < h; b++)
+            for (size_t b = a; b < h; b++, pq++) {
+                size_t px = 0;
                 for (size_t j = 0; j < d1; j++)
-                    for (size_t k = 0; k < d1; k++) {
-                        size_t r = aug_index(Lh, a, j), c = aug_index(Lh, b, k);
-                        double g = S.T11[(a * h + b) * d1 * d1 + j * d1 + k];
-                        if (G) put(G, off, len, r, c, g);
-                        if (H) put(H, off, len, r, c, g + (a == b && need_r ? S.T11R[a * d1 * d1 + j * d1 + k] : 0.0));
+                    for (size_t k = j; k < d1; k++, px++) {
+                        double g = S.T11[pq * dp + px];
+                        double r = (a == b && need_r) ? S.T11R[a * dp + px] : 0.0;
+                        size_t aj = aug_index(Lh, a, j), bk = aug_index(Lh, b, k);
+                        size_t ak = aug_index(Lh, a, k), bj = aug_index(Lh, b, j);
+                        if (G) {
+                            put(G, off, len, aj, bk, g); put(G, off, len, bk, aj, g);
+                            put(G, off, len, ak, bj, g); put(G, off, len, bj, ak, g);
+                        }
+                        if (H) {
+                            put(H, off, len, aj, bk, g + r); put(H, off, len, bk, aj, g + r);
+                            put(H, off, len, ak, bj, g + r); put(H, off, len, bj, ak, g + r);
+                        }
                     }
-    if (S.have2)
+            }
+    }
+    if (S.have2) {
+        size_t pc = 0;
         for (size_t c = 0; c < C; c++)
-            for (size_t c2 = 0; c2 < C; c2++)
+            for (size_t c2 = c; c2 < C; c2++, pc++) {
+                size_t pa = 0;
                 for (size_t a = 0; a < h1; a++)
-                    for (size_t b = 0; b < h1; b++) {
-                        size_t r = aug_index(L2, c, a), q = aug_index(L2, c2, b);
-                        double g = S.T22[(c * C + c2) * h1 * h1 + a * h1 + b];
-                        if (G) put(G, off, len, r, q, g);
-                        if (H) put(H, off, len, r, q, g);
+                    for (size_t b = a; b < h1; b++, pa++) {
+                        double g = S.T22[pc * hp1 + pa];
+                        size_t ca = aug_index(L2, c, a), cb = aug_index(L2, c2, b);
+                        size_t cb2 = aug_index(L2, c, b), ca2 = aug_index(L2, c2, a);
+                        for (int part = 0; part < 2; part++) {
+                            double *M = part ? G : H;
+                            if (!M) continue;
+                            put(M, off, len, ca, cb, g); put(M, off, len, cb, ca, g);
+                            put(M, off, len, cb2, ca2, g); put(M, off, len, ca2, cb2, g);
+                        }
                     }
+            }
+    }
     if (S.have1 && S.have2)
         for (size_t a = 0; a < h; a++)
             for (size_t c = 0; c < C; c++)

@@ -9,4 +9,5 @@
 #include "tdl/net.h"
 #include "tdl/train.h"
 #include "tdl/hessian.h"
+#include "tdl/spectral.h"
 #endif

@@ -42,5 +42,6 @@ void cli_set_threads(size_t threads);
 int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_hessian(int argc, char **argv);
 
 #endif

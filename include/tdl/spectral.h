@@ -1,0 +1,253 @@
+/* tdl/spectral.h — matrix-free spectral methods for a symmetric operator.
+ *
+ * Every method sees the operator only through a callback y = A x
+ * (tdl_matvec_fn): a Hessian- or Gauss-Newton-vector product (tdl/net.h),
+ * a kernel Gram matrix, or an explicit matrix.  A must be symmetric; nothing
+ * checks it (a non-symmetric A gives meaningless numbers, never a crash).
+ *
+ *   tdl_lanczos      a few extreme eigenpairs, with their residuals
+ *   tdl_hutchinson   stochastic trace with Rademacher probes
+ *   tdl_hutchpp      Hutch++ trace: exact on a sketched subspace + Hutchinson
+ *   tdl_slq          stochastic Lanczos quadrature: raw nodes and weights
+ *   tdl_slq_density  a smoothed density from those, in the conventions of
+ *                    PyHessian, hessian-eigenthings or Papyan (curvlinops)
+ *
+ * Shapes: P is the order of A; vectors are P doubles, contiguous.
+ *
+ * Common behaviour:
+ *   - Randomness comes from GSL's mt19937 seeded with `seed`: the same seed,
+ *     sizes and operator give the same result.
+ *   - A callback status other than TDL_OK stops the method, which returns that
+ *     status (a value outside enum tdl_status becomes TDL_EINVAL) with a
+ *     message naming the product that failed and, when the callback left one
+ *     through libtdl, its message.  A product with a NaN or an infinity stops
+ *     the method with TDL_ENONFINITE.
+ *   - Working memory is counted before anything is allocated; a request that
+ *     overflows size_t, exceeds the physical memory, or has P beyond the BLAS
+ *     integer range (INT_MAX) fails with TDL_ETOOBIG.
+ *   - On failure the output structures are left empty (NULL pointers, zero
+ *     sizes): nothing to free, nothing leaked.
+ *   - The library never prints.
+ */
+#ifndef TDL_SPECTRAL_H
+#define TDL_SPECTRAL_H
+#include "tdl/export.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y = A x for a symmetric P x P operator A (x and y do not overlap; y is
+ * fully overwritten).  Return TDL_OK, or a status that stops the caller. */
+typedef int (*tdl_matvec_fn)(const double *x, double *y, void *ctx);
+
+/* ---- Lanczos: extreme eigenpairs ----------------------------------------
+ *
+ * Which end of the spectrum:
+ *   TDL_WHICH_LARGEST    the k largest algebraic eigenvalues
+ *   TDL_WHICH_SMALLEST   the k smallest algebraic eigenvalues
+ *   TDL_WHICH_MAGNITUDE  the k of largest |lambda| (what PyHessian calls
+ *                        "top": the result can be negative)
+ * Values are always reported in ASCENDING order, whatever `which` is. */
+typedef enum tdl_which { TDL_WHICH_LARGEST, TDL_WHICH_SMALLEST, TDL_WHICH_MAGNITUDE } tdl_which;
+
+/* "largest", "smallest", "magnitude". */
+TDL_API int tdl_which_parse(const char *text, tdl_which *out);
+TDL_API const char *tdl_which_name(tdl_which which);
+
+/* Flags of tdl_lanczos (OR them; 0 = values only, no check). */
+#define TDL_LANCZOS_VECTORS 1u      /* return the Ritz vectors (and true residuals) */
+#define TDL_LANCZOS_MULTIPLICITY 2u /* check for missed copies of multiple eigenvalues */
+
+/* Defaults used when tdl_lanczos gets max_steps = 0 or tol = 0. */
+#define TDL_LANCZOS_TOL_DEFAULT 1e-10
+#define TDL_LANCZOS_STEPS_DEFAULT(k) ((k) * 10 > 100 ? (k) * 10 : 100)
+
+typedef struct tdl_lanczos_result {
+    size_t k;            /* pairs returned */
+    size_t P;            /* order of A */
+    double *values;      /* k, ascending */
+    double *vectors;     /* P x k row-major, column j <-> values[j], unit
+                            norm; NULL without TDL_LANCZOS_VECTORS */
+    double *residuals;   /* k: ||A v_j - values[j] v_j||_2 computed with one
+                            extra product per pair when vectors are kept;
+                            otherwise the Lanczos estimate |beta_m s_{m,j}| */
+    size_t iterations;   /* Lanczos steps, over all runs */
+    size_t matvecs;      /* operator products, residual checks included */
+    int converged;       /* 1 if every pair met the tolerance (or the
+                            Krylov space filled R^P: exact); 0 if max_steps
+                            ran out first -- the values are then the best
+                            Ritz values found, with their residuals */
+} tdl_lanczos_result;
+
+/* tdl_lanczos — k extreme eigenpairs of A by Lanczos with full
+ * re-orthogonalization (Golub & Van Loan, Matrix Computations, 4th ed.,
+ * sec. 10.1-10.3; Parlett, The Symmetric Eigenvalue Problem, ch. 13).
+ *
+ * Inputs:   f, ctx     the operator; P its order; 1 <= k <= P
+ *           which      the end of the spectrum (above)
+ *           max_steps  Lanczos vectors kept (0: TDL_LANCZOS_STEPS_DEFAULT(k));
+ *                      clipped to P; must be >= k.  The basis is P x max_steps
+ *                      doubles: this is the memory bound.
+ *           tol        relative tolerance (0: TDL_LANCZOS_TOL_DEFAULT)
+ *           seed       start vector and restarts
+ *           flags      TDL_LANCZOS_VECTORS, TDL_LANCZOS_MULTIPLICITY
+ * Output:   *out, filled on success (free with tdl_lanczos_result_free).
+ * Returns:  TDL_OK (check out->converged), TDL_EINVAL, TDL_ETOOBIG,
+ *           TDL_ENOMEM, TDL_ENONFINITE, TDL_ENOCONV (LAPACK failed), or the
+ *           callback's status.
+ *
+ * Method: start from a seeded Gaussian vector, normalized.  Step j forms
+ * w = A v_j and orthogonalizes it against the whole basis twice by classical
+ * Gram-Schmidt ("twice is enough": Giraud, Langou, Rozloznik 2005), which
+ * gives alpha_j; beta_j = ||w||.  If beta_j <= 16 sqrt(P) eps ||A||_est the
+ * Krylov space is invariant: the Ritz values found so far are exact, beta_j is
+ * set to 0 and the process restarts from a fresh random vector orthogonal to
+ * the basis (T_m becomes block diagonal).  The Ritz values theta_i are the
+ * eigenvalues of the tridiagonal T_m (LAPACKE_dstevr); the residual of the
+ * Ritz pair (theta_i, V_m s_i) is |beta_m s_{m,i}|.  It stops when the k
+ * wanted pairs all have |beta_m s_{m,i}| <= tol * max_i |theta_i|, when the
+ * basis fills R^P (exact), or at max_steps (converged = 0).
+ *
+ * Multiple eigenvalues.  In exact arithmetic a Krylov space holds one vector
+ * of each eigenspace, so single-vector Lanczos finds ONE copy of a repeated
+ * eigenvalue (until the space becomes invariant and restarts bring in more).
+ * When a wanted eigenvalue is repeated -- e.g. the Hessian of a linear model
+ * under mse, (1/n) X^T X (x) I_C, repeats every eigenvalue C times -- the
+ * plain run returns the next distinct eigenvalues in its place, each a true
+ * eigenvalue with a small residual.  TDL_LANCZOS_MULTIPLICITY checks for
+ * this: the k pairs found are locked, and a new Lanczos run on the orthogonal
+ * complement of all locked vectors finds the extreme eigenvalue there; if it
+ * would enter the wanted set (beyond tol * ||A||_est) it is locked too and the
+ * check repeats (at most k + 1 checks).  Each check costs about one more
+ * Lanczos run; the residual estimates then ignore the small coupling to the
+ * locked vectors (use TDL_LANCZOS_VECTORS for true residuals).
+ */
+TDL_API int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
+                        size_t max_steps, double tol, unsigned long seed, unsigned flags,
+                        tdl_lanczos_result *out);
+
+/* Frees the arrays and zeroes *r (NULL-safe, idempotent). */
+TDL_API void tdl_lanczos_result_free(tdl_lanczos_result *r);
+
+/* ---- trace estimators ---------------------------------------------------
+ *
+ * tdl_hutchinson — Hutchinson (1989) estimator: probes Rademacher vectors z
+ * (entries +-1), trace = mean of z^T A z; std_error = sample standard
+ * deviation (n - 1 denominator) / sqrt(probes).  Unbiased; its variance is
+ * 2 (||A||_F^2 - sum_i A_ii^2) / probes.  probes >= 2 (one product each).
+ * std_error may be NULL. */
+TDL_API int tdl_hutchinson(tdl_matvec_fn f, void *ctx, size_t P, size_t probes, unsigned long seed,
+                           double *trace, double *std_error);
+
+/* tdl_hutchpp — Hutch++ (Meyer, Musco, Musco, Woodruff, SOSA 2021,
+ * Algorithm 1) with a budget of `matvecs` products (>= 4):
+ *   s = min(floor(matvecs / 3), P) Rademacher columns S (P x s),
+ *   Q = orth(A S)                       (LAPACKE dgeqrf + dorgqr; s products)
+ *   t1 = trace(Q^T A Q)                 (s products)
+ *   t2 = Hutchinson on (I - QQ^T) A (I - QQ^T) with the remaining
+ *        matvecs - 2 s probes g = (I - QQ^T) z
+ *   trace = t1 + t2.
+ * std_error is the standard error of the Hutchinson part t2 only (sample
+ * std of the probe values / sqrt(probes)); the sketch part t1 is exact for
+ * the subspace drawn.  If rank(A) <= s the estimate is exact up to rounding
+ * (and std_error ~ 0); a budget >= 3P gives the exact trace.
+ * std_error may be NULL. */
+TDL_API int tdl_hutchpp(tdl_matvec_fn f, void *ctx, size_t P, size_t matvecs, unsigned long seed,
+                        double *trace, double *std_error);
+
+/* ---- stochastic Lanczos quadrature --------------------------------------
+ *
+ * tdl_slq — spectral measure phi = (1/P) sum_i delta(lambda_i) of A by
+ * stochastic Lanczos quadrature (Lin, Saad, Yang, SIAM Review 2016;
+ * Ghorbani, Krishnan, Xiao, ICML 2019; Ubaru, Chen, Saad 2017).
+ * Each of `runs` runs starts from v = z / sqrt(P), z Rademacher, and takes
+ * `steps` Lanczos steps with full re-orthogonalization (twice, as above);
+ * nodes = eigenvalues of T (ascending), weights = squared FIRST components of
+ * T's eigenvectors (LAPACKE_dstev).  Then sum_j w_j g(theta_j) is the Gauss
+ * quadrature of v^T g(A) v, exact for polynomials of degree < 2 steps, so
+ * for g(x) = x^p, p < 2 steps, each run is an unbiased (Hutchinson) estimate
+ * of trace(A^p) / P.  The weights of a run sum to 1.
+ * steps is clipped to P.  If a run's Krylov space becomes invariant after
+ * j < steps steps its quadrature is exact with j nodes: the remaining
+ * entries of that run repeat its largest node with weight 0.
+ * Free with tdl_slq_result_free. */
+typedef struct tdl_slq_result {
+    size_t runs, steps;
+    double *nodes;       /* runs x steps row-major, ascending within a run */
+    double *weights;     /* runs x steps; the weights of a run sum to 1 */
+    size_t matvecs;      /* operator products used */
+} tdl_slq_result;
+
+TDL_API int tdl_slq(tdl_matvec_fn f, void *ctx, size_t P, size_t runs, size_t steps,
+                    unsigned long seed, tdl_slq_result *out);
+
+/* Frees the arrays and zeroes *r (NULL-safe, idempotent). */
+TDL_API void tdl_slq_result_free(tdl_slq_result *r);
+
+/* Smoothing conventions of tdl_slq_density.  Below, theta_rj and w_rj are
+ * node j and weight j of run r, R runs, m = r->steps, N(x; mu, s) the normal
+ * density of standard deviation s, and every density is the average over
+ * the runs of sum_j w_rj N(x; theta_rj, s).
+ *
+ * TDL_SMOOTH_PYHESSIAN  (PyHessian density_plot.py; Ghorbani et al. 2019,
+ *   google spectral-density): lo = mean_r min_j theta_rj - 0.01,
+ *   hi = mean_r max_j theta_rj + 0.01 (means of the per-run extremes, as the
+ *   code does; one run: min node - 0.01 .. max node + 0.01); default 10,000
+ *   points; Gaussian VARIANCE s^2 = 1e-5 * max(1, hi - lo).  PyHessian
+ *   renormalizes with a Riemann sum; we use the trapezoid rule (the two
+ *   differ by the end values, ~0).  PyHessian plots density + 1e-7 on a log
+ *   axis; that is left to the caller.
+ * TDL_SMOOTH_EIGENTHINGS  (pytorch-hessian-eigenthings, spectral_density):
+ *   spread = max(max theta - min theta, 1e-9 * max(1, |theta|max)) over all
+ *   runs, std s = spread / m, grid [min - 0.1 spread, max + 0.1 spread],
+ *   default 10,000 points.
+ * TDL_SMOOTH_PAPYAN  (Papyan 2020, JMLR 21, Alg. 2; curvlinops
+ *   lanczos_approximate_spectrum): the extreme nodes over all runs, widened by
+ *   a margin of 0.05 of their spread on each side, define [lo, hi]; the
+ *   spectrum is mapped to [-1, 1] by x' = (x - c) / d, c = (lo + hi) / 2,
+ *   d = (hi - lo) / 2; there the std is s' = 2 / (m - 1) / sqrt(8 ln kappa),
+ *   kappa = 3 (needs m >= 2); the density is evaluated on the rescaled axis
+ *   and mapped back (divided by d).  Default 1024 points over [lo, hi].
+ *   (curvlinops takes the extremes from eigsh; the extreme nodes are Ritz
+ *   values, inside the spectrum.)
+ *
+ * In every convention the result is finally normalized to unit integral by
+ * the trapezoid rule on the grid. */
+typedef enum tdl_smoothing { TDL_SMOOTH_PYHESSIAN, TDL_SMOOTH_EIGENTHINGS, TDL_SMOOTH_PAPYAN } tdl_smoothing;
+
+/* "pyhessian", "eigenthings", "papyan". */
+TDL_API int tdl_smoothing_parse(const char *text, tdl_smoothing *out);
+TDL_API const char *tdl_smoothing_name(tdl_smoothing conv);
+
+/* A density on a uniform grid. */
+typedef struct tdl_density {
+    size_t points;       /* grid size */
+    double *grid;        /* points, ascending, uniform, endpoints exact */
+    double *values;      /* points; integrate to 1 (trapezoid on grid) */
+    double sigma;        /* Gaussian standard deviation used, in eigenvalue
+                            units (for Papyan s' d) */
+    tdl_smoothing conv;  /* the convention */
+} tdl_density;
+
+/* tdl_slq_density — smoothed density of an SLQ result.
+ *   points          grid size (0: the convention's default; else >= 2)
+ *   sigma_override  NaN: the convention's width; otherwise the Gaussian
+ *                   STANDARD DEVIATION in eigenvalue units (> 0), which
+ *                   replaces the convention's (the grid stays)
+ *   *out            filled on success; free with tdl_density_free
+ * Returns TDL_OK, TDL_EINVAL, TDL_ENOMEM, TDL_ETOOBIG, or TDL_ENONFINITE (a
+ * non-finite node or weight, or a density that vanishes on the grid: use
+ * more points). */
+TDL_API int tdl_slq_density(const tdl_slq_result *r, tdl_smoothing conv, size_t points,
+                            double sigma_override, tdl_density *out);
+
+/* Frees the arrays and zeroes *d (NULL-safe, idempotent). */
+TDL_API void tdl_density_free(tdl_density *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

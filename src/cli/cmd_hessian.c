@@ -1,0 +1,604 @@
+/* cmd_hessian.c — `tdl hessian`: Hessian spectra of the training loss.
+ *
+ *   exact    the dense Hessian (tdl_hessian_dense) and LAPACK: all eigenvalues,
+ *            or the top / bottom k by index range; --gn adds the spectrum of
+ *            the Gauss-Newton part G (and of the residual R = H - G)
+ *   lanczos  k extreme eigenvalues from exact Hessian-vector products, with
+ *            Ritz residuals; trace by Hutch++
+ *   slq      stochastic Lanczos quadrature: the spectral density (raw nodes
+ *            and weights kept) and the trace
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <gsl/gsl_cblas.h>
+#include "modelopts.h"
+#include "plot.h"
+#include "internal.h"
+#include "tdl/spectral.h"
+
+typedef struct hess_opts {
+    const char *data, *method, *which, *vectors, *plot, *smoothing;
+    size_t k, layer, runs, steps, probes, points, threads, max_steps;
+    int k_given, layer_given, gn, density, as_json, quiet;
+    unsigned long seed;
+    double tol;
+} hess_opts;
+
+/* Everything one run computes, for the printers. */
+typedef struct hess_result {
+    const char *method, *driver, *which;
+    size_t dim, off;
+    double *values;       /* ascending */
+    size_t count;
+    double *gn_values, *r_values;
+    size_t gn_count;
+    double *residuals;    /* per value, or NULL */
+    double trace, trace_se, gn_trace;
+    const char *trace_method;
+    double tol;           /* eigenvalues with |lambda| <= tol count as zero */
+    double loss;
+    size_t matvecs, iterations;
+    int converged;
+    double seconds;
+    /* density */
+    double *grid, *dens, *nodes, *weights;
+    size_t points, runs, steps;
+    const char *smoothing;
+    double sigma;
+} hess_result;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Negative fraction, extreme values, condition number of the positive part. */
+static void spectrum_stats(const double *v, size_t n, double tol, double *neg_frac, double *cond_pos)
+{
+    size_t neg = 0;
+    double min_pos = INFINITY, max_pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < -tol) neg++;
+        if (v[i] > tol) {
+            min_pos = fmin(min_pos, v[i]);
+            max_pos = fmax(max_pos, v[i]);
+        }
+    }
+    *neg_frac = n ? (double)neg / (double)n : NAN;
+    *cond_pos = isfinite(min_pos) ? max_pos / min_pos : NAN;
+}
+
+/* The Hessian (or G) of the block [off, off + len) as an operator. */
+typedef struct hvp_ctx {
+    const tdl_mlp *m;
+    tdl_loss_kind loss;
+    const tdl_dataset *ds;
+    tdl_net_work *w;
+    int gauss_newton;
+    size_t off, len;
+    double *full_in, *full_out;   /* P each */
+} hvp_ctx;
+
+static int hvp_matvec(const double *x, double *y, void *vctx)
+{
+    hvp_ctx *c = vctx;
+    memcpy(c->full_in + c->off, x, c->len * sizeof(double));
+    int st = tdl_mlp_hvp(c->m, c->loss, c->ds, c->full_in, c->gauss_newton, c->w, c->full_out);
+    if (st == TDL_OK) memcpy(y, c->full_out + c->off, c->len * sizeof(double));
+    return st;
+}
+
+static int write_vectors(const char *path, const double *vecs, size_t dim, size_t count, int rows_are_vectors)
+{
+    /* eigenvectors as columns (dim x count), like numpy.linalg.eigh */
+    double *T = tdl_malloc(dim * count * sizeof(double), "eigenvectors");
+    if (!T) return TDL_ENOMEM;
+    for (size_t j = 0; j < count; j++)
+        for (size_t i = 0; i < dim; i++)
+            T[i * count + j] = rows_are_vectors ? vecs[j * dim + i] : vecs[i * count + j];
+    tdl_tensor t = {.name = (char *)"eigenvectors", .dtype = TDL_F64, .ndim = 2, .shape = {dim, count},
+                    .numel = dim * count, .data = T};
+    int st = tdl_npy_write(path, &t);
+    free(T);
+    return st;
+}
+
+/* Smoothed density of a set of exact eigenvalues: one SLQ "run" whose nodes
+ * are the eigenvalues with weights 1/count. */
+static int exact_density(hess_result *r, const hess_opts *o, tdl_smoothing conv)
+{
+    tdl_slq_result fake = {.runs = 1, .steps = r->count, .nodes = r->values, .weights = NULL};
+    double *w = tdl_malloc(r->count * sizeof(double), "density weights");
+    if (!w) return TDL_ENOMEM;
+    for (size_t i = 0; i < r->count; i++) w[i] = 1.0 / (double)r->count;
+    fake.weights = w;
+    tdl_density d;
+    int st = tdl_slq_density(&fake, conv, o->points, NAN, &d);
+    if (st == TDL_OK) {
+        r->grid = d.grid;
+        r->dens = d.values;
+        r->points = d.points;
+        r->sigma = d.sigma;
+        r->nodes = tdl_malloc(r->count * sizeof(double), "density nodes");
+        if (!r->nodes) st = TDL_ENOMEM;
+        else memcpy(r->nodes, r->values, r->count * sizeof(double));
+        r->weights = w;
+        r->runs = 1;
+        r->steps = r->count;
+        w = NULL;
+    }
+    free(w);
+    return st;
+}
+
+static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
+                     hess_result *r)
+{
+    size_t off = r->off, dim = r->dim;
+    int want_vec = o->vectors != NULL;
+    int st = tdl_dense_memory_check(dim, o->gn ? 3 : (want_vec ? 3 : 1), 0, "the dense Hessian");
+    if (st != TDL_OK) return st;
+    double *H = tdl_malloc(dim * dim * sizeof(double), "the dense Hessian");
+    double *G = o->gn ? tdl_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
+    double *Hcopy = NULL;
+    tdl_sym_eigen e = {0}, eg = {0}, er = {0};
+    if (!H || (o->gn && !G)) { st = TDL_ENOMEM; goto cleanup; }
+    if ((st = tdl_hessian_dense(m, loss, ds, off, dim, H, G)) != TDL_OK) goto cleanup;
+    double tr = 0, gtr = 0, fro = 0;
+    for (size_t i = 0; i < dim; i++) {
+        tr += H[i * dim + i];
+        if (G) gtr += G[i * dim + i];
+    }
+    for (size_t i = 0; i < dim * dim; i++) fro += H[i] * H[i];
+    r->trace = tr;
+    r->gn_trace = G ? gtr : NAN;
+    r->trace_se = 0;
+    r->trace_method = "exact (sum of the diagonal)";
+    /* LAPACK's eigenvalues are backward stable: |error| <= c P eps ||H||_2,
+     * and ||H||_F bounds ||H||_2: eigenvalues within tol of 0 count as 0. */
+    r->tol = (double)dim * DBL_EPSILON * sqrt(fro);
+    size_t lo = 0, hi = dim - 1;
+    int magnitude = o->k_given && o->k < dim && strcmp(o->which, "magnitude") == 0;
+    if (o->k_given && o->k < dim && !magnitude) {
+        if (strcmp(o->which, "bottom") == 0) hi = o->k - 1;
+        else lo = dim - o->k;
+    }
+    if (want_vec || G) {
+        /* a copy of H: for the residuals, or to form R = H - G */
+        Hcopy = tdl_malloc(dim * dim * sizeof(double), "a copy of the Hessian");
+        if (!Hcopy) { st = TDL_ENOMEM; goto cleanup; }
+        memcpy(Hcopy, H, dim * dim * sizeof(double));
+    }
+    if ((st = tdl_sym_eigen_solve(H, dim, lo, hi, want_vec, &e)) != TDL_OK) goto cleanup;
+    if (G) {
+        for (size_t i = 0; i < dim * dim; i++) H[i] = Hcopy[i] - G[i]; /* R, in H's storage */
+        if ((st = tdl_sym_eigen_solve(G, dim, lo, hi, 0, &eg)) != TDL_OK) goto cleanup;
+        if ((st = tdl_sym_eigen_solve(H, dim, lo, hi, 0, &er)) != TDL_OK) goto cleanup;
+    }
+    r->driver = e.driver;
+    size_t count = e.count;
+    double *vals = e.values, *vecs = e.vectors;
+    if (magnitude) { /* the k largest |lambda|, kept in ascending order */
+        size_t a = 0, b = dim;
+        while (b - a > o->k) {
+            if (fabs(vals[a]) < fabs(vals[b - 1])) a++;
+            else b--;
+        }
+        memmove(vals, vals + a, o->k * sizeof(double));
+        if (vecs) memmove(vecs, vecs + a * dim, o->k * dim * sizeof(double));
+        count = o->k;
+    }
+    r->values = vals;
+    r->count = count;
+    e.values = NULL;
+    if (G) {
+        r->gn_values = eg.values;
+        r->r_values = er.values;
+        r->gn_count = eg.count;
+        eg.values = er.values = NULL;
+    }
+    if (want_vec) {
+        /* residuals ||H v - lambda v||: one dgemm with the saved copy */
+        double *HV = tdl_malloc(dim * count * sizeof(double), "residual products");
+        r->residuals = tdl_malloc(count * sizeof(double), "residuals");
+        if (!HV || !r->residuals) { free(HV); st = TDL_ENOMEM; goto cleanup; }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)dim, (int)dim, 1.0, vecs, (int)dim,
+                    Hcopy, (int)dim, 0.0, HV, (int)dim);
+        for (size_t j = 0; j < count; j++) {
+            double s = 0;
+            for (size_t i = 0; i < dim; i++) {
+                double d = HV[j * dim + i] - vals[j] * vecs[j * dim + i];
+                s += d * d;
+            }
+            r->residuals[j] = sqrt(s);
+        }
+        free(HV);
+        if ((st = write_vectors(o->vectors, vecs, dim, count, 1)) != TDL_OK) goto cleanup;
+    }
+    if (o->density) {
+        tdl_smoothing conv;
+        if ((st = tdl_smoothing_parse(o->smoothing, &conv)) != TDL_OK) goto cleanup;
+        r->smoothing = tdl_smoothing_name(conv);
+        st = exact_density(r, o, conv);
+    }
+cleanup:
+    tdl_sym_eigen_free(&e);
+    tdl_sym_eigen_free(&eg);
+    tdl_sym_eigen_free(&er);
+    free(H);
+    free(G);
+    free(Hcopy);
+    return st;
+}
+
+static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
+                           hess_result *r)
+{
+    const size_t P = m->n_params;
+    hvp_ctx c = {m, loss, ds, NULL, 0, r->off, r->dim, NULL, NULL};
+    int st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &c.w);
+    if (st != TDL_OK) return st;
+    c.full_in = tdl_calloc(P, sizeof(double), "a direction");
+    c.full_out = tdl_malloc(P * sizeof(double), "a product");
+    if (!c.full_in || !c.full_out) { st = TDL_ENOMEM; goto cleanup; }
+    if (strcmp(r->method, "lanczos") == 0) {
+        tdl_which which = strcmp(o->which, "bottom") == 0 ? TDL_WHICH_SMALLEST
+                        : strcmp(o->which, "magnitude") == 0 ? TDL_WHICH_MAGNITUDE : TDL_WHICH_LARGEST;
+        size_t k = o->k_given ? o->k : 10;
+        if (k > r->dim) k = r->dim;
+        tdl_lanczos_result lr;
+        st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed,
+                         o->vectors ? TDL_LANCZOS_VECTORS : 0u, &lr);
+        if (st != TDL_OK) goto cleanup;
+        r->values = lr.values;
+        r->count = lr.k;
+        r->residuals = lr.residuals;
+        r->iterations = lr.iterations;
+        r->matvecs = lr.matvecs;
+        r->converged = lr.converged;
+        r->driver = "Lanczos, full re-orthogonalization";
+        r->tol = o->tol > 0 ? o->tol : TDL_LANCZOS_TOL_DEFAULT;
+        if (o->vectors) st = write_vectors(o->vectors, lr.vectors, r->dim, lr.k, 0);
+        lr.values = lr.residuals = NULL;
+        tdl_lanczos_result_free(&lr);
+        if (st != TDL_OK) goto cleanup;
+        if (o->gn) {
+            c.gauss_newton = 1;
+            st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed, 0u, &lr);
+            if (st != TDL_OK) goto cleanup;
+            r->gn_values = lr.values;
+            r->gn_count = lr.k;
+            lr.values = NULL;
+            tdl_lanczos_result_free(&lr);
+            c.gauss_newton = 0;
+        }
+        /* trace by Hutch++ (Meyer et al. 2021) */
+        st = tdl_hutchpp(hvp_matvec, &c, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
+        r->trace_method = "Hutch++";
+        r->matvecs += o->probes;
+        if (st != TDL_OK) goto cleanup;
+    } else { /* slq */
+        tdl_slq_result sr;
+        tdl_smoothing conv;
+        if ((st = tdl_smoothing_parse(o->smoothing, &conv)) != TDL_OK) goto cleanup;
+        st = tdl_slq(hvp_matvec, &c, r->dim, o->runs, o->steps, o->seed, &sr);
+        if (st != TDL_OK) goto cleanup;
+        tdl_density d;
+        st = tdl_slq_density(&sr, conv, o->points, NAN, &d);
+        if (st != TDL_OK) { tdl_slq_result_free(&sr); goto cleanup; }
+        r->grid = d.grid;
+        r->dens = d.values;
+        r->points = d.points;
+        r->sigma = d.sigma;
+        r->smoothing = tdl_smoothing_name(conv);
+        r->nodes = sr.nodes;
+        r->weights = sr.weights;
+        r->runs = sr.runs;
+        r->steps = sr.steps;
+        r->matvecs = sr.matvecs;
+        r->driver = "stochastic Lanczos quadrature (Rademacher starts)";
+        /* trace estimate: P * mean over runs of sum_j w_j theta_j, with the
+         * standard error across runs (each run is a Hutchinson sample) */
+        double sum = 0, sum2 = 0;
+        for (size_t q = 0; q < sr.runs; q++) {
+            double t = 0;
+            for (size_t j = 0; j < sr.steps; j++) t += sr.weights[q * sr.steps + j] * sr.nodes[q * sr.steps + j];
+            t *= (double)r->dim;
+            sum += t;
+            sum2 += t * t;
+        }
+        double mean = sum / (double)sr.runs;
+        r->trace = mean;
+        r->trace_se = sr.runs > 1 ? sqrt(fmax(0, (sum2 / (double)sr.runs - mean * mean) * (double)sr.runs / (double)(sr.runs - 1)) / (double)sr.runs) : NAN;
+        r->trace_method = "SLQ (mean over runs)";
+        /* extreme Ritz values over all runs bracket the spectrum */
+        r->count = 0;
+        r->tol = NAN;
+    }
+cleanup:
+    tdl_net_work_free(&c.w);
+    free(c.full_in);
+    free(c.full_out);
+    return st;
+}
+
+static void print_values(const char *label, const double *v, size_t n)
+{
+    printf("%-13s", label);
+    size_t show = n <= 12 ? n : 12;
+    for (size_t i = 0; i < show; i++) {
+        size_t idx = n <= 12 ? i : (i < 6 ? i : n - 12 + i);
+        if (n > 12 && i == 6) printf(" ...");
+        printf(" %.6g", v[idx]);
+    }
+    printf("\n");
+}
+
+static int render_plot(const hess_opts *o, const hess_result *r, const char *caption)
+{
+    plot_series series[3];
+    size_t ns = 0;
+    double *cx = NULL, *cy = NULL, *gx = NULL, *gy = NULL;
+    plot_spec spec = {0};
+    int st = TDL_OK;
+    char title[256];
+    if (r->dens) {
+        series[ns++] = (plot_series){"smoothed density", r->grid, r->dens, r->points, PLOT_LINES};
+        spec.xlabel = "eigenvalue of the Hessian (mean loss)";
+        spec.ylabel = "density";
+        spec.logy = 1;
+        snprintf(title, sizeof title, "Hessian spectral density (%s smoothing, sigma %.3g)", r->smoothing, r->sigma);
+    } else {
+        size_t bins = r->count < 60 ? (r->count > 5 ? r->count : 5) : 60;
+        if ((st = plot_histogram(r->values, r->count, bins, &cx, &cy)) != TDL_OK) return st;
+        series[ns++] = (plot_series){"H", cx, cy, bins, PLOT_BOXES};
+        if (r->gn_values && r->gn_count) {
+            if ((st = plot_histogram(r->gn_values, r->gn_count, bins, &gx, &gy)) != TDL_OK) goto done;
+            series[ns++] = (plot_series){"Gauss-Newton G", gx, gy, bins, PLOT_LINESPOINTS};
+        }
+        spec.xlabel = "eigenvalue of the Hessian (mean loss)";
+        spec.ylabel = "count";
+        /* counts span decades when a bulk sits at 0 and outliers are few */
+        spec.logy = plot_spans_decades(cy, bins, 1.5);
+        if (spec.logy) spec.ymin = 0.5; /* single counts stay visible */
+        snprintf(title, sizeof title, "Hessian spectrum (%s, %zu eigenvalues)", r->method, r->count);
+    }
+    spec.title = title;
+    spec.caption = caption;
+    spec.series = series;
+    spec.n_series = ns;
+    st = plot_render(o->plot, &spec);
+done:
+    free(cx);
+    free(cy);
+    free(gx);
+    free(gy);
+    return st;
+}
+
+enum {
+    OPT_DATA = 2000, OPT_METHOD, OPT_K, OPT_WHICH, OPT_GN, OPT_LAYER, OPT_VECTORS, OPT_DENSITY, OPT_RUNS,
+    OPT_STEPS, OPT_PROBES, OPT_POINTS, OPT_SMOOTHING, OPT_HSEED, OPT_TOL, OPT_MAXSTEPS, OPT_JSON, OPT_PLOT,
+    OPT_THREADS, OPT_QUIET
+};
+
+int cmd_hessian(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MODEL_LONG_OPTIONS,
+        {"data", required_argument, NULL, OPT_DATA}, {"method", required_argument, NULL, OPT_METHOD},
+        {"k", required_argument, NULL, OPT_K}, {"which", required_argument, NULL, OPT_WHICH},
+        {"gn", no_argument, NULL, OPT_GN}, {"layer", required_argument, NULL, OPT_LAYER},
+        {"vectors", required_argument, NULL, OPT_VECTORS}, {"density", no_argument, NULL, OPT_DENSITY},
+        {"runs", required_argument, NULL, OPT_RUNS}, {"steps", required_argument, NULL, OPT_STEPS},
+        {"probes", required_argument, NULL, OPT_PROBES}, {"points", required_argument, NULL, OPT_POINTS},
+        {"smoothing", required_argument, NULL, OPT_SMOOTHING}, {"hessian-seed", required_argument, NULL, OPT_HSEED},
+        {"tol", required_argument, NULL, OPT_TOL}, {"max-steps", required_argument, NULL, OPT_MAXSTEPS},
+        {"json", no_argument, NULL, OPT_JSON}, {"plot", required_argument, NULL, OPT_PLOT},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
+        {NULL, 0, NULL, 0},
+    };
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    hess_opts o = {0};
+    o.method = "exact";
+    o.which = "top";
+    o.smoothing = "pyhessian";
+    o.runs = 10;
+    o.steps = 80;
+    o.probes = 99;
+    o.points = 0;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int rr = cli_model_opts_parse(&mo, "hessian", c, optarg);
+        if (rr < 0) return EXIT_USAGE;
+        if (rr > 0) continue;
+        int bad = 0;
+        switch (c) {
+        case OPT_DATA: o.data = optarg; break;
+        case OPT_METHOD:
+            o.method = optarg;
+            if (strcmp(optarg, "exact") && strcmp(optarg, "lanczos") && strcmp(optarg, "slq"))
+                return cli_usage("hessian", "--method %s: expected exact, lanczos or slq", optarg);
+            break;
+        case OPT_K: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o.k); o.k_given = 1; break;
+        case OPT_WHICH:
+            o.which = optarg;
+            if (strcmp(optarg, "top") && strcmp(optarg, "bottom") && strcmp(optarg, "magnitude"))
+                return cli_usage("hessian", "--which %s: expected top, bottom or magnitude", optarg);
+            break;
+        case OPT_GN: o.gn = 1; break;
+        case OPT_LAYER: bad = cli_parse_size(optarg, 0, TDL_MAX_DEPTH - 1, &o.layer); o.layer_given = 1; break;
+        case OPT_VECTORS: o.vectors = optarg; break;
+        case OPT_DENSITY: o.density = 1; break;
+        case OPT_RUNS: bad = cli_parse_size(optarg, 1, 100000, &o.runs); break;
+        case OPT_STEPS: bad = cli_parse_size(optarg, 2, 100000, &o.steps); break;
+        case OPT_PROBES: bad = cli_parse_size(optarg, 3, 1000000, &o.probes); break;
+        case OPT_POINTS: bad = cli_parse_size(optarg, 2, 10000000, &o.points); break;
+        case OPT_SMOOTHING: o.smoothing = optarg; break;
+        case OPT_HSEED: bad = cli_parse_ulong(optarg, &o.seed); break;
+        case OPT_TOL: bad = cli_parse_double(optarg, &o.tol) || o.tol <= 0; break;
+        case OPT_MAXSTEPS: bad = cli_parse_size(optarg, 1, 1000000, &o.max_steps); break;
+        case OPT_JSON: o.as_json = 1; break;
+        case OPT_PLOT: o.plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o.threads); break;
+        case OPT_QUIET: o.quiet = 1; break;
+        default: return cli_bad_option("hessian", argv, optopt);
+        }
+        if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, argv[optind - 1]);
+    }
+    if (optind < argc) return cli_usage("hessian", "unexpected argument '%s'", argv[optind]);
+    if (!o.data) return cli_usage("hessian", "--data SPEC is required");
+    tdl_smoothing conv_check;
+    if (tdl_smoothing_parse(o.smoothing, &conv_check) != TDL_OK) return cli_usage("hessian", "%s", tdl_errmsg());
+    if (strcmp(o.method, "slq") == 0 && (o.vectors || o.k_given))
+        return cli_usage("hessian", "--method slq gives a density: --k and --vectors belong to exact and lanczos");
+    if (strcmp(o.method, "slq") == 0) o.density = 1;
+    if (o.plot) {
+        const char *ext = strrchr(o.plot, '.');
+        if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
+            return cli_usage("hessian", "--plot %s: the figure must end in .png, .svg or .pdf", o.plot);
+    }
+    cli_set_threads(o.threads);
+
+    int rc = EXIT_WORK_FAILED, st;
+    tdl_dataset *ds = NULL;
+    tdl_mlp *m = NULL;
+    tdl_loss_kind loss;
+    hess_result r = {0};
+    r.method = o.method;
+    r.which = o.which;
+    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((rc = cli_model_build(&mo, "hessian", &m)) != 0) goto cleanup;
+    if ((rc = cli_model_loss(&mo, "hessian", m, ds, &loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (o.layer_given && o.layer >= m->depth) { rc = cli_usage("hessian", "--layer %zu: the net has layers 0..%zu", o.layer, m->depth - 1); goto cleanup; }
+    r.off = 0;
+    r.dim = m->n_params;
+    if (o.layer_given) tdl_layer_range(m, o.layer, &r.off, &r.dim);
+    if (o.k_given && o.k > r.dim) { rc = cli_usage("hessian", "--k %zu exceeds the %zu parameters", o.k, r.dim); goto cleanup; }
+    {
+        tdl_net_work *w = NULL;
+        if ((st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        st = tdl_mlp_loss_grad(m, loss, ds, w, &r.loss, NULL);
+        tdl_net_work_free(&w);
+        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
+    double t0 = now();
+    st = strcmp(o.method, "exact") == 0 ? run_exact(m, loss, ds, &o, &r) : run_matrix_free(m, loss, ds, &o, &r);
+    r.seconds = now() - t0;
+    if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+
+    double neg_frac = NAN, cond = NAN;
+    if (r.count) spectrum_stats(r.values, r.count, isnan(r.tol) ? 0 : r.tol, &neg_frac, &cond);
+    int full = r.count == r.dim && strcmp(o.method, "exact") == 0;
+    char arch[256], caption[512];
+    tdl_arch_format(m, arch, sizeof arch);
+    snprintf(caption, sizeof caption, "%s (%s), %s, loss %s (mean); data %s; method %s%s", mo.model ? mo.model : "fresh net",
+             arch, o.layer_given ? "one layer's block" : "all parameters", tdl_loss_name(loss), ds->spec, o.method,
+             strcmp(o.method, "exact") ? "" : " (LAPACK)");
+    if (o.plot && (st = render_plot(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+
+    if (o.as_json) {
+        json_writer w;
+        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+        json_object_begin(&w, NULL);
+        json_string(&w, "data", ds->spec);
+        json_string(&w, "arch", arch);
+        json_size(&w, "params", r.dim);
+        json_size(&w, "total_params", m->n_params);
+        if (o.layer_given) json_size(&w, "layer", o.layer);
+        json_string(&w, "loss_name", tdl_loss_name(loss));
+        json_string(&w, "reduction", "mean");
+        json_number(&w, "loss", r.loss);
+        json_string(&w, "method", o.method);
+        json_string(&w, "driver", r.driver);
+        if (r.count) {
+            json_string(&w, "which", full ? "all" : o.which);
+            json_number_array(&w, "eigenvalues", r.values, r.count, 1);
+            json_number(&w, "lambda_min", r.values[0]);
+            json_number(&w, "lambda_max", r.values[r.count - 1]);
+            json_number(&w, "tolerance", r.tol);
+            if (full) {
+                json_number(&w, "negative_fraction", neg_frac);
+                json_number(&w, "condition_positive", cond);
+            }
+            if (r.residuals) json_number_array(&w, "residuals", r.residuals, r.count, 1);
+        }
+        if (r.gn_values) {
+            json_number_array(&w, "gn_eigenvalues", r.gn_values, r.gn_count, 1);
+            if (r.r_values) json_number_array(&w, "residual_part_eigenvalues", r.r_values, r.gn_count, 1);
+            if (!isnan(r.gn_trace)) json_number(&w, "gn_trace", r.gn_trace);
+        }
+        json_number(&w, "trace", r.trace);
+        json_string(&w, "trace_method", r.trace_method);
+        json_number(&w, "trace_std_error", r.trace_se);
+        if (r.matvecs) {
+            json_size(&w, "hessian_vector_products", r.matvecs);
+            if (r.iterations) json_size(&w, "lanczos_steps", r.iterations);
+            if (strcmp(o.method, "lanczos") == 0) json_bool(&w, "converged", r.converged);
+        }
+        if (r.dens) {
+            json_object_begin(&w, "density");
+            json_string(&w, "smoothing", r.smoothing);
+            json_number(&w, "sigma", r.sigma);
+            json_size(&w, "runs", r.runs);
+            json_size(&w, "steps", r.steps);
+            json_number_array(&w, "grid", r.grid, r.points, 1);
+            json_number_array(&w, "values", r.dens, r.points, 1);
+            json_number_array(&w, "nodes", r.nodes, r.runs * r.steps, 1);
+            json_number_array(&w, "weights", r.weights, r.runs * r.steps, 1);
+            json_object_end(&w);
+        }
+        json_number(&w, "seconds", r.seconds);
+        json_object_end(&w);
+        json_flush_stdout(&w);
+    } else {
+        printf("model        %s (%s, %zu parameters)\n", mo.model ? mo.model : "fresh net", arch, m->n_params);
+        printf("data         %s (%zu examples); loss %s (mean) = %.10g\n", ds->spec, ds->n, tdl_loss_name(loss), r.loss);
+        printf("block        %s (%zu parameters)\n", o.layer_given ? "one layer" : "all parameters", r.dim);
+        printf("method       %s (%s), %.3g s\n", o.method, r.driver, r.seconds);
+        if (r.count) {
+            print_values(full ? "eigenvalues" : (strcmp(o.which, "bottom") == 0 ? "bottom" : strcmp(o.which, "magnitude") == 0 ? "|largest|" : "top"), r.values, r.count);
+            printf("lambda_min   %.10g\nlambda_max   %.10g\n", r.values[0], r.values[r.count - 1]);
+            if (full) {
+                printf("negative     %.4f of the eigenvalues < -%.3g\n", neg_frac, r.tol);
+                printf("cond (pos.)  %.6g (lambda_max / smallest eigenvalue > %.3g)\n", cond, r.tol);
+            }
+            if (r.residuals) {
+                double mx = 0;
+                for (size_t i = 0; i < r.count; i++) mx = fmax(mx, r.residuals[i]);
+                printf("residuals    max ||H v - lambda v|| = %.3g\n", mx);
+            }
+        }
+        if (r.gn_values) {
+            print_values("GN eigen.", r.gn_values, r.gn_count);
+            if (r.r_values) print_values("R eigen.", r.r_values, r.gn_count);
+        }
+        printf("trace        %.10g (%s", r.trace, r.trace_method);
+        if (r.trace_se > 0) printf(", standard error %.3g", r.trace_se);
+        printf(")\n");
+        if (r.dens) printf("density      %zu points, %s smoothing, sigma %.4g, %zu runs x %zu steps\n", r.points, r.smoothing, r.sigma, r.runs, r.steps);
+    }
+    rc = 0;
+cleanup:
+    free(r.values);
+    free(r.gn_values);
+    free(r.r_values);
+    free(r.residuals);
+    free(r.grid);
+    free(r.dens);
+    free(r.nodes);
+    free(r.weights);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* plot.h — figures through gnuplot (Debian's gnuplot-nox, cairo terminals).
+ *
+ * plot_render(FILE.{png,svg,pdf}, spec) writes, beside the figure, the data
+ * (FILE.dat, one block per series) and the gnuplot script (FILE.gp) that
+ * draws it, so a user can restyle the figure for a paper; then it runs
+ * gnuplot on the script.  The figure appears under its name only when
+ * gnuplot succeeded (temporary name + rename).
+ */
+#ifndef TDL_CLI_PLOT_H
+#define TDL_CLI_PLOT_H
+
+#include <stddef.h>
+
+typedef enum plot_style { PLOT_LINES, PLOT_POINTS, PLOT_LINESPOINTS, PLOT_BOXES, PLOT_IMPULSES } plot_style;
+
+typedef struct plot_series {
+    const char *title;
+    const double *x, *y;
+    size_t n;
+    plot_style style;
+} plot_series;
+
+typedef struct plot_spec {
+    const char *title;
+    const char *xlabel, *ylabel;
+    const char *caption;       /* one line under the figure: what was computed */
+    int logx, logy;
+    double ymin;               /* lower y limit when > 0 (log axes), else automatic */
+    const plot_series *series;
+    size_t n_series;
+} plot_spec;
+
+/* Returns a status (tdl/error.h) and leaves a message on failure. */
+int plot_render(const char *path, const plot_spec *spec);
+
+/* Histogram of values into `bins` bins: centres and counts (caller frees). */
+int plot_histogram(const double *v, size_t n, size_t bins, double **centres, double **counts);
+
+/* Whether the data span more than `decades` decades (for log axes). */
+int plot_spans_decades(const double *v, size_t n, double decades);
+
+#endif

@@ -1,0 +1,941 @@
+/* spectral.c — Lanczos, Hutchinson, Hutch++, stochastic Lanczos quadrature.
+ *
+ * Shape legend:
+ *   P          order of the operator A (vectors are P doubles)
+ *   V          cap x P   Lanczos basis, ONE VECTOR A ROW (row i = v_i), so a
+ *                        vector is contiguous and V^T h / V w are dgemv calls
+ *   Y          nl x P    locked (deflated) vectors, one a row
+ *   T_m        m x m     tridiag(beta_0..beta_{m-2}; alpha_0..alpha_{m-1})
+ *   Z          m x m     eigenvectors of T_m, COLUMN-major (LAPACK's layout):
+ *                        Z[i + j m] = component i of eigenvector j
+ *   S, Q       s x P     Hutch++ sketch and its orthonormal basis, one column
+ *                        a row (= P x s column-major for LAPACK)
+ *
+ * Lanczos relation (exact arithmetic, no restart):
+ *   A V_m^T = V_m^T T_m + beta_{m-1} v_m e_m^T
+ * so the Ritz pair (theta_i, y_i = V_m^T s_i) has A y_i - theta_i y_i =
+ * beta_{m-1} s_{m-1,i} v_m: its residual norm is |beta_{m-1} s_{m-1,i}|.
+ * With a restart at an invariant subspace the off-diagonal entry is 0 and T
+ * splits into blocks; the relation holds block by block.
+ */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include <lapacke.h>
+#include "tdl/spectral.h"
+#include "internal.h"
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const which_names[] = {"largest", "smallest", "magnitude"};
+static const char *const smoothing_names[] = {"pyhessian", "eigenthings", "papyan"};
+
+int tdl_which_parse(const char *text, tdl_which *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (text && strcmp(text, which_names[i]) == 0) {
+            *out = (tdl_which)i;
+            return TDL_OK;
+        }
+    return tdl_fail(TDL_EINVAL, "unknown eigenvalue selection '%s' (largest smallest magnitude)",
+                    text ? text : "(null)");
+}
+
+const char *tdl_which_name(tdl_which which)
+{
+    return (unsigned)which < 3 ? which_names[which] : "?";
+}
+
+int tdl_smoothing_parse(const char *text, tdl_smoothing *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (text && strcmp(text, smoothing_names[i]) == 0) {
+            *out = (tdl_smoothing)i;
+            return TDL_OK;
+        }
+    return tdl_fail(TDL_EINVAL, "unknown density smoothing '%s' (pyhessian eigenthings papyan)",
+                    text ? text : "(null)");
+}
+
+const char *tdl_smoothing_name(tdl_smoothing conv)
+{
+    return (unsigned)conv < 3 ? smoothing_names[conv] : "?";
+}
+
+/* ---- memory plan --------------------------------------------------------- */
+
+/* Working memory is added up before anything is allocated, so that an
+ * impossible request fails at once with TDL_ETOOBIG instead of after hours of
+ * products, or by the OOM killer. */
+typedef struct plan {
+    size_t bytes;
+    int overflow;
+} plan;
+
+static void plan_doubles(plan *p, size_t rows, size_t cols)
+{
+    size_t n, b;
+    if (p->overflow) return;
+    if (tdl_mul_size(rows, cols, &n) != 0 || tdl_mul_size(n, sizeof(double), &b) != 0 ||
+        tdl_add_size(p->bytes, b, &p->bytes) != 0)
+        p->overflow = 1;
+}
+
+static size_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && (size_t)pages <= SIZE_MAX / (size_t)page)
+        return (size_t)pages * (size_t)page;
+    return SIZE_MAX / 2;
+}
+
+static int plan_check(const plan *p, const char *who, const char *what)
+{
+    if (p->overflow) return tdl_fail(TDL_ETOOBIG, "%s: %s: the memory size overflows", who, what);
+    size_t lim = physical_memory();
+    if (p->bytes > lim)
+        return tdl_fail(TDL_ETOOBIG, "%s: %s needs %.3g GB, more than the %.3g GB of physical memory",
+                        who, what, (double)p->bytes / 1e9, (double)lim / 1e9);
+    return TDL_OK;
+}
+
+/* BLAS and LAPACK take int dimensions. */
+static int check_blas_dim(size_t n, const char *who, const char *what)
+{
+    if (n > (size_t)INT_MAX)
+        return tdl_fail(TDL_ETOOBIG, "%s: %s = %zu exceeds the BLAS integer range (%d)", who, what, n, INT_MAX);
+    return TDL_OK;
+}
+
+static int lapack_status(lapack_int info, const char *who, const char *routine)
+{
+    if (info == 0) return TDL_OK;
+    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+        return tdl_fail(TDL_ENOMEM, "%s: out of memory in LAPACKE_%s", who, routine);
+    if (info < 0)
+        return tdl_fail(TDL_EINVAL, "%s: LAPACKE_%s rejected argument %d (a bug in libtdl)", who, routine,
+                        (int)-info);
+    return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_%s did not converge (info %d)", who, routine, (int)info);
+}
+
+/* ---- the operator -------------------------------------------------------- */
+
+typedef struct op {
+    tdl_matvec_fn f;
+    void *ctx;
+    size_t P;
+    size_t count;        /* products so far */
+    const char *who;     /* method name for messages */
+} op;
+
+/* y = A x through the callback; a failing status or a non-finite entry
+ * stops the caller with a message naming the product. */
+static int op_apply(op *o, const double *x, double *y)
+{
+    tdl_errclear();
+    int st = o->f(x, y, o->ctx);
+    o->count++;
+    if (st != TDL_OK) {
+        char inner[768];
+        snprintf(inner, sizeof inner, "%s", tdl_errmsg());
+        int code = (st > 0 && st < TDL_STATUS_COUNT) ? st : TDL_EINVAL;
+        if (inner[0])
+            return tdl_fail(code, "%s: operator product %zu failed: %s", o->who, o->count, inner);
+        return tdl_fail(code, "%s: operator product %zu failed with status %d (%s)", o->who, o->count, st,
+                        tdl_strerror(st));
+    }
+    for (size_t i = 0; i < o->P; i++)
+        if (!isfinite(y[i]))
+            return tdl_fail(TDL_ENONFINITE, "%s: operator product %zu returned %s at entry %zu of %zu",
+                            o->who, o->count, isnan(y[i]) ? "NaN" : "infinity", i, o->P);
+    return TDL_OK;
+}
+
+/* ---- random vectors ------------------------------------------------------ */
+
+/* z_i = +-1 with probability 1/2 each: 32 signs per mt19937 draw (its
+ * output is uniform on [0, 2^32 - 1], all 32 bits random). */
+static void rademacher(gsl_rng *r, double *z, size_t P)
+{
+    size_t i = 0;
+    while (i < P) {
+        unsigned long bits = gsl_rng_get(r);
+        for (int b = 0; b < 32 && i < P; b++, i++) z[i] = ((bits >> b) & 1UL) ? 1.0 : -1.0;
+    }
+}
+
+static void gaussian(gsl_rng *r, double *z, size_t P)
+{
+    for (size_t i = 0; i < P; i++) z[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+}
+
+static gsl_rng *rng_new(unsigned long seed, const char *who)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r) {
+        tdl_fail(TDL_ENOMEM, "%s: cannot allocate the random number generator", who);
+        return NULL;
+    }
+    gsl_rng_set(r, seed);
+    return r;
+}
+
+/* ---- Gram-Schmidt -------------------------------------------------------- */
+
+/* One classical Gram-Schmidt pass: h = B w, w <- w - B^T h, for the nb
+ * orthonormal rows of B (nb x P).  Two dgemv; h has nb entries. */
+static void cgs_pass(const double *B, size_t nb, size_t P, double *w, double *h)
+{
+    if (nb == 0) return;
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)P, 1.0, B, (int)P, w, 1, 0.0, h, 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)nb, (int)P, -1.0, B, (int)P, h, 1, 1.0, w, 1);
+}
+
+/* ---- Lanczos state ------------------------------------------------------- */
+
+typedef struct lz {
+    op *A;
+    size_t P, cap;       /* vector length; rows of V */
+    const double *Y;     /* nlock locked rows, orthonormal: A is deflated to their complement */
+    size_t nlock;
+    double *V;           /* cap x P */
+    double *alpha, *beta;/* cap each */
+    double *w;           /* P: residual of the last step */
+    double *h;           /* max(cap, nlock) Gram-Schmidt coefficients */
+    size_t m;            /* steps done */
+    double anorm;        /* max_j ||A v_j||: the scale of A seen so far */
+} lz;
+
+/* Breakdown threshold: after two Gram-Schmidt passes a w that lies in the
+ * span of the basis keeps only rounding, about sqrt(P) eps ||A v||. */
+static double lz_breakdown_tol(const lz *s)
+{
+    return 16.0 * sqrt((double)s->P) * DBL_EPSILON * s->anorm;
+}
+
+/* One Lanczos step on v_m = V[m] (unit, orthogonal to Y and V[0..m-1]):
+ *   w = A v_m; twice: w -= Y (Y^T w), w -= V (V^T w), alpha_m += (V^T w)_m;
+ *   beta_m = ||w||.
+ * Full re-orthogonalization subsumes the three-term recurrence (the
+ * coefficient of v_{m-1} in the first pass is beta_{m-1}). */
+static int lz_step(lz *s)
+{
+    const size_t P = s->P, m = s->m;
+    int st = op_apply(s->A, s->V + m * P, s->w);
+    if (st != TDL_OK) return st;
+    double nw = cblas_dnrm2((int)P, s->w, 1);
+    if (nw > s->anorm) s->anorm = nw;
+    double a = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        cgs_pass(s->Y, s->nlock, P, s->w, s->h);
+        cgs_pass(s->V, m + 1, P, s->w, s->h);
+        a += s->h[m];
+    }
+    s->alpha[m] = a;
+    s->beta[m] = cblas_dnrm2((int)P, s->w, 1);
+    s->m = m + 1;
+    return TDL_OK;
+}
+
+/* V[m] = w / beta_{m-1}. */
+static void lz_advance(lz *s)
+{
+    const size_t P = s->P, m = s->m;
+    double *v = s->V + m * P;
+    double inv = 1.0 / s->beta[m - 1];
+    for (size_t i = 0; i < P; i++) v[i] = s->w[i] * inv;
+}
+
+/* V[m] = a fresh Gaussian vector orthogonal to Y and V[0..m-1], unit.
+ * The caller guarantees nlock + m < P. */
+static int lz_restart(lz *s, gsl_rng *r)
+{
+    const size_t P = s->P, m = s->m;
+    double *v = s->V + m * P;
+    for (int tries = 0; tries < 8; tries++) {
+        gaussian(r, v, P);
+        double n0 = cblas_dnrm2((int)P, v, 1);
+        for (int pass = 0; pass < 2; pass++) {
+            cgs_pass(s->Y, s->nlock, P, v, s->h);
+            cgs_pass(s->V, m, P, v, s->h);
+        }
+        double n1 = cblas_dnrm2((int)P, v, 1);
+        /* Keep it unless nearly all of it lay in the basis (then the two
+         * passes may not leave it orthogonal to working precision). */
+        if (n1 > 1e-6 * n0) {
+            cblas_dscal((int)P, 1.0 / n1, v, 1);
+            return TDL_OK;
+        }
+    }
+    return tdl_fail(TDL_ENOCONV, "%s: cannot draw a start vector orthogonal to %zu basis vectors in R^%zu",
+                    s->A->who, s->m + s->nlock, P);
+}
+
+/* Eigen-decomposition of the work buffers for T_m. */
+typedef struct tri {
+    double *d, *e;       /* cap each (copies: LAPACK overwrites them) */
+    double *theta;       /* cap */
+    double *Z;           /* cap x cap, column-major m x m */
+    lapack_int *isuppz;  /* 2 cap */
+} tri;
+
+/* theta (ascending) and Z of T_m by MRRR (dstevr, all pairs). */
+static int tri_eig(const lz *s, size_t m, tri *t)
+{
+    memcpy(t->d, s->alpha, m * sizeof(double));
+    if (m > 1) memcpy(t->e, s->beta, (m - 1) * sizeof(double));
+    t->e[m - 1] = 0;
+    lapack_int found = 0;
+    lapack_int info = LAPACKE_dstevr(LAPACK_COL_MAJOR, 'V', 'A', (lapack_int)m, t->d, t->e, 0.0, 0.0, 0, 0,
+                                     0.0, &found, t->theta, t->Z, (lapack_int)m, t->isuppz);
+    int st = lapack_status(info, s->A->who, "dstevr");
+    if (st != TDL_OK) return st;
+    if ((size_t)found != m)
+        return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_dstevr found %d of %zu eigenvalues", s->A->who, (int)found, m);
+    return TDL_OK;
+}
+
+/* score(theta): larger is more wanted. */
+static double which_score(tdl_which which, double theta)
+{
+    switch (which) {
+    case TDL_WHICH_LARGEST: return theta;
+    case TDL_WHICH_SMALLEST: return -theta;
+    default: return fabs(theta);
+    }
+}
+
+/* Indices into ascending theta[0..m-1] of the k wanted values, ascending.
+ * For magnitude the wanted set is a prefix plus a suffix: take from the end
+ * of larger |theta| (a tie goes to the positive end). */
+static void select_wanted(const double *theta, size_t m, size_t k, tdl_which which, size_t *idx)
+{
+    if (which == TDL_WHICH_SMALLEST) {
+        for (size_t i = 0; i < k; i++) idx[i] = i;
+        return;
+    }
+    if (which == TDL_WHICH_LARGEST) {
+        for (size_t i = 0; i < k; i++) idx[i] = m - k + i;
+        return;
+    }
+    size_t lo = 0, hi = m;
+    for (size_t c = 0; c < k; c++) {
+        if (fabs(theta[lo]) > fabs(theta[hi - 1])) lo++;
+        else hi--;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < lo; i++) idx[n++] = i;
+    for (size_t i = hi; i < m; i++) idx[n++] = i;
+}
+
+/* One Lanczos run on A restricted to the complement of the locked rows
+ * s->Y, from a random start, until the k wanted Ritz pairs converge or
+ * `limit` steps.  Writes the k wanted values (ascending), their residual
+ * estimates and, when vec != NULL, their Ritz vectors (k rows of P). */
+static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, size_t limit, double tol,
+                       size_t *idx, double *val, double *est, double *vec, int *converged)
+{
+    const size_t P = s->P;
+    s->m = 0;
+    int st = lz_restart(s, r);
+    if (st != TDL_OK) return st;
+    size_t next_check = k;
+    for (;;) {
+        st = lz_step(s);
+        if (st != TDL_OK) return st;
+        const size_t m = s->m;
+        int brk = s->beta[m - 1] <= lz_breakdown_tol(s);
+        if (brk) s->beta[m - 1] = 0; /* invariant subspace: the Ritz values so far are exact */
+        int full = m == limit;
+        /* The eigen-solve of T_m costs O(m^2): every step while that is
+         * negligible next to a product, then every m/32 steps (overshoot
+         * <= 3%), and always at a breakdown or at the limit. */
+        if (m >= k && (m >= next_check || full || brk)) {
+            st = tri_eig(s, m, t);
+            if (st != TDL_OK) return st;
+            select_wanted(t->theta, m, k, which, idx);
+            double scale = fmax(fabs(t->theta[0]), fabs(t->theta[m - 1]));
+            int conv = 1;
+            for (size_t j = 0; j < k; j++) {
+                est[j] = fabs(s->beta[m - 1] * t->Z[(m - 1) + idx[j] * m]);
+                if (!(est[j] <= tol * scale)) conv = 0;
+            }
+            if (m + s->nlock == P) conv = 1; /* the basis spans the whole space: exact */
+            if (conv || full) {
+                for (size_t j = 0; j < k; j++) {
+                    val[j] = t->theta[idx[j]];
+                    if (vec) {
+                        double *y = vec + j * P;
+                        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)P, 1.0, s->V, (int)P,
+                                    t->Z + idx[j] * m, 1, 0.0, y, 1);
+                        double ny = cblas_dnrm2((int)P, y, 1);
+                        if (ny > 0) cblas_dscal((int)P, 1.0 / ny, y, 1);
+                    }
+                }
+                *converged = conv;
+                return TDL_OK;
+            }
+            next_check = m < 256 ? m + 1 : m + m / 32;
+        }
+        if (brk) {
+            st = lz_restart(s, r);
+            if (st != TDL_OK) return st;
+        } else {
+            lz_advance(s);
+        }
+    }
+}
+
+void tdl_lanczos_result_free(tdl_lanczos_result *r)
+{
+    if (!r) return;
+    free(r->values);
+    free(r->vectors);
+    free(r->residuals);
+    memset(r, 0, sizeof *r);
+}
+
+int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which, size_t max_steps,
+                double tol, unsigned long seed, unsigned flags, tdl_lanczos_result *out)
+{
+    static const char who[] = "lanczos";
+    if (!out) return tdl_fail(TDL_EINVAL, "%s: no result structure", who);
+    memset(out, 0, sizeof *out);
+    if (!f) return tdl_fail(TDL_EINVAL, "%s: no operator callback", who);
+    if (P == 0) return tdl_fail(TDL_EINVAL, "%s: the operator has order 0", who);
+    if (k == 0) return tdl_fail(TDL_EINVAL, "%s: k = 0 eigenpairs requested", who);
+    if (k > P) return tdl_fail(TDL_EINVAL, "%s: k = %zu eigenpairs requested of a %zu x %zu operator", who, k, P, P);
+    if ((unsigned)which > TDL_WHICH_MAGNITUDE) return tdl_fail(TDL_EINVAL, "%s: unknown selection %d", who, (int)which);
+    if (flags & ~(TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY))
+        return tdl_fail(TDL_EINVAL, "%s: unknown flags 0x%x", who, flags);
+    if (isnan(tol) || tol < 0 || isinf(tol)) return tdl_fail(TDL_EINVAL, "%s: tolerance %g is not a finite number >= 0", who, tol);
+    if (tol == 0) tol = TDL_LANCZOS_TOL_DEFAULT;
+    size_t steps = max_steps ? max_steps : TDL_LANCZOS_STEPS_DEFAULT(k);
+    if (steps > P) steps = P;
+    if (steps < k) return tdl_fail(TDL_EINVAL, "%s: max_steps = %zu is less than k = %zu", who, steps, k);
+    int st = check_blas_dim(P, who, "P");
+    if (st != TDL_OK) return st;
+
+    const int want_vec = (flags & TDL_LANCZOS_VECTORS) != 0;
+    const int verify = (flags & TDL_LANCZOS_MULTIPLICITY) != 0;
+    /* Pool of candidate pairs: the k of the first run, then at most k + 1
+     * checks, each adding at most one. */
+    const size_t pool_cap = verify ? 2 * k + 1 : k;
+    const int keep_vec = want_vec || verify;
+
+    plan pl = {0, 0};
+    plan_doubles(&pl, steps, P);           /* V */
+    plan_doubles(&pl, steps, steps);       /* Z */
+    plan_doubles(&pl, 6, steps);           /* alpha beta d e theta h */
+    plan_doubles(&pl, 2, P);               /* w, residual work */
+    if (keep_vec) plan_doubles(&pl, pool_cap, P);
+    if (want_vec) plan_doubles(&pl, k, P); /* the output */
+    plan_doubles(&pl, 4, pool_cap);
+    char what[160];
+    snprintf(what, sizeof what, "a basis of %zu Lanczos vectors of length %zu", steps, P);
+    st = plan_check(&pl, who, what);
+    if (st != TDL_OK) return st;
+
+    op A = {f, ctx, P, 0, who};
+    lz s = {&A, P, steps, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0.0};
+    tri t = {NULL, NULL, NULL, NULL, NULL};
+    double *pool_val = NULL, *pool_est = NULL, *Y = NULL, *tmp = NULL;
+    size_t *idx = NULL, *order = NULL;
+    gsl_rng *rng = NULL;
+    int conv_all = 1;
+    size_t npool = 0;
+
+    st = TDL_ENOMEM;
+    if (!(s.V = tdl_malloc(steps * P * sizeof(double), "Lanczos basis"))) goto cleanup;
+    if (!(s.alpha = tdl_malloc(steps * sizeof(double), "Lanczos alpha"))) goto cleanup;
+    if (!(s.beta = tdl_malloc(steps * sizeof(double), "Lanczos beta"))) goto cleanup;
+    if (!(s.w = tdl_malloc(P * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(s.h = tdl_malloc((steps > pool_cap ? steps : pool_cap) * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(tmp = tdl_malloc(P * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(t.d = tdl_malloc(steps * sizeof(double), "tridiagonal work"))) goto cleanup;
+    if (!(t.e = tdl_malloc(steps * sizeof(double), "tridiagonal work"))) goto cleanup;
+    if (!(t.theta = tdl_malloc(steps * sizeof(double), "Ritz values"))) goto cleanup;
+    if (!(t.Z = tdl_malloc(steps * steps * sizeof(double), "tridiagonal eigenvectors"))) goto cleanup;
+    if (!(t.isuppz = tdl_malloc(2 * steps * sizeof(lapack_int), "tridiagonal work"))) goto cleanup;
+    if (!(pool_val = tdl_malloc(pool_cap * sizeof(double), "Ritz values"))) goto cleanup;
+    if (!(pool_est = tdl_malloc(pool_cap * sizeof(double), "Ritz residuals"))) goto cleanup;
+    if (!(idx = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
+    if (!(order = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
+    if (keep_vec && !(Y = tdl_malloc(pool_cap * P * sizeof(double), "Ritz vectors"))) goto cleanup;
+    if (!(out->values = tdl_malloc(k * sizeof(double), "eigenvalues"))) goto cleanup;
+    if (!(out->residuals = tdl_malloc(k * sizeof(double), "residuals"))) goto cleanup;
+    if (want_vec && !(out->vectors = tdl_malloc(k * P * sizeof(double), "eigenvectors"))) goto cleanup;
+    if (!(rng = rng_new(seed, who))) goto cleanup;
+
+    /* Run 1: the k wanted pairs. */
+    int conv = 0;
+    st = lanczos_run(&s, &t, rng, k, which, steps, tol, idx, pool_val, pool_est, keep_vec ? Y : NULL, &conv);
+    if (st != TDL_OK) goto cleanup;
+    out->iterations = s.m;
+    npool = k;
+    conv_all = conv;
+
+    /* Multiplicity check: Lanczos on the complement of every locked vector;
+     * its extreme eigenvalue enters the wanted set only if it beats the
+     * worst wanted one by more than the tolerance. */
+    for (size_t round = 0; verify && round <= k && npool < pool_cap && npool < P; round++) {
+        s.Y = Y;
+        s.nlock = npool;
+        size_t limit = steps < P - npool ? steps : P - npool;
+        double v1, e1;
+        size_t i1;
+        int c1 = 0;
+        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, &i1, &v1, &e1, Y + npool * P, &c1);
+        if (st != TDL_OK) goto cleanup;
+        out->iterations += s.m;
+        /* worst score among the k best of the pool */
+        for (size_t i = 0; i < npool; i++) order[i] = i;
+        for (size_t i = 1; i < npool; i++) { /* insertion sort by descending score; npool <= 2k + 1 */
+            size_t x = order[i], j = i;
+            while (j > 0 && which_score(which, pool_val[order[j - 1]]) < which_score(which, pool_val[x])) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = x;
+        }
+        double kth = which_score(which, pool_val[order[k - 1]]);
+        if (!(which_score(which, v1) > kth + tol * s.anorm)) break;
+        pool_val[npool] = v1;
+        pool_est[npool] = e1;
+        npool++;
+        conv_all = conv_all && c1;
+    }
+    s.Y = NULL;
+    s.nlock = 0;
+
+    /* The k best of the pool, in ascending order of value. */
+    for (size_t i = 0; i < npool; i++) order[i] = i;
+    for (size_t i = 1; i < npool; i++) {
+        size_t x = order[i], j = i;
+        while (j > 0 && which_score(which, pool_val[order[j - 1]]) < which_score(which, pool_val[x])) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    for (size_t i = 1; i < k; i++) { /* the first k by ascending value */
+        size_t x = order[i], j = i;
+        while (j > 0 && pool_val[order[j - 1]] > pool_val[x]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = x;
+    }
+    for (size_t j = 0; j < k; j++) {
+        size_t p = order[j];
+        out->values[j] = pool_val[p];
+        out->residuals[j] = pool_est[p];
+        if (want_vec) {
+            const double *y = Y + p * P;
+            for (size_t i = 0; i < P; i++) out->vectors[i * k + j] = y[i];
+            /* true residual ||A y - theta y|| (one product) */
+            st = op_apply(&A, y, tmp);
+            if (st != TDL_OK) goto cleanup;
+            cblas_daxpy((int)P, -pool_val[p], y, 1, tmp, 1);
+            out->residuals[j] = cblas_dnrm2((int)P, tmp, 1);
+        }
+    }
+    out->k = k;
+    out->P = P;
+    out->matvecs = A.count;
+    out->converged = conv_all;
+    st = TDL_OK;
+
+cleanup:
+    if (st != TDL_OK) tdl_lanczos_result_free(out);
+    gsl_rng_free(rng);
+    free(s.V);
+    free(s.alpha);
+    free(s.beta);
+    free(s.w);
+    free(s.h);
+    free(tmp);
+    free(t.d);
+    free(t.e);
+    free(t.theta);
+    free(t.Z);
+    free(t.isuppz);
+    free(pool_val);
+    free(pool_est);
+    free(idx);
+    free(order);
+    free(Y);
+    return st;
+}
+
+/* ---- trace estimators ---------------------------------------------------- */
+
+/* Welford's running mean and sum of squared deviations (stable for many
+ * probes of nearly equal value). */
+typedef struct stat {
+    size_t n;
+    double mean, m2;
+} stat;
+
+static void stat_add(stat *s, double x)
+{
+    s->n++;
+    double d = x - s->mean;
+    s->mean += d / (double)s->n;
+    s->m2 += d * (x - s->mean);
+}
+
+static double stat_stderr(const stat *s)
+{
+    return s->n > 1 ? sqrt(s->m2 / (double)(s->n - 1) / (double)s->n) : NAN;
+}
+
+int tdl_hutchinson(tdl_matvec_fn f, void *ctx, size_t P, size_t probes, unsigned long seed, double *trace,
+                   double *std_error)
+{
+    static const char who[] = "hutchinson";
+    if (!trace) return tdl_fail(TDL_EINVAL, "%s: no output for the trace", who);
+    *trace = NAN;
+    if (std_error) *std_error = NAN;
+    if (!f) return tdl_fail(TDL_EINVAL, "%s: no operator callback", who);
+    if (P == 0) return tdl_fail(TDL_EINVAL, "%s: the operator has order 0", who);
+    if (probes < 2) return tdl_fail(TDL_EINVAL, "%s: %zu probes; at least 2 are needed for a standard error", who, probes);
+    int st = check_blas_dim(P, who, "P");
+    if (st != TDL_OK) return st;
+    plan pl = {0, 0};
+    plan_doubles(&pl, 2, P);
+    char what[96];
+    snprintf(what, sizeof what, "two vectors of length %zu", P);
+    if ((st = plan_check(&pl, who, what)) != TDL_OK) return st;
+
+    op A = {f, ctx, P, 0, who};
+    double *z = NULL, *y = NULL;
+    gsl_rng *rng = NULL;
+    stat acc = {0, 0, 0};
+    st = TDL_ENOMEM;
+    if (!(z = tdl_malloc(P * sizeof(double), "probe"))) goto cleanup;
+    if (!(y = tdl_malloc(P * sizeof(double), "probe product"))) goto cleanup;
+    if (!(rng = rng_new(seed, who))) goto cleanup;
+    for (size_t p = 0; p < probes; p++) {
+        rademacher(rng, z, P);
+        if ((st = op_apply(&A, z, y)) != TDL_OK) goto cleanup;
+        stat_add(&acc, cblas_ddot((int)P, z, 1, y, 1));
+    }
+    *trace = acc.mean;
+    if (std_error) *std_error = stat_stderr(&acc);
+    st = TDL_OK;
+cleanup:
+    gsl_rng_free(rng);
+    free(z);
+    free(y);
+    return st;
+}
+
+int tdl_hutchpp(tdl_matvec_fn f, void *ctx, size_t P, size_t matvecs, unsigned long seed, double *trace,
+                double *std_error)
+{
+    static const char who[] = "hutch++";
+    if (!trace) return tdl_fail(TDL_EINVAL, "%s: no output for the trace", who);
+    *trace = NAN;
+    if (std_error) *std_error = NAN;
+    if (!f) return tdl_fail(TDL_EINVAL, "%s: no operator callback", who);
+    if (P == 0) return tdl_fail(TDL_EINVAL, "%s: the operator has order 0", who);
+    if (matvecs < 4)
+        return tdl_fail(TDL_EINVAL, "%s: a budget of %zu products; at least 4 are needed (sketch, projection, 2 probes)",
+                        who, matvecs);
+    int st = check_blas_dim(P, who, "P");
+    if (st != TDL_OK) return st;
+    size_t s = matvecs / 3;
+    if (s > P) s = P;
+    const size_t probes = matvecs - 2 * s;
+    plan pl = {0, 0};
+    plan_doubles(&pl, s, P); /* S, then Q in place */
+    plan_doubles(&pl, 3, P);
+    plan_doubles(&pl, 2, s);
+    char what[128];
+    snprintf(what, sizeof what, "a sketch of %zu vectors of length %zu", s, P);
+    if ((st = plan_check(&pl, who, what)) != TDL_OK) return st;
+    if ((st = check_blas_dim(s * P, who, "the sketch size")) != TDL_OK) return st;
+
+    op A = {f, ctx, P, 0, who};
+    double *Q = NULL, *tau = NULL, *z = NULL, *g = NULL, *y = NULL, *h = NULL;
+    gsl_rng *rng = NULL;
+    st = TDL_ENOMEM;
+    if (!(Q = tdl_malloc(s * P * sizeof(double), "Hutch++ sketch"))) goto cleanup;
+    if (!(tau = tdl_malloc(s * sizeof(double), "Hutch++ work"))) goto cleanup;
+    if (!(h = tdl_malloc(s * sizeof(double), "Hutch++ work"))) goto cleanup;
+    if (!(z = tdl_malloc(P * sizeof(double), "probe"))) goto cleanup;
+    if (!(g = tdl_malloc(P * sizeof(double), "probe"))) goto cleanup;
+    if (!(y = tdl_malloc(P * sizeof(double), "probe product"))) goto cleanup;
+    if (!(rng = rng_new(seed, who))) goto cleanup;
+
+    /* Sketch A S, one column a row of Q (= P x s column-major). */
+    for (size_t j = 0; j < s; j++) {
+        rademacher(rng, z, P);
+        if ((st = op_apply(&A, z, Q + j * P)) != TDL_OK) goto cleanup;
+    }
+    /* Q = orth(A S) by Householder QR: Q has orthonormal columns even when
+     * A S is rank deficient (then they span more than its range). */
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)P, (lapack_int)s, Q, (lapack_int)P, tau);
+    if ((st = lapack_status(info, who, "dgeqrf")) != TDL_OK) goto cleanup;
+    info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)P, (lapack_int)s, (lapack_int)s, Q, (lapack_int)P, tau);
+    if ((st = lapack_status(info, who, "dorgqr")) != TDL_OK) goto cleanup;
+
+    /* t1 = trace(Q^T A Q) */
+    double t1 = 0;
+    for (size_t j = 0; j < s; j++) {
+        const double *q = Q + j * P;
+        if ((st = op_apply(&A, q, y)) != TDL_OK) goto cleanup;
+        t1 += cblas_ddot((int)P, q, 1, y, 1);
+    }
+    /* t2: Hutchinson on (I - QQ^T) A (I - QQ^T) with g = (I - QQ^T) z:
+     * g^T A g = z^T (I - QQ^T) A (I - QQ^T) z. */
+    stat acc = {0, 0, 0};
+    for (size_t p = 0; p < probes; p++) {
+        rademacher(rng, z, P);
+        memcpy(g, z, P * sizeof(double));
+        cgs_pass(Q, s, P, g, h);
+        if ((st = op_apply(&A, g, y)) != TDL_OK) goto cleanup;
+        stat_add(&acc, cblas_ddot((int)P, g, 1, y, 1));
+    }
+    *trace = t1 + acc.mean;
+    if (std_error) *std_error = stat_stderr(&acc);
+    st = TDL_OK;
+cleanup:
+    gsl_rng_free(rng);
+    free(Q);
+    free(tau);
+    free(h);
+    free(z);
+    free(g);
+    free(y);
+    return st;
+}
+
+/* ---- stochastic Lanczos quadrature --------------------------------------- */
+
+void tdl_slq_result_free(tdl_slq_result *r)
+{
+    if (!r) return;
+    free(r->nodes);
+    free(r->weights);
+    memset(r, 0, sizeof *r);
+}
+
+int tdl_slq(tdl_matvec_fn f, void *ctx, size_t P, size_t runs, size_t steps, unsigned long seed,
+            tdl_slq_result *out)
+{
+    static const char who[] = "slq";
+    if (!out) return tdl_fail(TDL_EINVAL, "%s: no result structure", who);
+    memset(out, 0, sizeof *out);
+    if (!f) return tdl_fail(TDL_EINVAL, "%s: no operator callback", who);
+    if (P == 0) return tdl_fail(TDL_EINVAL, "%s: the operator has order 0", who);
+    if (runs == 0) return tdl_fail(TDL_EINVAL, "%s: 0 runs requested", who);
+    if (steps == 0) return tdl_fail(TDL_EINVAL, "%s: 0 Lanczos steps requested", who);
+    if (steps > P) steps = P;
+    int st = check_blas_dim(P, who, "P");
+    if (st != TDL_OK) return st;
+    plan pl = {0, 0};
+    plan_doubles(&pl, steps, P);     /* V */
+    plan_doubles(&pl, steps, steps); /* Z */
+    plan_doubles(&pl, 6, steps);
+    plan_doubles(&pl, 1, P);
+    plan_doubles(&pl, runs, 2 * steps);
+    char what[160];
+    snprintf(what, sizeof what, "%zu runs of %zu Lanczos vectors of length %zu", runs, steps, P);
+    if ((st = plan_check(&pl, who, what)) != TDL_OK) return st;
+
+    op A = {f, ctx, P, 0, who};
+    lz s = {&A, P, steps, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0.0};
+    double *d = NULL, *e = NULL, *Z = NULL;
+    gsl_rng *rng = NULL;
+    st = TDL_ENOMEM;
+    if (!(s.V = tdl_malloc(steps * P * sizeof(double), "Lanczos basis"))) goto cleanup;
+    if (!(s.alpha = tdl_malloc(steps * sizeof(double), "Lanczos alpha"))) goto cleanup;
+    if (!(s.beta = tdl_malloc(steps * sizeof(double), "Lanczos beta"))) goto cleanup;
+    if (!(s.w = tdl_malloc(P * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(s.h = tdl_malloc(steps * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(d = tdl_malloc(steps * sizeof(double), "tridiagonal work"))) goto cleanup;
+    if (!(e = tdl_malloc(steps * sizeof(double), "tridiagonal work"))) goto cleanup;
+    if (!(Z = tdl_malloc(steps * steps * sizeof(double), "tridiagonal eigenvectors"))) goto cleanup;
+    if (!(out->nodes = tdl_malloc(runs * steps * sizeof(double), "SLQ nodes"))) goto cleanup;
+    if (!(out->weights = tdl_malloc(runs * steps * sizeof(double), "SLQ weights"))) goto cleanup;
+    if (!(rng = rng_new(seed, who))) goto cleanup;
+
+    const double inv_sqrt_p = 1.0 / sqrt((double)P);
+    for (size_t r = 0; r < runs; r++) {
+        /* v = z / sqrt(P): ||z||^2 = P exactly, so v^T g(A) v = z^T g(A) z / P */
+        rademacher(rng, s.V, P);
+        cblas_dscal((int)P, inv_sqrt_p, s.V, 1);
+        s.m = 0;
+        s.anorm = 0;
+        for (;;) {
+            if ((st = lz_step(&s)) != TDL_OK) goto cleanup;
+            if (s.m == steps) break;
+            /* Invariant Krylov space: the quadrature is exact with m nodes.
+             * (A restart would add nodes that v does not see.) */
+            if (s.beta[s.m - 1] <= lz_breakdown_tol(&s)) break;
+            lz_advance(&s);
+        }
+        const size_t m = s.m;
+        memcpy(d, s.alpha, m * sizeof(double));
+        if (m > 1) memcpy(e, s.beta, (m - 1) * sizeof(double));
+        lapack_int info = LAPACKE_dstev(LAPACK_COL_MAJOR, 'V', (lapack_int)m, d, e, Z, (lapack_int)m);
+        if ((st = lapack_status(info, who, "dstev")) != TDL_OK) goto cleanup;
+        double *nodes = out->nodes + r * steps, *weights = out->weights + r * steps;
+        for (size_t j = 0; j < m; j++) {
+            nodes[j] = d[j];
+            weights[j] = Z[j * m] * Z[j * m]; /* squared FIRST component */
+        }
+        for (size_t j = m; j < steps; j++) {
+            nodes[j] = d[m - 1];
+            weights[j] = 0;
+        }
+    }
+    out->runs = runs;
+    out->steps = steps;
+    out->matvecs = A.count;
+    st = TDL_OK;
+cleanup:
+    if (st != TDL_OK) tdl_slq_result_free(out);
+    gsl_rng_free(rng);
+    free(s.V);
+    free(s.alpha);
+    free(s.beta);
+    free(s.w);
+    free(s.h);
+    free(d);
+    free(e);
+    free(Z);
+    return st;
+}
+
+/* ---- density smoothing --------------------------------------------------- */
+
+void tdl_density_free(tdl_density *d)
+{
+    if (!d) return;
+    free(d->grid);
+    free(d->values);
+    memset(d, 0, sizeof *d);
+}
+
+int tdl_slq_density(const tdl_slq_result *r, tdl_smoothing conv, size_t points, double sigma_override,
+                    tdl_density *out)
+{
+    static const char who[] = "slq density";
+    if (!out) return tdl_fail(TDL_EINVAL, "%s: no result structure", who);
+    memset(out, 0, sizeof *out);
+    if (!r) return tdl_fail(TDL_EINVAL, "%s: no SLQ result", who);
+    if (r->runs == 0 || r->steps == 0 || !r->nodes || !r->weights)
+        return tdl_fail(TDL_EINVAL, "%s: empty SLQ result", who);
+    if ((unsigned)conv > TDL_SMOOTH_PAPYAN) return tdl_fail(TDL_EINVAL, "%s: unknown smoothing %d", who, (int)conv);
+    if (points == 1) return tdl_fail(TDL_EINVAL, "%s: a grid needs at least 2 points", who);
+    if (!isnan(sigma_override) && !(sigma_override > 0 && isfinite(sigma_override)))
+        return tdl_fail(TDL_EINVAL, "%s: sigma %g is not a positive number (NaN selects the convention's)", who,
+                        sigma_override);
+    if (conv == TDL_SMOOTH_PAPYAN && r->steps < 2 && isnan(sigma_override))
+        return tdl_fail(TDL_EINVAL, "%s: the papyan width 2 / (m - 1) / sqrt(8 ln 3) needs m >= 2 Lanczos steps", who);
+    if (points == 0) points = conv == TDL_SMOOTH_PAPYAN ? 1024 : 10000;
+    size_t n;
+    if (tdl_mul_size(r->runs, r->steps, &n) != 0) return tdl_fail(TDL_ETOOBIG, "%s: result too large", who);
+    plan pl = {0, 0};
+    plan_doubles(&pl, 2, points);
+    int st = plan_check(&pl, who, "the grid");
+    if (st != TDL_OK) return st;
+
+    /* extremes: global, and the means of the per-run extremes */
+    double gmin = INFINITY, gmax = -INFINITY, mean_min = 0, mean_max = 0;
+    for (size_t i = 0; i < r->runs; i++) {
+        double rmin = INFINITY, rmax = -INFINITY;
+        for (size_t j = 0; j < r->steps; j++) {
+            double x = r->nodes[i * r->steps + j], w = r->weights[i * r->steps + j];
+            if (!isfinite(x) || !isfinite(w))
+                return tdl_fail(TDL_ENONFINITE, "%s: node or weight %zu of run %zu is not finite", who, j, i);
+            rmin = fmin(rmin, x);
+            rmax = fmax(rmax, x);
+        }
+        gmin = fmin(gmin, rmin);
+        gmax = fmax(gmax, rmax);
+        mean_min += rmin;
+        mean_max += rmax;
+    }
+    mean_min /= (double)r->runs;
+    mean_max /= (double)r->runs;
+
+    double lo, hi, sigma;
+    const double m = (double)r->steps;
+    switch (conv) {
+    case TDL_SMOOTH_PYHESSIAN:
+        lo = mean_min - 0.01;
+        hi = mean_max + 0.01;
+        sigma = sqrt(1e-5 * fmax(1.0, hi - lo)); /* variance 1e-5 max(1, range) */
+        break;
+    case TDL_SMOOTH_EIGENTHINGS: {
+        double spread = fmax(gmax - gmin, 1e-9 * fmax(1.0, fmax(fabs(gmin), fabs(gmax))));
+        sigma = spread / m;
+        lo = gmin - 0.1 * spread;
+        hi = gmax + 0.1 * spread;
+        break;
+    }
+    default: { /* Papyan */
+        double width = fmax(gmax - gmin, 1e-9 * fmax(1.0, fmax(fabs(gmin), fabs(gmax))));
+        lo = gmin - 0.05 * width;
+        hi = gmax + 0.05 * width;
+        /* s' on [-1, 1]; in eigenvalue units s' d, d = (hi - lo) / 2 */
+        sigma = r->steps >= 2 ? 2.0 / (m - 1) / sqrt(8.0 * log(3.0)) * ((hi - lo) / 2) : NAN;
+        break;
+    }
+    }
+    if (!isnan(sigma_override)) sigma = sigma_override;
+    if (!(hi > lo)) return tdl_fail(TDL_ENONFINITE, "%s: degenerate grid [%g, %g]", who, lo, hi);
+
+    double *gx = tdl_malloc(points * sizeof(double), "density grid");
+    double *gy = tdl_malloc(points * sizeof(double), "density values");
+    if (!gx || !gy) {
+        free(gx);
+        free(gy);
+        return TDL_ENOMEM;
+    }
+    /* Papyan evaluates N(x'; theta', s') / d with x' = (x - c) / d,
+     * c = (lo + hi) / 2; that is N(x; theta, s' d) exactly, so one formula
+     * serves all three conventions (sigma is in eigenvalue units). */
+    const double step = (hi - lo) / (double)(points - 1);
+    const double norm = 1.0 / (sigma * sqrt(2.0 * M_PI)) / (double)r->runs;
+    const double inv2s2 = 1.0 / (2.0 * sigma * sigma);
+    for (size_t g = 0; g < points; g++) {
+        double x = g + 1 == points ? hi : lo + (double)g * step;
+        double acc = 0;
+        for (size_t i = 0; i < n; i++) {
+            double w = r->weights[i];
+            if (w == 0) continue;
+            double dx = x - r->nodes[i];
+            acc += w * exp(-dx * dx * inv2s2);
+        }
+        gx[g] = x;
+        gy[g] = acc * norm;
+    }
+    double integral = 0;
+    for (size_t g = 0; g + 1 < points; g++) integral += 0.5 * (gy[g] + gy[g + 1]) * (gx[g + 1] - gx[g]);
+    if (!(integral > 0) || !isfinite(integral)) {
+        free(gx);
+        free(gy);
+        return tdl_fail(TDL_ENONFINITE,
+                        "%s: the smoothed density vanishes on the %zu-point grid (sigma %g over [%g, %g]); use more points",
+                        who, points, sigma, lo, hi);
+    }
+    for (size_t g = 0; g < points; g++) gy[g] /= integral;
+    out->points = points;
+    out->grid = gx;
+    out->values = gy;
+    out->sigma = sigma;
+    out->conv = conv;
+    return TDL_OK;
+}

@@ -407,26 +407,29 @@ static int batch_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, 
     return TDL_OK;
 }
 
-int tdl_mlp_batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
-                       tdl_net_work *w, double *loss_acc, double *grad)
+/* Forward, loss and (when grad) backward of one batch; accumulate selects
+ * grad += ... (the public API) or grad = ... (training). */
+static int batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
+                      tdl_net_work *w, double *loss_acc, double *grad, int accumulate)
 {
     int st = check_batch(m, b, w);
     if (st != TDL_OK) return st;
     forward_pass(m, b, w, 0);
     if ((st = batch_loss(m, loss, b, scale, w, loss_acc, grad != NULL)) != TDL_OK) return st;
-    if (grad) backward_pass(m, w, grad, 1);
+    if (grad) backward_pass(m, w, grad, accumulate);
     return TDL_OK;
+}
+
+int tdl_mlp_batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
+                       tdl_net_work *w, double *loss_acc, double *grad)
+{
+    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 1);
 }
 
 int tdl_net_batch_grad_set(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
                            tdl_net_work *w, double *loss_acc, double *grad)
 {
-    int st = check_batch(m, b, w);
-    if (st != TDL_OK) return st;
-    forward_pass(m, b, w, 0);
-    if ((st = batch_loss(m, loss, b, scale, w, loss_acc, 1)) != TDL_OK) return st;
-    backward_pass(m, w, grad, 0);
-    return TDL_OK;
+    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 0);
 }
 
 int tdl_mlp_loss_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_net_work *w,

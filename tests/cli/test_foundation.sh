@@ -33,18 +33,20 @@ expect_json task '"regression"' "teacher task"
 run "$TDL" info --data nosuchset;  expect_status 1 "unknown data set"; expect_err "tdl: error: unknown data set 'nosuchset'" "unknown set message"; expect_empty_out "unknown set"
 run "$TDL" info --data iris:bogus=1 --json; expect_status 1 "unknown key"; expect_empty_out "no partial JSON"
 
-# info --model on a PyTorch nn.Sequential state dict (written by tests/fixtures/make_format_fixtures.py)
-if [ -f "$FIX/formats/torch_sequential.safetensors" ]; then
-    run "$TDL" info --model "$FIX/formats/torch_sequential.safetensors" --act relu --json
-    expect_status 0 "info torch model"
-    expect_json params 67 "torch model params (4*8+8+8*3+3)"
-    expect_json arch '"4-8-3"' "torch model arch"
-    expect_out '{"name":"0.weight","dtype":"F32","shape":[8,4]}' "tensor listing"
-    run "$TDL" info --model "$FIX/formats/torch_sequential.safetensors"
-    expect_status 0 "info torch model without act"; expect_out "not an MLP tdl can use" "explains missing act"
-else
-    bad "fixture torch_sequential.safetensors missing"
-fi
+# info --model on a PyTorch nn.Sequential(Linear(4,16), Tanh(), Linear(16,3)) state dict
+# (tests/fixtures/make_torch_trained.py: trained in PyTorch, saved as F32 safetensors)
+run "$TDL" info --model "$FIX/torch/tanh_f32.safetensors" --act tanh --json
+expect_status 0 "info torch model"
+expect_json params 131 "torch model params (4*16+16+16*3+3)"
+expect_json arch '"4-16-3"' "torch model arch"
+expect_json activation '"tanh"' "activation from --act"
+expect_out '"tensors":[{"name":"0.weight","dtype":"F32","shape":[16,4]},{"name":"0.bias","dtype":"F32","shape":[16]},{"name":"2.weight","dtype":"F32","shape":[3,16]},{"name":"2.bias","dtype":"F32","shape":[3]}]' "tensor listing"
+run "$TDL" info --model "$FIX/torch/tanh_f32.safetensors"
+expect_status 0 "info torch model without act"; expect_out "not an MLP tdl can use" "explains the missing activation"
+expect_out "2.weight" "lists tensors without an activation"
+# the same as numpy.savez of a state dict
+run "$TDL" info --model "$FIX/torch/relu_state.npz" --act relu --json
+expect_status 0 "info npz state dict"; expect_json arch '"4-8-8-3"' "npz arch"
 printf 'garbage' > "$WORK/bad.safetensors"
 run "$TDL" info --model "$WORK/bad.safetensors"; expect_status 1 "malformed model"; expect_err "tdl: error: $WORK/bad.safetensors" "names the file"
 printf '\x80\x02garbage' > "$WORK/pickle.pt"

@@ -286,19 +286,20 @@ typedef struct tri {
     lapack_int *isuppz;  /* 2 cap */
 } tri;
 
-/* theta (ascending) and Z of T_m by MRRR (dstevr, all pairs). */
-static int tri_eig(const lz *s, size_t m, tri *t)
+/* theta (ascending) and Z (n x n, column-major) of the diagonal block of T
+ * on rows [b, b + n) by MRRR (dstevr, all pairs). */
+static int tri_eig(const lz *s, size_t b, size_t n, tri *t)
 {
-    memcpy(t->d, s->alpha, m * sizeof(double));
-    if (m > 1) memcpy(t->e, s->beta, (m - 1) * sizeof(double));
-    t->e[m - 1] = 0;
+    memcpy(t->d, s->alpha + b, n * sizeof(double));
+    if (n > 1) memcpy(t->e, s->beta + b, (n - 1) * sizeof(double));
+    t->e[n - 1] = 0;
     lapack_int found = 0;
-    lapack_int info = LAPACKE_dstevr(LAPACK_COL_MAJOR, 'V', 'A', (lapack_int)m, t->d, t->e, 0.0, 0.0, 0, 0,
-                                     0.0, &found, t->theta, t->Z, (lapack_int)m, t->isuppz);
+    lapack_int info = LAPACKE_dstevr(LAPACK_COL_MAJOR, 'V', 'A', (lapack_int)n, t->d, t->e, 0.0, 0.0, 0, 0,
+                                     0.0, &found, t->theta, t->Z, (lapack_int)n, t->isuppz);
     int st = lapack_status(info, s->A->who, "dstevr");
     if (st != TDL_OK) return st;
-    if ((size_t)found != m)
-        return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_dstevr found %d of %zu eigenvalues", s->A->who, (int)found, m);
+    if ((size_t)found != n)
+        return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_dstevr found %d of %zu eigenvalues", s->A->who, (int)found, n);
     return TDL_OK;
 }
 
@@ -335,55 +336,140 @@ static void select_wanted(const double *theta, size_t m, size_t k, tdl_which whi
     for (size_t i = hi; i < m; i++) idx[n++] = i;
 }
 
+/* Kuczynski & Wozniakowski (SIAM J. Matrix Anal. Appl. 13(4), 1992,
+ * Thm 4.2): for a positive semi-definite operator of order n and a start
+ * vector uniform on the unit sphere, m Lanczos steps leave the top Ritz value
+ * below (1 - eps) lambda_max with probability at most
+ * 1.648 sqrt(n) exp(-sqrt(eps) (2m - 1)). */
+static double kw_bound(double eps, size_t n, size_t m)
+{
+    if (!(eps > 0)) return 1;
+    return 1.648 * sqrt((double)n) * exp(-sqrt(eps) * (2.0 * (double)m - 1.0));
+}
+
+/* Probability that the space a block explores (order n, mb steps from a
+ * random start, Ritz values in [lo, hi]) still hides an eigenvalue whose
+ * score beats `gate`.  The PSD shift uses L = lo - 2 ||A||_est (U = hi +
+ * 2 ||A||_est), below (above) the spectrum with a wide margin. */
+static double hidden_probability(tdl_which which, double gate, double lo, double hi, double anorm, size_t n,
+                                 size_t mb)
+{
+    const double L = lo - 2 * anorm, U = hi + 2 * anorm;
+    double p = 0;
+    if (which != TDL_WHICH_SMALLEST) /* an eigenvalue >= gate */
+        p += gate > hi ? kw_bound((gate - hi) / (gate - L), n, mb) : 1;
+    if (which != TDL_WHICH_LARGEST) /* an eigenvalue <= -gate */
+        p += -gate < lo ? kw_bound((lo + gate) / (U + gate), n, mb) : 1;
+    return p;
+}
+
+/* Accepted probability of a missed eigenvalue when a probe stops early. */
+#define TDL_PROBE_DELTA 1e-10
+
 /* One Lanczos run on A restricted to the complement of the locked rows
  * s->Y, from a random start, until the k wanted Ritz pairs converge or
  * `limit` steps.  Writes the k wanted values (ascending), their residual
- * estimates and, when vec != NULL, their Ritz vectors (k rows of P). */
+ * estimates, whether each met the tolerance (or is exact) and, when
+ * vec != NULL, their Ritz vectors (k rows of P).
+ *
+ * Breakdowns.  When block b of T becomes invariant its Ritz values are
+ * exact, but the complement of the Krylov space is unexplored: it may hold
+ * more copies of a wanted eigenvalue (multiplicity, low rank), which a
+ * Krylov space never sees.  The restarted block is Lanczos on exactly that
+ * complement, so it serves as a probe: the run may stop only once the
+ * probe's extreme Ritz value has converged and does not beat the k-th wanted
+ * value of the earlier blocks (by more than tol ||A||), or once the
+ * Kuczynski-Wozniakowski bound puts the probability that such a value is
+ * still hidden below TDL_PROBE_DELTA; if it beats it, the block becomes an
+ * ordinary one and the usual test applies.  A finite `gate` makes the whole
+ * run a probe against that score (the multiplicity check). */
 static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, size_t limit, double tol,
-                       size_t *idx, double *val, double *est, double *vec, int *converged)
+                       double gate, size_t *idx, double *val, double *est, int *pconv, double *vec)
 {
     const size_t P = s->P;
     s->m = 0;
     int st = lz_restart(s, r);
     if (st != TDL_OK) return st;
-    size_t next_check = k;
+    size_t next_check = k, bs = 0; /* first row of the current block */
+    int probe = gate > -INFINITY;  /* the current block follows a breakdown */
+    double prev_kth = gate;        /* score of the k-th wanted value before it */
     for (;;) {
         st = lz_step(s);
         if (st != TDL_OK) return st;
         const size_t m = s->m;
         int brk = s->beta[m - 1] <= lz_breakdown_tol(s);
         if (brk) s->beta[m - 1] = 0; /* invariant subspace: the Ritz values so far are exact */
-        int full = m == limit;
+        const int full = m == limit, exhausted = m + s->nlock == P;
         /* The eigen-solve of T_m costs O(m^2): every step while that is
          * negligible next to a product, then every m/32 steps (overshoot
          * <= 3%), and always at a breakdown or at the limit. */
-        if (m >= k && (m >= next_check || full || brk)) {
-            st = tri_eig(s, m, t);
-            if (st != TDL_OK) return st;
+        if (!((m >= k && m >= next_check) || full || brk || exhausted)) {
+            lz_advance(s);
+            continue;
+        }
+        int ext_conv = 0, unlikely = 0;
+        double ext_score = 0;
+        if (probe) { /* the extreme Ritz value of the current block and its residual */
+            const size_t nb = m - bs;
+            if ((st = tri_eig(s, bs, nb, t)) != TDL_OK) return st;
+            size_t je = which == TDL_WHICH_SMALLEST ? 0 : nb - 1;
+            if (which == TDL_WHICH_MAGNITUDE && fabs(t->theta[0]) > fabs(t->theta[nb - 1])) je = 0;
+            ext_score = which_score(which, t->theta[je]);
+            ext_conv = fabs(s->beta[m - 1] * t->Z[(nb - 1) + je * nb]) <= tol * s->anorm;
+            const double g = prev_kth + tol * s->anorm;
+            unlikely = !ext_conv && ext_score < g &&
+                       hidden_probability(which, g, t->theta[0], t->theta[nb - 1], s->anorm, P - s->nlock - bs, nb) <=
+                           TDL_PROBE_DELTA;
+        }
+        int conv_w = 0;
+        if (m >= k) {
+            if ((st = tri_eig(s, 0, m, t)) != TDL_OK) return st;
             select_wanted(t->theta, m, k, which, idx);
             double scale = fmax(fabs(t->theta[0]), fabs(t->theta[m - 1]));
-            int conv = 1;
+            conv_w = 1;
             for (size_t j = 0; j < k; j++) {
                 est[j] = fabs(s->beta[m - 1] * t->Z[(m - 1) + idx[j] * m]);
-                if (!(est[j] <= tol * scale)) conv = 0;
+                pconv[j] = est[j] <= tol * scale || exhausted;
+                if (!pconv[j]) conv_w = 0;
             }
-            if (m + s->nlock == P) conv = 1; /* the basis spans the whole space: exact */
-            if (conv || full) {
-                for (size_t j = 0; j < k; j++) {
-                    val[j] = t->theta[idx[j]];
-                    if (vec) {
-                        double *y = vec + j * P;
-                        cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)P, 1.0, s->V, (int)P,
-                                    t->Z + idx[j] * m, 1, 0.0, y, 1);
-                        double ny = cblas_dnrm2((int)P, y, 1);
-                        if (ny > 0) cblas_dscal((int)P, 1.0 / ny, y, 1);
-                    }
-                }
-                *converged = conv;
-                return TDL_OK;
-            }
-            next_check = m < 256 ? m + 1 : m + m / 32;
         }
+        /* Stopping in a probe leaves the wanted set to the earlier blocks,
+         * which are exact (their estimates are 0). */
+        int done = 0;
+        if (exhausted) { /* the basis spans the whole space: exact */
+            done = 1;
+        } else if (probe && unlikely) {
+            done = 1; /* nothing hidden beats the wanted set, but with probability TDL_PROBE_DELTA */
+        } else if (probe && ext_conv) {
+            if (!(ext_score > prev_kth + tol * s->anorm)) done = 1; /* nothing in the complement enters */
+            else probe = 0;
+        }
+        if (!done && brk) {
+            prev_kth = INFINITY;
+            if (m >= k)
+                for (size_t j = 0; j < k; j++) prev_kth = fmin(prev_kth, which_score(which, t->theta[idx[j]]));
+            else
+                prev_kth = -INFINITY;
+            probe = 1;
+            bs = m;
+            if (full) done = 1;
+        } else if (!done && ((!probe && conv_w) || full)) {
+            done = 1;
+        }
+        if (done) {
+            for (size_t j = 0; j < k; j++) {
+                val[j] = t->theta[idx[j]];
+                if (vec) {
+                    double *y = vec + j * P;
+                    cblas_dgemv(CblasRowMajor, CblasTrans, (int)m, (int)P, 1.0, s->V, (int)P, t->Z + idx[j] * m, 1,
+                                0.0, y, 1);
+                    double ny = cblas_dnrm2((int)P, y, 1);
+                    if (ny > 0) cblas_dscal((int)P, 1.0 / ny, y, 1);
+                }
+            }
+            return TDL_OK;
+        }
+        next_check = m < 256 ? m + 1 : m + m / 32;
         if (brk) {
             st = lz_restart(s, r);
             if (st != TDL_OK) return st;
@@ -447,6 +533,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
     lz s = {&A, P, steps, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0.0};
     tri t = {NULL, NULL, NULL, NULL, NULL};
     double *pool_val = NULL, *pool_est = NULL, *Y = NULL, *tmp = NULL;
+    int *pool_conv = NULL;
     size_t *idx = NULL, *order = NULL;
     gsl_rng *rng = NULL;
     int conv_all = 1;
@@ -466,6 +553,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
     if (!(t.isuppz = tdl_malloc(2 * steps * sizeof(lapack_int), "tridiagonal work"))) goto cleanup;
     if (!(pool_val = tdl_malloc(pool_cap * sizeof(double), "Ritz values"))) goto cleanup;
     if (!(pool_est = tdl_malloc(pool_cap * sizeof(double), "Ritz residuals"))) goto cleanup;
+    if (!(pool_conv = tdl_malloc(pool_cap * sizeof(int), "Lanczos work"))) goto cleanup;
     if (!(idx = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
     if (!(order = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
     if (keep_vec && !(Y = tdl_malloc(pool_cap * P * sizeof(double), "Ritz vectors"))) goto cleanup;
@@ -475,27 +563,17 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
     if (!(rng = rng_new(seed, who))) goto cleanup;
 
     /* Run 1: the k wanted pairs. */
-    int conv = 0;
-    st = lanczos_run(&s, &t, rng, k, which, steps, tol, idx, pool_val, pool_est, keep_vec ? Y : NULL, &conv);
+    st = lanczos_run(&s, &t, rng, k, which, steps, tol, -INFINITY, idx, pool_val, pool_est, pool_conv,
+                     keep_vec ? Y : NULL);
     if (st != TDL_OK) goto cleanup;
     out->iterations = s.m;
     npool = k;
-    conv_all = conv;
 
     /* Multiplicity check: Lanczos on the complement of every locked vector;
      * its extreme eigenvalue enters the wanted set only if it beats the
      * worst wanted one by more than the tolerance. */
     for (size_t round = 0; verify && round <= k && npool < pool_cap && npool < P; round++) {
-        s.Y = Y;
-        s.nlock = npool;
-        size_t limit = steps < P - npool ? steps : P - npool;
-        double v1, e1;
-        size_t i1;
-        int c1 = 0;
-        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, &i1, &v1, &e1, Y + npool * P, &c1);
-        if (st != TDL_OK) goto cleanup;
-        out->iterations += s.m;
-        /* worst score among the k best of the pool */
+        /* score of the k-th best of the pool: the gate to beat */
         for (size_t i = 0; i < npool; i++) order[i] = i;
         for (size_t i = 1; i < npool; i++) { /* insertion sort by descending score; npool <= 2k + 1 */
             size_t x = order[i], j = i;
@@ -505,12 +583,17 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
             }
             order[j] = x;
         }
-        double kth = which_score(which, pool_val[order[k - 1]]);
-        if (!(which_score(which, v1) > kth + tol * s.anorm)) break;
-        pool_val[npool] = v1;
-        pool_est[npool] = e1;
+        const double gate = which_score(which, pool_val[order[k - 1]]) + tol * s.anorm;
+        s.Y = Y;
+        s.nlock = npool;
+        size_t limit = steps < P - npool ? steps : P - npool;
+        size_t i1;
+        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, gate - tol * s.anorm, &i1, pool_val + npool,
+                         pool_est + npool, pool_conv + npool, Y + npool * P);
+        if (st != TDL_OK) goto cleanup;
+        out->iterations += s.m;
+        if (!(which_score(which, pool_val[npool]) > gate)) break;
         npool++;
-        conv_all = conv_all && c1;
     }
     s.Y = NULL;
     s.nlock = 0;
@@ -537,6 +620,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
         size_t p = order[j];
         out->values[j] = pool_val[p];
         out->residuals[j] = pool_est[p];
+        conv_all = conv_all && pool_conv[p];
         if (want_vec) {
             const double *y = Y + p * P;
             for (size_t i = 0; i < P; i++) out->vectors[i * k + j] = y[i];
@@ -569,6 +653,7 @@ cleanup:
     free(t.isuppz);
     free(pool_val);
     free(pool_est);
+    free(pool_conv);
     free(idx);
     free(order);
     free(Y);

@@ -1373,6 +1373,27 @@ START_TEST(test_csv_errors)
     csv_fail("1,2\n3,1e999\n", TDL_EFORMAT, "'1e999' is out of range for a double");
     csv_fail("-1e400\n", TDL_EFORMAT, "line 1, column 1: '-1e400' is out of range");
     tdl_tensor *t = NULL;
+    /* every truncation: a valid (smaller) matrix, or a ragged / empty row */
+    static const char full[] = "x,y,z\r\n1.5,-2.25,3\r\n4,5e1,6\r\n";
+    for (size_t cut = 0; cut < sizeof full - 1; cut++) {
+        tdl_errclear();
+        int st = tdl_csv_read_mem(full, cut, "cut.csv", &t);
+        if (st == TDL_OK) {
+            size_t r = t->shape[0], c = t->shape[1], n = t->numel;
+            tdl_tensor_free(&t);
+            ck_assert_uint_eq(n, r * c);
+            /* a partial first row alone, or whole rows of 3 */
+            ck_assert_msg(cut >= 8 && (r == 1 || c == 3), "cut at %zu: %zu x %zu", cut, r, c);
+        } else {
+            ck_assert_int_eq(st, TDL_EFORMAT);
+            ck_assert_ptr_null(t);
+            const char *m = tdl_errmsg();
+            ck_assert_msg(strstr(m, "no data rows") || strstr(m, "cells, expected") ||
+                              strstr(m, "cell, expected") || strstr(m, "empty cell") ||
+                              strstr(m, "is not a number"),
+                          "cut at %zu: %s", cut, m);
+        }
+    }
     /* an embedded NUL is a bad cell, not the end of the file */
     expect_fail(tdl_csv_read_mem("1,2\n3,4\0 5\n", 11, "x.csv", &t), TDL_EFORMAT,
                 "line 2, column 2: '4? 5' is not a number", "NUL");

@@ -1,9 +1,11 @@
 /* tdl/io.h — file formats: safetensors, NumPy .npy / .npz, CSV.
  *
  * Readers validate every length, offset, shape product and dtype before they
- * touch data, and fail with TDL_EFORMAT (malformed), TDL_EIO (cannot read) or
- * TDL_ETOOBIG (sizes that overflow or exceed the file) and a message naming
- * the file and the problem.  Values are converted to double.  The *_mem
+ * touch data, and fail with TDL_EFORMAT (malformed or truncated: a length
+ * that runs past the end of the file), TDL_EIO (cannot read) or TDL_ETOOBIG
+ * (sizes that overflow or pass a hard limit: a safetensors header over 1e8
+ * bytes, more than TDL_MAX_NDIM dimensions) and a message naming the file
+ * and the problem.  Values are converted to double.  The *_mem
  * variants parse a buffer; `label` names it in messages (a file name).
  *
  * Writers write through a temporary file in the same directory and rename it

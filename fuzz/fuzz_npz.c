@@ -1,0 +1,16 @@
+/* fuzz_npz.c — libFuzzer harness of tdl_npz_read_mem (zip + inflate + npy). */
+#include "tdl/error.h"
+#include "tdl/io.h"
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    tdl_tensors *set = NULL;
+    if (tdl_npz_read_mem(data, size, "fuzz.npz", &set) == TDL_OK) {
+        fuzz_check_set(set);
+        tdl_tensors_free(&set);
+    } else if (set != NULL) {
+        __builtin_trap();
+    }
+    return 0;
+}

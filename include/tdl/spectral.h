@@ -76,10 +76,10 @@ typedef struct tdl_lanczos_result {
                             otherwise the Lanczos estimate |beta_m s_{m,j}| */
     size_t iterations;   /* Lanczos steps, over all runs */
     size_t matvecs;      /* operator products, residual checks included */
-    int converged;       /* 1 if every pair met the tolerance (or the
-                            Krylov space filled R^P: exact); 0 if max_steps
-                            ran out first -- the values are then the best
-                            Ritz values found, with their residuals */
+    int converged;       /* 1 if every pair met the tolerance (or is exact:
+                            invariant subspace, basis filling R^P); 0 if
+                            max_steps ran out first -- the values are then
+                            the best Ritz values found, with residuals */
 } tdl_lanczos_result;
 
 /* tdl_lanczos — k extreme eigenpairs of A by Lanczos with full
@@ -102,28 +102,44 @@ typedef struct tdl_lanczos_result {
  * Method: start from a seeded Gaussian vector, normalized.  Step j forms
  * w = A v_j and orthogonalizes it against the whole basis twice by classical
  * Gram-Schmidt ("twice is enough": Giraud, Langou, Rozloznik 2005), which
- * gives alpha_j; beta_j = ||w||.  If beta_j <= 16 sqrt(P) eps ||A||_est the
- * Krylov space is invariant: the Ritz values found so far are exact, beta_j is
- * set to 0 and the process restarts from a fresh random vector orthogonal to
- * the basis (T_m becomes block diagonal).  The Ritz values theta_i are the
+ * gives alpha_j; beta_j = ||w||.  The Ritz values theta_i are the
  * eigenvalues of the tridiagonal T_m (LAPACKE_dstevr); the residual of the
  * Ritz pair (theta_i, V_m s_i) is |beta_m s_{m,i}|.  It stops when the k
  * wanted pairs all have |beta_m s_{m,i}| <= tol * max_i |theta_i|, when the
- * basis fills R^P (exact), or at max_steps (converged = 0).
+ * basis fills R^P (exact), or at max_steps (then converged = 0).
  *
- * Multiple eigenvalues.  In exact arithmetic a Krylov space holds one vector
- * of each eigenspace, so single-vector Lanczos finds ONE copy of a repeated
- * eigenvalue (until the space becomes invariant and restarts bring in more).
- * When a wanted eigenvalue is repeated -- e.g. the Hessian of a linear model
- * under mse, (1/n) X^T X (x) I_C, repeats every eigenvalue C times -- the
- * plain run returns the next distinct eigenvalues in its place, each a true
- * eigenvalue with a small residual.  TDL_LANCZOS_MULTIPLICITY checks for
- * this: the k pairs found are locked, and a new Lanczos run on the orthogonal
- * complement of all locked vectors finds the extreme eigenvalue there; if it
- * would enter the wanted set (beyond tol * ||A||_est) it is locked too and the
- * check repeats (at most k + 1 checks).  Each check costs about one more
- * Lanczos run; the residual estimates then ignore the small coupling to the
- * locked vectors (use TDL_LANCZOS_VECTORS for true residuals).
+ * Breakdown (beta_j <= 16 sqrt(P) eps ||A||_est): the Krylov space is
+ * invariant and the Ritz values found are exact; beta_j is set to 0 and
+ * Lanczos restarts from a fresh random vector orthogonal to the basis (T_m
+ * becomes block diagonal).  The new block explores exactly the unexplored
+ * complement, where more copies of a wanted eigenvalue may hide (low rank:
+ * the null space; repeated eigenvalues), so it is a probe: the run stops
+ * only when the probe's extreme Ritz value has converged without beating the
+ * k-th wanted value (by more than tol ||A||_est), or when the
+ * Kuczynski-Wozniakowski bound (SIAM J. Matrix Anal. Appl. 13, 1992, Thm 4.2,
+ * random start) puts the probability that a better value still hides below
+ * 1e-10.  Rank-deficient operators therefore get the right number of zeros.
+ *
+ * Multiple eigenvalues without a breakdown.  In exact arithmetic a Krylov
+ * space holds one vector of each eigenspace, so single-vector Lanczos sees
+ * ONE copy of a repeated eigenvalue unless rounding brings in others.  When
+ * a wanted eigenvalue is repeated -- the Hessian of a linear model under mse,
+ * (1/n) X^T X (x) I_C, repeats every eigenvalue C times -- the plain run can
+ * return the next distinct eigenvalues in place of the copies, each a true
+ * eigenvalue with a small residual and converged = 1.
+ * TDL_LANCZOS_MULTIPLICITY checks for this: the k pairs found are locked, and
+ * a new Lanczos run on the orthogonal complement of all locked vectors probes
+ * (as above) for a value beating the k-th wanted one; one that does is
+ * locked too and the check repeats (at most k + 1 checks).  A check that
+ * finds nothing typically costs 20-40 products when the next eigenvalue is
+ * well separated from the k-th (the bound needs sqrt(gap) (2m - 1) ~ 30,
+ * gap relative to the spread), more when it is close; one that finds a copy
+ * costs a converged run.  Extra memory: (2k + 1) x P doubles.  The residual
+ * estimates then ignore the coupling with the locked pairs (at most their
+ * own residuals each); use TDL_LANCZOS_VECTORS for true residuals.
+ *
+ * converged is 1 when every returned pair met the tolerance by its estimate
+ * (or is exact).
  */
 TDL_API int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
                         size_t max_steps, double tol, unsigned long seed, unsigned flags,

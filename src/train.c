@@ -5,8 +5,13 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "tdl/train.h"
+#include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "internal.h"
 #include "net_internal.h"
+
+/* OpenBLAS extension (not in gsl_cblas.h): y = alpha x + beta y. */
+void cblas_daxpby(const int n, const double alpha, const double *x, const int incx, const double beta,
+                  double *y, const int incy);
 
 static const char *const opt_names[] = {"gd", "sgd", "nesterov", "adam"};
 static const char *const sched_names[] = {"constant", "step", "cosine"};
@@ -98,13 +103,14 @@ static int validate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_con
 
 /* One optimizer step on the trainable ranges [lo[k], hi[k]) (PyTorch's
  * rules, see train.h).  One loop per optimizer so that each vectorizes. */
-static void update(const tdl_train_config *cfg, double *restrict theta, const double *restrict grad,
+static void update(const tdl_train_config *cfg, double *restrict theta, double *restrict grad_w,
                    double *restrict buf1, double *restrict buf2, const size_t *lo, const size_t *hi,
                    size_t nr, double lr, size_t step)
 {
     const double mu = cfg->momentum, wd = cfg->weight_decay, b1 = cfg->beta1, b2 = cfg->beta2;
     const double c1 = 1 - pow(b1, (double)step), sc2 = sqrt(1 - pow(b2, (double)step));
     const int first = step == 1;
+    const double *grad = grad_w; /* the SGD path adds weight decay into grad_w in place */
     for (size_t k = 0; k < nr; k++) {
         const size_t a = lo[k], e = hi[k];
         switch (cfg->opt) {
@@ -124,14 +130,16 @@ static void update(const tdl_train_config *cfg, double *restrict theta, const do
             }
             break;
         default:
+            /* heavy-ball SGD through OpenBLAS's level-1 kernels, which split
+             * the (memory-bound) loops over its threads: elementwise, so the
+             * result does not depend on the thread count */
+            if (wd != 0) cblas_daxpy((int)(e - a), wd, theta + a, 1, grad_w + a, 1);
             if (buf1) {
-                for (size_t i = a; i < e; i++) {
-                    double g = grad[i] + wd * theta[i];
-                    buf1[i] = first ? g : mu * buf1[i] + g;
-                    theta[i] -= lr * buf1[i];
-                }
+                if (first) cblas_dcopy((int)(e - a), grad_w + a, 1, buf1 + a, 1);
+                else cblas_daxpby((int)(e - a), 1.0, grad_w + a, 1, mu, buf1 + a, 1);
+                cblas_daxpy((int)(e - a), -lr, buf1 + a, 1, theta + a, 1);
             } else {
-                for (size_t i = a; i < e; i++) theta[i] -= lr * (grad[i] + wd * theta[i]);
+                cblas_daxpy((int)(e - a), -lr, grad_w + a, 1, theta + a, 1);
             }
         }
     }

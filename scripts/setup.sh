@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
-libopenblas0-pthread check libcjson-dev zlib1g-dev"
+libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

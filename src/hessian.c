@@ -32,7 +32,7 @@
 
 /* Temporaries of the structured assembly are kept under this many bytes by
  * processing examples in blocks. */
-#define ASSEMBLY_BUDGET ((size_t)256 << 20)
+#define ASSEMBLY_BUDGET ((size_t)8 << 20)
 
 size_t tdl_memory_available(void)
 {
@@ -365,9 +365,12 @@ int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
     if (!H && !G) return TDL_OK;
     if (H) memset(H, 0, len * len * sizeof(double));
     if (G) memset(G, 0, len * len * sizeof(double));
-    st = m->depth <= 2 ? shallow_assemble(m, loss, ds, off, len, H, G) : columns_assemble(m, loss, ds, off, len, H, G);
-    /* Exact symmetry: mirrored entries come from different summation orders
-     * and may differ in the last bits; use their mean. */
+    /* The structured assembly writes each mirrored pair from one number, so
+     * it is exactly symmetric.  Columns of Hessian-vector products are not:
+     * mirrored entries come from different summation orders and may differ
+     * in the last bits; use their mean. */
+    if (m->depth <= 2) return shallow_assemble(m, loss, ds, off, len, H, G);
+    st = columns_assemble(m, loss, ds, off, len, H, G);
     for (int part = 0; part < 2 && st == TDL_OK; part++) {
         double *M = part ? G : H;
         if (!M) continue;

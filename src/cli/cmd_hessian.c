@@ -253,8 +253,10 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         size_t k = o->k_given ? o->k : 10;
         if (k > r->dim) k = r->dim;
         tdl_lanczos_result lr;
+        /* The multiplicity check finds every copy of a repeated eigenvalue
+         * (a linear model's Hessian repeats each one C times). */
         st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed,
-                         o->vectors ? TDL_LANCZOS_VECTORS : 0u, &lr);
+                         (o->vectors ? TDL_LANCZOS_VECTORS : 0u) | TDL_LANCZOS_MULTIPLICITY, &lr);
         if (st != TDL_OK) goto cleanup;
         r->values = lr.values;
         r->count = lr.k;
@@ -270,7 +272,8 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         if (st != TDL_OK) goto cleanup;
         if (o->gn) {
             c.gauss_newton = 1;
-            st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed, 0u, &lr);
+            st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed,
+                             TDL_LANCZOS_MULTIPLICITY, &lr);
             if (st != TDL_OK) goto cleanup;
             r->gn_values = lr.values;
             r->gn_count = lr.k;

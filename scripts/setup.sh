@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
 libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox"
+# the checkers of scripts/test.sh: sanitizer runtimes, valgrind, clang + libFuzzer
+if [ "${TDL_WITH_CHECKERS:-0}" = 1 ]; then
+    packages="$packages valgrind clang libclang-rt-14-dev"
+fi
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

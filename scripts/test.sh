@@ -1,14 +1,60 @@
 #!/bin/sh
-# test.sh — set up, build and run every test suite (unit, cli, ...).
+# test.sh — set up, build and run every test suite:
+#   1. the meson test suites (unit, cli) on the release build;
+#   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer
+#      (leaks included: a leak turns a command's exit status non-zero);
+#   3. the CLI tests with tdl under valgrind memcheck;
+#   4. every libFuzzer harness for a short bounded time on its committed corpus.
+# Prints a closing line "N passed, N failed" counting the suites of all phases.
+# usage: sh scripts/test.sh [--quick]   (--quick: phase 1 only)
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/setup.sh
-status=0
-meson test -C build --print-errorlogs --num-processes 2 || status=$?
-# One closing line that counts the suites: "N passed, N failed".
-if [ -f build/meson-logs/testlog.json ]; then
-    ok=$(grep -c '"result": "OK"' build/meson-logs/testlog.json || true)
-    bad=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' build/meson-logs/testlog.json || true)
-    echo "$ok passed, $bad failed"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+TDL_WITH_CHECKERS=$((1 - quick)) sh scripts/setup.sh
+passed=0
+failed=0
+count() { # count suites of a meson test log
+    ok=$(grep -c '"result": "OK"' "$1/meson-logs/testlog.json" || true)
+    bad=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$1/meson-logs/testlog.json" || true)
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+}
+phase() { echo; echo "== $*"; }
+record() { if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $2"; fi; }
+
+phase "test suites (release build)"
+meson test -C build --print-errorlogs --num-processes 2 || true
+count build
+
+if [ "$quick" -eq 0 ]; then
+    phase "test suites under AddressSanitizer + UndefinedBehaviorSanitizer"
+    if [ ! -f build-asan/build.ninja ]; then
+        meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+    fi
+    ninja -C build-asan >/dev/null
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs --num-processes 2 || true
+    count build-asan
+
+    # valgrind runs tdl 20-50x slower: CI takes the CLI tests that cover every
+    # command's paths quickly; `VALGRIND_ALL=1 sh scripts/test.sh` runs them all
+    # (README: last full result).
+    phase "CLI tests under valgrind memcheck"
+    vg_tests="tests/cli/test_foundation.sh tests/cli/test_hessian.sh"
+    [ "${VALGRIND_ALL:-0}" = 1 ] && vg_tests=$(ls tests/cli/test_*.sh | grep -v install)
+    for t in $vg_tests; do
+        rc=0
+        TDL_REAL=$PWD/build/src/cli/tdl bash "$t" tests/cli/valgrind-tdl.sh "$PWD/tests/fixtures" || rc=$?
+        record $rc "valgrind $t"
+    done
+
+    phase "fuzzing: every parser for 20 s (ASan + UBSan)"
+    rc=0
+    FUZZ_JOBS=2 sh fuzz/run.sh 20 || rc=$?
+    record $rc "fuzz/run.sh"
 fi
-exit $status
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -9,6 +9,7 @@
 #include <lapacke.h>
 #include "tdl/model.h"
 #include "tdl/io.h"
+#include "tdl/hessian.h"
 #include "internal.h"
 
 /* ---- activations ------------------------------------------------------- */
@@ -241,6 +242,14 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
     if (tdl_mul_size(off, sizeof(double), &bytes) != 0) {
         free(m);
         return tdl_fail(TDL_ETOOBIG, "%zu parameters are too many", off);
+    }
+    /* a net keeps theta and its init: refuse, before allocating, what cannot fit */
+    size_t avail = tdl_memory_available();
+    if (bytes > avail / 2) {
+        size_t n_params = off;
+        free(m);
+        return tdl_fail(TDL_ETOOBIG, "a net of %zu parameters needs %.3g GB for its parameters and their init; %.3g GB are available",
+                        n_params, 2.0 * (double)bytes / 1e9, (double)avail / 1e9);
     }
     m->theta = tdl_calloc(off, sizeof(double), "parameters");
     m->meta = tdl_tensors_new();

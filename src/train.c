@@ -90,6 +90,12 @@ static int validate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_con
 {
     int st = tdl_loss_check(cfg->loss, m, ds);
     if (st != TDL_OK) return st;
+    if (ds->classes) { /* a classifier needs two classes to tell apart */
+        size_t distinct = 0, first = ds->labels[0];
+        for (size_t i = 1; i < ds->n && !distinct; i++) distinct = ds->labels[i] != first;
+        if (!distinct)
+            return tdl_fail(TDL_EINVAL, "every training label is %zu: a single class leaves nothing to learn (check the data spec's split, n= or binary=)", first);
+    }
     if (!(cfg->lr > 0) || !isfinite(cfg->lr)) return tdl_fail(TDL_EINVAL, "learning rate must be > 0 (got %g)", cfg->lr);
     if (!(cfg->momentum >= 0 && cfg->momentum < 1)) return tdl_fail(TDL_EINVAL, "momentum must be in [0, 1)");
     if (!(cfg->weight_decay >= 0)) return tdl_fail(TDL_EINVAL, "weight decay must be >= 0");

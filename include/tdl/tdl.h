@@ -10,4 +10,5 @@
 #include "tdl/train.h"
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
+#include "tdl/landscape.h"
 #endif

@@ -43,5 +43,6 @@ int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_hessian(int argc, char **argv);
+int cmd_landscape(int argc, char **argv);
 
 #endif

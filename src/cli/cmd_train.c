@@ -217,6 +217,16 @@ int cmd_train(int argc, char **argv)
     if (cfg.opt == TDL_OPT_GD && momentum_given && cfg.momentum > 0)
         return cli_usage("train", "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
     cli_set_threads(threads);
+    /* Every output must be writable before any work starts: a temporary is
+     * created and removed beside each. */
+    const char *outputs[3] = {out, log_path, params_path};
+    for (int k = 0; k < 3; k++) {
+        tdl_atomic_file probe;
+        if (!outputs[k]) continue;
+        int pst = tdl_atomic_begin(outputs[k], &probe);
+        if (pst != TDL_OK) return cli_fail(pst);
+        tdl_atomic_abort(&probe);
+    }
 
     int rc = EXIT_WORK_FAILED, st;
     tdl_dataset *ds = NULL, *ts = NULL;

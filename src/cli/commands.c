@@ -214,14 +214,91 @@ static const char help_hessian[] =
     "  tdl hessian --model big.safetensors --data mnist --method lanczos --k 20\n"
     "  tdl hessian --model big.safetensors --data mnist --method slq --density --json\n";
 
+static const char help_landscape[] =
+    "usage: tdl landscape --data SPEC (--model FILE | --arch A ...) [--to M2 [--via M3]]\n"
+    "                     [--plane random|hessian|models|pca] [--curve bezier|chain] [options]\n"
+    "\n"
+    "Loss-landscape slices of the MEAN training loss (and accuracy; test loss and\n"
+    "accuracy with --test) around a model, between models, and along trained\n"
+    "curves.  Parameters are the flat vector theta in file order.\n"
+    "\n"
+    "slices:\n"
+    "  (default)        1D: theta + x d, d a seeded Gaussian direction, normalized\n"
+    "  --to M2          1D interpolation (1 - a) M + a M2 (Goodfellow et al. 2015), with\n"
+    "                   extrapolation; a = 0 and a = 1 give the models' losses exactly\n"
+    "  --plane random   2D: theta + x d1 + y d2, two seeded Gaussian directions\n"
+    "  --plane hessian  2D: the top two eigenvectors of the Hessian (Lanczos, unit norm)\n"
+    "  --to M2 --via M3 (= --plane models) the plane M + x (M2 - M) + y (M3 - M)\n"
+    "  --plane pca      2D: the top two principal components of a training trajectory\n"
+    "                   (--trajectory FILE.npz from 'tdl train --log-params'), centred\n"
+    "                   on --model; explained variance and the trajectory reported/drawn\n"
+    "  --to M2 --curve bezier|chain   mode connectivity (Garipov et al. 2018): train\n"
+    "                   the bend of a quadratic Bezier curve or polygonal chain (SGD,\n"
+    "                   t ~ U(0,1) each step) and report the barrier\n"
+    "                   max_t loss(phi(t)) - (loss(M) + loss(M2))/2 for the straight\n"
+    "                   line and for the curve\n"
+    "\n"
+    "options:\n"
+    "  --data SPEC        training data (required; see 'tdl help data')\n";
+/* split in two: ISO C limits a string literal to 4095 characters */
+static const char help_landscape_opts[] =
+    "  --test SPEC        held-out data, evaluated on the same grid (default none)\n"
+    "  --grid N           points per axis (default 51; 41 with --to / --via; curves 61)\n"
+    "  --range LO:HI      x range (default -1:1; -0.5:1.5 for --to / --via;\n"
+    "                     PCA: 1.2 times the trajectory's extent)\n"
+    "  --yrange LO:HI     y range of a plane (default: --range)\n"
+    "  --norm N           random directions: filter (per unit: each row of each weight\n"
+    "                     matrix scaled to the norm of the model's row, Li et al. 2018),\n"
+    "                     layer (per layer, Frobenius) or none (default filter)\n"
+    "  --dir-bias B       ignore (bias entries of random directions are 0) or normalize\n"
+    "                     (a unit's bias scaled with its row / layer) (default ignore)\n"
+    "  --direction-seed N seed of the directions (d2 uses N+1), the Lanczos start and\n"
+    "                     the curve's sampling (default 0)\n"
+    "  --directions FILE  reuse direction_x / direction_y from an earlier -o FILE.npz\n"
+    "  --curve C          bezier or chain (needs --to)\n"
+    "  --curve-epochs N, --curve-lr X, --curve-batch B, --curve-momentum MU\n"
+    "                     training of the bend (default 30, 0.05, 128 (0 = full batch),\n"
+    "                     0.9; torch.optim.SGD's momentum rule)\n"
+    "  -o, --out FILE.npz x, y, loss, accuracy (rows: y, columns: x), test_*, filled\n"
+    "                     (1 evaluated, 0 not yet), direction_x, direction_y,\n"
+    "                     trajectory; curves: t, line_loss, curve_loss, ..., bend\n"
+    "                     (default: no file).  A grid's file is rewritten after the\n"
+    "                     first 64 cells and then about every 30 s (checkpoints that\n"
+    "                     survive Ctrl-C; continue with --resume)\n"
+    "  --resume FILE.npz  continue a grid written by -o: filled cells are kept, its\n"
+    "                     directions reused; same --grid/--range needed (default off)\n"
+    "  --max-cells N      evaluate at most N new cells, leave the rest unfilled (null\n"
+    "                     in JSON) for a later --resume (default: all)\n"
+    "  --json             x, y, loss (loss[i][j] at x[j], y[i]), accuracy, test_loss,\n"
+    "                     test_accuracy, cosine, normalization, mode, plane, filled,\n"
+    "                     unfilled, centre_loss, eigenvalues, explained_variance,\n"
+    "                     trajectory {x, y}; curves: x (= t), loss, line_loss,\n"
+    "                     barrier_line, barrier_curve\n"
+    "  --plot FILE        .png .svg .pdf: 1D curves, or a 2D filled contour map with\n"
+    "                     contour lines at 12 log-spaced levels (PCA: the trajectory\n"
+    "                     on top); FILE.gp and FILE.dat are written beside it\n"
+    "  --threads N        grid points evaluated in parallel (default: all cores)\n"
+    "  --quiet            accepted for symmetry (no progress is printed)\n"
+    "\n"
+    "%s"
+    "\n"
+    "examples:\n"
+    "  tdl landscape --model digits.safetensors --data digits:split=train --plane random --plot surface.png\n"
+    "  tdl landscape --model a.safetensors --to b.safetensors --data digits --json\n"
+    "  tdl landscape --model a.safetensors --to b.safetensors --curve bezier --data digits\n"
+    "  tdl landscape --model m.safetensors --data digits --plane pca --trajectory snaps.npz --plot pca.png\n";
+
 static char help_hessian_full[sizeof help_hessian + 4096];
+static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_opts + 4096];
 static char help_train_full[sizeof help_train + 4096];
+
 
 const cli_command cli_commands[] = {
     {"info", "describe a data set or a model file", cmd_info, help_info},
     {"train", "train a net on a data set; writes a model file", cmd_train, help_train_full},
     {"eval", "loss, error, accuracy and margins of a model on a data set", cmd_eval, help_eval},
     {"hessian", "Hessian (and Gauss-Newton) spectra: exact, Lanczos, trace, density", cmd_hessian, help_hessian_full},
+    {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -230,4 +307,6 @@ __attribute__((constructor)) static void build_help(void)
 {
     snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);
+    size_t landscape_len = (size_t)snprintf(help_landscape_full, sizeof help_landscape_full, "%s", help_landscape);
+    snprintf(help_landscape_full + landscape_len, sizeof help_landscape_full - landscape_len, help_landscape_opts, cli_model_help);
 }

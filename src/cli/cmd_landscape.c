@@ -1,0 +1,951 @@
+/* cmd_landscape.c — `tdl landscape`: 1D / 2D loss-landscape slices,
+ * interpolation between models, and mode connectivity (tdl/landscape.h).
+ *
+ *   1D   a random direction around --model (default), or the straight line
+ *        (1 - a) M + a M2 with --to (Goodfellow et al. 2015)
+ *   2D   --plane random (two seeded Gaussian directions, normalized),
+ *        hessian (top two Hessian eigenvectors), models (the plane through
+ *        --model, --to, --via), pca (the top two principal components of a
+ *        training trajectory from `tdl train --log-params`)
+ *   curve  --to M2 --curve bezier|chain: train the bend (Garipov et al. 2018)
+ *        and compare the barrier with the straight line's
+ * Grids are resumable: -o FILE.npz keeps a `filled` mask; --resume FILE.npz
+ * continues, --max-cells N stops after N new cells.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "modelopts.h"
+#include "plot.h"
+#include "internal.h"
+#include "tdl/landscape.h"
+
+/* seconds between checkpoints of a grid written with -o */
+#define CHECKPOINT_SECONDS 30.0
+
+typedef struct land_opts {
+    const char *data, *test, *to, *via, *plane, *trajectory, *curve, *out, *plot, *resume, *directions;
+    const char *norm, *bias;
+    size_t grid, threads, max_cells, curve_epochs, curve_batch;
+    int grid_given, range_given, yrange_given, as_json, quiet;
+    double lo, hi, ylo, yhi, curve_lr, curve_momentum;
+    unsigned long dir_seed;
+} land_opts;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int parse_range(const char *s, double *lo, double *hi)
+{
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return -1;
+    strcpy(buf, s);
+    char *colon = strchr(buf + 1, ':'); /* a leading '-' is a sign */
+    if (!colon) return -1;
+    *colon = 0;
+    if (cli_parse_double(buf, lo) != 0 || cli_parse_double(colon + 1, hi) != 0) return -1;
+    return *lo < *hi ? 0 : -1;
+}
+
+/* A second model of the same structure as m. */
+static int load_peer(const char *path, const cli_model_opts *mo, const tdl_mlp *m, tdl_mlp **out)
+{
+    tdl_act act;
+    int st;
+    if (mo->act && (st = tdl_act_parse(mo->act, &act)) != TDL_OK) return st;
+    if ((st = tdl_mlp_load(path, mo->act ? &act : NULL, out)) != TDL_OK) return st;
+    int same = (*out)->depth == m->depth && (*out)->n_params == m->n_params;
+    for (size_t l = 0; same && l < m->depth; l++)
+        same = (*out)->layers[l].in == m->layers[l].in && (*out)->layers[l].out == m->layers[l].out &&
+               (*out)->layers[l].has_bias == m->layers[l].has_bias;
+    if (!same) {
+        char a[256], b[256];
+        tdl_arch_format(*out, a, sizeof a);
+        tdl_arch_format(m, b, sizeof b);
+        tdl_mlp_free(out);
+        return tdl_fail(TDL_ESHAPE, "%s: the model is %s but --model is %s (a slice needs the same structure)", path, a, b);
+    }
+    return TDL_OK;
+}
+
+/* ---- the grid ------------------------------------------------------------- */
+
+typedef struct grid {
+    size_t nx, ny, N;          /* ny = 1 for 1D */
+    double *x, *y;
+    double *loss, *acc, *tloss, *tacc;  /* N each (t*: with --test) */
+    unsigned char *filled;
+} grid;
+
+static void grid_free(grid *g)
+{
+    free(g->x);
+    free(g->y);
+    free(g->loss);
+    free(g->acc);
+    free(g->tloss);
+    free(g->tacc);
+    free(g->filled);
+    memset(g, 0, sizeof *g);
+}
+
+static int grid_alloc(grid *g, size_t nx, size_t ny, int with_test)
+{
+    memset(g, 0, sizeof *g);
+    g->nx = nx;
+    g->ny = ny;
+    g->N = nx * ny;
+    g->x = tdl_malloc(nx * sizeof(double), "grid coordinates");
+    g->y = tdl_malloc(ny * sizeof(double), "grid coordinates");
+    g->loss = tdl_malloc(g->N * sizeof(double), "the loss grid");
+    g->acc = tdl_malloc(g->N * sizeof(double), "the accuracy grid");
+    g->filled = tdl_calloc(g->N, 1, "the grid's filled mask");
+    if (with_test) {
+        g->tloss = tdl_malloc(g->N * sizeof(double), "the test loss grid");
+        g->tacc = tdl_malloc(g->N * sizeof(double), "the test accuracy grid");
+    }
+    if (!g->x || !g->y || !g->loss || !g->acc || !g->filled || (with_test && (!g->tloss || !g->tacc))) {
+        grid_free(g);
+        return TDL_ENOMEM;
+    }
+    for (size_t i = 0; i < g->N; i++) {
+        g->loss[i] = g->acc[i] = NAN;
+        if (with_test) g->tloss[i] = g->tacc[i] = NAN;
+    }
+    return TDL_OK;
+}
+
+/* What a slice needs besides the grid. */
+typedef struct slice {
+    const char *mode;          /* "direction", "interpolation", "plane" */
+    const char *plane;         /* random hessian models pca (2D) */
+    const char *normalization; /* text for the outputs */
+    size_t K;
+    const double *basis[3];
+    double *d1, *d2;           /* owned directions (NULL when the basis holds models) */
+    int interpolation;
+    double cosine;
+    double eig[2], eig_res[2]; /* hessian */
+    double ratio[2];           /* pca */
+    double *traj;              /* pca: K x 2 coordinates */
+    size_t traj_n;
+} slice;
+
+static int write_grid(const char *path, const grid *g, const slice *s, size_t P, int two_d)
+{
+    tdl_tensors *set = tdl_tensors_new();
+    if (!set) return tdl_fail(TDL_ENOMEM, "out of memory for %s", path);
+    double *mask = tdl_malloc(g->N * sizeof(double), "the filled mask");
+    int st = mask ? TDL_OK : TDL_ENOMEM;
+    for (size_t i = 0; mask && i < g->N; i++) mask[i] = g->filled[i];
+    size_t shp2[2] = {g->ny, g->nx}, shp1[1] = {g->nx}, shpP[1] = {P};
+    size_t nd = two_d ? 2 : 1;
+    const size_t *shp = two_d ? shp2 : shp1;
+    if (st == TDL_OK) st = tdl_tensors_add(set, "x", 1, &g->nx, g->x);
+    if (st == TDL_OK && two_d) st = tdl_tensors_add(set, "y", 1, &g->ny, g->y);
+    if (st == TDL_OK) st = tdl_tensors_add(set, "loss", nd, shp, g->loss);
+    if (st == TDL_OK) st = tdl_tensors_add(set, "accuracy", nd, shp, g->acc);
+    if (st == TDL_OK && g->tloss) st = tdl_tensors_add(set, "test_loss", nd, shp, g->tloss);
+    if (st == TDL_OK && g->tacc) st = tdl_tensors_add(set, "test_accuracy", nd, shp, g->tacc);
+    if (st == TDL_OK) st = tdl_tensors_add(set, "filled", nd, shp, mask);
+    if (st == TDL_OK && s->d1) st = tdl_tensors_add(set, "direction_x", 1, shpP, s->d1);
+    if (st == TDL_OK && s->d2) st = tdl_tensors_add(set, "direction_y", 1, shpP, s->d2);
+    if (st == TDL_OK && s->traj) {
+        size_t ts[2] = {s->traj_n, 2};
+        st = tdl_tensors_add(set, "trajectory", 2, ts, s->traj);
+    }
+    if (st == TDL_OK) st = tdl_npz_write(path, set);
+    free(mask);
+    tdl_tensors_free(&set);
+    return st;
+}
+
+/* Arrays of a file written by write_grid, checked against this run's grid. */
+static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
+{
+    tdl_tensors *set = NULL;
+    int st = tdl_npz_read(path, &set);
+    if (st != TDL_OK) return st;
+    const char *names[6] = {"x", "loss", "accuracy", "filled", two_d ? "y" : NULL, NULL};
+    for (int i = 0; names[i]; i++)
+        if (!tdl_tensors_find(set, names[i])) {
+            st = tdl_fail(TDL_EFORMAT, "%s: no array '%s' (not a grid written by tdl landscape -o)", path, names[i]);
+            goto done;
+        }
+    const tdl_tensor *x = tdl_tensors_find(set, "x"), *y = two_d ? tdl_tensors_find(set, "y") : NULL;
+    int same = x->numel == g->nx && (!two_d || y->numel == g->ny);
+    for (size_t j = 0; same && j < g->nx; j++) same = x->data[j] == g->x[j];
+    for (size_t i = 0; same && two_d && i < g->ny; i++) same = y->data[i] == g->y[i];
+    if (!same) {
+        st = tdl_fail(TDL_EINVAL, "%s: its grid (%zu x %zu points) differs from this run's (%zu x %zu); give the same --grid and --range",
+                      path, two_d ? y->numel : 1, x->numel, g->ny, g->nx);
+        goto done;
+    }
+    const char *arrays[5] = {"loss", "accuracy", "filled", "test_loss", "test_accuracy"};
+    double *dest[5] = {g->loss, g->acc, NULL, g->tloss, g->tacc};
+    for (int a = 0; a < 5; a++) {
+        const tdl_tensor *t = tdl_tensors_find(set, arrays[a]);
+        if (a >= 3 && !dest[a]) continue;
+        if (!t) {
+            st = tdl_fail(TDL_EINVAL, "%s: no '%s' array to resume (was --test given before?)", path, arrays[a]);
+            goto done;
+        }
+        if (t->numel != g->N) {
+            st = tdl_fail(TDL_EFORMAT, "%s: '%s' has %zu values, expected %zu", path, arrays[a], t->numel, g->N);
+            goto done;
+        }
+        if (a == 2) {
+            for (size_t i = 0; i < g->N; i++) g->filled[i] = t->data[i] != 0;
+        } else {
+            memcpy(dest[a], t->data, g->N * sizeof(double));
+        }
+    }
+    /* stored directions are reused (random, hessian, pca planes) */
+    const tdl_tensor *dx = tdl_tensors_find(set, "direction_x"), *dy = tdl_tensors_find(set, "direction_y");
+    if (s->d1 && dx) {
+        if (dx->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_x has %zu values, the model %zu parameters", path, dx->numel, P); goto done; }
+        memcpy(s->d1, dx->data, P * sizeof(double));
+    }
+    if (s->d2 && dy) {
+        if (dy->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_y has %zu values, the model %zu parameters", path, dy->numel, P); goto done; }
+        memcpy(s->d2, dy->data, P * sizeof(double));
+    }
+done:
+    tdl_tensors_free(&set);
+    return st;
+}
+
+/* Directions saved by an earlier run (-o FILE.npz). */
+static int read_directions(const char *path, slice *s, size_t P)
+{
+    tdl_tensors *set = NULL;
+    int st = tdl_npz_read(path, &set);
+    if (st != TDL_OK) return st;
+    const tdl_tensor *dx = tdl_tensors_find(set, "direction_x"), *dy = tdl_tensors_find(set, "direction_y");
+    if (!dx || (s->d2 && !dy)) st = tdl_fail(TDL_EFORMAT, "%s: no direction_x%s array", path, s->d2 ? " / direction_y" : "");
+    else if (dx->numel != P || (s->d2 && dy->numel != P))
+        st = tdl_fail(TDL_ESHAPE, "%s: the directions have %zu values, the model %zu parameters", path, dx->numel, P);
+    else {
+        memcpy(s->d1, dx->data, P * sizeof(double));
+        if (s->d2) memcpy(s->d2, dy->data, P * sizeof(double));
+    }
+    tdl_tensors_free(&set);
+    return st;
+}
+
+/* ---- figures ----------------------------------------------------------------- */
+
+/* gnuplot string literal: single quotes, doubled inside. */
+static void put_quoted(FILE *fp, const char *s)
+{
+    fputc('\'', fp);
+    for (; s && *s; s++) {
+        if (*s == '\'') fputc('\'', fp);
+        if (*s != '\n') fputc(*s, fp);
+    }
+    fputc('\'', fp);
+}
+
+/* A filled-contour map (pm3d) with contour lines at log-spaced levels; the
+ * data (FILE.dat) and script (FILE.gp) are written beside the figure. */
+static int render_map(const char *path, const grid *g, const slice *s, const char *title, const char *caption,
+                      const char *xlabel, const char *ylabel)
+{
+    const char *ext = strrchr(path, '.') + 1, *term;
+    if (strcmp(ext, "png") == 0) term = "pngcairo size 900,750 font 'Sans,11'";
+    else if (strcmp(ext, "svg") == 0) term = "svg size 900,750 dynamic font 'Sans,11'";
+    else term = "pdfcairo size 6in,5in font 'Sans,10'";
+    size_t base = (size_t)(ext - path) - 1, len = base + 16;
+    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name"), *tmp = tdl_malloc(strlen(path) + 32, "a file name");
+    int st = TDL_OK;
+    if (!dat || !gp || !tmp) { st = TDL_ENOMEM; goto done; }
+    snprintf(dat, len, "%.*s.dat", (int)base, path);
+    snprintf(gp, len, "%.*s.gp", (int)base, path);
+    snprintf(tmp, strlen(path) + 32, "%s.tmp.%ld.%s", path, (long)getpid(), ext);
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < g->N; i++)
+        if (g->filled[i] && isfinite(g->loss[i])) {
+            lo = fmin(lo, g->loss[i]);
+            hi = fmax(hi, g->loss[i]);
+        }
+    if (!isfinite(lo)) { st = tdl_fail(TDL_EINVAL, "%s: no filled cell to draw", path); goto done; }
+    tdl_atomic_file af;
+    if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
+    fprintf(af.fp, "# x y loss (rows of constant y; NaN: cell not evaluated)\n");
+    for (size_t i = 0; i < g->ny; i++) {
+        for (size_t j = 0; j < g->nx; j++) {
+            double v = g->loss[i * g->nx + j];
+            if (g->filled[i * g->nx + j] && isfinite(v)) fprintf(af.fp, "%.17g %.17g %.17g\n", g->x[j], g->y[i], v);
+            else fprintf(af.fp, "%.17g %.17g NaN\n", g->x[j], g->y[i]);
+        }
+        fputc('\n', af.fp);
+    }
+    if (s->traj) {
+        fprintf(af.fp, "\n# trajectory (PCA coordinates)\n");
+        for (size_t k = 0; k < s->traj_n; k++) fprintf(af.fp, "%.17g %.17g %.17g\n", s->traj[2 * k], s->traj[2 * k + 1], lo);
+    }
+    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
+    if ((st = tdl_atomic_begin(gp, &af)) != TDL_OK) goto done;
+    FILE *fp = af.fp;
+    const char *dat_base = strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat;
+    fprintf(fp, "# gnuplot script written by tdl landscape; render with: gnuplot %s\n", strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp);
+    fprintf(fp, "if (!exists('out')) out = ");
+    put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    fprintf(fp, "\nif (!exists('data')) data = ");
+    put_quoted(fp, dat_base);
+    fprintf(fp, "\nset terminal %s\nset output out\nset encoding utf8\n", term);
+    fprintf(fp, "set view map\nset size ratio -1\nset pm3d map interpolate 1,1\nset palette rgbformulae 33,13,10\n");
+    /* log-spaced contour levels (Li et al. draw 0.1..10; here 12 levels
+     * geometrically between the smallest and largest loss on the grid) */
+    int logscale = lo > 0 && hi / lo > 1.5;
+    if (logscale) fprintf(fp, "set logscale cb\n");
+    fprintf(fp, "set cbrange [%.17g:%.17g]\nset cblabel 'loss (mean)'\n", lo, hi > lo ? hi : lo + 1);
+    fprintf(fp, "set contour base\nunset clabel\nset cntrparam levels discrete ");
+    for (int k = 0; k < 12; k++) {
+        double v = logscale ? lo * pow(hi / lo, (k + 0.5) / 12.0) : lo + (hi - lo) * (k + 0.5) / 12.0;
+        fprintf(fp, "%s%.9g", k ? "," : "", v);
+    }
+    fprintf(fp, "\nset xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", g->x[0], g->x[g->nx - 1], g->y[0], g->y[g->ny - 1]);
+    if (title) { fprintf(fp, "set title "); put_quoted(fp, title); fputc('\n', fp); }
+    fprintf(fp, "set xlabel "); put_quoted(fp, xlabel); fputc('\n', fp);
+    fprintf(fp, "set ylabel "); put_quoted(fp, ylabel); fputc('\n', fp);
+    if (caption) {
+        fprintf(fp, "set bmargin 6\nset label 99 ");
+        put_quoted(fp, caption);
+        fprintf(fp, " at screen 0.02, screen 0.03 font ',8'\n");
+    }
+    fprintf(fp, "splot data index 0 using 1:2:3 with pm3d notitle, \\\n"
+                "      data index 0 using 1:2:3 nosurface with lines lc rgb 'black' notitle");
+    if (s->traj) fprintf(fp, ", \\\n      data index 1 using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'");
+    fprintf(fp, "\n");
+    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
+    pid_t pid = fork();
+    if (pid < 0) { st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno)); goto done; }
+    if (pid == 0) {
+        char dir[4096], expr[8192];
+        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
+        if (dir[0] && chdir(dir) != 0) _exit(126);
+        snprintf(expr, sizeof expr, "out='%s'", strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+        execlp("gnuplot", "gnuplot", "-e", expr, strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        unlink(tmp);
+        st = WIFEXITED(status) && WEXITSTATUS(status) == 127
+                 ? tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp)
+                 : tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        st = tdl_fail(TDL_EIO, "%s: cannot write the figure: %s", path, strerror(errno));
+    }
+done:
+    free(dat);
+    free(gp);
+    free(tmp);
+    return st;
+}
+
+/* ---- the command ------------------------------------------------------------- */
+
+enum {
+    OPT_DATA = 2000, OPT_TEST, OPT_TO, OPT_VIA, OPT_PLANE, OPT_TRAJ, OPT_GRID, OPT_RANGE, OPT_YRANGE, OPT_NORM,
+    OPT_BIASMODE, OPT_DSEED, OPT_DIRS, OPT_CURVE, OPT_CEPOCHS, OPT_CLR, OPT_CBATCH, OPT_CMOM, OPT_RESUME,
+    OPT_MAXCELLS, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET
+};
+
+static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
+                     const tdl_dataset *ds, const tdl_dataset *test, const char *caption_base);
+
+/* JSON rows of a grid array (NaN -> null). */
+static void json_rows(json_writer *w, const char *key, const double *v, const grid *g, int two_d)
+{
+    if (!two_d) {
+        json_number_array(w, key, v, g->nx, 1);
+        return;
+    }
+    json_array_begin(w, key);
+    for (size_t i = 0; i < g->ny; i++) json_number_array(w, NULL, v + i * g->nx, g->nx, 1);
+    json_array_end(w);
+}
+
+int cmd_landscape(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MODEL_LONG_OPTIONS,
+        {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
+        {"to", required_argument, NULL, OPT_TO}, {"via", required_argument, NULL, OPT_VIA},
+        {"plane", required_argument, NULL, OPT_PLANE}, {"trajectory", required_argument, NULL, OPT_TRAJ},
+        {"grid", required_argument, NULL, OPT_GRID}, {"range", required_argument, NULL, OPT_RANGE},
+        {"yrange", required_argument, NULL, OPT_YRANGE}, {"norm", required_argument, NULL, OPT_NORM},
+        {"dir-bias", required_argument, NULL, OPT_BIASMODE}, {"direction-seed", required_argument, NULL, OPT_DSEED},
+        {"directions", required_argument, NULL, OPT_DIRS}, {"curve", required_argument, NULL, OPT_CURVE},
+        {"curve-epochs", required_argument, NULL, OPT_CEPOCHS}, {"curve-lr", required_argument, NULL, OPT_CLR},
+        {"curve-batch", required_argument, NULL, OPT_CBATCH}, {"curve-momentum", required_argument, NULL, OPT_CMOM},
+        {"resume", required_argument, NULL, OPT_RESUME}, {"max-cells", required_argument, NULL, OPT_MAXCELLS},
+        {"out", required_argument, NULL, 'o'}, {"json", no_argument, NULL, OPT_JSON},
+        {"plot", required_argument, NULL, OPT_PLOT}, {"threads", required_argument, NULL, OPT_THREADS},
+        {"quiet", no_argument, NULL, OPT_QUIET}, {NULL, 0, NULL, 0},
+    };
+    /* --bias / --no-bias belong to the model options; the directions' bias
+     * handling is --dir-bias. */
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    land_opts o = {0};
+    o.norm = "filter";
+    o.bias = "ignore";
+    o.grid = 51;
+    o.lo = -1;
+    o.hi = 1;
+    o.dir_seed = 0;
+    tdl_curve_config cdef;
+    tdl_curve_config_default(&cdef);
+    o.curve_epochs = cdef.epochs;
+    o.curve_batch = cdef.batch;
+    o.curve_lr = cdef.lr;
+    o.curve_momentum = cdef.momentum;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        int rr = cli_model_opts_parse(&mo, "landscape", c, optarg);
+        if (rr < 0) return EXIT_USAGE;
+        if (rr > 0) continue;
+        int bad = 0;
+        switch (c) {
+        case OPT_DATA: o.data = optarg; break;
+        case OPT_TEST: o.test = optarg; break;
+        case OPT_TO: o.to = optarg; break;
+        case OPT_VIA: o.via = optarg; break;
+        case OPT_PLANE:
+            o.plane = optarg;
+            if (strcmp(optarg, "random") && strcmp(optarg, "hessian") && strcmp(optarg, "models") && strcmp(optarg, "pca"))
+                return cli_usage("landscape", "--plane %s: expected random, hessian, models or pca", optarg);
+            break;
+        case OPT_TRAJ: o.trajectory = optarg; break;
+        case OPT_GRID: bad = cli_parse_size(optarg, 2, 100001, &o.grid); o.grid_given = 1; break;
+        case OPT_RANGE: bad = parse_range(optarg, &o.lo, &o.hi); o.range_given = 1; break;
+        case OPT_YRANGE: bad = parse_range(optarg, &o.ylo, &o.yhi); o.yrange_given = 1; break;
+        case OPT_NORM: {
+            tdl_dir_norm nm;
+            if (tdl_dir_norm_parse(optarg, &nm) != TDL_OK) return cli_usage("landscape", "--norm %s: expected filter, layer or none", optarg);
+            o.norm = optarg;
+            break;
+        }
+        case OPT_BIASMODE:
+            if (strcmp(optarg, "ignore") && strcmp(optarg, "normalize"))
+                return cli_usage("landscape", "--dir-bias %s: expected ignore or normalize", optarg);
+            o.bias = optarg;
+            break;
+        case OPT_DSEED: bad = cli_parse_ulong(optarg, &o.dir_seed); break;
+        case OPT_DIRS: o.directions = optarg; break;
+        case OPT_CURVE: {
+            tdl_curve_kind k;
+            if (tdl_curve_parse(optarg, &k) != TDL_OK || k == TDL_CURVE_LINE)
+                return cli_usage("landscape", "--curve %s: expected bezier or chain", optarg);
+            o.curve = optarg;
+            break;
+        }
+        case OPT_CEPOCHS: bad = cli_parse_size(optarg, 1, 1000000, &o.curve_epochs); break;
+        case OPT_CLR: bad = cli_parse_double(optarg, &o.curve_lr) || o.curve_lr <= 0; break;
+        case OPT_CBATCH: bad = cli_parse_size(optarg, 0, SIZE_MAX, &o.curve_batch); break;
+        case OPT_CMOM: bad = cli_parse_double(optarg, &o.curve_momentum) || o.curve_momentum < 0 || o.curve_momentum >= 1; break;
+        case OPT_RESUME: o.resume = optarg; break;
+        case OPT_MAXCELLS: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o.max_cells); break;
+        case 'o': o.out = optarg; break;
+        case OPT_JSON: o.as_json = 1; break;
+        case OPT_PLOT: o.plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o.threads); break;
+        case OPT_QUIET: o.quiet = 1; break;
+        default: return cli_bad_option("landscape", argv, optopt);
+        }
+        if (bad) return cli_usage("landscape", "bad value '%s' for %s", optarg, argv[optind - 1]);
+    }
+    if (optind < argc) return cli_usage("landscape", "unexpected argument '%s'", argv[optind]);
+    if (!o.data) return cli_usage("landscape", "--data SPEC is required");
+    if (o.via && !o.to) return cli_usage("landscape", "--via needs --to (the plane through three models)");
+    if (o.to && o.via && o.plane && strcmp(o.plane, "models"))
+        return cli_usage("landscape", "--to with --via spans the models plane; drop --plane %s", o.plane);
+    if (o.plane && strcmp(o.plane, "models") == 0 && !o.via)
+        return cli_usage("landscape", "--plane models needs --to M2 and --via M3");
+    if (o.to && !o.via && o.plane) return cli_usage("landscape", "--to without --via is a 1D interpolation; --plane does not apply");
+    if (o.plane && strcmp(o.plane, "pca") == 0 && !o.trajectory)
+        return cli_usage("landscape", "--plane pca needs --trajectory FILE.npz (from tdl train --log-params)");
+    if (o.trajectory && !(o.plane && strcmp(o.plane, "pca") == 0)) return cli_usage("landscape", "--trajectory belongs to --plane pca");
+    if (o.curve && (!o.to || o.via)) return cli_usage("landscape", "--curve needs --to M2 (and no --via)");
+    if (o.curve && (o.resume || o.max_cells)) return cli_usage("landscape", "--resume and --max-cells apply to grids, not to --curve");
+    if (o.directions && (o.to || (o.plane && strcmp(o.plane, "random") && strcmp(o.plane, "hessian") && strcmp(o.plane, "pca"))))
+        return cli_usage("landscape", "--directions applies to random, hessian and pca slices");
+    if (o.plot) {
+        const char *ext = strrchr(o.plot, '.');
+        if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
+            return cli_usage("landscape", "--plot %s: the figure must end in .png, .svg or .pdf", o.plot);
+    }
+    if (o.out) {
+        const char *ext = strrchr(o.out, '.');
+        if (!ext || strcmp(ext, ".npz")) return cli_usage("landscape", "-o %s: the output must end in .npz", o.out);
+    }
+    int two_d = o.plane != NULL || o.via != NULL;
+    int interp = o.to && !o.via;
+    if (!o.range_given && (interp || o.via)) {
+        o.lo = -0.5; /* Li et al.'s interpolation range */
+        o.hi = 1.5;
+        if (!o.grid_given) o.grid = 41; /* steps of 0.05: 0 and 1 are grid points */
+    }
+    if (!o.yrange_given) {
+        o.ylo = o.lo;
+        o.yhi = o.hi;
+    }
+    if (!two_d && o.yrange_given) return cli_usage("landscape", "--yrange applies to 2D planes");
+    if (two_d && o.grid > 4001) return cli_usage("landscape", "--grid %zu: a 2D grid takes at most 4001 points a side", o.grid);
+    cli_set_threads(o.threads);
+
+    int rc = EXIT_WORK_FAILED, st;
+    tdl_dataset *ds = NULL, *test = NULL;
+    tdl_mlp *m = NULL, *m2 = NULL, *m3 = NULL;
+    tdl_loss_kind loss;
+    grid g = {0};
+    slice s = {0};
+    double *coef = NULL;
+    unsigned char *todo = NULL, *round_mask = NULL;
+    tdl_tensors *traj = NULL;
+    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.test && (st = tdl_dataset_load(o.test, &test)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((rc = cli_model_build(&mo, "landscape", &m)) != 0) goto cleanup;
+    if ((rc = cli_model_loss(&mo, "landscape", m, ds, &loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (test && (st = tdl_loss_check(loss, m, test)) != TDL_OK) { rc = cli_failf("--test %s: %s", o.test, tdl_errmsg()); goto cleanup; }
+    const size_t P = m->n_params;
+    if (o.to && (st = load_peer(o.to, &mo, m, &m2)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.via && (st = load_peer(o.via, &mo, m, &m3)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    char arch[256], caption[768];
+    tdl_arch_format(m, arch, sizeof arch);
+    snprintf(caption, sizeof caption, "%s (%s), loss %s (mean) on %s", mo.model ? mo.model : "fresh net", arch,
+             tdl_loss_name(loss), ds->spec);
+
+    if (o.curve) {
+        rc = run_curve(&o, m, m2, loss, ds, test, caption);
+        goto cleanup;
+    }
+
+    tdl_dir_norm norm;
+    tdl_dir_norm_parse(o.norm, &norm);
+    tdl_bias_mode bias = strcmp(o.bias, "normalize") == 0 ? TDL_BIAS_NORMALIZE : TDL_BIAS_IGNORE;
+    static char normtext[160];
+    snprintf(normtext, sizeof normtext, "%s normalization (Li et al. 2018), biases %s", o.norm,
+             bias == TDL_BIAS_IGNORE ? "ignored (zero in the directions)" : "normalized with their unit");
+    /* ---- the slice ---- */
+    if (interp) {
+        s.mode = "interpolation";
+        s.normalization = "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)";
+        s.K = 2;
+        s.basis[0] = m->theta;
+        s.basis[1] = m2->theta;
+        s.interpolation = 1;
+        s.cosine = NAN;
+    } else if (o.via) {
+        s.mode = "plane";
+        s.plane = "models";
+        s.normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)";
+        s.d1 = tdl_malloc(P * sizeof(double), "a direction");
+        s.d2 = tdl_malloc(P * sizeof(double), "a direction");
+        if (!s.d1 || !s.d2) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+        for (size_t i = 0; i < P; i++) {
+            s.d1[i] = m2->theta[i] - m->theta[i];
+            s.d2[i] = m3->theta[i] - m->theta[i];
+        }
+    } else {
+        s.mode = two_d ? "plane" : "direction";
+        s.plane = two_d ? o.plane : "random";
+        s.d1 = tdl_malloc(P * sizeof(double), "a direction");
+        s.d2 = two_d ? tdl_malloc(P * sizeof(double), "a direction") : NULL;
+        if (!s.d1 || (two_d && !s.d2)) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+        if (o.directions) {
+            if ((st = read_directions(o.directions, &s, P)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            s.normalization = "as stored in --directions";
+        } else if (strcmp(s.plane, "random") == 0) {
+            if ((st = tdl_direction_random(m, o.dir_seed, norm, bias, s.d1)) != TDL_OK ||
+                (two_d && (st = tdl_direction_random(m, o.dir_seed + 1, norm, bias, s.d2)) != TDL_OK)) { rc = cli_fail(st); goto cleanup; }
+            s.normalization = normtext;
+        } else if (strcmp(s.plane, "hessian") == 0) {
+            if (!o.resume) {
+                st = tdl_direction_hessian(m, loss, ds, o.dir_seed, s.d1, s.d2, s.eig, s.eig_res);
+                if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            } else {
+                s.eig[0] = s.eig[1] = s.eig_res[0] = s.eig_res[1] = NAN;
+            }
+            s.normalization = "none: unit eigenvectors of the Hessian of the mean training loss (top two, Lanczos)";
+        } else { /* pca */
+            if ((st = tdl_npz_read(o.trajectory, &traj)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            const tdl_tensor *T = tdl_tensors_find(traj, "theta");
+            if (!T || T->ndim != 2) { rc = cli_failf("%s: no 2-D array 'theta' (snapshots x parameters, from tdl train --log-params)", o.trajectory); goto cleanup; }
+            if (T->shape[1] != P) { rc = cli_failf("%s: the snapshots have %zu parameters, the model %zu", o.trajectory, T->shape[1], P); goto cleanup; }
+            s.traj_n = T->shape[0];
+            s.traj = tdl_malloc(2 * (s.traj_n ? s.traj_n : 1) * sizeof(double), "trajectory coordinates");
+            if (!s.traj) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+            if ((st = tdl_direction_pca(T->data, s.traj_n, P, m->theta, s.d1, s.d2, s.ratio, s.traj)) != TDL_OK) {
+                rc = cli_failf("%s: %s", o.trajectory, tdl_errmsg());
+                goto cleanup;
+            }
+            s.normalization = "none: unit principal components of the trajectory minus the model (Li et al. 2018, sec. 7)";
+            /* the plane must show the trajectory: widen the default range */
+            if (!o.range_given) {
+                double mx = 0;
+                for (size_t k = 0; k < 2 * s.traj_n; k++) mx = fmax(mx, fabs(s.traj[k]));
+                o.lo = o.ylo = -1.2 * mx;
+                o.hi = o.yhi = 1.2 * mx;
+            }
+        }
+    }
+    if (!interp) {
+        s.K = two_d ? 3 : 2;
+        s.basis[0] = m->theta;
+        s.basis[1] = s.d1;
+        s.basis[2] = s.d2;
+    }
+    /* ---- the grid: 6 arrays of cells, 3 coefficients a cell, the mask ---- */
+    if ((st = tdl_dense_memory_check(o.grid, two_d ? 10 : 1, two_d ? 0 : 10 * o.grid * sizeof(double), "the landscape grid")) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = grid_alloc(&g, o.grid, two_d ? o.grid : 1, test != NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    tdl_linspace(o.lo, o.hi, g.nx, g.x);
+    if (two_d) tdl_linspace(o.ylo, o.yhi, g.ny, g.y);
+    else g.y[0] = 0;
+    if (o.resume) {
+        if ((st = read_resume(o.resume, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (s.plane && strcmp(s.plane, "hessian") == 0) s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
+    }
+    s.cosine = s.d1 && s.d2 ? tdl_direction_cosine(s.d1, s.d2, P) : NAN;
+    coef = tdl_malloc(g.N * 3 * sizeof(double), "grid coefficients");
+    todo = tdl_malloc(g.N, "the cells to do");
+    if (!coef || !todo) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+    size_t K = s.K, pending = 0;
+    for (size_t i = 0; i < g.ny; i++)
+        for (size_t j = 0; j < g.nx; j++) {
+            double *cf = coef + (i * g.nx + j) * K;
+            if (interp) {
+                cf[0] = 1 - g.x[j];
+                cf[1] = g.x[j];
+            } else {
+                cf[0] = 1;
+                cf[1] = g.x[j];
+                if (two_d) cf[2] = g.y[i];
+            }
+        }
+    for (size_t q = 0; q < g.N; q++) {
+        todo[q] = !g.filled[q] && (!o.max_cells || pending < o.max_cells);
+        pending += todo[q];
+    }
+    /* Rounds of cells; with -o the file is rewritten (atomically) after each
+     * round, so an interrupted run keeps what it finished for --resume.  The
+     * first round has 64 cells; later ones last about CHECKPOINT_SECONDS. */
+    double t0 = now();
+    round_mask = tdl_malloc(g.N, "a round of cells");
+    if (!round_mask) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+    {
+        size_t next = 0, round = 64, done = 0;
+        while (done < pending) {
+            memset(round_mask, 0, g.N);
+            size_t taken = 0;
+            for (; next < g.N && taken < round; next++)
+                if (todo[next]) {
+                    round_mask[next] = 1;
+                    taken++;
+                }
+            double tr = now();
+            if ((st = tdl_landscape_eval(m, loss, ds, K, s.basis, g.N, coef, round_mask, o.threads, g.loss, g.acc)) != TDL_OK) {
+                rc = cli_fail(st);
+                goto cleanup;
+            }
+            if (test && (st = tdl_landscape_eval(m, loss, test, K, s.basis, g.N, coef, round_mask, o.threads, g.tloss, g.tacc)) != TDL_OK) {
+                rc = cli_failf("--test %s: %s", o.test, tdl_errmsg());
+                goto cleanup;
+            }
+            for (size_t q = 0; q < g.N; q++)
+                if (round_mask[q]) g.filled[q] = 1;
+            done += taken;
+            if (o.out && done < pending && (st = write_grid(o.out, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            double per_cell = (now() - tr) / (double)taken;
+            round = per_cell > 0 ? (size_t)fmin(1e9, fmax(64.0, CHECKPOINT_SECONDS / per_cell)) : 64;
+        }
+    }
+    double seconds = now() - t0;
+    /* the models' own losses (interpolation: a = 0 and a = 1, also when the
+     * grid misses them) */
+    double ends[2] = {NAN, NAN};
+    if (interp) {
+        const double ec[4] = {1, 0, 0, 1};
+        if ((st = tdl_landscape_eval(m, loss, ds, 2, s.basis, 2, ec, NULL, o.threads, ends, NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
+    size_t filled = 0;
+    for (size_t q = 0; q < g.N; q++) {
+        if (todo[q]) g.filled[q] = 1;
+        filled += g.filled[q];
+    }
+    /* the model's own cell: the centre (x = y = 0), when on the grid */
+    double centre = NAN, lmin = INFINITY, lmax = -INFINITY;
+    for (size_t i = 0; i < g.ny; i++)
+        for (size_t j = 0; j < g.nx; j++) {
+            size_t q = i * g.nx + j;
+            if (!g.filled[q]) continue;
+            if (g.x[j] == 0 && g.y[i] == 0) centre = g.loss[q];
+            lmin = fmin(lmin, g.loss[q]);
+            lmax = fmax(lmax, g.loss[q]);
+        }
+    if (o.out && (st = write_grid(o.out, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    char title[256];
+    if (two_d) snprintf(title, sizeof title, "loss landscape: %s plane (%zu x %zu grid)", s.plane, g.nx, g.ny);
+    else snprintf(title, sizeof title, "loss along %s (%zu points)", interp ? "the interpolation between two models" : "a random direction", g.nx);
+    if (o.plot) {
+        if (two_d) {
+            const char *xl = strcmp(s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 1" : strcmp(s.plane, "hessian") == 0 ? "top eigenvector" : "direction 1";
+            const char *yl = strcmp(s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 2" : strcmp(s.plane, "hessian") == 0 ? "second eigenvector" : "direction 2";
+            st = render_map(o.plot, &g, &s, title, caption, xl, yl);
+        } else {
+            plot_series ser[2];
+            size_t ns = 0;
+            ser[ns++] = (plot_series){"train loss", g.x, g.loss, g.nx, PLOT_LINES};
+            if (test) ser[ns++] = (plot_series){"test loss", g.x, g.tloss, g.nx, PLOT_LINES};
+            plot_spec spec = {0};
+            spec.title = title;
+            spec.xlabel = interp ? "alpha: (1 - alpha) M + alpha M2" : "step along the direction";
+            spec.ylabel = "loss (mean)";
+            spec.caption = caption;
+            spec.logy = plot_spans_decades(g.loss, g.N, 2.0);
+            spec.series = ser;
+            spec.n_series = ns;
+            st = plot_render(o.plot, &spec);
+        }
+        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
+    if (o.as_json) {
+        json_writer w;
+        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+        json_object_begin(&w, NULL);
+        json_string(&w, "data", ds->spec);
+        if (test) json_string(&w, "test", test->spec);
+        json_string(&w, "arch", arch);
+        json_size(&w, "params", P);
+        json_string(&w, "loss_name", tdl_loss_name(loss));
+        json_string(&w, "reduction", "mean");
+        json_string(&w, "mode", s.mode);
+        if (s.plane && two_d) json_string(&w, "plane", s.plane);
+        json_string(&w, "normalization", s.normalization);
+        json_number(&w, "cosine", s.cosine);
+        if (isnan(s.cosine)) json_string(&w, "cosine_reason", two_d ? "a direction is zero" : "one direction (1D)");
+        json_number_array(&w, "x", g.x, g.nx, 1);
+        if (two_d) json_number_array(&w, "y", g.y, g.ny, 1);
+        json_rows(&w, "loss", g.loss, &g, two_d);
+        json_rows(&w, "accuracy", g.acc, &g, two_d);
+        if (test) {
+            json_rows(&w, "test_loss", g.tloss, &g, two_d);
+            json_rows(&w, "test_accuracy", g.tacc, &g, two_d);
+        }
+        json_size(&w, "cells", g.N);
+        json_size(&w, "filled", filled);
+        json_size(&w, "unfilled", g.N - filled);
+        if (filled < g.N) json_string(&w, "unfilled_reason", "not evaluated yet (--max-cells): null in the grids; continue with --resume");
+        json_number(&w, "centre_loss", centre);
+        if (interp) {
+            json_number(&w, "loss_start", ends[0]);
+            json_number(&w, "loss_end", ends[1]);
+        }
+        json_number(&w, "loss_min", lmin);
+        json_number(&w, "loss_max", lmax);
+        if (s.plane && strcmp(s.plane, "hessian") == 0) {
+            json_number_array(&w, "eigenvalues", s.eig, 2, 1);
+            json_number_array(&w, "eigen_residuals", s.eig_res, 2, 1);
+        }
+        if (s.traj) {
+            json_number_array(&w, "explained_variance", s.ratio, 2, 1);
+            json_object_begin(&w, "trajectory");
+            json_number_array(&w, "x", s.traj, s.traj_n, 2);
+            json_number_array(&w, "y", s.traj + 1, s.traj_n, 2);
+            json_object_end(&w);
+        }
+        json_size(&w, "evaluated", pending);
+        json_number(&w, "seconds", seconds);
+        json_object_end(&w);
+        json_flush_stdout(&w);
+    } else {
+        printf("model          %s (%s, %zu parameters); loss %s (mean)\n", mo.model ? mo.model : "fresh net", arch, P, tdl_loss_name(loss));
+        printf("data           %s (%zu examples)%s%s\n", ds->spec, ds->n, test ? "; test " : "", test ? test->spec : "");
+        printf("slice          %s%s%s\n", s.mode, two_d ? " " : "", two_d ? s.plane : "");
+        printf("directions     %s\n", s.normalization);
+        if (!isnan(s.cosine)) printf("cosine         %.6g (between the two directions)\n", s.cosine);
+        if (s.plane && strcmp(s.plane, "hessian") == 0 && !isnan(s.eig[0])) printf("eigenvalues    %.10g %.10g\n", s.eig[0], s.eig[1]);
+        if (s.traj) printf("explained var. %.6f %.6f (of the trajectory's variance)\n", s.ratio[0], s.ratio[1]);
+        printf("grid           %zu x %zu on x in [%g, %g]", g.nx, g.ny, o.lo, o.hi);
+        if (two_d) printf(", y in [%g, %g]", o.ylo, o.yhi);
+        printf("; %zu of %zu cells filled\n", filled, g.N);
+        if (interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", ends[0], ends[1]);
+        else if (!isnan(centre)) printf("centre loss    %.10g\n", centre);
+        printf("loss range     %.10g .. %.10g\n", lmin, lmax);
+        printf("time           %.3g s for %zu cells\n", seconds, pending);
+    }
+    rc = 0;
+cleanup:
+    grid_free(&g);
+    free(s.d1);
+    free(s.d2);
+    free(s.traj);
+    free(coef);
+    free(todo);
+    free(round_mask);
+    tdl_tensors_free(&traj);
+    tdl_mlp_free(&m);
+    tdl_mlp_free(&m2);
+    tdl_mlp_free(&m3);
+    tdl_dataset_free(&ds);
+    tdl_dataset_free(&test);
+    return rc;
+}
+
+/* Mode connectivity: the straight line and a trained curve between M and M2. */
+static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
+                     const tdl_dataset *ds, const tdl_dataset *test, const char *caption_base)
+{
+    const size_t P = m->n_params, n = o->grid_given ? o->grid : 61; /* Garipov et al. evaluate 61 points */
+    tdl_curve_kind kind;
+    tdl_curve_parse(o->curve, &kind);
+    tdl_curve_config cc;
+    tdl_curve_config_default(&cc);
+    cc.epochs = o->curve_epochs;
+    cc.batch = o->curve_batch;
+    cc.lr = o->curve_lr;
+    cc.momentum = o->curve_momentum;
+    cc.seed = o->dir_seed;
+    int rc = EXIT_WORK_FAILED, st;
+    double *bend = tdl_malloc(P * sizeof(double), "the bend"), *t = tdl_malloc(n * sizeof(double), "curve points");
+    double *ll = tdl_malloc(n * sizeof(double), "line losses"), *la = tdl_malloc(n * sizeof(double), "line accuracies");
+    double *cl = tdl_malloc(n * sizeof(double), "curve losses"), *ca = tdl_malloc(n * sizeof(double), "curve accuracies");
+    double *tll = NULL, *tla = NULL, *tcl = NULL, *tca = NULL;
+    tdl_tensors *set = NULL;
+    if (test) {
+        tll = tdl_malloc(n * sizeof(double), "test losses");
+        tla = tdl_malloc(n * sizeof(double), "test accuracies");
+        tcl = tdl_malloc(n * sizeof(double), "test losses");
+        tca = tdl_malloc(n * sizeof(double), "test accuracies");
+    }
+    if (!bend || !t || !ll || !la || !cl || !ca || (test && (!tll || !tla || !tcl || !tca))) { rc = cli_fail(TDL_ENOMEM); goto done; }
+    double t0 = now(), bl, bc, tbl = NAN, tbc = NAN, final_loss;
+    for (size_t i = 0; i < P; i++) bend[i] = 0.5 * (m->theta[i] + m2->theta[i]); /* start at the midpoint */
+    if ((st = tdl_curve_train(m, loss, ds, kind, m->theta, m2->theta, &cc, bend, &final_loss)) != TDL_OK) { rc = cli_fail(st); goto done; }
+    double train_seconds = now() - t0;
+    if ((st = tdl_curve_eval(m, loss, ds, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, ll, la, &bl)) != TDL_OK ||
+        (st = tdl_curve_eval(m, loss, ds, kind, m->theta, bend, m2->theta, n, o->threads, t, cl, ca, &bc)) != TDL_OK) { rc = cli_fail(st); goto done; }
+    if (test && ((st = tdl_curve_eval(m, loss, test, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, tll, tla, &tbl)) != TDL_OK ||
+                 (st = tdl_curve_eval(m, loss, test, kind, m->theta, bend, m2->theta, n, o->threads, t, tcl, tca, &tbc)) != TDL_OK)) {
+        rc = cli_failf("--test %s: %s", o->test, tdl_errmsg());
+        goto done;
+    }
+    double seconds = now() - t0;
+    if (o->out) {
+        set = tdl_tensors_new();
+        size_t sn[1] = {n}, sp[1] = {P};
+        st = set ? TDL_OK : TDL_ENOMEM;
+        if (st == TDL_OK) st = tdl_tensors_add(set, "t", 1, sn, t);
+        if (st == TDL_OK) st = tdl_tensors_add(set, "line_loss", 1, sn, ll);
+        if (st == TDL_OK) st = tdl_tensors_add(set, "line_accuracy", 1, sn, la);
+        if (st == TDL_OK) st = tdl_tensors_add(set, "curve_loss", 1, sn, cl);
+        if (st == TDL_OK) st = tdl_tensors_add(set, "curve_accuracy", 1, sn, ca);
+        if (st == TDL_OK && test) st = tdl_tensors_add(set, "test_line_loss", 1, sn, tll);
+        if (st == TDL_OK && test) st = tdl_tensors_add(set, "test_curve_loss", 1, sn, tcl);
+        if (st == TDL_OK) st = tdl_tensors_add(set, "bend", 1, sp, bend);
+        if (st == TDL_OK) st = tdl_npz_write(o->out, set);
+        if (st != TDL_OK) { rc = cli_fail(st); goto done; }
+    }
+    if (o->plot) {
+        plot_series ser[4];
+        size_t ns = 0;
+        char cname[64];
+        snprintf(cname, sizeof cname, "%s curve (train)", o->curve);
+        ser[ns++] = (plot_series){"straight line (train)", t, ll, n, PLOT_LINES};
+        ser[ns++] = (plot_series){cname, t, cl, n, PLOT_LINES};
+        if (test) {
+            ser[ns++] = (plot_series){"straight line (test)", t, tll, n, PLOT_LINES};
+            ser[ns++] = (plot_series){"curve (test)", t, tcl, n, PLOT_LINES};
+        }
+        char title[256];
+        snprintf(title, sizeof title, "mode connectivity: barrier %.4g (line) vs %.4g (%s)", bl, bc, o->curve);
+        plot_spec spec = {0};
+        spec.title = title;
+        spec.xlabel = "t (0: --model, 1: --to)";
+        spec.ylabel = "loss (mean)";
+        spec.caption = caption_base;
+        spec.series = ser;
+        spec.n_series = ns;
+        if ((st = plot_render(o->plot, &spec)) != TDL_OK) { rc = cli_fail(st); goto done; }
+    }
+    if (o->as_json) {
+        json_writer w;
+        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto done; }
+        json_object_begin(&w, NULL);
+        json_string(&w, "data", ds->spec);
+        json_size(&w, "params", P);
+        json_string(&w, "loss_name", tdl_loss_name(loss));
+        json_string(&w, "reduction", "mean");
+        json_string(&w, "mode", "curve");
+        json_string(&w, "curve", o->curve);
+        json_string(&w, "normalization", "none: phi(t) between the two models (Garipov et al. 2018)");
+        json_string(&w, "barrier_definition", "max_t loss(phi(t)) - (loss(M) + loss(M2)) / 2");
+        json_number_array(&w, "x", t, n, 1);
+        json_number_array(&w, "loss", cl, n, 1);
+        json_number_array(&w, "accuracy", ca, n, 1);
+        json_number_array(&w, "line_loss", ll, n, 1);
+        json_number_array(&w, "line_accuracy", la, n, 1);
+        json_number(&w, "barrier_line", bl);
+        json_number(&w, "barrier_curve", bc);
+        if (test) {
+            json_number_array(&w, "test_loss", tcl, n, 1);
+            json_number_array(&w, "test_line_loss", tll, n, 1);
+            json_number(&w, "test_barrier_line", tbl);
+            json_number(&w, "test_barrier_curve", tbc);
+        }
+        json_number(&w, "loss_start", ll[0]);
+        json_number(&w, "loss_end", ll[n - 1]);
+        json_number(&w, "cosine", NAN);
+        json_string(&w, "cosine_reason", "a curve has no pair of directions");
+        json_object_begin(&w, "training");
+        json_size(&w, "epochs", cc.epochs);
+        json_size(&w, "batch", cc.batch);
+        json_number(&w, "lr", cc.lr);
+        json_number(&w, "momentum", cc.momentum);
+        json_number(&w, "final_loss", final_loss);
+        json_number(&w, "seconds", train_seconds);
+        json_object_end(&w);
+        json_number(&w, "seconds", seconds);
+        json_object_end(&w);
+        json_flush_stdout(&w);
+    } else {
+        printf("models         %s -> %s (%zu parameters); loss %s (mean) on %s\n", o->to ? "--model" : "", o->to, P, tdl_loss_name(loss), ds->spec);
+        printf("endpoints      loss %.10g and %.10g\n", ll[0], ll[n - 1]);
+        printf("curve          %s, trained %zu epochs (batch %zu, lr %g, momentum %g) in %.3g s\n", o->curve, cc.epochs, cc.batch, cc.lr, cc.momentum, train_seconds);
+        printf("barrier        straight line %.10g, %s curve %.10g (max loss along the path - mean endpoint loss; %zu points)\n", bl, o->curve, bc, n);
+        if (test) printf("test barrier   straight line %.10g, %s curve %.10g\n", tbl, o->curve, tbc);
+    }
+    rc = 0;
+done:
+    tdl_tensors_free(&set);
+    free(bend);
+    free(t);
+    free(ll);
+    free(la);
+    free(cl);
+    free(ca);
+    free(tll);
+    free(tla);
+    free(tcl);
+    free(tca);
+    return rc;
+}

@@ -1,0 +1,119 @@
+#!/bin/bash
+# Bad input, row by row (tests/BAD_INPUT.md): every class of malformed or
+# impossible input, for every command that reads it, gives exit status 1, one
+# line "tdl: error: ..." naming the problem, nothing on stdout, and no output
+# file (nor a temporary).   usage: test_bad_input.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+FIX=$2
+. "$(dirname "$0")/lib.sh"
+F=$FIX/formats
+OUT=$WORK/out.safetensors
+
+# refuse CMD... : exit 1, message fragment, empty stdout, no $OUT
+refuse() {
+    local frag=$1 what=$2
+    shift 2
+    run "$@"
+    expect_status 1 "$what"
+    expect_err "tdl: error:" "$what: one error line"
+    expect_err "$frag" "$what: names the problem"
+    expect_empty_out "$what: no output on stdout"
+    expect_no_file "$OUT" "$what: no output file"
+}
+
+# A valid model for the data-side rows.
+"$TDL" train --data iris --arch 4-8-3 --epochs 2 --quiet -o "$WORK/iris.safetensors" >/dev/null
+
+# ---- malformed and truncated files, each format, each reader -----------------
+head -c 100 "$F/safetensors/mlp.safetensors" > "$WORK/trunc.safetensors"
+head -c 60 "$F/npz/savez.npz" > "$WORK/trunc.npz"
+head -c 90 "$F/npy/lt_f8.npy" > "$WORK/trunc.npy"
+printf '\x50\x4b\x03\x04garbage' > "$WORK/garbage.npz"
+printf '\xff\xff\xff\xff\xff\xff\xff\x7f{}' > "$WORK/hugeheader.safetensors"
+: > "$WORK/empty.safetensors"
+for cmd in "info --model" "eval --data iris --model" "hessian --data iris --model" "train --data iris --epochs 1 -o $OUT --model"; do
+    refuse "trunc.safetensors" "truncated safetensors ($cmd)" "$TDL" $cmd "$WORK/trunc.safetensors"
+    refuse "trunc.npz" "truncated npz ($cmd)" "$TDL" $cmd "$WORK/trunc.npz"
+    refuse "garbage.npz" "garbage npz ($cmd)" "$TDL" $cmd "$WORK/garbage.npz"
+    refuse "hugeheader.safetensors" "oversized header ($cmd)" "$TDL" $cmd "$WORK/hugeheader.safetensors"
+    refuse "empty" "empty model file ($cmd)" "$TDL" $cmd "$WORK/empty.safetensors"
+done
+for cmd in "info" "eval --model $WORK/iris.safetensors" "hessian --model $WORK/iris.safetensors" "train --arch 4-3 -o $OUT"; do
+    refuse "trunc.npz" "truncated data npz ($cmd)" "$TDL" $cmd --data "$WORK/trunc.npz"
+    refuse "trunc.npy" "truncated data npy ($cmd)" "$TDL" $cmd --data "npy:X=$WORK/trunc.npy,y=$WORK/trunc.npy"
+done
+
+# ---- wrong dtypes ------------------------------------------------------------
+refuse "unsupported dtype" "F8 tensor" "$TDL" info --model "$F/safetensors/bad_f8.safetensors"
+for bad in bad_object bad_structured bad_complex bad_unicode; do
+    refuse "$bad.npy" "npy $bad" "$TDL" info --data "npy:X=$F/npy/$bad.npy,y=$F/npy/vector.npy"
+done
+
+# ---- CSV ------------------------------------------------------------------------
+printf '1,2,0\n3,4\n' > "$WORK/ragged.csv"
+printf '1,2,0\n3,abc,1\n' > "$WORK/text.csv"
+printf '1,2,0\n3,nan,1\n' > "$WORK/nan.csv"
+printf 'a,b,label\n' > "$WORK/header_only.csv"
+: > "$WORK/empty.csv"
+for cmd in "info" "train --arch 2-3 -o $OUT" "eval --model $WORK/iris.safetensors"; do
+    refuse "ragged.csv" "ragged CSV ($cmd)" "$TDL" $cmd --data "$WORK/ragged.csv"
+    refuse "abc" "non-numeric CSV ($cmd)" "$TDL" $cmd --data "$WORK/text.csv"
+    refuse "nan.csv" "NaN in CSV ($cmd)" "$TDL" $cmd --data "$WORK/nan.csv"
+    refuse "no data rows" "header-only CSV ($cmd)" "$TDL" $cmd --data "$WORK/header_only.csv"
+    refuse "empty.csv" "empty CSV ($cmd)" "$TDL" $cmd --data "$WORK/empty.csv"
+done
+
+# ---- a model that does not match the data -------------------------------------
+for cmd in "eval" "hessian" "train --epochs 1 -o $OUT"; do
+    refuse "takes 4 inputs but the data has 13 features" "input width ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data wine
+    refuse "3 outputs but the data has 10 classes" "classes ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data "gauss:d=4,classes=10"
+done
+
+# ---- labels out of range --------------------------------------------------------
+printf '1,2,-1\n3,4,0\n' > "$WORK/neg.csv"
+printf '1,2,5000000\n3,4,0\n' > "$WORK/huge.csv"
+for cmd in "info" "train --arch 2-3 -o $OUT"; do
+    refuse "negative" "negative label ($cmd)" "$TDL" $cmd --data "$WORK/neg.csv"
+    refuse "out of range" "huge label ($cmd)" "$TDL" $cmd --data "$WORK/huge.csv"
+done
+
+# ---- NaN or inf in weights --------------------------------------------------------
+cp "$WORK/iris.safetensors" "$WORK/nan.safetensors"
+# overwrite the first weight of the data buffer with a NaN (F64 little endian)
+hl=$(od -An -t u8 -N 8 "$WORK/nan.safetensors" | tr -d ' ')
+printf '\x00\x00\x00\x00\x00\x00\xf8\x7f' | dd of="$WORK/nan.safetensors" bs=1 seek=$((8 + hl)) conv=notrunc 2>/dev/null
+for cmd in "info --model" "eval --data iris --model" "hessian --data iris --model" "train --data iris --epochs 1 -o $OUT --model"; do
+    if [ "${cmd%% *}" = info ]; then
+        run "$TDL" $cmd "$WORK/nan.safetensors"  # info lists the tensors, and says the MLP is unusable
+        expect_status 0 "info lists a file with NaN weights"; expect_out "NaN" "info says why the MLP is unusable"
+    else
+        refuse "NaN" "NaN weight ($cmd)" "$TDL" $cmd "$WORK/nan.safetensors"
+    fi
+done
+
+# ---- empty data sets and a single class ---------------------------------------------
+refuse "selects no examples" "empty split" "$TDL" info --data "iris:split=test,test=0"
+refuse "single class" "single class (train)" "$TDL" train --data "mnist:binary=10,n=50" --arch 784-2 -o "$OUT"
+
+# ---- requests too large for memory (refused before allocating) -----------------------
+refuse "available" "huge net (train)" "$TDL" train --data iris --arch 4-90000000-90000000-3 -o "$OUT"
+refuse "--method lanczos" "dense Hessian too large" "$TDL" hessian --arch 784-4000-10 --data "mnist:n=10"
+refuse "available" "huge synthetic set" "$TDL" info --data "gauss:n=100000000,d=1000000"
+
+# ---- unwritable output paths ---------------------------------------------------------
+refuse "cannot create output file" "unwritable model path" "$TDL" train --data iris --arch 4-3 --epochs 1 -o /nonexistent/m.safetensors
+refuse "cannot create output file" "unwritable vectors path" "$TDL" hessian --model "$WORK/iris.safetensors" --data iris --vectors /nonexistent/v.npy
+refuse "cannot create output file" "unwritable log path" "$TDL" train --data iris --arch 4-3 --epochs 1 -o "$OUT" --log /nonexistent/log.csv
+rm -f "$OUT"
+
+# ---- an interrupted run leaves no partial file ----------------------------------------
+"$TDL" train --data mnist --arch 784-300-10 --epochs 100 --quiet -o "$OUT" --log "$WORK/int.csv" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+st=$?
+if [ "$st" -ne 0 ]; then ok; else bad "interrupted train exited 0"; fi
+expect_no_file "$OUT" "interrupted train: no model file"
+expect_no_file "$WORK/int.csv" "interrupted train: no log file"
+finish

@@ -11,4 +11,5 @@
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
 #include "tdl/landscape.h"
+#include "tdl/ntk.h"
 #endif

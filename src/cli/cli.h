@@ -43,6 +43,7 @@ int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_hessian(int argc, char **argv);
+int cmd_ntk(int argc, char **argv);
 int cmd_landscape(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "tdl/ntk.h"
 #include "internal.h"
 #include "tdl_config.h"
 
@@ -25,9 +26,11 @@ typedef struct train_log {
     double *snapshots;
     size_t n_snap, cap_snap;
     int failed;
+    /* --log-ntk-drift: ||Theta_t - Theta_0||_F / ||Theta_0||_F on these rows */
+    const gsl_matrix *drift_X;
 } train_log;
 
-#define LOG_COLS 9
+#define LOG_COLS 10
 
 static int on_eval(const tdl_train_progress *p, void *user)
 {
@@ -48,8 +51,14 @@ static int on_eval(const tdl_train_progress *p, void *user)
         lg->rows = rows;
         lg->cap_rows = cap;
     }
+    double drift = NAN;
+    if (lg->drift_X) {
+        tdl_ntk_options o;
+        tdl_ntk_options_default(&o);
+        if (tdl_ntk_drift(lg->m, lg->drift_X, &o, &drift) != TDL_OK) { lg->failed = 2; return 1; }
+    }
     double row[LOG_COLS] = {(double)p->epoch, (double)p->step, p->lr, p->loss, p->accuracy,
-                            p->theta_norm, p->dist_init, test_loss, test_acc};
+                            p->theta_norm, p->dist_init, test_loss, test_acc, drift};
     memcpy(lg->rows + lg->n_rows++ * LOG_COLS, row, sizeof row);
     if (lg->keep_params) {
         size_t P = lg->m->n_params;
@@ -76,11 +85,12 @@ static int write_log_csv(const char *path, const train_log *lg)
     tdl_atomic_file af;
     int st = tdl_atomic_begin(path, &af);
     if (st != TDL_OK) return st;
-    fprintf(af.fp, "epoch,step,lr,loss,accuracy,theta_norm,dist_init,test_loss,test_accuracy\n");
+    fprintf(af.fp, "epoch,step,lr,loss,accuracy,theta_norm,dist_init,test_loss,test_accuracy%s\n",
+            lg->drift_X ? ",ntk_drift" : "");
     for (size_t r = 0; r < lg->n_rows; r++) {
         const double *row = lg->rows + r * LOG_COLS;
         fprintf(af.fp, "%.0f,%.0f", row[0], row[1]);
-        for (int c = 2; c < LOG_COLS; c++) {
+        for (int c = 2; c < (lg->drift_X ? LOG_COLS : LOG_COLS - 1); c++) {
             if (isnan(row[c])) fprintf(af.fp, ",");
             else fprintf(af.fp, ",%.17g", row[c]);
         }
@@ -134,7 +144,7 @@ enum {
     OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
     OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
     OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS,
-    OPT_QUIET
+    OPT_QUIET, OPT_DRIFT
 };
 
 int cmd_train(int argc, char **argv)
@@ -154,6 +164,7 @@ int cmd_train(int argc, char **argv)
         {"log-params", required_argument, NULL, OPT_LOG_PARAMS}, {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
         {"out", required_argument, NULL, 'o'},
+        {"log-ntk-drift", optional_argument, NULL, OPT_DRIFT},
         {NULL, 0, NULL, 0},
     };
     cli_model_opts mo;
@@ -165,7 +176,7 @@ int cmd_train(int argc, char **argv)
     const char *data = NULL, *test = NULL, *out = "model.safetensors", *log_path = NULL, *params_path = NULL;
     const char *opt_text = "momentum";
     int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
-    size_t threads = 0;
+    size_t threads = 0, drift_rows = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -204,6 +215,10 @@ int cmd_train(int argc, char **argv)
         case OPT_LOG_PARAMS: params_path = optarg; break;
         case OPT_JSON: as_json = 1; break;
         case OPT_QUIET: quiet = 1; break;
+        case OPT_DRIFT:
+            drift_rows = 256;
+            if (optarg) bad = cli_parse_size(optarg, 1, 100000, &drift_rows);
+            break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
         default: return cli_bad_option("train", argv, optopt);
         }
@@ -255,6 +270,12 @@ int cmd_train(int argc, char **argv)
     lg.loss = cfg.loss;
     lg.test = ts;
     lg.keep_params = params_path != NULL;
+    gsl_matrix_view drift_view;
+    if (drift_rows) {
+        if (!log_path) { rc = cli_usage("train", "--log-ntk-drift adds a column to --log FILE.csv: give --log"); goto cleanup; }
+        drift_view = gsl_matrix_submatrix(ds->X, 0, 0, drift_rows < ds->n ? drift_rows : ds->n, ds->d);
+        lg.drift_X = &drift_view.matrix;
+    }
     if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg.test_work)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     cfg.callback = on_eval;
     cfg.user = &lg;
@@ -277,7 +298,10 @@ int cmd_train(int argc, char **argv)
         if (log_path) write_log_csv(log_path, &lg);
         goto cleanup;
     }
-    if (st != TDL_OK) { rc = lg.failed ? cli_failf("out of memory keeping the training log") : cli_fail(st); goto cleanup; }
+    if (st != TDL_OK) {
+        rc = lg.failed == 1 ? cli_failf("out of memory keeping the training log") : lg.failed == 2 ? cli_fail(TDL_ENOMEM) : cli_fail(st);
+        goto cleanup;
+    }
     record_metadata(m, &cfg, ds, &res);
     tdl_tensors_set_meta(m->meta, "optimizer", opt_text);
     if ((st = tdl_mlp_save(out, m)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }

@@ -129,6 +129,9 @@ static const char help_train[] =
     "  --log FILE.csv     per evaluation: epoch, step, lr, loss, accuracy, ||theta||,\n"
     "                     ||theta - theta_0||, test_loss, test_accuracy\n"
     "  --log-params FILE.npz  parameter snapshots at every evaluation (theta: K x P)\n"
+    "  --log-ntk-drift[=N]  add a column ntk_drift to the log: ||Theta_t - Theta_0||_F /\n"
+    "                     ||Theta_0||_F of the empirical NTK (traced, mean over outputs)\n"
+    "                     on the first N training examples (default 256; Lee et al. 2019)\n"
     "  --json             a JSON summary on stdout\n"
     "  --threads N        BLAS / OpenMP threads (default: all cores)\n"
     "  --quiet            no progress line (progress shows only on a terminal)\n"
@@ -293,11 +296,70 @@ static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_op
 static char help_train_full[sizeof help_train + 4096];
 
 
+static const char help_ntk[] =
+    "usage: tdl ntk --data SPEC (--model FILE | --arch A ... | --h-inf) [options]\n"
+    "\n"
+    "Neural tangent kernel (NTK) and NNGP Gram matrices on the rows of --data, their\n"
+    "spectrum (LAPACK dsyevd, ascending), condition number, largest stable learning\n"
+    "rate and Arora et al.'s complexity; kernel predictions; NTK drift.\n"
+    "Conventions: empirical NTK = J J^T over all parameters at the net's current\n"
+    "theta; traced = MEAN over the C outputs (neural-tangents; torch.func sums: x C);\n"
+    "analytic kernels per output (delta_cc' K), Sigma_0 = x.x'/d, neural-tangents'\n"
+    "recursion; angle atan2(sqrt(q1 q2 - k^2), k).  Gram matrices are checked PSD\n"
+    "(lambda_min >= -n eps ||K||).\n"
+    "\n"
+    "options:\n"
+    "  --data SPEC        the inputs (required; labels for --predict and arora)\n"
+    "  --analytic         infinite-width kernel of the net's architecture, activation,\n"
+    "                     parametrization and sigmas (default: empirical)\n"
+    "  --nngp             with --analytic or --mc: the NNGP kernel instead of the NTK\n"
+    "  --h-inf            Du et al. 2019's H_inf = x.x' (pi - theta) / (2 pi) on the rows\n"
+    "                     as given (the theorem assumes unit rows: normalize=unit)\n"
+    "  --kernel-act A     analytic activation override: the --act names, sign, step, abs,\n"
+    "                     sin[:A,B,C], erf:A,B,C (default: the net's)\n"
+    "  --quad N           quadrature points per panel for tanh, sigmoid, softplus, gelu\n"
+    "                     (composite Gauss-Legendre split at the transitions; 2..64, default 8)\n"
+    "  --mc S             Monte Carlo kernel: mean over S random nets of the --arch\n"
+    "                     distribution (gaussian init, seeds --seed + i); NTK, or NNGP\n"
+    "                     with --nngp (default off)\n"
+    "  --full             the full (nC x nC) empirical kernel, row i*C + c (default traced)\n"
+    "  --layers L,...     only these layers' parameters (0-based; default all)\n"
+    "  --per-layer        the trace of each layer's contribution\n"
+    "  --method M         auto structured jacobian (default auto: structured, never forming\n"
+    "                     J, for depth <= 2; Jacobian blocks for deeper nets)\n"
+    "  --budget MB        memory for Jacobian blocks (default 256)\n"
+    "  --ridge R          add R x mean(diag K) to the diagonal of solves (default 0)\n"
+    "  --predict          closed-form gradient-descent MSE dynamics (Lee et al. 2019) on\n"
+    "                     tdl's mse (1/n) sum 1/2 ||f - y||^2: train and --test predictions\n"
+    "  --test SPEC        held-out data for --predict\n"
+    "  --time T           training time (steps x lr units; default inf: kernel regression)\n"
+    "  --lr ETA           learning rate of the dynamics (default 1)\n"
+    "  --drift            ||K(theta) - K(theta0)||_F / ||K(theta0)||_F (needs --model with init.*)\n"
+    "  -o, --out FILE.npy the Gram matrix (float64)\n"
+    "  --json             n, kind (empirical|analytic|analytic_nngp|h_inf), method,\n"
+    "                     normalization, eigenvalues, lambda_min, lambda_max, trace,\n"
+    "                     condition_number, eta_max, arora_complexity, layer_traces,\n"
+    "                     drift, predict {train_mse, test_mse, test_predictions, ...}\n"
+    "  --plot FILE        .png .svg .pdf: the spectrum, log-log (FILE.gp, FILE.dat beside)\n"
+    "  --threads N        BLAS threads (default: all cores)\n"
+    "\n"
+    "%s"
+    "\n"
+    "examples:\n"
+    "  tdl ntk --arch 784-1024-1 --param ntk --data mnist:n=1000 -o K.npy --json\n"
+    "  tdl ntk --arch 4-512-512-1 --act erf --param ntk --data iris --analytic --nngp\n"
+    "  tdl ntk --h-inf --data sphere:n=200,d=10 --plot hinf.png\n"
+    "  tdl ntk --model m.safetensors --data digits:split=train --drift --per-layer\n"
+    "  tdl ntk --arch 2-4096-1 --param ntk --data sphere:n=50,d=2 --predict --test sphere:n=20,d=2 --time 100\n";
+
+static char help_ntk_full[sizeof help_ntk + 4096];
+
 const cli_command cli_commands[] = {
     {"info", "describe a data set or a model file", cmd_info, help_info},
     {"train", "train a net on a data set; writes a model file", cmd_train, help_train_full},
     {"eval", "loss, error, accuracy and margins of a model on a data set", cmd_eval, help_eval},
     {"hessian", "Hessian (and Gauss-Newton) spectra: exact, Lanczos, trace, density", cmd_hessian, help_hessian_full},
+    {"ntk", "empirical and analytic NTK / NNGP Gram matrices, spectra, kernel predictions", cmd_ntk, help_ntk_full},
     {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
     {NULL, NULL, NULL, NULL},
 };
@@ -307,6 +369,7 @@ __attribute__((constructor)) static void build_help(void)
 {
     snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);
+    snprintf(help_ntk_full, sizeof help_ntk_full, help_ntk, cli_model_help);
     size_t landscape_len = (size_t)snprintf(help_landscape_full, sizeof help_landscape_full, "%s", help_landscape);
     snprintf(help_landscape_full + landscape_len, sizeof help_landscape_full - landscape_len, help_landscape_opts, cli_model_help);
 }

@@ -34,6 +34,15 @@ expect_out '"data":"digits:split=train"' "metadata records the data"
 expect_out '"loss":"ce"' "metadata records the loss"
 expect_json params 9610 "params"
 
+# --log-ntk-drift: the last log row equals `tdl ntk --drift` on the same rows (all of them)
+"$TDL" train --data digits:split=train --arch 64-64-10 --epochs 3 --log "$WORK/drift.csv" --log-ntk-drift=5000 --quiet -o "$WORK/dr.safetensors" >/dev/null
+logged=$(tail -n 1 "$WORK/drift.csv" | cut -d, -f10)
+run "$TDL" ntk --model "$WORK/dr.safetensors" --data digits:split=train --drift --json
+direct=$(json_get drift)
+if [ -n "$logged" ] && [ "$logged" = "$direct" ]; then ok; else bad "logged drift '$logged' vs tdl ntk --drift '$direct'"; fi
+if head -n 1 "$WORK/drift.csv" | grep -q ",ntk_drift$"; then ok; else bad "ntk_drift column header"; fi
+run "$TDL" train --data iris --arch 4-3 --log-ntk-drift -o "$WORK/x.safetensors"; expect_status 2 "drift without --log"
+
 # Bit-for-bit reproducible with one thread.
 "$TDL" train --data digits:split=train --arch 64-128-10 --epochs 3 --threads 1 -o "$WORK/a.safetensors" --quiet >/dev/null
 "$TDL" train --data digits:split=train --arch 64-128-10 --epochs 3 --threads 1 -o "$WORK/b.safetensors" --quiet >/dev/null

@@ -10,6 +10,7 @@
 #include "tdl/train.h"
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
+#include "tdl/bounds.h"
 #include "tdl/landscape.h"
 #include "tdl/ntk.h"
 #endif

@@ -44,6 +44,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_hessian(int argc, char **argv);
 int cmd_ntk(int argc, char **argv);
+int cmd_bounds(int argc, char **argv);
 int cmd_landscape(int argc, char **argv);
 
 #endif

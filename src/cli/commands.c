@@ -295,6 +295,59 @@ static char help_hessian_full[sizeof help_hessian + 4096];
 static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_opts + 4096];
 static char help_train_full[sizeof help_train + 4096];
 
+static const char help_bounds[] =
+    "usage: tdl bounds --data SPEC (--model FILE | --arch A ...) [options]\n"
+    "\n"
+    "Complexity measures and generalization bounds of a classifier on its training\n"
+    "data, as one table: measure, value, bound on the test error, vacuous (bound >= 1)\n"
+    "or not, and the theorem it comes from.  Measures whose theorem does not apply\n"
+    "(depth, activation, labels, missing init.* tensors, margin <= 0) are listed as\n"
+    "left out with the reason.  Conventions: effective weights (w_scale W); biases\n"
+    "folded in as a constant input and a constant hidden unit (relu-like nets);\n"
+    "margin f_y - max_{j!=y} f_j ((2y-1) f for one output) at a percentile;\n"
+    "Rademacher bounds L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)).\n"
+    "\n"
+    "options:\n"
+    "  --data SPEC           training data (required; m = its size)\n"
+    "  --test SPEC           held-out data: test error beside the bounds (default none)\n"
+    "  --delta D             confidence parameter of every bound (default 0.05)\n"
+    "  --margin-percentile P percentile of the training margins used as gamma\n"
+    "                        (default 10, as Jiang et al. 2020; Neyshabur's code uses 5)\n"
+    "  --no-flatness         skip the sigma' and sharpness searches and the PAC-Bayes\n"
+    "                        bounds of the isotropic posterior (default: run them)\n"
+    "  --flat-samples N      sampled nets per bisection step of the sigma' search (default 10)\n"
+    "  --mc-samples N        sampled nets for the Gibbs error of N(w, sigma'^2 I) (default 100)\n"
+    "  --no-ntk              skip Arora et al.'s NTK complexity (default: computed for\n"
+    "                        two-layer relu nets on binary labels, m <= 4000)\n"
+    "  --pac-bayes-opt       Dziugaite-Roy: optimize a Gaussian posterior N(w, diag s^2)\n"
+    "                        against the prior N(w0, lambda I) (w0 = init.*), then certify\n"
+    "  --pb-epochs N         epochs of RMSProp (default 200; lr x0.1 after 3/4)\n"
+    "  --pb-samples N        passes of the certificate's Monte Carlo step, a fresh sampled net\n"
+    "                        per example and pass: N = m passes draws (default 1000)\n"
+    "  --pb-batch B          minibatch (default 100)\n"
+    "  --pb-lr X             RMSProp learning rate (default 0.0003)\n"
+    "  --pb-objective O      quad: (sqrt(e + B/2(m-1)) + sqrt(B/2(m-1)))^2, or pinsker: DR's\n"
+    "                        e + sqrt(B/2(m-1)); e the surrogate (default quad)\n"    "  --pb-sigma-init S     initial posterior std (default 0.05)\n"
+    "  --pb-prior-std S      initial prior std sqrt(lambda) (default 0.05)\n"
+    "  --pb-delta D          delta of the PAC-Bayes step, union over lambda = 0.1 exp(-j/100) (default 0.025)\n"
+    "  --pb-delta-prime D    delta' of the Monte Carlo step (default 0.01)\n"
+    "  --quick               short runs for tests: pb-epochs 5, pb-samples 20, flat-samples 3,\n"
+    "                        mc-samples 20 (explicit options win)\n"
+    "  --bound-seed N        seed of the Monte Carlo draws (default 0)\n"
+    "  --loss L              logistic (one output) or ce (default: the model's)\n"
+    "  --json                measures [{name, value, bound, vacuous, available, source, delta,\n"
+    "                        note|reason}], train_error, test_error, dziugaite_roy {...}\n"
+    "  --plot FILE           .png .svg .pdf: the bounds on a log axis (FILE.gp, FILE.dat beside)\n"
+    "  --threads N           BLAS threads (default: all cores)\n"
+    "  --quiet               no progress on stderr (shown only when stderr is a terminal)\n"
+    "\n"
+    "%s"
+    "\n"
+    "examples:\n"
+    "  tdl bounds --model m.safetensors --data digits:split=train,binary=5 --test digits:split=test,binary=5\n"
+    "  tdl bounds --model m.safetensors --data mnist:split=train,binary=5 --pac-bayes-opt --json\n";
+
+static char help_bounds_full[sizeof help_bounds + 4096];
 
 static const char help_ntk[] =
     "usage: tdl ntk --data SPEC (--model FILE | --arch A ... | --h-inf) [options]\n"
@@ -361,12 +414,14 @@ const cli_command cli_commands[] = {
     {"hessian", "Hessian (and Gauss-Newton) spectra: exact, Lanczos, trace, density", cmd_hessian, help_hessian_full},
     {"ntk", "empirical and analytic NTK / NNGP Gram matrices, spectra, kernel predictions", cmd_ntk, help_ntk_full},
     {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
+    {"bounds", "complexity measures and generalization bounds as one table", cmd_bounds, help_bounds_full},
     {NULL, NULL, NULL, NULL},
 };
 
 /* The train help embeds the shared model options. */
 __attribute__((constructor)) static void build_help(void)
 {
+    snprintf(help_bounds_full, sizeof help_bounds_full, help_bounds, cli_model_help);
     snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);
     snprintf(help_ntk_full, sizeof help_ntk_full, help_ntk, cli_model_help);

@@ -1,0 +1,426 @@
+/* cmd_bounds.c — `tdl bounds`: complexity measures and generalization bounds
+ * of a model on its training data as one table (tdl/bounds.h), optionally
+ * with Dziugaite and Roy's optimized PAC-Bayes certificate. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "modelopts.h"
+#include "plot.h"
+
+enum {
+    OPT_DATA = 2000, OPT_TEST, OPT_DELTA, OPT_PCT, OPT_NO_FLAT, OPT_FLAT_SAMPLES, OPT_MC, OPT_PB, OPT_PB_EPOCHS,
+    OPT_PB_SAMPLES, OPT_PB_BATCH, OPT_PB_LR, OPT_PB_SIGMA, OPT_PB_PRIOR, OPT_PB_DELTA, OPT_PB_DELTA_PRIME,
+    OPT_QUICK, OPT_BSEED, OPT_PB_OBJ, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET, OPT_NO_NTK
+};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int dr_progress(const tdl_dr_progress *p, void *user)
+{
+    (void)user;
+    if (p->phase == 0)
+        fprintf(stderr, "\rtdl bounds: PAC-Bayes optimization epoch %zu/%zu  objective %.5f  surrogate %.5f  KL %.1f  lambda %.3g   ",
+                p->epoch, p->epochs, p->objective, p->surrogate, p->kl, p->lambda);
+    else
+        fprintf(stderr, "\rtdl bounds: certificate, sampled nets %zu/%zu  mean train error %.5f                          ",
+                p->samples_done, p->samples, p->surrogate);
+    fflush(stderr);
+    return 0;
+}
+
+/* Short labels for the figure's caption (gnuplot reads '_' as a subscript). */
+static const char *short_name(const char *name)
+{
+    static const char *const map[][2] = {
+        {"linear_rademacher", "lin"}, {"vc", "vc"}, {"neyshabur2015_frobenius", "nts15"},
+        {"golowich2018_frobenius", "grs18F"}, {"golowich2018_l1inf", "grs18inf"}, {"bartlett2017_spectral", "bft17"},
+        {"neyshabur2018_pacbayes_spectral", "nbs18"}, {"neyshabur2019_overparam", "nlb19"},
+        {"pacbayes_mcallester", "mcall"}, {"pacbayes_kl", "kl"}, {"pacbayes_catoni", "catoni"},
+        {"pacbayes_quad", "quad"}, {"pacbayes_lambda", "lambda"}, {"dziugaite_roy", "DR"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(map[i][0], name) == 0) return map[i][1];
+    return "?";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* NumPy's linear percentile of a sorted sample. */
+static double pct_sorted(const double *v, size_t n, double p)
+{
+    double pos = p / 100.0 * (double)(n - 1);
+    size_t k = (size_t)floor(pos);
+    if (k + 1 >= n) return v[n - 1];
+    return v[k] + (pos - (double)k) * (v[k + 1] - v[k]);
+}
+
+static void fmt(char *buf, size_t len, double v)
+{
+    if (isnan(v)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.6g", v);
+}
+
+int cmd_bounds(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MODEL_LONG_OPTIONS,
+        {"data", required_argument, NULL, OPT_DATA},
+        {"test", required_argument, NULL, OPT_TEST},
+        {"delta", required_argument, NULL, OPT_DELTA},
+        {"margin-percentile", required_argument, NULL, OPT_PCT},
+        {"no-flatness", no_argument, NULL, OPT_NO_FLAT},
+        {"no-ntk", no_argument, NULL, OPT_NO_NTK},
+        {"flat-samples", required_argument, NULL, OPT_FLAT_SAMPLES},
+        {"mc-samples", required_argument, NULL, OPT_MC},
+        {"pac-bayes-opt", no_argument, NULL, OPT_PB},
+        {"pb-epochs", required_argument, NULL, OPT_PB_EPOCHS},
+        {"pb-samples", required_argument, NULL, OPT_PB_SAMPLES},
+        {"pb-batch", required_argument, NULL, OPT_PB_BATCH},
+        {"pb-lr", required_argument, NULL, OPT_PB_LR},
+        {"pb-sigma-init", required_argument, NULL, OPT_PB_SIGMA},
+        {"pb-prior-std", required_argument, NULL, OPT_PB_PRIOR},
+        {"pb-delta", required_argument, NULL, OPT_PB_DELTA},
+        {"pb-delta-prime", required_argument, NULL, OPT_PB_DELTA_PRIME},
+        {"quick", no_argument, NULL, OPT_QUICK},
+        {"pb-objective", required_argument, NULL, OPT_PB_OBJ},
+        {"bound-seed", required_argument, NULL, OPT_BSEED},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {NULL, 0, NULL, 0},
+    };
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    const char *data = NULL, *test = NULL, *plot = NULL;
+    tdl_bounds_config bc;
+    tdl_bounds_config_default(&bc);
+    tdl_dr_config dc;
+    tdl_dr_config_default(&dc);
+    int as_json = 0, quiet = 0, pb = 0, quick = 0, c;
+    int pb_epochs_set = 0, pb_samples_set = 0, flat_set = 0, mc_set = 0;
+    size_t threads = 0;
+    double prior_std = 0.05;
+    unsigned long seed = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int r = cli_model_opts_parse(&mo, "bounds", c, optarg);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
+        double x;
+        size_t z;
+        switch (c) {
+        case OPT_DATA: data = optarg; break;
+        case OPT_TEST: test = optarg; break;
+        case OPT_DELTA:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--delta %s: expected a number in (0, 1)", optarg);
+            bc.delta = x;
+            break;
+        case OPT_PCT:
+            if (cli_parse_double(optarg, &x) != 0 || !(x >= 0 && x <= 100)) return cli_usage("bounds", "--margin-percentile %s: expected a number in [0, 100]", optarg);
+            bc.margin_percentile = x;
+            break;
+        case OPT_NO_FLAT: bc.flatness = 0; break;
+        case OPT_NO_NTK: bc.ntk = 0; break;
+        case OPT_FLAT_SAMPLES:
+            if (cli_parse_size(optarg, 1, 100000, &z) != 0) return cli_usage("bounds", "--flat-samples %s: expected 1..100000", optarg);
+            bc.flat_samples = z; flat_set = 1;
+            break;
+        case OPT_MC:
+            if (cli_parse_size(optarg, 1, 100000000, &z) != 0) return cli_usage("bounds", "--mc-samples %s: expected 1..1e8", optarg);
+            bc.mc_samples = z; mc_set = 1;
+            break;
+        case OPT_PB: pb = 1; break;
+        case OPT_PB_EPOCHS:
+            if (cli_parse_size(optarg, 1, 1000000, &z) != 0) return cli_usage("bounds", "--pb-epochs %s: expected 1..1e6", optarg);
+            dc.epochs = z; pb_epochs_set = 1;
+            break;
+        case OPT_PB_SAMPLES:
+            if (cli_parse_size(optarg, 1, 100000000, &z) != 0) return cli_usage("bounds", "--pb-samples %s: expected 1..1e8", optarg);
+            dc.mc_samples = z; pb_samples_set = 1;
+            break;
+        case OPT_PB_BATCH:
+            if (cli_parse_size(optarg, 1, 1000000, &z) != 0) return cli_usage("bounds", "--pb-batch %s: expected 1..1e6", optarg);
+            dc.batch = z;
+            break;
+        case OPT_PB_LR:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-lr %s: expected a positive number", optarg);
+            dc.lr = x;
+            break;
+        case OPT_PB_SIGMA:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-sigma-init %s: expected a positive number", optarg);
+            dc.sigma_init = x;
+            break;
+        case OPT_PB_PRIOR:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-prior-std %s: expected a positive number", optarg);
+            prior_std = x;
+            break;
+        case OPT_PB_DELTA:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--pb-delta %s: expected a number in (0, 1)", optarg);
+            dc.delta = x;
+            break;
+        case OPT_PB_DELTA_PRIME:
+            if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--pb-delta-prime %s: expected a number in (0, 1)", optarg);
+            dc.delta_prime = x;
+            break;
+        case OPT_QUICK: quick = 1; break;
+        case OPT_PB_OBJ:
+            if (strcmp(optarg, "quad") == 0) dc.objective = TDL_DR_QUAD;
+            else if (strcmp(optarg, "pinsker") == 0) dc.objective = TDL_DR_PINSKER;
+            else return cli_usage("bounds", "--pb-objective %s: expected quad or pinsker", optarg);
+            break;
+        case OPT_BSEED:
+            if (cli_parse_ulong(optarg, &seed) != 0) return cli_usage("bounds", "--bound-seed %s: expected a non-negative integer", optarg);
+            break;
+        case OPT_JSON: as_json = 1; break;
+        case OPT_PLOT: plot = optarg; break;
+        case OPT_THREADS:
+            if (cli_parse_size(optarg, 1, 1024, &threads) != 0) return cli_usage("bounds", "--threads %s: expected 1..1024", optarg);
+            break;
+        case OPT_QUIET: quiet = 1; break;
+        default: return cli_bad_option("bounds", argv, optopt);
+        }
+    }
+    if (optind < argc) return cli_usage("bounds", "unexpected argument '%s'", argv[optind]);
+    if (!data) return cli_usage("bounds", "--data SPEC is required");
+    if (!mo.model && !mo.arch) return cli_usage("bounds", "--model FILE (or --arch) is required");
+    if (plot) {
+        const char *dot = strrchr(plot, '.');
+        if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg") && strcmp(dot, ".pdf")))
+            return cli_usage("bounds", "--plot %s: expected a .png, .svg or .pdf file", plot);
+    }
+    if (quick) {
+        if (!pb_epochs_set) dc.epochs = 5;
+        if (!pb_samples_set) dc.mc_samples = 20;
+        if (!flat_set) bc.flat_samples = 3;
+        if (!mc_set) bc.mc_samples = 20;
+    }
+    dc.rho_init = log(prior_std);
+    dc.seed = seed;
+    bc.seed = seed;
+    cli_set_threads(threads);
+
+    int rc = EXIT_WORK_FAILED, st;
+    tdl_dataset *ds = NULL, *ts = NULL;
+    tdl_mlp *m = NULL;
+    tdl_net_work *w = NULL;
+    tdl_measure *v = NULL;
+    size_t nv = 0;
+    tdl_dr_result dr = {0};
+    int have_dr = 0;
+    double mq[6];
+    double train_err = NAN, test_err = NAN, snn_test = NAN, dr_seconds = NAN;
+    tdl_loss_kind loss;
+    double t0 = now();
+    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((rc = cli_model_build(&mo, "bounds", &m)) != 0) goto cleanup;
+    if ((rc = cli_model_loss(&mo, "bounds", m, ds, &loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (ts && ts->d != ds->d) { rc = cli_failf("%s: %zu features, the training data %s have %zu", ts->spec, ts->d, ds->spec, ds->d); goto cleanup; }
+    if (ts && !ts->classes) { rc = cli_failf("%s: no class labels; bounds are on the classification error", ts->spec); goto cleanup; }
+    if (pb && (2 * dc.rho_init >= log(dc.c) - 1 / dc.b)) {
+        rc = cli_failf("--pb-prior-std %g: the prior variance must be below c exp(-1/b) = %g", prior_std, dc.c * exp(-1 / dc.b));
+        goto cleanup;
+    }
+    if ((st = tdl_bounds_compute(m, loss, ds, &bc, &v, &nv, &train_err)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    {
+        /* the distribution of the training margins (quartiles) */
+        tdl_eval_stats s = {0};
+        tdl_net_work *w2 = NULL;
+        if ((st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w2)) != TDL_OK ||
+            (st = tdl_mlp_evaluate(m, loss, ds, w2, &s)) != TDL_OK) {
+            tdl_eval_stats_free(&s); tdl_net_work_free(&w2); rc = cli_fail(st); goto cleanup;
+        }
+        qsort(s.margins, s.n, sizeof(double), cmp_double);
+        const double ps[5] = {0, 25, 50, 75, 100};
+        for (int k = 0; k < 5; k++) mq[k] = pct_sorted(s.margins, s.n, ps[k]);
+        double sum = 0;
+        for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
+        mq[5] = sum / (double)s.n;
+        tdl_eval_stats_free(&s);
+        tdl_net_work_free(&w2);
+    }
+    if (ts) {
+        tdl_eval_stats s = {0};
+        if ((st = tdl_net_work_alloc(m, ts->n < 1024 ? ts->n : 1024, &w)) != TDL_OK ||
+            (st = tdl_mlp_evaluate(m, loss, ts, w, &s)) != TDL_OK) { tdl_eval_stats_free(&s); rc = cli_fail(st); goto cleanup; }
+        test_err = s.error;
+        tdl_eval_stats_free(&s);
+    }
+    if (pb) {
+        int progress = !quiet && isatty(2);
+        if (progress) { dc.callback = dr_progress; dc.user = NULL; }
+        double t1 = now();
+        st = tdl_dr_optimize(m, loss, ds, &dc, &dr);
+        if (progress) fputc('\n', stderr);
+        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        dr_seconds = now() - t1;
+        have_dr = 1;
+        if (ts && (st = tdl_snn_error(m, loss, ts, dr.w, dr.s2, dc.mc_samples < 100 ? dc.mc_samples : 100, seed + 7, &snn_test, NULL)) != TDL_OK) {
+            rc = cli_fail(st);
+            goto cleanup;
+        }
+    }
+    double seconds = now() - t0;
+    if (plot) {
+        /* bounds on a log axis, one box per measure that has one */
+        double *x = malloc((nv + 1) * sizeof(double)), *y = malloc((nv + 1) * sizeof(double));
+        double *lx = malloc(2 * sizeof(double)), *ly = malloc(2 * sizeof(double));
+        if (!x || !y || !lx || !ly) { free(x); free(y); free(lx); free(ly); rc = cli_failf("out of memory for the figure"); goto cleanup; }
+        size_t k = 0;
+        char caption[2048] = "bounds (table order): ";
+        for (size_t i = 0; i < nv; i++) {
+            if (isnan(v[i].bound)) continue;
+            x[k] = (double)k + 1;
+            y[k] = v[i].bound;
+            k++;
+            char item[80];
+            snprintf(item, sizeof item, "%zu %s ", k, short_name(v[i].name));
+            strncat(caption, item, sizeof caption - strlen(caption) - 1);
+        }
+        if (have_dr) {
+            x[k] = (double)k + 1;
+            y[k] = dr.bound;
+            k++;
+            char item[80];
+            snprintf(item, sizeof item, "%zu DR", k);
+            strncat(caption, item, sizeof caption - strlen(caption) - 1);
+        }
+        lx[0] = 0.5;
+        lx[1] = (double)k + 0.5;
+        ly[0] = ly[1] = 1.0;
+        plot_series ser[2] = {{"bound", x, y, k, PLOT_BOXES}, {"vacuous (1)", lx, ly, 2, PLOT_LINES}};
+        plot_spec spec = {.title = "generalization bounds", .xlabel = "measure (see caption)", .ylabel = "bound on the test error",
+                          .caption = caption, .logy = 1, .series = ser, .n_series = 2};
+        st = plot_render(plot, &spec);
+        free(x); free(y); free(lx); free(ly);
+        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
+    if (as_json) {
+        json_writer jw;
+        if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+        json_object_begin(&jw, NULL);
+        json_string(&jw, "data", ds->spec);
+        json_size(&jw, "m", ds->n);
+        json_size(&jw, "params", m->n_params);
+        json_string(&jw, "loss_name", tdl_loss_name(loss));
+        json_number(&jw, "delta", bc.delta);
+        json_number(&jw, "margin_percentile", bc.margin_percentile);
+        json_string(&jw, "margin_definition", "f(x)_y - max_{j != y} f(x)_j (one output: (2y-1) f(x)); NumPy linear percentile");
+        json_string(&jw, "conventions", "effective weights (w_scale W); biases folded in as a constant input / hidden unit; "
+                                        "Rademacher bounds: L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)); "
+                                        "vacuous means bound >= 1");
+        json_object_begin(&jw, "margin_distribution");
+        json_number(&jw, "min", mq[0]);
+        json_number(&jw, "q1", mq[1]);
+        json_number(&jw, "median", mq[2]);
+        json_number(&jw, "q3", mq[3]);
+        json_number(&jw, "max", mq[4]);
+        json_number(&jw, "mean", mq[5]);
+        json_object_end(&jw);
+        json_number(&jw, "train_error", train_err);
+        if (ts) {
+            json_number(&jw, "test_error", test_err);
+            json_size(&jw, "test_n", ts->n);
+        }
+        json_array_begin(&jw, "measures");
+        for (size_t i = 0; i < nv; i++) {
+            json_object_begin(&jw, NULL);
+            json_string(&jw, "name", v[i].name);
+            json_number(&jw, "value", v[i].value);
+            json_number(&jw, "bound", v[i].bound);
+            json_bool(&jw, "vacuous", v[i].vacuous);
+            json_bool(&jw, "available", v[i].available);
+            json_string(&jw, "source", v[i].source);
+            if (isnan(v[i].bound)) json_string(&jw, "bound_reason", v[i].available ? "a complexity measure, not a bound on the error" : "left out");
+            json_number(&jw, "delta", v[i].delta);
+            if (v[i].note[0]) json_string(&jw, v[i].available ? "note" : "reason", v[i].note);
+            json_object_end(&jw);
+        }
+        if (have_dr) {
+            json_object_begin(&jw, NULL);
+            json_string(&jw, "name", "dziugaite_roy");
+            json_number(&jw, "value", dr.kl);
+            json_number(&jw, "bound", dr.bound);
+            json_bool(&jw, "vacuous", dr.bound >= 1);
+            json_bool(&jw, "available", 1);
+            json_string(&jw, "source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
+                                       "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j");
+            json_number(&jw, "delta", dc.delta + dc.delta_prime);
+            json_string(&jw, "note", "value: KL(Q||P) at the chosen prior variance");
+            json_object_end(&jw);
+        }
+        json_array_end(&jw);
+        if (have_dr) {
+            json_object_begin(&jw, "dziugaite_roy");
+            json_number(&jw, "bound", dr.bound);
+            json_number(&jw, "kl", dr.kl);
+            json_number(&jw, "lambda", dr.lambda);
+            json_number(&jw, "j", dr.j);
+            json_number(&jw, "B", dr.B);
+            json_number(&jw, "snn_train_error", dr.snn_train_error);
+            json_number(&jw, "snn_train_bound", dr.snn_train_bound);
+            if (ts) json_number(&jw, "snn_test_error", snn_test);
+            json_number(&jw, "mean_sigma", dr.mean_sigma);
+            json_number(&jw, "objective", dr.objective);
+            json_size(&jw, "epochs", dr.epochs);
+            json_size(&jw, "samples", dr.samples);
+            json_string(&jw, "mc_step", "per-example fresh nets (exact local reparametrization), N = m samples draws");
+            json_number(&jw, "mc_draws", (double)ds->n * (double)dr.samples);
+            json_number(&jw, "delta", dc.delta);
+            json_number(&jw, "delta_prime", dc.delta_prime);
+            json_number(&jw, "confidence", dr.confidence);
+            json_number(&jw, "seconds", dr_seconds);
+            json_string(&jw, "objective_form", dc.objective == TDL_DR_QUAD ? "quad" : "pinsker");
+            json_string(&jw, "surrogate", loss == TDL_LOSS_LOGISTIC ? "logistic / ln 2" : "cross-entropy / ln 2");
+            json_object_end(&jw);
+        }
+        json_number(&jw, "seconds", seconds);
+        json_object_end(&jw);
+        json_flush_stdout(&jw);
+    } else {
+        printf("data     %s (m = %zu)   params %zu   loss %s   delta %g   margin: %g-th percentile\n", ds->spec, ds->n,
+               m->n_params, tdl_loss_name(loss), bc.delta, bc.margin_percentile);
+        printf("margins  min %.4g  q1 %.4g  median %.4g  q3 %.4g  max %.4g  mean %.4g\n", mq[0], mq[1], mq[2], mq[3], mq[4], mq[5]);
+        printf("train error %.6f", train_err);
+        if (ts) printf("   test error %.6f (%s, n = %zu)", test_err, ts->spec, ts->n);
+        printf("\n\n%-32s %14s %12s %-8s %s\n", "measure", "value", "bound", "vacuous", "source");
+        for (size_t i = 0; i < nv; i++) {
+            char a[32], b[32];
+            fmt(a, sizeof a, v[i].value);
+            fmt(b, sizeof b, v[i].bound);
+            printf("%-32s %14s %12s %-8s %s\n", v[i].name, a, b, isnan(v[i].bound) ? "-" : (v[i].vacuous ? "yes" : "no"), v[i].source);
+            if (v[i].note[0]) printf("%-32s   %s: %s\n", "", v[i].available ? "note" : "left out", v[i].note);
+        }
+        if (have_dr) {
+            printf("%-32s %14.6g %12.6g %-8s %s\n", "dziugaite_roy", dr.kl, dr.bound, dr.bound >= 1 ? "yes" : "no",
+                   "Dziugaite and Roy 2017 (value: KL)");
+            printf("%-32s   SNN train error %.5f (<= %.5f, %zu passes, a fresh net per example), ", "", dr.snn_train_error, dr.snn_train_bound, dr.samples);
+            if (ts) printf("SNN test error %.5f, ", snn_test);
+            printf("lambda %.4g (j = %.0f), %zu epochs, %.1f s, confidence %.3f\n", dr.lambda, dr.j, dr.epochs, dr_seconds, dr.confidence);
+        }
+    }
+    rc = 0;
+cleanup:
+    tdl_dr_result_free(&dr);
+    free(v);
+    tdl_net_work_free(&w);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ts);
+    tdl_dataset_free(&ds);
+    return rc;
+}

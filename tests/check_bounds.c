@@ -1,0 +1,472 @@
+/* check_bounds.c — complexity measures and bounds (tdl/bounds.h) against the
+ * NumPy golden values of tests/fixtures/make_bounds_fixtures.py (same weights
+ * and data), kl^{-1} against bisection, the Dziugaite-Roy gradients against
+ * central finite differences, and every bound against a known true error. */
+#include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "tdl/tdl.h"
+
+/* NumPy and tdl evaluate the same closed forms in double precision with
+ * different summation orders; the inputs are O(1) and the longest chains
+ * (products of norms, SVDs of <= 9 x 9 matrices, sums of <= 50 terms) lose a
+ * few hundred ulps at most: 1e-9 relative (the issue's tolerance) is far
+ * above that and far below any wrong constant. */
+#define GOLD_TOL 1e-9
+
+static const char *fixture(const char *name)
+{
+    static char buf[2200];
+    snprintf(buf, sizeof buf, "%s/bounds/%s", TDL_TEST_FIXTURES, name);
+    return buf;
+}
+
+static double rel(double got, double ref)
+{
+    if (ref == 0) return fabs(got);
+    return fabs(got - ref) / fabs(ref);
+}
+
+static const tdl_measure *find(const tdl_measure *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0) return &v[i];
+    return NULL;
+}
+
+static void load_case(const char *name, tdl_mlp **m, tdl_dataset **ds, tdl_loss_kind *loss)
+{
+    char p[1024];
+    tdl_act relu = {TDL_ACT_RELU, 0, 0};
+    snprintf(p, sizeof p, "%s.model.npz", name);
+    ck_assert_msg(tdl_mlp_load(fixture(p), &relu, m) == TDL_OK, "%s", tdl_errmsg());
+    snprintf(p, sizeof p, "%s.data.npz", name);
+    ck_assert_msg(tdl_dataset_load(fixture(p), ds) == TDL_OK, "%s", tdl_errmsg());
+    *loss = (*m)->layers[(*m)->depth - 1].out == 1 ? TDL_LOSS_LOGISTIC : TDL_LOSS_CE;
+}
+
+static const char *const cases[] = {"mlp2_ce", "mlp2_logistic", "linear_logistic", "linear_two", "mlp3_nobias"};
+
+START_TEST(test_golden_measures)
+{
+    const char *cname = cases[_i];
+    tdl_mlp *m = NULL;
+    tdl_dataset *ds = NULL;
+    tdl_loss_kind loss;
+    load_case(cname, &m, &ds, &loss);
+    tdl_bounds_config cfg;
+    tdl_bounds_config_default(&cfg);
+    cfg.flatness = 0;
+    cfg.ntk = 0;
+    tdl_measure *v = NULL;
+    size_t n = 0;
+    double terr;
+    ck_assert_msg(tdl_bounds_compute(m, loss, ds, &cfg, &v, &n, &terr) == TDL_OK, "%s", tdl_errmsg());
+    FILE *fp = fopen(fixture("golden.txt"), "r");
+    ck_assert_ptr_nonnull(fp);
+    char c[64], name[64], bs[64];
+    double val;
+    size_t checked = 0;
+    char line[512];
+    while (fgets(line, sizeof line, fp)) {
+        if (sscanf(line, "%63s %63s %lf %63s", c, name, &val, bs) != 4 || strcmp(c, cname) != 0) continue;
+        const tdl_measure *e = find(v, n, name);
+        ck_assert_msg(e != NULL, "%s: measure %s missing", cname, name);
+        ck_assert_msg(e->available, "%s: %s left out: %s", cname, name, e->note);
+        ck_assert_msg(rel(e->value, val) <= GOLD_TOL, "%s %s: value %.17g, NumPy %.17g", cname, name, e->value, val);
+        if (strcmp(bs, "nan") == 0) ck_assert_msg(isnan(e->bound), "%s %s: unexpected bound", cname, name);
+        else {
+            double b = strtod(bs, NULL);
+            ck_assert_msg(rel(e->bound, b) <= GOLD_TOL, "%s %s: bound %.17g, NumPy %.17g", cname, name, e->bound, b);
+            ck_assert_int_eq(e->vacuous, b >= 1);
+            ck_assert(e->delta == cfg.delta);
+        }
+        checked++;
+    }
+    fclose(fp);
+    ck_assert_msg(checked >= 20, "%s: only %zu golden lines", cname, checked);
+    /* conditions: linear bound only for linear models, two-layer bounds only for two layers */
+    const tdl_measure *lin = find(v, n, "linear_rademacher"), *two = find(v, n, "neyshabur2019_overparam");
+    ck_assert(lin && two);
+    ck_assert_int_eq(lin->available, m->depth == 1);
+    ck_assert_int_eq(two->available, m->depth == 2);
+    if (!two->available) ck_assert(strstr(two->note, "two layers") != NULL);
+    free(v);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_golden_pacbayes)
+{
+    FILE *fp = fopen(fixture("golden.txt"), "r");
+    ck_assert_ptr_nonnull(fp);
+    char line[512], tag[16], f[32];
+    double emp, kl, mm, d, ref;
+    size_t checked = 0;
+    while (fgets(line, sizeof line, fp)) {
+        if (sscanf(line, "%15s %31s %lf %lf %lf %lf %lf", tag, f, &emp, &kl, &mm, &d, &ref) != 7 || strcmp(tag, "pb") != 0)
+            continue;
+        double got = NAN;
+        if (!strcmp(f, "mcallester")) got = tdl_pb_mcallester(emp, kl, mm, d);
+        else if (!strcmp(f, "kl")) got = tdl_pb_kl(emp, kl, mm, d);
+        else if (!strcmp(f, "pinsker")) got = tdl_pb_pinsker(emp, kl, mm, d);
+        else if (!strcmp(f, "quad")) got = tdl_pb_quad(emp, kl, mm, d);
+        else if (!strcmp(f, "catoni_c1")) got = tdl_pb_catoni(emp, kl, mm, d, 1.0);
+        else if (!strcmp(f, "catoni_grid")) got = tdl_pb_catoni_grid(emp, kl, mm, d);
+        else if (!strcmp(f, "lambda")) got = tdl_pb_lambda(emp, kl, mm, d);
+        ck_assert_msg(rel(got, ref) <= GOLD_TOL, "%s(%g, %g, %g, %g) = %.17g, SciPy %.17g", f, emp, kl, mm, d, got, ref);
+        /* every relaxation is above the kl bound */
+        ck_assert(got >= tdl_pb_kl(emp, kl, mm, d) * (1 - 1e-12) || !strncmp(f, "catoni", 6) || !strcmp(f, "mcallester"));
+        checked++;
+    }
+    fclose(fp);
+    ck_assert_uint_eq(checked, 28);
+    /* KL of diagonal Gaussians */
+    tdl_tensors *g = NULL;
+    ck_assert_msg(tdl_tensors_read(fixture("gauss.npz"), &g) == TDL_OK, "%s", tdl_errmsg());
+    const tdl_tensor *mu = tdl_tensors_find(g, "mu"), *s2 = tdl_tensors_find(g, "s2"), *mu0 = tdl_tensors_find(g, "mu0");
+    ck_assert(mu && s2 && mu0);
+    fp = fopen(fixture("golden.txt"), "r");
+    double lam = NAN, klg = NAN;
+    while (fgets(line, sizeof line, fp))
+        if (sscanf(line, "klgauss %lf %lf", &lam, &klg) == 2) break;
+    fclose(fp);
+    double got = tdl_kl_diag_gauss((const double *)mu->data, (const double *)s2->data, (const double *)mu0->data, lam, mu->numel);
+    ck_assert_msg(rel(got, klg) <= 1e-12, "KL of Gaussians %.17g vs %.17g", got, klg);
+    tdl_tensors_free(&g);
+}
+END_TEST
+
+/* Reference kl^{-1} by plain bisection in long double. */
+static double klinv_bisect(double q, double c)
+{
+    long double lo = q, hi = 1;
+    for (int i = 0; i < 200; i++) {
+        long double mid = (lo + hi) / 2;
+        long double k = 0;
+        if (q > 0) k += (long double)q * logl((long double)q / mid);
+        if (q < 1) k += (1 - (long double)q) * logl((1 - (long double)q) / (1 - mid));
+        if (k > c) hi = mid;
+        else lo = mid;
+    }
+    return (double)hi;
+}
+
+START_TEST(test_kl_inverse)
+{
+    const double qs[] = {1e-9, 1e-4, 0.01, 0.05, 0.2, 0.5, 0.8, 0.99, 0.999999};
+    const double cs[] = {1e-12, 1e-6, 1e-3, 0.01, 0.1, 0.5, 1, 3, 10};
+    for (size_t i = 0; i < sizeof qs / sizeof *qs; i++)
+        for (size_t j = 0; j < sizeof cs / sizeof *cs; j++) {
+            double p;
+            ck_assert_int_eq(tdl_kl_inv(qs[i], cs[j], &p), TDL_OK);
+            double r = klinv_bisect(qs[i], cs[j]);
+            ck_assert_msg(fabs(p - r) <= 1e-12, "kl^-1(%g, %g) = %.17g, bisection %.17g", qs[i], cs[j], p, r);
+            ck_assert(p >= qs[i] && p <= 1);
+        }
+    double p;
+    /* exact edge cases */
+    ck_assert_int_eq(tdl_kl_inv(0, 0.7, &p), TDL_OK);
+    ck_assert(fabs(p - (1 - exp(-0.7))) <= 1e-16);
+    ck_assert_int_eq(tdl_kl_inv(1, 0.3, &p), TDL_OK);
+    ck_assert(p == 1);
+    ck_assert_int_eq(tdl_kl_inv(0.37, 0, &p), TDL_OK);
+    ck_assert(p == 0.37);
+    ck_assert_int_eq(tdl_kl_inv(0.2, 1e6, &p), TDL_OK);
+    ck_assert(p == 1);
+    ck_assert_int_eq(tdl_kl_inv(0.2, INFINITY, &p), TDL_OK);
+    ck_assert(p == 1);
+    ck_assert_int_eq(tdl_kl_inv(0.2, 40, &p), TDL_OK); /* the root is within 1 ulp of 1 */
+    ck_assert(p > 1 - 1e-15 && p <= 1);
+    /* kl itself */
+    ck_assert(tdl_kl_bernoulli(0.3, 0.3) == 0);
+    ck_assert(isinf(tdl_kl_bernoulli(0.3, 1)));
+    ck_assert(fabs(tdl_kl_bernoulli(0, 0.5) - log(2)) <= 1e-16);
+    /* errors */
+    ck_assert_int_eq(tdl_kl_inv(-0.1, 1, &p), TDL_EINVAL);
+    ck_assert_int_eq(tdl_kl_inv(1.5, 1, &p), TDL_EINVAL);
+    ck_assert_int_eq(tdl_kl_inv(0.5, -1, &p), TDL_EINVAL);
+    ck_assert_int_eq(tdl_kl_inv(NAN, 1, &p), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "kl^-1") != NULL);
+    /* Monte Carlo step: kl^-1(e, ln(2/delta)/n) */
+    ck_assert(fabs(tdl_pb_mc(0.1, 1000, 0.01) - klinv_bisect(0.1, log(200.0) / 1000)) <= 1e-12);
+}
+END_TEST
+
+START_TEST(test_norms)
+{
+    const double W[] = {3, -4, 0, 1, 2, -2}; /* 2 x 3 */
+    ck_assert(fabs(tdl_norm_fro(W, 2, 3) - sqrt(34.0)) <= 1e-15);
+    ck_assert(fabs(tdl_norm_pq(W, 2, 3, 2, 1) - (5 + 3)) <= 1e-14);
+    ck_assert(fabs(tdl_norm_pq(W, 2, 3, 1, INFINITY) - 7) <= 1e-14);
+    ck_assert(fabs(tdl_norm_pq(W, 2, 3, 2, 2) - sqrt(34.0)) <= 1e-14);
+    double s;
+    /* W W^T = [[25, -5], [-5, 9]]: largest eigenvalue 17 + sqrt(89) */
+    ck_assert_int_eq(tdl_norm_spectral(W, 2, 3, &s), TDL_OK);
+    ck_assert(fabs(s - sqrt(17 + sqrt(89.0))) <= 1e-14);
+}
+END_TEST
+
+/* Dziugaite-Roy objective: analytic gradients against central differences. */
+START_TEST(test_dr_gradients)
+{
+    tdl_mlp *m = NULL;
+    tdl_dataset *ds = NULL;
+    tdl_loss_kind loss;
+    load_case("mlp2_logistic", &m, &ds, &loss);
+    const size_t P = m->n_params;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    double *w = malloc(P * sizeof(double)), *s = malloc(P * sizeof(double)), *eps = malloc(P * sizeof(double));
+    double *gw = malloc(P * sizeof(double)), *gs = malloc(P * sizeof(double)), *tw = malloc(P * sizeof(double)),
+           *ts = malloc(P * sizeof(double));
+    for (size_t i = 0; i < P; i++) {
+        w[i] = m->theta[i] + 0.1 * gsl_ran_gaussian(r, 1);
+        s[i] = log(0.05 + 0.1 * gsl_rng_uniform(r));
+        eps[i] = gsl_ran_gaussian(r, 1);
+    }
+    double rho = log(0.04), J, grho, Jp, Jm, gr2;
+    tdl_dr_config cfg;
+    tdl_dr_config_default(&cfg);
+    cfg.objective = _i ? TDL_DR_PINSKER : TDL_DR_QUAD;
+    tdl_batch b = tdl_batch_rows(ds, 0, ds->n);
+    double mt = 5000;
+    ck_assert_msg(tdl_dr_objective(m, loss, &b, w, s, rho, eps, mt, &cfg, &J, gw, gs, &grho) == TDL_OK, "%s", tdl_errmsg());
+    /* h = 1e-5: truncation O(h^2 |J'''|) ~ 1e-10, rounding eps |J| / h ~ 1e-11 */
+    const double h = 1e-5;
+    double scale = fabs(grho);
+    for (size_t i = 0; i < P; i++) scale = fmax(scale, fmax(fabs(gw[i]), fabs(gs[i])));
+    /* gw, gs keep the analytic gradient; tw, ts are the shifted points */
+    double *sc1 = malloc(P * sizeof(double)), *sc2 = malloc(P * sizeof(double));
+    for (size_t i = 0; i < P; i++) {
+        memcpy(tw, w, P * sizeof(double));
+        tw[i] = w[i] + h;
+        tdl_dr_objective(m, loss, &b, tw, s, rho, eps, mt, &cfg, &Jp, sc1, sc2, &gr2);
+        tw[i] = w[i] - h;
+        tdl_dr_objective(m, loss, &b, tw, s, rho, eps, mt, &cfg, &Jm, sc1, sc2, &gr2);
+        double fd_w = (Jp - Jm) / (2 * h);
+        memcpy(ts, s, P * sizeof(double));
+        ts[i] = s[i] + h;
+        tdl_dr_objective(m, loss, &b, w, ts, rho, eps, mt, &cfg, &Jp, sc1, sc2, &gr2);
+        ts[i] = s[i] - h;
+        tdl_dr_objective(m, loss, &b, w, ts, rho, eps, mt, &cfg, &Jm, sc1, sc2, &gr2);
+        double fd_s = (Jp - Jm) / (2 * h);
+        ck_assert_msg(fabs(fd_w - gw[i]) <= 1e-7 * scale, "dJ/dw[%zu] %.10g, fd %.10g", i, gw[i], fd_w);
+        ck_assert_msg(fabs(fd_s - gs[i]) <= 1e-7 * scale, "dJ/ds[%zu] %.10g, fd %.10g", i, gs[i], fd_s);
+    }
+    free(sc1);
+    free(sc2);
+    double *s1 = malloc(P * sizeof(double)), *s2 = malloc(P * sizeof(double));
+    tdl_dr_objective(m, loss, &b, w, s, rho + h, eps, mt, &cfg, &Jp, s1, s2, &gr2);
+    tdl_dr_objective(m, loss, &b, w, s, rho - h, eps, mt, &cfg, &Jm, s1, s2, &gr2);
+    ck_assert_msg(fabs((Jp - Jm) / (2 * h) - grho) <= 1e-7 * scale, "dJ/drho %.10g, fd %.10g", grho, (Jp - Jm) / (2 * h));
+    /* a prior variance above c is refused */
+    ck_assert_int_eq(tdl_dr_objective(m, loss, &b, w, s, 0.0, eps, mt, &cfg, &J, s1, s2, &gr2), TDL_EINVAL);
+    /* a wrong surrogate is refused */
+    ck_assert_int_eq(tdl_dr_objective(m, TDL_LOSS_MSE, &b, w, s, rho, eps, mt, &cfg, &J, s1, s2, &gr2), TDL_EINVAL);
+    free(s1); free(s2);
+    free(w); free(s); free(eps); free(gw); free(gs); free(tw); free(ts);
+    gsl_rng_free(r);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* Data with a known true error: x ~ N(0, I_d), y = 1[x_0 > 0] flipped with
+ * probability eta.  The Bayes error is eta, so no classifier's true error is
+ * below eta and no valid bound may be either. */
+static tdl_dataset *noisy_halfspace(size_t n, size_t d, double eta, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    tdl_dataset *ds = calloc(1, sizeof *ds);
+    ds->n = n;
+    ds->d = d;
+    ds->X = gsl_matrix_alloc(n, d);
+    ds->classes = 2;
+    ds->labels = malloc(n * sizeof(size_t));
+    ds->spec = strdup("noisy-halfspace");
+    ds->description = strdup("x ~ N(0, I), y = [x_0 > 0] xor Bernoulli(eta)");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d; j++) gsl_matrix_set(ds->X, i, j, gsl_ran_gaussian(r, 1));
+        size_t y = gsl_matrix_get(ds->X, i, 0) > 0;
+        if (gsl_rng_uniform(r) < eta) y = 1 - y;
+        ds->labels[i] = y;
+    }
+    gsl_rng_free(r);
+    return ds;
+}
+
+START_TEST(test_no_bound_below_true_error)
+{
+    const double eta = 0.2;
+    const size_t d = 5;
+    tdl_dataset *ds = noisy_halfspace(2000, d, eta, 11);
+    /* f(x) = relu(x_0) - relu(-x_0) = x_0 (true error exactly eta), plus 3 idle units */
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    ck_assert_int_eq(tdl_arch_parse("5-5-1", &mc), TDL_OK);
+    mc.seed = 3;
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    for (size_t i = 0; i < m->n_params; i++) m->theta[i] = 0;
+    const tdl_layer *L0 = &m->layers[0], *L1 = &m->layers[1];
+    m->theta[L0->w_off + 0 * d + 0] = 1;
+    m->theta[L0->w_off + 1 * d + 0] = -1;
+    m->theta[L1->w_off + 0] = 1;
+    m->theta[L1->w_off + 1] = -1;
+    tdl_bounds_config cfg;
+    tdl_bounds_config_default(&cfg);
+    cfg.flat_samples = 3;
+    cfg.margin_percentile = 40; /* 20% of the margins are negative */
+    cfg.mc_samples = 20;
+    tdl_measure *v = NULL;
+    size_t n = 0;
+    double terr;
+    ck_assert_msg(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &terr) == TDL_OK, "%s", tdl_errmsg());
+    size_t with_bound = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i].bound)) continue;
+        with_bound++;
+        ck_assert_msg(v[i].bound >= eta, "%s = %.6g is below the true error %g", v[i].name, v[i].bound, eta);
+        ck_assert_int_eq(v[i].vacuous, v[i].bound >= 1);
+    }
+    ck_assert_msg(with_bound >= 12, "only %zu bounds", with_bound);
+    ck_assert(find(v, n, "pacbayes_kl") && find(v, n, "pacbayes_kl")->available);
+    ck_assert(find(v, n, "arora2019_ntk") != NULL);
+    free(v);
+    /* a linear model x_0 */
+    tdl_mlp_config lc;
+    tdl_mlp_config_default(&lc);
+    ck_assert_int_eq(tdl_arch_parse("5-1", &lc), TDL_OK);
+    tdl_mlp *lin = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&lc, &lin), TDL_OK);
+    for (size_t i = 0; i < lin->n_params; i++) lin->theta[i] = 0;
+    lin->theta[0] = 1;
+    cfg.flatness = 0;
+    ck_assert_int_eq(tdl_bounds_compute(lin, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &terr), TDL_OK);
+    const tdl_measure *e = find(v, n, "linear_rademacher");
+    ck_assert(e && e->available && e->bound >= eta);
+    free(v);
+    /* the optimized PAC-Bayes certificate (a short run) */
+    tdl_dr_config dc;
+    tdl_dr_config_default(&dc);
+    dc.epochs = 5;
+    dc.mc_samples = 20;
+    dc.batch = 100;
+    tdl_dr_result res;
+    ck_assert_msg(tdl_dr_optimize(m, TDL_LOSS_LOGISTIC, ds, &dc, &res) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert_msg(res.bound >= eta && res.bound <= 1, "certificate %.6g", res.bound);
+    ck_assert(res.bound >= res.snn_train_bound && res.snn_train_bound >= res.snn_train_error);
+    ck_assert(res.kl >= 0 && res.j >= 1 && res.lambda <= dc.c);
+    ck_assert(fabs(res.kl - tdl_kl_diag_gauss(res.w, res.s2, m->theta0, res.lambda, m->n_params)) <= 1e-9 * res.kl);
+    /* the per-example (local reparametrization) Gibbs error agrees with whole sampled nets:
+     * both estimate L^(Q); 400 nets have standard error <= sqrt(p(1-p)/400) <= 0.025, the
+     * 50 x 2000 local draws <= 0.0035; 5 standard errors */
+    double e_net, e_loc;
+    ck_assert_int_eq(tdl_snn_error(m, TDL_LOSS_LOGISTIC, ds, res.w, res.s2, 400, 3, &e_net, NULL), TDL_OK);
+    ck_assert_int_eq(tdl_snn_error_local(m, TDL_LOSS_LOGISTIC, ds, res.w, res.s2, 50, 4, &e_loc), TDL_OK);
+    double se = sqrt(e_net * (1 - e_net) / 400) + sqrt(e_loc * (1 - e_loc) / 100000);
+    ck_assert_msg(fabs(e_net - e_loc) <= 5 * se, "Gibbs error: nets %.5f, local %.5f", e_net, e_loc);
+    /* zero variance: the local estimate is the deterministic error */
+    double *z = calloc(m->n_params, sizeof(double)), e0, e1;
+    ck_assert_int_eq(tdl_snn_error_local(m, TDL_LOSS_LOGISTIC, ds, res.w, z, 2, 1, &e0), TDL_OK);
+    ck_assert_int_eq(tdl_snn_error(m, TDL_LOSS_LOGISTIC, ds, res.w, z, 1, 1, &e1, NULL), TDL_OK);
+    ck_assert(e0 == e1);
+    free(z);
+    tdl_dr_result_free(&res);
+    tdl_mlp_free(&lin);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    tdl_dataset *ds = NULL;
+    ck_assert_int_eq(tdl_dataset_load("teacher:n=20,d=3,k=2", &ds), TDL_OK);
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    tdl_arch_parse("3-4-1", &mc);
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    tdl_bounds_config cfg;
+    tdl_bounds_config_default(&cfg);
+    tdl_measure *v = NULL;
+    size_t n;
+    double e;
+    ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_MSE, ds, &cfg, &v, &n, &e), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "no class labels") != NULL);
+    tdl_dataset_free(&ds);
+    ck_assert_int_eq(tdl_dataset_load("gauss:n=30,d=4,classes=2", &ds), TDL_OK);
+    ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &e), TDL_ESHAPE);
+    tdl_mlp_free(&m);
+    tdl_arch_parse("4-4-1", &mc);
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    cfg.delta = 1.5;
+    ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &e), TDL_EINVAL);
+    ck_assert_int_eq(tdl_margin_stats(m, TDL_LOSS_LOGISTIC, ds, 120, &e, NULL, NULL), TDL_EINVAL);
+    /* no init: the prior mean is missing */
+    free(m->theta0);
+    m->theta0 = NULL;
+    tdl_dr_config dc;
+    tdl_dr_config_default(&dc);
+    tdl_dr_result r;
+    ck_assert_int_eq(tdl_dr_optimize(m, TDL_LOSS_LOGISTIC, ds, &dc, &r), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "initial parameters") != NULL);
+    /* measures needing the init are left out, with the reason */
+    tdl_bounds_config_default(&cfg);
+    cfg.flatness = 0;
+    ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &e), TDL_OK);
+    const tdl_measure *b = find(v, n, "bartlett2017_spectral"), *di = find(v, n, "dist_init_frobenius");
+    ck_assert(b && !b->available && isnan(b->value));
+    ck_assert(di && !di->available && strstr(di->note, "init") != NULL);
+    free(v);
+    /* a tanh net: the Lipschitz-homogeneous bounds are left out */
+    tdl_mlp_free(&m);
+    mc.act.kind = TDL_ACT_TANH;
+    mc.bias = 0;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &e), TDL_OK);
+    b = find(v, n, "golowich2018_frobenius");
+    ck_assert(b && !b->available && strstr(b->note, "Lipschitz") != NULL);
+    ck_assert(!find(v, n, "vc")->available);
+    free(v);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+static Suite *bounds_suite(void)
+{
+    Suite *s = suite_create("bounds");
+    TCase *core = tcase_create("core");
+    tcase_add_loop_test(core, test_golden_measures, 0, (int)(sizeof cases / sizeof *cases));
+    tcase_add_test(core, test_golden_pacbayes);
+    tcase_add_test(core, test_norms);
+    tcase_add_loop_test(core, test_dr_gradients, 0, 2);
+    tcase_add_test(core, test_no_bound_below_true_error);
+    suite_add_tcase(s, core);
+    TCase *lim = tcase_create("limits");
+    tcase_add_test(lim, test_kl_inverse);
+    suite_add_tcase(s, lim);
+    TCase *err = tcase_create("errors");
+    tcase_add_test(err, test_errors);
+    suite_add_tcase(s, err);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(bounds_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

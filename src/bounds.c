@@ -104,8 +104,9 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* NumPy's default (linear) percentile of a sorted sample. */
-static double percentile_sorted(const double *v, size_t n, double p)
+void tdl_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
+
+double tdl_percentile_sorted(const double *v, size_t n, double p)
 {
     double pos = p / 100.0 * (double)(n - 1);
     size_t k = (size_t)floor(pos);
@@ -124,7 +125,7 @@ int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
     if (st == TDL_OK) {
         qsort(s.margins, s.n, sizeof(double), cmp_double);
-        double g = percentile_sorted(s.margins, s.n, pct), r = 0;
+        double g = tdl_percentile_sorted(s.margins, s.n, pct), r = 0;
         for (size_t i = 0; i < s.n; i++) {
             double t = s.margins[i];
             r += t <= 0 ? 1 : (g > 0 && t < g ? 1 - t / g : 0);

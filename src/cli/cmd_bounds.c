@@ -51,20 +51,6 @@ static const char *short_name(const char *name)
     return "?";
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* NumPy's linear percentile of a sorted sample. */
-static double pct_sorted(const double *v, size_t n, double p)
-{
-    double pos = p / 100.0 * (double)(n - 1);
-    size_t k = (size_t)floor(pos);
-    if (k + 1 >= n) return v[n - 1];
-    return v[k] + (pos - (double)k) * (v[k + 1] - v[k]);
-}
 
 static void fmt(char *buf, size_t len, double v)
 {
@@ -245,9 +231,9 @@ int cmd_bounds(int argc, char **argv)
             (st = tdl_mlp_evaluate(m, loss, ds, w2, &s)) != TDL_OK) {
             tdl_eval_stats_free(&s); tdl_net_work_free(&w2); rc = cli_fail(st); goto cleanup;
         }
-        qsort(s.margins, s.n, sizeof(double), cmp_double);
+        tdl_sort_doubles(s.margins, s.n);
         const double ps[5] = {0, 25, 50, 75, 100};
-        for (int k = 0; k < 5; k++) mq[k] = pct_sorted(s.margins, s.n, ps[k]);
+        for (int k = 0; k < 5; k++) mq[k] = tdl_percentile_sorted(s.margins, s.n, ps[k]);
         double sum = 0;
         for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
         mq[5] = sum / (double)s.n;

@@ -5,22 +5,6 @@
 #include <string.h>
 #include "modelopts.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Percentile by linear interpolation between order statistics (NumPy's
- * default "linear" method): position p/100 (n-1) in the sorted sample. */
-static double percentile(const double *sorted, size_t n, double p)
-{
-    double pos = p / 100.0 * (double)(n - 1);
-    size_t k = (size_t)floor(pos);
-    if (k + 1 >= n) return sorted[n - 1];
-    double frac = pos - (double)k;
-    return sorted[k] + frac * (sorted[k + 1] - sorted[k]);
-}
 
 enum { OPT_DATA = 2000, OPT_PCT, OPT_JSON, OPT_THREADS };
 
@@ -78,11 +62,11 @@ int cmd_eval(int argc, char **argv)
     if ((st = tdl_mlp_evaluate(m, loss, ds, w, &s)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     double mmin = NAN, mmax = NAN, mmean = NAN, mmed = NAN, mp = NAN;
     if (s.margins) {
-        qsort(s.margins, s.n, sizeof(double), cmp_double);
+        tdl_sort_doubles(s.margins, s.n);
         mmin = s.margins[0];
         mmax = s.margins[s.n - 1];
-        mmed = percentile(s.margins, s.n, 50);
-        mp = percentile(s.margins, s.n, pct);
+        mmed = tdl_percentile_sorted(s.margins, s.n, 50);
+        mp = tdl_percentile_sorted(s.margins, s.n, pct);
         double sum = 0;
         for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
         mmean = sum / (double)s.n;

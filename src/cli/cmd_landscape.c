@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
@@ -245,15 +244,6 @@ static int read_directions(const char *path, slice *s, size_t P)
 /* ---- figures ----------------------------------------------------------------- */
 
 /* gnuplot string literal: single quotes, doubled inside. */
-static void put_quoted(FILE *fp, const char *s)
-{
-    fputc('\'', fp);
-    for (; s && *s; s++) {
-        if (*s == '\'') fputc('\'', fp);
-        if (*s != '\n') fputc(*s, fp);
-    }
-    fputc('\'', fp);
-}
 
 /* A filled-contour map (pm3d) with contour lines at log-spaced levels; the
  * data (FILE.dat) and script (FILE.gp) are written beside the figure. */
@@ -265,12 +255,11 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     else if (strcmp(ext, "svg") == 0) term = "svg size 900,750 dynamic font 'Sans,11'";
     else term = "pdfcairo size 6in,5in font 'Sans,10'";
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
-    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name"), *tmp = tdl_malloc(strlen(path) + 32, "a file name");
+    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
     int st = TDL_OK;
-    if (!dat || !gp || !tmp) { st = TDL_ENOMEM; goto done; }
+    if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
     snprintf(gp, len, "%.*s.gp", (int)base, path);
-    snprintf(tmp, strlen(path) + 32, "%s.tmp.%ld.%s", path, (long)getpid(), ext);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < g->N; i++)
         if (g->filled[i] && isfinite(g->loss[i])) {
@@ -299,9 +288,9 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     const char *dat_base = strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat;
     fprintf(fp, "# gnuplot script written by tdl landscape; render with: gnuplot %s\n", strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp);
     fprintf(fp, "if (!exists('out')) out = ");
-    put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    plot_put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
     fprintf(fp, "\nif (!exists('data')) data = ");
-    put_quoted(fp, dat_base);
+    plot_put_quoted(fp, dat_base);
     fprintf(fp, "\nset terminal %s\nset output out\nset encoding utf8\n", term);
     fprintf(fp, "set view map\nset size ratio -1\nset pm3d map interpolate 1,1\nset palette rgbformulae 33,13,10\n");
     /* log-spaced contour levels (Li et al. draw 0.1..10; here 12 levels
@@ -315,12 +304,12 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
         fprintf(fp, "%s%.9g", k ? "," : "", v);
     }
     fprintf(fp, "\nset xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", g->x[0], g->x[g->nx - 1], g->y[0], g->y[g->ny - 1]);
-    if (title) { fprintf(fp, "set title "); put_quoted(fp, title); fputc('\n', fp); }
-    fprintf(fp, "set xlabel "); put_quoted(fp, xlabel); fputc('\n', fp);
-    fprintf(fp, "set ylabel "); put_quoted(fp, ylabel); fputc('\n', fp);
+    if (title) { fprintf(fp, "set title "); plot_put_quoted(fp, title); fputc('\n', fp); }
+    fprintf(fp, "set xlabel "); plot_put_quoted(fp, xlabel); fputc('\n', fp);
+    fprintf(fp, "set ylabel "); plot_put_quoted(fp, ylabel); fputc('\n', fp);
     if (caption) {
         fprintf(fp, "set bmargin 6\nset label 99 ");
-        put_quoted(fp, caption);
+        plot_put_quoted(fp, caption);
         fprintf(fp, " at screen 0.02, screen 0.03 font ',8'\n");
     }
     fprintf(fp, "splot data index 0 using 1:2:3 with pm3d notitle, \\\n"
@@ -328,33 +317,10 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     if (s->traj) fprintf(fp, ", \\\n      data index 1 using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'");
     fprintf(fp, "\n");
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    pid_t pid = fork();
-    if (pid < 0) { st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno)); goto done; }
-    if (pid == 0) {
-        char dir[4096], expr[8192];
-        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
-        if (dir[0] && chdir(dir) != 0) _exit(126);
-        snprintf(expr, sizeof expr, "out='%s'", strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp);
-        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
-        execlp("gnuplot", "gnuplot", "-e", expr, strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        unlink(tmp);
-        st = WIFEXITED(status) && WEXITSTATUS(status) == 127
-                 ? tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp)
-                 : tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        st = tdl_fail(TDL_EIO, "%s: cannot write the figure: %s", path, strerror(errno));
-    }
+    st = plot_run(path, gp, dat);
 done:
     free(dat);
     free(gp);
-    free(tmp);
     return st;
 }
 

@@ -17,7 +17,7 @@ static const char *ext_of(const char *path)
 }
 
 /* gnuplot string literal: single quotes, doubled inside. */
-static void put_quoted(FILE *fp, const char *s)
+void plot_put_quoted(FILE *fp, const char *s)
 {
     fputc('\'', fp);
     for (; s && *s; s++) {
@@ -79,6 +79,46 @@ static const char *style_name(plot_style s)
     }
 }
 
+int plot_run(const char *path, const char *gp, const char *dat)
+{
+    size_t len = strlen(path) + 32;
+    char *tmp_fig = tdl_malloc(len, "a file name");
+    if (!tmp_fig) return TDL_ENOMEM;
+    snprintf(tmp_fig, len, "%s.tmp.%ld", path, (long)getpid());
+    int st = TDL_OK;
+    /* gnuplot runs in the figure's directory, on the script's base name */
+    pid_t pid = fork();
+    if (pid < 0) {
+        st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno));
+        goto done;
+    }
+    if (pid == 0) {
+        char dir[4096], expr[8192];
+        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
+        if (dir[0] && chdir(dir) != 0) _exit(126);
+        snprintf(expr, sizeof expr, "out='%s'", strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+        execlp("gnuplot", "gnuplot", "-e", expr, strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        unlink(tmp_fig);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+            st = tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp);
+        else
+            st = tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
+        goto done;
+    }
+    if (rename(tmp_fig, path) != 0) {
+        unlink(tmp_fig);
+        st = tdl_fail(TDL_EIO, "%s: cannot write the figure: %s", path, strerror(errno));
+    }
+done:
+    free(tmp_fig);
+    return st;
+}
+
 int plot_render(const char *path, const plot_spec *spec)
 {
     const char *ext = ext_of(path);
@@ -89,16 +129,13 @@ int plot_render(const char *path, const plot_spec *spec)
     else return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     size_t base_len = (size_t)(ext - path) - 1;
     char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
-    char *tmp_fig = tdl_malloc(strlen(path) + 16, "a file name");
-    if (!dat || !gp || !tmp_fig) {
+    if (!dat || !gp) {
         free(dat);
         free(gp);
-        free(tmp_fig);
         return TDL_ENOMEM;
     }
     snprintf(dat, base_len + 8, "%.*s.dat", (int)base_len, path);
     snprintf(gp, base_len + 8, "%.*s.gp", (int)base_len, path);
-    snprintf(tmp_fig, strlen(path) + 16, "%s.tmp.%ld", path, (long)getpid());
     int st;
     /* data: one block per series, separated by two blank lines (gnuplot index) */
     tdl_atomic_file af;
@@ -119,61 +156,32 @@ int plot_render(const char *path, const plot_spec *spec)
     FILE *fp = af.fp;
     fprintf(fp, "# gnuplot script written by tdl; render with: gnuplot %s\n", strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp);
     fprintf(fp, "if (!exists('out')) out = ");
-    put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    plot_put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
     fprintf(fp, "\nif (!exists('data')) data = ");
-    put_quoted(fp, dat_base);
+    plot_put_quoted(fp, dat_base);
     fprintf(fp, "\nset terminal %s\nset output out\n", term);
     fprintf(fp, "set encoding utf8\nset key top right\nset grid\n");
-    if (spec->title) { fprintf(fp, "set title "); put_quoted(fp, spec->title); fputc('\n', fp); }
-    if (spec->xlabel) { fprintf(fp, "set xlabel "); put_quoted(fp, spec->xlabel); fputc('\n', fp); }
-    if (spec->ylabel) { fprintf(fp, "set ylabel "); put_quoted(fp, spec->ylabel); fputc('\n', fp); }
+    if (spec->title) { fprintf(fp, "set title "); plot_put_quoted(fp, spec->title); fputc('\n', fp); }
+    if (spec->xlabel) { fprintf(fp, "set xlabel "); plot_put_quoted(fp, spec->xlabel); fputc('\n', fp); }
+    if (spec->ylabel) { fprintf(fp, "set ylabel "); plot_put_quoted(fp, spec->ylabel); fputc('\n', fp); }
     if (spec->logx) fprintf(fp, "set logscale x\n");
     if (spec->logy) fprintf(fp, "set logscale y\n");
     if (spec->ymin > 0) fprintf(fp, "set yrange [%.17g:*]\n", spec->ymin);
     if (spec->caption) {
         fprintf(fp, "set bmargin 6\nset label 99 ");
-        put_quoted(fp, spec->caption);
+        plot_put_quoted(fp, spec->caption);
         fprintf(fp, " at screen 0.02, screen 0.03 font ',8'\n");
     }
     fprintf(fp, "plot ");
     for (size_t s = 0; s < spec->n_series; s++) {
         fprintf(fp, "%sdata index %zu using 1:2 with %s title ", s ? ", \\\n     " : "", s, style_name(spec->series[s].style));
-        put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
+        plot_put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
     }
     fprintf(fp, "\n");
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    /* run gnuplot in the figure's directory */
-    pid_t pid = fork();
-    if (pid < 0) { st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno)); goto done; }
-    if (pid == 0) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
-        if (dir[0] && chdir(dir) != 0) _exit(126);
-        char expr[8192];
-        const char *tmp_base = strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig;
-        snprintf(expr, sizeof expr, "out='%s'", tmp_base);
-        const char *gp_base = strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp;
-        FILE *devnull = freopen("/dev/null", "w", stdout);
-        (void)devnull;
-        execlp("gnuplot", "gnuplot", "-e", expr, gp_base, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        unlink(tmp_fig);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            st = tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp);
-        else
-            st = tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
-        goto done;
-    }
-    if (rename(tmp_fig, path) != 0) {
-        unlink(tmp_fig);
-        st = tdl_fail(TDL_EIO, "%s: cannot write the figure: %s", path, strerror(errno));
-    }
+    st = plot_run(path, gp, dat);
 done:
     free(dat);
     free(gp);
-    free(tmp_fig);
     return st;
 }

@@ -10,6 +10,7 @@
 #define TDL_CLI_PLOT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum plot_style { PLOT_LINES, PLOT_POINTS, PLOT_LINESPOINTS, PLOT_BOXES, PLOT_IMPULSES } plot_style;
 
@@ -32,6 +33,13 @@ typedef struct plot_spec {
 
 /* Returns a status (tdl/error.h) and leaves a message on failure. */
 int plot_render(const char *path, const plot_spec *spec);
+
+/* Run gnuplot on the script gp (in the figure's directory, with out= set to
+ * a temporary beside path) and rename the result to path. */
+int plot_run(const char *path, const char *gp, const char *dat);
+
+/* A gnuplot string literal (single quotes doubled). */
+void plot_put_quoted(FILE *fp, const char *s);
 
 /* Histogram of values into `bins` bins: centres and counts (caller frees). */
 int plot_histogram(const double *v, size_t n, size_t bins, double **centres, double **counts);

@@ -21,8 +21,12 @@ refuse() {
     expect_no_file "$OUT" "$what: no output file"
 }
 
-# A valid model for the data-side rows.
+# A valid model for the data-side rows, and a copy with a NaN weight
 "$TDL" train --data iris --arch 4-8-3 --epochs 2 --quiet -o "$WORK/iris.safetensors" >/dev/null
+cp "$WORK/iris.safetensors" "$WORK/nan.safetensors"
+hl=$(od -An -t u8 -N 8 "$WORK/nan.safetensors" | tr -d ' ')
+printf '\x00\x00\x00\x00\x00\x00\xf8\x7f' | dd of="$WORK/nan.safetensors" bs=1 seek=$((8 + hl)) conv=notrunc 2>/dev/null
+printf '1,2,0\n3,4\n' > "$WORK/ragged.csv"
 
 # ---- malformed and truncated files, each format, each reader -----------------
 head -c 100 "$F/safetensors/mlp.safetensors" > "$WORK/trunc.safetensors"
@@ -42,6 +46,20 @@ for cmd in "info" "eval --model $WORK/iris.safetensors" "hessian --model $WORK/i
     refuse "trunc.npz" "truncated data npz ($cmd)" "$TDL" $cmd --data "$WORK/trunc.npz"
     refuse "trunc.npy" "truncated data npy ($cmd)" "$TDL" $cmd --data "npy:X=$WORK/trunc.npy,y=$WORK/trunc.npy"
 done
+
+# ---- the same for the analysis commands ---------------------------------------
+for cmd in "ntk --data iris --model" "bounds --data iris --model" "landscape --data iris --model"; do
+    refuse "trunc.safetensors" "truncated safetensors ($cmd)" "$TDL" $cmd "$WORK/trunc.safetensors"
+    refuse "garbage.npz" "garbage npz ($cmd)" "$TDL" $cmd "$WORK/garbage.npz"
+    refuse "NaN" "NaN weight ($cmd)" "$TDL" $cmd "$WORK/nan.safetensors"
+done
+for cmd in ntk bounds landscape; do
+    refuse "13 features" "input width ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data wine
+    refuse "ragged.csv" "ragged CSV ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data "$WORK/ragged.csv"
+done
+refuse "cannot create output file" "unwritable kernel path (ntk)" "$TDL" ntk --model "$WORK/iris.safetensors" --data iris -o /nonexistent/K.npy
+refuse "/nonexistent" "unwritable grid path (landscape)" "$TDL" landscape --model "$WORK/iris.safetensors" --data iris -o /nonexistent/g.npz
+refuse "/nonexistent" "unwritable figure (bounds)" "$TDL" bounds --model "$WORK/iris.safetensors" --data iris --plot /nonexistent/b.png
 
 # ---- wrong dtypes ------------------------------------------------------------
 refuse "unsupported dtype" "F8 tensor" "$TDL" info --model "$F/safetensors/bad_f8.safetensors"

@@ -371,15 +371,8 @@ int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
      * in the last bits; use their mean. */
     if (m->depth <= 2) return shallow_assemble(m, loss, ds, off, len, H, G);
     st = columns_assemble(m, loss, ds, off, len, H, G);
-    for (int part = 0; part < 2 && st == TDL_OK; part++) {
-        double *M = part ? G : H;
-        if (!M) continue;
-        for (size_t i = 0; i < len; i++)
-            for (size_t j = i + 1; j < len; j++) {
-                double s = 0.5 * (M[i * len + j] + M[j * len + i]);
-                M[i * len + j] = M[j * len + i] = s;
-            }
-    }
+    if (st == TDL_OK && H) tdl_symmetrize(H, len, len);
+    if (st == TDL_OK && G) tdl_symmetrize(G, len, len);
     return st;
 }
 

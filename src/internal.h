@@ -69,6 +69,10 @@ void *tdl_malloc(size_t bytes, const char *what);
 void *tdl_calloc(size_t count, size_t size, const char *what);
 char *tdl_strdup(const char *s);
 
+/* Replace a square matrix (n x n, row stride ld) by (M + M^T) / 2: exact
+ * symmetry where mirrored entries came from different summation orders. */
+void tdl_symmetrize(double *M, size_t n, size_t ld);
+
 /* Half-precision conversions (IEEE binary16 and bfloat16) to double. */
 double tdl_f16_to_double(uint16_t h);
 double tdl_bf16_to_double(uint16_t h);

@@ -400,13 +400,7 @@ static int ntk_structured(const tdl_mlp *m, const gsl_matrix *X1, const gsl_matr
                         (c == c2 ? AA[i * n2 + j] : 0.0) + (on0 ? Q[i * n2 + j] * P[i * n2 + j] : 0.0);
         }
     }
-    if (sym) /* exact symmetry despite different summation orders */
-        for (size_t i = 0; i < n1 * C; i++)
-            for (size_t j = 0; j < i; j++) {
-                double v = 0.5 * (K->data[i * K->tda + j] + K->data[j * K->tda + i]);
-                K->data[i * K->tda + j] = v;
-                K->data[j * K->tda + i] = v;
-            }
+    if (sym) tdl_symmetrize(K->data, n1 * C, K->tda); /* exact symmetry despite different summation orders */
 cleanup:
     free(Q);
     free(Z1);
@@ -499,15 +493,7 @@ static int ntk_jacobian(const tdl_mlp *m, const gsl_matrix *X1, const gsl_matrix
                 }
         }
     }
-    if (sym) { /* the diagonal blocks: exact symmetry */
-        size_t N = K->size1;
-        for (size_t i = 0; i < N; i++)
-            for (size_t j = 0; j < i; j++) {
-                double v = 0.5 * (K->data[i * K->tda + j] + K->data[j * K->tda + i]);
-                K->data[i * K->tda + j] = v;
-                K->data[j * K->tda + i] = v;
-            }
-    }
+    if (sym) tdl_symmetrize(K->data, K->size1, K->tda); /* the diagonal blocks: exact symmetry */
 cleanup:
     tdl_net_work_free(&w);
     free(J1);
@@ -1186,12 +1172,7 @@ int tdl_ntk_ensemble(const gsl_matrix *Theta, const gsl_matrix *K, const gsl_mat
                     (int)K_t->tda, 1.0, cov->data, (int)cov->tda);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)m, (int)n, -1.0, K_t->data, (int)K_t->tda, A,
                     (int)n, 1.0, cov->data, (int)cov->tda);
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < i; j++) {
-                double v = 0.5 * (cov->data[i * cov->tda + j] + cov->data[j * cov->tda + i]);
-                cov->data[i * cov->tda + j] = v;
-                cov->data[j * cov->tda + i] = v;
-            }
+        tdl_symmetrize(cov->data, m, cov->tda);
     }
 cleanup:
     tdl_sym_eigen_free(&e);

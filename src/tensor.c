@@ -181,3 +181,13 @@ double tdl_bf16_to_double(uint16_t h)
     memcpy(&f, &bits, sizeof f);
     return (double)f;
 }
+
+void tdl_symmetrize(double *M, size_t n, size_t ld)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            double v = 0.5 * (M[i * ld + j] + M[j * ld + i]);
+            M[i * ld + j] = v;
+            M[j * ld + i] = v;
+        }
+}

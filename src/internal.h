@@ -69,6 +69,9 @@ void *tdl_malloc(size_t bytes, const char *what);
 void *tdl_calloc(size_t count, size_t size, const char *what);
 char *tdl_strdup(const char *s);
 
+/* Index of text in names[0..count) (exact match), or -1; text may be NULL. */
+int tdl_name_index(const char *const *names, size_t count, const char *text);
+
 /* Replace a square matrix (n x n, row stride ld) by (M + M^T) / 2: exact
  * symmetry where mirrored entries came from different summation orders. */
 void tdl_symmetrize(double *M, size_t n, size_t ld);

@@ -136,11 +136,11 @@ const char *tdl_init_name(tdl_init_kind k)
 
 int tdl_init_parse(const char *text, tdl_init_kind *out)
 {
-    for (int i = 0; i < 5; i++)
-        if (strcmp(text, init_names[i]) == 0) {
-            *out = (tdl_init_kind)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(init_names, 5, text);
+    if (i >= 0) {
+        *out = (tdl_init_kind)i;
+        return TDL_OK;
+    }
     return tdl_fail(TDL_EINVAL, "unknown init '%s' (gaussian he xavier orthogonal zero)", text);
 }
 

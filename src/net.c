@@ -43,11 +43,11 @@ static const char *const loss_names[] = {"mse", "ce", "logistic", "hinge"};
 
 int tdl_loss_parse(const char *text, tdl_loss_kind *out)
 {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(text, loss_names[i]) == 0) {
-            *out = (tdl_loss_kind)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(loss_names, 4, text);
+    if (i >= 0) {
+        *out = (tdl_loss_kind)i;
+        return TDL_OK;
+    }
     if (strcmp(text, "cross-entropy") == 0) {
         *out = TDL_LOSS_CE;
         return TDL_OK;

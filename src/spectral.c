@@ -39,11 +39,11 @@ static const char *const smoothing_names[] = {"pyhessian", "eigenthings", "papya
 
 int tdl_which_parse(const char *text, tdl_which *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (text && strcmp(text, which_names[i]) == 0) {
-            *out = (tdl_which)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(which_names, 3, text);
+    if (i >= 0) {
+        *out = (tdl_which)i;
+        return TDL_OK;
+    }
     return tdl_fail(TDL_EINVAL, "unknown eigenvalue selection '%s' (largest smallest magnitude)",
                     text ? text : "(null)");
 }
@@ -55,11 +55,11 @@ const char *tdl_which_name(tdl_which which)
 
 int tdl_smoothing_parse(const char *text, tdl_smoothing *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (text && strcmp(text, smoothing_names[i]) == 0) {
-            *out = (tdl_smoothing)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(smoothing_names, 3, text);
+    if (i >= 0) {
+        *out = (tdl_smoothing)i;
+        return TDL_OK;
+    }
     return tdl_fail(TDL_EINVAL, "unknown density smoothing '%s' (pyhessian eigenthings papyan)",
                     text ? text : "(null)");
 }

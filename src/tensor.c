@@ -191,3 +191,10 @@ void tdl_symmetrize(double *M, size_t n, size_t ld)
             M[j * ld + i] = v;
         }
 }
+
+int tdl_name_index(const char *const *names, size_t count, const char *text)
+{
+    for (size_t i = 0; text && i < count; i++)
+        if (strcmp(text, names[i]) == 0) return (int)i;
+    return -1;
+}

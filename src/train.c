@@ -18,11 +18,11 @@ static const char *const sched_names[] = {"constant", "step", "cosine"};
 
 int tdl_optimizer_parse(const char *text, tdl_optimizer *out)
 {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(text, opt_names[i]) == 0) {
-            *out = (tdl_optimizer)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(opt_names, 4, text);
+    if (i >= 0) {
+        *out = (tdl_optimizer)i;
+        return TDL_OK;
+    }
     if (strcmp(text, "momentum") == 0) { /* sgd with momentum: --momentum sets mu */
         *out = TDL_OPT_SGD;
         return TDL_OK;
@@ -34,11 +34,11 @@ const char *tdl_optimizer_name(tdl_optimizer opt) { return (unsigned)opt < 4 ? o
 
 int tdl_schedule_parse(const char *text, tdl_schedule *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(text, sched_names[i]) == 0) {
-            *out = (tdl_schedule)i;
-            return TDL_OK;
-        }
+    int i = tdl_name_index(sched_names, 3, text);
+    if (i >= 0) {
+        *out = (tdl_schedule)i;
+        return TDL_OK;
+    }
     return tdl_fail(TDL_EINVAL, "unknown schedule '%s' (constant step cosine)", text);
 }
 

@@ -46,5 +46,6 @@ int cmd_hessian(int argc, char **argv);
 int cmd_ntk(int argc, char **argv);
 int cmd_bounds(int argc, char **argv);
 int cmd_landscape(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

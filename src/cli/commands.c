@@ -407,6 +407,38 @@ static const char help_ntk[] =
 
 static char help_ntk_full[sizeof help_ntk + 4096];
 
+static const char help_check[] =
+    "usage: tdl check --list\n"
+    "       tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n"
+    "       tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]\n"
+    "\n"
+    "Theorem checks (proofs-checks/): small experiments that test a named theorem\n"
+    "numerically and print what was measured beside what the theorem predicts,\n"
+    "each row with its pass criterion, and a verdict.  The claims, sources and\n"
+    "criteria are in the header comment of proofs-checks/NAME.c; each check is\n"
+    "also the standalone program proofs-checks/NAME in the build directory.\n"
+    "\n"
+    "  --list           the checks with their claims and sources\n"
+    "  NAME             run one check;  --all  run every check in table order\n"
+    "  --quick          the seconds-scale variant (the `proofs` test suite);\n"
+    "                   default: the full experiment a report uses\n"
+    "  --broken         run the check's deliberately broken setup (too small a\n"
+    "                   width, too large a step, shuffled labels ...): it must FAIL;\n"
+    "                   the test suite uses it to show each criterion can fail\n"
+    "  --seed N         base seed (default 1); repeated runs use N, N+1, ...\n"
+    "  --json           one JSON object: {name, claim, source, setup, mode, passed,\n"
+    "                   seconds, measured{key:value}, predicted{key:value|null}, rows[]}\n"
+    "                   (--all: {mode, checks[], passed, failed, seconds})\n"
+    "  --plot FILE      the check's figure (gnuplot script and data beside it)\n"
+    "  --plot-dir DIR   with --all: DIR/NAME.png for every check\n"
+    "  --threads N      threads for OpenBLAS / OpenMP (default: library default)\n"
+    "  --quiet          no progress lines on stderr\n"
+    "\n"
+    "Exit status: 0 every check passed, 1 a check failed (or could not run), 2 usage.\n"
+    "\n"
+    "Example:  tdl check linear-regression-hessian --quick\n"
+    "          tdl check --all --quick --json > checks.json\n";
+
 const cli_command cli_commands[] = {
     {"info", "describe a data set or a model file", cmd_info, help_info},
     {"train", "train a net on a data set; writes a model file", cmd_train, help_train_full},
@@ -415,6 +447,7 @@ const cli_command cli_commands[] = {
     {"ntk", "empirical and analytic NTK / NNGP Gram matrices, spectra, kernel predictions", cmd_ntk, help_ntk_full},
     {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
     {"bounds", "complexity measures and generalization bounds as one table", cmd_bounds, help_bounds_full},
+    {"check", "theorem checks (proofs-checks): --list, NAME, --all", cmd_check, help_check},
     {NULL, NULL, NULL, NULL},
 };
 

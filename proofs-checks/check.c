@@ -1,0 +1,130 @@
+/* check.c — result building, timing, verdicts and small numerics shared by
+ * the theorem checks (see check.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "check.h"
+#include "internal.h"
+
+const pc_check *pc_find(const char *name)
+{
+    for (const pc_check *const *c = pc_checks; *c; c++)
+        if (strcmp((*c)->name, name) == 0) return *c;
+    return NULL;
+}
+
+void pc_setup(pc_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->setup, sizeof r->setup, fmt, ap);
+    va_end(ap);
+}
+
+void pc_note(pc_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->note, sizeof r->note, fmt, ap);
+    va_end(ap);
+}
+
+pc_row *pc_add(pc_result *r, const char *key, const char *label, double measured,
+               double predicted, int ok, const char *criterion)
+{
+    if (r->n_rows >= PC_MAX_ROWS) return NULL;
+    pc_row *row = &r->rows[r->n_rows++];
+    snprintf(row->key, sizeof row->key, "%s", key);
+    snprintf(row->label, sizeof row->label, "%s", label);
+    snprintf(row->criterion, sizeof row->criterion, "%s", criterion ? criterion : "");
+    row->measured = measured;
+    row->predicted = predicted;
+    /* A criterion evaluated on a NaN is not met, whatever the comparison said. */
+    row->ok = ok < 0 ? -1 : (ok && !isnan(measured) ? 1 : 0);
+    return row;
+}
+
+pc_row *pc_addf(pc_result *r, const char *key, const char *label, double measured,
+                double predicted, int ok, const char *criterion_fmt, ...)
+{
+    char crit[112];
+    va_list ap;
+    va_start(ap, criterion_fmt);
+    vsnprintf(crit, sizeof crit, criterion_fmt, ap);
+    va_end(ap);
+    return pc_add(r, key, label, measured, predicted, ok, crit);
+}
+
+double pc_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int pc_run(const pc_check *c, const pc_options *opt, pc_result *res)
+{
+    memset(res, 0, sizeof *res);
+    double t0 = pc_now();
+    int st = c->run(opt, res);
+    res->seconds = pc_now() - t0;
+    if (st != TDL_OK) return st;
+    if (res->n_rows == 0 || res->n_rows > PC_MAX_ROWS)
+        return tdl_fail(TDL_EINVAL, "check %s: recorded no result rows", c->name);
+    size_t judged = 0, met = 0;
+    for (size_t i = 0; i < res->n_rows; i++) {
+        if (res->rows[i].ok < 0) continue;
+        judged++;
+        met += res->rows[i].ok == 1;
+    }
+    if (judged == 0) return tdl_fail(TDL_EINVAL, "check %s: no row carries a pass criterion", c->name);
+    res->passed = met == judged;
+    return TDL_OK;
+}
+
+double pc_fit_line(const double *x, const double *y, size_t n, double *intercept)
+{
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
+    mx /= (double)n;
+    my /= (double)n;
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    double slope = sxx > 0 ? sxy / sxx : NAN;
+    if (intercept) *intercept = my - slope * mx;
+    return slope;
+}
+
+double pc_loglog_slope(const double *x, const double *y, size_t n)
+{
+    double lx[256], ly[256];
+    if (n > 256 || n < 2) return NAN;
+    for (size_t i = 0; i < n; i++) {
+        if (!(x[i] > 0) || !(y[i] > 0)) return NAN;
+        lx[i] = log(x[i]);
+        ly[i] = log(y[i]);
+    }
+    return pc_fit_line(lx, ly, n, NULL);
+}
+
+double pc_kendall_tau(const double *a, const double *b, size_t n)
+{
+    /* tau-b = (C - D) / sqrt((n0 - n1)(n0 - n2)), n1/n2 the pairs tied in a/b. */
+    double conc = 0, disc = 0, tie_a = 0, tie_b = 0, pairs = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            double da = a[i] - a[j], db = b[i] - b[j];
+            pairs += 1;
+            if (da == 0) tie_a += 1;
+            if (db == 0) tie_b += 1;
+            if (da == 0 || db == 0) continue;
+            if ((da > 0) == (db > 0)) conc += 1; else disc += 1;
+        }
+    double den = sqrt((pairs - tie_a) * (pairs - tie_b));
+    return den > 0 ? (conc - disc) / den : NAN;
+}

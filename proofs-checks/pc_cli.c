@@ -1,0 +1,204 @@
+/* pc_cli.c — the command line of the theorem checks: `tdl check` and the
+ * standalone programs proofs-checks/NAME share it.
+ *
+ *   tdl check --list
+ *   tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE]
+ *   tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]
+ *
+ * Exit status: 0 every check run passed; 1 a check failed or could not run;
+ * 2 usage error.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "check.h"
+#include "cli.h"
+#include "pc_cli.h"
+
+static void print_number(FILE *fp, double v)
+{
+    if (isnan(v)) fprintf(fp, " %12s", "-");
+    else if (v != 0 && (fabs(v) >= 1e5 || fabs(v) < 1e-3)) fprintf(fp, " %12.4e", v);
+    else fprintf(fp, " %12.6g", v);
+}
+
+static void print_human(FILE *fp, const pc_check *c, const pc_options *opt, const pc_result *r)
+{
+    fprintf(fp, "%s\n  claim:  %s\n  source: %s\n  setup:  %s%s\n\n", c->name, c->claim, c->source,
+            r->setup, opt->broken ? "\n  BROKEN SETUP (--broken): " : "");
+    if (opt->broken) fprintf(fp, "%s\n\n", c->broken);
+    fprintf(fp, "  %-46s %12s %12s  %-4s %s\n", "quantity", "measured", "predicted", "ok", "criterion");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const pc_row *w = &r->rows[i];
+        fprintf(fp, "  %-46.46s", w->label);
+        print_number(fp, w->measured);
+        print_number(fp, w->predicted);
+        fprintf(fp, "  %-4s %s\n", w->ok < 0 ? "" : (w->ok ? "yes" : "NO"), w->criterion);
+    }
+    if (r->note[0]) fprintf(fp, "\n  note: %s\n", r->note);
+    size_t judged = 0, met = 0;
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (r->rows[i].ok >= 0) { judged++; met += r->rows[i].ok == 1; }
+    fprintf(fp, "\n  verdict: %s (%zu of %zu criteria met) in %.2f s [%s%s]\n\n", r->passed ? "PASS" : "FAIL",
+            met, judged, r->seconds, opt->quick ? "quick" : "full", opt->broken ? ", broken" : "");
+}
+
+static void put_json(json_writer *w, const pc_check *c, const pc_options *opt, const pc_result *r)
+{
+    json_object_begin(w, NULL);
+    json_string(w, "name", c->name);
+    json_string(w, "claim", c->claim);
+    json_string(w, "source", c->source);
+    json_string(w, "setup", r->setup);
+    json_string(w, "mode", opt->quick ? "quick" : "full");
+    json_bool(w, "broken", opt->broken);
+    json_integer(w, "seed", (long long)opt->seed);
+    json_bool(w, "passed", r->passed);
+    json_number(w, "seconds", r->seconds);
+    json_object_begin(w, "measured");
+    for (size_t i = 0; i < r->n_rows; i++) json_number(w, r->rows[i].key, r->rows[i].measured);
+    json_object_end(w);
+    json_object_begin(w, "predicted");
+    for (size_t i = 0; i < r->n_rows; i++) json_number(w, r->rows[i].key, r->rows[i].predicted);
+    json_object_end(w);
+    json_array_begin(w, "rows");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const pc_row *x = &r->rows[i];
+        json_object_begin(w, NULL);
+        json_string(w, "key", x->key);
+        json_string(w, "quantity", x->label);
+        json_number(w, "measured", x->measured);
+        json_number(w, "predicted", x->predicted);
+        json_string(w, "criterion", x->criterion);
+        if (x->ok < 0) json_null(w, "ok"); else json_bool(w, "ok", x->ok);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    if (r->note[0]) json_string(w, "note", r->note);
+    json_object_end(w);
+}
+
+static void list_checks(void)
+{
+    for (const pc_check *const *c = pc_checks; *c; c++)
+        printf("%-28s %s\n%-28s   (%s)\n", (*c)->name, (*c)->claim, "", (*c)->source);
+}
+
+enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS };
+
+int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"list", no_argument, NULL, O_LIST}, {"all", no_argument, NULL, O_ALL},
+        {"quick", no_argument, NULL, O_QUICK}, {"broken", no_argument, NULL, O_BROKEN},
+        {"seed", required_argument, NULL, O_SEED}, {"json", no_argument, NULL, O_JSON},
+        {"plot", required_argument, NULL, O_PLOT}, {"plot-dir", required_argument, NULL, O_PLOT_DIR},
+        {"quiet", no_argument, NULL, O_QUIET}, {"threads", required_argument, NULL, O_THREADS},
+        {NULL, 0, NULL, 0},
+    };
+    pc_options opt = {.seed = 1, .verbose = 1};
+    int list = 0, all = 0, as_json = 0, c;
+    const char *plot_dir = NULL;
+    size_t threads = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LIST: list = 1; break;
+        case O_ALL: all = 1; break;
+        case O_QUICK: opt.quick = 1; break;
+        case O_BROKEN: opt.broken = 1; break;
+        case O_SEED:
+            if (cli_parse_ulong(optarg, &opt.seed) != 0) return cli_usage(prog, "--seed %s: expected a non-negative integer", optarg);
+            break;
+        case O_JSON: as_json = 1; break;
+        case O_PLOT: opt.plot = optarg; break;
+        case O_PLOT_DIR: plot_dir = optarg; break;
+        case O_QUIET: opt.verbose = 0; break;
+        case O_THREADS:
+            if (cli_parse_size(optarg, 1, 1024, &threads) != 0) return cli_usage(prog, "--threads %s: expected 1..1024", optarg);
+            break;
+        default: return cli_bad_option(prog, argv, optopt);
+        }
+    }
+    const pc_check *one = only;
+    if (!only) {
+        if (list) {
+            if (optind < argc || all) return cli_usage(prog, "--list takes no check name");
+            list_checks();
+            return 0;
+        }
+        if (all && optind < argc) return cli_usage(prog, "give a check NAME or --all, not both");
+        if (!all) {
+            if (optind >= argc) return cli_usage(prog, "give a check NAME, --all or --list");
+            if (optind + 1 < argc) return cli_usage(prog, "unexpected argument '%s'", argv[optind + 1]);
+            one = pc_find(argv[optind]);
+            if (!one) return cli_usage(prog, "unknown check '%s' (see 'tdl check --list')", argv[optind]);
+        }
+    } else if (optind < argc || list || all) {
+        return cli_usage(prog, "unexpected argument (this program runs the check %s only)", only->name);
+    }
+    if (all && opt.plot) return cli_usage(prog, "--plot FILE is for one check; use --plot-dir DIR with --all");
+    if (one && plot_dir) return cli_usage(prog, "--plot-dir is for --all; use --plot FILE with one check");
+    if (all && opt.broken) return cli_usage(prog, "--broken runs one check's broken setup; give a NAME");
+    if (plot_dir) {
+        struct stat sb;
+        if (stat(plot_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return cli_failf("%s: --plot-dir is not an existing directory", plot_dir);
+    }
+    cli_set_threads(threads);
+
+    json_writer jw;
+    if (as_json && json_open(&jw) != 0) return cli_failf("out of memory");
+    pc_result *res = malloc(sizeof *res);
+    if (!res) { if (as_json) json_discard(&jw); return cli_failf("out of memory"); }
+    int rc = 0, n_pass = 0, n_fail = 0, ran = 0;
+    double total = 0;
+    if (as_json && all) {
+        json_object_begin(&jw, NULL);
+        json_string(&jw, "mode", opt.quick ? "quick" : "full");
+        json_array_begin(&jw, "checks");
+    }
+    for (const pc_check *const *it = pc_checks; *it; it++) {
+        const pc_check *ck = one ? one : *it;
+        char plot_path[4096];
+        pc_options o = opt;
+        if (plot_dir) {
+            snprintf(plot_path, sizeof plot_path, "%s/%s.png", plot_dir, ck->name);
+            o.plot = plot_path;
+        }
+        if (all && o.verbose) fprintf(stderr, "tdl check: running %s%s\n", ck->name, o.quick ? " (quick)" : "");
+        int st = pc_run(ck, &o, res);
+        if (st != TDL_OK) {
+            cli_fail(st);
+            rc = 1;
+            n_fail++;
+            if (one) break;
+            continue;
+        }
+        ran = 1;
+        total += res->seconds;
+        if (res->passed) n_pass++; else { n_fail++; rc = 1; }
+        if (as_json) put_json(&jw, ck, &o, res);
+        else print_human(stdout, ck, &o, res);
+        if (one) break;
+    }
+    if (as_json) {
+        if (all) {
+            json_array_end(&jw);
+            json_integer(&jw, "passed", n_pass);
+            json_integer(&jw, "failed", n_fail);
+            json_number(&jw, "seconds", total);
+            json_object_end(&jw);
+        }
+        if (one && !ran) json_discard(&jw);   /* nothing ran: the error line says why */
+        else json_flush_stdout(&jw);
+    } else if (all) {
+        printf("%d passed, %d failed (%s mode, %.1f s)\n", n_pass, n_fail, opt.quick ? "quick" : "full", total);
+    }
+    free(res);
+    return rc;
+}

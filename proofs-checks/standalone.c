@@ -1,0 +1,21 @@
+/* standalone.c — main() of the one-theorem programs proofs-checks/NAME.
+ * meson compiles it once per check with -DPC_CHECK=pc_check_<name>. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include "pc_cli.h"
+
+extern const pc_check PC_CHECK;
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C");
+    gsl_set_error_handler_off();
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: %s [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n\n%s\n  (%s)\n\n--broken: %s\n",
+               PC_CHECK.name, PC_CHECK.claim, PC_CHECK.source, PC_CHECK.broken);
+        return 0;
+    }
+    return pc_cli_main(PC_CHECK.name, &PC_CHECK, argc, argv);
+}

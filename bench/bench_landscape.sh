@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 threads=${2:-$(nproc)}
 n=${3:-51}
-tdl=$build/src/cli/tdl
+tdl=$build/tdl
 py=/usr/bin/python3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

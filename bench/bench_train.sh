@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
 epochs=${2:-5}
 threads=${3:-$(nproc)}
-tdl=$build/src/cli/tdl
+tdl=$build/tdl
 [ -x "$tdl" ] || { echo "bench: build first (meson setup build && ninja -C build)" >&2; exit 1; }
 py=/usr/bin/python3
 out=$(mktemp -d)

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
-tdl=build/src/cli/tdl
+tdl=build/tdl
 mkdir -p build/main
 "$tdl" train --data digits:split=train --arch 64-128-10 --act relu --seed 0 \
     --log build/main/digits-train.csv -o build/main/digits.safetensors

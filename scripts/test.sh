@@ -45,7 +45,7 @@ if [ "$quick" -eq 0 ]; then
     [ "${VALGRIND_ALL:-0}" = 1 ] && vg_tests=$(ls tests/cli/test_*.sh | grep -v install)
     for t in $vg_tests; do
         rc=0
-        TDL_REAL=$PWD/build/src/cli/tdl bash "$t" tests/cli/valgrind-tdl.sh "$PWD/tests/fixtures" || rc=$?
+        TDL_REAL=$PWD/build/tdl bash "$t" tests/cli/valgrind-tdl.sh "$PWD/tests/fixtures" || rc=$?
         record $rc "valgrind $t"
     done
 

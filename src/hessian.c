@@ -385,6 +385,8 @@ void tdl_sym_eigen_free(tdl_sym_eigen *e)
     e->values = e->vectors = NULL;
 }
 
+int tdl_test_eigen_failures = 0;
+
 int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors, tdl_sym_eigen *out)
 {
     memset(out, 0, sizeof *out);
@@ -405,9 +407,33 @@ int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_ve
      * column-major self, so it goes to LAPACK as column-major without the
      * transposed copy LAPACKE's row-major path would make. */
     if (all) {
+        /* Divide and conquer first; should it fail to converge (info > 0,
+         * which LAPACK allows for badly scaled input), fall back to the
+         * implicit QL/QR algorithm (dsyev) on a saved copy of the lower
+         * triangle when memory allows one, else explain. */
+        size_t bytes = dim * dim * sizeof(double);
+        double *backup = bytes <= tdl_memory_available() / 4 ? malloc(bytes) : NULL;
+        if (backup) memcpy(backup, A, bytes);
         out->driver = want_vectors ? "dsyevd" : "dsyevd_2stage";
-        if (want_vectors) info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', N, A, N, out->values);
-        else info = LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', N, A, N, out->values);
+        if (tdl_test_eigen_failures > 0) {
+            tdl_test_eigen_failures--;
+            info = 1;   /* simulated non-convergence (tests only) */
+        } else if (want_vectors) {
+            info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', N, A, N, out->values);
+        } else {
+            info = LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', N, A, N, out->values);
+        }
+        if (info > 0 && backup) {
+            memcpy(A, backup, bytes);
+            out->driver = "dsyev (fallback: dsyevd did not converge)";
+            if (tdl_test_eigen_failures > 0) {
+                tdl_test_eigen_failures--;
+                info = 1;
+            } else {
+                info = LAPACKE_dsyev(LAPACK_COL_MAJOR, want_vectors ? 'V' : 'N', 'L', N, A, N, out->values);
+            }
+        }
+        free(backup);
         if (info == 0 && want_vectors) {
             /* column j of the column-major result = row j of A read row-major */
             out->vectors = A; /* caller's buffer: copy out below */
@@ -435,7 +461,10 @@ int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_ve
         tdl_sym_eigen_free(out);
         if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
             return tdl_fail(TDL_ENOMEM, "out of memory in LAPACK's eigen-solver");
-        if (info > 0) return tdl_fail(TDL_ENOCONV, "LAPACK's eigen-solver did not converge (info %d)", (int)info);
+        if (info > 0)
+            return tdl_fail(TDL_ENOCONV, "LAPACK's eigen-solver did not converge (info %d)%s: the matrix is "
+                            "probably badly scaled; rescale the data, add a ridge (H + r I shifts every eigenvalue "
+                            "by r), or use --method lanczos", (int)info, all ? ", nor did the dsyev fallback" : "");
         return tdl_fail(TDL_EINVAL, "LAPACK's eigen-solver rejected argument %d", (int)-info);
     }
     if (all && want_vectors) {

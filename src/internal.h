@@ -80,4 +80,9 @@ void tdl_symmetrize(double *M, size_t n, size_t ld);
 double tdl_f16_to_double(uint16_t h);
 double tdl_bf16_to_double(uint16_t h);
 
+/* Test hook: the next N runs of LAPACK's symmetric eigen-solver in
+ * tdl_sym_eigen_solve report non-convergence (exercises the fallback and
+ * the error path; always 0 outside the tests). */
+extern int tdl_test_eigen_failures;
+
 #endif

@@ -10,6 +10,7 @@
 #include <gsl/gsl_randist.h>
 #include "tdl/tdl.h"
 #include "net_fixture.h"
+#include "internal.h"
 
 /* As in check_net.c: normwise, both codes backward stable, a few n P eps. */
 #define GOLD_TOL 1e-10
@@ -221,6 +222,50 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* The divide-and-conquer solver's non-convergence (simulated by the test
+ * hook) falls back to dsyev with the same eigenpairs; when the fallback fails
+ * too, the error names the remedy. */
+START_TEST(test_eigen_fallback)
+{
+    /* A = Q diag(1, 2, 5) Q^T with a Householder Q: known eigenvalues. */
+    const double lam[3] = {1, 2, 5}, v[3] = {1, 2, 2};  /* Q = I - 2 v v^T / 9 */
+    double A[9], M[9];
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            double s = 0;
+            for (size_t k = 0; k < 3; k++) {
+                double qik = (i == k) - 2 * v[i] * v[k] / 9, qjk = (j == k) - 2 * v[j] * v[k] / 9;
+                s += qik * lam[k] * qjk;
+            }
+            A[i * 3 + j] = s;
+        }
+    for (int want = 0; want <= 1; want++) {
+        memcpy(M, A, sizeof A);
+        tdl_sym_eigen e;
+        tdl_test_eigen_failures = 1;
+        ck_assert_int_eq(tdl_sym_eigen_solve(M, 3, 0, 2, want, &e), TDL_OK);
+        ck_assert_ptr_nonnull(strstr(e.driver, "fallback"));
+        for (size_t k = 0; k < 3; k++) ck_assert_double_eq_tol(e.values[k], lam[k], 1e-14 * 5 * 3);
+        if (want) /* A v = lambda v for each returned vector */
+            for (size_t k = 0; k < 3; k++)
+                for (size_t i = 0; i < 3; i++) {
+                    double s = 0;
+                    for (size_t j = 0; j < 3; j++) s += A[i * 3 + j] * e.vectors[k * 3 + j];
+                    ck_assert_double_eq_tol(s, lam[k] * e.vectors[k * 3 + i], 1e-13);
+                }
+        tdl_sym_eigen_free(&e);
+    }
+    memcpy(M, A, sizeof A);
+    tdl_sym_eigen e;
+    tdl_test_eigen_failures = 2;
+    tdl_errclear();
+    ck_assert_int_eq(tdl_sym_eigen_solve(M, 3, 0, 2, 0, &e), TDL_ENOCONV);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "nor did the dsyev fallback"));
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "ridge"));
+    ck_assert_int_eq(tdl_test_eigen_failures, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hessian");
@@ -234,6 +279,7 @@ int main(void)
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_errors);
+    tcase_add_test(errors, test_eigen_fallback);
     suite_add_tcase(s, errors);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,21 @@
 #include "check.h"
 #include "cli.h"
 #include "pc_cli.h"
+#include "internal.h"
+
+/* A figure path must name a format and be writable: find out before the
+ * experiment runs, not after. */
+static int probe_figure(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || (strcmp(dot, ".png") != 0 && strcmp(dot, ".svg") != 0 && strcmp(dot, ".pdf") != 0))
+        return cli_failf("%s: a figure must end in .png, .svg or .pdf", path);
+    tdl_atomic_file probe;
+    int st = tdl_atomic_begin(path, &probe);
+    if (st != TDL_OK) return cli_fail(st);
+    tdl_atomic_abort(&probe);
+    return 0;
+}
 
 static void print_number(FILE *fp, double v)
 {
@@ -149,6 +164,7 @@ int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
         if (stat(plot_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
             return cli_failf("%s: --plot-dir is not an existing directory", plot_dir);
     }
+    if (opt.plot && probe_figure(opt.plot) != 0) return EXIT_WORK_FAILED;
     cli_set_threads(threads);
 
     json_writer jw;

@@ -1,0 +1,93 @@
+#!/bin/bash
+# CLI tests of `tdl check` and the standalone check programs: listing, JSON
+# keys (SPEC.md: name, claim, source, passed, measured, predicted), exit
+# statuses of a pass, a deliberate failure (--broken) and usage errors, and
+# figures (valid, refused before the work when the path is bad).
+# usage: test_check.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+. "$(dirname "$0")/lib.sh"
+BUILD=$(dirname "$TDL")
+C=linear-regression-hessian
+
+run "$TDL" check --list
+expect_status 0 "--list"
+expect_out "$C" "--list names the checks"
+expect_out "Nesterov" "--list gives sources"
+n_listed=$(grep -c '^[a-z]' "$WORK/out")
+n_files=$(ls "$(dirname "$0")/../../proofs-checks/"*.c | grep -vcE '/(check|pc_cli|standalone)\.c$')
+if [ "$n_listed" -eq "$n_files" ]; then ok; else bad "--list shows $n_listed checks, proofs-checks/ has $n_files"; fi
+
+run "$TDL" check $C --quick --json
+expect_status 0 "quick pass"
+for k in name claim source setup passed measured predicted rows seconds mode; do expect_out "\"$k\":" "json key $k"; done
+expect_json passed true "passed"
+expect_json name "\"$C\"" "name"
+expect_out '"hessian_rel_error":' "measured keyed by quantity"
+[ "$(wc -l <"$WORK/out")" -eq 1 ] && ok || bad "--json is one line"
+
+run "$TDL" check $C --quick --broken
+expect_status 1 "--broken fails"
+expect_out "verdict: FAIL" "human verdict FAIL"
+expect_out "BROKEN SETUP" "broken setup announced"
+
+run "$TDL" check $C --quick
+expect_status 0 "human pass"
+expect_out "verdict: PASS" "human verdict"
+expect_out "measured" "table header"
+
+# the standalone program of the same theorem gives the same verdict and numbers
+if [ -x "$BUILD/proofs-checks/$C" ]; then
+    "$TDL" check $C --quick --json > "$WORK/a.json"
+    "$BUILD/proofs-checks/$C" --quick --json > "$WORK/b.json"
+    st=$?
+    [ $st -eq 0 ] && ok || bad "standalone exit $st"
+    a=$(sed -E 's/"seconds":[^,}]*//' "$WORK/a.json"); b=$(sed -E 's/"seconds":[^,}]*//' "$WORK/b.json")
+    [ "$a" = "$b" ] && ok || bad "standalone and tdl check differ"
+    run "$BUILD/proofs-checks/$C" --help
+    expect_status 0 "standalone --help"
+    expect_out "--broken" "standalone help"
+    run "$BUILD/proofs-checks/$C" --all
+    expect_status 2 "standalone takes no --all"
+else
+    bad "standalone program $BUILD/proofs-checks/$C missing"
+fi
+
+# figures: PNG/SVG/PDF with script and data beside
+for ext in png svg pdf; do
+    run "$TDL" check $C --quick --plot "$WORK/f.$ext"
+    expect_status 0 "--plot .$ext"
+    [ -s "$WORK/f.$ext" ] && [ -s "$WORK/f.gp" ] && [ -s "$WORK/f.dat" ] && ok || bad "figure .$ext with .gp/.dat"
+done
+head -c 8 "$WORK/f.png" | od -An -c | grep -q 'P   N   G' && ok || bad "PNG signature"
+head -c 5 "$WORK/f.pdf" | grep -q '%PDF-' && ok || bad "PDF signature"
+grep -q '<svg' "$WORK/f.svg" && ok || bad "SVG root"
+
+# bad requests: usage errors exit 2, work errors 1, nothing written
+run "$TDL" check no-such-check
+expect_status 2 "unknown check"
+expect_err "unknown check 'no-such-check'" "unknown check message"
+run "$TDL" check
+expect_status 2 "no name"
+run "$TDL" check $C --all
+expect_status 2 "NAME and --all"
+run "$TDL" check --all --broken
+expect_status 2 "--all --broken"
+run "$TDL" check --all --plot "$WORK/x.png"
+expect_status 2 "--all with --plot"
+run "$TDL" check $C --seed abc
+expect_status 2 "bad seed"
+run "$TDL" check $C --bogus
+expect_status 2 "unknown option"
+run "$TDL" check $C --quick --plot "$WORK/nodir/x.png"
+expect_status 1 "unwritable figure"
+expect_err "$WORK/nodir/x.png" "names the figure"
+expect_empty_out "no table when the figure cannot be written"
+expect_no_file "$WORK/nodir/x.png" "no figure"
+run "$TDL" check $C --quick --plot "$WORK/x.jpg"
+expect_status 1 "unknown figure format"
+expect_err "must end in .png, .svg or .pdf" "format message"
+expect_no_file "$WORK/x.jpg" "no .jpg"
+run "$TDL" check --all --quick --plot-dir "$WORK/nodir"
+expect_status 1 "--plot-dir missing"
+expect_err "not an existing directory" "--plot-dir message"
+finish

@@ -10,6 +10,10 @@ libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox"
 if [ "${TDL_WITH_CHECKERS:-0}" = 1 ]; then
     packages="$packages valgrind clang libclang-rt-14-dev"
 fi
+# headless Chromium for scripts/screenshot.sh (optional; not needed by CI)
+if [ "${TDL_WITH_BROWSER:-0}" = 1 ]; then
+    packages="$packages chromium"
+fi
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

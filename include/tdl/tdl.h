@@ -13,4 +13,7 @@
 #include "tdl/bounds.h"
 #include "tdl/landscape.h"
 #include "tdl/ntk.h"
+#include "tdl/sweep.h"
+#include "tdl/signal.h"
+#include "tdl/infoplane.h"
 #endif

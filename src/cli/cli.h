@@ -47,5 +47,9 @@ int cmd_ntk(int argc, char **argv);
 int cmd_bounds(int argc, char **argv);
 int cmd_landscape(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_signal(int argc, char **argv);
+int cmd_infoplane(int argc, char **argv);
 
 #endif

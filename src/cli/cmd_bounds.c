@@ -268,7 +268,10 @@ int cmd_bounds(int argc, char **argv)
         double *lx = malloc(2 * sizeof(double)), *ly = malloc(2 * sizeof(double));
         if (!x || !y || !lx || !ly) { free(x); free(y); free(lx); free(ly); rc = cli_failf("out of memory for the figure"); goto cleanup; }
         size_t k = 0;
-        char caption[2048] = "bounds (table order): ";
+        char caption[2048], arch[256];
+        tdl_arch_format(m, arch, sizeof arch);
+        snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; bounds (table order): ",
+                 mo.model ? mo.model : "fresh net", arch, ds->spec, ds->n, bc.delta, seed);
         for (size_t i = 0; i < nv; i++) {
             if (isnan(v[i].bound)) continue;
             x[k] = (double)k + 1;

@@ -356,6 +356,11 @@ static int render_plot(const hess_opts *o, const hess_result *r, const char *cap
         spec.xlabel = "eigenvalue of the Hessian (mean loss)";
         spec.ylabel = "density";
         spec.logy = 1;
+        /* a Gaussian-smoothed density falls to 1e-300 between separated
+         * eigenvalues: show six decades below the peak (as PyHessian does) */
+        double peak = 0;
+        for (size_t i = 0; i < r->points; i++) peak = fmax(peak, r->dens[i]);
+        if (peak > 0) spec.ymin = 1e-6 * peak;
         snprintf(title, sizeof title, "Hessian spectral density (%s smoothing, sigma %.3g)", r->smoothing, r->sigma);
     } else {
         size_t bins = r->count < 60 ? (r->count > 5 ? r->count : 5) : 60;

@@ -250,10 +250,7 @@ static int read_directions(const char *path, slice *s, size_t P)
 static int render_map(const char *path, const grid *g, const slice *s, const char *title, const char *caption,
                       const char *xlabel, const char *ylabel)
 {
-    const char *ext = strrchr(path, '.') + 1, *term;
-    if (strcmp(ext, "png") == 0) term = "pngcairo size 900,750 font 'Sans,11'";
-    else if (strcmp(ext, "svg") == 0) term = "svg size 900,750 dynamic font 'Sans,11'";
-    else term = "pdfcairo size 6in,5in font 'Sans,10'";
+    const char *ext = strrchr(path, '.') + 1;
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
     char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
     int st = TDL_OK;
@@ -285,13 +282,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
     if ((st = tdl_atomic_begin(gp, &af)) != TDL_OK) goto done;
     FILE *fp = af.fp;
-    const char *dat_base = strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat;
-    fprintf(fp, "# gnuplot script written by tdl landscape; render with: gnuplot %s\n", strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp);
-    fprintf(fp, "if (!exists('out')) out = ");
-    plot_put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-    fprintf(fp, "\nif (!exists('data')) data = ");
-    plot_put_quoted(fp, dat_base);
-    fprintf(fp, "\nset terminal %s\nset output out\nset encoding utf8\n", term);
+    plot_put_preamble(fp, path, dat, 900, 750, 6.0, 5.0);
     fprintf(fp, "set view map\nset size ratio -1\nset pm3d map interpolate 1,1\nset palette rgbformulae 33,13,10\n");
     /* log-spaced contour levels (Li et al. draw 0.1..10; here 12 levels
      * geometrically between the smallest and largest loss on the grid) */
@@ -307,11 +298,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     if (title) { fprintf(fp, "set title "); plot_put_quoted(fp, title); fputc('\n', fp); }
     fprintf(fp, "set xlabel "); plot_put_quoted(fp, xlabel); fputc('\n', fp);
     fprintf(fp, "set ylabel "); plot_put_quoted(fp, ylabel); fputc('\n', fp);
-    if (caption) {
-        fprintf(fp, "set bmargin 6\nset label 99 ");
-        plot_put_quoted(fp, caption);
-        fprintf(fp, " at screen 0.02, screen 0.03 font ',8'\n");
-    }
+    plot_put_caption(fp, caption);
     fprintf(fp, "splot data index 0 using 1:2:3 with pm3d notitle, \\\n"
                 "      data index 0 using 1:2:3 nosurface with lines lc rgb 'black' notitle");
     if (s->traj) fprintf(fp, ", \\\n      data index 1 using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'");
@@ -500,6 +487,11 @@ int cmd_landscape(int argc, char **argv)
     tdl_arch_format(m, arch, sizeof arch);
     snprintf(caption, sizeof caption, "%s (%s), loss %s (mean) on %s", mo.model ? mo.model : "fresh net", arch,
              tdl_loss_name(loss), ds->spec);
+    if (!o.to && !o.directions && (!o.plane || strcmp(o.plane, "random") == 0)) {
+        /* random directions: the seed that drew them */
+        size_t used = strlen(caption);
+        snprintf(caption + used, sizeof caption - used, "; random directions, %s normalization, seed %lu", o.norm, o.dir_seed);
+    }
 
     if (o.curve) {
         rc = run_curve(&o, m, m2, loss, ds, test, caption);
@@ -674,8 +666,12 @@ int cmd_landscape(int argc, char **argv)
     else snprintf(title, sizeof title, "loss along %s (%zu points)", interp ? "the interpolation between two models" : "a random direction", g.nx);
     if (o.plot) {
         if (two_d) {
-            const char *xl = strcmp(s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 1" : strcmp(s.plane, "hessian") == 0 ? "top eigenvector" : "direction 1";
-            const char *yl = strcmp(s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 2" : strcmp(s.plane, "hessian") == 0 ? "second eigenvector" : "direction 2";
+            /* random directions: the axis says how they were normalized */
+            char rx[96], ry[96];
+            snprintf(rx, sizeof rx, "direction 1 (%.40s-normalized)", o.norm);
+            snprintf(ry, sizeof ry, "direction 2 (%.40s-normalized)", o.norm);
+            const char *xl = strcmp(s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 1 (unit)" : strcmp(s.plane, "hessian") == 0 ? "top eigenvector (unit)" : rx;
+            const char *yl = strcmp(s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 2 (unit)" : strcmp(s.plane, "hessian") == 0 ? "second eigenvector (unit)" : ry;
             st = render_map(o.plot, &g, &s, title, caption, xl, yl);
         } else {
             plot_series ser[2];
@@ -684,7 +680,9 @@ int cmd_landscape(int argc, char **argv)
             if (test) ser[ns++] = (plot_series){"test loss", g.x, g.tloss, g.nx, PLOT_LINES};
             plot_spec spec = {0};
             spec.title = title;
-            spec.xlabel = interp ? "alpha: (1 - alpha) M + alpha M2" : "step along the direction";
+            char dl[128];
+            snprintf(dl, sizeof dl, "step along a random direction (%.40s-normalized)", o.norm);
+            spec.xlabel = interp ? "alpha: (1 - alpha) M + alpha M2" : o.directions ? "step along the stored direction" : dl;
             spec.ylabel = "loss (mean)";
             spec.caption = caption;
             spec.logy = plot_spans_decades(g.loss, g.N, 2.0);

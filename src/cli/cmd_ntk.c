@@ -329,7 +329,10 @@ int cmd_ntk(int argc, char **argv)
         char caption[512];
         snprintf(caption, sizeof caption, "%s kernel (%s) of %s on %s; %s", kind, normalization, m ? arch : "the inputs", ds->spec, method);
         plot_series s = {.title = "eigenvalues", .x = x, .y = y, .n = cnt, .style = PLOT_LINESPOINTS};
-        plot_spec ps = {.title = "Gram matrix spectrum", .xlabel = "index (descending)", .ylabel = "eigenvalue",
+        char title[160];
+        snprintf(title, sizeof title, "%s %s Gram matrix spectrum (%zu x %zu, positive eigenvalues)", kind,
+                 nngp ? "NNGP" : hinf ? "H_inf" : "NTK", dim, dim);
+        plot_spec ps = {.title = title, .xlabel = "index (descending order)", .ylabel = "eigenvalue (normalization in the caption)",
                         .caption = caption, .logx = 1, .logy = 1, .series = &s, .n_series = 1};
         st = cnt ? plot_render(plot, &ps) : tdl_fail(TDL_EINVAL, "--plot: no positive eigenvalue to draw");
         free(x);

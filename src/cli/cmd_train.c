@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "plot.h"
 #include "tdl/ntk.h"
 #include "internal.h"
 #include "tdl_config.h"
@@ -116,6 +117,54 @@ static int write_snapshots(const char *path, const train_log *lg)
     return st;
 }
 
+/* The training curve: train (and test) loss against the left axis, accuracy
+ * against the right one, one point per evaluation (--eval-every). */
+static int render_curve(const char *path, const train_log *lg, const char *caption, int classes)
+{
+    size_t n = lg->n_rows;
+    if (n == 0) return tdl_fail(TDL_EINVAL, "%s: no evaluation was logged to draw (raise --epochs or lower --eval-every)", path);
+    double *col = tdl_malloc(5 * n * sizeof(double), "the training curve");
+    if (!col) return TDL_ENOMEM;
+    double *ep = col, *loss = col + n, *tloss = col + 2 * n, *acc = col + 3 * n, *tacc = col + 4 * n;
+    for (size_t r = 0; r < n; r++) {
+        const double *row = lg->rows + r * LOG_COLS;
+        ep[r] = row[0];
+        loss[r] = row[3];
+        acc[r] = row[4];
+        tloss[r] = row[7];
+        tacc[r] = row[8];
+    }
+    plot_series ser[4];
+    size_t ns = 0;
+    unsigned long long right = 0;
+    ser[ns++] = (plot_series){"train loss", ep, loss, n, PLOT_LINES};
+    if (lg->test) ser[ns++] = (plot_series){"test loss", ep, tloss, n, PLOT_LINES};
+    if (classes) {
+        right |= 1ULL << ns;
+        ser[ns++] = (plot_series){"train accuracy (right axis)", ep, acc, n, PLOT_LINESPOINTS};
+        if (lg->test) {
+            right |= 1ULL << ns;
+            ser[ns++] = (plot_series){"test accuracy (right axis)", ep, tacc, n, PLOT_LINESPOINTS};
+        }
+    }
+    /* a log loss axis when the loss falls by more than a decade */
+    double lmin = INFINITY, lmax = 0;
+    for (size_t r = 0; r < n; r++)
+        if (loss[r] > 0) { lmin = fmin(lmin, loss[r]); lmax = fmax(lmax, loss[r]); }
+    plot_spec spec = {0};
+    spec.title = "training curve";
+    spec.xlabel = "epoch";
+    spec.ylabel = "loss (mean over examples)";
+    spec.caption = caption;
+    spec.logy = isfinite(lmin) && lmax / lmin > 10;
+    spec.series = ser;
+    spec.n_series = ns;
+    plot_axis2 y2 = {"accuracy", 0.0, 1.0, right};
+    int st = plot_render_y2(path, &spec, classes ? &y2 : NULL);
+    free(col);
+    return st;
+}
+
 static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_dataset *ds,
                             const tdl_train_result *res)
 {
@@ -144,7 +193,7 @@ enum {
     OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
     OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
     OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS,
-    OPT_QUIET, OPT_DRIFT
+    OPT_QUIET, OPT_DRIFT, OPT_PLOT
 };
 
 int cmd_train(int argc, char **argv)
@@ -165,6 +214,7 @@ int cmd_train(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
         {"out", required_argument, NULL, 'o'},
         {"log-ntk-drift", optional_argument, NULL, OPT_DRIFT},
+        {"plot", required_argument, NULL, OPT_PLOT},
         {NULL, 0, NULL, 0},
     };
     cli_model_opts mo;
@@ -174,6 +224,7 @@ int cmd_train(int argc, char **argv)
     cfg.epochs = 30;
     cfg.opt = TDL_OPT_SGD;
     const char *data = NULL, *test = NULL, *out = "model.safetensors", *log_path = NULL, *params_path = NULL;
+    const char *plot = NULL;
     const char *opt_text = "momentum";
     int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
     size_t threads = 0, drift_rows = 0;
@@ -220,12 +271,18 @@ int cmd_train(int argc, char **argv)
             if (optarg) bad = cli_parse_size(optarg, 1, 100000, &drift_rows);
             break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
+        case OPT_PLOT: plot = optarg; break;
         default: return cli_bad_option("train", argv, optopt);
         }
         if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, argv[optind - 1]);
     }
     if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!data) return cli_usage("train", "--data SPEC is required");
+    if (plot) {
+        const char *ext = strrchr(plot, '.');
+        if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
+            return cli_usage("train", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
+    }
     if (!train_seed_given) cfg.seed = mo.seed;
     if (cfg.opt == TDL_OPT_ADAM && !lr_given) cfg.lr = 1e-3;
     if (!momentum_given && (cfg.opt == TDL_OPT_NESTEROV || strcmp(opt_text, "momentum") == 0)) cfg.momentum = 0.9;
@@ -234,8 +291,8 @@ int cmd_train(int argc, char **argv)
     cli_set_threads(threads);
     /* Every output must be writable before any work starts: a temporary is
      * created and removed beside each. */
-    const char *outputs[3] = {out, log_path, params_path};
-    for (int k = 0; k < 3; k++) {
+    const char *outputs[4] = {out, log_path, params_path, plot};
+    for (int k = 0; k < 4; k++) {
         tdl_atomic_file probe;
         if (!outputs[k]) continue;
         int pst = tdl_atomic_begin(outputs[k], &probe);
@@ -315,6 +372,13 @@ int cmd_train(int argc, char **argv)
     char arch[256], act[64];
     tdl_arch_format(m, arch, sizeof arch);
     tdl_act_format(&m->act, act, sizeof act);
+    if (plot) {
+        char caption[1024];
+        snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s (mean); seed %lu, train seed %lu",
+                 out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", opt_text, cfg.lr, cfg.batch,
+                 tdl_loss_name(cfg.loss), mo.seed, cfg.seed);
+        if ((st = render_curve(plot, &lg, caption, ds->classes > 0)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
     if (as_json) {
         json_writer w;
         if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }

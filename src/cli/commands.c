@@ -132,6 +132,9 @@ static const char help_train[] =
     "  --log-ntk-drift[=N]  add a column ntk_drift to the log: ||Theta_t - Theta_0||_F /\n"
     "                     ||Theta_0||_F of the empirical NTK (traced, mean over outputs)\n"
     "                     on the first N training examples (default 256; Lee et al. 2019)\n"
+    "  --plot FILE        .png .svg .pdf: the training curve, train (and --test) loss\n"
+    "                     (mean, left axis) and accuracy (right axis) per evaluation;\n"
+    "                     the gnuplot script FILE.gp and data FILE.dat are written beside it\n"
     "  --json             a JSON summary on stdout\n"
     "  --threads N        BLAS / OpenMP threads (default: all cores)\n"
     "  --quiet            no progress line (progress shows only on a terminal)\n"
@@ -407,6 +410,81 @@ static const char help_ntk[] =
 
 static char help_ntk_full[sizeof help_ntk + 4096];
 
+static const char help_sweep[] =
+    "usage: tdl sweep width|samples|label-noise --data SPEC --arch A --values LIST [options]\n"
+    "\n"
+    "Train one fresh net per (value, repeat), evaluate train and test error and loss,\n"
+    "compute every measure of 'tdl bounds' (classification), and rank the measures by\n"
+    "how well they track the generalization gap (Kendall tau-b over all runs, and the\n"
+    "granulated tau: across values within each repeat, averaged over repeats; Jiang et\n"
+    "al. 2020, eq. (3)-(5)).  Gap: test error - train error (0-1); regression: test\n"
+    "loss - train loss.  Losses are MEANS over examples.\n"
+    "\n"
+    "What is swept:\n"
+    "  width        the hidden widths written W in --arch (64-W-10, 4-W-W-1); an --arch\n"
+    "               without W (64-100-10) has EVERY hidden width replaced by W\n"
+    "  samples      n: the first n examples of a seeded shuffle of --data (per repeat)\n"
+    "  label-noise  F: round(F n) training labels, chosen at random, replaced by uniform\n"
+    "               random classes (as random-labels=F; the --test labels stay clean)\n"
+    "Repeat r (0-based) uses init seed --seed + r and minibatch seed --train-seed + r for\n"
+    "every value, so the runs of one repeat differ only in the swept value.\n"
+    "\n"
+    "sweep:\n"
+    "  --data SPEC        training data (required; see 'tdl help data')\n"
+    "  --test SPEC        held-out data: test error and the gap (default none)\n"
+    "  --values LIST      4,8,16 or a range 4:4096:x2 (geometric) / 0:1:+0.25 (arithmetic),\n"
+    "                     stop inclusive (required)\n"
+    "  --repeats R        runs per value (default 1)\n"
+    "  --no-measures      skip the bounds table (default: computed for classification)\n"
+    "  --flatness         add the sigma' / sharpness searches and the PAC-Bayes bounds of\n"
+    "                     'tdl bounds' (about 150 extra forward passes a run; default off)\n"
+    "  --margin-percentile P, --delta D   as in 'tdl bounds' (default 10, 0.05)\n"
+    "  --success-loss EPS a run succeeds when its final train loss is < EPS; the\n"
+    "                     figure then shows the success fraction (default off)\n"
+    "  --output-ones      last layer's weights set to 1 and frozen: the student\n"
+    "                     f(x) = sum_j phi(w_j . x) of Safran and Shamir 2018 (use with\n"
+    "                     --no-bias and one output)\n"
+    "\n"
+    "%s";
+
+static const char help_sweep_opts[] =
+    "\n"
+    "training (as 'tdl train'):\n"
+    "  --opt O            gd sgd momentum nesterov adam (default momentum)\n"
+    "  --lr X             learning rate (default 0.1; 0.001 for adam)\n"
+    "  --momentum MU      (default 0.9 for momentum and nesterov, 0 for sgd)\n"
+    "  --beta1, --beta2, --eps, --weight-decay, --schedule, --step-every, --gamma\n"
+    "                     as 'tdl train' (defaults 0.9, 0.999, 1e-8, 0, constant, 10, 0.1)\n"
+    "  --epochs N         (default 30)     --steps N   total updates instead of epochs\n"
+    "  --batch B          minibatch, 0 = full batch (default 128; gd: full batch)\n"
+    "  --target-loss X, --target-acc X    stop a run early (default off)\n"
+    "  --eval-every K     epochs between evaluations (default 1)\n"
+    "  --train-seed N     minibatch seed of repeat 0 (default: --seed)\n"
+    "\n"
+    "output:\n"
+    "  -o, --out DIR      DIR/sweep.csv (one row a run, one column a measure),\n"
+    "                     DIR/sweep.json, DIR/sweep.png (errors against the value, every\n"
+    "                     run a point), DIR/measures.png (each measure over its value at\n"
+    "                     the first point); .gp and .dat beside each figure\n"
+    "  --json             on stdout: kind, data, arch, values, repeats, loss_name,\n"
+    "                     runs [{value, repeat, params, train_loss, train_error, test_loss,\n"
+    "                     test_error, gap, success, measures{name: value}}], summary\n"
+    "                     [{value, train_error{mean,std,min,max}, ...}], correlations\n"
+    "                     [{name, source, tau, granulated_tau, n}]\n"
+    "  --plot FILE        .png .svg .pdf: the main figure\n"
+    "  --threads N        BLAS threads (default: all cores; small nets on a busy machine\n"
+    "                     run faster with 1)\n"
+    "  --quiet            no progress on stderr (shown only when stderr is a terminal)\n"
+    "\n"
+    "examples (the course's two figures):\n"
+    "  tdl sweep width --data digits:split=train,n=300 --test digits:split=test --arch 64-W-10 \\\n"
+    "      --values 4:1024:x4 --repeats 2 --epochs 250 --batch 0 --lr 0.05 -o width-sweep\n"
+    "  tdl sweep width --data teacher:n=500,d=8,k=8 --arch 8-W-1 --no-bias --output-ones --init xavier \\\n"
+    "      --loss mse --values 8,16,32 --repeats 20 --batch 0 --lr 0.05 --epochs 6000 --target-loss 1e-4 \\\n"
+    "      --eval-every 10 --success-loss 1e-3 -o teacher-sweep\n";
+
+static char help_sweep_full[sizeof help_sweep + sizeof help_sweep_opts + 4096];
+
 static const char help_check[] =
     "usage: tdl check --list\n"
     "       tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n"
@@ -439,6 +517,145 @@ static const char help_check[] =
     "Example:  tdl check linear-regression-hessian --quick\n"
     "          tdl check --all --quick --json > checks.json\n";
 
+static const char help_report[] =
+    "usage: tdl report [--model FILE --data SPEC [--test SPEC]] [--out DIR] [--quick]\n"
+    "\n"
+    "The whole analysis of one model on one data set, as a folder DIR with\n"
+    "index.html and report.md: model and data summary, training curve, Hessian\n"
+    "spectrum and density with the Gauss-Newton split, a 2D loss landscape and the\n"
+    "interpolation from the initialization, NTK spectrum and drift, the bounds table\n"
+    "(vacuous bounds marked) and the quick theorem checks.  The report runs the other\n"
+    "commands (tdl train, eval, hessian, landscape, ntk, bounds, check) with --json\n"
+    "and keeps their outputs: json/NAME.json (every number in the report comes from\n"
+    "these), logs/NAME.log (their stderr), fig/NAME.{png,svg,pdf} (+ .gp script and\n"
+    ".dat data to restyle a figure), tables/NAME.csv (every table, eigenvalues, the\n"
+    "training log).\n"
+    "\n"
+    "With no options: trains a shallow ReLU net 64-32-10 on the shipped digits set\n"
+    "(split=train, tested on split=test; SGD with momentum 0.9, lr 0.05, batch 128,\n"
+    "30 epochs, seed 0) and analyses it; about 1-2 minutes on 2 cores.\n"
+    "\n"
+    "  --model FILE       analyse this model (no training, no training curve);\n"
+    "                     needs --data; --act A for a file without an activation\n"
+    "  --data SPEC        data to train on / analyse on (default digits:split=train)\n"
+    "  --test SPEC        held-out data (default with the shipped set: digits:split=test)\n"
+    "  --arch A           net to train (default d-W-C from the data; W = --width)\n"
+    "  --act A            activation (default relu)\n"
+    "  --init, --param, --sigma-w, --sigma-b, --no-bias, --freeze\n"
+    "                     the net to train, as in tdl train (tdl help train)\n"
+    "  --loss L           mse|ce|logistic|hinge for every command (default: ce for\n"
+    "                     classes; a model file's own loss from its metadata)\n"
+    "  --width W          hidden width of the default net (default 32; --quick 16)\n"
+    "  --epochs N         training epochs (default 30; --quick 8)\n"
+    "  --lr X             learning rate (default 0.05)\n"
+    "  --seed N           init, minibatch, direction and bound seed (default 0)\n"
+    "  --grid N           2D landscape grid, N x N points (default 31; --quick 9)\n"
+    "  --quick            a seconds-scale report (400 / 200 digits, small net and grid,\n"
+    "                     bounds --quick); used by the test suite\n"
+    "  --checks LIST      only these theorem checks (comma separated; default: every\n"
+    "                     check, tdl check --all --quick)\n"
+    "  --no-checks        leave out the theorem checks\n"
+    "  -o, --out DIR      the folder (default report); an earlier tdl report there is\n"
+    "                     replaced, any other existing non-empty folder is refused\n"
+    "  --threads N        BLAS / OpenMP threads of every command\n"
+    "  --quiet            no progress lines (default: one line per step on stderr)\n"
+    "\n"
+    "The folder is built as DIR.tmp.XXXXXX and renamed to DIR when complete: an\n"
+    "interrupted run (Ctrl-C, SIGTERM) stops the running command, removes the\n"
+    "temporary folder and leaves DIR as it was.  A section whose command fails\n"
+    "says so in the report (with the command's error line) and the exit status is 1.\n"
+    "\n"
+    "Examples:\n"
+    "  tdl report                                   # the shipped default, in report/\n"
+    "  tdl report --model m.safetensors --data digits:split=train --test digits:split=test --out m-report\n"
+    "  chromium --headless --screenshot report/index.html   (scripts/screenshot.sh)\n";
+
+static const char help_signal[] =
+    "usage: tdl signal [--act A] [--sigma-w S] [--sigma-b S] [options]\n"
+    "\n"
+    "Mean-field signal propagation in deep, wide random nets (Poole et al. 2016;\n"
+    "Schoenholz et al. 2017): the length map q -> q', the correlation map c -> c',\n"
+    "the fixed point q*, chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2], c*, and the depth\n"
+    "scales xi_q = -1/log chi_q, xi_c = -1/log chi_c (chi_q = dq'/dq, chi_c = dc'/dc at\n"
+    "the fixed points); ordered (chi_1 < 1), chaotic (chi_1 > 1) or critical.\n"
+    "Conventions: h^l = W^l x^{l-1} + b^l, x^l = phi(h^l), W ~ N(0, sigma_w^2/N),\n"
+    "b ~ N(0, sigma_b^2); q^l = (1/N)|h^l|^2 (pre-activations).  Gaussian\n"
+    "expectations in closed form where the NTK module has them (relu, leaky-relu,\n"
+    "abrelu, identity, erf, quadratic), composite Gauss-Legendre quadrature otherwise.\n"
+    "\n"
+    "options:\n"
+    "  --act A           activation (the --act names; default tanh)\n"
+    "  --sigma-w S       weight scale >= 0 (default 1)\n"
+    "  --sigma-b S       bias scale >= 0 (default 0)\n"
+    "  --q0 Q            input length q^0 > 0: start of the q* iteration (default 1)\n"
+    "  --c0 C            input correlation for the iterates and nets, [-1, 1) (default 0.5)\n"
+    "  --depth L         layers of the iterates / nets, 1..100000 (default 50)\n"
+    "  --maps            add the maps on a grid and the mean-field iterates q^l, c^l\n"
+    "  --simulate        propagate a pair of inputs through finite random nets of\n"
+    "                    --width N (default 1000) and --depth L: q^l, c^l, empirical chi_1\n"
+    "  --nets R          with --simulate: average over R nets, seeds --seed + r (default 1)\n"
+    "  --init I          gaussian or orthogonal weights (sigma_w x Haar) (default gaussian)\n"
+    "  --jacobian        singular values of the input-output Jacobian prod D^l W^l of one\n"
+    "                    net of --width N, --depth L at q* (dgemm + dgesdd; Pennington et al. 2017)\n"
+    "  --phase-diagram   chi_1 on sigma_w in 0.5..4, sigma_b in 0..0.5, and the critical\n"
+    "                    line sigma_w(sigma_b) where chi_1 = 1\n"
+    "  --numeric         quadrature even where a closed form exists\n"
+    "  --quad N          quadrature points per panel, 2..64 (default 8)\n"
+    "  --seed N          seed of the random nets (default 0)\n"
+    "  --json            q_star, chi1, chi_q, chi_c, c_star, xi_q, xi_c, phase (null with a\n"
+    "                    *_reason where undefined), maps{}, simulation{}, jacobian{},\n"
+    "                    phase_diagram{}\n"
+    "  --plot FILE       .png .svg .pdf: q^l and c^l (mean field and nets), or the Jacobian\n"
+    "                    spectrum (--jacobian), or the critical line (--phase-diagram)\n"
+    "  --threads N       BLAS threads (default: all cores)\n"
+    "\n"
+    "Widths whose N x N matrices exceed half the physical memory are refused before\n"
+    "allocating.\n"
+    "\n"
+    "examples:\n"
+    "  tdl signal --act tanh --sigma-w 1.5 --sigma-b 0.05 --json\n"
+    "  tdl signal --act tanh --sigma-w 1.3 --sigma-b 0.05 --simulate --width 1000 --depth 50 --plot sig.png\n"
+    "  tdl signal --act tanh --phase-diagram --plot phase.png\n"
+    "  tdl signal --act identity --jacobian --init orthogonal --width 500 --depth 50\n";
+
+static const char help_infoplane[] =
+    "usage: tdl infoplane [--data SPEC] [--arch A --act ACT ...] [options]\n"
+    "\n"
+    "The information plane (Shwartz-Ziv and Tishby 2017; Saxe et al. 2018): trains a\n"
+    "net and records I(X;T) and I(T;Y) (bits) of every hidden layer T at 0 and\n"
+    "log-spaced epochs, X uniform over the rows of the data set.\n"
+    "Estimators:\n"
+    "  binning  every unit cut into --bins equal intervals (tanh, erf: [-1, 1];\n"
+    "           sigmoid: [0, 1]; unbounded activations: width 2/bins on a grid from 0);\n"
+    "           I(X;T) = H(binned T), I(T;Y) from the joint counts\n"
+    "  kde      Kolchinsky-Tracey pairwise-distance upper bound for T + N(0, s2 I), as\n"
+    "           Saxe et al. 2018: --noise-var s2 (default 0.1); O(n^2) per layer/snapshot\n"
+    "\n"
+    "options:\n"
+    "  --data SPEC       task12 (default: the 12-bit task, 4096 patterns, reconstructed as\n"
+    "                    documented in tdl/infoplane.h) or any --data SPEC with classes\n"
+    "  --epochs E        training epochs (default 1000)\n"
+    "  --optimizer O     gd sgd nesterov adam (default adam)\n"
+    "  --lr ETA          learning rate (default 0.01)\n"
+    "  --batch B         minibatch size, 0 = full batch (default 256)\n"
+    "  --train-seed N    minibatch order (default 0)\n"
+    "  --snapshots S     recorded epochs, >= 2 (default 30)\n"
+    "  --estimator E     binning or kde (default binning)\n"
+    "  --bins K          bins per unit (default 30)\n"
+    "  --noise-var S2    kde noise variance (default 0.1)\n"
+    "  --json            epochs, train_loss, layers[{layer, width, i_xt[], i_ty[]}], estimator\n"
+    "  --plot FILE       .png .svg .pdf: trajectories I(T;Y) against I(X;T), one per layer\n"
+    "  --threads N       BLAS threads (default: all cores)\n"
+    "\n"
+    "%s"
+    "  (infoplane defaults: --arch 12-10-7-5-4-3-2 --act tanh --init gaussian --sigma-w 1)\n"
+    "\n"
+    "examples:\n"
+    "  tdl infoplane --act tanh --epochs 1000 --plot ip_tanh.png\n"
+    "  tdl infoplane --act relu --epochs 1000 --estimator kde --json\n";
+
+static char help_infoplane_full[sizeof help_infoplane + 4096];
+
 const cli_command cli_commands[] = {
     {"info", "describe a data set or a model file", cmd_info, help_info},
     {"train", "train a net on a data set; writes a model file", cmd_train, help_train_full},
@@ -447,7 +664,11 @@ const cli_command cli_commands[] = {
     {"ntk", "empirical and analytic NTK / NNGP Gram matrices, spectra, kernel predictions", cmd_ntk, help_ntk_full},
     {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
     {"bounds", "complexity measures and generalization bounds as one table", cmd_bounds, help_bounds_full},
+    {"sweep", "width / sample-size / label-noise experiments", cmd_sweep, help_sweep_full},
+    {"signal", "signal propagation: q*, chi_1, depth scales, phase diagram, Jacobian spectra", cmd_signal, help_signal},
+    {"infoplane", "information plane: I(X;T), I(T;Y) of hidden layers during training", cmd_infoplane, help_infoplane_full},
     {"check", "theorem checks (proofs-checks): --list, NAME, --all", cmd_check, help_check},
+    {"report", "the whole analysis of one model on one data set, as a folder with figures", cmd_report, help_report},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -458,6 +679,9 @@ __attribute__((constructor)) static void build_help(void)
     snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);
     snprintf(help_ntk_full, sizeof help_ntk_full, help_ntk, cli_model_help);
+    snprintf(help_infoplane_full, sizeof help_infoplane_full, help_infoplane, cli_model_help);
+    size_t sweep_len = (size_t)snprintf(help_sweep_full, sizeof help_sweep_full, help_sweep, cli_model_help);
+    snprintf(help_sweep_full + sweep_len, sizeof help_sweep_full - sweep_len, "%s", help_sweep_opts);
     size_t landscape_len = (size_t)snprintf(help_landscape_full, sizeof help_landscape_full, "%s", help_landscape);
     snprintf(help_landscape_full + landscape_len, sizeof help_landscape_full - landscape_len, help_landscape_opts, cli_model_help);
 }

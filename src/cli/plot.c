@@ -96,7 +96,9 @@ int plot_run(const char *path, const char *gp, const char *dat)
         char dir[4096], expr[8192];
         snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
         if (dir[0] && chdir(dir) != 0) _exit(126);
-        snprintf(expr, sizeof expr, "out='%s'", strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig);
+        /* the temporary's name hides the extension: term= names the format */
+        snprintf(expr, sizeof expr, "out='%s'; term='%s'", strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig,
+                 ext_of(path));
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
         execlp("gnuplot", "gnuplot", "-e", expr, strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp, (char *)NULL);
         _exit(127);
@@ -119,14 +121,97 @@ done:
     return st;
 }
 
+void plot_put_preamble(FILE *fp, const char *path, const char *dat, int width, int height,
+                       double width_in, double height_in)
+{
+    const char *fig_name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *ext = ext_of(path);
+    fprintf(fp, "# gnuplot script written by tdl; the data are in ");
+    fputs(strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat, fp);
+    fprintf(fp, ".\n# Render: gnuplot THIS.gp   (or another format: gnuplot -e \"out='fig.pdf'\" THIS.gp)\n");
+    fprintf(fp, "if (!exists('out')) out = ");
+    plot_put_quoted(fp, fig_name);
+    fprintf(fp, "\nif (!exists('data')) data = ");
+    plot_put_quoted(fp, strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat);
+    /* the format: term= when given, else the extension of out */
+    fprintf(fp, "\nif (!exists('term')) term = (strlen(out) > 3 ? out[strlen(out)-2:strlen(out)] : ");
+    plot_put_quoted(fp, ext);
+    fprintf(fp, ")\n"
+                "if (term eq 'pdf') {\n"
+                "    set terminal pdfcairo noenhanced size %.3gin,%.3gin font 'Sans,9'\n"
+                "} else {\n"
+                "    if (term eq 'svg') {\n"
+                "        set terminal svg noenhanced size %d,%d dynamic font 'Sans,11' background rgb 'white'\n"
+                "    } else {\n"
+                "        set terminal pngcairo noenhanced size %d,%d font 'Sans,11'\n"
+                "    }\n"
+                "}\n"
+                "set output out\nset encoding utf8\n",
+            width_in, height_in, width, height, width, height);
+}
+
+void plot_put_caption(FILE *fp, const char *caption)
+{
+    if (!caption || !caption[0]) return;
+    /* up to three lines of at most ~130 characters, broken at spaces */
+    enum { WIDTH = 130, LINES = 3 };
+    const char *p = caption;
+    char line[LINES][WIDTH + 8];
+    int n = 0;
+    while (*p && n < LINES) {
+        size_t len = strlen(p), take = len;
+        if (len > WIDTH) {
+            take = WIDTH;
+            while (take > WIDTH / 2 && p[take] != ' ') take--;
+            if (p[take] != ' ') take = WIDTH;
+        }
+        if (n == LINES - 1 && len > take) { /* the last line keeps the end, shortened */
+            snprintf(line[n], sizeof line[n], "%.*s...", (int)(take - 3), p);
+        } else {
+            snprintf(line[n], sizeof line[n], "%.*s", (int)take, p);
+        }
+        n++;
+        p += take;
+        while (*p == ' ') p++;
+    }
+    fprintf(fp, "set bmargin %d\n", 4 + 2 * n);
+    for (int k = 0; k < n; k++) {
+        fprintf(fp, "set label %d ", 97 + k);
+        plot_put_quoted(fp, line[k]);
+        fprintf(fp, " at screen 0.015, screen %.3f font ',8' front\n", 0.02 + 0.035 * (n - 1 - k));
+    }
+}
+
+int plot_also(const char *path, const char *ext)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot) return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+    size_t base = (size_t)(dot - path), len = base + 8;
+    char *other = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name"), *dat = tdl_malloc(len, "a file name");
+    int st = TDL_OK;
+    if (!other || !gp || !dat) { st = TDL_ENOMEM; goto done; }
+    snprintf(other, len, "%.*s.%s", (int)base, path, ext);
+    snprintf(gp, len, "%.*s.gp", (int)base, path);
+    snprintf(dat, len, "%.*s.dat", (int)base, path);
+    if (access(gp, R_OK) != 0) { st = tdl_fail(TDL_EIO, "%s: no gnuplot script beside the figure", gp); goto done; }
+    st = plot_run(other, gp, dat);
+done:
+    free(other);
+    free(gp);
+    free(dat);
+    return st;
+}
+
 int plot_render(const char *path, const plot_spec *spec)
 {
+    return plot_render_y2(path, spec, NULL);
+}
+
+int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2)
+{
     const char *ext = ext_of(path);
-    const char *term;
-    if (strcmp(ext, "png") == 0) term = "pngcairo size 900,600 font 'Sans,11'";
-    else if (strcmp(ext, "svg") == 0) term = "svg size 900,600 dynamic font 'Sans,11'";
-    else if (strcmp(ext, "pdf") == 0) term = "pdfcairo size 6in,4in font 'Sans,10'";
-    else return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+    if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
+        return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     size_t base_len = (size_t)(ext - path) - 1;
     char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
     if (!dat || !gp) {
@@ -151,30 +236,29 @@ int plot_render(const char *path, const plot_spec *spec)
     }
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
     /* script: renders to the name given on the command line (-e "out='...'") */
-    const char *dat_base = strrchr(dat, '/') ? strrchr(dat, '/') + 1 : dat;
     if ((st = tdl_atomic_begin(gp, &af)) != TDL_OK) goto done;
     FILE *fp = af.fp;
-    fprintf(fp, "# gnuplot script written by tdl; render with: gnuplot %s\n", strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp);
-    fprintf(fp, "if (!exists('out')) out = ");
-    plot_put_quoted(fp, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-    fprintf(fp, "\nif (!exists('data')) data = ");
-    plot_put_quoted(fp, dat_base);
-    fprintf(fp, "\nset terminal %s\nset output out\n", term);
-    fprintf(fp, "set encoding utf8\nset key top right\nset grid\n");
+    plot_put_preamble(fp, path, dat, 900, 600, 6.0, 4.0);
+    fprintf(fp, "set key top right box opaque\nset grid\n");
     if (spec->title) { fprintf(fp, "set title "); plot_put_quoted(fp, spec->title); fputc('\n', fp); }
     if (spec->xlabel) { fprintf(fp, "set xlabel "); plot_put_quoted(fp, spec->xlabel); fputc('\n', fp); }
     if (spec->ylabel) { fprintf(fp, "set ylabel "); plot_put_quoted(fp, spec->ylabel); fputc('\n', fp); }
-    if (spec->logx) fprintf(fp, "set logscale x\n");
-    if (spec->logy) fprintf(fp, "set logscale y\n");
+    if (spec->logx) fprintf(fp, "set logscale x\nset format x '%%g'\n");
+    if (spec->logy) fprintf(fp, "set logscale y\nset format y '%%g'\n");
+    /* a right axis: the key moves off the top corner where rising curves end */
+    if (y2) fprintf(fp, "set key center right\n");
     if (spec->ymin > 0) fprintf(fp, "set yrange [%.17g:*]\n", spec->ymin);
-    if (spec->caption) {
-        fprintf(fp, "set bmargin 6\nset label 99 ");
-        plot_put_quoted(fp, spec->caption);
-        fprintf(fp, " at screen 0.02, screen 0.03 font ',8'\n");
+    if (y2) {
+        fprintf(fp, "set y2label ");
+        plot_put_quoted(fp, y2->label ? y2->label : "");
+        fprintf(fp, "\nset y2tics\nset ytics nomirror\n");
+        if (y2->max > y2->min) fprintf(fp, "set y2range [%.17g:%.17g]\n", y2->min, y2->max);
     }
+    plot_put_caption(fp, spec->caption);
     fprintf(fp, "plot ");
     for (size_t s = 0; s < spec->n_series; s++) {
-        fprintf(fp, "%sdata index %zu using 1:2 with %s title ", s ? ", \\\n     " : "", s, style_name(spec->series[s].style));
+        fprintf(fp, "%sdata index %zu using 1:2%s with %s title ", s ? ", \\\n     " : "", s,
+                y2 && s < 64 && (y2->series >> s & 1ULL) ? " axes x1y2" : "", style_name(spec->series[s].style));
         plot_put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
     }
     fprintf(fp, "\n");

@@ -34,9 +34,35 @@ typedef struct plot_spec {
 /* Returns a status (tdl/error.h) and leaves a message on failure. */
 int plot_render(const char *path, const plot_spec *spec);
 
+/* A second quantity against a right y axis (e.g. accuracy beside a loss). */
+typedef struct plot_axis2 {
+    const char *label;
+    double min, max;                /* the range when max > min, else automatic */
+    unsigned long long series;      /* bit s set: series s is drawn against this axis */
+} plot_axis2;
+
+/* plot_render with a right y axis (y2 may be NULL). */
+int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2);
+
 /* Run gnuplot on the script gp (in the figure's directory, with out= set to
- * a temporary beside path) and rename the result to path. */
+ * a temporary beside path and term= to path's extension) and rename the
+ * result to path. */
 int plot_run(const char *path, const char *gp, const char *dat);
+
+/* The script's opening lines: defaults for `out` (the figure's base name)
+ * and `data`, and a terminal chosen by the extension of `out` (or `term`):
+ * pngcairo / svg at width x height pixels, pdfcairo at width_in x height_in
+ * inches.  One script renders all three formats:
+ *   gnuplot -e "out='fig.pdf'" fig.gp */
+void plot_put_preamble(FILE *fp, const char *path, const char *dat, int width, int height,
+                       double width_in, double height_in);
+
+/* The caption line under the figure (bottom margin and a small label). */
+void plot_put_caption(FILE *fp, const char *caption);
+
+/* Render the figure already drawn at `path` (its .gp and .dat beside it)
+ * again in another format: ext is "png", "svg" or "pdf". */
+int plot_also(const char *path, const char *ext);
 
 /* A gnuplot string literal (single quotes doubled). */
 void plot_put_quoted(FILE *fp, const char *s);

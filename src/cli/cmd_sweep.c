@@ -1,0 +1,545 @@
+/* cmd_sweep.c — `tdl sweep width|samples|label-noise`: train a family of
+ * nets (tdl/sweep.h), tabulate train / test error and every measure of the
+ * bounds table against the swept value, and rank the measures by how well
+ * they track the generalization gap (Kendall tau, Jiang et al. 2020).
+ *
+ * The training options repeat those of `tdl train` (same names, defaults and
+ * checks); cmd_train.c keeps its parsing private, so the switch below is a
+ * copy of its training cases. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "modelopts.h"
+#include "plot.h"
+#include "internal.h"
+
+enum {
+    OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
+    OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
+    OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
+    OPT_REPEATS, OPT_PLOT, OPT_NO_MEASURES, OPT_FLATNESS, OPT_PCT, OPT_DELTA, OPT_SUCCESS, OPT_OUTPUT_ONES
+};
+
+typedef struct progress_state { int show; } progress_state;
+
+static int on_run(const tdl_sweep_progress *p, void *user)
+{
+    progress_state *ps = user;
+    if (ps->show) {
+        fprintf(stderr, "\rtdl sweep: run %zu/%zu  value %g  repeat %zu  train loss %.4g", p->index + 1, p->total, p->value,
+                p->repeat, p->train_loss);
+        if (!isnan(p->train_error)) fprintf(stderr, "  train error %.4f", p->train_error);
+        if (!isnan(p->test_error)) fprintf(stderr, "  test error %.4f", p->test_error);
+        fprintf(stderr, "  (%.2f s)   ", p->seconds);
+        fflush(stderr);
+    }
+    return 0;
+}
+
+/* "dir/name" into buf; 0 when it fits. */
+static int join_path(char *buf, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= len;
+}
+
+static void csv_num(FILE *fp, double v)
+{
+    if (isfinite(v)) fprintf(fp, ",%.17g", v);
+    else fputc(',', fp);
+}
+
+static int write_csv(const char *path, const tdl_sweep_config *cfg, const tdl_sweep_result *r)
+{
+    tdl_atomic_file af;
+    int st = tdl_atomic_begin(path, &af);
+    if (st != TDL_OK) return st;
+    FILE *fp = af.fp;
+    fprintf(fp, "%s,repeat,init_seed,train_seed,width,n_train,params,epochs,steps,diverged,reached_target,success,"
+            "train_loss,train_error,test_loss,test_error,gap,seconds", tdl_sweep_kind_name(cfg->kind));
+    for (size_t j = 0; j < r->n_measures; j++) fprintf(fp, ",%s", r->measure_names[j]);
+    fputc('\n', fp);
+    for (size_t i = 0; i < r->n_runs; i++) {
+        const tdl_sweep_run *u = &r->runs[i];
+        fprintf(fp, "%.17g,%zu,%lu,%lu,%zu,%zu,%zu,%zu,%zu,%d,%d,%d", u->value, u->repeat, u->init_seed, u->train_seed,
+                u->width, u->n_train, u->params, u->epochs, u->steps, u->diverged, u->reached_target, u->success);
+        csv_num(fp, u->train_loss);
+        csv_num(fp, u->train_error);
+        csv_num(fp, u->test_loss);
+        csv_num(fp, u->test_error);
+        csv_num(fp, u->gap);
+        csv_num(fp, u->seconds);
+        for (size_t j = 0; j < r->n_measures; j++) csv_num(fp, u->measure_values[j]);
+        fputc('\n', fp);
+    }
+    return tdl_atomic_commit(&af);
+}
+
+static void json_stat(json_writer *w, const char *key, tdl_sweep_stat s)
+{
+    json_object_begin(w, key);
+    json_number(w, "mean", s.mean);
+    json_number(w, "std", s.std);
+    json_number(w, "min", s.min);
+    json_number(w, "max", s.max);
+    json_object_end(w);
+}
+
+static double success_fraction(const tdl_sweep_result *r, size_t v)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->repeats; i++) k += (size_t)r->runs[v * r->repeats + i].success;
+    return (double)k / (double)r->repeats;
+}
+
+static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sweep_result *r, const tdl_dataset *ds,
+                       const tdl_dataset *ts, const char *arch, const char *act, const char *opt_text)
+{
+    json_object_begin(w, NULL);
+    json_string(w, "kind", tdl_sweep_kind_name(cfg->kind));
+    json_string(w, "data", ds->spec);
+    json_size(w, "n", ds->n);
+    if (ts) { json_string(w, "test", ts->spec); json_size(w, "test_n", ts->n); }
+    json_string(w, "arch", arch);
+    json_string(w, "activation", act);
+    json_number_array(w, "values", cfg->values, cfg->count, 1);
+    json_size(w, "repeats", cfg->repeats);
+    json_string(w, "loss_name", tdl_loss_name(cfg->train.loss));
+    json_string(w, "reduction", "mean");
+    json_string(w, "gap_definition", r->classification ? "test_error - train_error (0-1)" : "test_loss - train_loss (mean)");
+    json_string(w, "seeds", "repeat r: init seed --seed + r, minibatch seed --train-seed + r (the same for every value)");
+    json_object_begin(w, "training");
+    json_string(w, "optimizer", opt_text);
+    json_number(w, "lr", cfg->train.lr);
+    json_number(w, "momentum", cfg->train.momentum);
+    json_size(w, "batch", cfg->train.batch);
+    json_size(w, "epochs", cfg->train.epochs);
+    json_size(w, "steps", cfg->train.steps);
+    if (!isnan(cfg->train.target_loss)) json_number(w, "target_loss", cfg->train.target_loss);
+    if (!isnan(cfg->train.target_accuracy)) json_number(w, "target_accuracy", cfg->train.target_accuracy);
+    json_object_end(w);
+    if (!isnan(cfg->success_loss)) json_number(w, "success_loss", cfg->success_loss);
+    json_bool(w, "output_ones", cfg->output_ones);
+    json_array_begin(w, "runs");
+    for (size_t i = 0; i < r->n_runs; i++) {
+        const tdl_sweep_run *u = &r->runs[i];
+        json_object_begin(w, NULL);
+        json_number(w, "value", u->value);
+        json_size(w, "repeat", u->repeat);
+        json_size(w, "init_seed", u->init_seed);
+        json_size(w, "train_seed", u->train_seed);
+        if (cfg->kind == TDL_SWEEP_WIDTH) json_size(w, "width", u->width);
+        json_size(w, "n_train", u->n_train);
+        json_size(w, "params", u->params);
+        json_size(w, "epochs", u->epochs);
+        json_size(w, "steps", u->steps);
+        json_bool(w, "diverged", u->diverged);
+        json_bool(w, "reached_target", u->reached_target);
+        json_bool(w, "success", u->success);
+        json_number(w, "train_loss", u->train_loss);
+        if (r->classification) json_number(w, "train_error", u->train_error);
+        if (r->has_test) {
+            json_number(w, "test_loss", u->test_loss);
+            if (r->classification) json_number(w, "test_error", u->test_error);
+            json_number(w, "gap", u->gap);
+        }
+        json_number(w, "seconds", u->seconds);
+        json_object_begin(w, "measures");
+        for (size_t j = 0; j < r->n_measures; j++) json_number(w, r->measure_names[j], u->measure_values[j]);
+        json_object_end(w);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_string(w, "measures_null_reason", "null: the measure is not available for that run (its theorem does not apply; "
+                                           "'tdl bounds' on that net says why)");
+    json_array_begin(w, "summary");
+    for (size_t v = 0; v < r->count; v++) {
+        json_object_begin(w, NULL);
+        json_number(w, "value", cfg->values[v]);
+        json_stat(w, "train_loss", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_loss)));
+        if (r->classification) json_stat(w, "train_error", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_error)));
+        if (r->has_test) {
+            json_stat(w, "test_loss", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, test_loss)));
+            if (r->classification) json_stat(w, "test_error", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, test_error)));
+            json_stat(w, "gap", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, gap)));
+        }
+        if (!isnan(cfg->success_loss)) json_number(w, "success_fraction", success_fraction(r, v));
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_array_begin(w, "correlations");
+    for (size_t j = 0; j < r->n_measures; j++) {
+        const tdl_sweep_correlation *c = &r->correlations[j];
+        json_object_begin(w, NULL);
+        json_string(w, "name", r->measure_names[j]);
+        json_string(w, "source", r->measure_sources[j]);
+        json_number(w, "tau", c->tau);
+        if (isnan(c->tau)) json_string(w, "tau_reason", r->has_test ? "fewer than 2 runs with the measure, or a constant column" : "no test data: no gap");
+        json_number(w, "granulated_tau", c->granulated_tau);
+        if (isnan(c->granulated_tau)) json_string(w, "granulated_tau_reason", "no repeat with a defined tau across the values");
+        json_size(w, "n", c->n);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_string(w, "correlation_definition", "Kendall tau-b of the measure with the gap over all runs; granulated: tau-b across "
+                                             "values within each repeat, averaged over repeats (Jiang et al. 2020, eq. (3)-(5))");
+    json_number(w, "seconds", r->seconds);
+    json_object_end(w);
+}
+
+/* The main figure: errors (or losses, or the success fraction) against the value. */
+static int plot_main(const char *path, const tdl_sweep_config *cfg, const tdl_sweep_result *r, const char *caption)
+{
+    const size_t V = r->count, R = r->repeats;
+    double *x = malloc(V * sizeof(double)), *buf = malloc(6 * V * sizeof(double));
+    double *ptx = malloc(V * R * sizeof(double)), *pty = malloc(2 * V * R * sizeof(double));
+    if (!x || !buf || !ptx || !pty) { free(x); free(buf); free(ptx); free(pty); return tdl_fail(TDL_ENOMEM, "out of memory for the figure"); }
+    memcpy(x, cfg->values, V * sizeof(double));
+    plot_series s[4];
+    size_t ns = 0;
+    int logy = 0;
+    const char *ylabel;
+    if (!isnan(cfg->success_loss)) {
+        for (size_t v = 0; v < V; v++) buf[v] = success_fraction(r, v);
+        s[ns++] = (plot_series){"fraction of runs with train loss < epsilon", x, buf, V, PLOT_LINESPOINTS};
+        ylabel = "success fraction";
+    } else {
+        size_t ftrain = r->classification ? offsetof(tdl_sweep_run, train_error) : offsetof(tdl_sweep_run, train_loss);
+        size_t ftest = r->classification ? offsetof(tdl_sweep_run, test_error) : offsetof(tdl_sweep_run, test_loss);
+        for (size_t v = 0; v < V; v++) {
+            buf[v] = tdl_sweep_summary(r, v, ftrain).mean;
+            buf[V + v] = tdl_sweep_summary(r, v, ftest).mean;
+        }
+        /* every run as a point: the spread over repeats */
+        for (size_t i = 0; i < V * R; i++) {
+            double a, b;
+            ptx[i] = r->runs[i].value;
+            memcpy(&a, (const char *)&r->runs[i] + ftrain, sizeof a);
+            memcpy(&b, (const char *)&r->runs[i] + ftest, sizeof b);
+            pty[i] = a;
+            pty[V * R + i] = b;
+        }
+        s[ns++] = (plot_series){r->classification ? "train error (mean over repeats)" : "train loss (mean)", x, buf, V, PLOT_LINESPOINTS};
+        s[ns++] = (plot_series){"train, each run", ptx, pty, V * R, PLOT_POINTS};
+        if (r->has_test) {
+            s[ns++] = (plot_series){r->classification ? "test error (mean over repeats)" : "test loss (mean)", x, buf + V, V, PLOT_LINESPOINTS};
+            s[ns++] = (plot_series){"test, each run", ptx, pty + V * R, V * R, PLOT_POINTS};
+        }
+        ylabel = r->classification ? "0-1 error" : "loss (mean)";
+        logy = !r->classification && plot_spans_decades(pty, V * R, 2.0);
+        if (logy)
+            for (size_t i = 0; i < 2 * V * R; i++) if (!(pty[i] > 0)) pty[i] = NAN;
+    }
+    char title[128];
+    snprintf(title, sizeof title, "tdl sweep %s", tdl_sweep_kind_name(cfg->kind));
+    plot_spec ps = {.title = title, .xlabel = tdl_sweep_kind_name(cfg->kind), .ylabel = ylabel, .caption = caption,
+                    .logx = cfg->values[0] > 0 && plot_spans_decades(cfg->values, V, 1.0), .logy = logy,
+                    .series = s, .n_series = ns};
+    int st = plot_render(path, &ps);
+    free(x); free(buf); free(ptx); free(pty);
+    return st;
+}
+
+/* Every measure with positive means at all values, over its value at the first. */
+static int plot_measures(const char *path, const tdl_sweep_config *cfg, const tdl_sweep_result *r, const char *caption)
+{
+    const size_t V = r->count, M = r->n_measures;
+    double *y = malloc((M ? M : 1) * V * sizeof(double));
+    plot_series *s = malloc((M ? M : 1) * sizeof *s);
+    char (*names)[48] = malloc((M ? M : 1) * sizeof *names);
+    if (!y || !s || !names) { free(y); free(s); free(names); return tdl_fail(TDL_ENOMEM, "out of memory for the figure"); }
+    size_t ns = 0;
+    for (size_t j = 0; j < M; j++) {
+        int ok = 1;
+        for (size_t v = 0; v < V && ok; v++) {
+            double sum = 0;
+            size_t n = 0;
+            for (size_t k = 0; k < r->repeats; k++) {
+                double a = r->runs[v * r->repeats + k].measure_values[j];
+                if (isfinite(a)) { sum += a; n++; }
+            }
+            y[ns * V + v] = n ? sum / (double)n : NAN;
+            ok = n > 0 && y[ns * V + v] > 0;
+        }
+        if (!ok) continue;
+        double base = y[ns * V];
+        for (size_t v = 0; v < V; v++) y[ns * V + v] /= base;
+        snprintf(names[ns], sizeof names[ns], "%s", r->measure_names[j]);
+        for (char *p = names[ns]; *p; p++) if (*p == '_') *p = '-';
+        s[ns] = (plot_series){names[ns], cfg->values, y + ns * V, V, PLOT_LINESPOINTS};
+        ns++;
+    }
+    int st = TDL_OK;
+    if (ns) {
+        plot_spec ps = {.title = "complexity measures (mean over repeats) / their value at the first point",
+                        .xlabel = tdl_sweep_kind_name(cfg->kind), .ylabel = "relative value", .caption = caption,
+                        .logx = cfg->values[0] > 0 && plot_spans_decades(cfg->values, V, 1.0), .logy = 1,
+                        .series = s, .n_series = ns};
+        st = plot_render(path, &ps);
+    }
+    free(y); free(s); free(names);
+    return st;
+}
+
+static int check_figure_name(const char *plot)
+{
+    const char *dot = strrchr(plot, '.');
+    return dot && (!strcmp(dot, ".png") || !strcmp(dot, ".svg") || !strcmp(dot, ".pdf"));
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MODEL_LONG_OPTIONS,
+        {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
+        {"opt", required_argument, NULL, OPT_OPT}, {"lr", required_argument, NULL, OPT_LR},
+        {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"beta1", required_argument, NULL, OPT_BETA1},
+        {"beta2", required_argument, NULL, OPT_BETA2}, {"eps", required_argument, NULL, OPT_EPS},
+        {"weight-decay", required_argument, NULL, OPT_WD}, {"schedule", required_argument, NULL, OPT_SCHED},
+        {"step-every", required_argument, NULL, OPT_STEP_EVERY}, {"gamma", required_argument, NULL, OPT_GAMMA},
+        {"epochs", required_argument, NULL, OPT_EPOCHS}, {"steps", required_argument, NULL, OPT_STEPS},
+        {"batch", required_argument, NULL, OPT_BATCH}, {"target-loss", required_argument, NULL, OPT_TARGET_LOSS},
+        {"target-acc", required_argument, NULL, OPT_TARGET_ACC}, {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+        {"train-seed", required_argument, NULL, OPT_TRAIN_SEED}, {"json", no_argument, NULL, OPT_JSON},
+        {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
+        {"out", required_argument, NULL, 'o'}, {"values", required_argument, NULL, OPT_VALUES},
+        {"repeats", required_argument, NULL, OPT_REPEATS}, {"plot", required_argument, NULL, OPT_PLOT},
+        {"no-measures", no_argument, NULL, OPT_NO_MEASURES}, {"flatness", no_argument, NULL, OPT_FLATNESS},
+        {"margin-percentile", required_argument, NULL, OPT_PCT}, {"delta", required_argument, NULL, OPT_DELTA},
+        {"success-loss", required_argument, NULL, OPT_SUCCESS}, {"output-ones", no_argument, NULL, OPT_OUTPUT_ONES},
+        {NULL, 0, NULL, 0},
+    };
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    tdl_sweep_config cfg;
+    tdl_sweep_config_default(&cfg);
+    tdl_train_config *tc = &cfg.train;
+    tc->epochs = 30;
+    tc->opt = TDL_OPT_SGD;
+    const char *data = NULL, *test = NULL, *out_dir = NULL, *plot = NULL, *values_text = NULL;
+    const char *opt_text = "momentum";
+    int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
+    size_t threads = 0;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        int r = cli_model_opts_parse(&mo, "sweep", c, optarg);
+        if (r < 0) return EXIT_USAGE;
+        if (r > 0) continue;
+        int bad = 0;
+        switch (c) {
+        case OPT_DATA: data = optarg; break;
+        case OPT_TEST: test = optarg; break;
+        case 'o': out_dir = optarg; break;
+        case OPT_VALUES: values_text = optarg; break;
+        case OPT_REPEATS: bad = cli_parse_size(optarg, 1, 100000, &cfg.repeats); break;
+        case OPT_PLOT: plot = optarg; break;
+        case OPT_NO_MEASURES: cfg.measures = 0; break;
+        case OPT_FLATNESS: cfg.bounds.flatness = 1; break;
+        case OPT_PCT: bad = cli_parse_double(optarg, &cfg.bounds.margin_percentile) || !(cfg.bounds.margin_percentile >= 0 && cfg.bounds.margin_percentile <= 100); break;
+        case OPT_DELTA: bad = cli_parse_double(optarg, &cfg.bounds.delta) || !(cfg.bounds.delta > 0 && cfg.bounds.delta < 1); break;
+        case OPT_SUCCESS: bad = cli_parse_double(optarg, &cfg.success_loss) || !(cfg.success_loss > 0) || !isfinite(cfg.success_loss); break;
+        case OPT_OUTPUT_ONES: cfg.output_ones = 1; break;
+        /* training options: as in cmd_train.c */
+        case OPT_OPT:
+            if (tdl_optimizer_parse(optarg, &tc->opt) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+            opt_text = optarg;
+            break;
+        case OPT_LR: bad = cli_parse_double(optarg, &tc->lr) || !(tc->lr > 0); lr_given = 1; break;
+        case OPT_MOMENTUM:
+            bad = cli_parse_double(optarg, &tc->momentum) || !(tc->momentum >= 0 && tc->momentum < 1);
+            momentum_given = 1;
+            break;
+        case OPT_BETA1: bad = cli_parse_double(optarg, &tc->beta1); break;
+        case OPT_BETA2: bad = cli_parse_double(optarg, &tc->beta2); break;
+        case OPT_EPS: bad = cli_parse_double(optarg, &tc->eps) || !(tc->eps > 0); break;
+        case OPT_WD: bad = cli_parse_double(optarg, &tc->weight_decay) || !(tc->weight_decay >= 0); break;
+        case OPT_SCHED: if (tdl_schedule_parse(optarg, &tc->schedule) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg()); break;
+        case OPT_STEP_EVERY: bad = cli_parse_size(optarg, 1, 1000000000, &tc->step_every); break;
+        case OPT_GAMMA: bad = cli_parse_double(optarg, &tc->gamma) || !(tc->gamma > 0); break;
+        case OPT_EPOCHS: bad = cli_parse_size(optarg, 1, 1000000000, &tc->epochs); break;
+        case OPT_STEPS: bad = cli_parse_size(optarg, 1, 1000000000000ULL, &tc->steps); break;
+        case OPT_BATCH: bad = cli_parse_size(optarg, 0, 1000000000, &tc->batch); break;
+        case OPT_TARGET_LOSS: bad = cli_parse_double(optarg, &tc->target_loss); break;
+        case OPT_TARGET_ACC: bad = cli_parse_double(optarg, &tc->target_accuracy) || tc->target_accuracy > 1; break;
+        case OPT_EVAL_EVERY: bad = cli_parse_size(optarg, 0, 1000000000, &tc->eval_every); break;
+        case OPT_TRAIN_SEED: bad = cli_parse_ulong(optarg, &tc->seed); train_seed_given = 1; break;
+        case OPT_JSON: as_json = 1; break;
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
+        default: return cli_bad_option("sweep", argv, optopt);
+        }
+        if (bad) return cli_usage("sweep", "bad value '%s' for %s", optarg, argv[optind - 1]);
+    }
+    if (optind >= argc) return cli_usage("sweep", "give what to sweep: width, samples or label-noise");
+    if (tdl_sweep_kind_parse(argv[optind], &cfg.kind) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
+    if (!data) return cli_usage("sweep", "--data SPEC is required");
+    if (mo.model) return cli_usage("sweep", "a sweep trains fresh nets: give --arch (e.g. --arch 64-W-10), not --model");
+    if (!mo.arch) return cli_usage("sweep", "--arch A is required (e.g. --arch 64-W-10 for a width sweep)");
+    if (!values_text) return cli_usage("sweep", "--values LIST is required (e.g. 4,8,16 or 4:4096:x2)");
+    if (plot && !check_figure_name(plot)) return cli_usage("sweep", "--plot %s: expected a .png, .svg or .pdf file", plot);
+    if (!train_seed_given) tc->seed = mo.seed;
+    if (tc->opt == TDL_OPT_ADAM && !lr_given) tc->lr = 1e-3;
+    if (!momentum_given && (tc->opt == TDL_OPT_NESTEROV || strcmp(opt_text, "momentum") == 0)) tc->momentum = 0.9;
+    if (tc->opt == TDL_OPT_GD && momentum_given && tc->momentum > 0)
+        return cli_usage("sweep", "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
+    if (tc->opt == TDL_OPT_GD) tc->batch = 0;
+
+    /* The architecture template: "W" fields are the swept width. */
+    size_t n_slots = 0;
+    tdl_mlp_config arch_cfg;
+    tdl_mlp_config_default(&arch_cfg);
+    if (tdl_sweep_arch(mo.arch, &arch_cfg, cfg.width_slot, &n_slots) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    if (n_slots && cfg.kind != TDL_SWEEP_WIDTH)
+        return cli_usage("sweep", "--arch %s: W placeholders are for width sweeps; give numbers for a %s sweep", mo.arch,
+                         tdl_sweep_kind_name(cfg.kind));
+    double *values = NULL;
+    if (tdl_sweep_values_parse(values_text, &values, &cfg.count) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    cfg.values = values;
+
+    int rc = EXIT_WORK_FAILED, st;
+    tdl_dataset *ds = NULL, *ts = NULL;
+    tdl_mlp *tmpl = NULL;
+    tdl_sweep_result res = {0};
+    json_writer jw = {0};
+    int have_json = 0;
+    char path[4096];
+    /* The template net (W = 1) goes through the shared model options, so
+     * that --act, --init, --param, --sigma-w/-b, --bias, --freeze and --seed
+     * mean what they mean everywhere; its config is then read back. */
+    {
+        char resolved[1024];
+        size_t o = 0;
+        for (size_t i = 0; mo.arch[i] && o + 2 < sizeof resolved; i++) {
+            int starts = i == 0 || mo.arch[i - 1] == '-', ends = !mo.arch[i + 1] || mo.arch[i + 1] == '-';
+            resolved[o++] = ((mo.arch[i] == 'W' || mo.arch[i] == 'w') && starts && ends) ? '1' : mo.arch[i];
+        }
+        resolved[o] = '\0';
+        cli_model_opts mo1 = mo;
+        mo1.arch = resolved;
+        if ((rc = cli_model_build(&mo1, "sweep", &tmpl)) != 0) goto cleanup;
+        rc = EXIT_WORK_FAILED;
+        tdl_mlp_config *nc = &cfg.net;
+        tdl_mlp_config_default(nc);
+        nc->depth = tmpl->depth;
+        for (size_t l = 0; l < tmpl->depth; l++) {
+            nc->widths[l] = tmpl->layers[l].in;
+            nc->trainable[l] = tmpl->layers[l].trainable;
+        }
+        nc->widths[tmpl->depth] = tmpl->layers[tmpl->depth - 1].out;
+        nc->act = tmpl->act;
+        nc->param = tmpl->param;
+        nc->sigma_w = mo.sigma_w; /* NaN: the init's default, resolved per net */
+        nc->sigma_b = mo.sigma_b;
+        nc->bias = mo.bias;
+        nc->seed = mo.seed;
+        const char *init = tdl_tensors_meta(tmpl->meta, "init");
+        if (init && tdl_init_parse(init, &nc->init) != TDL_OK) { rc = cli_fail(TDL_EINVAL); goto cleanup; }
+    }
+    cli_set_threads(threads);
+    if (out_dir) {
+        if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { rc = cli_failf("--out %s: cannot create the directory: %s", out_dir, strerror(errno)); goto cleanup; }
+        /* every output must be writable before any work starts */
+        const char *names[2] = {"sweep.csv", "sweep.json"};
+        for (int k = 0; k < 2; k++) {
+            tdl_atomic_file probe;
+            if (join_path(path, sizeof path, out_dir, names[k])) { rc = cli_failf("--out %s: path too long", out_dir); goto cleanup; }
+            if ((st = tdl_atomic_begin(path, &probe)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            tdl_atomic_abort(&probe);
+        }
+    }
+    if (plot) {
+        tdl_atomic_file probe;
+        if ((st = tdl_atomic_begin(plot, &probe)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        tdl_atomic_abort(&probe);
+    }
+    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (ds->d != cfg.net.widths[0]) {
+        rc = cli_failf("--arch %s takes %zu inputs; the data %s have %zu features", mo.arch, cfg.net.widths[0], ds->spec, ds->d);
+        goto cleanup;
+    }
+    if ((rc = cli_model_loss(&mo, "sweep", tmpl, ds, &tc->loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (ts && (st = tdl_loss_check(tc->loss, tmpl, ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    progress_state ps = {!quiet && isatty(2)};
+    cfg.callback = on_run;
+    cfg.user = &ps;
+    st = tdl_sweep_run_all(&cfg, ds, ts, &res);
+    if (ps.show) fputc('\n', stderr);
+    if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+
+    char act[64], caption[512];
+    tdl_act_format(&cfg.net.act, act, sizeof act);
+    snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
+             ds->spec, mo.arch, act, opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), cfg.repeats, cfg.net.seed);
+    if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+    have_json = 1;
+    write_json(&jw, &cfg, &res, ds, ts, mo.arch, act, opt_text);
+    if (fflush(jw.fp) != 0) { rc = cli_failf("out of memory for the JSON output"); goto cleanup; }
+    if (out_dir) {
+        if (join_path(path, sizeof path, out_dir, "sweep.csv") == 0 && (st = write_csv(path, &cfg, &res)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (join_path(path, sizeof path, out_dir, "sweep.json") == 0 && (st = tdl_write_file_atomic(path, jw.buf, jw.len)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (join_path(path, sizeof path, out_dir, "sweep.png") == 0 && (st = plot_main(path, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (res.n_measures && join_path(path, sizeof path, out_dir, "measures.png") == 0 &&
+            (st = plot_measures(path, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    }
+    if (plot && (st = plot_main(plot, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (as_json) {
+        have_json = 0;
+        if (json_flush_stdout(&jw) != 0) { rc = cli_failf("cannot write to stdout"); goto cleanup; }
+    } else {
+        const int cls = res.classification;
+        printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg.kind),
+               ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", mo.arch, act, cfg.count, cfg.repeats, res.seconds);
+        printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", opt_text, tc->lr, tc->batch, tc->epochs,
+               tdl_loss_name(tc->loss));
+        printf("%12s %10s %12s %21s", tdl_sweep_kind_name(cfg.kind), "params", "train loss", cls ? "train error" : "");
+        if (ts) printf(" %21s %21s", cls ? "test error" : "test loss", "gap");
+        if (!isnan(cfg.success_loss)) printf(" %9s", "success");
+        printf("\n");
+        for (size_t v = 0; v < cfg.count; v++) {
+            tdl_sweep_stat tl = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, train_loss));
+            tdl_sweep_stat te = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, train_error));
+            printf("%12g %10zu %12.4g", cfg.values[v], res.runs[v * cfg.repeats].params, tl.mean);
+            if (cls) printf("    %8.4f +- %-7.4f", te.mean, te.std);
+            else printf(" %21s", "");
+            if (ts) {
+                tdl_sweep_stat tt = tdl_sweep_summary(&res, v, cls ? offsetof(tdl_sweep_run, test_error) : offsetof(tdl_sweep_run, test_loss));
+                tdl_sweep_stat g = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, gap));
+                printf("    %8.4g +- %-7.3g    %8.4g +- %-7.3g", tt.mean, tt.std, g.mean, g.std);
+            }
+            if (!isnan(cfg.success_loss)) printf(" %9.3f", success_fraction(&res, v));
+            printf("\n");
+        }
+        if (res.n_measures) {
+            printf("\nrank correlation with the generalization gap (Kendall tau-b; granulated: within repeats, Jiang et al. 2020)\n");
+            printf("%-34s %8s %12s %6s\n", "measure", "tau", "granulated", "runs");
+            for (size_t j = 0; j < res.n_measures; j++) {
+                const tdl_sweep_correlation *cr = &res.correlations[j];
+                char t1[32], t2[32];
+                if (isnan(cr->tau)) snprintf(t1, sizeof t1, "-"); else snprintf(t1, sizeof t1, "%.3f", cr->tau);
+                if (isnan(cr->granulated_tau)) snprintf(t2, sizeof t2, "-"); else snprintf(t2, sizeof t2, "%.3f", cr->granulated_tau);
+                printf("%-34s %8s %12s %6zu\n", res.measure_names[j], t1, t2, cr->n);
+            }
+            if (!ts) printf("(no --test data: no gap, no correlation)\n");
+        }
+        if (out_dir) printf("\nwrote %s/sweep.csv, sweep.json, sweep.png%s\n", out_dir, res.n_measures ? ", measures.png" : "");
+    }
+    rc = 0;
+cleanup:
+    if (have_json) json_discard(&jw);
+    tdl_sweep_result_free(&res);
+    free(values);
+    tdl_mlp_free(&tmpl);
+    tdl_dataset_free(&ds);
+    tdl_dataset_free(&ts);
+    return rc;
+}

@@ -1,0 +1,198 @@
+#!/bin/bash
+# CLI tests of `tdl report`: the quick variant of the default report writes
+# every listed file (valid PNG/SVG/PDF figures, CSV tables, JSON), the numbers
+# in report.md equal those of the individual commands run again here with
+# --json, a user's model skips training, a failing section is reported with
+# exit status 1, and the output folder is replaced only when it is a report.
+# usage: test_report.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+. "$(dirname "$0")/lib.sh"
+
+valid_figure() {
+    local f=$1 size
+    size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+    case $f in
+    *.png) [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && [ "$size" -gt 8000 ] ;;
+    *.svg) head -c 400 "$f" | grep -q '<svg' && tail -c 100 "$f" | grep -q '</svg>' && [ "$size" -gt 8000 ] ;;
+    *.pdf) [ "$(head -c 5 "$f")" = "%PDF-" ] && tail -c 32 "$f" | grep -q '%%EOF' && [ "$size" -gt 4000 ] ;;
+    esac
+}
+# md_value LABEL: the value cell of the report.md row "| LABEL | value |"
+md_value() { grep -F "| $1 |" "$R/report.md" | head -n 1 | awk -F' [|] ' '{print $2}' | sed 's/ |$//'; }
+# g6 NUMBER: printf %.6g, as the report prints numbers
+g6() { awk -v v="$1" 'BEGIN { printf "%.6g", v }'; }
+# expect_md LABEL JSON_VALUE DESCRIPTION
+expect_md() {
+    local got want
+    got=$(md_value "$1")
+    want=$(g6 "$2")
+    if [ -n "$2" ] && [ "$got" = "$want" ]; then ok; else bad "$3: report.md '$1' = '$got', the command's JSON gives '$2' (%.6g: $want)"; fi
+}
+# jfield FILE KEY: a top-level scalar of a one-line JSON file
+jfield() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1" | head -n 1; }
+
+R=$WORK/rep
+D=digits:split=train,n=400
+T=digits:split=test,n=200
+start=$(date +%s)
+# two fast theorem checks: the proofs suite runs every check itself
+CHECKS=linear-regression-hessian,saxe-linear-dynamics
+run "$TDL" report --quick --out "$R" --checks $CHECKS
+expect_status 0 "tdl report --quick"
+echo "report --quick: $(($(date +%s) - start)) s"
+grep -q "^tdl report: \[1/" "$WORK/err" && ok || bad "progress lines on stderr"
+expect_empty_out "report prints nothing on stdout"
+expect_no_file "$R.tmp" "no temporary folder left"
+ls -d "$R".tmp.* >/dev/null 2>&1 && bad "a $R.tmp.* folder is left" || ok
+for f in index.html report.md model.safetensors model-init.safetensors .tdl-report; do
+    [ -s "$R/$f" ] && ok || bad "missing $f"
+done
+figs="training hessian-spectrum hessian-density landscape-2d interpolation ntk-spectrum ntk-drift bounds"
+for fig in $figs; do
+    for ext in png svg pdf; do
+        valid_figure "$R/fig/$fig.$ext" && ok || bad "fig/$fig.$ext is not a valid $ext of non-trivial size"
+    done
+    [ -s "$R/fig/$fig.gp" ] && [ -s "$R/fig/$fig.dat" ] && ok || bad "fig/$fig.gp / .dat missing"
+    grep -q "(fig/$fig.png)" "$R/report.md" && grep -q "src=\"fig/$fig.png\"" "$R/index.html" && ok || bad "fig/$fig.png not in the documents"
+    grep -q "(fig/$fig.pdf)" "$R/report.md" && ok || bad "no link to fig/$fig.pdf"
+done
+for t in summary training hessian hessian-eigenvalues landscape ntk ntk-eigenvalues bounds checks steps; do
+    [ -s "$R/tables/$t.csv" ] && ok || bad "missing tables/$t.csv"
+done
+for j in data train model eval-train eval-test hessian landscape-2d interpolation ntk bounds \
+    check-linear-regression-hessian check-saxe-linear-dynamics; do
+    [ -s "$R/json/$j.json" ] && ok || bad "missing json/$j.json"
+done
+grep -q '^<!DOCTYPE html>' "$R/index.html" && grep -q '</html>' "$R/index.html" && ok || bad "index.html is not a whole page"
+for h in "Model and data" "Training curve" "Hessian spectrum" "Loss landscape" "Neural tangent kernel" "Generalization bounds" "Theorem checks"; do
+    grep -q "^## $h" "$R/report.md" && ok || bad "report.md lacks the section '$h'"
+done
+grep -q "Note" "$R/report.md" && bad "the default report has a note (a failed section?): $(grep Note "$R/report.md" | head -n 2)" || ok
+
+# the numbers in report.md are the commands' own: run them again here
+M="--model $R/model.safetensors"
+run "$TDL" eval $M --data $D --json
+expect_md "train loss (mean)" "$(json_get loss)" "train loss"
+expect_md "train error" "$(json_get error)" "train error"
+expect_md "train accuracy" "$(json_get accuracy)" "train accuracy"
+run "$TDL" eval $M --data $T --json
+expect_md "test loss (mean)" "$(json_get loss)" "test loss"
+expect_md "test accuracy" "$(json_get accuracy)" "test accuracy"
+run "$TDL" info --data $D --json
+expect_md "examples n" "$(json_get n)" "n"
+run "$TDL" info --model "$R/model.safetensors" --json
+expect_md "parameters P" "$(json_get params)" "P"
+run "$TDL" hessian $M --data $D --gn --json
+expect_status 0 "hessian --gn"
+expect_md "lambda_max(H)" "$(json_get lambda_max)" "Hessian lambda_max"
+expect_md "lambda_min(H)" "$(json_get lambda_min)" "Hessian lambda_min"
+expect_md "trace(H)" "$(json_get trace)" "Hessian trace"
+expect_md "trace(G)" "$(json_get gn_trace)" "Gauss-Newton trace"
+expect_md "fraction of negative eigenvalues" "$(json_get negative_fraction)" "negative fraction"
+# the eigenvalue table holds every eigenvalue at full precision
+n_ev=$(($(wc -l <"$R/tables/hessian-eigenvalues.csv") - 1))
+[ "$n_ev" -eq "$(json_get params)" ] && ok || bad "tables/hessian-eigenvalues.csv has $n_ev rows, P = $(json_get params)"
+top=$(tail -n 1 "$R/tables/hessian-eigenvalues.csv" | cut -d, -f2)
+[ "$(g6 "$top")" = "$(g6 "$(json_get lambda_max)")" ] && ok || bad "largest eigenvalue in the CSV $top"
+run "$TDL" ntk $M --data $D --json --drift
+expect_md "lambda_max" "$(json_get lambda_max)" "NTK lambda_max"
+expect_md "trace" "$(json_get trace)" "NTK trace"
+expect_md 'drift \|\|K_T - K_0\|\|_F / \|\|K_0\|\|_F' "$(json_get drift)" "NTK drift"
+run "$TDL" landscape --model "$R/model-init.safetensors" --to "$R/model.safetensors" --data $D --grid 21 --json
+v=$(json_get loss_start); got=$(grep -F "| loss at the initialization (alpha = 0) |" "$R/report.md" | awk -F' [|] ' '{print $3}' | sed 's/ |$//')
+[ "$got" = "$(g6 "$v")" ] && ok || bad "interpolation loss at init: report $got, command $v"
+# the interpolation starts at the training's initialization: a fresh net of the same seed
+# (the loss of a fresh --arch net at the centre of a 3-point slice)
+run "$TDL" landscape --arch 64-16-10 --act relu --seed 0 --data $D --grid 3 --json
+[ "$(g6 "$(json_get centre_loss)")" = "$got" ] && ok || bad "model-init.safetensors is not the seed-0 initialization ($(json_get centre_loss) vs $got)"
+run "$TDL" bounds $M --data $D --test $T --quick --pac-bayes-opt --bound-seed 0 --json
+expect_status 0 "bounds"
+tr '{' '\n' <"$WORK/out" | grep '"name":"vc"' >"$WORK/vc"
+vcb=$(sed -n 's/.*"bound":\([^,}]*\).*/\1/p' "$WORK/vc")
+got=$(grep -F "| **vc** |" "$R/report.md" | awk -F' [|] ' '{print $3}')
+[ -n "$vcb" ] && [ "$got" = "$(g6 "$vcb")" ] && ok || bad "vc bound: report '$got', command '$vcb'"
+grep -F "| **vc** |" "$R/report.md" | grep -q VACUOUS && ok || bad "the vacuous vc bound is not marked"
+# every vacuous bound of the command is marked in the report, and only those
+n_vac=$(tr '{' '\n' <"$WORK/out" | grep -c '"vacuous":true')
+n_md=$(grep -c "| VACUOUS |" "$R/report.md")
+[ "$n_vac" -eq "$n_md" ] && ok || bad "$n_vac vacuous bounds from tdl bounds, $n_md marked in report.md"
+# the theorem checks: one row each, with the check's own verdict and criteria
+n_rows=$(($(wc -l <"$R/tables/checks.csv") - 1))
+[ "$n_rows" -eq 2 ] && ok || bad "$n_rows rows in tables/checks.csv, expected 2"
+for c in ${CHECKS//,/ }; do
+    run "$TDL" check $c --quick --json --quiet
+    n_ok=$(grep -o '"ok":true' "$WORK/out" | wc -l)
+    n_judged=$(grep -o '"ok":\(true\|false\)' "$WORK/out" | wc -l)
+    verdict=$([ "$(json_get passed)" = true ] && echo pass || echo FAIL)
+    grep -q "^| $c | $verdict | $n_ok of $n_judged |" "$R/report.md" && ok || bad "check $c: report row $(grep "^| $c |" "$R/report.md" | cut -c1-80), command: $verdict, $n_ok of $n_judged"
+done
+run "$TDL" report --quick --checks no-such-check --out "$WORK/rep5"
+expect_status 2 "--checks with an unknown name"
+expect_err "unknown check 'no-such-check'" "--checks message"
+
+# a user's model: no training, no training curve (said so), the rest runs
+R2=$WORK/rep2
+run "$TDL" report --model "$R/model.safetensors" --data $D --quick --no-checks --out "$R2" --quiet
+expect_status 0 "report --model"
+expect_empty_out "report --model stdout"
+[ ! -s "$WORK/err" ] && ok || bad "--quiet report printed: $(head -c 300 "$WORK/err")"
+grep -q "No training curve" "$R2/report.md" && ok || bad "report --model does not say why there is no training curve"
+[ ! -e "$R2/fig/training.png" ] && [ ! -e "$R2/json/train.json" ] && ok || bad "report --model trained"
+valid_figure "$R2/fig/hessian-spectrum.pdf" && valid_figure "$R2/fig/landscape-2d.svg" && ok || bad "report --model figures"
+grep -q "left out (--no-checks)" "$R2/report.md" && ok || bad "--no-checks not said"
+h1=$(md_value "trace(H)"); R_SAVE=$R; R=$R2; h2=$(md_value "trace(H)"); R=$R_SAVE
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && ok || bad "the same model gives trace(H) $h1 and $h2"
+# running again into the same folder replaces the earlier report
+run "$TDL" report --model "$R/model.safetensors" --data $D --quick --no-checks --out "$R2" --quiet --grid 5
+expect_status 0 "report into an earlier report"
+grep -q "5 x 5 grid" "$R2/fig/landscape-2d.gp" && ok || bad "the earlier report was not replaced"
+ls -d "$R2".old.* "$R2".tmp.* >/dev/null 2>&1 && bad "a temporary or old folder is left" || ok
+
+# an interrupted run (SIGINT, SIGTERM) leaves the earlier report as it was and no temporary
+for sig in INT TERM; do
+    before=$(md5sum <"$R2/report.md")
+    "$TDL" report --model "$R/model.safetensors" --data $D --quick --no-checks --out "$R2" --quiet 2>"$WORK/err" &
+    pid=$!
+    sleep 2
+    kill -$sig $pid
+    wait $pid
+    status=$?
+    [ "$status" -ge 128 ] && ok || bad "SIG$sig: exit status $status, expected death by the signal"
+    [ "$(md5sum <"$R2/report.md")" = "$before" ] && [ -s "$R2/index.html" ] && ok || bad "SIG$sig changed the earlier report"
+    sleep 1
+    ls -d "$R2".tmp.* "$R2".old.* >/dev/null 2>&1 && bad "SIG$sig left a temporary folder" || ok
+done
+
+# a failing section: the report is written, says which section failed, exit 1
+R3=$WORK/rep3
+run "$TDL" report --model "$R/model.safetensors" --data iris --quick --no-checks --out "$R3" --quiet
+expect_status 1 "report with data the model does not fit"
+expect_err "part(s) of the report failed" "failure message"
+[ -s "$R3/index.html" ] && [ -s "$R3/report.md" ] && ok || bad "no report written when sections fail"
+grep -q "The evaluation on the training data (tdl eval) failed: tdl: error:" "$R3/report.md" && ok || bad "the failed section does not give the command's error: $(grep -m1 Note "$R3/report.md")"
+grep -q "features" "$R3/logs/eval-train.log" && ok || bad "logs/eval-train.log lacks the error"
+
+# refusals
+mkdir -p "$WORK/mine" && echo keep >"$WORK/mine/notes.txt"
+run "$TDL" report --quick --out "$WORK/mine"
+expect_status 1 "report into a folder that is not a report"
+expect_err "is not a tdl report" "refusal message"
+[ "$(cat "$WORK/mine/notes.txt")" = keep ] && ok || bad "the user's folder was touched"
+ls -d "$WORK/mine".tmp.* >/dev/null 2>&1 && bad "a temporary folder is left after a refusal" || ok
+run "$TDL" report --model "$R/model.safetensors"
+expect_status 2 "--model without --data"
+run "$TDL" report --model "$R/model.safetensors" --data $D --epochs 3
+expect_status 2 "--epochs with --model"
+run "$TDL" report --bogus
+expect_status 2 "unknown option"
+run "$TDL" report --grid 1
+expect_status 2 "--grid 1"
+run "$TDL" report --model "$WORK/none.safetensors" --data $D --out "$WORK/rep4"
+expect_status 1 "missing model"
+expect_no_file "$WORK/rep4" "no folder for a missing model"
+run "$TDL" help report
+expect_status 0 "help report"
+for opt in --model --data --test --out --quick --epochs --width --arch --lr --seed --grid --checks --no-checks --loss --threads --quiet Examples; do
+    expect_out -- "$opt" "help report mentions $opt"
+done
+finish

@@ -474,12 +474,16 @@ static int run(const pc_options *opt, pc_result *res)
         for (size_t k = 0; k < n_widths; k++) {
             fdev[k] = isfinite(s_dev) ? exp(icd + s_dev * lx[k]) : NAN;
             fdrift[k] = isfinite(s_drift) ? exp(icr + s_drift * lx[k]) : NAN;
-            ref[k] = 2.0 * drift[0] * sqrt(widths[0] / widths[k]);
         }
+        /* anchor of the reference line: the first finite drift (1e-2 if the runs diverged) */
+        double anchor = 1e-2;
+        for (size_t k = n_widths; k-- > 0;)
+            if (isfinite(drift[k]) && drift[k] > 0) anchor = drift[k] * sqrt(widths[k] / widths[0]);
+        for (size_t k = 0; k < n_widths; k++) ref[k] = 2.0 * anchor * sqrt(widths[0] / widths[k]);
         char t1[64], t2[64];
         snprintf(t1, sizeof t1, "fit, slope %.3f", s_dev);
         snprintf(t2, sizeof t2, "fit, slope %.3f", s_drift);
-        plot_series s[7] = {
+        plot_series all[7] = {
             {.title = "relu: sup_t RMS(f_t - f^lin_t)", .x = widths, .y = dev_r, .n = n_widths, .style = PLOT_LINESPOINTS},
             {.title = "relu: NTK drift", .x = widths, .y = drift_r, .n = n_widths, .style = PLOT_LINESPOINTS},
             {.title = "erf: sup_t RMS(f_t - f^lin_t)", .x = widths, .y = dev, .n = n_widths, .style = PLOT_POINTS},
@@ -488,11 +492,20 @@ static int run(const pc_options *opt, pc_result *res)
             {.title = t2, .x = widths, .y = fdrift, .n = n_widths, .style = PLOT_LINES},
             {.title = "reference m^{-1/2}", .x = widths, .y = ref, .n = n_widths, .style = PLOT_LINES},
         };
+        /* keep the series with something to draw (a diverged run has no finite point) */
+        plot_series s[7];
+        size_t ns = 0;
+        for (size_t q = 0; q < 7; q++) {
+            int any = 0;
+            for (size_t k = 0; k < all[q].n; k++) any |= isfinite(all[q].y[k]) && all[q].y[k] > 0;
+            if (any) s[ns++] = all[q];
+        }
         char cap[320];
-        snprintf(cap, sizeof cap, "%s; %zu-m-1 erf, %s param; GD lr=%.3g, T=%zu; f^lin exact (discrete); seeds %lu+",
-                 spec_tr, d, standard ? "standard" : "NTK", eta, T, opt->seed);
+        snprintf(cap, sizeof cap, "%s; %zu-m-1 erf, %s param; GD lr=%.3g, T=%zu; f^lin exact (discrete); seeds %lu+%s",
+                 spec_tr, d, standard ? "standard" : "NTK", eta, T, opt->seed,
+                 ns < 7 ? "; runs that diverged are not drawn" : "");
         plot_spec ps = {.title = "Lazy training: distance to the linearized model and NTK drift", .xlabel = "width m",
-                        .ylabel = "deviation", .caption = cap, .logx = 1, .logy = 1, .series = s, .n_series = 7};
+                        .ylabel = "deviation", .caption = cap, .logx = 1, .logy = 1, .series = s, .n_series = ns};
         st = plot_render(opt->plot, &ps);
     }
 

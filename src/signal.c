@@ -288,7 +288,13 @@ int tdl_signal_iterate(const tdl_signal_config *cfg, double q0, double c0, size_
     for (size_t l = 1; l <= depth; l++) {
         double qn, kn;
         if ((st = tdl_signal_covmap(cfg, qq, qq, kk, &qn, NULL, &kn)) != TDL_OK) return st;
-        if (!(qn > 0) || !isfinite(qn)) return tdl_fail(TDL_ENONFINITE, "signal propagation: q^%zu = %g", l, qn);
+        if (!isfinite(qn))
+            return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_w is far in the "
+                            "exploding phase; lower --sigma-w or --depth", l, qn);
+        if (!(qn > 0))
+            return tdl_fail(TDL_EINVAL, "signal propagation: the length q^%zu is 0, so the correlation c^%zu is undefined "
+                            "(sigma_w = %g and sigma_b = %g send every input to 0); use sigma_w > 0 or sigma_b > 0",
+                            l, l, cfg->sigma_w, cfg->sigma_b);
         qq = qn;
         kk = fmin(fmax(kn, -qn), qn);
         q[l] = qq;

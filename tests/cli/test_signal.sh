@@ -142,4 +142,8 @@ run "$TDL" infoplane --data teacher:n=20,d=3,k=2 --arch 3-4-1 --epochs 2
 expect_status 1 "regression data has no labels"
 run "$TDL" infoplane --data /nonexistent.csv
 expect_status 1 "missing data file"
+run "$TDL" signal --act tanh --sigma-w 0 --sigma-b 0 --json
+expect_status 1 "sigma_w = sigma_b = 0"
+expect_err "the length q^1 is 0" "degenerate map explained"
+expect_empty_out "no JSON for a degenerate map"
 finish

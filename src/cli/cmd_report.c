@@ -83,6 +83,7 @@ typedef struct report {
     char model[PATH_MAX];      /* the model analysed (absolute) */
     char data[PATH_MAX], test[PATH_MAX];
     int has_test, has_init;
+    int regression;            /* the data have no class labels: no bounds */
     step steps[MAX_STEPS];
     size_t n_steps, total_steps;
     int failures;
@@ -827,6 +828,10 @@ static void section_ntk(doc *d, report *r)
 static void section_bounds(doc *d, report *r)
 {
     doc_h2(d, "bounds", "Generalization bounds");
+    if (r->regression) {
+        doc_note(d, "No bounds table: the bounds are on the classification error and the data set has no class labels (a regression task).");
+        return;
+    }
     cJSON *b = load_json(r, "bounds");
     if (!b) {
         section_failed(d, r, "bounds table (tdl bounds)", "bounds");
@@ -1190,12 +1195,14 @@ int cmd_report(int argc, char **argv)
         const char *a[] = {"info", "--data", r->data, "--json", NULL};
         run_step(r, "data", "data summary (tdl info --data)", 1, a);
     }
+    dj = load_json(r, "data");
+    r->regression = dj && jnum(dj, "classes") == 0;
+    if (r->regression) r->total_steps--;
     /* 2. the model: trained here, or the user's */
     if (!o->user_model) {
         if (o->arch) {
             sfmt(arch, sizeof arch, "%s", o->arch);
         } else {
-            dj = load_json(r, "data");
             double d = dj ? jnum(dj, "d") : NAN, classes = dj ? jnum(dj, "classes") : NAN;
             if (isnan(d)) { rc = cli_failf("%s: the data set could not be read (%s)", o->data, r->steps[0].message); goto cleanup; }
             sfmt(arch, sizeof arch, "%.0f-%zu-%.0f", d, o->width, classes > 0 ? classes : 1);
@@ -1315,7 +1322,7 @@ int cmd_report(int argc, char **argv)
         free(ep);
         free(dr);
     }
-    {
+    if (!r->regression) {
         const char *a[MAX_ARGS] = {"bounds", MODEL_ARGS, "--json", "--quiet", "--plot", "fig/bounds.png", "--bound-seed", seed};
         size_t n = 0;
         while (a[n]) n++;

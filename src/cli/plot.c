@@ -94,7 +94,11 @@ int plot_run(const char *path, const char *gp, const char *dat)
     }
     if (pid == 0) {
         char dir[4096], expr[8192];
-        snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0), path);
+        const char *slash = strrchr(path, '/');
+        size_t dir_len = slash ? (size_t)(slash - path) : 0;
+        if (dir_len >= sizeof dir) _exit(126);
+        memcpy(dir, path, dir_len);
+        dir[dir_len] = 0;
         if (dir[0] && chdir(dir) != 0) _exit(126);
         /* the temporary's name hides the extension: term= names the format */
         snprintf(expr, sizeof expr, "out='%s'; term='%s'", strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig,

@@ -4,7 +4,10 @@
  * (FILE.dat, one block per series) and the gnuplot script (FILE.gp) that
  * draws it, so a user can restyle the figure for a paper; then it runs
  * gnuplot on the script.  The figure appears under its name only when
- * gnuplot succeeded (temporary name + rename).
+ * gnuplot succeeded (temporary name + rename).  The script picks the
+ * terminal from the output's extension, so one script renders PNG
+ * (pngcairo), SVG and PDF (pdfcairo): gnuplot -e "out='FILE.pdf'" FILE.gp
+ * (plot_also does this for `tdl report`).
  */
 #ifndef TDL_CLI_PLOT_H
 #define TDL_CLI_PLOT_H

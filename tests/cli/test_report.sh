@@ -163,6 +163,15 @@ for sig in INT TERM; do
     ls -d "$R2".tmp.* "$R2".old.* >/dev/null 2>&1 && bad "SIG$sig left a temporary folder" || ok
 done
 
+# regression data: a net with one output is trained and analysed; no bounds (they are
+# on the classification error), said so, and not a failure
+R6=$WORK/rep6
+run "$TDL" report --data teacher:n=200,d=10,k=4 --quick --no-checks --out "$R6" --quiet
+expect_status 0 "report on regression data"
+grep -q "| architecture | 10-16-1 |" "$R6/report.md" && ok || bad "regression net: $(grep architecture "$R6/report.md")"
+grep -q "No bounds table" "$R6/report.md" && [ ! -e "$R6/fig/bounds.png" ] && ok || bad "regression report: bounds section"
+valid_figure "$R6/fig/training.pdf" && valid_figure "$R6/fig/hessian-spectrum.png" && ok || bad "regression report figures"
+
 # a failing section: the report is written, says which section failed, exit 1
 R3=$WORK/rep3
 run "$TDL" report --model "$R/model.safetensors" --data iris --quick --no-checks --out "$R3" --quiet

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "check.h"
 #include "cli.h"
 #include "pc_cli.h"
@@ -114,7 +115,8 @@ int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
         {"quiet", no_argument, NULL, O_QUIET}, {"threads", required_argument, NULL, O_THREADS},
         {NULL, 0, NULL, 0},
     };
-    pc_options opt = {.seed = 1, .verbose = 1};
+    /* progress on stderr only when it is a terminal (SPEC.md) */
+    pc_options opt = {.seed = 1, .verbose = isatty(STDERR_FILENO)};
     int list = 0, all = 0, as_json = 0, c;
     const char *plot_dir = NULL;
     size_t threads = 0;

@@ -22,11 +22,11 @@
 
 /* A figure path must name a format and be writable: find out before the
  * experiment runs, not after. */
-static int probe_figure(const char *path)
+static int probe_figure(const char *prog, const char *path)
 {
     const char *dot = strrchr(path, '.');
     if (!dot || (strcmp(dot, ".png") != 0 && strcmp(dot, ".svg") != 0 && strcmp(dot, ".pdf") != 0))
-        return cli_failf("%s: a figure must end in .png, .svg or .pdf", path);
+        return cli_usage(prog, "%s: the figure must end in .png, .svg or .pdf", path);
     tdl_atomic_file probe;
     int st = tdl_atomic_begin(path, &probe);
     if (st != TDL_OK) return cli_fail(st);
@@ -117,7 +117,7 @@ int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
     };
     /* progress on stderr only when it is a terminal (SPEC.md) */
     pc_options opt = {.seed = 1, .verbose = isatty(STDERR_FILENO)};
-    int list = 0, all = 0, as_json = 0, c;
+    int list = 0, all = 0, as_json = 0, c, rc0;
     const char *plot_dir = NULL;
     size_t threads = 0;
     opterr = 0;
@@ -166,7 +166,7 @@ int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
         if (stat(plot_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
             return cli_failf("%s: --plot-dir is not an existing directory", plot_dir);
     }
-    if (opt.plot && probe_figure(opt.plot) != 0) return EXIT_WORK_FAILED;
+    if (opt.plot && (rc0 = probe_figure(prog, opt.plot)) != 0) return rc0;
     cli_set_threads(threads);
 
     json_writer jw;

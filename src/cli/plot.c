@@ -68,11 +68,13 @@ int plot_spans_decades(const double *v, size_t n, double decades)
     return isfinite(lo) && hi / lo > pow(10.0, decades);
 }
 
-static const char *style_name(plot_style s)
+/* Markers: small for dense scatters, larger when a series has few points
+ * (a handful of widths or sample sizes must stay visible). */
+static const char *style_name(plot_style s, size_t n)
 {
     switch (s) {
-    case PLOT_POINTS: return "points pt 7 ps 0.5";
-    case PLOT_LINESPOINTS: return "linespoints pt 7 ps 0.5";
+    case PLOT_POINTS: return n <= 64 ? "points pt 7 ps 1.1" : "points pt 7 ps 0.5";
+    case PLOT_LINESPOINTS: return n <= 64 ? "linespoints pt 7 ps 1.0" : "linespoints pt 7 ps 0.5";
     case PLOT_BOXES: return "boxes fs solid 0.5";
     case PLOT_IMPULSES: return "impulses";
     default: return "lines lw 2";
@@ -262,7 +264,7 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
     fprintf(fp, "plot ");
     for (size_t s = 0; s < spec->n_series; s++) {
         fprintf(fp, "%sdata index %zu using 1:2%s with %s title ", s ? ", \\\n     " : "", s,
-                y2 && s < 64 && (y2->series >> s & 1ULL) ? " axes x1y2" : "", style_name(spec->series[s].style));
+                y2 && s < 64 && (y2->series >> s & 1ULL) ? " axes x1y2" : "", style_name(spec->series[s].style, spec->series[s].n));
         plot_put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
     }
     fprintf(fp, "\n");

@@ -6,7 +6,7 @@
 # usage: test_check.sh PATH/TO/tdl FIXTURES_DIR
 TDL=$1
 . "$(dirname "$0")/lib.sh"
-BUILD=$(dirname "$TDL")
+BUILD=$(dirname "${TDL_REAL:-$TDL}")   # the build dir, also under the valgrind wrapper
 C=linear-regression-hessian
 
 run "$TDL" check --list

@@ -111,20 +111,3 @@ double pc_loglog_slope(const double *x, const double *y, size_t n)
     }
     return pc_fit_line(lx, ly, n, NULL);
 }
-
-double pc_kendall_tau(const double *a, const double *b, size_t n)
-{
-    /* tau-b = (C - D) / sqrt((n0 - n1)(n0 - n2)), n1/n2 the pairs tied in a/b. */
-    double conc = 0, disc = 0, tie_a = 0, tie_b = 0, pairs = 0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double da = a[i] - a[j], db = b[i] - b[j];
-            pairs += 1;
-            if (da == 0) tie_a += 1;
-            if (db == 0) tie_b += 1;
-            if (da == 0 || db == 0) continue;
-            if ((da > 0) == (db > 0)) conc += 1; else disc += 1;
-        }
-    double den = sqrt((pairs - tie_a) * (pairs - tie_b));
-    return den > 0 ? (conc - disc) / den : NAN;
-}

@@ -88,8 +88,7 @@ int pc_run(const pc_check *c, const pc_options *opt, pc_result *res);
 double pc_fit_line(const double *x, const double *y, size_t n, double *intercept);
 /* Slope of log y against log x (all positive). */
 double pc_loglog_slope(const double *x, const double *y, size_t n);
-/* Kendall rank correlation tau-b of two samples (ties handled). */
-double pc_kendall_tau(const double *a, const double *b, size_t n);
+/* (Rank correlations: tdl_kendall_tau in tdl/sweep.h.) */
 /* Seconds of monotonic clock. */
 double pc_now(void);
 

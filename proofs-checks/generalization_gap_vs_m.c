@@ -172,7 +172,7 @@ static int run(const pc_options *opt, pc_result *res)
         }
     }
     for (size_t k = 0; k < n_m; k++) sqrt_ref[k] = mean_gap[0] * sqrt(ms[0] / ms[k]);
-    double tau = pc_kendall_tau(ms, mean_gap, n_m);
+    double tau = tdl_kendall_tau(ms, mean_gap, n_m);
     int all_pos = 1;
     for (size_t k = 0; k < n_m; k++) all_pos &= mean_gap[k] > 0;
     double slope = all_pos ? pc_loglog_slope(ms, mean_gap, n_m) : NAN;

@@ -195,9 +195,9 @@ static int run(const pc_options *opt, pc_result *res)
         snprintf(label, sizeof label, "m = %zu: neyshabur2018 bound / nlb19 %.4g", m, n19[k]);
         pc_add(res, key, label, n18[k], NAN, -1, "");
     }
-    double tau_te = pc_kendall_tau(ms, te, pp.n_m), tau_bt = pc_kendall_tau(ms, bt, pp.n_m);
-    double tau_di = pc_kendall_tau(ms, di, pp.n_m), tau_18 = pc_kendall_tau(ms, n18, pp.n_m);
-    double tau_19 = pc_kendall_tau(ms, n19, pp.n_m);
+    double tau_te = tdl_kendall_tau(ms, te, pp.n_m), tau_bt = tdl_kendall_tau(ms, bt, pp.n_m);
+    double tau_di = tdl_kendall_tau(ms, di, pp.n_m), tau_18 = tdl_kendall_tau(ms, n18, pp.n_m);
+    double tau_19 = tdl_kendall_tau(ms, n19, pp.n_m);
     pc_add(res, "reached_target", "every run reached the target loss", all_reached, 1, all_reached, "yes (1)");
     pc_add(res, "tau_test_error", "Kendall tau(m, test error)", tau_te, -1, tau_te < 0, "< 0 (test error falls)");
     /* 3 standard errors of a difference of two binomial proportions near 1/2 */

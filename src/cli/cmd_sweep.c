@@ -16,13 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "trainopts.h"
 #include "plot.h"
 #include "internal.h"
 
 enum {
-    OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
-    OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
-    OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
+    OPT_DATA = 2000, OPT_TEST, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
     OPT_REPEATS, OPT_PLOT, OPT_NO_MEASURES, OPT_FLATNESS, OPT_PCT, OPT_DELTA, OPT_SUCCESS, OPT_OUTPUT_ONES
 };
 
@@ -297,16 +296,9 @@ int cmd_sweep(int argc, char **argv)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
+        TRAIN_LONG_OPTIONS,
         {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
-        {"opt", required_argument, NULL, OPT_OPT}, {"lr", required_argument, NULL, OPT_LR},
-        {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"beta1", required_argument, NULL, OPT_BETA1},
-        {"beta2", required_argument, NULL, OPT_BETA2}, {"eps", required_argument, NULL, OPT_EPS},
-        {"weight-decay", required_argument, NULL, OPT_WD}, {"schedule", required_argument, NULL, OPT_SCHED},
-        {"step-every", required_argument, NULL, OPT_STEP_EVERY}, {"gamma", required_argument, NULL, OPT_GAMMA},
-        {"epochs", required_argument, NULL, OPT_EPOCHS}, {"steps", required_argument, NULL, OPT_STEPS},
-        {"batch", required_argument, NULL, OPT_BATCH}, {"target-loss", required_argument, NULL, OPT_TARGET_LOSS},
-        {"target-acc", required_argument, NULL, OPT_TARGET_ACC}, {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
-        {"train-seed", required_argument, NULL, OPT_TRAIN_SEED}, {"json", no_argument, NULL, OPT_JSON},
+        {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
         {"out", required_argument, NULL, 'o'}, {"values", required_argument, NULL, OPT_VALUES},
         {"repeats", required_argument, NULL, OPT_REPEATS}, {"plot", required_argument, NULL, OPT_PLOT},
@@ -320,16 +312,16 @@ int cmd_sweep(int argc, char **argv)
     tdl_sweep_config cfg;
     tdl_sweep_config_default(&cfg);
     tdl_train_config *tc = &cfg.train;
-    tc->epochs = 30;
-    tc->opt = TDL_OPT_SGD;
+    cli_train_opts to;
+    cli_train_opts_init(&to);
     const char *data = NULL, *test = NULL, *out_dir = NULL, *plot = NULL, *values_text = NULL;
-    const char *opt_text = "momentum";
-    int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
+    int as_json = 0, quiet = 0, c;
     size_t threads = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         int r = cli_model_opts_parse(&mo, "sweep", c, optarg);
+        if (r == 0) r = cli_train_opts_parse(&to, "sweep", c, optarg, argv[optind - 1]);
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
@@ -346,30 +338,6 @@ int cmd_sweep(int argc, char **argv)
         case OPT_DELTA: bad = cli_parse_double(optarg, &cfg.bounds.delta) || !(cfg.bounds.delta > 0 && cfg.bounds.delta < 1); break;
         case OPT_SUCCESS: bad = cli_parse_double(optarg, &cfg.success_loss) || !(cfg.success_loss > 0) || !isfinite(cfg.success_loss); break;
         case OPT_OUTPUT_ONES: cfg.output_ones = 1; break;
-        /* training options: as in cmd_train.c */
-        case OPT_OPT:
-            if (tdl_optimizer_parse(optarg, &tc->opt) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
-            opt_text = optarg;
-            break;
-        case OPT_LR: bad = cli_parse_double(optarg, &tc->lr) || !(tc->lr > 0); lr_given = 1; break;
-        case OPT_MOMENTUM:
-            bad = cli_parse_double(optarg, &tc->momentum) || !(tc->momentum >= 0 && tc->momentum < 1);
-            momentum_given = 1;
-            break;
-        case OPT_BETA1: bad = cli_parse_double(optarg, &tc->beta1); break;
-        case OPT_BETA2: bad = cli_parse_double(optarg, &tc->beta2); break;
-        case OPT_EPS: bad = cli_parse_double(optarg, &tc->eps) || !(tc->eps > 0); break;
-        case OPT_WD: bad = cli_parse_double(optarg, &tc->weight_decay) || !(tc->weight_decay >= 0); break;
-        case OPT_SCHED: if (tdl_schedule_parse(optarg, &tc->schedule) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg()); break;
-        case OPT_STEP_EVERY: bad = cli_parse_size(optarg, 1, 1000000000, &tc->step_every); break;
-        case OPT_GAMMA: bad = cli_parse_double(optarg, &tc->gamma) || !(tc->gamma > 0); break;
-        case OPT_EPOCHS: bad = cli_parse_size(optarg, 1, 1000000000, &tc->epochs); break;
-        case OPT_STEPS: bad = cli_parse_size(optarg, 1, 1000000000000ULL, &tc->steps); break;
-        case OPT_BATCH: bad = cli_parse_size(optarg, 0, 1000000000, &tc->batch); break;
-        case OPT_TARGET_LOSS: bad = cli_parse_double(optarg, &tc->target_loss); break;
-        case OPT_TARGET_ACC: bad = cli_parse_double(optarg, &tc->target_accuracy) || tc->target_accuracy > 1; break;
-        case OPT_EVAL_EVERY: bad = cli_parse_size(optarg, 0, 1000000000, &tc->eval_every); break;
-        case OPT_TRAIN_SEED: bad = cli_parse_ulong(optarg, &tc->seed); train_seed_given = 1; break;
         case OPT_JSON: as_json = 1; break;
         case OPT_QUIET: quiet = 1; break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
@@ -385,11 +353,8 @@ int cmd_sweep(int argc, char **argv)
     if (!mo.arch) return cli_usage("sweep", "--arch A is required (e.g. --arch 64-W-10 for a width sweep)");
     if (!values_text) return cli_usage("sweep", "--values LIST is required (e.g. 4,8,16 or 4:4096:x2)");
     if (plot && !check_figure_name(plot)) return cli_usage("sweep", "--plot %s: expected a .png, .svg or .pdf file", plot);
-    if (!train_seed_given) tc->seed = mo.seed;
-    if (tc->opt == TDL_OPT_ADAM && !lr_given) tc->lr = 1e-3;
-    if (!momentum_given && (tc->opt == TDL_OPT_NESTEROV || strcmp(opt_text, "momentum") == 0)) tc->momentum = 0.9;
-    if (tc->opt == TDL_OPT_GD && momentum_given && tc->momentum > 0)
-        return cli_usage("sweep", "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
+    if (cli_train_opts_finish(&to, "sweep", mo.seed) != 0) return EXIT_USAGE;
+    *tc = to.cfg;
     if (tc->opt == TDL_OPT_GD) tc->batch = 0;
 
     /* The architecture template: "W" fields are the swept width. */
@@ -479,10 +444,10 @@ int cmd_sweep(int argc, char **argv)
     char act[64], caption[512];
     tdl_act_format(&cfg.net.act, act, sizeof act);
     snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
-             ds->spec, mo.arch, act, opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), cfg.repeats, cfg.net.seed);
+             ds->spec, mo.arch, act, to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), cfg.repeats, cfg.net.seed);
     if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
     have_json = 1;
-    write_json(&jw, &cfg, &res, ds, ts, mo.arch, act, opt_text);
+    write_json(&jw, &cfg, &res, ds, ts, mo.arch, act, to.opt_text);
     if (fflush(jw.fp) != 0) { rc = cli_failf("out of memory for the JSON output"); goto cleanup; }
     if (out_dir) {
         if (join_path(path, sizeof path, out_dir, "sweep.csv") == 0 && (st = write_csv(path, &cfg, &res)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
@@ -499,7 +464,7 @@ int cmd_sweep(int argc, char **argv)
         const int cls = res.classification;
         printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg.kind),
                ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", mo.arch, act, cfg.count, cfg.repeats, res.seconds);
-        printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", opt_text, tc->lr, tc->batch, tc->epochs,
+        printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", to.opt_text, tc->lr, tc->batch, tc->epochs,
                tdl_loss_name(tc->loss));
         printf("%12s %10s %12s %21s", tdl_sweep_kind_name(cfg.kind), "params", "train loss", cls ? "train error" : "");
         if (ts) printf(" %21s %21s", cls ? "test error" : "test loss", "gap");

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "trainopts.h"
 #include "plot.h"
 #include "tdl/ntk.h"
 #include "internal.h"
@@ -190,26 +191,16 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
 }
 
 enum {
-    OPT_DATA = 2000, OPT_TEST, OPT_OPT, OPT_LR, OPT_MOMENTUM, OPT_BETA1, OPT_BETA2, OPT_EPS, OPT_WD,
-    OPT_SCHED, OPT_STEP_EVERY, OPT_GAMMA, OPT_EPOCHS, OPT_STEPS, OPT_BATCH, OPT_TARGET_LOSS,
-    OPT_TARGET_ACC, OPT_EVAL_EVERY, OPT_TRAIN_SEED, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS,
-    OPT_QUIET, OPT_DRIFT, OPT_PLOT
+    OPT_DATA = 2000, OPT_TEST, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_DRIFT, OPT_PLOT
 };
 
 int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
+        TRAIN_LONG_OPTIONS,
         {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
-        {"opt", required_argument, NULL, OPT_OPT}, {"lr", required_argument, NULL, OPT_LR},
-        {"momentum", required_argument, NULL, OPT_MOMENTUM}, {"beta1", required_argument, NULL, OPT_BETA1},
-        {"beta2", required_argument, NULL, OPT_BETA2}, {"eps", required_argument, NULL, OPT_EPS},
-        {"weight-decay", required_argument, NULL, OPT_WD}, {"schedule", required_argument, NULL, OPT_SCHED},
-        {"step-every", required_argument, NULL, OPT_STEP_EVERY}, {"gamma", required_argument, NULL, OPT_GAMMA},
-        {"epochs", required_argument, NULL, OPT_EPOCHS}, {"steps", required_argument, NULL, OPT_STEPS},
-        {"batch", required_argument, NULL, OPT_BATCH}, {"target-loss", required_argument, NULL, OPT_TARGET_LOSS},
-        {"target-acc", required_argument, NULL, OPT_TARGET_ACC}, {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
-        {"train-seed", required_argument, NULL, OPT_TRAIN_SEED}, {"log", required_argument, NULL, OPT_LOG},
+        {"log", required_argument, NULL, OPT_LOG},
         {"log-params", required_argument, NULL, OPT_LOG_PARAMS}, {"json", no_argument, NULL, OPT_JSON},
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
         {"out", required_argument, NULL, 'o'},
@@ -219,19 +210,18 @@ int cmd_train(int argc, char **argv)
     };
     cli_model_opts mo;
     cli_model_opts_init(&mo);
+    cli_train_opts to;
+    cli_train_opts_init(&to);
     tdl_train_config cfg;
-    tdl_train_config_default(&cfg);
-    cfg.epochs = 30;
-    cfg.opt = TDL_OPT_SGD;
     const char *data = NULL, *test = NULL, *out = "model.safetensors", *log_path = NULL, *params_path = NULL;
     const char *plot = NULL;
-    const char *opt_text = "momentum";
-    int as_json = 0, quiet = 0, c, lr_given = 0, train_seed_given = 0, momentum_given = 0;
+    int as_json = 0, quiet = 0, c;
     size_t threads = 0, drift_rows = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         int r = cli_model_opts_parse(&mo, "train", c, optarg);
+        if (r == 0) r = cli_train_opts_parse(&to, "train", c, optarg, argv[optind - 1]);
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
@@ -239,29 +229,6 @@ int cmd_train(int argc, char **argv)
         case OPT_DATA: data = optarg; break;
         case OPT_TEST: test = optarg; break;
         case 'o': out = optarg; break;
-        case OPT_OPT:
-            if (tdl_optimizer_parse(optarg, &cfg.opt) != TDL_OK) return cli_usage("train", "%s", tdl_errmsg());
-            opt_text = optarg;
-            break;
-        case OPT_LR: bad = cli_parse_double(optarg, &cfg.lr) || cfg.lr <= 0; lr_given = 1; break;
-        case OPT_MOMENTUM:
-            bad = cli_parse_double(optarg, &cfg.momentum) || cfg.momentum < 0 || cfg.momentum >= 1;
-            momentum_given = 1;
-            break;
-        case OPT_BETA1: bad = cli_parse_double(optarg, &cfg.beta1); break;
-        case OPT_BETA2: bad = cli_parse_double(optarg, &cfg.beta2); break;
-        case OPT_EPS: bad = cli_parse_double(optarg, &cfg.eps) || cfg.eps <= 0; break;
-        case OPT_WD: bad = cli_parse_double(optarg, &cfg.weight_decay) || cfg.weight_decay < 0; break;
-        case OPT_SCHED: if (tdl_schedule_parse(optarg, &cfg.schedule) != TDL_OK) return cli_usage("train", "%s", tdl_errmsg()); break;
-        case OPT_STEP_EVERY: bad = cli_parse_size(optarg, 1, 1000000000, &cfg.step_every); break;
-        case OPT_GAMMA: bad = cli_parse_double(optarg, &cfg.gamma) || cfg.gamma <= 0; break;
-        case OPT_EPOCHS: bad = cli_parse_size(optarg, 1, 1000000000, &cfg.epochs); break;
-        case OPT_STEPS: bad = cli_parse_size(optarg, 1, 1000000000000ULL, &cfg.steps); break;
-        case OPT_BATCH: bad = cli_parse_size(optarg, 0, 1000000000, &cfg.batch); break;
-        case OPT_TARGET_LOSS: bad = cli_parse_double(optarg, &cfg.target_loss); break;
-        case OPT_TARGET_ACC: bad = cli_parse_double(optarg, &cfg.target_accuracy) || cfg.target_accuracy > 1; break;
-        case OPT_EVAL_EVERY: bad = cli_parse_size(optarg, 0, 1000000000, &cfg.eval_every); break;
-        case OPT_TRAIN_SEED: bad = cli_parse_ulong(optarg, &cfg.seed); train_seed_given = 1; break;
         case OPT_LOG: log_path = optarg; break;
         case OPT_LOG_PARAMS: params_path = optarg; break;
         case OPT_JSON: as_json = 1; break;
@@ -283,11 +250,8 @@ int cmd_train(int argc, char **argv)
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
             return cli_usage("train", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
     }
-    if (!train_seed_given) cfg.seed = mo.seed;
-    if (cfg.opt == TDL_OPT_ADAM && !lr_given) cfg.lr = 1e-3;
-    if (!momentum_given && (cfg.opt == TDL_OPT_NESTEROV || strcmp(opt_text, "momentum") == 0)) cfg.momentum = 0.9;
-    if (cfg.opt == TDL_OPT_GD && momentum_given && cfg.momentum > 0)
-        return cli_usage("train", "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
+    if (cli_train_opts_finish(&to, "train", mo.seed) != 0) return EXIT_USAGE;
+    cfg = to.cfg;
     cli_set_threads(threads);
     /* Every output must be writable before any work starts: a temporary is
      * created and removed beside each. */
@@ -360,7 +324,7 @@ int cmd_train(int argc, char **argv)
         goto cleanup;
     }
     record_metadata(m, &cfg, ds, &res);
-    tdl_tensors_set_meta(m->meta, "optimizer", opt_text);
+    tdl_tensors_set_meta(m->meta, "optimizer", to.opt_text);
     if ((st = tdl_mlp_save(out, m)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (log_path && (st = write_log_csv(log_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (params_path && (st = write_snapshots(params_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
@@ -375,7 +339,7 @@ int cmd_train(int argc, char **argv)
     if (plot) {
         char caption[1024];
         snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s (mean); seed %lu, train seed %lu",
-                 out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", opt_text, cfg.lr, cfg.batch,
+                 out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", to.opt_text, cfg.lr, cfg.batch,
                  tdl_loss_name(cfg.loss), mo.seed, cfg.seed);
         if ((st = render_curve(plot, &lg, caption, ds->classes > 0)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     }
@@ -391,7 +355,7 @@ int cmd_train(int argc, char **argv)
         json_size(&w, "n", ds->n);
         json_string(&w, "loss_name", tdl_loss_name(cfg.loss));
         json_string(&w, "reduction", "mean");
-        json_string(&w, "optimizer", opt_text);
+        json_string(&w, "optimizer", to.opt_text);
         json_number(&w, "momentum", cfg.momentum);
         json_number(&w, "lr", cfg.lr);
         json_size(&w, "batch", cfg.batch);
@@ -412,7 +376,7 @@ int cmd_train(int argc, char **argv)
         printf("model        %s (%s, %s, %zu parameters)\n", out, arch, act, m->n_params);
         printf("data         %s (%zu examples)\n", ds->spec, ds->n);
         printf("training     %s (momentum %g), lr %g, batch %zu, %zu epochs, %zu steps, loss %s (mean)\n",
-               opt_text, cfg.momentum, cfg.lr, cfg.batch, res.epochs, res.steps, tdl_loss_name(cfg.loss));
+               to.opt_text, cfg.momentum, cfg.lr, cfg.batch, res.epochs, res.steps, tdl_loss_name(cfg.loss));
         printf("train loss   %.6g\n", res.loss);
         if (ds->classes) printf("train acc.   %.4f\n", res.accuracy);
         if (ts) {

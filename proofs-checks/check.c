@@ -57,6 +57,19 @@ pc_row *pc_addf(pc_result *r, const char *key, const char *label, double measure
     return pc_add(r, key, label, measured, predicted, ok, crit);
 }
 
+tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size_t eval_every)
+{
+    tdl_train_config tc;
+    tdl_train_config_default(&tc);
+    tc.loss = loss;
+    tc.opt = TDL_OPT_GD;
+    tc.lr = eta;
+    tc.batch = 0;
+    tc.epochs = steps;
+    tc.eval_every = eval_every;
+    return tc;
+}
+
 double pc_now(void)
 {
     struct timespec ts;

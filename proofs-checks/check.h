@@ -89,6 +89,10 @@ double pc_fit_line(const double *x, const double *y, size_t n, double *intercept
 /* Slope of log y against log x (all positive). */
 double pc_loglog_slope(const double *x, const double *y, size_t n);
 /* (Rank correlations: tdl_kendall_tau in tdl/sweep.h.) */
+/* Full-batch gradient descent for `steps` steps at step size eta on the
+ * mean loss, evaluated every eval_every steps (0: only at the end); the
+ * rest as tdl_train_config_default (no callback). */
+tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size_t eval_every);
 /* Seconds of monotonic clock. */
 double pc_now(void);
 

@@ -424,14 +424,7 @@ static int run(const pc_options *opt, pc_result *res)
             double L0;
             if ((st = mean_loss(m, ds, &L0)) != TDL_OK) goto cleanup;
             c->loss[c->n++] = (L0 - pb.Lstar) / pb.Lstar;
-            tdl_train_config tc;
-            tdl_train_config_default(&tc);
-            tc.loss = TDL_LOSS_MSE;
-            tc.opt = TDL_OPT_GD;
-            tc.lr = eta;
-            tc.batch = 0;
-            tc.epochs = budget;
-            tc.eval_every = 1;
+            tdl_train_config tc = pc_gd_config(TDL_LOSS_MSE, eta, budget, 1);
             tc.target_loss = pb.Lstar * (1.0 + target_rel);
             tc.callback = record;
             tc.user = c;

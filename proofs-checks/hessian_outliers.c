@@ -115,14 +115,7 @@ static int run(const pc_options *opt, pc_result *res)
     cfg.bias = 1;
     cfg.seed = opt->seed;
     if ((st = tdl_mlp_create(&cfg, &m)) != TDL_OK) goto cleanup;
-    tdl_train_config tc;
-    tdl_train_config_default(&tc);
-    tc.loss = TDL_LOSS_CE;
-    tc.opt = TDL_OPT_GD;
-    tc.lr = lr;
-    tc.batch = 0;
-    tc.epochs = steps;
-    tc.eval_every = 0;
+    tdl_train_config tc = pc_gd_config(TDL_LOSS_CE, lr, steps, 0);
     tc.seed = opt->seed;
     tdl_train_result tr;
     if ((st = tdl_train(m, ds, &tc, &tr)) != TDL_OK) goto cleanup;

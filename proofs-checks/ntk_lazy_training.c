@@ -227,18 +227,6 @@ done:
     return st;
 }
 
-static tdl_train_config gd_config(double eta, size_t steps)
-{
-    tdl_train_config tc;
-    tdl_train_config_default(&tc);
-    tc.loss = TDL_LOSS_MSE;
-    tc.opt = TDL_OPT_GD;
-    tc.lr = eta;
-    tc.batch = 0;
-    tc.epochs = steps;
-    tc.eval_every = 1;
-    return tc;
-}
 
 /* One width, one seed: sup deviation from the linearization and the drift. */
 static int lazy_one(const tdl_dataset *tr, const tdl_dataset *te, const gsl_matrix *Xall, size_t width,
@@ -259,7 +247,7 @@ static int lazy_one(const tdl_dataset *tr, const tdl_dataset *te, const gsl_matr
     tk.scratch = tdl_malloc(2 * tr->n * sizeof(double), "scratch");
     if (!tk.f || !tk.flin || !tk.scratch) { st = TDL_ENOMEM; goto done; }
     if ((st = tdl_net_work_alloc(m, N, &tk.w)) != TDL_OK) goto done;
-    tdl_train_config tc = gd_config(eta, T);
+    tdl_train_config tc = pc_gd_config(TDL_LOSS_MSE, eta, T, 1);
     tc.eval_every = LZ_TRACK_EVERY;
     tc.callback = track;
     tc.user = &tk;
@@ -438,7 +426,7 @@ static int run(const pc_options *opt, pc_result *res)
     double a_min = eta * fmax(lmin_e, 1e-300) / (double)n;
     size_t T_long = (size_t)fmin(20000.0, ceil(log(1e-6) / log1p(-fmin(a_min, 0.999))));
     {
-        tdl_train_config tc = gd_config(eta, T_long);
+        tdl_train_config tc = pc_gd_config(TDL_LOSS_MSE, eta, T_long, 1);
         tc.eval_every = 0;
         tdl_train_result trr;
         st = tdl_train(m, tr, &tc, &trr);

@@ -151,14 +151,7 @@ static int run_gd(const tdl_mlp *init, const tdl_dataset *ds, double eta, size_t
     rec->n = 0;
     mode_strengths(rec, m->theta, rec->u);
     rec->n = 1;
-    tdl_train_config cfg;
-    tdl_train_config_default(&cfg);
-    cfg.loss = TDL_LOSS_MSE;
-    cfg.opt = TDL_OPT_GD;
-    cfg.lr = eta;
-    cfg.batch = 0;
-    cfg.epochs = steps;
-    cfg.eval_every = 1;
+    tdl_train_config cfg = pc_gd_config(TDL_LOSS_MSE, eta, steps, 1);
     cfg.callback = record;
     cfg.user = rec;
     tdl_train_result tr;

@@ -225,24 +225,7 @@ static int run(const pc_options *opt, pc_result *res)
     const double lmax = eig.values[n - 1], eta = 0.5 / lmax;
 
     /* Du et al.'s net */
-    {
-        tdl_mlp_config cfg;
-        tdl_mlp_config_default(&cfg);
-        cfg.depth = 2;
-        cfg.widths[0] = d;
-        cfg.widths[1] = width;
-        cfg.widths[2] = 1;
-        cfg.act = (tdl_act){TDL_ACT_RELU, 0, 0};
-        cfg.param = TDL_PARAM_NTK;
-        cfg.init = TDL_INIT_GAUSSIAN;
-        cfg.sigma_w = 1.0;
-        cfg.bias = 0;
-        cfg.trainable[1] = 0;
-        cfg.seed = opt->seed;
-        if ((st = tdl_mlp_create(&cfg, &m)) != TDL_OK) goto cleanup;
-        double *a = m->theta + m->layers[1].w_off, *a0 = m->theta0 + m->layers[1].w_off;
-        for (size_t r = 0; r < width; r++) a[r] = a0[r] = a[r] >= 0 ? 1.0 : -1.0;
-    }
+    if ((st = pc_du_net(d, width, opt->seed, &m)) != TDL_OK) goto cleanup;
     double eps0;
     {
         gsl_matrix_const_view W0 = gsl_matrix_const_view_array(m->theta0, width, d);

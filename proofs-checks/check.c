@@ -70,6 +70,31 @@ tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size
     return tc;
 }
 
+/* Du et al.'s net in tdl: d-m-1, NTK parametrization with sigma_w = 1 (fed
+ * sqrt(d) x), no biases, output weights = their signs, frozen. */
+int pc_du_net(size_t d, size_t width, unsigned long seed, tdl_mlp **out)
+{
+    tdl_mlp_config cfg;
+    tdl_mlp_config_default(&cfg);
+    cfg.depth = 2;
+    cfg.widths[0] = d;
+    cfg.widths[1] = width;
+    cfg.widths[2] = 1;
+    cfg.act = (tdl_act){TDL_ACT_RELU, 0, 0};
+    cfg.param = TDL_PARAM_NTK;
+    cfg.init = TDL_INIT_GAUSSIAN;
+    cfg.sigma_w = 1.0;
+    cfg.bias = 0;
+    cfg.trainable[1] = 0;
+    cfg.seed = seed;
+    int st = tdl_mlp_create(&cfg, out);
+    if (st != TDL_OK) return st;
+    tdl_mlp *m = *out;
+    double *a = m->theta + m->layers[1].w_off, *a0 = m->theta0 + m->layers[1].w_off;
+    for (size_t r = 0; r < width; r++) a[r] = a0[r] = a[r] >= 0 ? 1.0 : -1.0;
+    return TDL_OK;
+}
+
 double pc_now(void)
 {
     struct timespec ts;

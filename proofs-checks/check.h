@@ -93,6 +93,10 @@ double pc_loglog_slope(const double *x, const double *y, size_t n);
  * mean loss, evaluated every eval_every steps (0: only at the end); the
  * rest as tdl_train_config_default (no callback). */
 tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size_t eval_every);
+/* Du et al. (2019)'s two-layer ReLU net f(x) = (1/sqrt m) sum_r a_r relu(w_r^T x)
+ * in tdl: d-m-1, NTK parametrization with sigma_w = 1, no biases, output
+ * weights a_r = +-1 (the signs of their Gaussian draws), frozen; theta0 kept. */
+int pc_du_net(size_t d, size_t width, unsigned long seed, tdl_mlp **out);
 /* Seconds of monotonic clock. */
 double pc_now(void);
 

@@ -106,31 +106,6 @@ static int spectral_dist(const gsl_matrix *A, const gsl_matrix *B, gsl_matrix *w
     return st;
 }
 
-/* Du et al.'s net in tdl: d-m-1, NTK parametrization with sigma_w = 1 (fed
- * sqrt(d) x), no biases, output weights = their signs, frozen. */
-static int du_net(size_t d, size_t width, unsigned long seed, tdl_mlp **out)
-{
-    tdl_mlp_config cfg;
-    tdl_mlp_config_default(&cfg);
-    cfg.depth = 2;
-    cfg.widths[0] = d;
-    cfg.widths[1] = width;
-    cfg.widths[2] = 1;
-    cfg.act = (tdl_act){TDL_ACT_RELU, 0, 0};
-    cfg.param = TDL_PARAM_NTK;
-    cfg.init = TDL_INIT_GAUSSIAN;
-    cfg.sigma_w = 1.0;
-    cfg.bias = 0;
-    cfg.trainable[1] = 0;
-    cfg.seed = seed;
-    int st = tdl_mlp_create(&cfg, out);
-    if (st != TDL_OK) return st;
-    tdl_mlp *m = *out;
-    double *a = m->theta + m->layers[1].w_off, *a0 = m->theta0 + m->layers[1].w_off;
-    for (size_t r = 0; r < width; r++) a[r] = a0[r] = a[r] >= 0 ? 1.0 : -1.0;
-    return TDL_OK;
-}
-
 typedef struct du_run {
     double h0_dist;      /* ||H(0) - H_inf||_2 */
     double lmin0, lminK; /* lambda_min(H(0)), lambda_min(H(K)) */
@@ -153,7 +128,7 @@ static int train_one(const tdl_dataset *dss, const gsl_matrix *Xu, const gsl_mat
     int st;
     memset(out, 0, sizeof *out);
     if (!H || !work || !P0 || !PK) { st = TDL_ENOMEM; goto cleanup; }
-    if ((st = du_net(d, width, seed, &m)) != TDL_OK) goto cleanup;
+    if ((st = pc_du_net(d, width, seed, &m)) != TDL_OK) goto cleanup;
     gsl_matrix_const_view W0 = gsl_matrix_const_view_array(m->theta0, width, d);
     if ((st = tdl_ntk_h_finite(Xu, &W0.matrix, H)) != TDL_OK) goto cleanup;
     if ((st = spectral_dist(H, Hinf, work, &out->h0_dist)) != TDL_OK) goto cleanup;

@@ -1232,7 +1232,12 @@ int cmd_report(int argc, char **argv)
         const char *a[] = {"info", "--model", r->model, "--json", o->act ? "--act" : NULL, o->act, NULL};
         step *s = run_step(r, "model", "model summary (tdl info --model)", 1, a);
         if (s->status != 0 && report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
-        if (s->status != 0) { rc = cli_failf("the model cannot be read: %s", s->message); goto cleanup; }
+        if (s->status != 0) {
+            const char *why = s->message;
+            if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;   /* the command's own prefix */
+            rc = cli_failf("the model cannot be read: %s", why);
+            goto cleanup;
+        }
         cJSON *mj = load_json(r, "model");
         r->has_init = mj && jbool(mj, "has_init") == 1;
         cJSON_Delete(mj);
@@ -1240,8 +1245,18 @@ int cmd_report(int argc, char **argv)
     /* every later command takes the model (and --act for a file without it) */
 #define MODEL_ARGS "--model", r->model, "--data", r->data
     {
+        /* A model that cannot be evaluated on the data (NaN weights, input
+         * width or class count that do not match) fails the whole report
+         * here, before any folder appears: every later section would fail. */
         const char *a[] = {"eval", MODEL_ARGS, "--json", o->act ? "--act" : NULL, o->act, NULL};
-        run_step(r, "eval-train", "evaluation on the training data (tdl eval)", 1, a);
+        step *s = run_step(r, "eval-train", "evaluation on the training data (tdl eval)", 1, a);
+        if (s->status != 0 && report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
+        if (s->status != 0) {
+            const char *why = s->message;
+            if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;
+            rc = cli_failf("the model cannot be evaluated on %s: %s", r->data, why);
+            goto cleanup;
+        }
     }
     if (r->has_test) {
         const char *a[] = {"eval", "--model", r->model, "--data", r->test, "--json", o->act ? "--act" : NULL, o->act, NULL};

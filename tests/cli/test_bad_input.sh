@@ -57,6 +57,20 @@ for cmd in ntk bounds landscape; do
     refuse "13 features" "input width ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data wine
     refuse "ragged.csv" "ragged CSV ($cmd)" "$TDL" $cmd --model "$WORK/iris.safetensors" --data "$WORK/ragged.csv"
 done
+# report reads the model up front: no report folder for a bad model file
+for bad in trunc.safetensors garbage.npz nan.safetensors; do
+    frag=$bad; [ $bad = nan.safetensors ] && frag=NaN
+    refuse "$frag" "bad model ($bad, report)" "$TDL" report --quiet --no-checks --model "$WORK/$bad" --data iris --out "$WORK/rep"
+    expect_no_file "$WORK/rep" "no report folder for $bad"
+    ls "$WORK"/rep.tmp.* >/dev/null 2>&1 && bad "report temporary folder left for $bad" || ok
+done
+refuse "13 features" "input width (report)" "$TDL" report --quiet --no-checks --model "$WORK/iris.safetensors" --data wine --out "$WORK/rep"
+# sweep and infoplane read data sets through the same loader
+refuse "ragged.csv" "ragged CSV (sweep)" "$TDL" sweep width --arch 2-W-2 --values 2 --data "$WORK/ragged.csv" -o "$WORK/sw"
+expect_no_file "$WORK/sw/sweep.csv" "no sweep.csv"
+refuse "ragged.csv" "ragged CSV (infoplane)" "$TDL" infoplane --data "$WORK/ragged.csv"
+refuse "trunc.npz" "truncated npz (sweep)" "$TDL" sweep width --arch 4-W-3 --values 2 --data "$WORK/trunc.npz"
+refuse "trunc.npz" "truncated npz (infoplane)" "$TDL" infoplane --data "$WORK/trunc.npz"
 refuse "cannot create output file" "unwritable kernel path (ntk)" "$TDL" ntk --model "$WORK/iris.safetensors" --data iris -o /nonexistent/K.npy
 refuse "/nonexistent" "unwritable grid path (landscape)" "$TDL" landscape --model "$WORK/iris.safetensors" --data iris -o /nonexistent/g.npz
 refuse "/nonexistent" "unwritable figure (bounds)" "$TDL" bounds --model "$WORK/iris.safetensors" --data iris --plot /nonexistent/b.png

@@ -173,13 +173,19 @@ grep -q "No bounds table" "$R6/report.md" && [ ! -e "$R6/fig/bounds.png" ] && ok
 valid_figure "$R6/fig/training.pdf" && valid_figure "$R6/fig/hessian-spectrum.png" && ok || bad "regression report figures"
 
 # a failing section: the report is written, says which section failed, exit 1
+# (test data the model does not fit: the sections that use it fail)
 R3=$WORK/rep3
-run "$TDL" report --model "$R/model.safetensors" --data iris --quick --no-checks --out "$R3" --quiet
-expect_status 1 "report with data the model does not fit"
+run "$TDL" report --model "$R/model.safetensors" --data $D --test iris --quick --no-checks --out "$R3" --quiet
+expect_status 1 "report with test data the model does not fit"
 expect_err "part(s) of the report failed" "failure message"
 [ -s "$R3/index.html" ] && [ -s "$R3/report.md" ] && ok || bad "no report written when sections fail"
-grep -q "The evaluation on the training data (tdl eval) failed: tdl: error:" "$R3/report.md" && ok || bad "the failed section does not give the command's error: $(grep -m1 Note "$R3/report.md")"
-grep -q "features" "$R3/logs/eval-train.log" && ok || bad "logs/eval-train.log lacks the error"
+grep -q "The evaluation on the test data (tdl eval) failed: tdl: error:" "$R3/report.md" && ok || bad "the failed section does not give the command's error: $(grep -m1 Note "$R3/report.md")"
+grep -q "features" "$R3/logs/eval-test.log" && ok || bad "logs/eval-test.log lacks the error"
+# a model that does not fit the training data is refused before any folder appears
+run "$TDL" report --model "$R/model.safetensors" --data iris --quick --no-checks --out "$WORK/rep3b" --quiet
+expect_status 1 "report with training data the model does not fit"
+expect_err "the model cannot be evaluated on iris: the model takes 64 inputs but the data has 4 features" "refusal names the mismatch"
+expect_no_file "$WORK/rep3b" "no report folder"
 
 # refusals
 mkdir -p "$WORK/mine" && echo keep >"$WORK/mine/notes.txt"

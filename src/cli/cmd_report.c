@@ -397,33 +397,34 @@ static void doc_h2(doc *d, const char *id, const char *title)
     fputs("</h2>\n", d->html);
 }
 
+/* One paragraph in both documents: markdown prefix, HTML opening tag. */
+static void doc_para(doc *d, const char *md_prefix, const char *html_open, const char *fmt, va_list ap)
+{
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    fprintf(d->md, "%s%s\n\n", md_prefix, buf);
+    fputs(html_open, d->html);
+    html_text(d->html, buf);
+    fputs("</p>\n", d->html);
+}
+
 static void doc_p(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void doc_p(doc *d, const char *fmt, ...)
 {
-    char buf[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    doc_para(d, "", "<p>", fmt, ap);
     va_end(ap);
-    fprintf(d->md, "%s\n\n", buf);
-    fputs("<p>", d->html);
-    html_text(d->html, buf);
-    fputs("</p>\n", d->html);
 }
 
 /* A highlighted remark: a section left out, a failure. */
 static void doc_note(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void doc_note(doc *d, const char *fmt, ...)
 {
-    char buf[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    doc_para(d, "> **Note.** ", "<p class=\"note\"><b>Note.</b> ", fmt, ap);
     va_end(ap);
-    fprintf(d->md, "> **Note.** %s\n\n", buf);
-    fputs("<p class=\"note\"><b>Note.</b> ", d->html);
-    html_text(d->html, buf);
-    fputs("</p>\n", d->html);
 }
 
 static void csv_field(FILE *fp, const char *s, int first)

@@ -42,6 +42,11 @@ if [ -x "$BUILD/proofs-checks/$C" ]; then
     st=$?
     [ $st -eq 0 ] && ok || bad "standalone exit $st"
     a=$(sed -E 's/"seconds":[^,}]*//' "$WORK/a.json"); b=$(sed -E 's/"seconds":[^,}]*//' "$WORK/b.json")
+    if [ -n "${TDL_REAL:-}" ]; then
+        # tdl runs under valgrind here, whose emulated arithmetic can move the
+        # last bits of BLAS results: compare the verdicts, not the digits
+        a=$(grep -o '"passed":[a-z]*' <<<"$a"); b=$(grep -o '"passed":[a-z]*' <<<"$b")
+    fi
     [ "$a" = "$b" ] && ok || bad "standalone and tdl check differ"
     run "$BUILD/proofs-checks/$C" --help
     expect_status 0 "standalone --help"

@@ -95,6 +95,26 @@ int pc_du_net(size_t d, size_t width, unsigned long seed, tdl_mlp **out)
     return TDL_OK;
 }
 
+void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t nw, size_t repeats,
+                           size_t d, size_t outputs, unsigned long seed)
+{
+    tdl_sweep_config_default(cfg);
+    cfg->kind = TDL_SWEEP_WIDTH;
+    cfg->values = widths;
+    cfg->count = nw;
+    cfg->repeats = repeats;
+    cfg->net.depth = 2;
+    cfg->net.widths[0] = d;
+    cfg->net.widths[1] = 1;
+    cfg->net.widths[2] = outputs;
+    cfg->net.seed = seed;
+    cfg->train.opt = TDL_OPT_SGD;
+    cfg->train.momentum = 0.9;
+    cfg->train.lr = 0.05;
+    cfg->train.batch = 0;
+    cfg->train.seed = seed;
+}
+
 double pc_now(void)
 {
     struct timespec ts;

@@ -97,6 +97,12 @@ tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size
  * in tdl: d-m-1, NTK parametrization with sigma_w = 1, no biases, output
  * weights a_r = +-1 (the signs of their Gaussian draws), frozen; theta0 kept. */
 int pc_du_net(size_t d, size_t width, unsigned long seed, tdl_mlp **out);
+/* A width sweep of one-hidden-layer nets d-W-outputs (W = each of the nw
+ * widths, `repeats` seeds from `seed`), trained by full-batch momentum SGD
+ * (0.9, lr 0.05) with minibatch seed `seed`; the caller sets the loss,
+ * epochs and the rest. */
+void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t nw, size_t repeats,
+                           size_t d, size_t outputs, unsigned long seed);
 /* Seconds of monotonic clock. */
 double pc_now(void);
 

@@ -93,26 +93,13 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = tdl_dataset_load(spec, &train)) != TDL_OK) goto cleanup;
 
     tdl_sweep_config cfg;
-    tdl_sweep_config_default(&cfg);
-    cfg.kind = TDL_SWEEP_WIDTH;
-    cfg.values = widths;
-    cfg.count = nw;
-    cfg.repeats = repeats;
-    cfg.net.depth = 2;
-    cfg.net.widths[0] = train->d;
-    cfg.net.widths[1] = 1;
-    cfg.net.widths[2] = 1;
+    pc_width_sweep_config(&cfg, widths, nw, repeats, train->d, 1, opt->seed);
     cfg.net.bias = 0;
     cfg.net.init = TDL_INIT_XAVIER;
-    cfg.net.seed = opt->seed;
     cfg.output_ones = 1;
     cfg.measures = 0;
     cfg.success_loss = EPSILON;
     cfg.train.loss = TDL_LOSS_MSE;
-    cfg.train.opt = TDL_OPT_SGD;
-    cfg.train.momentum = 0.9;
-    cfg.train.lr = 0.05;
-    cfg.train.batch = 0;
     cfg.train.epochs = epochs;
     cfg.train.eval_every = 10;
     cfg.train.target_loss = 1e-4;

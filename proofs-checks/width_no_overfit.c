@@ -78,24 +78,10 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = tdl_dataset_load(test_spec, &test)) != TDL_OK) goto cleanup;
 
     tdl_sweep_config cfg;
-    tdl_sweep_config_default(&cfg);
-    cfg.kind = TDL_SWEEP_WIDTH;
-    cfg.values = widths;
-    cfg.count = nw;
-    cfg.repeats = repeats;
-    cfg.net.depth = 2;
-    cfg.net.widths[0] = train->d;
-    cfg.net.widths[1] = 1;
-    cfg.net.widths[2] = train->classes;
-    cfg.net.seed = opt->seed;
+    pc_width_sweep_config(&cfg, widths, nw, repeats, train->d, train->classes, opt->seed);
     cfg.train.loss = TDL_LOSS_CE;
-    cfg.train.opt = TDL_OPT_SGD;
-    cfg.train.momentum = 0.9;
-    cfg.train.lr = 0.05;
-    cfg.train.batch = 0;
     cfg.train.epochs = epochs;
     cfg.train.eval_every = 0;
-    cfg.train.seed = opt->seed;
     cfg.callback = progress;
     cfg.user = (void *)opt;
     /* One BLAS thread: the GEMMs are at most 4096 x 300 x 64, and OpenBLAS's

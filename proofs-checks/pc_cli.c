@@ -1,7 +1,7 @@
 /* pc_cli.c — the command line of the theorem checks: `tdl check` and the
  * standalone programs proofs-checks/NAME share it.
  *
- *   tdl check --list
+ *   tdl check --list [--json]
  *   tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE]
  *   tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]
  *
@@ -97,10 +97,32 @@ static void put_json(json_writer *w, const pc_check *c, const pc_options *opt, c
     json_object_end(w);
 }
 
-static void list_checks(void)
+static int list_checks(int as_json)
 {
-    for (const pc_check *const *c = pc_checks; *c; c++)
-        printf("%-28s %s\n%-28s   (%s)\n", (*c)->name, (*c)->claim, "", (*c)->source);
+    if (!as_json) {
+        for (const pc_check *const *c = pc_checks; *c; c++)
+            printf("%-28s %s\n%-28s   (%s)\n", (*c)->name, (*c)->claim, "", (*c)->source);
+        return 0;
+    }
+    /* {"checks": [{name, claim, source, broken}, ...], "count": N}: every
+     * text field of the registry entry (pc_check), in table order */
+    json_writer w;
+    if (json_open(&w) != 0) return cli_failf("out of memory");
+    size_t n = 0;
+    json_object_begin(&w, NULL);
+    json_array_begin(&w, "checks");
+    for (const pc_check *const *c = pc_checks; *c; c++, n++) {
+        json_object_begin(&w, NULL);
+        json_string(&w, "name", (*c)->name);
+        json_string(&w, "claim", (*c)->claim);
+        json_string(&w, "source", (*c)->source);
+        json_string(&w, "broken", (*c)->broken);
+        json_object_end(&w);
+    }
+    json_array_end(&w);
+    json_size(&w, "count", n);
+    json_object_end(&w);
+    return json_flush_stdout(&w) == 0 ? 0 : cli_failf("cannot write the list to stdout");
 }
 
 enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS };
@@ -145,8 +167,7 @@ int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
     if (!only) {
         if (list) {
             if (optind < argc || all) return cli_usage(prog, "--list takes no check name");
-            list_checks();
-            return 0;
+            return list_checks(as_json);
         }
         if (all && optind < argc) return cli_usage(prog, "give a check NAME or --all, not both");
         if (!all) {

@@ -486,7 +486,7 @@ static const char help_sweep_opts[] =
 static char help_sweep_full[sizeof help_sweep + sizeof help_sweep_opts + 4096];
 
 static const char help_check[] =
-    "usage: tdl check --list\n"
+    "usage: tdl check --list [--json]\n"
     "       tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n"
     "       tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]\n"
     "\n"
@@ -506,7 +506,8 @@ static const char help_check[] =
     "  --seed N         base seed (default 1); repeated runs use N, N+1, ...\n"
     "  --json           one JSON object: {name, claim, source, setup, mode, passed,\n"
     "                   seconds, measured{key:value}, predicted{key:value|null}, rows[]}\n"
-    "                   (--all: {mode, checks[], passed, failed, seconds})\n"
+    "                   (--all: {mode, checks[], passed, failed, seconds};\n"
+    "                   --list: {checks[{name, claim, source, broken}], count})\n"
     "  --plot FILE      the check's figure (gnuplot script and data beside it)\n"
     "  --plot-dir DIR   with --all: DIR/NAME.png for every check\n"
     "  --threads N      threads for OpenBLAS / OpenMP (default: library default)\n"
@@ -515,6 +516,7 @@ static const char help_check[] =
     "Exit status: 0 every check passed, 1 a check failed (or could not run), 2 usage.\n"
     "\n"
     "Example:  tdl check linear-regression-hessian --quick\n"
+    "          tdl check --list --json\n"
     "          tdl check --all --quick --json > checks.json\n";
 
 static const char help_report[] =

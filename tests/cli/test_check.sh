@@ -1,6 +1,6 @@
 #!/bin/bash
-# CLI tests of `tdl check` and the standalone check programs: listing, JSON
-# keys (SPEC.md: name, claim, source, passed, measured, predicted), exit
+# CLI tests of `tdl check` and the standalone check programs: listing (text
+# and --json), JSON keys (SPEC.md: name, claim, source, passed, measured, predicted), exit
 # statuses of a pass, a deliberate failure (--broken) and usage errors, and
 # figures (valid, refused before the work when the path is bad).
 # usage: test_check.sh PATH/TO/tdl FIXTURES_DIR
@@ -16,6 +16,39 @@ expect_out "Nesterov" "--list gives sources"
 n_listed=$(grep -c '^[a-z]' "$WORK/out")
 n_files=$(ls "$(dirname "$0")/../../proofs-checks/"*.c | grep -vcE '/(check|pc_cli|standalone)\.c$')
 if [ "$n_listed" -eq "$n_files" ]; then ok; else bad "--list shows $n_listed checks, proofs-checks/ has $n_files"; fi
+grep -o '^[a-z][a-z0-9-]*' "$WORK/out" > "$WORK/names.txt"
+
+# --list --json: one valid JSON object {checks: [{name, claim, source, broken}], count}
+# whose names are those of the text list, in the same order.  Validated by a
+# real JSON parser (python3's json, else jq), not by pattern matching.
+json_names() {  # FILE: one check name a line, or exit non-zero when FILE is not valid JSON
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d, dict) and isinstance(d["checks"], list) and d["count"] == len(d["checks"])
+for c in d["checks"]:
+    assert all(isinstance(c[k], str) and c[k] for k in ("name", "claim", "source", "broken")), c
+    print(c["name"])' "$1"
+    elif command -v jq >/dev/null 2>&1; then
+        jq -e '.count == (.checks | length) and all(.checks[]; (.name | type) == "string" and (.claim | type) == "string" and (.source | type) == "string" and (.broken | type) == "string")' "$1" >/dev/null &&
+            jq -r '.checks[].name' "$1"
+    else
+        echo "no JSON parser (python3 or jq) to validate the output" >&2; return 2
+    fi
+}
+run "$TDL" check --list --json
+expect_status 0 "--list --json"
+[ "$(wc -l <"$WORK/out")" -eq 1 ] && ok || bad "--list --json is one line"
+if json_names "$WORK/out" > "$WORK/jnames.txt"; then ok; else bad "--list --json is not valid JSON with checks[{name,claim,source,broken}] and count: $(head -c 300 "$WORK/out")"; fi
+if cmp -s "$WORK/names.txt" "$WORK/jnames.txt"; then ok; else bad "--list --json names differ from --list: $(diff "$WORK/names.txt" "$WORK/jnames.txt" | head -5)"; fi
+n_json=$(grep -c . "$WORK/jnames.txt")
+if [ "$n_json" -eq 17 ] && [ "$n_json" -eq "$n_files" ]; then ok; else bad "--list --json lists $n_json checks, expected 17 (= $n_files files)"; fi
+expect_json count 17 "--list --json count"
+expect_out '"source":"quadratic-model analysis of GD: Nesterov' "--list --json gives the source"
+expect_no_text() { if grep -qF -- "$1" "$WORK/out"; then bad "$2"; else ok; fi; }
+expect_no_text "   (" "--list --json prints no text list"
+run "$TDL" check --list --json $C
+expect_status 2 "--list --json with a NAME"
 
 run "$TDL" check $C --quick --json
 expect_status 0 "quick pass"

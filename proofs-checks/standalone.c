@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include "tdl/blas.h"
 #include "pc_cli.h"
 
 extern const pc_check PC_CHECK;
 
 int main(int argc, char **argv)
 {
+    tdl_blas_choice blas; /* tuned BLAS kernels where OpenBLAS fell back to generic ones (tdl/blas.h) */
+    if (tdl_blas_select_kernel(argv, &blas) == TDL_BLAS_REFUSED) fprintf(stderr, "%s: warning: %s\n", PC_CHECK.name, blas.reason);
     setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

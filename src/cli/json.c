@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "json.h"
+#include "tdl/blas.h"
 
 int json_open(json_writer *w)
 {
@@ -66,11 +67,15 @@ static void prefix(json_writer *w, const char *key)
 
 static void open_container(json_writer *w, const char *key, char c)
 {
-    if (w->depth > 0 || w->count[0] > 0) prefix(w, key);
+    int top = w->depth == 0 && w->count[0] == 0;
+    if (!top) prefix(w, key);
     else w->count[0]++;
     fputc(c, w->fp);
     if (w->depth + 1 < JSON_MAX_DEPTH) w->depth++;
     w->count[w->depth] = 0;
+    /* every document names the BLAS kernel its numbers were computed with:
+     * the last digits depend on it (tdl/blas.h) */
+    if (top && c == '{') json_string(w, "blas_core", tdl_blas_core());
 }
 
 void json_object_begin(json_writer *w, const char *key) { open_container(w, key, '{'); }

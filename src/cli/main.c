@@ -12,8 +12,7 @@
 #include "cli.h"
 #include "internal.h"
 #include "tdl_config.h"
-
-char *openblas_get_config(void);
+#include "tdl/blas.h"
 
 static const char main_usage[] =
     "usage: tdl <command> [options]      tdl help [command|data|conventions]      tdl --version\n"
@@ -74,6 +73,10 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
+    /* First, before any BLAS work: leave OpenBLAS's generic kernels for tuned
+     * ones where the CPU has them (tdl/blas.h); this may re-execute tdl. */
+    tdl_blas_choice blas;
+    if (tdl_blas_select_kernel(argv, &blas) == TDL_BLAS_REFUSED) fprintf(stderr, "tdl: warning: %s\n", blas.reason);
     setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
     signal(SIGINT, on_signal);
@@ -86,7 +89,8 @@ int main(int argc, char **argv)
     }
     const char *name = argv[1];
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("tdl %s\nBLAS: %s\n", TDL_VERSION, openblas_get_config());
+        printf("tdl %s\nBLAS: %s\nBLAS kernel: %s (%s)\n", TDL_VERSION, tdl_blas_config(), tdl_blas_core(),
+               tdl_blas_core_origin());
         return 0;
     }
     if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)

@@ -1,12 +1,17 @@
 #!/bin/sh
 # test.sh — set up, build and run every test suite:
-#   1. the meson test suites (unit, cli) on the release build;
+#   1. the meson test suites (unit, cli, proofs) on the release build, once for
+#      each OpenBLAS kernel a user may run: pinned to Haswell (AVX2), with
+#      OPENBLAS_CORETYPE unset (this CPU's own detection, as on users'
+#      machines), and pinned to the generic Prescott kernels with tdl's switch
+#      turned off (TDL_BLAS_CORE=keep: what OpenBLAS runs on a CPU it does not
+#      recognize); tests compare at tolerances that hold on every kernel;
 #   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer
 #      (leaks included: a leak turns a command's exit status non-zero);
 #   3. the CLI tests with tdl under valgrind memcheck;
 #   4. every libFuzzer harness for a short bounded time on its committed corpus.
 # Prints a closing line "N passed, N failed" counting the suites of all phases.
-# usage: sh scripts/test.sh [--quick]   (--quick: phase 1 only)
+# usage: sh scripts/test.sh [--quick]   (--quick: phase 1 with this machine's kernel only)
 set -eu
 cd "$(dirname "$0")/.."
 quick=0
@@ -23,9 +28,19 @@ count() { # count suites of a meson test log
 phase() { echo; echo "== $*"; }
 record() { if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $2"; fi; }
 
-phase "test suites (release build)"
-meson test -C build --print-errorlogs --num-processes 2 || true
-count build
+release() { # KERNEL-LABEL ENV...: the release suites under one OpenBLAS kernel
+    label=$1; shift
+    phase "test suites (release build, OpenBLAS kernel: $label)"
+    env "$@" meson test -C build --print-errorlogs --num-processes 2 || true
+    count build
+}
+if [ "$quick" -eq 1 ]; then
+    release "as set in this environment"
+else
+    release "Haswell, pinned" OPENBLAS_CORETYPE=Haswell
+    release "unset: this CPU's detection" -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE -u TDL_BLAS_CORE
+    release "generic Prescott, tdl's switch off" OPENBLAS_CORETYPE=Prescott TDL_BLAS_CORE=keep
+fi
 
 if [ "$quick" -eq 0 ]; then
     phase "test suites under AddressSanitizer + UndefinedBehaviorSanitizer"

@@ -28,6 +28,11 @@ static void print_main_help(FILE *fp)
     fputs("\nhelp topics:\n"
           "  data       the --data SPEC grammar: shipped sets, files, generators, modifiers\n"
           "  conventions  loss normalization, parameter order, output conventions\n"
+          "\nenvironment:\n"
+          "  TDL_BLAS_CORE  OpenBLAS kernels: auto (default: where OpenBLAS falls back to its generic\n"
+          "                 kernels on a CPU with AVX2, tdl re-executes itself with Haswell's), keep (never\n"
+          "                 switch), or a core name (Haswell, SkylakeX, ...). `tdl --version` and every\n"
+          "                 --json (\"blas_core\") name the kernel in use.\n"
           "\nExit status: 0 success, 1 the work failed (one 'tdl: error:' line), 2 usage error.\n",
           fp);
 }

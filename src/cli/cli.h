@@ -38,6 +38,10 @@ int cli_bad_option(const char *cmd, char **argv, int optopt_value);
 /* Set the thread count for OpenMP and OpenBLAS (0: leave the default). */
 void cli_set_threads(size_t threads);
 
+/* Test hook: pause at `step` when TDL_TEST_PAUSE_AT names it (util.c says
+ * how); for the CLI tests of signals, a no-op otherwise. */
+void cli_test_pause(const char *step);
+
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -633,6 +633,9 @@ int cmd_landscape(int argc, char **argv)
                 if (round_mask[q]) g.filled[q] = 1;
             done += taken;
             if (o.out && done < pending && (st = write_grid(o.out, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            /* test hook (util.c): the CLI tests interrupt the grid here, after
+             * a round and its checkpoint, with cells still to do */
+            if (done < pending) cli_test_pause("landscape-round");
             double per_cell = (now() - tr) / (double)taken;
             round = per_cell > 0 ? (size_t)fmin(1e9, fmax(64.0, CHECKPOINT_SECONDS / per_cell)) : 64;
         }

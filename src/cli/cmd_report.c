@@ -22,7 +22,10 @@
  * to DIR at the end; an earlier report in DIR (marked by DIR/.tdl-report) is
  * replaced; any other existing non-empty DIR is refused before work starts.
  * SIGINT / SIGTERM stop the running command, remove the temporary folder and
- * leave DIR as it was.
+ * leave DIR as it was; one that arrives while the finished report is being
+ * put in place acts once it is (DIR is then the new report).  The tests stop
+ * a report in the middle of a step with the test hook TDL_TEST_PAUSE_AT
+ * (util.c), which the commands inherit.
  */
 #define _XOPEN_SOURCE 700
 #include <cjson/cJSON.h>
@@ -253,11 +256,26 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
     argv[argc] = NULL;
     double t = now();
     fflush(NULL);
+    /* SIGINT, SIGTERM and SIGCHLD stay blocked from before the fork until
+     * the command has ended, and the parent takes them with sigwaitinfo: a
+     * stop signal that arrives at any moment (even between the fork and the
+     * wait) is forwarded to the running command, never lost. */
+    sigset_t waited, prev;
+    sigemptyset(&waited);
+    sigaddset(&waited, SIGINT);
+    sigaddset(&waited, SIGTERM);
+    sigaddset(&waited, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &waited, &prev);
     pid_t pid = report_signal ? -1 : fork();
     if (pid < 0) {
         if (report_signal) sfmt(s->message, sizeof s->message, "interrupted");
         else sfmt(s->message, sizeof s->message, "cannot start a subprocess: %s", strerror(errno));
     } else if (pid == 0) {
+        /* the command's own signal handling: default dispositions (a
+         * forwarded signal pending since the fork ends it), the mask as before */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &prev, NULL);
         int fo = open(json ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int fe = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fo < 0 || fe < 0 || chdir(r->tmp) != 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
@@ -267,15 +285,21 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
         _exit(127);
     } else {
         int status = 0, forwarded = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        for (;;) {
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid || (w < 0 && errno != EINTR)) break;
             if (report_signal && !forwarded) {
                 kill(pid, report_signal);
                 forwarded = 1;
             }
+            int sig = sigwaitinfo(&waited, NULL); /* SIGCHLD: look again */
+            if (sig == SIGINT || sig == SIGTERM) report_signal = sig;
+        }
         s->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         if (s->status != 0) last_line(log_path, s->message, sizeof s->message);
         if (s->status != 0 && !s->message[0]) sfmt(s->message, sizeof s->message, "exit status %d", s->status);
     }
+    sigprocmask(SIG_SETMASK, &prev, NULL);
     s->seconds = now() - t;
     if (s->status != 0) r->failures++;
     if (!r->o.quiet) {
@@ -1145,6 +1169,14 @@ int cmd_report(int argc, char **argv)
 
     double t0 = now();
     cJSON *dj = NULL;
+    /* SIGINT / SIGTERM are held while the documents are written and the
+     * folder is renamed: the signal then acts after it, so DIR is always
+     * the earlier report or the new one, never missing or half replaced */
+    sigset_t stop_set, stop_prev;
+    int stop_held = 0;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
     sfmt(r->dir, sizeof r->dir, "%s", o->out);
     size_t dl = strlen(r->dir);
     while (dl > 1 && r->dir[dl - 1] == '/') r->dir[--dl] = 0;
@@ -1156,18 +1188,20 @@ int cmd_report(int argc, char **argv)
     }
     if (readlink("/proc/self/exe", r->self, sizeof r->self - 1) < 0) { rc = cli_failf("cannot find the tdl executable: %s", strerror(errno)); goto cleanup; }
     {
+        /* from here a signal is recorded (and the temporary folder, once
+         * made, removed at the end) instead of ending the process at once */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_report_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    {
         char tmpl[PATH_MAX];
         sfmt(tmpl, sizeof tmpl, "%s.tmp.XXXXXX", r->dir);
         if (!mkdtemp(tmpl)) { rc = cli_failf("%s: cannot create a folder beside it: %s", r->dir, strerror(errno)); goto cleanup; }
         if (!realpath(tmpl, r->tmp)) { rc = cli_failf("%s: %s", tmpl, strerror(errno)); goto cleanup; }
-    }
-    {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_report_signal; /* no SA_RESTART: waitpid returns */
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
     }
     const char *subdirs[4] = {"json", "logs", "fig", "tables"};
     for (int k = 0; k < 4; k++) {
@@ -1363,6 +1397,8 @@ int cmd_report(int argc, char **argv)
         run_step(r, name, label, 1, a);
     }
 
+    sigprocmask(SIG_BLOCK, &stop_set, &stop_prev);
+    stop_held = 1;
     if (report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
     /* the documents, the marker, then the folder under its name */
     {
@@ -1404,6 +1440,7 @@ int cmd_report(int argc, char **argv)
     if (r->failures) rc = cli_failf("%d part(s) of the report failed; %s/report.md says which", r->failures, r->dir);
     else rc = 0;
 cleanup:
+    if (stop_held) sigprocmask(SIG_SETMASK, &stop_prev, NULL); /* a held signal sets report_signal now */
     /* a run that stops before the documents leaves no folder behind */
     if (rc != 0 && r->tmp[0] && (report_signal || !file_exists(r, "index.html"))) remove_tree(r->tmp);
     cJSON_Delete(dj);

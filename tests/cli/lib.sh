@@ -45,3 +45,63 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# ---- numbers that two computations give: tolerances from the arithmetic ----
+# Two evaluations of the same quantity in floating point agree bit for bit only
+# when they do the same operations in the same order: the same code path, the
+# same BLAS kernel and the same thread count.  The tests assert equality only
+# for such runs (with --threads 1, or the same run), and say so; numbers from
+# different paths, kernels or thread counts are compared with `near`.
+#
+# gamma_M = M u / (1 - M u), u = 2^-53: the bound on the relative error of a
+# sum or dot product of M terms in any order (Higham, Accuracy and Stability
+# of Numerical Algorithms, 2nd ed., 2002, Lemma 3.1 and eq. 3.5), sharp
+# when the terms do not cancel.
+# near A B M: |A - B| <= 2 gamma_M max(|A|, |B|): two results each within
+# gamma_M of the exact value (false when either is empty or not a number).
+near() {
+    awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN {
+        if (a !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ || b !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) exit 1
+        u = 2 ^ -53; g = m * u / (1 - m * u)
+        d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a; t = b < 0 ? -b : b; if (t > s) s = t
+        exit !(d <= 2 * g * s) }'
+}
+# loss_terms ARCH N: M for the mean loss of an MLP ARCH (d0-d1-...-dL) over N
+# examples: the longest chain of sums behind it is a dot product of d_{l-1}
+# inputs plus the bias in every layer, the d_L terms of the example's loss
+# (log-sum-exp), and the N examples of the mean.  The loss is a mean of
+# non-negative terms (no cancellation there); the dot products of a layer do
+# cancel (weights of both signs), by a factor |w|^T|a| / |w^T a| that the
+# bound leaves to its slack: M is 10^2..10^3 here, the observed differences
+# a few u.
+loss_terms() {
+    echo "$1" | awk -F- -v n="$2" '{ m = 0; for (i = 2; i <= NF; i++) m += $(i - 1) + 1; print m + $NF + n }'
+}
+# numbers_near FILE1 FILE2 M: the numbers of two files (one per line or comma
+# separated) pairwise `near` with M; prints the first pair that is not.
+numbers_near() {
+    paste -d' ' <(tr -s ',[] ' '\n' <"$1" | grep -v '^$') <(tr -s ',[] ' '\n' <"$2" | grep -v '^$') |
+        awk -v m="$3" 'BEGIN { u = 2 ^ -53; g = m * u / (1 - m * u) }
+             NF != 2 { print "count differs"; bad = 1; exit }
+             { d = $1 - $2; if (d < 0) d = -d; s = $1 < 0 ? -$1 : $1; t = $2 < 0 ? -$2 : $2; if (t > s) s = t
+               if (d > 2 * g * s) { print $1 " vs " $2; bad = 1; exit } ; n++ }
+             END { if (n == 0) { print "no numbers"; bad = 1 }; exit bad }'
+}
+
+# ---- the test hook of src/cli/util.c (cli_test_pause) ----
+# A command run with TDL_TEST_PAUSE_AT=STEP TDL_TEST_PAUSE_MARK=$WORK/pause
+# writes "STEP PID" to the FIFO $WORK/pause on reaching STEP and waits for a
+# signal: the test signals it mid-work on that event, with no sleep to guess.
+# pause_open: the FIFO, held open read-write on fd 7 (so that no open blocks)
+pause_open() {
+    rm -f "$WORK/pause"
+    mkfifo "$WORK/pause" && exec 7<>"$WORK/pause"
+}
+# wait_paused PID: waits for the marker line (in $paused); false when PID ends
+# without reaching the hook
+wait_paused() {
+    paused=
+    while ! read -r -t 1 -u 7 paused; do
+        if ! kill -0 "$1" 2>/dev/null; then read -r -t 1 -u 7 paused; return; fi
+    done
+}

@@ -11,8 +11,8 @@ D=iris:split=train,normalize=standard
 T=iris:split=test,normalize=standard
 COMMON="--data $D --test $T --arch 4-W-3 --epochs 8 --lr 0.05 --seed 4 --quiet"
 
-# a width sweep, 2 values x 2 repeats, JSON
-run "$TDL" sweep width $COMMON --values 2,16 --repeats 2 --json
+# a width sweep, 2 values x 2 repeats, JSON (one thread: compared bit for bit below)
+run "$TDL" sweep width $COMMON --values 2,16 --repeats 2 --json --threads 1
 expect_status 0 "width sweep"
 for k in '"kind":"width"' '"values":[2,16]' '"repeats":2' '"loss_name":"ce"' '"reduction":"mean"' '"runs":[' \
          '"summary":[' '"correlations":[' '"granulated_tau":' '"gap":' '"test_error":' '"measures":{"params":' \
@@ -26,13 +26,18 @@ expect_out '"value":16,"repeat":0,"init_seed":4,"train_seed":4,"width":16,"n_tra
 sweep_loss=$(sed -n 's/.*"value":16,"repeat":1,[^}]*"train_loss":\([^,]*\),.*/\1/p' "$WORK/out")
 sweep_test=$(sed -n 's/.*"value":16,"repeat":1,[^}]*"test_error":\([^,]*\),.*/\1/p' "$WORK/out")
 
-# the same run (repeat 1: seed 4 + 1) with tdl train and tdl eval: identical numbers
-run "$TDL" train --data "$D" --arch 4-16-3 --epochs 8 --lr 0.05 --seed 5 -o "$WORK/m.safetensors" --quiet
+# the same run (repeat 1: seed 4 + 1) with tdl train and tdl eval: identical
+# numbers.  Equality holds because every side runs with --threads 1: the sweep
+# trains and evaluates with the library calls that tdl train and tdl eval make
+# (the model file keeps the float64 parameters exactly), and one thread with
+# the same BLAS kernel repeats the same operations in the same order.  With
+# more threads the BLAS may split its sums differently in the two processes.
+run "$TDL" train --data "$D" --arch 4-16-3 --epochs 8 --lr 0.05 --seed 5 -o "$WORK/m.safetensors" --quiet --threads 1
 expect_status 0 "train the repeat-1 net by hand"
-run "$TDL" eval --model "$WORK/m.safetensors" --data "$D" --json
+run "$TDL" eval --model "$WORK/m.safetensors" --data "$D" --json --threads 1
 eval_loss=$(json_get loss)
 if [ -n "$sweep_loss" ] && [ "$sweep_loss" = "$eval_loss" ]; then ok; else bad "sweep train loss '$sweep_loss' vs tdl eval '$eval_loss'"; fi
-run "$TDL" eval --model "$WORK/m.safetensors" --data "$T" --json
+run "$TDL" eval --model "$WORK/m.safetensors" --data "$T" --json --threads 1
 expect_json error "$sweep_test" "sweep test error equals tdl eval on the test set"
 
 # the human table and --out DIR

@@ -772,6 +772,160 @@ START_TEST(test_analytic_closed_form)
 }
 END_TEST
 
+/* ---- closed forms against multiprecision ---------------------------------- */
+
+/* Every closed-form dual (abrelu family, erf with a,b,c, sign, step, sin with
+ * a,b,c, quadratic) at depths 1-4, both parametrizations, sigma_b = 0.4 with
+ * biases and sigma_b = 0 without, against the same recursion evaluated at 50
+ * digits by mpmath from the same double inputs (tests/fixtures/ntk/
+ * closed_forms_mp.txt, made by tests/fixtures/make_ntk_mp_fixtures.py; see
+ * there for the inputs: identical, nearly parallel (1e-8 apart), orthogonal,
+ * opposite, nearly opposite and generic pairs).
+ *
+ * Tolerance: 1e-14 relative to max(|K_ij|, 0.1 sqrt(K_ii K_jj)), i.e. 1e-14
+ * relative for every entry at least a tenth of its scale sqrt(K_ii K_jj)
+ * (|K_ij| <= that scale for a PSD kernel), and 1e-15 sqrt(K_ii K_jj) (~4.5 eps
+ * of the scale) absolute for the entries that are truly tiny against it.
+ * Why: the inputs enter through x.x'/d (BLAS), whose rounding is
+ * eps |x| |x'| / d, not eps |x.x'| / d, so no entry can be more accurate than
+ * ~eps sqrt(K_ii K_jj) absolutely.  Tiny entries here: the sigma_b = 0
+ * kernels of the pairs (near-parallel, orthogonal) and (orthogonal, opposite),
+ * ~1e-8 of the scale because x0 + 1e-8 z is not quite orthogonal to x3; relu's
+ * and step's entries at (nearly) opposite inputs (0 in exact arithmetic at
+ * depth >= 2); and the NNGP of sign and odd activations through orthogonal
+ * inputs.  The observed errors are printed as a table (worst per activation
+ * and pair class; relative, and [relative to the scale]). */
+#define MP_TOL 1e-14
+#define MP_SCALE_FRAC 0.1
+#define MP_N 6
+#define MP_NCAT 6
+static const char *const mp_cat_names[MP_NCAT] = {"diagonal", "identical", "near-parallel", "orthogonal", "opposite",
+                                                  "other"};
+
+/* pair class of the fixture's inputs: 0 x0, 1 copy of x0, 2 x0 + 1e-8 z,
+ * 3 orthogonal to x0, 4 -x0, 5 generic */
+static int mp_pair_class(size_t i, size_t j)
+{
+    if (i == j) return 0;
+    size_t a = i < j ? i : j, b = i < j ? j : i;
+    if (a == 0 && b == 1) return 1;
+    if (b == 2 && a <= 1) return 2;
+    if (b == 3 && a <= 1) return 3;
+    if (b == 4 && a <= 2) return 4; /* (2, 4) nearly opposite */
+    return 5;
+}
+
+typedef struct mp_worst {
+    char name[64];
+    double rel[2][MP_NCAT]; /* worst |got - ref| / |ref| (ref != 0) per kernel and class */
+    double scl[2][MP_NCAT]; /* worst |got - ref| / sqrt(K_ii K_jj) */
+} mp_worst;
+
+START_TEST(test_closed_forms_mp)
+{
+    char path[1024], word[64];
+    snprintf(path, sizeof path, "%s/ntk/closed_forms_mp.txt", TDL_TEST_FIXTURES);
+    FILE *fp = fopen(path, "r");
+    ck_assert_msg(fp != NULL, "cannot open %s", path);
+    int c;
+    while ((c = fgetc(fp)) == '#')
+        while ((c = fgetc(fp)) != '\n' && c != EOF) {}
+    ungetc(c, fp);
+    size_t n, d;
+    ck_assert(fscanf(fp, "%63s %zu %zu", word, &n, &d) == 3 && !strcmp(word, "inputs") && n == MP_N);
+    gsl_matrix *X = gsl_matrix_alloc(n, d);
+    for (size_t i = 0; i < n * d; i++) ck_assert(fscanf(fp, "%lf", X->data + i) == 1);
+    size_t widths[5];
+    ck_assert(fscanf(fp, "%63s", word) == 1 && !strcmp(word, "widths"));
+    for (size_t l = 0; l < 5; l++) ck_assert(fscanf(fp, "%zu", widths + l) == 1);
+    ck_assert(widths[0] == d);
+    const size_t nu = n * (n + 1) / 2;
+    double ref[2][MP_N * (MP_N + 1) / 2];
+    gsl_matrix *K[2] = {gsl_matrix_alloc(n, n), gsl_matrix_alloc(n, n)};
+    gsl_matrix *Kx[2] = {gsl_matrix_alloc(n, n), gsl_matrix_alloc(n, n)};
+    mp_worst worst[16];
+    size_t nw = 0, cases = 0, entries = 0;
+    memset(worst, 0, sizeof worst);
+    char name[64], kind[32], param[32];
+    double a, b, cc, sw, sb;
+    int bias;
+    size_t depth;
+    while (fscanf(fp, "%63s", word) == 1) {
+        ck_assert(!strcmp(word, "case"));
+        ck_assert(fscanf(fp, "%63s %31s %lf %lf %lf %31s %lf %lf %d %zu", name, kind, &a, &b, &cc, param, &sw, &sb, &bias,
+                         &depth) == 10);
+        for (int k = 0; k < 2; k++) {
+            ck_assert(fscanf(fp, "%63s", word) == 1 && !strcmp(word, k ? "ntk" : "nngp"));
+            for (size_t u = 0; u < nu; u++) ck_assert(fscanf(fp, "%lf", &ref[k][u]) == 1);
+        }
+        tdl_ntk_analytic_config ac;
+        memset(&ac, 0, sizeof ac);
+        ck_assert_int_eq(tdl_kact_parse(name, &ac.act), TDL_OK);
+        if (!strcmp(kind, "abrelu") || !strcmp(kind, "erf") || !strcmp(kind, "sin"))
+            ck_assert_msg(ac.act.a == a && ac.act.b == b && (!strcmp(kind, "abrelu") || ac.act.c == cc),
+                          "%s: parameters %g %g %g vs the fixture's", name, ac.act.a, ac.act.b, ac.act.c);
+        ac.depth = depth;
+        for (size_t l = 0; l < 5; l++) ac.widths[l] = widths[l];
+        ac.param = !strcmp(param, "standard") ? TDL_PARAM_STANDARD : TDL_PARAM_NTK;
+        ac.sigma_w = sw;
+        ac.sigma_b = sb;
+        ac.bias = bias;
+        /* the symmetric path (X2 = NULL: upper triangle) and the cross path (X2 = X) */
+        ck_assert_msg(tdl_ntk_analytic(&ac, X, NULL, K[0], K[1]) == TDL_OK, "%s", tdl_errmsg());
+        ck_assert_msg(tdl_ntk_analytic(&ac, X, X, Kx[0], Kx[1]) == TDL_OK, "%s", tdl_errmsg());
+        size_t w;
+        for (w = 0; w < nw && strcmp(worst[w].name, name); w++) {}
+        if (w == nw) {
+            ck_assert(nw < 16);
+            snprintf(worst[nw++].name, sizeof worst[0].name, "%s", name);
+        }
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0, u = 0; i < n; i++)
+                for (size_t j = i; j < n; j++, u++) {
+                    size_t ui = i * n - i * (i - 1) / 2, uj = j * n - j * (j - 1) / 2; /* diagonal slots */
+                    double r = ref[k][u], scale = sqrt(fabs(ref[k][ui]) * fabs(ref[k][uj]));
+                    int cls = mp_pair_class(i, j);
+                    for (int pass = 0; pass < 3; pass++) {
+                        double got = pass == 0 ? gsl_matrix_get(K[k], i, j)
+                                     : pass == 1 ? gsl_matrix_get(Kx[k], i, j) : gsl_matrix_get(Kx[k], j, i);
+                        double err = fabs(got - r), bound = MP_TOL * fmax(fabs(r), MP_SCALE_FRAC * scale);
+                        ck_assert_msg(err <= bound,
+                                      "%s %s sb=%g depth %zu %s[%zu,%zu] (%s, %s path): %.17g vs mp %.17g (rel %.2e, /scale %.2e)",
+                                      name, param, sb, depth, k ? "NTK" : "NNGP", i, j, mp_cat_names[cls],
+                                      pass ? "cross" : "symmetric", got, r, r != 0 ? err / fabs(r) : INFINITY,
+                                      err / scale);
+                        if (r != 0) worst[w].rel[k][cls] = fmax(worst[w].rel[k][cls], err / fabs(r));
+                        worst[w].scl[k][cls] = fmax(worst[w].scl[k][cls], err / scale);
+                    }
+                    entries++;
+                }
+        }
+        cases++;
+    }
+    fclose(fp);
+    ck_assert_uint_eq(cases, 208);
+    /* the accuracy table (worst over depths 1-4, both parametrizations, both sigma_b) */
+    printf("closed forms vs mpmath: %zu configurations, %zu entries x 3 paths\n", cases, entries);
+    printf("%-18s %-6s", "activation", "kernel");
+    for (int cl = 0; cl < MP_NCAT; cl++) printf(" %13s", mp_cat_names[cl]);
+    printf("   (worst relative error; [error / sqrt(K_ii K_jj)])\n");
+    for (size_t w = 0; w < nw; w++)
+        for (int k = 0; k < 2; k++) {
+            printf("%-18s %-6s", worst[w].name, k ? "NTK" : "NNGP");
+            for (int cl = 0; cl < MP_NCAT; cl++) printf(" %13.1e", worst[w].rel[k][cl]);
+            printf("\n%-25s", "");
+            for (int cl = 0; cl < MP_NCAT; cl++) printf("    [%7.1e]", worst[w].scl[k][cl]);
+            printf("\n");
+        }
+    fflush(stdout);
+    for (int k = 0; k < 2; k++) {
+        gsl_matrix_free(K[k]);
+        gsl_matrix_free(Kx[k]);
+    }
+    gsl_matrix_free(X);
+}
+END_TEST
+
 /* Jacot et al. 2018: the empirical NTK at init tends to the analytic one as
  * the width grows; the relative Frobenius error falls like h^(-1/2). */
 START_TEST(test_width_convergence)
@@ -996,6 +1150,10 @@ static Suite *ntk_suite(void)
     tcase_add_test(an, test_analytic_closed_form);
     tcase_add_test(an, test_large_variance);
     suite_add_tcase(s, an);
+    TCase *mp = tcase_create("closed_forms_mp");
+    tcase_set_timeout(mp, 60);
+    tcase_add_test(mp, test_closed_forms_mp);
+    suite_add_tcase(s, mp);
     TCase *mc = tcase_create("monte_carlo");
     tcase_set_timeout(mc, 240);
     tcase_add_test(mc, test_analytic_monte_carlo_shallow);

@@ -15,6 +15,7 @@ void cblas_daxpby(const int n, const double alpha, const double *x, const int in
 
 static const char *const opt_names[] = {"gd", "sgd", "nesterov", "adam"};
 static const char *const sched_names[] = {"constant", "step", "cosine"};
+static const char *const stop_names[] = {"completed", "target", "diverged", "interrupted"};
 
 int tdl_optimizer_parse(const char *text, tdl_optimizer *out)
 {
@@ -44,6 +45,8 @@ int tdl_schedule_parse(const char *text, tdl_schedule *out)
 
 const char *tdl_schedule_name(tdl_schedule s) { return (unsigned)s < 3 ? sched_names[s] : "?"; }
 
+const char *tdl_train_stop_name(tdl_train_stop s) { return (unsigned)s < 4 ? stop_names[s] : "?"; }
+
 void tdl_train_config_default(tdl_train_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -62,6 +65,7 @@ void tdl_train_config_default(tdl_train_config *cfg)
     cfg->target_loss = NAN;
     cfg->target_accuracy = NAN;
     cfg->eval_every = 1;
+    cfg->diverge_factor = 1e3; /* see "Divergence" in train.h */
 }
 
 static double norm2(const double *a, const double *b, size_t n)
@@ -102,6 +106,8 @@ static int validate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_con
     if (!(cfg->beta1 >= 0 && cfg->beta1 < 1 && cfg->beta2 >= 0 && cfg->beta2 < 1 && cfg->eps > 0))
         return tdl_fail(TDL_EINVAL, "adam needs beta1, beta2 in [0, 1) and eps > 0");
     if (cfg->epochs == 0 && cfg->steps == 0) return tdl_fail(TDL_EINVAL, "train for at least one epoch or step");
+    if (!(cfg->diverge_factor == 0 || cfg->diverge_factor >= 1))
+        return tdl_fail(TDL_EINVAL, "the divergence factor must be 0 (off) or >= 1 (got %g)", cfg->diverge_factor);
     if (cfg->opt == TDL_OPT_NESTEROV && cfg->momentum <= 0)
         return tdl_fail(TDL_EINVAL, "nesterov needs a momentum > 0 (--momentum)");
     return TDL_OK;
@@ -171,11 +177,32 @@ static int evaluate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_con
     return TDL_OK;
 }
 
+/* L_zero: the mean loss of the zero predictor f(x) = 0 on ds (log C for ce,
+ * log 2 for logistic, 1 for hinge, mean 1/2 ||y||^2 for mse), the scale
+ * below which the divergence criterion does not look (train.h). */
+static int zero_predictor_loss(const tdl_mlp *m, const tdl_dataset *ds, tdl_loss_kind loss, double *out)
+{
+    const size_t C = m->layers[m->depth - 1].out;
+    double *f = tdl_calloc(C, sizeof(double), "zero outputs");
+    if (!f) return TDL_ENOMEM;
+    double s = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        s += tdl_net_example_loss(loss, C, f, ds->labels ? ds->labels[i] : 0,
+                                  ds->labels ? NULL : gsl_matrix_const_ptr(ds->Y, i, 0), NULL);
+    free(f);
+    *out = s / (double)ds->n;
+    return TDL_OK;
+}
+
 int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, tdl_train_result *result)
 {
     int st = validate(m, ds, cfg);
     if (st != TDL_OK) return st;
     memset(result, 0, sizeof *result);
+    result->stopped = TDL_STOP_COMPLETED;
+    result->initial_loss = result->reference_loss = result->diverged_loss = NAN;
+    result->loss = result->accuracy = NAN;
+    result->diverge_threshold = INFINITY;
     const size_t n = ds->n, d = ds->d, P = m->n_params;
     const size_t B = (cfg->opt == TDL_OPT_GD || cfg->batch == 0 || cfg->batch > n) ? n : cfg->batch;
     const size_t batches = (n + B - 1) / B;
@@ -226,6 +253,17 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
         goto cleanup;
     }
     memcpy(good, m->theta, P * sizeof(double));
+    /* the divergence threshold (criterion (b) of train.h) */
+    double l_zero;
+    if ((st = zero_predictor_loss(m, ds, cfg->loss, &l_zero)) != TDL_OK) goto cleanup;
+    result->initial_loss = prog.loss;
+    result->reference_loss = fmax(prog.loss, isfinite(l_zero) ? l_zero : 0);
+    result->loss = prog.loss;
+    result->accuracy = prog.accuracy;
+    const double threshold = cfg->diverge_factor > 0 ? cfg->diverge_factor * result->reference_loss : INFINITY;
+    result->diverge_threshold = threshold;
+    double bad_loss = NAN; /* the loss that fired the criterion */
+    size_t bad_epoch = 0;  /* the (1-based) epoch in which it fired */
     size_t step = 0, epoch = 0;
     int stop = 0;
     double lr = cfg->lr;
@@ -248,8 +286,15 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
                 tdl_batch b = {nb, Xb, d, Lb, Yb, Yb ? ds->Y->size2 : 0};
                 st = tdl_net_batch_grad_set(m, cfg->loss, &b, 1.0 / (double)nb, w, &bl, grad);
             }
-            if (st == TDL_ENONFINITE || (st == TDL_OK && !isfinite(bl))) { st = TDL_EDIVERGED; goto diverged; }
+            if (st == TDL_ENONFINITE || (st == TDL_OK && !isfinite(bl))) {
+                bad_loss = st == TDL_OK ? bl : NAN;
+                result->diverged_nonfinite = 1;
+                bad_epoch = epoch + 1;
+                goto diverged;
+            }
             if (st != TDL_OK) goto cleanup;
+            /* full batch: bl is the full training loss at the current theta */
+            if (full_batch && bl > threshold) { bad_loss = bl; bad_epoch = epoch + 1; goto diverged; }
             step++;
             update(cfg, m->theta, grad, buf1, buf2, lo, hi, nr, lr, step);
         }
@@ -257,19 +302,28 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
         int last = cfg->steps ? step >= cfg->steps : epoch >= cfg->epochs;
         int eval_now = last || (cfg->eval_every && epoch % cfg->eval_every == 0);
         if (eval_now) {
-            st = evaluate(m, ds, cfg, ew, &prog);
-            if (st == TDL_EDIVERGED) goto diverged;
+            tdl_train_progress cur = prog;
+            st = evaluate(m, ds, cfg, ew, &cur);
+            if (st == TDL_EDIVERGED) { result->diverged_nonfinite = 1; bad_epoch = epoch; goto diverged; }
             if (st != TDL_OK) goto cleanup;
+            if (cur.loss > threshold) { bad_loss = cur.loss; bad_epoch = epoch; goto diverged; }
+            prog = cur;
             memcpy(good, m->theta, P * sizeof(double));
+            result->loss = prog.loss;
+            result->accuracy = prog.accuracy;
             prog.epoch = epoch;
             prog.step = step;
             prog.lr = lr;
             if ((!isnan(cfg->target_loss) && prog.loss <= cfg->target_loss) ||
                 (!isnan(cfg->target_accuracy) && prog.accuracy >= cfg->target_accuracy)) {
                 result->reached_target = 1;
+                result->stopped = TDL_STOP_TARGET;
                 stop = 1;
             }
             if (cfg->callback && cfg->callback(&prog, cfg->user)) {
+                result->epochs = epoch;
+                result->steps = step;
+                result->stopped = TDL_STOP_INTERRUPTED;
                 st = tdl_fail(TDL_EINTR, "training stopped at epoch %zu", epoch);
                 goto cleanup;
             }
@@ -278,15 +332,21 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
     }
     result->epochs = epoch;
     result->steps = step;
-    result->loss = prog.loss;
-    result->accuracy = prog.accuracy;
     st = TDL_OK;
     goto cleanup;
 diverged:
+    /* back to the last good checkpoint; result->loss and ->accuracy are its */
     memcpy(m->theta, good, P * sizeof(double));
     result->epochs = epoch;
     result->steps = step;
-    st = tdl_fail(TDL_EDIVERGED, "training diverged (non-finite loss) at step %zu, epoch %zu, learning rate %g: lower the learning rate", step, epoch + 1, lr);
+    result->stopped = TDL_STOP_DIVERGED;
+    result->diverged_loss = bad_loss;
+    if (result->diverged_nonfinite)
+        st = tdl_fail(TDL_EDIVERGED, "training diverged after %zu step%s (epoch %zu): a non-finite loss or parameter (NaN or infinity) at learning rate %g: lower the learning rate",
+                      step, step == 1 ? "" : "s", bad_epoch, lr);
+    else
+        st = tdl_fail(TDL_EDIVERGED, "training diverged after %zu step%s (epoch %zu): the training loss %.4g exceeds %g x %.4g (the larger of the initial and the zero-predictor loss) at learning rate %g: lower the learning rate",
+                      step, step == 1 ? "" : "s", bad_epoch, bad_loss, cfg->diverge_factor, result->reference_loss, lr);
 cleanup:
     tdl_net_work_free(&w);
     tdl_net_work_free(&ew);

@@ -14,6 +14,11 @@
  * J is (n C) x P with row i*C + c; H, G are P x P row-major; V, HV, GV are
  * k x P (one direction a row).
  *
+ * Training (tdl/train.h, no suite of its own): the stop reasons and the
+ * divergence criterion -- (a) non-finite values, (b) the full loss above
+ * diverge_factor x max(L_0, L_zero) -- against reference runs with the
+ * criterion off, on a linear least-squares problem.
+ *
  * Each test prints one line "net <test> <case>: <quantity> <worst error>"
  * so that the observed accuracy is on record next to the tolerance.
  */
@@ -971,6 +976,296 @@ START_TEST(test_nonfinite_errors)
 }
 END_TEST
 
+/* ---- training: stop reasons and the divergence criterion (tdl/train.h) ------------ */
+
+/* Regression data for a linear model: y = x1 - 2 x2 + 0.5 + small wiggle, n = 8, d = 2. */
+static tdl_dataset *train_ds(void)
+{
+    const double X[16] = {1, 0, 0, 1, 1, 1, -1, 2, 0.5, -1, 2, 0.5, -1.5, -0.5, 0.25, 1.5};
+    double Y[8];
+    for (size_t i = 0; i < 8; i++) Y[i] = X[2 * i] - 2 * X[2 * i + 1] + 0.5 + 0.1 * (double)(i % 3);
+    return make_ds(8, 2, 0, 1, X, NULL, Y);
+}
+
+static double full_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds)
+{
+    tdl_net_work *w = work(m, ds->n);
+    double L = NAN;
+    ck_assert_int_eq(tdl_mlp_loss_grad(m, loss, ds, w, &L, NULL), TDL_OK);
+    tdl_net_work_free(&w);
+    return L;
+}
+
+/* The loss after each evaluation, for the reference runs. */
+typedef struct loss_curve { double loss[64]; size_t n; size_t stop_after; } loss_curve;
+static int record_loss(const tdl_train_progress *p, void *user)
+{
+    loss_curve *c = user;
+    if (c->n < 64) c->loss[c->n++] = p->loss;
+    return c->stop_after && c->n >= c->stop_after;
+}
+
+static tdl_train_config gd_cfg(double lr, size_t epochs, double factor)
+{
+    tdl_train_config tc;
+    tdl_train_config_default(&tc);
+    tc.loss = TDL_LOSS_MSE;
+    tc.opt = TDL_OPT_GD;
+    tc.lr = lr;
+    tc.batch = 0;
+    tc.epochs = epochs;
+    tc.diverge_factor = factor;
+    return tc;
+}
+
+/* GD with a step beyond 2 / lambda_max on a linear least-squares problem: the
+ * loss grows geometrically but stays finite for 30 steps.  With the criterion
+ * off the run completes (and ends far above 1e3 x L_ref); with it on the run
+ * stops at the first step whose full loss exceeds 1e3 x L_ref -- found from
+ * the reference run -- and leaves the last good parameters in theta. */
+START_TEST(test_train_divergence_growth)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0.3, -0.2}, b0[1] = {0.1};
+    const double lr = 5.0; /* lambda_max of (1/n) X~^T X~ is 1.78: the error grows ~7.9x a step */
+    double Lzero = 0;
+    for (size_t i = 0; i < ds->n; i++) Lzero += 0.5 * gsl_matrix_get(ds->Y, i, 0) * gsl_matrix_get(ds->Y, i, 0);
+    Lzero /= (double)ds->n;
+
+    /* reference: criterion off, the loss after every step */
+    tdl_mlp *ref = make_linear(2, 1, W0, b0);
+    const double L0 = full_loss(ref, TDL_LOSS_MSE, ds);
+    loss_curve c = {0};
+    tdl_train_config tc = gd_cfg(lr, 30, 0);
+    tc.callback = record_loss;
+    tc.user = &c;
+    tdl_train_result r;
+    ck_assert_int_eq(tdl_train(ref, ds, &tc, &r), TDL_OK);
+    ck_assert_int_eq(r.stopped, TDL_STOP_COMPLETED);
+    ck_assert(isinf(r.diverge_threshold) && isnan(r.diverged_loss));
+    ck_assert_uint_eq(c.n, 30);
+    const double Lref = fmax(L0, Lzero), thr = 1e3 * Lref;
+    ck_assert(isfinite(r.loss) && r.loss > 1e6 * thr); /* it did diverge, finitely */
+    size_t k = 0; /* first step (1-based) whose loss exceeds the threshold */
+    while (k < c.n && !(c.loss[k] > thr)) k++;
+    k++;
+    ck_assert_msg(k >= 2 && k <= 30, "threshold crossed at step %zu", k);
+    printf("net train growth: L0 %.6g L_zero %.6g threshold %.6g crossed at step %zu (loss %.6g)\n", L0, Lzero, thr, k,
+           c.loss[k - 1]);
+
+    /* (b) at the evaluations (every epoch = every step here) */
+    tdl_mlp *m = make_linear(2, 1, W0, b0);
+    tc = gd_cfg(lr, 30, 1e3);
+    int st = tdl_train(m, ds, &tc, &r);
+    ck_assert_msg(st == TDL_EDIVERGED, "status %d: %s", st, tdl_errmsg());
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "exceeds 1000 x"));
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "learning rate 5"));
+    ck_assert_int_eq(r.stopped, TDL_STOP_DIVERGED);
+    ck_assert_int_eq(r.diverged_nonfinite, 0);
+    ck_assert_int_eq(r.reached_target, 0);
+    ck_assert_uint_eq(r.steps, k);
+    ck_assert_uint_eq(r.epochs, k);
+    ck_assert_double_eq(r.initial_loss, L0);
+    ck_assert_double_eq(r.reference_loss, Lref);
+    ck_assert_double_eq(r.diverge_threshold, thr);
+    ck_assert_double_eq(r.diverged_loss, c.loss[k - 1]);
+    ck_assert(r.diverged_loss > r.diverge_threshold);
+    /* theta is the last good checkpoint: after k - 1 steps, below the threshold */
+    ck_assert_double_eq(r.loss, c.loss[k - 2]);
+    ck_assert_double_eq(full_loss(m, TDL_LOSS_MSE, ds), r.loss);
+    ck_assert(r.loss <= thr);
+    tdl_mlp_free(&m);
+
+    /* (b) at every full-batch step when nothing is evaluated (eval_every 0):
+     * the same step, and theta back at the start */
+    m = make_linear(2, 1, W0, b0);
+    tc = gd_cfg(lr, 30, 1e3);
+    tc.eval_every = 0;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EDIVERGED);
+    ck_assert_uint_eq(r.steps, k);
+    ck_assert_double_eq(r.diverged_loss, c.loss[k - 1]);
+    ck_assert_double_eq(r.loss, L0);
+    ck_assert_double_eq(m->theta[0], W0[0]);
+    ck_assert_double_eq(m->theta[1], W0[1]);
+    ck_assert_double_eq(m->theta[2], b0[0]);
+    tdl_mlp_free(&m);
+
+    /* a larger factor stops later; factor 1 stops at the first rise above L_ref */
+    m = make_linear(2, 1, W0, b0);
+    tc = gd_cfg(lr, 30, 1e9);
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EDIVERGED);
+    ck_assert_uint_gt(r.steps, k);
+    ck_assert(r.diverged_loss > 1e9 * Lref && r.loss <= 1e9 * Lref);
+    tdl_mlp_free(&m);
+    tdl_mlp_free(&ref);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* Minibatch SGD: (b) is judged on the full loss at the evaluations only. */
+START_TEST(test_train_divergence_minibatch)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0.3, -0.2}, b0[1] = {0.1};
+    tdl_mlp *ref = make_linear(2, 1, W0, b0);
+    loss_curve c = {0};
+    tdl_train_config tc = gd_cfg(3.0, 20, 0);
+    tc.opt = TDL_OPT_SGD;
+    tc.batch = 3; /* batches of 3, 3, 2 */
+    tc.seed = 7;
+    tc.callback = record_loss;
+    tc.user = &c;
+    tdl_train_result r;
+    ck_assert_int_eq(tdl_train(ref, ds, &tc, &r), TDL_OK);
+    const double thr = 1e3 * r.reference_loss;
+    size_t e = 0;
+    while (e < c.n && !(c.loss[e] > thr)) e++;
+    e++;
+    ck_assert_msg(e >= 1 && e <= 20, "threshold crossed at epoch %zu", e);
+    tdl_mlp *m = make_linear(2, 1, W0, b0);
+    tc.diverge_factor = 1e3;
+    tc.callback = NULL;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EDIVERGED);
+    ck_assert_int_eq(r.stopped, TDL_STOP_DIVERGED);
+    ck_assert_uint_eq(r.epochs, e);
+    ck_assert_uint_eq(r.steps, 3 * e);
+    ck_assert_double_eq(r.diverged_loss, c.loss[e - 1]);
+    ck_assert_double_eq(r.loss, e >= 2 ? c.loss[e - 2] : r.initial_loss);
+    tdl_mlp_free(&m);
+    tdl_mlp_free(&ref);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* (a): a loss that overflows stops as diverged whatever the factor, with the
+ * same status and result as (b), theta finite (the last good checkpoint). */
+START_TEST(test_train_divergence_nonfinite)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0.3, -0.2}, b0[1] = {0.1};
+    tdl_mlp *m = make_linear(2, 1, W0, b0);
+    tdl_train_config tc = gd_cfg(1e150, 10, 0); /* factor 0: only (a) */
+    tdl_train_result r;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EDIVERGED);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "non-finite"));
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "learning rate 1e+150"));
+    ck_assert_int_eq(r.stopped, TDL_STOP_DIVERGED);
+    ck_assert_int_eq(r.diverged_nonfinite, 1);
+    ck_assert(!isfinite(r.diverged_loss));
+    ck_assert(isinf(r.diverge_threshold));
+    ck_assert_uint_ge(r.steps, 1);
+    for (size_t i = 0; i < m->n_params; i++) ck_assert(isfinite(m->theta[i]));
+    ck_assert(isfinite(r.loss));
+    ck_assert_double_eq(full_loss(m, TDL_LOSS_MSE, ds), r.loss);
+    tdl_mlp_free(&m);
+    /* with the default factor the same run stops earlier, at the growth, finite */
+    m = make_linear(2, 1, W0, b0);
+    tc.diverge_factor = 1e3;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EDIVERGED);
+    ck_assert_int_eq(r.diverged_nonfinite, 0);
+    ck_assert_uint_eq(r.steps, 1);
+    ck_assert(isfinite(r.diverged_loss) && r.diverged_loss > r.diverge_threshold);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* L_ref = max(L_0, L_zero): from an exact fit (L_0 = 0) weight decay raises
+ * the loss without bound relative to L_0, but not to 1e3 x L_zero -- not a
+ * divergence.  For ce, L_zero = log C. */
+START_TEST(test_train_reference_loss)
+{
+    const double X[8] = {1, 0, 0, 1, 1, 1, 2, -1};
+    double Y[4];
+    const double W[2] = {1.5, -0.5};
+    for (size_t i = 0; i < 4; i++) Y[i] = W[0] * X[2 * i] + W[1] * X[2 * i + 1];
+    tdl_dataset *ds = make_ds(4, 2, 0, 1, X, NULL, Y);
+    tdl_mlp *m = make_linear(2, 1, W, NULL);
+    tdl_train_config tc = gd_cfg(0.1, 20, 1e3);
+    tc.weight_decay = 1.0;
+    tdl_train_result r;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_OK);
+    double Lzero = 0;
+    for (size_t i = 0; i < 4; i++) Lzero += 0.5 * Y[i] * Y[i] / 4;
+    ck_assert_double_eq(r.initial_loss, 0);
+    ck_assert_double_eq(r.reference_loss, Lzero);
+    ck_assert_double_eq(r.diverge_threshold, 1e3 * Lzero);
+    ck_assert(r.loss > 0); /* the loss rose from its start */
+    ck_assert_int_eq(r.stopped, TDL_STOP_COMPLETED);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+
+    /* ce with 3 classes: L_zero = log 3 */
+    const double Xc[6] = {1, 0, 0, 1, -1, -1};
+    const size_t yc[3] = {0, 1, 2};
+    ds = make_ds(3, 2, 3, 0, Xc, yc, NULL);
+    m = make_linear(2, 3, (double[]){0.01, 0, 0, 0.01, 0, 0}, NULL); /* L_0 close to log 3 */
+    tc = gd_cfg(0.1, 2, 1e3);
+    tc.loss = TDL_LOSS_CE;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_OK);
+    ck_assert_double_eq_tol(r.reference_loss, fmax(r.initial_loss, log(3.0)), 1e-15);
+    ck_assert(r.reference_loss >= log(3.0) - 1e-15);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* result->stopped for the other ways a run ends, and the names. */
+START_TEST(test_train_stop_reasons)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0, 0};
+    tdl_mlp *m = make_linear(2, 1, W0, (double[]){0});
+    tdl_train_config tc = gd_cfg(0.1, 200, 1e3);
+    tc.target_loss = 0.1;
+    tdl_train_result r;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_OK);
+    ck_assert_int_eq(r.stopped, TDL_STOP_TARGET);
+    ck_assert_int_eq(r.reached_target, 1);
+    ck_assert(r.loss <= 0.1 && r.epochs < 200);
+    ck_assert(isnan(r.diverged_loss));
+    tdl_mlp_free(&m);
+
+    m = make_linear(2, 1, W0, (double[]){0});
+    loss_curve c = {.stop_after = 3};
+    tc = gd_cfg(0.1, 50, 1e3);
+    tc.callback = record_loss;
+    tc.user = &c;
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_EINTR);
+    ck_assert_int_eq(r.stopped, TDL_STOP_INTERRUPTED);
+    ck_assert_uint_eq(r.epochs, 3);
+    ck_assert_uint_eq(r.steps, 3);
+    tdl_mlp_free(&m);
+
+    ck_assert_str_eq(tdl_train_stop_name(TDL_STOP_COMPLETED), "completed");
+    ck_assert_str_eq(tdl_train_stop_name(TDL_STOP_TARGET), "target");
+    ck_assert_str_eq(tdl_train_stop_name(TDL_STOP_DIVERGED), "diverged");
+    ck_assert_str_eq(tdl_train_stop_name(TDL_STOP_INTERRUPTED), "interrupted");
+    ck_assert_str_eq(tdl_train_stop_name((tdl_train_stop)9), "?");
+    tdl_train_config_default(&tc);
+    ck_assert_double_eq(tc.diverge_factor, 1e3);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+START_TEST(test_train_divergence_errors)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0, 0};
+    tdl_mlp *m = make_linear(2, 1, W0, (double[]){0});
+    tdl_train_result r;
+    const double bad[] = {0.5, -1, NAN, 1e-300};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tdl_train_config tc = gd_cfg(0.1, 2, bad[i]);
+        expect_fail(tdl_train(m, ds, &tc, &r), TDL_EINVAL, "divergence factor must be 0 (off) or >= 1");
+    }
+    tdl_train_config tc = gd_cfg(0.1, 2, 1); /* the smallest factor allowed */
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &r), TDL_OK);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -989,6 +1284,8 @@ static Suite *net_suite(void)
     tcase_add_test(core, test_depth1_h_equals_g);
     tcase_add_test(core, test_deep_linear_layerwise_quadratic);
     tcase_add_test(core, test_frozen_layers_same_derivatives);
+    tcase_add_test(core, test_train_divergence_growth);
+    tcase_add_test(core, test_train_divergence_minibatch);
     suite_add_tcase(s, core);
 
     TCase *limits = tcase_create("limits");
@@ -1000,6 +1297,8 @@ static Suite *net_suite(void)
     tcase_add_test(limits, test_evaluate_hand_binary);
     tcase_add_test(limits, test_evaluate_regression);
     tcase_add_test(limits, test_loss_names);
+    tcase_add_test(limits, test_train_reference_loss);
+    tcase_add_test(limits, test_train_stop_reasons);
     suite_add_tcase(s, limits);
 
     TCase *errors = tcase_create("errors");
@@ -1007,6 +1306,8 @@ static Suite *net_suite(void)
     tcase_add_test(errors, test_capacity_errors);
     tcase_add_test(errors, test_jacobian_errors);
     tcase_add_test(errors, test_nonfinite_errors);
+    tcase_add_test(errors, test_train_divergence_nonfinite);
+    tcase_add_test(errors, test_train_divergence_errors);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -190,6 +190,60 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
     tdl_tensors_set_meta(m->meta, "tdl_version", TDL_VERSION);
 }
 
+/* The --json summary: after a completed run (model = the file written) and
+ * after a divergence (model NULL, last_good = the checkpoint or NULL), with
+ * "stopped" saying which (tdl_train_stop_name). */
+static void put_json(const char *model, const char *last_good, const tdl_mlp *m, const char *arch, const char *act,
+                     const tdl_dataset *ds, const tdl_dataset *ts, const tdl_train_config *cfg, const char *opt_text,
+                     const tdl_train_result *res, double seconds, double test_loss, double test_acc)
+{
+    json_writer w;
+    if (json_open(&w) != 0) return;
+    json_object_begin(&w, NULL);
+    json_string(&w, "stopped", tdl_train_stop_name(res->stopped));
+    if (model) json_string(&w, "model", model);
+    else json_null(&w, "model");
+    if (res->stopped == TDL_STOP_DIVERGED) {
+        if (last_good) json_string(&w, "last_good", last_good);
+        else json_null(&w, "last_good");
+    }
+    json_string(&w, "arch", arch);
+    json_string(&w, "activation", act);
+    json_size(&w, "params", m->n_params);
+    json_string(&w, "data", ds->spec);
+    json_size(&w, "n", ds->n);
+    json_string(&w, "loss_name", tdl_loss_name(cfg->loss));
+    json_string(&w, "reduction", "mean");
+    json_string(&w, "optimizer", opt_text);
+    json_number(&w, "momentum", cfg->momentum);
+    json_number(&w, "lr", cfg->lr);
+    json_size(&w, "batch", cfg->batch);
+    json_size(&w, "epochs", res->epochs);
+    json_size(&w, "steps", res->steps);
+    json_bool(&w, "reached_target", res->reached_target);
+    json_number(&w, "diverge_factor", cfg->diverge_factor);
+    json_number(&w, "initial_loss", res->initial_loss);
+    if (res->stopped == TDL_STOP_DIVERGED) {
+        json_bool(&w, "diverged_nonfinite", res->diverged_nonfinite);
+        json_number(&w, "diverged_loss", res->diverged_loss);
+        if (!isfinite(res->diverged_loss)) json_string(&w, "diverged_loss_reason", "a NaN or infinite loss or parameter");
+        json_number(&w, "diverge_threshold", res->diverge_threshold);
+        if (!isfinite(res->diverge_threshold)) json_string(&w, "diverge_threshold_reason", "the loss-growth criterion is off (--diverge-factor 0)");
+        json_number(&w, "suggested_lr", cfg->lr / 10);
+    }
+    json_number(&w, "seconds", seconds);
+    json_number(&w, "seconds_per_epoch", seconds / (double)(res->epochs ? res->epochs : 1));
+    /* after a divergence: the last good checkpoint's */
+    json_number(&w, "train_loss", res->loss);
+    if (ds->classes) json_number(&w, "train_accuracy", res->accuracy);
+    if (ts) {
+        json_number(&w, "test_loss", test_loss);
+        if (ts->classes) json_number(&w, "test_accuracy", test_acc);
+    }
+    json_object_end(&w);
+    json_flush_stdout(&w);
+}
+
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_DRIFT, OPT_PLOT
 };
@@ -308,15 +362,26 @@ int cmd_train(int argc, char **argv)
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (lg.progress) fputc('\n', stderr);
     if (st == TDL_EDIVERGED) {
-        char msg[1024], good[4096];
+        /* exit 1, one line naming the learning rate and a smaller one; the
+         * model file (-o) is not written, the last good checkpoint is kept
+         * beside it (tdl help train) */
+        char msg[1024], good[4096], hint[256];
         snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+        snprintf(hint, sizeof hint, " (e.g. --lr %g%s)", cfg.lr / 10,
+                 res.diverged_nonfinite ? "" : "; --diverge-factor 0 turns this stop off");
         snprintf(good, sizeof good, "%s.last-good.safetensors", out);
         record_metadata(m, &cfg, ds, &res);
-        if (tdl_mlp_save(good, m) == TDL_OK)
-            rc = cli_failf("%s; the last good parameters are in %s", msg, good);
-        else
-            rc = cli_failf("%s", msg);
+        tdl_tensors_set_meta(m->meta, "optimizer", to.opt_text);
+        int saved = tdl_mlp_save(good, m) == TDL_OK;
         if (log_path) write_log_csv(log_path, &lg);
+        if (as_json) {
+            char arch[256], act[64];
+            tdl_arch_format(m, arch, sizeof arch);
+            tdl_act_format(&m->act, act, sizeof act);
+            put_json(NULL, saved ? good : NULL, m, arch, act, ds, ts, &cfg, to.opt_text, &res, seconds, NAN, NAN);
+        }
+        if (saved) rc = cli_failf("%s%s; the last good parameters are in %s", msg, hint, good);
+        else rc = cli_failf("%s%s", msg, hint);
         goto cleanup;
     }
     if (st != TDL_OK) {
@@ -344,34 +409,7 @@ int cmd_train(int argc, char **argv)
         if ((st = render_curve(plot, &lg, caption, ds->classes > 0)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     }
     if (as_json) {
-        json_writer w;
-        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
-        json_object_begin(&w, NULL);
-        json_string(&w, "model", out);
-        json_string(&w, "arch", arch);
-        json_string(&w, "activation", act);
-        json_size(&w, "params", m->n_params);
-        json_string(&w, "data", ds->spec);
-        json_size(&w, "n", ds->n);
-        json_string(&w, "loss_name", tdl_loss_name(cfg.loss));
-        json_string(&w, "reduction", "mean");
-        json_string(&w, "optimizer", to.opt_text);
-        json_number(&w, "momentum", cfg.momentum);
-        json_number(&w, "lr", cfg.lr);
-        json_size(&w, "batch", cfg.batch);
-        json_size(&w, "epochs", res.epochs);
-        json_size(&w, "steps", res.steps);
-        json_bool(&w, "reached_target", res.reached_target);
-        json_number(&w, "seconds", seconds);
-        json_number(&w, "seconds_per_epoch", seconds / (double)(res.epochs ? res.epochs : 1));
-        json_number(&w, "train_loss", res.loss);
-        if (ds->classes) json_number(&w, "train_accuracy", res.accuracy);
-        if (ts) {
-            json_number(&w, "test_loss", test_loss);
-            if (ts->classes) json_number(&w, "test_accuracy", test_acc);
-        }
-        json_object_end(&w);
-        json_flush_stdout(&w);
+        put_json(out, NULL, m, arch, act, ds, ts, &cfg, to.opt_text, &res, seconds, test_loss, test_acc);
     } else {
         printf("model        %s (%s, %s, %zu parameters)\n", out, arch, act, m->n_params);
         printf("data         %s (%zu examples)\n", ds->spec, ds->n);

@@ -42,6 +42,10 @@ int cli_train_opts_parse(cli_train_opts *t, const char *cmd, int c, const char *
     case OPT_T_TARGET_ACC: bad = cli_parse_double(arg, &cfg->target_accuracy) || cfg->target_accuracy > 1; break;
     case OPT_T_EVAL_EVERY: bad = cli_parse_size(arg, 0, 1000000000, &cfg->eval_every); break;
     case OPT_T_TRAIN_SEED: bad = cli_parse_ulong(arg, &cfg->seed); t->seed_given = 1; break;
+    case OPT_T_DIVERGE: /* 0 turns the loss-growth stop off; a factor < 1 would stop a falling loss */
+        bad = cli_parse_double(arg, &cfg->diverge_factor) || !(cfg->diverge_factor == 0 || cfg->diverge_factor >= 1);
+        if (bad) { cli_usage(cmd, "bad value '%s' for %s: expected 0 (off) or a factor >= 1", arg, name); return -1; }
+        return 1;
     default: return 0;
     }
     if (bad) { cli_usage(cmd, "bad value '%s' for %s", arg, name); return -1; }

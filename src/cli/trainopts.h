@@ -1,7 +1,7 @@
 /* trainopts.h — the training options shared by `tdl train` and `tdl sweep`
  * (--opt --lr --momentum --beta1 --beta2 --eps --weight-decay --schedule
  * --step-every --gamma --epochs --steps --batch --target-loss --target-acc
- * --eval-every --train-seed), with the defaults of `tdl train`. */
+ * --eval-every --train-seed --diverge-factor), with the defaults of `tdl train`. */
 #ifndef TDL_CLI_TRAINOPTS_H
 #define TDL_CLI_TRAINOPTS_H
 
@@ -18,7 +18,7 @@ typedef struct cli_train_opts {
 enum {
     OPT_T_OPT = 1100, OPT_T_LR, OPT_T_MOMENTUM, OPT_T_BETA1, OPT_T_BETA2, OPT_T_EPS, OPT_T_WD,
     OPT_T_SCHED, OPT_T_STEP_EVERY, OPT_T_GAMMA, OPT_T_EPOCHS, OPT_T_STEPS, OPT_T_BATCH,
-    OPT_T_TARGET_LOSS, OPT_T_TARGET_ACC, OPT_T_EVAL_EVERY, OPT_T_TRAIN_SEED
+    OPT_T_TARGET_LOSS, OPT_T_TARGET_ACC, OPT_T_EVAL_EVERY, OPT_T_TRAIN_SEED, OPT_T_DIVERGE
 };
 #define TRAIN_LONG_OPTIONS \
     {"opt", required_argument, NULL, OPT_T_OPT}, {"lr", required_argument, NULL, OPT_T_LR}, \
@@ -29,9 +29,11 @@ enum {
     {"epochs", required_argument, NULL, OPT_T_EPOCHS}, {"steps", required_argument, NULL, OPT_T_STEPS}, \
     {"batch", required_argument, NULL, OPT_T_BATCH}, {"target-loss", required_argument, NULL, OPT_T_TARGET_LOSS}, \
     {"target-acc", required_argument, NULL, OPT_T_TARGET_ACC}, {"eval-every", required_argument, NULL, OPT_T_EVAL_EVERY}, \
-    {"train-seed", required_argument, NULL, OPT_T_TRAIN_SEED}
+    {"train-seed", required_argument, NULL, OPT_T_TRAIN_SEED}, \
+    {"diverge-factor", required_argument, NULL, OPT_T_DIVERGE}
 
-/* Defaults of `tdl train`: momentum SGD (0.9), lr 0.1, 30 epochs, batch 128. */
+/* Defaults of `tdl train`: momentum SGD (0.9), lr 0.1, 30 epochs, batch 128,
+ * divergence factor 1e3 (the library's; tdl/train.h). */
 void cli_train_opts_init(cli_train_opts *t);
 /* Parse option c with argument arg (name: the option as typed, for the
  * message).  1: handled; 0: not a training option; -1: usage error printed. */

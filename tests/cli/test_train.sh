@@ -62,7 +62,13 @@ done
 run "$TDL" train --data teacher:n=100,d=5,k=2 --arch 5-32-1 --act relu --epochs 50 --json -o "$WORK/r.safetensors"
 expect_status 0 "regression"; expect_json loss_name '"mse"' "regression default loss"
 run "$TDL" train --data iris --arch 4-3 --epochs 5 --json -o "$WORK/l.safetensors"; expect_status 0 "linear model"
-run "$TDL" train --data iris --arch 4-8-8-3 --act identity --epochs 5 -o "$WORK/dl.safetensors" --quiet; expect_status 0 "deep linear"
+expect_json stopped '"completed"' "a run that ends normally says stopped completed"
+expect_json diverge_factor 1000 "default divergence factor in the JSON"
+# (a deep linear net on raw iris at lr 0.1 diverges -- 4.4 -> 5.9e15 in 5 epochs -- and
+# now stops as such; on standardized inputs it learns)
+run "$TDL" train --data iris:normalize=standard --arch 4-8-8-3 --act identity --epochs 5 -o "$WORK/dl.safetensors" --json
+expect_status 0 "deep linear"
+if awk -v a="$(json_get train_loss)" -v b="$(json_get initial_loss)" 'BEGIN { exit !(a < b) }'; then ok; else bad "deep linear: loss did not fall"; fi
 run "$TDL" train --data iris --arch 4-8-3 --freeze 1 --epochs 5 -o "$WORK/f.safetensors" --quiet; expect_status 0 "frozen layer"
 run "$TDL" train --data "xor:n=200" --arch 2-64-1 --param ntk --loss logistic --epochs 5 -o "$WORK/ntk.safetensors" --quiet
 expect_status 0 "ntk parametrization, logistic"
@@ -70,6 +76,7 @@ run "$TDL" info --model "$WORK/ntk.safetensors" --json; expect_out '"parametriza
 # Stop at a target accuracy.
 run "$TDL" train --data iris:normalize=standard --arch 4-16-3 --epochs 500 --target-acc 0.9 --json -o "$WORK/t.safetensors"
 expect_json reached_target true "target accuracy reached"
+expect_json stopped '"target"' "stopped at the target"
 ep=$(json_get epochs); if [ "$ep" -lt 500 ]; then ok; else bad "target did not stop training ($ep epochs)"; fi
 
 # Divergence: a clear error, exit 1, the last good checkpoint kept, no model file.
@@ -79,6 +86,59 @@ expect_err "training diverged" "divergence message"
 expect_err "div.safetensors.last-good.safetensors" "divergence names the checkpoint"
 expect_no_file "$WORK/div.safetensors" "no model file after divergence"
 if [ -f "$WORK/div.safetensors.last-good.safetensors" ]; then ok; else bad "last good checkpoint missing"; fi
+
+# A loss that grows by orders of magnitude without overflowing is a divergence too
+# (tdl help train: above 1000 x max(initial loss, zero-predictor loss)): digits at
+# lr 1e6 went 2.5 -> 1.3e6 in 3 epochs and used to exit 0 with a model file.
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+run "$TDL" train --data digits --arch 64-8-10 --lr 1e6 --epochs 3 -o "$WORK/grow.safetensors"
+expect_status 1 "growing loss: exit status"
+expect_err "training diverged" "growing loss: message"
+expect_err "exceeds 1000 x" "growing loss: names the criterion"
+expect_err "learning rate 1e+06" "growing loss: names the learning rate"
+expect_err "e.g. --lr 100000" "growing loss: suggests lr/10"
+expect_err "--diverge-factor 0 turns this stop off" "growing loss: names the opt-out"
+expect_empty_out "growing loss: no table on stdout"
+expect_no_file "$WORK/grow.safetensors" "growing loss: no model file"
+run "$TDL" train --data digits --arch 64-8-10 --lr 1e6 --epochs 3 -o "$WORK/grow.safetensors" --json
+expect_status 1 "growing loss --json: exit status"
+expect_json stopped '"diverged"' "growing loss --json: stopped diverged"
+expect_json model null "growing loss --json: no model"
+expect_json diverged_nonfinite false "growing loss --json: finite"
+expect_json suggested_lr 100000 "growing loss --json: suggested lr"
+dl=$(json_get diverged_loss); th=$(json_get diverge_threshold)
+if gt "$dl" "$th" && gt "$th" 0; then ok; else bad "diverged_loss $dl not above diverge_threshold $th"; fi
+[ "$(wc -l <"$WORK/out")" -eq 1 ] && ok || bad "growing loss --json: one line on stdout"
+expect_no_file "$WORK/grow.safetensors" "growing loss --json: no model file"
+# the opt-out: the same run trains on, exit 0, with its (huge) loss
+rm -f "$WORK"/grow.safetensors.last-good.safetensors
+run "$TDL" train --data digits --arch 64-8-10 --lr 1e6 --epochs 3 -o "$WORK/grow.safetensors" --diverge-factor 0 --json
+expect_status 0 "--diverge-factor 0: exit status"
+expect_json stopped '"completed"' "--diverge-factor 0: completed"
+expect_json epochs 3 "--diverge-factor 0: all epochs"
+if gt "$(json_get train_loss)" 1e5; then ok; else bad "--diverge-factor 0: loss $(json_get train_loss) expected > 1e5"; fi
+if [ -f "$WORK/grow.safetensors" ] && [ ! -e "$WORK/grow.safetensors.last-good.safetensors" ]; then ok; else bad "--diverge-factor 0: model file missing (or a checkpoint written)"; fi
+# a larger factor is honoured: 1e9 lets this run finish
+run "$TDL" train --data digits --arch 64-8-10 --lr 1e6 --epochs 3 -o "$WORK/grow9.safetensors" --diverge-factor 1e9 --quiet
+expect_status 0 "--diverge-factor 1e9"
+# A run that only meets a NaN / infinity (growth stop off) ends the same way.
+run "$TDL" train --data digits --arch 64-64-10 --loss mse --opt gd --lr 1e6 --epochs 50 --diverge-factor 0 --json -o "$WORK/nan.safetensors"
+expect_status 1 "non-finite: exit status"
+expect_err "non-finite loss or parameter" "non-finite: message"
+expect_err "learning rate 1e+06" "non-finite: names the learning rate"
+expect_err "e.g. --lr 100000" "non-finite: suggests lr/10"
+expect_json stopped '"diverged"' "non-finite --json: stopped diverged"
+expect_json diverged_nonfinite true "non-finite --json: flagged"
+expect_json diverged_loss null "non-finite --json: no bare NaN"
+expect_no_file "$WORK/nan.safetensors" "non-finite: no model file"
+if [ -f "$WORK/nan.safetensors.last-good.safetensors" ]; then ok; else bad "non-finite: last good checkpoint missing"; fi
+# bad factors are usage errors, before any work
+for f in 0.5 -1 abc; do
+    run "$TDL" train --data digits --arch 64-8-10 --diverge-factor "$f" -o "$WORK/bf.safetensors"
+    expect_status 2 "--diverge-factor $f"
+    expect_err "expected 0 (off) or a factor >= 1" "--diverge-factor $f message"
+done
+expect_no_file "$WORK/bf.safetensors" "no file after a bad factor"
 
 # Models trained in PyTorch (tests/fixtures/make_torch_trained.py) evaluate to PyTorch's loss.
 while read -r name loss accuracy; do

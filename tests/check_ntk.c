@@ -12,6 +12,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <lapacke.h>
 #include "tdl/tdl.h"
 #include "net_fixture.h"
 
@@ -209,6 +210,123 @@ START_TEST(test_arora_complexity)
     gsl_matrix_free(X2);
     gsl_matrix_free(H2);
     free(y);
+    gsl_matrix_free(X);
+    gsl_matrix_free(H);
+    gsl_rng_free(r);
+}
+END_TEST
+
+
+/* An exactly singular kernel (duplicated examples) is not positive definite
+ * whatever the BLAS kernel's rounding.  In exact arithmetic the Cholesky
+ * pivot of a repeated row is 0; in floating point it is a rounding residue of
+ * either sign, so dpotrf's info alone decides differently on different
+ * OpenBLAS kernels (iris, with duplicated rows, did).  cholesky_ridge treats
+ * pivots L_kk^2 <= n eps max_i H_ii as zero (ntk.c), so every such matrix must
+ * give TDL_ENOTPD, while a ridge far above that threshold (1e-6 of the mean
+ * diagonal) must make it solvable.  H = K0 with rows and columns copied
+ * bitwise (K0 = B B^T, B of full row rank, so K0 is SPD), for 60 seeded
+ * sizes and duplication patterns; the count of matrices on which plain
+ * dpotrf "succeeded" is printed. */
+START_TEST(test_singular_kernel)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 17);
+    size_t lucky = 0, trials = 60;
+    for (size_t trial = 0; trial < trials; trial++) {
+        size_t m = 3 + trial % 25, ndup = 1 + trial % 3, n = m + ndup, p = m + 3;
+        double *B = dalloc(m * p), *K0 = dalloc(m * m), *y = dalloc(n), *L = dalloc(n * n);
+        size_t *map = malloc(n * sizeof(size_t));
+        for (size_t i = 0; i < m * p; i++) B[i] = gsl_ran_gaussian(r, 1.0);
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < m; j++) K0[i * m + j] = dot(B + i * p, B + j * p, p);
+        for (size_t i = 0; i < m; i++) map[i] = i;
+        for (size_t i = m; i < n; i++) map[i] = gsl_rng_uniform_int(r, m);
+        /* shuffle so that the copies are not all at the end */
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = gsl_rng_uniform_int(r, i + 1), t = map[i];
+            map[i] = map[j];
+            map[j] = t;
+        }
+        gsl_matrix *H = gsl_matrix_alloc(n, n), *Y = gsl_matrix_alloc(n, 1), *Kt = gsl_matrix_alloc(2, n),
+                   *out = gsl_matrix_alloc(2, 1);
+        double mean = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < n; j++) gsl_matrix_set(H, i, j, K0[map[i] * m + map[j]]);
+            y[i] = gsl_rng_uniform(r) < 0.5 ? -1 : 1;
+            gsl_matrix_set(Y, i, 0, y[i]);
+            gsl_matrix_set(Kt, 0, i, gsl_matrix_get(H, 0, i));
+            gsl_matrix_set(Kt, 1, i, gsl_matrix_get(H, 1, i));
+            mean += gsl_matrix_get(H, i, i) / (double)n;
+        }
+        memcpy(L, H->data, n * n * sizeof(double));
+        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, L, (lapack_int)n) == 0) lucky++;
+        double v;
+        ck_assert_msg(tdl_ntk_arora_complexity(H, y, 0, &v) == TDL_ENOTPD, "trial %zu (n = %zu): singular H accepted",
+                      trial, n);
+        ck_assert_msg(strstr(tdl_errmsg(), "ridge") != NULL, "%s", tdl_errmsg());
+        ck_assert_int_eq(tdl_ntk_kernel_regression(H, Y, Kt, 0, out), TDL_ENOTPD);
+        ck_assert_msg(tdl_ntk_arora_complexity(H, y, 1e-6 * mean, &v) == TDL_OK && isfinite(v), "trial %zu: %s", trial,
+                      tdl_errmsg());
+        ck_assert_int_eq(tdl_ntk_kernel_regression(H, Y, Kt, 1e-6 * mean, out), TDL_OK);
+        gsl_matrix_free(H);
+        gsl_matrix_free(Y);
+        gsl_matrix_free(Kt);
+        gsl_matrix_free(out);
+        free(B);
+        free(K0);
+        free(y);
+        free(L);
+        free(map);
+    }
+    printf("singular kernels: plain dpotrf returned info = 0 on %zu of %zu\n", lucky, trials);
+    /* H_inf of inputs with duplicated rows (the iris case) */
+    gsl_matrix *X = random_matrix(r, 12, 4, 0), *H = gsl_matrix_alloc(14, 14), *X2 = gsl_matrix_alloc(14, 4);
+    for (size_t i = 0; i < 14; i++)
+        for (size_t t = 0; t < 4; t++) gsl_matrix_set(X2, i, t, gsl_matrix_get(X, i < 12 ? i : i - 9, t));
+    ck_assert_int_eq(tdl_ntk_h_inf(X2, H), TDL_OK);
+    double *y = dalloc(14), v;
+    for (size_t i = 0; i < 14; i++) y[i] = i % 2 ? 1 : -1;
+    ck_assert_int_eq(tdl_ntk_arora_complexity(H, y, 0, &v), TDL_ENOTPD);
+    free(y);
+    gsl_matrix_free(X);
+    gsl_matrix_free(X2);
+    gsl_matrix_free(H);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* H_inf's diagonal is x.x/2 exactly (theta_ii = 0 exactly, pi - theta = pi,
+ * and pi/(2 pi) = 1/2 exactly), and a duplicated row's entries equal the
+ * original's diagonal up to BLAS's rounding of x.x, whatever the kernel: rows
+ * with dyadic entries (x.x exact in any summation order) give exact
+ * equality; random rows agree with an exactly rounded dot product to within
+ * the dot product's rounding bound gamma_d <= d eps (Higham Sec. 3.1), and a
+ * duplicate with the original to twice that.  The former atan2(sqrt(q q' - k^2), k) gave theta ~ 1e-8 whenever
+ * BLAS rounded k and q differently, i.e. 3e-9 relative errors. */
+START_TEST(test_h_inf_diagonal)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 19);
+    size_t n = 40, d = 7;
+    gsl_matrix *X = gsl_matrix_alloc(n, d), *H = gsl_matrix_alloc(n, n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < d; t++)
+            gsl_matrix_set(X, i, t, i < n / 2 ? ldexp((double)gsl_rng_uniform_int(r, 64) - 32, -5)
+                                              : gsl_ran_gaussian(r, 1.0));
+    for (size_t t = 0; t < d; t++) gsl_matrix_set(X, 1, t, gsl_matrix_get(X, 0, t)); /* duplicates */
+    for (size_t t = 0; t < d; t++) gsl_matrix_set(X, n - 1, t, gsl_matrix_get(X, n - 2, t));
+    ck_assert_int_eq(tdl_ntk_h_inf(X, H), TDL_OK);
+    for (size_t i = 0; i < n; i++) {
+        long double s = 0;
+        for (size_t t = 0; t < d; t++) s += (long double)gsl_matrix_get(X, i, t) * gsl_matrix_get(X, i, t);
+        double ref = (double)(s / 2), h = gsl_matrix_get(H, i, i);
+        if (i < n / 2) ck_assert_msg(h == ref, "H_inf[%zu,%zu] = %.17g, x.x/2 = %.17g", i, i, h, ref);
+        else ck_assert_msg(fabs(h - ref) <= (double)d * DBL_EPSILON * ref, "H_inf[%zu,%zu] = %.17g vs %.17g", i, i, h, ref);
+    }
+    ck_assert(gsl_matrix_get(H, 0, 1) == gsl_matrix_get(H, 0, 0));
+    ck_assert(fabs(gsl_matrix_get(H, n - 2, n - 1) - gsl_matrix_get(H, n - 1, n - 1)) <=
+              2 * (double)d * DBL_EPSILON * gsl_matrix_get(H, n - 1, n - 1));
     gsl_matrix_free(X);
     gsl_matrix_free(H);
     gsl_rng_free(r);
@@ -845,12 +963,37 @@ START_TEST(test_closed_forms_mp)
     gsl_matrix *Kx[2] = {gsl_matrix_alloc(n, n), gsl_matrix_alloc(n, n)};
     mp_worst worst[16];
     size_t nw = 0, cases = 0, entries = 0;
+    double dual_worst = 0;
     memset(worst, 0, sizeof worst);
     char name[64], kind[32], param[32];
     double a, b, cc, sw, sb;
     int bias;
     size_t depth;
+    size_t duals = 0;
     while (fscanf(fp, "%63s", word) == 1) {
+        if (!strcmp(word, "dual")) {
+            /* tdl_kact_dual at a covariance given as doubles (its angle from
+             * (q1, q2, k) by the fma discriminant), same tolerance rule with
+             * the scale sqrt(T(q1,q1,q1) T(q2,q2,q2)) */
+            double v[9], dv[6];
+            ck_assert(fscanf(fp, "%63s %31s %lf %lf %lf %lf %lf %lf", name, kind, &a, &b, &cc, v, v + 1, v + 2) == 8);
+            for (int t = 0; t < 6; t++) ck_assert(fscanf(fp, "%lf", dv + t) == 1);
+            tdl_kact ka;
+            ck_assert_int_eq(tdl_kact_parse(name, &ka), TDL_OK);
+            double t, td;
+            ck_assert_int_eq(tdl_kact_dual(&ka, v[0], v[1], v[2], 0, &t, &td), TDL_OK);
+            double got[2] = {t, td}, r[2] = {dv[0], dv[1]};
+            double scale[2] = {sqrt(fabs(dv[2] * dv[3])), sqrt(fabs(dv[4] * dv[5]))};
+            for (int k = 0; k < 2; k++) {
+                double err = fabs(got[k] - r[k]);
+                ck_assert_msg(err <= MP_TOL * fmax(fabs(r[k]), MP_SCALE_FRAC * scale[k]),
+                              "tdl_kact_dual %s (%g, %g, %.17g) %s: %.17g vs mp %.17g", name, v[0], v[1], v[2],
+                              k ? "Tdot" : "T", got[k], r[k]);
+                dual_worst = fmax(dual_worst, r[k] != 0 ? err / fabs(r[k]) : err);
+            }
+            duals++;
+            continue;
+        }
         ck_assert(!strcmp(word, "case"));
         ck_assert(fscanf(fp, "%63s %31s %lf %lf %lf %31s %lf %lf %d %zu", name, kind, &a, &b, &cc, param, &sw, &sb, &bias,
                          &depth) == 10);
@@ -904,6 +1047,8 @@ START_TEST(test_closed_forms_mp)
     }
     fclose(fp);
     ck_assert_uint_eq(cases, 208);
+    ck_assert_uint_eq(duals, 130);
+    printf("tdl_kact_dual vs mpmath: %zu points, worst relative error %.1e\n", duals, dual_worst);
     /* the accuracy table (worst over depths 1-4, both parametrizations, both sigma_b) */
     printf("closed forms vs mpmath: %zu configurations, %zu entries x 3 paths\n", cases, entries);
     printf("%-18s %-6s", "activation", "kernel");
@@ -1135,6 +1280,8 @@ static Suite *ntk_suite(void)
     tcase_add_test(du, test_h_inf_closed_form);
     tcase_add_test(du, test_h_finite_monte_carlo);
     tcase_add_test(du, test_arora_complexity);
+    tcase_add_test(du, test_singular_kernel);
+    tcase_add_test(du, test_h_inf_diagonal);
     suite_add_tcase(s, du);
 
     TCase *emp = tcase_create("empirical");

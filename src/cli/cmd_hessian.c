@@ -7,6 +7,8 @@
  *            Ritz residuals; trace by Hutch++
  *   slq      stochastic Lanczos quadrature: the spectral density (raw nodes
  *            and weights kept) and the trace
+ *
+ * -o FILE.npy|.csv writes the eigenvalues of exact and lanczos (write_values).
  */
 #include <float.h>
 #include <math.h>
@@ -21,7 +23,7 @@
 #include "tdl/spectral.h"
 
 typedef struct hess_opts {
-    const char *data, *method, *which, *vectors, *plot, *smoothing;
+    const char *data, *method, *which, *vectors, *plot, *smoothing, *out;
     size_t k, layer, runs, steps, probes, points, threads, max_steps;
     int k_given, layer_given, gn, density, as_json, quiet;
     unsigned long seed;
@@ -104,6 +106,45 @@ static int write_vectors(const char *path, const double *vecs, size_t dim, size_
             T[i * count + j] = rows_are_vectors ? vecs[j * dim + i] : vecs[i * count + j];
     tdl_tensor t = {.name = (char *)"eigenvectors", .dtype = TDL_F64, .ndim = 2, .shape = {dim, count},
                     .numel = dim * count, .data = T};
+    int st = tdl_npy_write(path, &t);
+    free(T);
+    return st;
+}
+
+/* -o FILE: the eigenvalues exactly as in the JSON (ascending, the same
+ * doubles), one column a spectrum: lambda_H, then with --gn lambda_G and
+ * (exact) lambda_R = eigenvalues of H - G.  Each column is its own spectrum
+ * in ascending order: row i pairs the i-th values, not the same eigenvector.
+ *   .npy  float64, shape (k,) for H alone, (k, m) with m = 2 or 3 columns
+ *         in the order above (C order);
+ *   .csv  a header line naming the columns, then k rows, %.17g (round-trip).
+ * Written atomically (a temporary renamed into place). */
+static int write_values(const char *path, const hess_result *r)
+{
+    const double *col[3] = {r->values, r->gn_values, r->r_values};
+    static const char *const names[3] = {"lambda_H", "lambda_G", "lambda_R"};
+    size_t m = r->gn_values ? (r->r_values ? 3 : 2) : 1, k = r->count;
+    if (m > 1 && r->gn_count != k)
+        return tdl_fail(TDL_EINVAL, "%s: the H and G spectra have %zu and %zu values and do not fit one table", path, k, r->gn_count);
+    const char *ext = strrchr(path, '.');
+    if (ext && strcmp(ext, ".csv") == 0) {
+        tdl_atomic_file af;
+        int st = tdl_atomic_begin(path, &af);
+        if (st != TDL_OK) return st;
+        for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%s", j ? "," : "", names[j]);
+        fputc('\n', af.fp);
+        for (size_t i = 0; i < k; i++) {
+            for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%.17g", j ? "," : "", col[j][i]);
+            fputc('\n', af.fp);
+        }
+        return tdl_atomic_commit(&af);
+    }
+    double *T = tdl_malloc(k * m * sizeof(double), "the eigenvalue table");
+    if (!T) return TDL_ENOMEM;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < m; j++) T[i * m + j] = col[j][i];
+    tdl_tensor t = {.name = (char *)"eigenvalues", .dtype = TDL_F64, .ndim = m > 1 ? 2 : 1, .shape = {k, m},
+                    .numel = k * m, .data = T};
     int st = tdl_npy_write(path, &t);
     free(T);
     return st;
@@ -393,7 +434,7 @@ done:
 enum {
     OPT_DATA = 2000, OPT_METHOD, OPT_K, OPT_WHICH, OPT_GN, OPT_LAYER, OPT_VECTORS, OPT_DENSITY, OPT_RUNS,
     OPT_STEPS, OPT_PROBES, OPT_POINTS, OPT_SMOOTHING, OPT_HSEED, OPT_TOL, OPT_MAXSTEPS, OPT_JSON, OPT_PLOT,
-    OPT_THREADS, OPT_QUIET
+    OPT_THREADS, OPT_QUIET, OPT_OUT
 };
 
 int cmd_hessian(int argc, char **argv)
@@ -410,6 +451,7 @@ int cmd_hessian(int argc, char **argv)
         {"tol", required_argument, NULL, OPT_TOL}, {"max-steps", required_argument, NULL, OPT_MAXSTEPS},
         {"json", no_argument, NULL, OPT_JSON}, {"plot", required_argument, NULL, OPT_PLOT},
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
+        {"out", required_argument, NULL, OPT_OUT},
         {NULL, 0, NULL, 0},
     };
     cli_model_opts mo;
@@ -425,7 +467,7 @@ int cmd_hessian(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         int rr = cli_model_opts_parse(&mo, "hessian", c, optarg);
         if (rr < 0) return EXIT_USAGE;
         if (rr > 0) continue;
@@ -459,6 +501,8 @@ int cmd_hessian(int argc, char **argv)
         case OPT_PLOT: o.plot = optarg; break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o.threads); break;
         case OPT_QUIET: o.quiet = 1; break;
+        case 'o':
+        case OPT_OUT: o.out = optarg; break;
         default: return cli_bad_option("hessian", argv, optopt);
         }
         if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, argv[optind - 1]);
@@ -474,6 +518,20 @@ int cmd_hessian(int argc, char **argv)
         const char *ext = strrchr(o.plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
             return cli_usage("hessian", "--plot %s: the figure must end in .png, .svg or .pdf", o.plot);
+    }
+    if (o.out) {
+        const char *ext = strrchr(o.out, '.');
+        if (!ext || (strcmp(ext, ".npy") && strcmp(ext, ".csv")))
+            return cli_usage("hessian", "-o %s: the eigenvalues go to a .npy or .csv file", o.out);
+        if (strcmp(o.method, "slq") == 0)
+            return cli_usage("hessian", "-o: --method slq gives a density, not eigenvalues; use --json for its nodes and weights");
+        if (o.gn && o.k_given && strcmp(o.which, "magnitude") == 0 && strcmp(o.method, "exact") == 0)
+            return cli_usage("hessian", "-o with --gn --which magnitude: G and R are not selected by magnitude, so the spectra differ in length; use --which top or bottom");
+        /* writable before any work: a temporary is created and removed */
+        tdl_atomic_file probe;
+        int pst = tdl_atomic_begin(o.out, &probe);
+        if (pst != TDL_OK) return cli_fail(pst);
+        tdl_atomic_abort(&probe);
     }
     cli_set_threads(o.threads);
 
@@ -514,6 +572,7 @@ int cmd_hessian(int argc, char **argv)
              arch, o.layer_given ? "one layer's block" : "all parameters", tdl_loss_name(loss), ds->spec, o.method,
              strcmp(o.method, "exact") ? "" : " (LAPACK)");
     if (o.plot && (st = render_plot(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.out && (st = write_values(o.out, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
 
     if (o.as_json) {
         json_writer w;
@@ -566,6 +625,14 @@ int cmd_hessian(int argc, char **argv)
             json_number_array(&w, "weights", r.weights, r.runs * r.steps, 1);
             json_object_end(&w);
         }
+        if (o.out) {
+            json_string(&w, "out", o.out);
+            json_array_begin(&w, "out_columns");
+            json_string(&w, NULL, "lambda_H");
+            if (r.gn_values) json_string(&w, NULL, "lambda_G");
+            if (r.r_values) json_string(&w, NULL, "lambda_R");
+            json_array_end(&w);
+        }
         json_number(&w, "seconds", r.seconds);
         json_object_end(&w);
         json_flush_stdout(&w);
@@ -595,6 +662,8 @@ int cmd_hessian(int argc, char **argv)
         if (r.trace_se > 0) printf(", standard error %.3g", r.trace_se);
         printf(")\n");
         if (r.dens) printf("density      %zu points, %s smoothing, sigma %.4g, %zu runs x %zu steps\n", r.points, r.smoothing, r.sigma, r.runs, r.steps);
+        if (o.out) printf("written      %s (%zu eigenvalues; columns lambda_H%s%s)\n", o.out, r.count,
+                          r.gn_values ? ", lambda_G" : "", r.r_values ? ", lambda_R" : "");
     }
     rc = 0;
 cleanup:

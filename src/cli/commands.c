@@ -206,6 +206,13 @@ static const char help_hessian[] =
     "  --layer L          only the block of layer L's parameters (0-based)\n"
     "  --vectors FILE.npy eigenvectors as columns (P x k), like numpy.linalg.eigh;\n"
     "                     residuals ||H v - lambda v|| are then reported\n"
+    "  -o, --out FILE     the eigenvalues, the same doubles as --json (ascending), one\n"
+    "                     column a spectrum: lambda_H, with --gn lambda_G and (exact)\n"
+    "                     lambda_R (each column sorted on its own; rows do not pair\n"
+    "                     eigenvectors).  FILE.npy: float64, shape (k,) for H alone,\n"
+    "                     (k, 2) or (k, 3) with --gn; FILE.csv: a header line\n"
+    "                     lambda_H[,lambda_G[,lambda_R]] and k rows (%%.17g).  Not for slq\n"
+    "                     (default none)\n"
     "  --density          smoothed spectral density (exact: of the exact eigenvalues)\n"
     "  --smoothing S      pyhessian (variance 1e-5 max(1, range)), eigenthings (std =\n"
     "                     range / steps), papyan (Chebyshev-style width on [-1,1])\n"
@@ -228,7 +235,7 @@ static const char help_hessian[] =
     "\n"
     "examples:\n"
     "  tdl hessian --model digits.safetensors --data digits:split=train --gn --plot spectrum.png\n"
-    "  tdl hessian --model big.safetensors --data mnist --method lanczos --k 20\n"
+    "  tdl hessian --model big.safetensors --data mnist --method lanczos --k 20 -o top20.npy\n"
     "  tdl hessian --model big.safetensors --data mnist --method slq --density --json\n";
 
 static const char help_landscape[] =

@@ -1,6 +1,6 @@
 #!/bin/bash
 # CLI tests of `tdl hessian`: exact spectra against closed forms and against
-# the matrix-free methods, JSON keys, vectors, plots, and errors.
+# the matrix-free methods, JSON keys, vectors, -o FILE.npy|.csv, plots, and errors.
 # usage: test_hessian.sh PATH/TO/tdl FIXTURES_DIR
 TDL=$1
 FIX=$2
@@ -73,6 +73,78 @@ done
 if head -c 8 "$WORK/s.png" | grep -q PNG; then ok; else bad "not a PNG"; fi
 if head -c 5 "$WORK/s.pdf" | grep -q "%PDF"; then ok; else bad "not a PDF"; fi
 if grep -q "<svg" "$WORK/s.svg"; then ok; else bad "not an SVG"; fi
+
+# -o FILE.npy|.csv: the eigenvalues of the same run, bit for bit equal to the --json ones
+# (tdl help hessian: columns lambda_H [, lambda_G [, lambda_R]], each ascending).
+json_arr() { sed -n "s/.*\"$1\":\[\([^]]*\)\].*/\1/p" "$WORK/out" | head -n 1 | tr ',' '\n'; }
+# npy_vs_json FILE.npy KEY...: the npy (shape (k,) or (k, m)) holds, column j, the JSON array
+# KEY_j, as the same doubles (parsed by python3's json, which rounds correctly; python3
+# comes with meson).  Prints nothing on success, the difference otherwise.
+npy_vs_json() {
+    python3 - "$WORK/out" "$@" <<'PY'
+import ast, json, struct, sys
+j = json.load(open(sys.argv[1])); path = sys.argv[2]; keys = sys.argv[3:]
+raw = open(path, 'rb').read()
+if raw[:6] != b'\x93NUMPY': sys.exit('not an npy file')
+hl, off = (struct.unpack('<H', raw[8:10])[0], 10) if raw[6] == 1 else (struct.unpack('<I', raw[8:12])[0], 12)
+h = ast.literal_eval(raw[off:off + hl].decode('latin1'))
+want = (len(j[keys[0]]),) if len(keys) == 1 else (len(j[keys[0]]), len(keys))
+if h['descr'] != '<f8' or h['fortran_order'] or tuple(h['shape']) != want:
+    sys.exit('header %r, expected <f8 C-order shape %r' % (h, want))
+n = len(j[keys[0]]) * len(keys)
+body = raw[off + hl:]
+if len(body) != 8 * n: sys.exit('%d data bytes, expected %d' % (len(body), 8 * n))
+v = struct.unpack('<%dd' % n, body)
+for c, k in enumerate(keys):
+    for i, x in enumerate(j[k]):
+        if v[i * len(keys) + c] != x: sys.exit('%s[%d]: file %r, json %r' % (k, i, v[i * len(keys) + c], x))
+PY
+}
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --gn --json -o "$WORK/ev.csv"
+expect_status 0 "-o csv"
+if [ "$(head -n 1 "$WORK/ev.csv")" = "lambda_H,lambda_G,lambda_R" ]; then ok; else bad "csv header: $(head -n 1 "$WORK/ev.csv")"; fi
+if [ "$(wc -l < "$WORK/ev.csv")" -eq 52 ]; then ok; else bad "csv has $(wc -l < "$WORK/ev.csv") lines, expected 1 + 51"; fi
+col=1
+for key in eigenvalues gn_eigenvalues residual_part_eigenvalues; do
+    if [ -n "$(json_arr $key)" ] && [ "$(tail -n +2 "$WORK/ev.csv" | cut -d, -f$col)" = "$(json_arr $key)" ]; then ok
+    else bad "csv column $col differs from the JSON $key"; fi
+    col=$((col + 1))
+done
+expect_out "\"out\":\"$WORK/ev.csv\"" "JSON names the file"
+expect_out '"out_columns":["lambda_H","lambda_G","lambda_R"]' "JSON names the columns"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --json -o "$WORK/ev.npy"
+expect_status 0 "-o npy"
+msg=$(npy_vs_json "$WORK/ev.npy" eigenvalues 2>&1) && ok || bad "npy (51,) vs JSON: $msg"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --gn --json -o "$WORK/ev3.npy"
+msg=$(npy_vs_json "$WORK/ev3.npy" eigenvalues gn_eigenvalues residual_part_eigenvalues 2>&1) && ok || bad "npy (51, 3) vs JSON: $msg"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --method lanczos --k 3 --gn --json -o "$WORK/lan.npy"
+expect_status 0 "-o npy lanczos --gn"
+msg=$(npy_vs_json "$WORK/lan.npy" eigenvalues gn_eigenvalues 2>&1) && ok || bad "lanczos npy (3, 2) vs JSON: $msg"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --k 2 --which bottom --json -o "$WORK/bot.csv"
+if [ "$(tail -n +2 "$WORK/bot.csv")" = "$(json_arr eigenvalues)" ] && [ "$(head -n 1 "$WORK/bot.csv")" = lambda_H ]; then ok; else bad "--k 2 --which bottom csv"; fi
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --out "$WORK/long.csv"
+expect_status 0 "--out (long form), human output"
+expect_out "written      $WORK/long.csv (51 eigenvalues; columns lambda_H)" "human output names the file"
+# refused before any work: the job below is too big for memory (exit 1 if it ran)
+run "$TDL" hessian --arch 784-4000-10 --data mnist:n=100 -o "$WORK/ev.txt"
+expect_status 2 "-o bad extension (usage)"; expect_err "the eigenvalues go to a .npy or .csv file" "bad extension message"
+expect_no_file "$WORK/ev.txt" "no file with a bad extension"
+run "$TDL" hessian --arch 784-4000-10 --data mnist:n=100 -o "$WORK/nodir/ev.npy"
+expect_status 1 "-o unwritable"; expect_err "$WORK/nodir/ev.npy: cannot create output file" "unwritable names the file"
+expect_empty_out "nothing on stdout when -o is unwritable"
+expect_no_file "$WORK/nodir/ev.npy" "no partial file"
+mkdir -p "$WORK/ro" && chmod 555 "$WORK/ro"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard -o "$WORK/ro/ev.csv" --json
+chmod 755 "$WORK/ro"
+if [ "$(id -u)" -ne 0 ]; then # root writes anywhere
+    expect_status 1 "-o in a read-only directory"; expect_no_file "$WORK/ro/ev.csv" "no file in a read-only directory"
+fi
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --method slq -o "$WORK/s.npy"
+expect_status 2 "-o with slq"; expect_no_file "$WORK/s.npy" "no file with slq"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data iris:normalize=standard --gn --k 3 --which magnitude -o "$WORK/mg.npy"
+expect_status 2 "-o with --gn --which magnitude"; expect_no_file "$WORK/mg.npy" "no file with --gn magnitude"
+run "$TDL" hessian --arch 784-4000-10 --data mnist:n=100 -o "$WORK/big.npy"
+expect_status 1 "a failed computation"; expect_no_file "$WORK/big.npy" "no file when the computation fails"
 
 # errors
 run "$TDL" hessian --model "$WORK/m.safetensors";                       expect_status 2 "no data"

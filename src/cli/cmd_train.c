@@ -236,7 +236,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     /* after a divergence: the last good checkpoint's */
     json_number(&w, "train_loss", res->loss);
     if (ds->classes) json_number(&w, "train_accuracy", res->accuracy);
-    if (ts) {
+    if (ts && res->stopped != TDL_STOP_DIVERGED) { /* no model to test after a divergence */
         json_number(&w, "test_loss", test_loss);
         if (ts->classes) json_number(&w, "test_accuracy", test_acc);
     }

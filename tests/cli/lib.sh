@@ -105,3 +105,17 @@ wait_paused() {
         if ! kill -0 "$1" 2>/dev/null; then read -r -t 1 -u 7 paused; return; fi
     done
 }
+# wait_catches PID SIG: waits until PID has a handler for SIG installed (the
+# SigCgt mask of /proc/PID/status), for commands without the test hook: a
+# signal sent before that would be lost (a background job of a script starts
+# with SIGINT ignored).  False when PID ends first.
+wait_catches() {
+    local bit m
+    bit=$(($(kill -l "$2") - 1))
+    while kill -0 "$1" 2>/dev/null; do
+        m=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$m" ] && [ $(((16#$m >> bit) & 1)) -eq 1 ] && return 0
+        sleep 0.01
+    done
+    return 1
+}

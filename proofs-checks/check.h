@@ -91,7 +91,8 @@ double pc_loglog_slope(const double *x, const double *y, size_t n);
 /* (Rank correlations: tdl_kendall_tau in tdl/sweep.h.) */
 /* Full-batch gradient descent for `steps` steps at step size eta on the
  * mean loss, evaluated every eval_every steps (0: only at the end); the
- * rest as tdl_train_config_default (no callback). */
+ * loss-growth divergence stop off (checks study divergence on purpose; a
+ * NaN still stops the run); the rest as tdl_train_config_default (no callback). */
 tdl_train_config pc_gd_config(tdl_loss_kind loss, double eta, size_t steps, size_t eval_every);
 /* Du et al. (2019)'s two-layer ReLU net f(x) = (1/sqrt m) sum_r a_r relu(w_r^T x)
  * in tdl: d-m-1, NTK parametrization with sigma_w = 1, no biases, output

@@ -39,10 +39,12 @@
  *     theta = 2 atan2(sqrt cm, sqrt cp),   pi - theta = 2 atan2(sqrt cp, sqrt cm),
  *     1 - cos theta = 2 cm,  1 + cos theta = 2 cp,  sin^2 theta = 4 cm cp
  * are all accurate, at theta = 0 and pi included.  This is Kahan's advice for
- * needle-like triangles ("Miscalculating area and angles of a needle-like
- * triangle", 2014, Sec. 12): the angle from the difference AND the sum of the
- * unit vectors, 2 atan2(|u^ - v^|, |u^ + v^|), is exact to a few ulps for
- * every angle, 0 for parallel vectors. */
+ * angles between vectors (W. Kahan, "How futile are mindless assessments of
+ * roundoff in floating-point computation?", 2006, the section on mangled
+ * angles; in the spirit of his "Miscalculating area and angles of a
+ * needle-like triangle", 2000/2014): the angle from the difference AND the sum
+ * of the unit vectors, 2 atan2(|u^ - v^|, |u^ + v^|), is accurate to a few
+ * ulps for every angle and 0 for equal vectors. */
 
 /* a b - c d to within ~1.5 ulp (Kahan's fma algorithm, see Jeannerod, Louvet
  * and Muller, Math. Comp. 82 (2013)). */

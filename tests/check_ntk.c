@@ -935,8 +935,8 @@ static int mp_pair_class(size_t i, size_t j)
 
 typedef struct mp_worst {
     char name[64];
-    double rel[2][MP_NCAT]; /* worst |got - ref| / |ref| (ref != 0) per kernel and class */
-    double scl[2][MP_NCAT]; /* worst |got - ref| / sqrt(K_ii K_jj) */
+    double rel[2][MP_NCAT]; /* worst |got - ref| / |ref| over entries >= 0.1 of their scale */
+    double tiny[2][MP_NCAT]; /* worst |got - ref| / sqrt(K_ii K_jj) over the others */
 } mp_worst;
 
 START_TEST(test_closed_forms_mp)
@@ -1037,8 +1037,10 @@ START_TEST(test_closed_forms_mp)
                                       name, param, sb, depth, k ? "NTK" : "NNGP", i, j, mp_cat_names[cls],
                                       pass ? "cross" : "symmetric", got, r, r != 0 ? err / fabs(r) : INFINITY,
                                       err / scale);
-                        if (r != 0) worst[w].rel[k][cls] = fmax(worst[w].rel[k][cls], err / fabs(r));
-                        worst[w].scl[k][cls] = fmax(worst[w].scl[k][cls], err / scale);
+                        if (fabs(r) >= MP_SCALE_FRAC * scale)
+                            worst[w].rel[k][cls] = fmax(worst[w].rel[k][cls], err / fabs(r));
+                        else
+                            worst[w].tiny[k][cls] = fmax(worst[w].tiny[k][cls], err / scale);
                     }
                     entries++;
                 }
@@ -1053,13 +1055,16 @@ START_TEST(test_closed_forms_mp)
     printf("closed forms vs mpmath: %zu configurations, %zu entries x 3 paths\n", cases, entries);
     printf("%-18s %-6s", "activation", "kernel");
     for (int cl = 0; cl < MP_NCAT; cl++) printf(" %13s", mp_cat_names[cl]);
-    printf("   (worst relative error; [error / sqrt(K_ii K_jj)])\n");
+    printf("\n   (worst relative error over the entries >= 0.1 sqrt(K_ii K_jj); below it, [worst error /\n"
+           "    sqrt(K_ii K_jj)] over the tiny entries, [-] when there are none)\n");
     for (size_t w = 0; w < nw; w++)
         for (int k = 0; k < 2; k++) {
             printf("%-18s %-6s", worst[w].name, k ? "NTK" : "NNGP");
             for (int cl = 0; cl < MP_NCAT; cl++) printf(" %13.1e", worst[w].rel[k][cl]);
             printf("\n%-25s", "");
-            for (int cl = 0; cl < MP_NCAT; cl++) printf("    [%7.1e]", worst[w].scl[k][cl]);
+            for (int cl = 0; cl < MP_NCAT; cl++)
+                if (worst[w].tiny[k][cl] > 0) printf("    [%7.1e]", worst[w].tiny[k][cl]);
+                else printf("    %9s", "[-]");
             printf("\n");
         }
     fflush(stdout);

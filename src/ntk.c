@@ -956,6 +956,7 @@ static double sin_minus_tcos(double t)
 static double asin_diff(double x, double y, double dsq, double ox, double oy)
 {
     if (!((x > 0 && y > 0) || (x < 0 && y < 0))) return asin(x) - asin(y);
+    if (dsq == 0) return 0; /* x = y exactly (same sign) */
     double sx = sqrt(ox > 0 ? ox : 0), sy = sqrt(oy > 0 ? oy : 0);
     return atan2(dsq / (x * sy + y * sx), sx * sy + x * y);
 }

@@ -18,8 +18,12 @@
  *                   the standard parametrization has the same NNGP and the
  *                   same NTK up to the layer-wise factors documented at
  *                   tdl_ntk_analytic.
- *   angle           theta = atan2(sqrt(max(q1 q2 - k^2, 0)), k) (stable near
- *                   0 and defined at zero-norm inputs).
+ *   angle           from the inputs as 2 atan2(|u^ - v^|, |u^ + v^|) of the
+ *                   normalized (augmented) inputs, exactly 0 for equal rows,
+ *                   then carried per pair through the layers as
+ *                   (sin^2(theta/2), cos^2(theta/2)), accurate near 0 and pi;
+ *                   tdl_kact_dual takes it from (q1, q2, k) with an fma
+ *                   discriminant.
  */
 #ifndef TDL_NTK_H
 #define TDL_NTK_H
@@ -39,8 +43,8 @@ extern "C" {
  *                = x_i.x_j (pi - theta_ij) / (2 pi)
  * on the rows of X (n x d) AS GIVEN.  The theorem assumes unit-norm rows,
  * where theta_ij = arccos(x_i.x_j); for general rows the expectation is
- * still exact with theta_ij the angle between x_i and x_j, computed by the
- * stable atan2 form (0 for a zero row).  H (n x n) is allocated by the
+ * still exact with theta_ij the angle between x_i and x_j, computed from
+ * the normalized rows' difference and sum (exactly 0 on the diagonal).  H (n x n) is allocated by the
  * caller; symmetric PSD. */
 TDL_API int tdl_ntk_h_inf(const gsl_matrix *X, gsl_matrix *H);
 

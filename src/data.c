@@ -577,6 +577,37 @@ cleanup:
     return st;
 }
 
+int tdl_dataset_spec_files(const char *spec, char ***files)
+{
+    tdl_spec s;
+    *files = NULL;
+    int st = spec_parse(spec, &s);
+    if (st != TDL_OK) return st;
+    const char *paths[2] = {NULL, NULL};
+    size_t n = 0, bytes = 3 * sizeof(char *);
+    if (strcmp(s.name, "npy") == 0) {
+        /* the same keys load_npy_pair reads */
+        if ((paths[n] = tdl_spec_string(&s, "X")) != NULL) n++;
+        if ((paths[n] = tdl_spec_string(&s, "y")) != NULL) n++;
+    } else if (ends_with(s.name, ".csv") || ends_with(s.name, ".npz")) {
+        paths[n++] = s.name;
+    }
+    for (size_t i = 0; i < n; i++) bytes += strlen(paths[i]) + 1;
+    char **list = tdl_malloc(bytes, "a data spec's file list");
+    if (!list) { spec_free(&s); return TDL_ENOMEM; }
+    char *text = (char *)(list + 3);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(paths[i]) + 1;
+        memcpy(text, paths[i], len);
+        list[i] = text;
+        text += len;
+    }
+    list[n] = NULL;
+    spec_free(&s);
+    *files = list;
+    return TDL_OK;
+}
+
 int tdl_dataset_load(const char *spec, tdl_dataset **out)
 {
     tdl_spec s;

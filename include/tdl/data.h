@@ -40,6 +40,14 @@ typedef struct tdl_dataset {
  * directories searched for shipped sets (NULL: tdl_data_dirs()). */
 TDL_API int tdl_dataset_load(const char *spec, tdl_dataset **out);
 
+/* The files a spec reads, as the loader would name them: the path of a .csv
+ * or .npz spec, the X and y of npy:X=,y=; none for shipped and synthetic
+ * sets.  *files gets a NULL-terminated array of strings in ONE allocation
+ * (free(*files) releases it all).  The spec is parsed with the loader's own
+ * grammar but nothing is opened; TDL_EINVAL (message set) when it does not
+ * parse, TDL_ENOMEM.  For the CLI's check that no output overwrites an input. */
+TDL_API int tdl_dataset_spec_files(const char *spec, char ***files);
+
 /* Directories searched for shipped data, in order: $TDL_DATA_DIR, the
  * source tree's data/ (compiled in), the installed data directory. */
 TDL_API const char *const *tdl_data_dirs(void);

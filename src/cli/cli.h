@@ -32,6 +32,40 @@ int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 int cli_parse_double(const char *s, double *out);
 int cli_parse_ulong(const char *s, unsigned long *out);
 
+/* "--NAME" of the long option whose code is `code` in a getopt_long table
+ * (the first such entry), "-c" for a short-only option: the option as the
+ * user knows it, for "bad value 'abc' for --lr" whatever the spelling typed
+ * (--lr abc, --lr=abc, an abbreviation --l abc).  Points to static storage
+ * that the next call overwrites. */
+struct option;
+const char *cli_option_name(const struct option *opts, int code);
+
+/* One file a command reads or writes, for cli_check_outputs. */
+enum { CLI_FILE_PATH = 0, CLI_FILE_SPEC, CLI_FILE_FIGURE };
+typedef struct cli_file {
+    const char *option;   /* how the message names it: "--model", "-o" */
+    const char *path;     /* NULL: not given (skipped) */
+    int kind;             /* CLI_FILE_PATH: the path itself; CLI_FILE_SPEC: a
+                           * data SPEC, whose files are checked
+                           * (tdl_dataset_spec_files; shipped and synthetic
+                           * sets read none); CLI_FILE_FIGURE: a --plot figure
+                           * with the FILE.dat and FILE.gp written beside it */
+    const char *in_place; /* inputs only: the one output option that may name
+                           * the same file, for a documented in-place update
+                           * (landscape --resume G -o G); NULL: none */
+} cli_file;
+
+/* Refuse an output that is the same file as an input or as another output,
+ * before any work: "tdl: error: -o m.safetensors is the same file as --model
+ * m.safetensors".  Two paths name the same file when both exist and have the
+ * same st_dev and st_ino (symbolic and hard links included), or when neither
+ * exists yet and they resolve to the same path (the directory resolved by
+ * realpath, plus the last component).  Returns 0, or EXIT_WORK_FAILED after
+ * printing the one-line error.  A spec that does not parse is skipped here:
+ * loading it reports the error. */
+int cli_check_outputs(const char *cmd, const cli_file *inputs, size_t n_in,
+                      const cli_file *outputs, size_t n_out);
+
 /* Report an unknown option or missing argument seen by getopt_long. */
 int cli_bad_option(const char *cmd, char **argv, int optopt_value);
 

@@ -188,6 +188,11 @@ int cmd_bounds(int argc, char **argv)
         if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg") && strcmp(dot, ".pdf")))
             return cli_usage("bounds", "--plot %s: expected a .png, .svg or .pdf file", plot);
     }
+    {
+        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("bounds", ins, 3, outs, 1) != 0) return EXIT_WORK_FAILED;
+    }
     if (quick) {
         if (!pb_epochs_set) dc.epochs = 5;
         if (!pb_samples_set) dc.mc_samples = 20;
@@ -195,6 +200,10 @@ int cmd_bounds(int argc, char **argv)
         if (!mc_set) bc.mc_samples = 20;
     }
     dc.rho_init = log(prior_std);
+    /* the prior's scale is a fixed grid point of Dziugaite and Roy's union
+     * bound (c, b): a value outside it is a usage error, caught before any work */
+    if (pb && (2 * dc.rho_init >= log(dc.c) - 1 / dc.b))
+        return cli_usage("bounds", "--pb-prior-std %g: the prior variance must be below c exp(-1/b) = %g", prior_std, dc.c * exp(-1 / dc.b));
     dc.seed = seed;
     bc.seed = seed;
     cli_set_threads(threads);
@@ -218,10 +227,6 @@ int cmd_bounds(int argc, char **argv)
     rc = EXIT_WORK_FAILED;
     if (ts && ts->d != ds->d) { rc = cli_failf("%s: %zu features, the training data %s have %zu", ts->spec, ts->d, ds->spec, ds->d); goto cleanup; }
     if (ts && !ts->classes) { rc = cli_failf("%s: no class labels; bounds are on the classification error", ts->spec); goto cleanup; }
-    if (pb && (2 * dc.rho_init >= log(dc.c) - 1 / dc.b)) {
-        rc = cli_failf("--pb-prior-std %g: the prior variance must be below c exp(-1/b) = %g", prior_std, dc.c * exp(-1 / dc.b));
-        goto cleanup;
-    }
     if ((st = tdl_bounds_compute(m, loss, ds, &bc, &v, &nv, &train_err)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     {
         /* the distribution of the training margins (quartiles) */

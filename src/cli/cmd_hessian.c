@@ -505,7 +505,7 @@ int cmd_hessian(int argc, char **argv)
         case OPT_OUT: o.out = optarg; break;
         default: return cli_bad_option("hessian", argv, optopt);
         }
-        if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, argv[optind - 1]);
+        if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("hessian", "unexpected argument '%s'", argv[optind]);
     if (!o.data) return cli_usage("hessian", "--data SPEC is required");
@@ -527,6 +527,18 @@ int cmd_hessian(int argc, char **argv)
             return cli_usage("hessian", "-o: --method slq gives a density, not eigenvalues; use --json for its nodes and weights");
         if (o.gn && o.k_given && strcmp(o.which, "magnitude") == 0 && strcmp(o.method, "exact") == 0)
             return cli_usage("hessian", "-o with --gn --which magnitude: G and R are not selected by magnitude, so the spectra differ in length; use --which top or bottom");
+    }
+    if (o.vectors) {
+        const char *ext = strrchr(o.vectors, '.');
+        if (!ext || strcmp(ext, ".npy"))
+            return cli_usage("hessian", "--vectors %s: the eigenvectors go to a .npy file", o.vectors);
+    }
+    {
+        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", o.data, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", o.out, CLI_FILE_PATH, NULL}, {"--vectors", o.vectors, CLI_FILE_PATH, NULL}, {"--plot", o.plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("hessian", ins, 2, outs, 3) != 0) return EXIT_WORK_FAILED;
+    }
+    if (o.out) {
         /* writable before any work: a temporary is created and removed */
         tdl_atomic_file probe;
         int pst = tdl_atomic_begin(o.out, &probe);

@@ -67,13 +67,18 @@ int cmd_infoplane(int argc, char **argv)
         case I_TSEED: bad = cli_parse_ulong(optarg, &ic.train.seed); break;
         default: return cli_bad_option("infoplane", argv, optopt);
         }
-        if (bad) return cli_usage("infoplane", "bad value '%s' for %s", optarg, (optind >= 2 && argv[optind - 1] == optarg) ? argv[optind - 2] : argv[optind - 1]);
+        if (bad) return cli_usage("infoplane", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("infoplane", "unexpected argument '%s'", argv[optind]);
     if (plot) {
         const char *ext = strrchr(plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
             return cli_usage("infoplane", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
+    }
+    {
+        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("infoplane", ins, 2, outs, 1) != 0) return EXIT_WORK_FAILED;
     }
     /* the defaults of Shwartz-Ziv and Tishby's experiment */
     if (!mo.model && !mo.arch) mo.arch = "12-10-7-5-4-3-2";

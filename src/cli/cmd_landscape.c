@@ -424,7 +424,7 @@ int cmd_landscape(int argc, char **argv)
         case OPT_QUIET: o.quiet = 1; break;
         default: return cli_bad_option("landscape", argv, optopt);
         }
-        if (bad) return cli_usage("landscape", "bad value '%s' for %s", optarg, argv[optind - 1]);
+        if (bad) return cli_usage("landscape", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("landscape", "unexpected argument '%s'", argv[optind]);
     if (!o.data) return cli_usage("landscape", "--data SPEC is required");
@@ -449,6 +449,14 @@ int cmd_landscape(int argc, char **argv)
     if (o.out) {
         const char *ext = strrchr(o.out, '.');
         if (!ext || strcmp(ext, ".npz")) return cli_usage("landscape", "-o %s: the output must end in .npz", o.out);
+    }
+    {
+        /* --resume G -o G continues a grid in place (tdl help landscape) */
+        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--to", o.to, CLI_FILE_PATH, NULL}, {"--via", o.via, CLI_FILE_PATH, NULL},
+                                {"--trajectory", o.trajectory, CLI_FILE_PATH, NULL}, {"--directions", o.directions, CLI_FILE_PATH, NULL},
+                                {"--resume", o.resume, CLI_FILE_PATH, "-o"}, {"--data", o.data, CLI_FILE_SPEC, NULL}, {"--test", o.test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", o.out, CLI_FILE_PATH, NULL}, {"--plot", o.plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("landscape", ins, 8, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
     int two_d = o.plane != NULL || o.via != NULL;
     int interp = o.to && !o.via;

@@ -150,7 +150,7 @@ int cmd_ntk(int argc, char **argv)
         case OPT_MC: bad = cli_parse_size(optarg, 2, 1000000, &mc); break;
         default: return cli_bad_option("ntk", argv, optopt);
         }
-        if (bad) return cli_usage("ntk", "bad value '%s' for %s", optarg, argv[optind - 1]);
+        if (bad) return cli_usage("ntk", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("ntk", "unexpected argument '%s'", argv[optind]);
     if (!data) return cli_usage("ntk", "--data SPEC is required");
@@ -167,6 +167,15 @@ int cmd_ntk(int argc, char **argv)
         const char *ext = strrchr(plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
             return cli_usage("ntk", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
+    }
+    if (out) {
+        const char *ext = strrchr(out, '.');
+        if (!ext || strcmp(ext, ".npy")) return cli_usage("ntk", "-o %s: the Gram matrix goes to a .npy file", out);
+    }
+    {
+        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", out, CLI_FILE_PATH, NULL}, {"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("ntk", ins, 3, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
     no.full = full;
     no.budget_bytes = budget_mb << 20;

@@ -85,7 +85,7 @@ int cmd_signal(int argc, char **argv)
         case S_QUIET: break;
         default: return cli_bad_option("signal", argv, optopt);
         }
-        if (bad) return cli_usage("signal", "bad value '%s' for %s", optarg, (optind >= 2 && argv[optind - 1] == optarg) ? argv[optind - 2] : argv[optind - 1]);
+        if (bad) return cli_usage("signal", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("signal", "unexpected argument '%s'", argv[optind]);
     if (plot) {

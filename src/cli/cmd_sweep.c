@@ -321,7 +321,7 @@ int cmd_sweep(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         int r = cli_model_opts_parse(&mo, "sweep", c, optarg);
-        if (r == 0) r = cli_train_opts_parse(&to, "sweep", c, optarg, argv[optind - 1]);
+        if (r == 0) r = cli_train_opts_parse(&to, "sweep", c, optarg, cli_option_name(opts, c));
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
@@ -343,7 +343,7 @@ int cmd_sweep(int argc, char **argv)
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
         default: return cli_bad_option("sweep", argv, optopt);
         }
-        if (bad) return cli_usage("sweep", "bad value '%s' for %s", optarg, argv[optind - 1]);
+        if (bad) return cli_usage("sweep", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind >= argc) return cli_usage("sweep", "give what to sweep: width, samples or label-noise");
     if (tdl_sweep_kind_parse(argv[optind], &cfg.kind) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
@@ -409,6 +409,17 @@ int cmd_sweep(int argc, char **argv)
         if (init && tdl_init_parse(init, &nc->init) != TDL_OK) { rc = cli_fail(TDL_EINVAL); goto cleanup; }
     }
     cli_set_threads(threads);
+    {
+        char csv_path[4096] = "", json_path[4096] = "";
+        if (out_dir && (join_path(csv_path, sizeof csv_path, out_dir, "sweep.csv") || join_path(json_path, sizeof json_path, out_dir, "sweep.json"))) {
+            rc = cli_failf("--out %s: path too long", out_dir);
+            goto cleanup;
+        }
+        const cli_file ins[] = {{"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"--out", out_dir ? csv_path : NULL, CLI_FILE_PATH, NULL}, {"--out", out_dir ? json_path : NULL, CLI_FILE_PATH, NULL},
+                                 {"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        if (cli_check_outputs("sweep", ins, 2, outs, 3) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
+    }
     if (out_dir) {
         if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { rc = cli_failf("--out %s: cannot create the directory: %s", out_dir, strerror(errno)); goto cleanup; }
         /* every output must be writable before any work starts */

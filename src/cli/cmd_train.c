@@ -275,7 +275,7 @@ int cmd_train(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         int r = cli_model_opts_parse(&mo, "train", c, optarg);
-        if (r == 0) r = cli_train_opts_parse(&to, "train", c, optarg, argv[optind - 1]);
+        if (r == 0) r = cli_train_opts_parse(&to, "train", c, optarg, cli_option_name(opts, c));
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
@@ -295,7 +295,7 @@ int cmd_train(int argc, char **argv)
         case OPT_PLOT: plot = optarg; break;
         default: return cli_bad_option("train", argv, optopt);
         }
-        if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, argv[optind - 1]);
+        if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!data) return cli_usage("train", "--data SPEC is required");
@@ -307,6 +307,14 @@ int cmd_train(int argc, char **argv)
     if (cli_train_opts_finish(&to, "train", mo.seed) != 0) return EXIT_USAGE;
     cfg = to.cfg;
     cli_set_threads(threads);
+    /* No output may overwrite an input or another output (the divergence
+     * checkpoint OUT.last-good.safetensors included). */
+    char last_good[4096];
+    snprintf(last_good, sizeof last_good, "%s.last-good.safetensors", out);
+    const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
+    const cli_file outs[] = {{"-o", out, CLI_FILE_PATH, NULL}, {"--log", log_path, CLI_FILE_PATH, NULL}, {"--log-params", params_path, CLI_FILE_PATH, NULL},
+                             {"--plot", plot, CLI_FILE_FIGURE, NULL}, {"the divergence checkpoint", last_good, CLI_FILE_PATH, NULL}};
+    if (cli_check_outputs("train", ins, 3, outs, 5) != 0) return EXIT_WORK_FAILED;
     /* Every output must be writable before any work starts: a temporary is
      * created and removed beside each. */
     const char *outputs[4] = {out, log_path, params_path, plot};

@@ -69,7 +69,19 @@ const char *const cli_topic_conventions =
     "  Margin: f(x)_y - max_{j != y} f(x)_j (one output: s (f(x) - t), t the\n"
     "    decision threshold: 0.5 for mse on 0/1 labels, 0 otherwise).\n"
     "  JSON numbers have 17 significant digits; NaN/infinity are never written\n"
-    "    (null with a *_reason key instead).\n";
+    "    (null with a *_reason key instead).\n"
+    "\n"
+    "Files and options:\n"
+    "  Outputs are written to a temporary name and renamed, so an interrupted run\n"
+    "    leaves the earlier file or none.  An output that is the same file as an\n"
+    "    input (--model, --to, --via, --trajectory, --directions, a file of a --data\n"
+    "    or --test spec) or as another output (-o, --log, --log-params, --vectors,\n"
+    "    --plot and the FILE.gp / FILE.dat beside the figure, sweep's DIR/sweep.csv\n"
+    "    and DIR/sweep.json, train's FILE.last-good.safetensors) is refused before\n"
+    "    any work, exit 1: the same path, a link to it, or two spellings of a path\n"
+    "    not yet created.  The one in-place update: tdl landscape --resume G -o G.\n"
+    "  A malformed or out-of-range option value is a usage error (exit 2) that\n"
+    "    names the option: \"bad value 'abc' for --lr\".\n";
 
 static const char help_info[] =
     "usage: tdl info --data SPEC [--json]\n"

@@ -29,8 +29,8 @@ int cli_train_opts_parse(cli_train_opts *t, const char *cmd, int c, const char *
         bad = cli_parse_double(arg, &cfg->momentum) || !(cfg->momentum >= 0 && cfg->momentum < 1);
         t->momentum_given = 1;
         break;
-    case OPT_T_BETA1: bad = cli_parse_double(arg, &cfg->beta1); break;
-    case OPT_T_BETA2: bad = cli_parse_double(arg, &cfg->beta2); break;
+    case OPT_T_BETA1: bad = cli_parse_double(arg, &cfg->beta1) || !(cfg->beta1 >= 0 && cfg->beta1 < 1); break;
+    case OPT_T_BETA2: bad = cli_parse_double(arg, &cfg->beta2) || !(cfg->beta2 >= 0 && cfg->beta2 < 1); break;
     case OPT_T_EPS: bad = cli_parse_double(arg, &cfg->eps) || !(cfg->eps > 0); break;
     case OPT_T_WD: bad = cli_parse_double(arg, &cfg->weight_decay) || !(cfg->weight_decay >= 0); break;
     case OPT_T_STEP_EVERY: bad = cli_parse_size(arg, 1, 1000000000, &cfg->step_every); break;
@@ -38,8 +38,10 @@ int cli_train_opts_parse(cli_train_opts *t, const char *cmd, int c, const char *
     case OPT_T_EPOCHS: bad = cli_parse_size(arg, 1, 1000000000, &cfg->epochs); break;
     case OPT_T_STEPS: bad = cli_parse_size(arg, 1, 1000000000000ULL, &cfg->steps); break;
     case OPT_T_BATCH: bad = cli_parse_size(arg, 0, 1000000000, &cfg->batch); break;
-    case OPT_T_TARGET_LOSS: bad = cli_parse_double(arg, &cfg->target_loss); break;
-    case OPT_T_TARGET_ACC: bad = cli_parse_double(arg, &cfg->target_accuracy) || cfg->target_accuracy > 1; break;
+    case OPT_T_TARGET_LOSS: bad = cli_parse_double(arg, &cfg->target_loss) || !(cfg->target_loss >= 0); break;
+    case OPT_T_TARGET_ACC:
+        bad = cli_parse_double(arg, &cfg->target_accuracy) || !(cfg->target_accuracy >= 0 && cfg->target_accuracy <= 1);
+        break;
     case OPT_T_EVAL_EVERY: bad = cli_parse_size(arg, 0, 1000000000, &cfg->eval_every); break;
     case OPT_T_TRAIN_SEED: bad = cli_parse_ulong(arg, &cfg->seed); t->seed_given = 1; break;
     case OPT_T_DIVERGE: /* 0 turns the loss-growth stop off; a factor < 1 would stop a falling loss */
@@ -60,5 +62,7 @@ int cli_train_opts_finish(cli_train_opts *t, const char *cmd, unsigned long mode
     if (!t->momentum_given && (cfg->opt == TDL_OPT_NESTEROV || strcmp(t->opt_text, "momentum") == 0)) cfg->momentum = 0.9;
     if (cfg->opt == TDL_OPT_GD && t->momentum_given && cfg->momentum > 0)
         return cli_usage(cmd, "--opt gd is plain gradient descent; use --opt momentum --batch 0 for full-batch momentum");
+    if (cfg->opt == TDL_OPT_NESTEROV && !(cfg->momentum > 0))
+        return cli_usage(cmd, "--opt nesterov needs --momentum > 0 (got %g)", cfg->momentum);
     return 0;
 }

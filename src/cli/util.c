@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #ifdef _OPENMP
@@ -52,6 +54,118 @@ int cli_bad_option(const char *cmd, char **argv, int optopt_value)
     if (optopt_value && !(arg && arg[0] == '-' && arg[1] == '-'))
         return cli_usage(cmd, "unknown option or missing value for '-%c'", optopt_value);
     return cli_usage(cmd, "unknown option or missing value: '%s'", arg ? arg : "?");
+}
+
+const char *cli_option_name(const struct option *opts, int code)
+{
+    static char name[96];
+    for (const struct option *o = opts; o && o->name; o++)
+        if (o->flag == NULL && o->val == code) {
+            snprintf(name, sizeof name, "--%s", o->name);
+            return name;
+        }
+    if (code > 0 && code < 128) snprintf(name, sizeof name, "-%c", code);
+    else snprintf(name, sizeof name, "this option");
+    return name;
+}
+
+/* The path a file would have once created: the directory through realpath,
+ * plus the last component; the text as given when the directory does not
+ * resolve (then nothing can be created there anyway). */
+static void resolve_new(const char *path, char *out, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *base = slash ? slash + 1 : path;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || !realpath(dir, real)) {
+        snprintf(out, len, "%s", path);
+        return;
+    }
+    snprintf(out, len, "%s/%s", strcmp(real, "/") ? real : "", base);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea || eb) return 0;
+    char ra[PATH_MAX + 256], rb[PATH_MAX + 256];
+    resolve_new(a, ra, sizeof ra);
+    resolve_new(b, rb, sizeof rb);
+    return strcmp(ra, rb) == 0;
+}
+
+/* The files one cli_file stands for: the path itself, a spec's files, or a
+ * figure with its FILE.dat and FILE.gp (plot.h).  *owned: free() after use. */
+static size_t expand(const cli_file *f, const char *paths[3], char **owned)
+{
+    *owned = NULL;
+    if (!f->path || !*f->path) return 0;
+    if (f->kind == CLI_FILE_SPEC) {
+        char **files = NULL;
+        if (tdl_dataset_spec_files(f->path, &files) != TDL_OK) return 0; /* the loader reports it */
+        size_t n = 0;
+        for (; files[n] && n < 3; n++) paths[n] = files[n];
+        *owned = (char *)files;
+        return n;
+    }
+    paths[0] = f->path;
+    if (f->kind != CLI_FILE_FIGURE) return 1;
+    const char *dot = strrchr(f->path, '.'), *slash = strrchr(f->path, '/');
+    size_t base = dot && (!slash || dot > slash) ? (size_t)(dot - f->path) : strlen(f->path);
+    char *buf = malloc(2 * (base + 8));
+    if (!buf) return 1;
+    snprintf(buf, base + 8, "%.*s.dat", (int)base, f->path);
+    snprintf(buf + base + 8, base + 8, "%.*s.gp", (int)base, f->path);
+    paths[1] = buf;
+    paths[2] = buf + base + 8;
+    *owned = buf;
+    return 3;
+}
+
+/* "--model m.safetensors", "X.npy in --data npy:X=X.npy,y=y.npy",
+ * "m.dat (written with --plot m.png)" */
+static void describe(char *buf, size_t len, const cli_file *f, const char *path)
+{
+    if (strcmp(path, f->path) == 0) snprintf(buf, len, "%s %s", f->option, f->path);
+    else if (f->kind == CLI_FILE_SPEC) snprintf(buf, len, "%s in %s %s", path, f->option, f->path);
+    else snprintf(buf, len, "%s (written with %s %s)", path, f->option, f->path);
+}
+
+int cli_check_outputs(const char *cmd, const cli_file *inputs, size_t n_in,
+                      const cli_file *outputs, size_t n_out)
+{
+    (void)cmd;
+    for (size_t k = 0; k < n_out; k++) {
+        const cli_file *o = &outputs[k];
+        const char *op[3];
+        char *o_owned;
+        size_t no = expand(o, op, &o_owned);
+        for (size_t j = 0; j < n_in + k; j++) {
+            const cli_file *other = j < n_in ? &inputs[j] : &outputs[j - n_in];
+            if (j < n_in && other->in_place && strcmp(other->in_place, o->option) == 0) continue;
+            const char *xp[3];
+            char *x_owned;
+            size_t nx = expand(other, xp, &x_owned);
+            for (size_t a = 0; a < no; a++)
+                for (size_t b = 0; b < nx; b++)
+                    if (same_file(op[a], xp[b])) {
+                        char d1[PATH_MAX + 512], d2[PATH_MAX + 512];
+                        describe(d1, sizeof d1, o, op[a]);
+                        describe(d2, sizeof d2, other, xp[b]);
+                        free(o_owned);
+                        free(x_owned);
+                        return cli_failf("%s is the same file as %s", d1, d2);
+                    }
+            free(x_owned);
+        }
+        free(o_owned);
+    }
+    return 0;
 }
 
 int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out)

@@ -77,7 +77,7 @@ expect_err "class labels" "regression message"
 run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=30,d=5 --plot "$WORK/x.txt"
 expect_status 2 "bad figure extension"
 run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=30,d=5 --pac-bayes-opt --pb-prior-std 1
-expect_status 1 "prior variance above c"
+expect_status 2 "prior variance above c: a usage error"
 expect_err "prior variance" "prior message"
 run "$TDL" bounds --model "$B/mlp2_ce.model.npz" --act relu --data "$B/mlp2_ce.data.npz" --pac-bayes-opt --quick --loss mse
 expect_status 1 "wrong surrogate"

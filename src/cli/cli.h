@@ -66,6 +66,11 @@ typedef struct cli_file {
 int cli_check_outputs(const char *cmd, const cli_file *inputs, size_t n_in,
                       const cli_file *outputs, size_t n_out);
 
+/* "0,2,5": indices in [0, hi] (hi < 64) separated by single commas, no
+ * empty item (",1", "1,,2" and a trailing "1," are refused); their bits go
+ * to *mask.  0 on success. */
+int cli_parse_index_list(const char *s, size_t hi, unsigned long long *mask);
+
 /* Report an unknown option or missing argument seen by getopt_long. */
 int cli_bad_option(const char *cmd, char **argv, int optopt_value);
 

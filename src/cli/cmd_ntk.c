@@ -114,14 +114,9 @@ int cmd_ntk(int argc, char **argv)
         case OPT_FULL: full = 1; break;
         case OPT_PER_LAYER: per_layer = 1; break;
         case OPT_LAYERS: {
-            char *dup = tdl_strdup(optarg), *save = NULL;
-            if (!dup) return cli_failf("out of memory");
-            for (char *tok = strtok_r(dup, ",", &save); tok && !bad; tok = strtok_r(NULL, ",", &save)) {
-                size_t l;
-                bad = cli_parse_size(tok, 0, TDL_MAX_DEPTH - 1, &l);
-                if (!bad) no.layers |= 1ULL << l;
-            }
-            free(dup);
+            unsigned long long mask;
+            bad = cli_parse_index_list(optarg, TDL_MAX_DEPTH - 1, &mask);
+            if (!bad) no.layers = mask;
             break;
         }
         case OPT_METHOD:

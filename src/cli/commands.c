@@ -81,7 +81,12 @@ const char *const cli_topic_conventions =
     "    any work, exit 1: the same path, a link to it, or two spellings of a path\n"
     "    not yet created.  The one in-place update: tdl landscape --resume G -o G.\n"
     "  A malformed or out-of-range option value is a usage error (exit 2) that\n"
-    "    names the option: \"bad value 'abc' for --lr\".\n";
+    "    names the option: \"bad value 'abc' for --lr\".  So is a list with an\n"
+    "    empty item or a trailing comma (--freeze 0, --layers 0, --values 4,8,\n"
+    "    --arch 4-8-).\n"
+    "  An option given more than once: the last one wins (--epochs 1 --epochs 5\n"
+    "    trains 5 epochs; -o and --out are one option; of --bias and --no-bias the\n"
+    "    last one given).\n";
 
 static const char help_info[] =
     "usage: tdl info --data SPEC [--json]\n"

@@ -83,15 +83,11 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
     cfg.bias = o->bias;
     cfg.seed = o->seed;
     if (o->freeze) {
-        const char *p = o->freeze;
-        while (*p) {
-            char *end;
-            unsigned long l = strtoul(p, &end, 10);
-            if (end == p || l >= cfg.depth || (*end && *end != ','))
-                return cli_usage(cmd, "--freeze %s: expected layer indices 0..%zu separated by commas", o->freeze, cfg.depth - 1);
-            cfg.trainable[l] = 0;
-            p = *end ? end + 1 : end;
-        }
+        unsigned long long mask;
+        if (cli_parse_index_list(o->freeze, cfg.depth - 1, &mask) != 0)
+            return cli_usage(cmd, "--freeze %s: expected layer indices 0..%zu separated by commas", o->freeze, cfg.depth - 1);
+        for (size_t l = 0; l < cfg.depth; l++)
+            if (mask >> l & 1) cfg.trainable[l] = 0;
     }
     if ((st = tdl_mlp_create(&cfg, out)) != TDL_OK) return cli_fail(st);
     return 0;

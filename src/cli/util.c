@@ -168,6 +168,23 @@ int cli_check_outputs(const char *cmd, const cli_file *inputs, size_t n_in,
     return 0;
 }
 
+int cli_parse_index_list(const char *s, size_t hi, unsigned long long *mask)
+{
+    *mask = 0;
+    if (!s || !*s) return -1;
+    for (const char *p = s;;) {
+        if (*p < '0' || *p > '9') return -1; /* an empty item: ",1", "1,,2", "1," */
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno || v > hi || v >= 64) return -1;
+        *mask |= 1ULL << v;
+        if (!*end) return 0;
+        if (*end != ',') return -1;
+        p = end + 1;
+    }
+}
+
 int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
     char *end;

@@ -9,7 +9,8 @@
 #    (tdl landscape --resume G -o G).
 #  - --vectors and ntk -o are .npy files: another extension is a usage error.
 #  - A malformed or out-of-range option value: exit 2, "bad value 'abc' for
-#    --lr", the option's long name however it was typed.
+#    --lr", the option's long name however it was typed; a list with an empty
+#    item or a trailing comma is one.  An option given twice: the last wins.
 # usage: test_outputs.sh PATH/TO/tdl FIXTURES_DIR
 TDL=$1
 . "$(dirname "$0")/lib.sh"
@@ -189,5 +190,31 @@ expect_status 2 "train --target-acc 1.5"
 run "$TDL" bounds --data "$W/d.csv" --model "$W/m.safetensors" --pac-bayes-opt --pb-prior-std 1
 expect_status 2 "bounds --pb-prior-std 1"
 expect_err "--pb-prior-std 1: the prior variance must be below" "bounds --pb-prior-std message"
+
+# ---- an option given twice: the last one wins (tdl help conventions) ----
+run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --epochs 1 --quiet --json --epochs=2 -o "$W/r1.safetensors" --out "$W/r2.safetensors"
+expect_status 0 "train --epochs 1 --epochs=2 -o A --out B"
+expect_json epochs 2 "the last --epochs wins"
+expect_no_file "$W/r1.safetensors" "the last of -o / --out wins: no first file"
+if [ -s "$W/r2.safetensors" ]; then ok; else bad "the last of -o / --out wins: no second file"; fi
+
+# ---- lists: no empty item, no trailing comma ----
+run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --freeze 0, --epochs 1 -o "$W/r4.safetensors"
+expect_status 2 "train --freeze 0,"
+expect_err "--freeze 0,: expected layer indices" "train --freeze 0, message"
+expect_no_file "$W/r4.safetensors" "train --freeze 0,: no model"
+run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --freeze 0,,1 --epochs 1 -o "$W/r4.safetensors"
+expect_status 2 "train --freeze 0,,1"
+run "$TDL" ntk --data "$W/d.csv" --model "$W/m.safetensors" --layers 0,
+expect_status 2 "ntk --layers 0,"
+expect_err "bad value '0,' for --layers" "ntk --layers 0, message"
+run "$TDL" ntk --data "$W/d.csv" --model "$W/m.safetensors" --layers ,1
+expect_status 2 "ntk --layers ,1"
+run "$TDL" ntk --data "$W/d.csv" --model "$W/m.safetensors" --layers 0,1
+expect_status 0 "ntk --layers 0,1 still works"
+run "$TDL" train --data "$W/d.csv" --arch 4-6- --epochs 1
+expect_status 2 "train --arch 4-6-"
+run "$TDL" sweep width --data "$W/d.csv" --arch 4-W-3 --values 4,8, --epochs 1
+expect_status 2 "sweep --values 4,8,"
 
 finish

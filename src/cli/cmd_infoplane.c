@@ -98,7 +98,11 @@ int cmd_infoplane(int argc, char **argv)
     if ((rc = cli_model_build(&mo, "infoplane", &m)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
     if (m->layers[0].in != ds->d) { rc = cli_failf("%s: %zu features but the model takes %zu", data, ds->d, m->layers[0].in); goto cleanup; }
-    if (m->depth < 2) { rc = cli_failf("the net has no hidden layer (--arch needs at least one hidden width)"); goto cleanup; }
+    if (m->depth < 2) { /* a fresh net: the --arch value is the mistake (usage); a file: the work fails */
+        rc = mo.model ? cli_failf("%s: the net has no hidden layer; the information plane needs one", mo.model)
+                      : cli_usage("infoplane", "--arch %s: the information plane needs at least one hidden layer", mo.arch);
+        goto cleanup;
+    }
     if ((rc = cli_model_loss(&mo, "infoplane", m, ds, &ic.train.loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
     if ((st = tdl_loss_check(ic.train.loss, m, ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }

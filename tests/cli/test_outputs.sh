@@ -187,6 +187,9 @@ expect_err "--opt nesterov needs --momentum > 0" "nesterov message"
 expect_no_file "$W/n.safetensors" "nesterov: no model"
 run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --target-acc 1.5
 expect_status 2 "train --target-acc 1.5"
+run "$TDL" infoplane --arch 12-2 --epochs 2 --snapshots 2
+expect_status 2 "infoplane --arch without a hidden layer"
+expect_err "--arch 12-2: the information plane needs at least one hidden layer" "infoplane --arch message"
 run "$TDL" bounds --data "$W/d.csv" --model "$W/m.safetensors" --pac-bayes-opt --pb-prior-std 1
 expect_status 2 "bounds --pb-prior-std 1"
 expect_err "--pb-prior-std 1: the prior variance must be below" "bounds --pb-prior-std message"

@@ -143,7 +143,7 @@ run "$TDL" infoplane --data iris --epochs 2
 expect_status 1 "feature mismatch (default 12-input net on iris)"
 expect_err "tdl: error:" "one-line error"
 run "$TDL" infoplane --arch 12-2 --epochs 2 --snapshots 2
-expect_status 1 "no hidden layer"
+expect_status 2 "no hidden layer: --arch is a usage error"
 run "$TDL" infoplane --data teacher:n=20,d=3,k=2 --arch 3-4-1 --epochs 2
 expect_status 1 "regression data has no labels"
 run "$TDL" infoplane --data /nonexistent.csv

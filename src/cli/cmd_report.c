@@ -50,6 +50,7 @@
 #include "check.h"
 #include "internal.h"
 #include "tdl_config.h"
+#include "tdl/blas.h"
 
 #define MAX_ARGS 64
 #define MAX_STEPS 48
@@ -604,6 +605,12 @@ static void section_model(doc *d, report *r)
         doc_kv_num(d, "epochs", jnum(train, "epochs"));
         doc_kv_num(d, "training seconds", jnum(train, "seconds"));
     }
+    /* the last digits of every number depend on the BLAS kernel (tdl/blas.h);
+     * the commands ran on the report's own, which they inherit */
+    char kernel[320];
+    sfmt(kernel, sizeof kernel, "%s (%s)", data && jstr(data, "blas_core") ? jstr(data, "blas_core") : tdl_blas_core(),
+         tdl_blas_core_origin());
+    doc_kv(d, "BLAS kernel (OpenBLAS)", kernel);
     if (ev) {
         doc_kv(d, "loss", jstr(ev, "loss_name") ? jstr(ev, "loss_name") : "?");
         doc_kv_num(d, "train loss (mean)", jnum(ev, "loss"));

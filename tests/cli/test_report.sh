@@ -72,6 +72,9 @@ grep -q '^<!DOCTYPE html>' "$R/index.html" && grep -q '</html>' "$R/index.html" 
 for h in "Model and data" "Training curve" "Hessian spectrum" "Loss landscape" "Neural tangent kernel" "Generalization bounds" "Theorem checks"; do
     grep -q "^## $h" "$R/report.md" && ok || bad "report.md lacks the section '$h'"
 done
+# the report names the BLAS kernel its numbers were computed with (tdl/blas.h)
+kernel=$("$TDL" --version | sed -n 's/^BLAS kernel: \([^ ]*\).*/\1/p')
+case "$(md_value "BLAS kernel (OpenBLAS)")" in "$kernel ("*) ok ;; *) bad "report.md names the BLAS kernel '$(md_value "BLAS kernel (OpenBLAS)")', tdl --version '$kernel'" ;; esac
 grep -q "Note" "$R/report.md" && bad "the default report has a note (a failed section?): $(grep Note "$R/report.md" | head -n 2)" || ok
 
 # the numbers in report.md are the commands' own: run them again here

@@ -6,6 +6,7 @@
 #include <gsl/gsl_errno.h>
 #include "tdl/blas.h"
 #include "pc_cli.h"
+#include "internal.h"
 
 extern const pc_check PC_CHECK;
 
@@ -15,6 +16,7 @@ int main(int argc, char **argv)
     if (tdl_blas_select_kernel(argv, &blas) == TDL_BLAS_REFUSED) fprintf(stderr, "%s: warning: %s\n", PC_CHECK.name, blas.reason);
     setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
+    tdl_atomic_install_signal_cleanup(); /* as tdl's main: no temporary --plot file survives a signal */
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: %s [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n\n%s\n  (%s)\n\n--broken: %s\n",
                PC_CHECK.name, PC_CHECK.claim, PC_CHECK.source, PC_CHECK.broken);

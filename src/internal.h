@@ -47,22 +47,42 @@ static inline uint64_t tdl_le64(const unsigned char *p)
 }
 
 /* Atomic output: write to a temporary file beside `path`, then rename.
- * tdl_atomic_abort (or a SIGINT/SIGTERM caught by the CLI, see
- * tdl_atomic_cleanup_on_signal) removes the temporary. */
+ * The rules for existing targets (regular files keep their mode; symbolic
+ * links are resolved and survive; character devices and FIFOs are written in
+ * place; directories and other special files are refused; an empty path is
+ * refused) are in the header comment of fileio.c.  tdl_atomic_abort, or a
+ * terminating signal caught by tdl_atomic_install_signal_cleanup's handler,
+ * removes the temporary. */
 typedef struct tdl_atomic_file {
     FILE *fp;
-    char *path;      /* final name (owned) */
-    char *tmp_path;  /* temporary name (owned) */
+    char *path;      /* final name (owned): the link's target for a symbolic link */
+    char *tmp_path;  /* temporary name (owned); NULL when written in place */
     int slot;        /* index in the signal-cleanup registry, -1 if none */
+    int in_place;    /* 1: a character device or FIFO, written directly */
 } tdl_atomic_file;
 
 int tdl_atomic_begin(const char *path, tdl_atomic_file *af);
-/* Flush, close and rename; on failure the temporary is removed. */
+/* Flush, close and rename; on failure ("PATH: write failed: <strerror>")
+ * the temporary is removed. */
 int tdl_atomic_commit(tdl_atomic_file *af);
 /* Close and remove the temporary (safe to call twice, or after commit). */
 void tdl_atomic_abort(tdl_atomic_file *af);
 /* Async-signal-safe: unlink every temporary still open. */
 void tdl_atomic_cleanup_on_signal(void);
+/* For a program's main: a handler for every terminating signal (SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU,
+ * SIGVTALRM, SIGPROF) that removes the temporaries and dies of the signal;
+ * SIGHUP and SIGPIPE stay ignored when inherited ignored.  SIGXFSZ is
+ * ignored, so that a write past `ulimit -f` fails with EFBIG and is reported. */
+void tdl_atomic_install_signal_cleanup(void);
+
+/* Input files: open PATH read-only without blocking on a FIFO, and refuse
+ * anything but a regular file ("PATH: not a regular file (a FIFO)").  On
+ * success *fd is a blocking descriptor the caller closes; *size (if not
+ * NULL) is the file's size. */
+int tdl_open_regular(const char *path, int *fd, size_t *size);
+/* "a FIFO", "a directory", ... for a st_mode */
+const char *tdl_file_kind(unsigned mode);
 
 /* malloc/calloc that fail with TDL_ENOMEM and a message naming `what`. */
 void *tdl_malloc(size_t bytes, const char *what);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include <lapacke.h>
@@ -421,10 +422,23 @@ int tdl_tensors_read(const char *path, tdl_tensors **out)
 {
     unsigned char head[9] = {0};
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return tdl_fail(TDL_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t got = fread(head, 1, sizeof head, fp);
-    fclose(fp);
+    /* not fopen: a FIFO would block it, a directory would read as empty */
+    int fd;
+    int st = tdl_open_regular(path, &fd, NULL);
+    if (st != TDL_OK) return st;
+    size_t got = 0;
+    while (got < sizeof head) {
+        ssize_t r = read(fd, head + got, sizeof head - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return tdl_fail(TDL_EIO, "%s: read failed: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
     if (got >= 4 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
     /* a pickle starts 0x80 <protocol>; so does a safetensors file whose JSON
      * header is 128, 384, ... bytes long, but its 9th byte is the '{' */

@@ -20,6 +20,7 @@
  * three keys in any order, single or double quotes, optional trailing
  * comma, whitespace between tokens.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -693,7 +694,7 @@ int tdl_npy_fwrite(const tdl_tensor *t, FILE *fp, const char *label, uint32_t *c
     k.want_crc = crc != NULL;
     k.crc = crc ? *crc : 0;
     st = npy_emit(t, &k);
-    if (st == TDL_EIO) return tdl_fail(TDL_EIO, "%s: write failed", label);
+    if (st == TDL_EIO) return tdl_fail(TDL_EIO, "%s: write failed: %s", label, strerror(errno));
     if (st != TDL_OK) return st;
     if (crc) *crc = (uint32_t)k.crc;
     return TDL_OK;

@@ -29,6 +29,7 @@
  * data offset must be computed from the local header's own lengths.  The
  * central directory is authoritative for sizes, CRC and method.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -583,7 +584,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
         size_t hn = LOCAL_LEN;
         if (fwrite(hdr, 1, hn, af.fp) != hn || fwrite(nm, 1, nlen - 4, af.fp) != nlen - 4 ||
             fwrite(".npy", 1, 4, af.fp) != 4) {
-            st = tdl_fail(TDL_EIO, "%s: write failed", path);
+            st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
             goto cleanup;
         }
         if (z64) {
@@ -592,7 +593,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
             put64(hdr + 4, ent[i].size);
             put64(hdr + 12, ent[i].size);
             if (fwrite(hdr, 1, 20, af.fp) != 20) {
-                st = tdl_fail(TDL_EIO, "%s: write failed", path);
+                st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
                 goto cleanup;
             }
         }
@@ -643,7 +644,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
         if (fwrite(hdr, 1, CENTRAL_LEN, af.fp) != CENTRAL_LEN ||
             fwrite(nm, 1, nlen - 4, af.fp) != nlen - 4 || fwrite(".npy", 1, 4, af.fp) != 4 ||
             (xn && fwrite(x, 1, xn, af.fp) != xn)) {
-            st = tdl_fail(TDL_EIO, "%s: write failed", path);
+            st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
             goto cleanup;
         }
         pos += CENTRAL_LEN + nlen + xn;
@@ -667,7 +668,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
         put64(hdr + 64, pos);
         put32(hdr + 72, 1);
         if (fwrite(hdr, 1, EOCD64_LEN + LOC64_LEN, af.fp) != EOCD64_LEN + LOC64_LEN) {
-            st = tdl_fail(TDL_EIO, "%s: write failed", path);
+            st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
             goto cleanup;
         }
     }
@@ -680,7 +681,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
     put32(hdr + 16, cd_off >= 0xFFFFFFFFu ? 0xFFFFFFFFu : cd_off);
     put16(hdr + 20, 0);
     if (fwrite(hdr, 1, EOCD_LEN, af.fp) != EOCD_LEN) {
-        st = tdl_fail(TDL_EIO, "%s: write failed", path);
+        st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
         goto cleanup;
     }
     st = tdl_atomic_commit(&af);

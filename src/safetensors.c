@@ -19,6 +19,7 @@
  * integers exactly representable (<= 2^53), no duplicate names and a
  * string-to-string "__metadata__".
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,32 @@ static const struct { const char *name; tdl_dtype dt; } st_dtypes[] = {
     {"U32", TDL_U32}, {"I32", TDL_I32}, {"U64", TDL_U64}, {"I64", TDL_I64},
     {"F16", TDL_F16}, {"BF16", TDL_BF16}, {"F32", TDL_F32}, {"F64", TDL_F64},
 };
+
+/* Deepest nesting of arrays and objects in JSON text (strings skipped),
+ * stopping once past `limit`.  cJSON parses recursively, to 1000 levels: a
+ * header of 100000 '[' would need far more stack than a small thread or a
+ * `ulimit -s 64` process has; a safetensors header nests 3 deep. */
+#define ST_MAX_JSON_DEPTH 64
+static size_t json_depth(const char *s, size_t n, size_t limit)
+{
+    size_t depth = 0, deepest = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\') i++;
+            else if (c == '"') in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) deepest = depth;
+            if (deepest > limit) break;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
+}
 
 /* A JSON number that is an integer in [0, 2^53]. */
 static int json_size(const cJSON *v, size_t *out)
@@ -208,6 +235,11 @@ int tdl_safetensors_read_mem(const unsigned char *buf, size_t len, const char *l
     }
     memcpy(hdr, buf + 8, n);
     hdr[n] = '\0';
+    if (json_depth(hdr, n, ST_MAX_JSON_DEPTH) > ST_MAX_JSON_DEPTH) {
+        st = tdl_fail(TDL_EFORMAT, "%s: header nests JSON arrays or objects more than %d levels deep", label,
+                      ST_MAX_JSON_DEPTH);
+        goto cleanup;
+    }
     const char *end = NULL;
     root = cJSON_ParseWithLengthOpts(hdr, n, &end, 0);
     if (!root) {
@@ -538,7 +570,7 @@ int tdl_safetensors_write(const char *path, const tdl_tensors *set)
     unsigned char lenbuf[8], chunk[4096];
     for (int k = 0; k < 8; k++) lenbuf[k] = (unsigned char)((uint64_t)hb.len >> (8 * k));
     if (fwrite(lenbuf, 1, 8, af.fp) != 8 || fwrite(hb.s, 1, hb.len, af.fp) != hb.len) {
-        st = tdl_fail(TDL_EIO, "%s: write failed", path);
+        st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
         goto cleanup;
     }
     for (size_t i = 0; i < set->count; i++) {
@@ -547,7 +579,7 @@ int tdl_safetensors_write(const char *path, const tdl_tensors *set)
             size_t m = t->numel - j < 512 ? t->numel - j : 512;
             tdl_store_f64le(chunk, t->data + j, m);
             if (fwrite(chunk, 8, m, af.fp) != m) {
-                st = tdl_fail(TDL_EIO, "%s: write failed", path);
+                st = tdl_fail(TDL_EIO, "%s: write failed: %s", path, strerror(errno));
                 goto cleanup;
             }
             j += m;

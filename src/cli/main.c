@@ -4,7 +4,6 @@
  * "tdl: error: ..." on stderr; 2 usage error, with a hint to `tdl help CMD`.
  */
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,15 +66,6 @@ static int cmd_help(int argc, char **argv)
     return 0;
 }
 
-static void on_signal(int sig)
-{
-    /* Remove every temporary output file, then die of the same signal so
-     * the parent sees it (no partial output file survives an interrupt). */
-    tdl_atomic_cleanup_on_signal();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 int main(int argc, char **argv)
 {
     /* First, before any BLAS work: leave OpenBLAS's generic kernels for tuned
@@ -84,9 +74,10 @@ int main(int argc, char **argv)
     if (tdl_blas_select_kernel(argv, &blas) == TDL_BLAS_REFUSED) fprintf(stderr, "tdl: warning: %s\n", blas.reason);
     setlocale(LC_ALL, "C");
     gsl_set_error_handler_off();
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGHUP, on_signal);
+    /* every terminating signal removes the temporary outputs and dies of the
+     * signal (no partial output file survives); SIGXFSZ is ignored so that
+     * `ulimit -f` gives a "write failed: File too large" error (fileio.c) */
+    tdl_atomic_install_signal_cleanup();
 
     if (argc < 2) {
         print_main_help(stderr);

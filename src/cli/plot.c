@@ -83,16 +83,27 @@ static const char *style_name(plot_style s, size_t n)
 
 int plot_run(const char *path, const char *gp, const char *dat)
 {
-    size_t len = strlen(path) + 32;
-    char *tmp_fig = tdl_malloc(len, "a file name");
-    if (!tmp_fig) return TDL_ENOMEM;
-    snprintf(tmp_fig, len, "%s.tmp.%ld", path, (long)getpid());
-    int st = TDL_OK;
+    /* The figure goes through the atomic writer like every output (fileio.c):
+     * gnuplot renders into its temporary (registered for removal on a signal,
+     * with the mode the rules give), which _commit renames onto the figure's
+     * name (or a symbolic link's target); a character device or FIFO is
+     * written in place (gnuplot opens it itself); a directory is refused. */
+    tdl_atomic_file af;
+    int st = tdl_atomic_begin(path, &af);
+    if (st != TDL_OK) return st;
+    const char *render = af.in_place ? path : af.tmp_path;
+    char cwd[4096] = "";
+    if (render[0] != '/' && !getcwd(cwd, sizeof cwd)) {
+        st = tdl_fail(TDL_EIO, "%s: cannot find the working directory: %s", path, strerror(errno));
+        tdl_atomic_abort(&af);
+        return st;
+    }
     /* gnuplot runs in the figure's directory, on the script's base name */
     pid_t pid = fork();
     if (pid < 0) {
         st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno));
-        goto done;
+        tdl_atomic_abort(&af);
+        return st;
     }
     if (pid == 0) {
         char dir[4096], expr[8192];
@@ -102,29 +113,26 @@ int plot_run(const char *path, const char *gp, const char *dat)
         memcpy(dir, path, dir_len);
         dir[dir_len] = 0;
         if (dir[0] && chdir(dir) != 0) _exit(126);
-        /* the temporary's name hides the extension: term= names the format */
-        snprintf(expr, sizeof expr, "out='%s'; term='%s'", strrchr(tmp_fig, '/') ? strrchr(tmp_fig, '/') + 1 : tmp_fig,
-                 ext_of(path));
+        /* the temporary's name hides the extension: term= names the format;
+         * the output by its absolute name (the working directory changed) */
+        int w = snprintf(expr, sizeof expr, "out='%s%s%s'; term='%s'", cwd, cwd[0] ? "/" : "", render, ext_of(path));
+        if (w < 0 || (size_t)w >= sizeof expr || strchr(render, '\'') || strchr(cwd, '\'')) _exit(126);
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
         execlp("gnuplot", "gnuplot", "-e", expr, strrchr(gp, '/') ? strrchr(gp, '/') + 1 : gp, (char *)NULL);
         _exit(127);
     }
     int status = 0;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        unlink(tmp_fig);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             st = tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp);
         else
             st = tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
-        goto done;
+        tdl_atomic_abort(&af);
+        return st;
     }
-    if (rename(tmp_fig, path) != 0) {
-        unlink(tmp_fig);
-        st = tdl_fail(TDL_EIO, "%s: cannot write the figure: %s", path, strerror(errno));
-    }
-done:
-    free(tmp_fig);
-    return st;
+    /* nothing was written through af.fp: commit closes it and renames the
+     * temporary gnuplot filled (or just closes a device written in place) */
+    return tdl_atomic_commit(&af);
 }
 
 void plot_put_preamble(FILE *fp, const char *path, const char *dat, int width, int height,
@@ -218,6 +226,12 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
     const char *ext = ext_of(path);
     if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
         return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+    /* a figure path the writer refuses (a directory, ...) is refused before
+     * its data and script are written beside it */
+    tdl_atomic_file probe;
+    int pst = tdl_atomic_begin(path, &probe);
+    if (pst != TDL_OK) return pst;
+    tdl_atomic_abort(&probe);
     size_t base_len = (size_t)(ext - path) - 1;
     char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
     if (!dat || !gp) {

@@ -57,7 +57,7 @@ if [ "$quick" -eq 0 ]; then
     # (README: last full result).
     phase "CLI tests under valgrind memcheck"
     vg_tests="tests/cli/test_foundation.sh tests/cli/test_hessian.sh"
-    [ "${VALGRIND_ALL:-0}" = 1 ] && vg_tests=$(ls tests/cli/test_*.sh | grep -v install)
+    [ "${VALGRIND_ALL:-0}" = 1 ] && vg_tests=$(ls tests/cli/test_*.sh | grep -v -e install -e blas)
     for t in $vg_tests; do
         rc=0
         TDL_REAL=$PWD/build/tdl bash "$t" tests/cli/valgrind-tdl.sh "$PWD/tests/fixtures" || rc=$?

@@ -58,7 +58,8 @@ typedef struct cli_file {
 /* Refuse an output that is the same file as an input or as another output,
  * before any work: "tdl: error: -o m.safetensors is the same file as --model
  * m.safetensors".  Two paths name the same file when both exist and have the
- * same st_dev and st_ino (symbolic and hard links included), or when neither
+ * same st_dev and st_ino (symbolic and hard links included; a character
+ * device or FIFO such as /dev/null is never "the same file"), or when neither
  * exists yet and they resolve to the same path (the directory resolved by
  * realpath, plus the last component).  Returns 0, or EXIT_WORK_FAILED after
  * printing the one-line error.  A spec that does not parse is skipped here:

@@ -91,7 +91,9 @@ static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
     int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
-    if (ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    /* a character device or FIFO (-o /dev/null --log /dev/null) is written in
+     * place, never replaced: two outputs there overwrite nothing */
+    if (ea && eb) return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     if (ea || eb) return 0;
     char ra[PATH_MAX + 256], rb[PATH_MAX + 256];
     resolve_new(a, ra, sizeof ra);

@@ -85,6 +85,8 @@ same_file "the divergence checkpoint $W/c.last-good.safetensors is the same file
     "$TDL" train --data "$W/d.csv" --model "$W/c.last-good.safetensors" --epochs 1 --quiet -o "$W/c"
 run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --epochs 1 --quiet -o "$W/ok.safetensors" --log "$W/ok.csv" --plot "$W/ok.png"
 expect_status 0 "train: distinct outputs still work"
+run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --epochs 1 --quiet -o /dev/null --log /dev/null --log-params /dev/null
+expect_status 0 "train: outputs may all go to /dev/null"
 
 # ---- hessian ----
 run "$TDL" hessian --data "$W/d.csv" --model "$W/m.safetensors" --vectors "$W/m.safetensors"

@@ -38,6 +38,36 @@ int json_flush_stdout(json_writer *w)
     return bad ? -1 : 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1-4), or 0 when the bytes
+ * there are not one: a stray continuation byte, a truncated sequence, an
+ * overlong form, a UTF-16 surrogate (U+D800..U+DFFF) or a code point above
+ * U+10FFFF (Unicode 15, table 3-7 "Well-Formed UTF-8 Byte Sequences").
+ * p[0] >= 0x80; the string is NUL-terminated, and NUL is never a
+ * continuation byte, so the look-ahead stops at the end. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) n = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        if (p[0] == 0xE0) lo = 0xA0;          /* overlong below U+0800 */
+        else if (p[0] == 0xED) hi = 0x9F;     /* surrogates */
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        if (p[0] == 0xF0) lo = 0x90;          /* overlong below U+10000 */
+        else if (p[0] == 0xF4) hi = 0x8F;     /* above U+10FFFF */
+    } else return 0;                          /* 0x80..0xC1, 0xF5..0xFF */
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+/* A JSON string is Unicode (RFC 8259 section 8.1: UTF-8 on the wire), but
+ * file names and tensor names are bytes: well-formed UTF-8 sequences pass
+ * through, every other byte >= 0x80 becomes U+FFFD, written as the escape
+ * \ufffd so that the document stays ASCII-safe there. */
 static void put_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
@@ -50,7 +80,15 @@ static void put_string(FILE *fp, const char *s)
         case '\t': fputs("\\t", fp); break;
         default:
             if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
-            else fputc(*p, fp);
+            else if (*p < 0x80) fputc(*p, fp);
+            else {
+                size_t n = utf8_len(p);
+                if (n == 0) fputs("\\ufffd", fp);
+                else {
+                    fwrite(p, 1, n, fp);
+                    p += n - 1;
+                }
+            }
         }
     }
     fputc('"', fp);

@@ -2,7 +2,12 @@
  *
  * Numbers are written with 17 significant digits ("%.17g", round-trip
  * exact) under the C locale; a NaN or infinity is written as null (callers
- * add a "<key>_reason" string beside it).  Output goes to a memory buffer
+ * add a "<key>_reason" string beside it).  Every string is valid UTF-8:
+ * file and tensor names are bytes, so a well-formed UTF-8 sequence passes
+ * through unchanged and each byte that is not part of one (a stray
+ * continuation byte, a truncated, overlong or surrogate sequence, 0xF5..0xFF)
+ * is replaced by U+FFFD, written as the escape "\ufffd"; control
+ * characters are escaped.  Output goes to a memory buffer
  * so that nothing reaches stdout unless the command succeeds.
  */
 #ifndef TDL_CLI_JSON_H

@@ -394,6 +394,37 @@ START_TEST(test_data_dir_env)
 }
 END_TEST
 
+/* tdl_dataset_spec_files: the files a spec reads, by the loader's grammar,
+ * nothing opened (the files below do not exist). */
+START_TEST(test_spec_files)
+{
+    char **f = NULL;
+    ck_assert_int_eq(tdl_dataset_spec_files("npy:X=dir/a.npy,y=b.npy", &f), TDL_OK);
+    ck_assert_str_eq(f[0], "dir/a.npy");
+    ck_assert_str_eq(f[1], "b.npy");
+    ck_assert_ptr_null(f[2]);
+    free(f);
+    ck_assert_int_eq(tdl_dataset_spec_files("no/such.csv:split=train,normalize=standard", &f), TDL_OK);
+    ck_assert_str_eq(f[0], "no/such.csv");
+    ck_assert_ptr_null(f[1]);
+    free(f);
+    ck_assert_int_eq(tdl_dataset_spec_files("m.npz", &f), TDL_OK);
+    ck_assert_str_eq(f[0], "m.npz");
+    ck_assert_ptr_null(f[1]);
+    free(f);
+    const char *none[] = {"iris", "digits:split=test", "sphere:n=10,d=5"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(tdl_dataset_spec_files(none[i], &f), TDL_OK);
+        ck_assert_ptr_null(f[0]);
+        free(f);
+    }
+    f = (char **)1;
+    ck_assert_int_ne(tdl_dataset_spec_files("iris:split", &f), TDL_OK);
+    ck_assert_ptr_null(f);
+    ck_assert_msg(strlen(tdl_errmsg()) > 0, "a message names the problem");
+}
+END_TEST
+
 static Suite *data_suite(void)
 {
     Suite *s = suite_create("data");
@@ -401,6 +432,7 @@ static Suite *data_suite(void)
     tcase_set_timeout(core, 120);
     tcase_add_checked_fixture(core, setup_tmp, teardown_tmp);
     tcase_add_test(core, test_shipped_counts);
+    tcase_add_test(core, test_spec_files);
     tcase_add_test(core, test_mnist_class_counts_and_scale);
     tcase_add_test(core, test_split_stratified_partition);
     tcase_add_test(core, test_split_seed_changes_and_determinism);

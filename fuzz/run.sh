@@ -5,7 +5,9 @@
 #   fuzz/run.sh [SECONDS] [PARSER ...]
 #
 # SECONDS   time per harness (default 60)
-# PARSER    safetensors npy npz csv (default: all four)
+# PARSER    safetensors npy npz csv dataspec options (default: all six;
+#           dataspec is the --data SPEC grammar, options the command-line
+#           option parsers of src/cli/)
 # env       BUILD_DIR (default build-fuzz at the top of the project),
 #           FUZZ_JOBS harnesses run at the same time (default 1),
 #           FUZZ_ARGS extra libFuzzer flags.
@@ -18,7 +20,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-parsers=${*:-safetensors npy npz csv}
+parsers=${*:-safetensors npy npz csv dataspec options}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${BUILD_DIR:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-1}
@@ -35,6 +37,8 @@ ninja -C "$bdir" $targets
 max_len() {
     case $1 in
         npy|csv) echo 4096 ;;
+        dataspec) echo 2048 ;;
+        options) echo 1024 ;;
         *) echo 16384 ;;
     esac
 }

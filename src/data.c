@@ -7,8 +7,11 @@
  * Shipped image sets are scaled into [0, 1]: digits / 16, mnist and
  * fashion-mnist / 255 (data/README.md).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,7 +61,7 @@ const char *const *tdl_data_dirs(void)
 
 /* ---- spec parsing ------------------------------------------------------ */
 
-static void spec_free(tdl_spec *s)
+void tdl_data_spec_free(tdl_spec *s)
 {
     for (size_t i = 0; i < s->count; i++) {
         free(s->kv[i].key);
@@ -69,7 +72,7 @@ static void spec_free(tdl_spec *s)
     memset(s, 0, sizeof *s);
 }
 
-static int spec_parse(const char *text, tdl_spec *s)
+int tdl_data_spec_parse(const char *text, tdl_spec *s)
 {
     memset(s, 0, sizeof *s);
     s->text = text;
@@ -89,12 +92,12 @@ static int spec_parse(const char *text, tdl_spec *s)
         const char *eq = memchr(p, '=', len);
         if (!eq || eq == p || eq == p + len - 1) {
             int st = tdl_fail(TDL_EINVAL, "data spec '%s': '%.*s' is not key=value", text, (int)len, p);
-            spec_free(s);
+            tdl_data_spec_free(s);
             return st;
         }
         tdl_spec_kv *kv = realloc(s->kv, (s->count + 1) * sizeof *kv);
         if (!kv) {
-            spec_free(s);
+            tdl_data_spec_free(s);
             return tdl_fail(TDL_ENOMEM, "out of memory parsing a data spec");
         }
         s->kv = kv;
@@ -104,7 +107,7 @@ static int spec_parse(const char *text, tdl_spec *s)
         kv[s->count].used = 0;
         s->count++;
         if (!kv[s->count - 1].key || !kv[s->count - 1].value) {
-            spec_free(s);
+            tdl_data_spec_free(s);
             return TDL_ENOMEM;
         }
         memcpy(kv[s->count - 1].key, p, klen);
@@ -114,7 +117,7 @@ static int spec_parse(const char *text, tdl_spec *s)
         for (size_t i = 0; i + 1 < s->count; i++)
             if (strcmp(kv[i].key, kv[s->count - 1].key) == 0) {
                 int st = tdl_fail(TDL_EINVAL, "data spec '%s': key '%s' given twice", text, kv[i].key);
-                spec_free(s);
+                tdl_data_spec_free(s);
                 return st;
             }
         if (!end) break;
@@ -146,7 +149,9 @@ int tdl_spec_size(tdl_spec *s, const char *key, size_t lo, size_t hi, size_t *ou
     char *end;
     errno = 0;
     unsigned long long v = strtoull(kv->value, &end, 10);
-    if (errno || *end || kv->value[0] == '-' || v < lo || v > hi)
+    /* digits only: strtoull also takes blanks and a sign, and wraps "-1"
+     * (and " -1") around to ULLONG_MAX, which hi = SIZE_MAX would accept */
+    if (errno || *end || !isdigit((unsigned char)kv->value[0]) || v < lo || v > hi)
         return tdl_fail(TDL_EINVAL, "data spec '%s': %s=%s is not an integer in [%zu, %zu]",
                         s->text, key, kv->value, lo, hi);
     *out = (size_t)v;
@@ -446,6 +451,21 @@ static int split_mask(const tdl_dataset *ds, double test, unsigned long seed, un
     return TDL_OK;
 }
 
+/* Append to the description.  A long file name can fill desc: the rest is
+ * cut then (snprintf returns the untruncated length, which must not move
+ * len past the end). */
+static void desc_append(char *desc, size_t desc_len, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void desc_append(char *desc, size_t desc_len, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= desc_len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(desc + *len, desc_len - *len, fmt, ap);
+    va_end(ap);
+    if (k > 0) *len = *len + (size_t)k < desc_len ? *len + (size_t)k : desc_len - 1;
+}
+
 static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *desc, size_t desc_len)
 {
     int st;
@@ -470,7 +490,7 @@ static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *de
         if (!ds->classes) return tdl_fail(TDL_EINVAL, "data spec '%s': binary=K needs class labels", s->text);
         for (size_t i = 0; i < ds->n; i++) ds->labels[i] = ds->labels[i] < binary ? 0 : 1;
         ds->classes = 2;
-        len += (size_t)snprintf(desc + len, desc_len - len, "; binary: label < %zu -> 0, else 1", binary);
+        desc_append(desc, desc_len, &len, "; binary: label < %zu -> 0, else 1", binary);
     }
 
     /* Split (and the statistics for normalize=standard from the training part). */
@@ -517,8 +537,8 @@ static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *de
         for (size_t i = 0; i < ds->n; i++)
             if (in_test[i] == want_test) idx[m++] = i;
         if ((st = dataset_select(ds, idx, m)) != TDL_OK) goto cleanup;
-        len += (size_t)snprintf(desc + len, desc_len - len, "; split=%s (test=%g, seed=%lu, %s): %zu of %zu",
-                                split, test, seed, ds->classes ? "stratified" : "not stratified", m, n0);
+        desc_append(desc, desc_len, &len, "; split=%s (test=%g, seed=%lu, %s): %zu of %zu",
+                    split, test, seed, ds->classes ? "stratified" : "not stratified", m, n0);
     }
     if (subset && subset < ds->n) {
         free(idx);
@@ -534,7 +554,7 @@ static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *de
         gsl_rng_free(r);
         size_t n0 = ds->n;
         if ((st = dataset_select(ds, idx, subset)) != TDL_OK) goto cleanup;
-        len += (size_t)snprintf(desc + len, desc_len - len, "; n=%zu of %zu (seeded shuffle)", subset, n0);
+        desc_append(desc, desc_len, &len, "; n=%zu of %zu (seeded shuffle)", subset, n0);
     }
     if (random_frac > 0) {
         if (!ds->classes) { st = tdl_fail(TDL_EINVAL, "data spec '%s': random-labels needs class labels", s->text); goto cleanup; }
@@ -551,21 +571,21 @@ static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *de
         size_t m = (size_t)llround(random_frac * (double)ds->n);
         for (size_t i = 0; i < m; i++) ds->labels[idx[i]] = (size_t)gsl_rng_uniform_int(r, ds->classes);
         gsl_rng_free(r);
-        len += (size_t)snprintf(desc + len, desc_len - len,
-                                "; random-labels=%g: %zu labels replaced by uniform random classes", random_frac, m);
+        desc_append(desc, desc_len, &len,
+                    "; random-labels=%g: %zu labels replaced by uniform random classes", random_frac, m);
     }
     if (standard) {
         for (size_t i = 0; i < ds->n; i++)
             for (size_t j = 0; j < ds->d; j++)
                 gsl_matrix_set(ds->X, i, j, (gsl_matrix_get(ds->X, i, j) - mean[j]) * scale[j]);
-        len += (size_t)snprintf(desc + len, desc_len - len, "; normalize=standard (training-part mean and std)");
+        desc_append(desc, desc_len, &len, "; normalize=standard (training-part mean and std)");
     } else if (normalize && strcmp(normalize, "unit") == 0) {
         for (size_t i = 0; i < ds->n; i++) {
             gsl_vector_view row = gsl_matrix_row(ds->X, i);
             double nrm = gsl_blas_dnrm2(&row.vector);
             if (nrm > 0) gsl_vector_scale(&row.vector, 1.0 / nrm);
         }
-        len += (size_t)snprintf(desc + len, desc_len - len, "; normalize=unit (each example to unit norm)");
+        desc_append(desc, desc_len, &len, "; normalize=unit (each example to unit norm)");
     }
     (void)len;
     st = TDL_OK;
@@ -581,7 +601,7 @@ int tdl_dataset_spec_files(const char *spec, char ***files)
 {
     tdl_spec s;
     *files = NULL;
-    int st = spec_parse(spec, &s);
+    int st = tdl_data_spec_parse(spec, &s);
     if (st != TDL_OK) return st;
     const char *paths[2] = {NULL, NULL};
     size_t n = 0, bytes = 3 * sizeof(char *);
@@ -594,7 +614,7 @@ int tdl_dataset_spec_files(const char *spec, char ***files)
     }
     for (size_t i = 0; i < n; i++) bytes += strlen(paths[i]) + 1;
     char **list = tdl_malloc(bytes, "a data spec's file list");
-    if (!list) { spec_free(&s); return TDL_ENOMEM; }
+    if (!list) { tdl_data_spec_free(&s); return TDL_ENOMEM; }
     char *text = (char *)(list + 3);
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(paths[i]) + 1;
@@ -603,7 +623,7 @@ int tdl_dataset_spec_files(const char *spec, char ***files)
         text += len;
     }
     list[n] = NULL;
-    spec_free(&s);
+    tdl_data_spec_free(&s);
     *files = list;
     return TDL_OK;
 }
@@ -614,7 +634,7 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
     tdl_dataset *ds = NULL;
     char desc[1024];
     *out = NULL;
-    int st = spec_parse(spec, &s);
+    int st = tdl_data_spec_parse(spec, &s);
     if (st != TDL_OK) return st;
     const char *task = tdl_spec_string(&s, "task");
     if (!task) task = "auto";
@@ -660,6 +680,6 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
     ds = NULL;
 cleanup:
     tdl_dataset_free(&ds);
-    spec_free(&s);
+    tdl_data_spec_free(&s);
     return st;
 }

@@ -21,9 +21,14 @@
  * Atomicity: everything is built in DIR.tmp.XXXXXX beside DIR and renamed
  * to DIR at the end; an earlier report in DIR (marked by DIR/.tdl-report) is
  * replaced; any other existing non-empty DIR is refused before work starts.
- * SIGINT / SIGTERM stop the running command, remove the temporary folder and
- * leave DIR as it was; one that arrives while the finished report is being
- * put in place acts once it is (DIR is then the new report).  The tests stop
+ * Every terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+ * SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGVTALRM, SIGPROF: those of
+ * tdl_atomic_install_signal_cleanup) is forwarded to the running command,
+ * which the report waits for; the report then removes the temporary folder,
+ * leaves DIR as it was and dies of the same signal; one that arrives while the finished report is being
+ * put in place acts once it is (DIR is then the new report).  An --out that
+ * cannot be renamed over (".", "..", "/", the current folder or one that
+ * holds it by any spelling, a mount point) is refused before work starts.  The tests stop
  * a report in the middle of a step with the test hook TDL_TEST_PAUSE_AT
  * (util.c), which the commands inherit.
  */
@@ -105,9 +110,31 @@ static void sfmt(char *out, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* SIGINT / SIGTERM during a report: the running command is stopped, the
+/* A terminating signal during a report: the running command is stopped, the
  * temporary folder removed, and the report dies of the same signal. */
 static volatile sig_atomic_t report_signal = 0;
+
+/* The signals that end tdl: the list of tdl_atomic_install_signal_cleanup
+ * (fileio.c), which main installed before the command ran. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM,
+                                   SIGUSR1, SIGUSR2, SIGXCPU, SIGVTALRM, SIGPROF};
+#define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+/* 1 for the signals the report catches (SIGHUP and SIGPIPE stay ignored when
+ * tdl started with them ignored, as under nohup) */
+static int stop_caught[N_STOP_SIGNALS];
+
+static void stop_signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++) sigaddset(set, stop_signals[i]);
+}
+
+static int is_stop_signal(int sig)
+{
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        if (stop_signals[i] == sig) return 1;
+    return 0;
+}
 
 static void on_report_signal(int sig)
 {
@@ -257,14 +284,12 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
     argv[argc] = NULL;
     double t = now();
     fflush(NULL);
-    /* SIGINT, SIGTERM and SIGCHLD stay blocked from before the fork until
-     * the command has ended, and the parent takes them with sigwaitinfo: a
-     * stop signal that arrives at any moment (even between the fork and the
-     * wait) is forwarded to the running command, never lost. */
+    /* The terminating signals and SIGCHLD stay blocked from before the fork
+     * until the command has ended, and the parent takes them with
+     * sigwaitinfo: a stop signal that arrives at any moment (even between the
+     * fork and the wait) is forwarded to the running command, never lost. */
     sigset_t waited, prev;
-    sigemptyset(&waited);
-    sigaddset(&waited, SIGINT);
-    sigaddset(&waited, SIGTERM);
+    stop_signal_set(&waited);
     sigaddset(&waited, SIGCHLD);
     sigprocmask(SIG_BLOCK, &waited, &prev);
     pid_t pid = report_signal ? -1 : fork();
@@ -273,10 +298,16 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
         else sfmt(s->message, sizeof s->message, "cannot start a subprocess: %s", strerror(errno));
     } else if (pid == 0) {
         /* the command's own signal handling: default dispositions (a
-         * forwarded signal pending since the fork ends it), the mask as before */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+         * forwarded signal pending since the fork ends it), the mask as before;
+         * an ignored SIGHUP / SIGPIPE stays ignored */
+        for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+            if (stop_caught[i]) signal(stop_signals[i], SIG_DFL);
         sigprocmask(SIG_SETMASK, &prev, NULL);
+        /* Plain open(2), not the atomic writer: these files are inside the
+         * report's own temporary folder, which is renamed to DIR as a whole
+         * only when the report is complete and removed on failure or a
+         * signal, so no half-written file ever appears in DIR; and between
+         * fork and exec only async-signal-safe calls are allowed. */
         int fo = open(json ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int fe = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fo < 0 || fe < 0 || chdir(r->tmp) != 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
@@ -294,7 +325,7 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
                 forwarded = 1;
             }
             int sig = sigwaitinfo(&waited, NULL); /* SIGCHLD: look again */
-            if (sig == SIGINT || sig == SIGTERM) report_signal = sig;
+            if (is_stop_signal(sig)) report_signal = sig;
         }
         s->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         if (s->status != 0) last_line(log_path, s->message, sizeof s->message);
@@ -324,11 +355,21 @@ static void other_formats(report *r, const char *name)
     sfmt(png, sizeof png, "%s/fig/%s.png", r->tmp, name);
     if (access(png, F_OK) != 0) return;
     const char *exts[2] = {"svg", "pdf"};
-    for (int k = 0; k < 2; k++)
-        if (plot_also(png, exts[k]) != TDL_OK) {
+    /* plot_also runs gnuplot (plot.c) and waits for it: the terminating
+     * signals are held meanwhile (gnuplot inherits the mask and finishes),
+     * so that no gnuplot outlives the report writing into its removed
+     * folder; a held signal acts when they are released */
+    sigset_t held, prev;
+    stop_signal_set(&held);
+    for (int k = 0; k < 2 && !report_signal; k++) {
+        sigprocmask(SIG_BLOCK, &held, &prev);
+        int st = plot_also(png, exts[k]);
+        sigprocmask(SIG_SETMASK, &prev, NULL);
+        if (st != TDL_OK && !report_signal) {
             if (!r->o.quiet) fprintf(stderr, "tdl report: %s\n", tdl_errmsg());
             r->failures++;
         }
+    }
 }
 
 /* ---- JSON --------------------------------------------------------------------- */
@@ -1089,6 +1130,45 @@ enum {
     OPT_THREADS, OPT_QUIET, OPT_CHECKS
 };
 
+/* An --out the report can rename its finished folder over, checked before
+ * any work: rename(2) fails (EBUSY / EINVAL) for ".", "..", "/", a folder
+ * that holds the current one (by any spelling: compared by st_dev/st_ino
+ * with "." and each of its parents) and a mount point (st_dev differs from
+ * that of its parent).  The last path component "." or ".." is refused by
+ * spelling, even when the folder does not exist.  Returns 0 or the exit
+ * status of the one-line error. */
+static int check_renamable(const char *dir, int exists)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    if (strcmp(dir, "/") == 0)
+        return cli_failf("/: the root folder cannot be replaced by a report (--out); choose a folder inside it");
+    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+        return cli_failf("%s: a report replaces its --out folder, which cannot be '.' or '..'; name a folder", dir);
+    if (!exists) return 0;
+    struct stat d, up, c;
+    char parent[PATH_MAX + 4];
+    if (stat(dir, &d) != 0) return cli_failf("%s: %s", dir, strerror(errno));
+    sfmt(parent, sizeof parent, "%s/..", dir);
+    if (stat(parent, &up) != 0) return cli_failf("%s: %s", parent, strerror(errno));
+    if (d.st_dev == up.st_dev && d.st_ino == up.st_ino)
+        return cli_failf("%s: the root folder cannot be replaced by a report (--out); choose a folder inside it", dir);
+    if (d.st_dev != up.st_dev)
+        return cli_failf("%s: a mount point cannot be replaced by a report (--out); choose a folder inside it", dir);
+    /* the current folder and its parents up to the root */
+    char cur[PATH_MAX] = ".";
+    for (int depth = 0; depth < PATH_MAX / 3 && stat(cur, &c) == 0; depth++) {
+        if (c.st_dev == d.st_dev && c.st_ino == d.st_ino)
+            return cli_failf("%s: %s; a report replaces its --out folder: choose another one", dir,
+                             depth == 0 ? "the current folder" : "holds the current folder");
+        struct stat above;
+        sfmt(parent, sizeof parent, "%s/..", cur);
+        if (stat(parent, &above) != 0 || (above.st_dev == c.st_dev && above.st_ino == c.st_ino)) break; /* the root */
+        sfmt(cur, sizeof cur, "%s", depth == 0 ? ".." : parent);
+    }
+    return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1176,19 +1256,19 @@ int cmd_report(int argc, char **argv)
 
     double t0 = now();
     cJSON *dj = NULL;
-    /* SIGINT / SIGTERM are held while the documents are written and the
-     * folder is renamed: the signal then acts after it, so DIR is always
+    /* the terminating signals are held while the documents are written and
+     * the folder is renamed: the signal then acts after it, so DIR is always
      * the earlier report or the new one, never missing or half replaced */
     sigset_t stop_set, stop_prev;
     int stop_held = 0;
-    sigemptyset(&stop_set);
-    sigaddset(&stop_set, SIGINT);
-    sigaddset(&stop_set, SIGTERM);
+    stop_signal_set(&stop_set);
     sfmt(r->dir, sizeof r->dir, "%s", o->out);
     size_t dl = strlen(r->dir);
     while (dl > 1 && r->dir[dl - 1] == '/') r->dir[--dl] = 0;
     int exists, empty, is_report;
     if (dir_state(r->dir, &exists, &empty, &is_report) != 0) { rc = cli_failf("%s: not a folder (--out)", r->dir); goto cleanup; }
+    if ((rc = check_renamable(r->dir, exists)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
     if (exists && !empty && !is_report) {
         rc = cli_failf("%s: the folder exists and is not a tdl report (no %s); choose another --out or remove it", r->dir, MARKER);
         goto cleanup;
@@ -1201,8 +1281,14 @@ int cmd_report(int argc, char **argv)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_report_signal;
         sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        for (size_t i = 0; i < N_STOP_SIGNALS; i++) {
+            struct sigaction old;
+            stop_caught[i] = 0;
+            if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN &&
+                (stop_signals[i] == SIGHUP || stop_signals[i] == SIGPIPE))
+                continue; /* inherited ignored (nohup): main left it so */
+            if (sigaction(stop_signals[i], &sa, NULL) == 0) stop_caught[i] = 1;
+        }
     }
     {
         char tmpl[PATH_MAX];
@@ -1417,12 +1503,10 @@ int cmd_report(int argc, char **argv)
         if (!o->quiet) fprintf(stderr, "tdl report: writing report.md and index.html\n");
         char p[PATH_MAX + 32];
         path_in(r, p, sizeof p, MARKER);
-        FILE *fp = fopen(p, "w");
-        if (!fp || fprintf(fp, "a folder written by tdl report; tdl report --out replaces it\n") < 0 || fclose(fp) != 0) {
-            rc = cli_failf("%s: cannot write: %s", p, strerror(errno));
-            goto cleanup;
-        }
-        int st = write_documents(r, cmdline, now() - t0);
+        static const char marker_text[] = "a folder written by tdl report; tdl report --out replaces it\n";
+        int st = tdl_write_file_atomic(p, marker_text, sizeof marker_text - 1);
+        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        st = write_documents(r, cmdline, now() - t0);
         if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     }
     {

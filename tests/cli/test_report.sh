@@ -155,7 +155,7 @@ h1=$(md_value "trace(H)"); R_SAVE=$R; R=$R2; h2=$(md_value "trace(H)"); R=$R_SAV
 run "$TDL" report --model "$R/model.safetensors" --data $D --quick --no-checks --out "$R2" --quiet --grid 5
 expect_status 0 "report into an earlier report"
 grep -q "5 x 5 grid" "$R2/fig/landscape-2d.gp" && ok || bad "the earlier report was not replaced"
-ls -d "$R2".old.* "$R2".tmp.* >/dev/null 2>&1 && bad "a temporary or old folder is left" || ok
+[ -n "$(ls -d "$R2".old.* "$R2".tmp.* 2>/dev/null)" ] && bad "a temporary or old folder is left" || ok
 
 # an interrupted run (SIGINT, SIGTERM) leaves the earlier report as it was and
 # no temporary.  The test hook TDL_TEST_PAUSE_AT=landscape-round (src/cli/util.c),
@@ -165,27 +165,34 @@ ls -d "$R2".old.* "$R2".tmp.* >/dev/null 2>&1 && bad "a temporary or old folder 
 # while a command runs and the temporary folder exists.  SIGINT goes to the
 # whole process group, as a terminal's Ctrl-C does (setsid gives the report a
 # group of its own); SIGTERM to the report alone, as kill does, and the report
-# forwards it to the command.
-for sig in INT TERM; do
+# forwards it to the command.  SIGHUP (a closed terminal or a dropped ssh
+# session: the report leads its session here) and SIGQUIT also go to the
+# report alone: it forwards them too, waits for the command (whose PID the
+# hook writes in the marker) and dies of the signal; no command survives it.
+# (ulimit -c 0: SIGQUIT's default action dumps core.)
+for sig in INT TERM HUP QUIT; do
     before=$(md5sum <"$R2/report.md")
     pause_open
-    TDL_TEST_PAUSE_AT=landscape-round TDL_TEST_PAUSE_MARK="$WORK/pause" \
-        setsid "$TDL" report --model "$R/model.safetensors" --data $D --quick --grid 9 --no-checks --out "$R2" --quiet 2>"$WORK/err" 7>&- &
+    (ulimit -c 0; TDL_TEST_PAUSE_AT=landscape-round TDL_TEST_PAUSE_MARK="$WORK/pause" \
+        exec setsid "$TDL" report --model "$R/model.safetensors" --data $D --quick --grid 9 --no-checks --out "$R2" --quiet 2>"$WORK/err" 7>&-) &
     pid=$!
     wait_paused $pid && ok || bad "SIG$sig: the report's landscape never reached the test hook: $(head -c 300 "$WORK/err")"
+    child=${paused##* }
     ls -d "$R2".tmp.* >/dev/null 2>&1 && ok || bad "SIG$sig: no temporary folder while a step runs"
     if [ $sig = INT ]; then
         [ "$(ps -o pgid= -p $pid | tr -d ' ')" = "$pid" ] && ok || bad "setsid: the report does not lead its process group"
         kill -INT -- -$pid
     else
-        kill -TERM $pid
+        kill -$sig $pid
     fi
-    wait $pid
+    wait $pid 2>/dev/null
     status=$?
+    if [ -n "$child" ] && [ "$child" != "$paused" ] && ! kill -0 "$child" 2>/dev/null; then ok
+    else bad "SIG$sig: the report's command (PID '$child') survived it: $(ps -o pid,stat,args -p "$child" 2>/dev/null | tail -n +2)"; kill -KILL "$child" 2>/dev/null; fi
     want=$((128 + $(kill -l $sig)))
     [ "$status" -eq "$want" ] && ok || bad "SIG$sig: exit status $status, expected $want (death by the signal)"
     [ "$(md5sum <"$R2/report.md")" = "$before" ] && [ -s "$R2/index.html" ] && ok || bad "SIG$sig changed the earlier report"
-    ls -d "$R2".tmp.* "$R2".old.* >/dev/null 2>&1 && bad "SIG$sig left a temporary folder" || ok
+    [ -n "$(ls -d "$R2".tmp.* "$R2".old.* 2>/dev/null)" ] && bad "SIG$sig left a temporary folder" || ok
 done
 
 # regression data: a net with one output is trained and analysed; no bounds (they are
@@ -219,6 +226,38 @@ expect_status 1 "report into a folder that is not a report"
 expect_err "is not a tdl report" "refusal message"
 [ "$(cat "$WORK/mine/notes.txt")" = keep ] && ok || bad "the user's folder was touched"
 ls -d "$WORK/mine".tmp.* >/dev/null 2>&1 && bad "a temporary folder is left after a refusal" || ok
+# an --out that cannot be renamed over is refused at once (one line, exit 1,
+# no work, no temporary): ".", "..", the current folder by another spelling, a
+# folder that holds it, "/", a mount point; even when it is an earlier report
+# (R2), whose files stay as they were
+before=$(md5sum <"$R2/report.md")
+mkdir -p "$WORK/emptyhere"
+# refuse_out CWD OUT FRAGMENT
+refuse_out() {
+    local t0=$(date +%s)
+    cd "$1" || return
+    run "$TDL" report --model "$R/model.safetensors" --data $D --quick --no-checks --grid 3 --out "$2"
+    cd "$WORK" || return
+    expect_status 1 "report --out '$2' in $1"
+    expect_err "$3" "report --out '$2' in $1: refusal"
+    [ "$(wc -l <"$WORK/err")" -eq 1 ] && ! grep -q "tdl report: \[" "$WORK/err" && ok || bad "report --out '$2' in $1 did work before refusing: $(head -c 300 "$WORK/err")"
+    [ $(($(date +%s) - t0)) -le 5 ] && ok || bad "report --out '$2' in $1 took $(($(date +%s) - t0)) s to refuse"
+    # the report's temporary is OUT.tmp.XXXXXX, OUT as given (trailing / cut)
+    local o=${2%/}
+    [ -n "$(cd "$1" && ls -d -- "${o:-/}".tmp.* 2>/dev/null)" ] && bad "report --out '$2' in $1 left a temporary folder" || ok
+}
+refuse_out "$R2" . "cannot be '.' or '..'"
+refuse_out "$R2" ./ "cannot be '.' or '..'"
+refuse_out "$R2" "$R2" "the current folder"
+refuse_out "$R2" "../$(basename "$R2")" "the current folder"
+refuse_out "$R2/fig" .. "cannot be '.' or '..'"
+refuse_out "$R2/fig" "$R2" "holds the current folder"
+refuse_out "$WORK/emptyhere" . "cannot be '.' or '..'"
+refuse_out "$WORK/emptyhere" "$WORK/emptyhere" "the current folder"
+refuse_out "$WORK" / "the root folder"
+refuse_out "$WORK" /proc "a mount point"
+[ "$(md5sum <"$R2/report.md")" = "$before" ] && [ -s "$R2/index.html" ] && [ -e "$R2/.tdl-report" ] && ok || bad "a refused --out changed the earlier report"
+[ -z "$(ls -A "$WORK/emptyhere")" ] && ok || bad "a refused --out . wrote into the empty folder: $(ls -A "$WORK/emptyhere")"
 run "$TDL" report --model "$R/model.safetensors"
 expect_status 2 "--model without --data"
 run "$TDL" report --model "$R/model.safetensors" --data $D --epochs 3

@@ -216,6 +216,58 @@ void tdl_linspace(double lo, double hi, size_t n, double *v)
     for (size_t j = 0; j < n; j++) v[j] = ((double)(n - 1 - j) * lo + (double)j * hi) / (double)(n - 1);
 }
 
+/* ---- arrays read back from files ---------------------------------------------- */
+
+/* "(5, 5)" for a shape. */
+static void shape_text(char *out, size_t len, size_t ndim, const size_t *shape)
+{
+    size_t used = (size_t)snprintf(out, len, "(");
+    for (size_t k = 0; k < ndim && used < len; k++)
+        used += (size_t)snprintf(out + used, len - used, "%s%zu", k ? ", " : "", shape[k]);
+    if (ndim == 1 && used < len) used += (size_t)snprintf(out + used, len - used, ",");
+    if (used < len) snprintf(out + used, len - used, ")");
+}
+
+int tdl_landscape_check_array(const char *file, const tdl_tensor *t, size_t ndim, const size_t *shape, int finite)
+{
+    int same = t->ndim == ndim;
+    for (size_t k = 0; same && k < ndim; k++) same = t->shape[k] == shape[k];
+    if (!same) {
+        char got[128], want[128];
+        shape_text(got, sizeof got, t->ndim, t->shape);
+        shape_text(want, sizeof want, ndim, shape);
+        return tdl_fail(TDL_ESHAPE, "%s: '%s' has shape %s, expected %s", file, t->name, got, want);
+    }
+    if (finite) return tdl_landscape_check_vector(file, t->name, t->data, t->numel);
+    return TDL_OK;
+}
+
+int tdl_landscape_check_vector(const char *file, const char *name, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return tdl_fail(TDL_ENONFINITE, "%s: '%s' value %zu is %s (a slice needs finite values)", file, name, i,
+                            isnan(v[i]) ? "NaN" : "infinite");
+    return TDL_OK;
+}
+
+int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cell)
+{
+    /* the cells' arrays, plus the coordinates (nx + ny doubles) */
+    size_t cells, bytes;
+    int over = tdl_mul_size(nx, ny, &cells) || tdl_mul_size(cells, per_cell, &bytes) ||
+               tdl_add_size(bytes, (nx + ny) * sizeof(double), &bytes);
+    size_t avail = tdl_memory_available();
+    if (over || bytes > avail) {
+        char dims[64];
+        if (ny == 1) snprintf(dims, sizeof dims, "1D grid of %zu points", nx);
+        else snprintf(dims, sizeof dims, "%zu x %zu grid", ny, nx);
+        return tdl_fail(TDL_ETOOBIG, "a %s needs %.3g GB (%zu bytes a cell) but %.3g GB are available: use a smaller --grid",
+                        dims, over ? INFINITY : (double)bytes / 1e9, per_cell, (double)avail / 1e9);
+    }
+    return TDL_OK;
+}
+
 /* ---- evaluation ------------------------------------------------------------ */
 
 /* Examples are visited in blocks of SUB_ROWS (the first-layer products of a
@@ -341,6 +393,14 @@ int tdl_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     if (ds->n == 0) return tdl_fail(TDL_EINVAL, "the data set is empty");
     for (size_t i = 0; i < ncells * K; i++)
         if (!isfinite(coef[i])) return tdl_fail(TDL_ENONFINITE, "coefficient %zu of the slice is not finite", i);
+    /* a NaN or infinite basis entry would only give NaN losses: refused (the
+     * CLI names the file and tensor first; this also catches a difference of
+     * two finite models that overflows) */
+    for (size_t k = 0; k < K; k++)
+        for (size_t i = 0; i < m->n_params; i++)
+            if (!isfinite(basis[k][i]))
+                return tdl_fail(TDL_ENONFINITE, "vector %zu of the slice: parameter %zu is %s", k, i,
+                                isnan(basis[k][i]) ? "NaN" : "infinite");
     /* the cells to do */
     size_t *cells = tdl_malloc((ncells ? ncells : 1) * sizeof(size_t), "the list of grid cells");
     if (!cells) return TDL_ENOMEM;

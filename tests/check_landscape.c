@@ -552,6 +552,61 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Arrays read back from files and the grid's memory: the checks the CLI runs
+ * on --directions and --resume files, and the basis check of the evaluation. */
+START_TEST(test_bad_arrays)
+{
+    tdl_dataset *ds = load("iris");
+    tdl_mlp *m = fresh("4-3-3", "relu", 1, 1);
+    const size_t P = m->n_params;
+    double *d = dalloc(P), l[1], coef[2] = {1, 0.5};
+    for (size_t i = 0; i < P; i++) d[i] = 0.01 * (double)i;
+    const double *basis[2] = {m->theta, d};
+    ck_assert_int_eq(tdl_landscape_eval(m, TDL_LOSS_CE, ds, 2, basis, 1, coef, NULL, 1, l, NULL), TDL_OK);
+    /* a NaN or infinite basis entry: refused, naming the vector and parameter */
+    d[5] = NAN;
+    ck_assert_int_eq(tdl_landscape_eval(m, TDL_LOSS_CE, ds, 2, basis, 1, coef, NULL, 1, l, NULL), TDL_ENONFINITE);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "vector 1 of the slice: parameter 5 is NaN"));
+    d[5] = -INFINITY;
+    ck_assert_int_eq(tdl_landscape_eval(m, TDL_LOSS_CE, ds, 2, basis, 1, coef, NULL, 1, l, NULL), TDL_ENONFINITE);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "parameter 5 is infinite"));
+    /* check_vector / check_array name the file and the tensor */
+    ck_assert_int_eq(tdl_landscape_check_vector("g.npz", "direction_x", d, P), TDL_ENONFINITE);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "g.npz: 'direction_x' value 5 is infinite"));
+    d[5] = 0;
+    ck_assert_int_eq(tdl_landscape_check_vector("g.npz", "direction_x", d, P), TDL_OK);
+    double vals[6] = {0, 1, 2, 3, 4, NAN};
+    tdl_tensor t = {0};
+    t.name = (char *)"loss";
+    t.ndim = 2;
+    t.shape[0] = 2;
+    t.shape[1] = 3;
+    t.numel = 6;
+    t.data = vals;
+    size_t flat[1] = {6}, grid2[2] = {2, 3}, grid2t[2] = {3, 2};
+    ck_assert_int_eq(tdl_landscape_check_array("g.npz", &t, 2, grid2, 0), TDL_OK);
+    ck_assert_int_eq(tdl_landscape_check_array("g.npz", &t, 1, flat, 0), TDL_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "g.npz: 'loss' has shape (2, 3), expected (6,)"));
+    ck_assert_int_eq(tdl_landscape_check_array("g.npz", &t, 2, grid2t, 0), TDL_ESHAPE);
+    ck_assert_int_eq(tdl_landscape_check_array("g.npz", &t, 2, grid2, 1), TDL_ENONFINITE);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "'loss' value 5 is NaN"));
+    /* memory: a 1D grid is counted as nx cells, not nx^2 (100001 points of
+     * 80 bytes: 8 MB, where 100001^2 would be 800 GB), and the advice is about
+     * the grid, not the Hessian */
+    ck_assert_int_eq(tdl_landscape_grid_memory_check(100001, 1, 80), TDL_OK);
+    ck_assert_int_eq(tdl_landscape_grid_memory_check(4001, 4001, 80), TDL_OK);
+    ck_assert_int_eq(tdl_landscape_grid_memory_check(SIZE_MAX / 2, 1, 80), TDL_ETOOBIG);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "1D grid of"));
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "smaller --grid"));
+    ck_assert_ptr_null(strstr(tdl_errmsg(), "lanczos"));
+    ck_assert_int_eq(tdl_landscape_grid_memory_check((size_t)1 << 33, (size_t)1 << 33, 80), TDL_ETOOBIG);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "x 8589934592 grid"));
+    free(d);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 static Suite *landscape_suite(void)
 {
     Suite *s = suite_create("landscape");
@@ -569,6 +624,7 @@ static Suite *landscape_suite(void)
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_errors);
+    tcase_add_test(errors, test_bad_arrays);
     suite_add_tcase(s, errors);
     return s;
 }

@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include "tdl/net.h"
+#include "tdl/tensor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,7 +83,8 @@ TDL_API int tdl_direction_pca(const double *T, size_t K, size_t P, const double 
                               double *v1, double *v2, double ratio[2], double *coords);
 
 /* Loss and accuracy at ncells parameter vectors theta(cell) = sum_k
- * coef[cell K + k] basis[k] (K in 1..3), for the cells with todo[cell] != 0
+ * coef[cell K + k] basis[k] (K in 1..3; every coefficient and basis entry
+ * finite, else TDL_ENONFINITE), for the cells with todo[cell] != 0
  * (todo NULL: all).  loss_out[cell] = mean loss over ds; acc_out[cell] =
  * accuracy (NaN for regression); acc_out may be NULL.  Cells not evaluated
  * are left untouched.  threads 0: OpenMP's default.  m gives the structure
@@ -91,6 +93,23 @@ TDL_API int tdl_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_d
                                size_t K, const double *const *basis, size_t ncells,
                                const double *coef, const unsigned char *todo, size_t threads,
                                double *loss_out, double *acc_out);
+
+/* ---- arrays read back from files (a saved grid, stored directions) ------- */
+
+/* Whether tensor t read from `file` has exactly the shape (ndim, shape) and,
+ * when finite is set, only finite values.  TDL_ESHAPE ("FILE: 'loss' has
+ * shape (5, 5), expected (25,)") or TDL_ENONFINITE ("FILE: 'direction_x'
+ * value 3 is NaN ..."); TDL_OK otherwise. */
+TDL_API int tdl_landscape_check_array(const char *file, const tdl_tensor *t, size_t ndim, const size_t *shape,
+                                      int finite);
+/* TDL_ENONFINITE naming file, name and the first non-finite value of v (n). */
+TDL_API int tdl_landscape_check_vector(const char *file, const char *name, const double *v, size_t n);
+
+/* Memory for a grid of nx x ny cells (ny = 1: a 1D grid of nx points) at
+ * per_cell bytes a cell plus its nx + ny coordinates, against
+ * tdl_memory_available(): TDL_ETOOBIG before allocating, with the size and
+ * the advice to use a smaller --grid. */
+TDL_API int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cell);
 
 /* Evenly spaced coordinates: v[j] = ((n-1-j) lo + j hi) / (n-1), so that
  * lo and hi are hit exactly (n >= 2; n == 1 gives (lo+hi)/2). */

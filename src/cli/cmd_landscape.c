@@ -181,6 +181,12 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
             goto done;
         }
     const tdl_tensor *x = tdl_tensors_find(set, "x"), *y = two_d ? tdl_tensors_find(set, "y") : NULL;
+    /* a tainted file is refused, naming the array: coordinates 1-D and
+     * finite, the cell arrays of the grid's exact shape, the mask 0 or 1,
+     * directions finite (tdl_landscape_check_array) */
+    if ((st = tdl_landscape_check_array(path, x, 1, &x->numel, 1)) != TDL_OK ||
+        (y && (st = tdl_landscape_check_array(path, y, 1, &y->numel, 1)) != TDL_OK))
+        goto done;
     int same = x->numel == g->nx && (!two_d || y->numel == g->ny);
     for (size_t j = 0; same && j < g->nx; j++) same = x->data[j] == g->x[j];
     for (size_t i = 0; same && two_d && i < g->ny; i++) same = y->data[i] == g->y[i];
@@ -198,11 +204,14 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
             st = tdl_fail(TDL_EINVAL, "%s: no '%s' array to resume (was --test given before?)", path, arrays[a]);
             goto done;
         }
-        if (t->numel != g->N) {
-            st = tdl_fail(TDL_EFORMAT, "%s: '%s' has %zu values, expected %zu", path, arrays[a], t->numel, g->N);
-            goto done;
-        }
+        size_t shape[2] = {g->ny, g->nx};
+        if ((st = tdl_landscape_check_array(path, t, two_d ? 2 : 1, two_d ? shape : shape + 1, 0)) != TDL_OK) goto done;
         if (a == 2) {
+            for (size_t i = 0; i < g->N; i++)
+                if (t->data[i] != 0 && t->data[i] != 1) {
+                    st = tdl_fail(TDL_EFORMAT, "%s: 'filled' value %zu is %g, expected 0 or 1", path, i, t->data[i]);
+                    goto done;
+                }
             for (size_t i = 0; i < g->N; i++) g->filled[i] = t->data[i] != 0;
         } else {
             memcpy(dest[a], t->data, g->N * sizeof(double));
@@ -210,12 +219,21 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
     }
     /* stored directions are reused (random, hessian, pca planes) */
     const tdl_tensor *dx = tdl_tensors_find(set, "direction_x"), *dy = tdl_tensors_find(set, "direction_y");
+    /* every grid written with directions stores them (write_grid); a file
+     * without them would leave a Hessian plane's directions unset */
+    if ((s->d1 && !dx) || (s->d2 && !dy)) {
+        st = tdl_fail(TDL_EFORMAT, "%s: no array '%s' (not a grid of this slice written by tdl landscape -o)", path,
+                      s->d1 && !dx ? "direction_x" : "direction_y");
+        goto done;
+    }
     if (s->d1 && dx) {
         if (dx->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_x has %zu values, the model %zu parameters", path, dx->numel, P); goto done; }
+        if ((st = tdl_landscape_check_vector(path, "direction_x", dx->data, P)) != TDL_OK) goto done;
         memcpy(s->d1, dx->data, P * sizeof(double));
     }
     if (s->d2 && dy) {
         if (dy->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_y has %zu values, the model %zu parameters", path, dy->numel, P); goto done; }
+        if ((st = tdl_landscape_check_vector(path, "direction_y", dy->data, P)) != TDL_OK) goto done;
         memcpy(s->d2, dy->data, P * sizeof(double));
     }
 done:
@@ -233,7 +251,10 @@ static int read_directions(const char *path, slice *s, size_t P)
     if (!dx || (s->d2 && !dy)) st = tdl_fail(TDL_EFORMAT, "%s: no direction_x%s array", path, s->d2 ? " / direction_y" : "");
     else if (dx->numel != P || (s->d2 && dy->numel != P))
         st = tdl_fail(TDL_ESHAPE, "%s: the directions have %zu values, the model %zu parameters", path, dx->numel, P);
-    else {
+    else if ((st = tdl_landscape_check_vector(path, "direction_x", dx->data, P)) != TDL_OK ||
+             (s->d2 && (st = tdl_landscape_check_vector(path, "direction_y", dy->data, P)) != TDL_OK)) {
+        /* NaN or infinite: refused, naming the file and array */
+    } else {
         memcpy(s->d1, dx->data, P * sizeof(double));
         if (s->d2) memcpy(s->d2, dy->data, P * sizeof(double));
     }
@@ -582,7 +603,7 @@ int cmd_landscape(int argc, char **argv)
         s.basis[2] = s.d2;
     }
     /* ---- the grid: 6 arrays of cells, 3 coefficients a cell, the mask ---- */
-    if ((st = tdl_dense_memory_check(o.grid, two_d ? 10 : 1, two_d ? 0 : 10 * o.grid * sizeof(double), "the landscape grid")) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = tdl_landscape_grid_memory_check(o.grid, two_d ? o.grid : 1, 10 * sizeof(double))) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if ((st = grid_alloc(&g, o.grid, two_d ? o.grid : 1, test != NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     tdl_linspace(o.lo, o.hi, g.nx, g.x);
     if (two_d) tdl_linspace(o.ylo, o.yhi, g.ny, g.y);

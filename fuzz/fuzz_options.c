@@ -93,20 +93,15 @@ static const struct option opts[] = {
 /* An accepted size never came from a negative number: strtoull reads
  * "-1" (and " -1", which passes a check of the first character) as
  * ULLONG_MAX, so with hi = SIZE_MAX the wrap-around would be accepted. */
-/* Known and reported (2026-12-06), not yet fixed in src/cli/util.c:
- * cli_parse_size(" -1", 1, SIZE_MAX) gives SIZE_MAX (hessian --k, landscape
- * --max-cells and --curve-batch).  Build with -DFUZZ_KNOWN_SIZE_WRAP=0 to
- * see it; set the default to 0 once util.c refuses anything but digits. */
-#ifndef FUZZ_KNOWN_SIZE_WRAP
-#define FUZZ_KNOWN_SIZE_WRAP 1
-#endif
+/* (This found cli_parse_size(" -1", 1, SIZE_MAX) giving SIZE_MAX; sizes are
+ * now digits only.) */
 
 static void check_size(const char *arg, size_t lo, size_t hi)
 {
     size_t v = 0;
     if (cli_parse_size(arg, lo, hi, &v) != 0) return;
     if (v < lo || v > hi) __builtin_trap();
-    if (strchr(arg, '-') && !(FUZZ_KNOWN_SIZE_WRAP && hi == SIZE_MAX)) __builtin_trap();
+    if (strchr(arg, '-')) __builtin_trap();
 }
 
 static void check_ulong(const char *arg)
@@ -136,21 +131,13 @@ static void check_range(const char *arg)
     if (!isfinite(lo) || !isfinite(hi) || !(lo < hi)) __builtin_trap();
 }
 
-/* Known and reported (2026-12-06), not yet fixed in src/sweep.c:
- * tdl_sweep_values_parse("8:4:") takes the terminating NUL for the range's
- * operator and strtod reads on past the end of the string (tdl sweep
- * --values 8:4:).  Such inputs are skipped unless built with
- * -DFUZZ_KNOWN_VALUES_OVERREAD=0; set the default to 0 once it is fixed. */
-#ifndef FUZZ_KNOWN_VALUES_OVERREAD
-#define FUZZ_KNOWN_VALUES_OVERREAD 1
-#endif
+/* (This found tdl_sweep_values_parse("8:4:") reading past the string: the
+ * range's operator was taken even when it was the terminating NUL; fixed.) */
 
 static void check_values(const char *arg)
 {
     double *v = (double *)1;
     size_t n = 1;
-    size_t len = strlen(arg);
-    if (FUZZ_KNOWN_VALUES_OVERREAD && len && arg[len - 1] == ':') return;
     if (tdl_sweep_values_parse(arg, &v, &n) != TDL_OK) {
         if (v || n) __builtin_trap();
         return;

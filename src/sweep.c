@@ -84,9 +84,11 @@ int tdl_sweep_values_parse(const char *text, double **values, size_t *count)
         double b = strtod(p, &end);
         if (end == p || *end != ':') goto bad_range;
         p = end + 1;
-        char op = *p++;
+        char op = *p; /* 'x' or '+'; never step past the terminating NUL (fuzz_options) */
+        if (op != 'x' && op != '+') goto bad_range;
+        p++;
         double f = strtod(p, &end);
-        if (end == p || *end || (op != 'x' && op != '+') || !isfinite(a) || !isfinite(b) || !isfinite(f)) goto bad_range;
+        if (end == p || *end || !isfinite(a) || !isfinite(b) || !isfinite(f)) goto bad_range;
         if (op == 'x' && !(a > 0 && f > 1 && b >= a))
             return tdl_fail(TDL_EINVAL, "--values %s: a geometric range needs 0 < start <= stop and a factor > 1", text);
         if (op == '+' && !(f > 0 && b >= a))

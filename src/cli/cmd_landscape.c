@@ -46,7 +46,7 @@ static double now(void)
 static int parse_range(const char *s, double *lo, double *hi)
 {
     char buf[128];
-    if (strlen(s) >= sizeof buf) return -1;
+    if (!*s || strlen(s) >= sizeof buf) return -1; /* "" would send strchr past the NUL */
     strcpy(buf, s);
     char *colon = strchr(buf + 1, ':'); /* a leading '-' is a sign */
     if (!colon) return -1;

@@ -1,4 +1,5 @@
 /* util.c — error reporting and option parsing shared by the subcommands. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -191,7 +192,8 @@ int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
     char *end;
     errno = 0;
-    if (!s || !*s || *s == '-') return -1;
+    /* digits only: strtoull would skip blanks and wrap " -1" to SIZE_MAX (fuzz_options) */
+    if (!s || !isdigit((unsigned char)*s)) return -1;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v < lo || v > hi) return -1;
     *out = (size_t)v;

@@ -221,5 +221,14 @@ run "$TDL" train --data "$W/d.csv" --arch 4-6- --epochs 1
 expect_status 2 "train --arch 4-6-"
 run "$TDL" sweep width --data "$W/d.csv" --arch 4-W-3 --values 4,8, --epochs 1
 expect_status 2 "sweep --values 4,8,"
+# found by fuzz/fuzz_options: a range without its operator read past the string;
+# a blank-led negative size wrapped to SIZE_MAX; an empty --range read past the NUL
+run "$TDL" sweep width --data "$W/d.csv" --arch 4-W-3 --values 8:4: --epochs 1
+expect_status 2 "sweep --values 8:4:"
+run "$TDL" hessian --data "$W/d.csv" --model "$W/m.safetensors" --method lanczos --k " -1"
+expect_status 2 "hessian --k ' -1'"
+expect_err "bad value ' -1' for --k" "names the option"
+run "$TDL" landscape --data "$W/d.csv" --model "$W/m.safetensors" --range=
+expect_status 2 "landscape --range="
 
 finish

@@ -72,6 +72,14 @@ int cli_check_outputs(const char *cmd, const cli_file *inputs, size_t n_in,
  * to *mask.  0 on success. */
 int cli_parse_index_list(const char *s, size_t hi, unsigned long long *mask);
 
+/* getopt_long, plus: an option that takes a value, given twice with
+ * different values (--lr 0.1 ... --lr 0.2, -o a --out b), is a usage error
+ * naming it; the same value twice is accepted.  Returns what getopt_long
+ * returns, or CLI_GETOPT_USAGE after printing the usage error (the caller
+ * returns EXIT_USAGE).  Flags (no value) may repeat. */
+#define CLI_GETOPT_USAGE (-2)
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, const char *cmd);
+
 /* Report an unknown option or missing argument seen by getopt_long. */
 int cli_bad_option(const char *cmd, char **argv, int optopt_value);
 

@@ -26,7 +26,8 @@ int cmd_eval(int argc, char **argv)
     size_t threads = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts, "eval")) != -1) {
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         int r = cli_model_opts_parse(&mo, "eval", c, optarg);
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;

@@ -169,7 +169,8 @@ int cmd_info(int argc, char **argv)
     int as_json = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts, "info")) != -1) {
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         switch (c) {
         case 'd': data = optarg; break;
         case 'm': model = optarg; break;

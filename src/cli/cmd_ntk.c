@@ -100,7 +100,8 @@ int cmd_ntk(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts, "ntk")) != -1) {
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         int rr = cli_model_opts_parse(&mo, "ntk", c, optarg);
         if (rr < 0) return EXIT_USAGE;
         if (rr > 0) continue;

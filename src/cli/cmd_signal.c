@@ -54,7 +54,8 @@ int cmd_signal(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "", opts, "signal")) != -1) {
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         int bad = 0;
         switch (c) {
         case S_ACT:

@@ -273,7 +273,8 @@ int cmd_train(int argc, char **argv)
     size_t threads = 0, drift_rows = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts, "train")) != -1) {
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         int r = cli_model_opts_parse(&mo, "train", c, optarg);
         if (r == 0) r = cli_train_opts_parse(&to, "train", c, optarg, cli_option_name(opts, c));
         if (r < 0) return EXIT_USAGE;

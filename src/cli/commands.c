@@ -84,9 +84,9 @@ const char *const cli_topic_conventions =
     "    names the option: \"bad value 'abc' for --lr\".  So is a list with an\n"
     "    empty item or a trailing comma (--freeze 0, --layers 0, --values 4,8,\n"
     "    --arch 4-8-).\n"
-    "  An option given more than once: the last one wins (--epochs 1 --epochs 5\n"
-    "    trains 5 epochs; -o and --out are one option; of --bias and --no-bias the\n"
-    "    last one given).\n";
+    "  An option that takes a value, given twice with different values, is a\n"
+    "    usage error naming it (-o and --out are one option; the same value twice\n"
+    "    is accepted).  Flags may repeat; of --bias and --no-bias the last wins.\n";
 
 static const char help_info[] =
     "usage: tdl info --data SPEC [--json]\n"

@@ -188,6 +188,39 @@ int cli_parse_index_list(const char *s, size_t hi, unsigned long long *mask)
     }
 }
 
+/* The options seen by cli_getopt in this parse: the canonical name and the
+ * first value.  A command parses its options once, so static storage is
+ * enough; it is reset when a parse starts (optind back at 1) or argv changes. */
+static struct { char name[96]; const char *value; } seen_opts[128];
+static size_t n_seen_opts;
+static char **seen_argv;
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, const char *cmd)
+{
+    if (optind <= 1 || argv != seen_argv) {
+        n_seen_opts = 0;
+        seen_argv = argv;
+    }
+    int c = getopt_long(argc, argv, shortopts, opts, NULL);
+    if (c == -1 || c == '?' || c == ':' || !optarg) return c;
+    char name[96];
+    snprintf(name, sizeof name, "%s", cli_option_name(opts, c));
+    if (strcmp(name, "-o") == 0) /* -o is --out where the table has only --out */
+        for (const struct option *o = opts; o->name; o++)
+            if (strcmp(o->name, "out") == 0) snprintf(name, sizeof name, "--out");
+    for (size_t i = 0; i < n_seen_opts; i++)
+        if (strcmp(seen_opts[i].name, name) == 0) {
+            if (strcmp(seen_opts[i].value, optarg) == 0) return c;
+            cli_usage(cmd, "%s given twice ('%s' and '%s'): give it once", name, seen_opts[i].value, optarg);
+            return CLI_GETOPT_USAGE;
+        }
+    if (n_seen_opts < sizeof seen_opts / sizeof seen_opts[0]) {
+        snprintf(seen_opts[n_seen_opts].name, sizeof seen_opts[0].name, "%s", name);
+        seen_opts[n_seen_opts++].value = optarg;
+    }
+    return c;
+}
+
 int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
     char *end;

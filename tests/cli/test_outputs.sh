@@ -10,7 +10,8 @@
 #  - --vectors and ntk -o are .npy files: another extension is a usage error.
 #  - A malformed or out-of-range option value: exit 2, "bad value 'abc' for
 #    --lr", the option's long name however it was typed; a list with an empty
-#    item or a trailing comma is one.  An option given twice: the last wins.
+#    item or a trailing comma is one, and so is an option given twice with
+#    different values.
 # usage: test_outputs.sh PATH/TO/tdl FIXTURES_DIR
 TDL=$1
 . "$(dirname "$0")/lib.sh"
@@ -196,12 +197,32 @@ run "$TDL" bounds --data "$W/d.csv" --model "$W/m.safetensors" --pac-bayes-opt -
 expect_status 2 "bounds --pb-prior-std 1"
 expect_err "--pb-prior-std 1: the prior variance must be below" "bounds --pb-prior-std message"
 
-# ---- an option given twice: the last one wins (tdl help conventions) ----
-run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --epochs 1 --quiet --json --epochs=2 -o "$W/r1.safetensors" --out "$W/r2.safetensors"
-expect_status 0 "train --epochs 1 --epochs=2 -o A --out B"
-expect_json epochs 2 "the last --epochs wins"
-expect_no_file "$W/r1.safetensors" "the last of -o / --out wins: no first file"
-if [ -s "$W/r2.safetensors" ]; then ok; else bad "the last of -o / --out wins: no second file"; fi
+# ---- an option that takes a value, given twice with different values ----
+# twice CMD OPTION ARGS...: usage error naming the option, nothing written
+twice() {
+    local cmd=$1 opt=$2
+    shift 2
+    run "$TDL" "$cmd" "$@"
+    expect_status 2 "$cmd: $opt twice"
+    expect_err "tdl $cmd: $opt given twice" "$cmd: $opt twice: names the option"
+    expect_empty_out "$cmd: $opt twice"
+}
+twice train --lr --data "$W/d.csv" --arch 4-6-3 --lr 0.1 --epochs 1 --lr=0.2 -o "$W/r1.safetensors"
+expect_no_file "$W/r1.safetensors" "train --lr twice: no model"
+twice train --data --data "$W/d.csv" --data iris --arch 4-6-3 --epochs 1 -o "$W/r1.safetensors"
+twice train --out --data "$W/d.csv" --arch 4-6-3 --epochs 1 -o "$W/r1.safetensors" --out "$W/r2.safetensors"
+twice hessian --out --data "$W/d.csv" --model "$W/m.safetensors" -o "$W/e1.npy" --out "$W/e2.npy"
+twice ntk --model --data "$W/d.csv" --model "$W/m.safetensors" --model "$W/m2.safetensors"
+twice landscape --grid --data "$W/d.csv" --model "$W/m.safetensors" --grid 3 --grid 5
+twice bounds --delta --data "$W/d.csv" --model "$W/m.safetensors" --delta 0.05 --delta 0.1
+twice sweep --values width --data "$W/d.csv" --arch 4-W-3 --values 2 --values 4
+twice signal --sigma-w --sigma-w 1 --sigma-w 2
+twice infoplane --epochs --epochs 1 --epochs 2
+twice eval --data --model "$W/m.safetensors" --data "$W/d.csv" --data iris
+twice info --model --model "$W/m.safetensors" --model "$W/m2.safetensors"
+# the same value twice, and flags, may repeat
+run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --epochs 1 --epochs=1 --quiet --quiet -o "$W/r3.safetensors"
+expect_status 0 "train --epochs 1 --epochs=1 --quiet --quiet"
 
 # ---- lists: no empty item, no trailing comma ----
 run "$TDL" train --data "$W/d.csv" --arch 4-6-3 --freeze 0, --epochs 1 -o "$W/r4.safetensors"

@@ -63,7 +63,7 @@ expect_status 0 "samples sweep"
 expect_out '"n_train":20' "samples: 20 examples"
 expect_out '"n_train":60' "samples: 60 examples"
 expect_out '"correlations":[]' "no measures: no correlations"
-run "$TDL" sweep label-noise $COMMON --arch 4-8-3 --values 0:1:+0.5 --json --no-measures
+run "$TDL" sweep label-noise ${COMMON/--arch 4-W-3/--arch 4-8-3} --values 0:1:+0.5 --json --no-measures
 expect_status 0 "label-noise sweep"
 expect_out '"values":[0,0.5,1]' "arithmetic range"
 # a regression sweep with the Safran-Shamir student and a success threshold

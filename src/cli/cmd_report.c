@@ -123,16 +123,20 @@ static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SI
  * tdl started with them ignored, as under nohup) */
 static int stop_caught[N_STOP_SIGNALS];
 
+/* The signals the report catches.  An ignored one (SIGHUP under nohup) is
+ * left out: blocked, or waited for with sigwaitinfo, it would be queued and
+ * taken as a stop signal instead of being discarded. */
 static void stop_signal_set(sigset_t *set)
 {
     sigemptyset(set);
-    for (size_t i = 0; i < N_STOP_SIGNALS; i++) sigaddset(set, stop_signals[i]);
+    for (size_t i = 0; i < N_STOP_SIGNALS; i++)
+        if (stop_caught[i]) sigaddset(set, stop_signals[i]);
 }
 
 static int is_stop_signal(int sig)
 {
     for (size_t i = 0; i < N_STOP_SIGNALS; i++)
-        if (stop_signals[i] == sig) return 1;
+        if (stop_signals[i] == sig) return stop_caught[i];
     return 0;
 }
 
@@ -1260,8 +1264,7 @@ int cmd_report(int argc, char **argv)
      * the folder is renamed: the signal then acts after it, so DIR is always
      * the earlier report or the new one, never missing or half replaced */
     sigset_t stop_set, stop_prev;
-    int stop_held = 0;
-    stop_signal_set(&stop_set);
+    int stop_held = 0; /* stop_set: once the handlers are installed */
     sfmt(r->dir, sizeof r->dir, "%s", o->out);
     size_t dl = strlen(r->dir);
     while (dl > 1 && r->dir[dl - 1] == '/') r->dir[--dl] = 0;
@@ -1490,6 +1493,7 @@ int cmd_report(int argc, char **argv)
         run_step(r, name, label, 1, a);
     }
 
+    stop_signal_set(&stop_set);
     sigprocmask(SIG_BLOCK, &stop_set, &stop_prev);
     stop_held = 1;
     if (report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }

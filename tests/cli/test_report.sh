@@ -195,6 +195,32 @@ for sig in INT TERM HUP QUIT; do
     [ -n "$(ls -d "$R2".tmp.* "$R2".old.* 2>/dev/null)" ] && bad "SIG$sig left a temporary folder" || ok
 done
 
+# under nohup (SIGHUP inherited ignored) a hangup neither stops the report nor
+# is taken for a stop signal: it runs on, and a later SIGTERM still stops it
+# (forwarded, exit 143, no temporary)
+before=$(md5sum <"$R2/report.md")
+pause_open
+(trap '' HUP; TDL_TEST_PAUSE_AT=landscape-round TDL_TEST_PAUSE_MARK="$WORK/pause" \
+    exec setsid "$TDL" report --model "$R/model.safetensors" --data $D --quick --grid 9 --no-checks --out "$R2" --quiet 2>"$WORK/err" 7>&-) &
+pid=$!
+wait_paused $pid && ok || bad "nohup: the report's landscape never reached the test hook: $(head -c 300 "$WORK/err")"
+child=${paused##* }
+kill -HUP $pid
+sleep 0.5
+kill -0 $pid 2>/dev/null && ok || bad "nohup: an ignored SIGHUP ended the report"
+kill -TERM $pid
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then
+    bad "nohup: SIGTERM after an ignored SIGHUP did not stop the report within 20 s"
+    kill -KILL "$child" $pid 2>/dev/null
+fi
+wait $pid 2>/dev/null
+status=$?
+[ "$status" -eq 143 ] && ok || bad "nohup then SIGTERM: exit status $status, expected 143"
+[ -n "$child" ] && ! kill -0 "$child" 2>/dev/null && ok || bad "nohup then SIGTERM: the report's command survived"
+[ "$(md5sum <"$R2/report.md")" = "$before" ] && ok || bad "nohup then SIGTERM changed the earlier report"
+[ -n "$(ls -d "$R2".tmp.* "$R2".old.* 2>/dev/null)" ] && bad "nohup then SIGTERM left a temporary folder" || ok
+
 # regression data: a net with one output is trained and analysed; no bounds (they are
 # on the classification error), said so, and not a failure
 R6=$WORK/rep6

@@ -112,7 +112,7 @@ refuse "r_xinf.npz: 'x' value 2 is infinite" "inf in the stored x of --resume" $
 npz_edit "$WORK/d2.npz" "$WORK/r_ynan.npz" y set:4:nan
 refuse "r_ynan.npz: 'y' value 4 is NaN" "NaN in the stored y of --resume" $L --model "$M" --plane random --resume "$WORK/r_ynan.npz" -o "$OUT"
 # a 1D grid of 25 points whose cell arrays are stored as 5 x 5
-run $L --model "$M" --grid 25 -o "$WORK/g25.npz"
+run "$TDL" landscape --data iris --quiet --grid 25 --model "$M" -o "$WORK/g25.npz"
 expect_status 0 "a 1D grid of 25 points"
 npz_edit "$WORK/g25.npz" "$WORK/r_shape.npz" loss shape:5,5
 refuse "r_shape.npz: 'loss' has shape (5, 5), expected (25,)" "cell array of the wrong shape in --resume" $TDL landscape --data iris --quiet --grid 25 --model "$M" --resume "$WORK/r_shape.npz" -o "$OUT"

@@ -607,6 +607,39 @@ static int section_failed(doc *d, report *r, const char *what, const char *step_
     return 0;
 }
 
+/* The report replaces DIR as a whole: an input inside it (a model file kept
+ * in an earlier report, say) would be deleted with the earlier report.
+ * Refused before any work: 1 (message printed) or 0. */
+static int inside_dir(const char *dir_real, const char *path)
+{
+    char res[PATH_MAX];
+    if (!realpath(path, res)) return 0; /* missing: the command says so later */
+    size_t n = strlen(dir_real);
+    return strncmp(res, dir_real, n) == 0 && (res[n] == '/' || (n == 1 && dir_real[0] == '/'));
+}
+
+static int check_inputs_outside(const char *dir, const report_opts *o)
+{
+    char dir_real[PATH_MAX];
+    if (!realpath(dir, dir_real)) return 0;
+    if (o->model && inside_dir(dir_real, o->model))
+        return cli_failf("--model %s lies inside --out %s, which the report replaces: move it or choose another --out", o->model, dir);
+    const char *specs[2] = {o->data, o->test}, *names[2] = {"--data", "--test"};
+    for (int k = 0; k < 2; k++) {
+        char **files = NULL;
+        if (!specs[k] || tdl_dataset_spec_files(specs[k], &files) != TDL_OK) continue; /* a bad spec fails later, by name */
+        for (char **f = files; *f; f++)
+            if (inside_dir(dir_real, *f)) {
+                int rc = cli_failf("%s %s reads %s, which lies inside --out %s (the report replaces it): move it or choose another --out",
+                                   names[k], specs[k], *f, dir);
+                free(files);
+                return rc;
+            }
+        free(files);
+    }
+    return 0;
+}
+
 /* ---- sections ---------------------------------------------------------------------- */
 
 static void section_model(doc *d, report *r)
@@ -1196,7 +1229,8 @@ int cmd_report(int argc, char **argv)
     int epochs_given = 0, width_given = 0, grid_given = 0, test_given = 0, c, rc = EXIT_WORK_FAILED;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts, "report")) != -1) {
+        if (c == CLI_GETOPT_USAGE) { free(r); return EXIT_USAGE; }
         int mr = cli_model_opts_parse(&mo, "report", c, optarg);
         if (mr < 0) { free(r); return EXIT_USAGE; }
         if (mr > 0) continue;
@@ -1217,7 +1251,7 @@ int cmd_report(int argc, char **argv)
         case OPT_QUIET: o->quiet = 1; break;
         default: free(r); return cli_bad_option("report", argv, optopt);
         }
-        if (bad) { free(r); return cli_usage("report", "bad value '%s' for %s", optarg, argv[optind - 1]); }
+        if (bad) { free(r); return cli_usage("report", "bad value '%s' for %s", optarg, cli_option_name(opts, c)); }
     }
     if (optind < argc) { free(r); return cli_usage("report", "unexpected argument '%s'", argv[optind]); }
     o->model = mo.model;
@@ -1226,6 +1260,12 @@ int cmd_report(int argc, char **argv)
     if (o->checks) {
         if (o->no_checks) { free(r); return cli_usage("report", "give --checks LIST or --no-checks, not both"); }
         char buf[MAX_CHECKS * 64], *save = NULL;
+        size_t cl = strlen(o->checks);
+        if (!cl || o->checks[0] == ',' || o->checks[cl - 1] == ',' || strstr(o->checks, ",,")) {
+            int st = cli_usage("report", "bad value '%s' for --checks: check names, comma separated, none empty", o->checks);
+            free(r);
+            return st;
+        }
         sfmt(buf, sizeof buf, "%s", o->checks);
         for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             if (!pc_find(tok)) { free(r); return cli_usage("report", "--checks: unknown check '%s' (see 'tdl check --list')", tok); }
@@ -1271,6 +1311,7 @@ int cmd_report(int argc, char **argv)
     int exists, empty, is_report;
     if (dir_state(r->dir, &exists, &empty, &is_report) != 0) { rc = cli_failf("%s: not a folder (--out)", r->dir); goto cleanup; }
     if ((rc = check_renamable(r->dir, exists)) != 0) goto cleanup;
+    if (exists && (rc = check_inputs_outside(r->dir, o)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
     if (exists && !empty && !is_report) {
         rc = cli_failf("%s: the folder exists and is not a tdl report (no %s); choose another --out or remove it", r->dir, MARKER);

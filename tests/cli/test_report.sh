@@ -300,4 +300,29 @@ expect_status 0 "help report"
 for opt in --model --data --test --out --quick --epochs --width --arch --lr --seed --grid --checks --no-checks --loss --threads --quiet Examples; do
     expect_out -- "$opt" "help report mentions $opt"
 done
+
+# an input inside --out, which the report replaces, is refused before any work
+# (the earlier report and the input stay as they were)
+if [ -d "$R" ] && [ -f "$R/model.safetensors" ]; then
+    cp "$R/model.safetensors" "$R/mine.safetensors"
+    run "$TDL" report --model "$R/mine.safetensors" --data $D --quick --no-checks --out "$R"
+    expect_status 1 "--model inside --out"
+    expect_err "lies inside --out" "says why"
+    if [ -f "$R/mine.safetensors" ] && ! ls -d "$R".tmp.* >/dev/null 2>&1; then ok; else bad "--model inside --out: the input or a temporary"; fi
+    printf '1,2,0\n3,4,1\n' >"$R/d.csv"
+    run "$TDL" report --arch 2-4-2 --data "$R/d.csv" --quick --no-checks --out "$R"
+    expect_status 1 "--data file inside --out"
+    expect_err "lies inside --out" "says why"
+    rm -f "$R/mine.safetensors" "$R/d.csv"
+else
+    bad "no earlier report in $R to test inputs inside --out"
+fi
+# option values: named, lists without empty items, a value option given once
+run "$TDL" report --epochs x --quick
+expect_status 2 "bad --epochs"; expect_err "bad value 'x' for --epochs" "names the option"
+run "$TDL" report --checks linear-regression-hessian, --quick
+expect_status 2 "--checks with an empty item"
+run "$TDL" report --epochs 3 --epochs 4 --quick
+expect_status 2 "--epochs twice"; expect_err "--epochs given twice" "names the repeated option"
+
 finish

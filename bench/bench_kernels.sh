@@ -42,7 +42,7 @@ printf "bench kernels (%d threads, best of %d)\n" "$threads" "$reps"
 printf "  %-34s %12s %12s %12s\n" "kernel" "dgemm GF/s" "hessian s" "ntk s"
 declare -A H N
 for core in Prescott Haswell SkylakeX native; do
-    if [ "$core" = native ]; then envs=(env -u OPENBLAS_CORETYPE TDL_BLAS_CORE=keep); label="$native (unset: this CPU's detection)"
+    if [ "$core" = native ]; then envs=(env -u OPENBLAS_CORETYPE TDL_BLAS_CORE=keep); label="$native (unset: detected)"
     else envs=(env OPENBLAS_CORETYPE=$core TDL_BLAS_CORE=keep); label="$core (pinned)"; fi
     g=$("${envs[@]}" OPENBLAS_NUM_THREADS="$threads" "$build/bench/dgemm_rate" 2000 "$reps")
     H[$core]=$(best "${envs[@]}" bash -c "$(declare -f hessian); tdl='$tdl' out='$out' threads=$threads hessian")

@@ -86,9 +86,23 @@ int tdl_data_spec_parse(const char *text, tdl_spec *s)
     s->name[name_len] = '\0';
     if (!colon) return TDL_OK;
     const char *p = colon + 1;
-    while (*p) {
+    /* An empty modifier list ('iris:'), an empty item ('n=50,,split=train')
+     * or a trailing comma ('n=50,') is refused: it usually means a modifier
+     * was lost (a shell variable that expanded to nothing). */
+    if (!*p) {
+        int st = tdl_fail(TDL_EINVAL, "data spec '%s': nothing after ':' (drop the ':' or add key=value modifiers)", text);
+        tdl_data_spec_free(s);
+        return st;
+    }
+    for (;;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0) {
+            int st = tdl_fail(TDL_EINVAL, "data spec '%s': %s", text,
+                              *p ? "an empty item between commas" : "a trailing comma");
+            tdl_data_spec_free(s);
+            return st;
+        }
         const char *eq = memchr(p, '=', len);
         if (!eq || eq == p || eq == p + len - 1) {
             int st = tdl_fail(TDL_EINVAL, "data spec '%s': '%.*s' is not key=value", text, (int)len, p);
@@ -267,8 +281,11 @@ static int dataset_select(tdl_dataset *ds, const size_t *idx, size_t m)
 /* Build a data set from an X tensor and a y tensor (or a label column).
  * task: "auto" | "classify" | "regress". */
 static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_cols_skip_col,
-                               const tdl_tensor *y, const char *task, tdl_dataset **out)
+                               const char *ylabel, const tdl_tensor *y, const char *task, tdl_dataset **out)
 {
+    /* ylabel: the file the targets came from (the y of an npy pair), blamed
+     * for every problem with the targets; NULL when X holds them too. */
+    if (!ylabel) ylabel = label;
     /* X: 2-D (n x d) or 1-D (n examples of one feature). */
     size_t n, d_all;
     if (X->ndim == 2) {
@@ -289,16 +306,19 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
         y_stride = d_all;
     } else {
         if (y->ndim == 0 || y->ndim > 2)
-            return tdl_fail(TDL_ESHAPE, "%s: targets y must be 1-D or 2-D, got %zu dimensions", label, y->ndim);
+            return tdl_fail(TDL_ESHAPE, "%s: targets y must be 1-D or 2-D, got %zu dimensions", ylabel, y->ndim);
         if (y->shape[0] != n)
-            return tdl_fail(TDL_ESHAPE, "%s: X has %zu rows but y has %zu", label, n, y->shape[0]);
+            return ylabel == label
+                       ? tdl_fail(TDL_ESHAPE, "%s: X has %zu rows but y has %zu", label, n, y->shape[0])
+                       : tdl_fail(TDL_ESHAPE, "%s: the targets y have %zu entries but the inputs X (%s) have %zu rows",
+                                  ylabel, y->shape[0], label, n);
         k = y->ndim == 2 ? y->shape[1] : 1;
         yv = y->data;
         y_stride = k;
     }
     if (n == 0) return tdl_fail(TDL_EINVAL, "%s: empty data set (no examples)", label);
     if (d == 0) return tdl_fail(TDL_EINVAL, "%s: no input features", label);
-    if (k == 0) return tdl_fail(TDL_ESHAPE, "%s: targets y have zero columns", label);
+    if (k == 0) return tdl_fail(TDL_ESHAPE, "%s: targets y have zero columns", ylabel);
 
     /* Decide the task. */
     int classify;
@@ -311,17 +331,17 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
             if (!isfinite(v) || v != floor(v)) integral = 0;
         }
         if (strcmp(task, "classify") == 0 && !integral)
-            return tdl_fail(TDL_EINVAL, "%s: task=classify needs one column of integer labels", label);
+            return tdl_fail(TDL_EINVAL, "%s: task=classify needs one column of integer labels", ylabel);
         classify = integral;
         for (size_t i = 0; i < n && classify; i++) {
             double v = yv[i * y_stride];
             if (v < 0)
-                return tdl_fail(TDL_EINVAL, "%s: label %g of example %zu is negative: classification labels are integers 0..C-1 (task=regress reads them as targets)", label, v, i);
+                return tdl_fail(TDL_EINVAL, "%s: label %g of example %zu is negative: classification labels are integers 0..C-1 (task=regress reads them as targets)", ylabel, v, i);
             if (v > max_label) max_label = v;
         }
         if (classify && max_label >= TDL_MAX_CLASSES)
             return tdl_fail(TDL_EINVAL, "%s: label %.0f is out of range (at most %d classes; task=regress reads them as targets)",
-                            label, max_label, TDL_MAX_CLASSES);
+                            ylabel, max_label, TDL_MAX_CLASSES);
     }
     tdl_dataset *ds;
     int st = tdl_dataset_alloc(n, d, classify ? (size_t)max_label + 1 : 0, k, &ds);
@@ -341,7 +361,7 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
             double v = yv[i * y_stride + j];
             if (!isfinite(v)) {
                 tdl_dataset_free(&ds);
-                return tdl_fail(TDL_ENONFINITE, "%s: target of example %zu is %s", label, i, isnan(v) ? "NaN" : "infinite");
+                return tdl_fail(TDL_ENONFINITE, "%s: target of example %zu is %s", ylabel, i, isnan(v) ? "NaN" : "infinite");
             }
             if (classify) ds->labels[i] = (size_t)v;
             else gsl_matrix_set(ds->Y, i, j, v);
@@ -364,7 +384,7 @@ static int load_npz(const char *path, const char *task, tdl_dataset **out)
     if (st != TDL_OK) return st;
     const tdl_tensor *X = tdl_tensors_find(set, "X"), *y = tdl_tensors_find(set, "y");
     if (!X || !y) st = tdl_fail(TDL_EFORMAT, "%s: a data .npz needs arrays 'X' and 'y' (missing '%s')", path, X ? "y" : "X");
-    else st = dataset_from_arrays(path, X, SIZE_MAX, y, task, out);
+    else st = dataset_from_arrays(path, X, SIZE_MAX, NULL, y, task, out);
     tdl_tensors_free(&set);
     return st;
 }
@@ -378,7 +398,7 @@ static int load_csv(const char *path, tdl_spec *s, const char *task, tdl_dataset
     size_t label_col = cols - 1;
     if (cols < 2) st = tdl_fail(TDL_ESHAPE, "%s: a data CSV needs at least 2 columns (features and a label)", path);
     else st = tdl_spec_size(s, "label", 0, cols - 1, &label_col);
-    if (st == TDL_OK) st = dataset_from_arrays(path, t, label_col, NULL, task, out);
+    if (st == TDL_OK) st = dataset_from_arrays(path, t, label_col, NULL, NULL, task, out);
     tdl_tensor_free(&t);
     return st;
 }
@@ -390,7 +410,7 @@ static int load_npy_pair(tdl_spec *s, const char *task, tdl_dataset **out)
     tdl_tensor *X = NULL, *y = NULL;
     int st = tdl_npy_read(xp, &X);
     if (st == TDL_OK) st = tdl_npy_read(yp, &y);
-    if (st == TDL_OK) st = dataset_from_arrays(xp, X, SIZE_MAX, y, task, out);
+    if (st == TDL_OK) st = dataset_from_arrays(xp, X, SIZE_MAX, yp, y, task, out);
     tdl_tensor_free(&X);
     tdl_tensor_free(&y);
     return st;
@@ -539,6 +559,13 @@ static int apply_modifiers(tdl_dataset *ds, tdl_spec *s, int synthetic, char *de
         if ((st = dataset_select(ds, idx, m)) != TDL_OK) goto cleanup;
         desc_append(desc, desc_len, &len, "; split=%s (test=%g, seed=%lu, %s): %zu of %zu",
                     split, test, seed, ds->classes ? "stratified" : "not stratified", m, n0);
+    }
+    if (subset > ds->n) {
+        /* taking "at most n" silently would give a smaller set than asked for */
+        const char *set_name = strcmp(s->name, "npy") == 0 && tdl_spec_string(s, "X") ? tdl_spec_string(s, "X") : s->name;
+        st = tdl_fail(TDL_EINVAL, "data spec '%s': n=%zu exceeds the %zu examples of %s%s%s", s->text, subset, ds->n,
+                      set_name, need_split ? " after split=" : "", need_split ? split : "");
+        goto cleanup;
     }
     if (subset && subset < ds->n) {
         free(idx);

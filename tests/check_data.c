@@ -326,6 +326,12 @@ START_TEST(test_spec_errors)
     load_fails(":x=1", TDL_EINVAL, "no name");
     load_fails("npy:X=/nonexistent.npy", TDL_EINVAL, "npy needs X=path and y=path");
     load_fails("/nonexistent/file.csv", TDL_EIO, "cannot open");
+    /* a subset larger than the set, and empty modifier items, are refused */
+    load_fails("iris:n=1000", TDL_EINVAL, "data spec 'iris:n=1000': n=1000 exceeds the 150 examples of iris");
+    load_fails("iris:split=test,n=31", TDL_EINVAL, "n=31 exceeds the 30 examples of iris after split=test");
+    load_fails("iris:", TDL_EINVAL, "data spec 'iris:': nothing after ':'");
+    load_fails("iris:n=50,", TDL_EINVAL, "data spec 'iris:n=50,': a trailing comma");
+    load_fails("iris:n=50,,split=train", TDL_EINVAL, "an empty item between commas");
 }
 END_TEST
 
@@ -353,7 +359,16 @@ START_TEST(test_file_errors)
     ck_assert_int_eq(tdl_npy_write(xp, &X), TDL_OK);
     ck_assert_int_eq(tdl_npy_write(yp, &y), TDL_OK);
     snprintf(spec, sizeof spec, "npy:X=%s,y=%s", xp, yp);
-    load_fails(spec, TDL_ESHAPE, "X has 2 rows but y has 3");
+    /* the y file is blamed for its own problems, the X file named beside it */
+    char frag[1200];
+    snprintf(frag, sizeof frag, "%s: the targets y have 3 entries but the inputs X (%s) have 2 rows", yp, xp);
+    load_fails(spec, TDL_ESHAPE, frag);
+    yv[1] = NAN;
+    y.shape[0] = 2; y.numel = 2;
+    ck_assert_int_eq(tdl_npy_write(yp, &y), TDL_OK);
+    snprintf(frag, sizeof frag, "%s: target of example 1 is NaN", yp);
+    load_fails(spec, TDL_ENONFINITE, frag);
+    yv[1] = 0;
     /* NaN in inputs */
     xv[3] = NAN;
     y.shape[0] = 2; y.numel = 2;

@@ -1,0 +1,77 @@
+#!/bin/bash
+# Messages about data specs and model/data problems name the file, option or
+# tensor at fault (tests/BAD_INPUT.md).  usage: test_messages.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+FIX=$2
+. "$(dirname "$0")/lib.sh"
+
+# refuse FRAGMENT WHAT CMD...: exit 1, one error line containing FRAGMENT, nothing on stdout
+refuse() {
+    local frag=$1 what=$2
+    shift 2
+    run "$@"
+    expect_status 1 "$what"
+    expect_err "$frag" "$what"
+    expect_empty_out "$what: no output on stdout"
+}
+
+# npy files written without numpy: NAME SHAPE VALUES... (little-endian f8)
+python3 - "$WORK" <<'PY'
+import struct, sys
+def npy(name, shape, vals):
+    h = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % (
+        '(%d,)' % shape[0] if len(shape) == 1 else str(tuple(shape)))
+    h += ' ' * (64 - (10 + len(h) + 1) % 64) + '\n'
+    with open(sys.argv[1] + '/' + name, 'wb') as f:
+        f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode()
+                + struct.pack('<%dd' % len(vals), *vals))
+npy('X.npy', (4, 2), [0, 1, 1, 0, 2, 2, 3, 1])
+npy('y.npy', (4,), [0, 1, 0, 1])
+npy('ynan.npy', (4,), [0, float('nan'), 0, 1])
+npy('yinf.npy', (4,), [0, float('inf'), 0, 1])
+npy('yshort.npy', (3,), [0, 1, 0])
+npy('yfrac.npy', (4,), [0, 0.5, 0, 1])
+npy('yneg.npy', (4,), [0, -1, 0, 1])
+npy('y3d.npy', (4, 1, 1), [0, 1, 0, 1])
+PY
+X=$WORK/X.npy
+head -c 90 "$WORK/y.npy" > "$WORK/ytrunc.npy"
+
+# ---- 1. the y file of an npy pair is blamed for its own problems ----
+run "$TDL" info --data "npy:X=$X,y=$WORK/y.npy"
+expect_status 0 "a good npy pair loads"
+for c in "ynan:target of example 1 is NaN" "yinf:target of example 1 is infinite" \
+         "yshort:the targets y have 3 entries but the inputs X ($X) have 4 rows" \
+         "yneg:label -1 of example 1 is negative" "y3d:targets y must be 1-D or 2-D" \
+         "ytrunc:truncated" "missing:cannot open" "yfrac,task=classify:task=classify needs one column of integer labels"; do
+    y=${c%%:*} frag=${c#*:}
+    file=$WORK/${y%%,*}.npy
+    extra=${y#"${y%%,*}"}
+    refuse "tdl: error: $file: $frag" "npy pair, bad y ($y): blames the y file" \
+        "$TDL" info --data "npy:X=$X,y=$file$extra"
+done
+refuse "tdl: error: $FIX/formats/npy/bad_unicode.npy: unsupported dtype" "npy pair, y of a string dtype" \
+    "$TDL" info --data "npy:X=$X,y=$FIX/formats/npy/bad_unicode.npy"
+run "$TDL" train --data "npy:X=$X,y=$WORK/ynan.npy" --arch 2-4-2 --epochs 1 --quiet -o "$WORK/np.safetensors"
+expect_status 1 "train on a NaN y"
+expect_err "$WORK/ynan.npy: target of example 1 is NaN" "train on a NaN y: blames the y file"
+
+# ---- 2. data specs: no silent truncation, no empty items ----
+refuse "data spec 'iris:n=1000': n=1000 exceeds the 150 examples of iris" "iris:n=1000" "$TDL" info --data iris:n=1000
+refuse "n=200 exceeds the 178 examples of wine" "wine:n=200" "$TDL" info --data wine:n=200
+refuse "n=130 exceeds the 120 examples of iris after split=train" "iris:split=train,n=130" \
+    "$TDL" info --data iris:split=train,n=130
+refuse "n=5 exceeds the 4 examples of $X" "npy pair, n=5" "$TDL" info --data "npy:X=$X,y=$WORK/y.npy,n=5"
+refuse "n=1000 exceeds the 150 examples of iris" "train --data iris:n=1000" \
+    "$TDL" train --data iris:n=1000 --arch 4-4-3 --epochs 1 --quiet -o "$WORK/m.safetensors"
+expect_no_file "$WORK/m.safetensors" "train --data iris:n=1000: no model"
+run "$TDL" info --data iris:n=150
+expect_status 0 "iris:n=150 (all of it) is fine"
+run "$TDL" info --data digits:split=test,n=200
+expect_status 0 "digits:split=test,n=200 is fine"
+refuse "data spec 'iris:': nothing after ':'" "iris: (empty modifier list)" "$TDL" info --data iris:
+refuse "data spec 'iris:n=50,': a trailing comma" "iris:n=50, (trailing comma)" "$TDL" info --data iris:n=50,
+refuse "data spec 'iris:n=50,,split=train': an empty item between commas" "iris:n=50,,split=train" \
+    "$TDL" info --data iris:n=50,,split=train
+refuse "data spec 'iris:,n=50': an empty item" "iris:,n=50 (leading comma)" "$TDL" info --data iris:,n=50
+finish

@@ -86,10 +86,11 @@ static void put_json(json_writer *w, const pc_check *c, const pc_options *opt, c
         json_object_begin(w, NULL);
         json_string(w, "key", x->key);
         json_string(w, "quantity", x->label);
-        json_number(w, "measured", x->measured);
-        json_number(w, "predicted", x->predicted);
+        json_number_or_reason(w, "measured", x->measured, "the measurement is not finite");
+        json_number_or_reason(w, "predicted", x->predicted, "no closed-form prediction for this quantity");
         json_string(w, "criterion", x->criterion);
-        if (x->ok < 0) json_null(w, "ok"); else json_bool(w, "ok", x->ok);
+        if (x->ok < 0) json_null_reason(w, "ok", "reported for information: no pass/fail criterion");
+        else json_bool(w, "ok", x->ok);
         json_object_end(w);
     }
     json_array_end(w);

@@ -336,13 +336,18 @@ int cmd_bounds(int argc, char **argv)
         for (size_t i = 0; i < nv; i++) {
             json_object_begin(&jw, NULL);
             json_string(&jw, "name", v[i].name);
-            json_number(&jw, "value", v[i].value);
-            json_number(&jw, "bound", v[i].bound);
-            json_bool(&jw, "vacuous", v[i].vacuous);
-            json_bool(&jw, "available", v[i].available);
-            json_string(&jw, "source", v[i].source);
-            if (isnan(v[i].bound)) json_string(&jw, "bound_reason", v[i].available ? "a complexity measure, not a bound on the error" : "left out");
-            json_number(&jw, "delta", v[i].delta);
+            {
+                /* a left-out row carries its note as the reason of every null */
+                char why[240];
+                snprintf(why, sizeof why, "left out: %s", v[i].note[0] ? v[i].note : "not computed");
+                json_number_or_reason(&jw, "value", v[i].value, v[i].available ? "not finite" : why);
+                json_number(&jw, "bound", v[i].bound);
+                json_bool(&jw, "vacuous", v[i].vacuous);
+                json_bool(&jw, "available", v[i].available);
+                json_string(&jw, "source", v[i].source);
+                if (isnan(v[i].bound)) json_string(&jw, "bound_reason", v[i].available ? "a complexity measure, not a bound on the error" : why);
+                json_number_or_reason(&jw, "delta", v[i].delta, v[i].available ? "a measure, not a bound: no confidence level" : why);
+            }
             if (v[i].note[0]) json_string(&jw, v[i].available ? "note" : "reason", v[i].note);
             json_object_end(&jw);
         }

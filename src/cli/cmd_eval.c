@@ -98,6 +98,7 @@ int cmd_eval(int argc, char **argv)
             json_null(&jw, "error");
             json_null(&jw, "accuracy");
             json_string(&jw, "error_reason", "regression targets: no classification error");
+            json_string(&jw, "accuracy_reason", "regression targets: no classification accuracy");
         }
         json_object_end(&jw);
         json_flush_stdout(&jw);

@@ -598,7 +598,7 @@ int cmd_hessian(int argc, char **argv)
         if (o.layer_given) json_size(&w, "layer", o.layer);
         json_string(&w, "loss_name", tdl_loss_name(loss));
         json_string(&w, "reduction", "mean");
-        json_number(&w, "loss", r.loss);
+        json_number_or_reason(&w, "loss", r.loss, "the loss is not finite at these parameters");
         json_string(&w, "method", o.method);
         json_string(&w, "driver", r.driver);
         if (r.count) {
@@ -606,10 +606,10 @@ int cmd_hessian(int argc, char **argv)
             json_number_array(&w, "eigenvalues", r.values, r.count, 1);
             json_number(&w, "lambda_min", r.values[0]);
             json_number(&w, "lambda_max", r.values[r.count - 1]);
-            json_number(&w, "tolerance", r.tol);
+            json_number_or_reason(&w, "tolerance", r.tol, "no residual tolerance for this method");
             if (full) {
                 json_number(&w, "negative_fraction", neg_frac);
-                json_number(&w, "condition_positive", cond);
+                json_number_or_reason(&w, "condition_positive", cond, "condition number undefined: no eigenvalue above the tolerance");
             }
             if (r.residuals) json_number_array(&w, "residuals", r.residuals, r.count, 1);
         }
@@ -620,7 +620,7 @@ int cmd_hessian(int argc, char **argv)
         }
         json_number(&w, "trace", r.trace);
         json_string(&w, "trace_method", r.trace_method);
-        json_number(&w, "trace_std_error", r.trace_se);
+        json_number_or_reason(&w, "trace_std_error", r.trace_se, "one run: no standard error (--runs >= 2)");
         if (r.matvecs) {
             json_size(&w, "hessian_vector_products", r.matvecs);
             if (r.iterations) json_size(&w, "lanczos_steps", r.iterations);

@@ -38,7 +38,7 @@ static int info_data(const char *spec, int as_json)
         json_string(&w, "task", ds->classes ? "classification" : "regression");
         json_size(&w, "classes", ds->classes);
         if (counts) json_size_array(&w, "class_counts", counts, ds->classes);
-        else json_null(&w, "class_counts");
+        else json_null_reason(&w, "class_counts", "regression targets: no classes");
         if (!ds->classes) json_size(&w, "targets", ds->Y->size2);
         json_number(&w, "x_min", lo);
         json_number(&w, "x_max", hi);
@@ -116,6 +116,7 @@ static int info_model(const char *path, const char *act_text, int as_json)
             json_null(&w, "arch");
             json_null(&w, "activation");
             json_string(&w, "arch_reason", mlp_error);
+            json_string(&w, "activation_reason", mlp_error);
         }
         json_array_begin(&w, "tensors");
         for (size_t i = 0; i < set->count; i++) {

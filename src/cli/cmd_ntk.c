@@ -366,7 +366,7 @@ int cmd_ntk(int argc, char **argv)
         json_number(&w, "psd_tolerance", psd_tol);
         json_bool(&w, "psd", lmin >= -psd_tol);
         if (isfinite(cond)) json_number(&w, "condition_number", cond);
-        else { json_null(&w, "condition_number"); json_string(&w, "condition_number_reason", "lambda_min <= 0"); }
+        else { json_null(&w, "condition_number"); json_string(&w, "condition_number_reason", "condition number undefined: lambda_min <= 0"); }
         if (isfinite(eta_max)) json_number(&w, "eta_max", eta_max);
         json_string(&w, "eta_max_convention", "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum");
         json_number(&w, "ridge", ridge_abs);

@@ -288,12 +288,14 @@ int cmd_signal(int argc, char **argv)
             }
             json_array_end(&w);
             json_string(&w, "chi1_layout", "chi1[i][j] at sigma_w[i], sigma_b[j]; null where q* is unbounded");
+            json_string(&w, "chi1_reason", "null where q* is unbounded (no fixed point): chi1 undefined");
             json_array_begin(&w, "critical_sigma_w");
             for (size_t j = 0; j < pd_nb; j++) {
                 if (isfinite(crit[j])) json_number(&w, NULL, crit[j]);
                 else json_null(&w, NULL);
             }
             json_array_end(&w);
+            json_string(&w, "critical_sigma_w_reason", "null where no order-to-chaos transition (chi1 = 1) lies in sigma_w in [0.05, 4]");
             json_object_end(&w);
         }
         json_object_end(&w);

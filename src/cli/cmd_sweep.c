@@ -60,9 +60,12 @@ static int write_csv(const char *path, const tdl_sweep_config *cfg, const tdl_sw
     int st = tdl_atomic_begin(path, &af);
     if (st != TDL_OK) return st;
     FILE *fp = af.fp;
-    fprintf(fp, "%s,repeat,init_seed,train_seed,width,n_train,params,epochs,steps,diverged,reached_target,success,"
+    /* Column names are unique: the swept value is "sweep_<kind>" (a width
+     * sweep also has the net's "width" column) and every measure is
+     * "measure_<name>" (the measure "params" beside the net's "params"). */
+    fprintf(fp, "sweep_%s,repeat,init_seed,train_seed,width,n_train,params,epochs,steps,diverged,reached_target,success,"
             "train_loss,train_error,test_loss,test_error,gap,seconds", tdl_sweep_kind_name(cfg->kind));
-    for (size_t j = 0; j < r->n_measures; j++) fprintf(fp, ",%s", r->measure_names[j]);
+    for (size_t j = 0; j < r->n_measures; j++) fprintf(fp, ",measure_%s", r->measure_names[j]);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n_runs; i++) {
         const tdl_sweep_run *u = &r->runs[i];
@@ -150,7 +153,9 @@ static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sw
         }
         json_number(w, "seconds", u->seconds);
         json_object_begin(w, "measures");
-        for (size_t j = 0; j < r->n_measures; j++) json_number(w, r->measure_names[j], u->measure_values[j]);
+        for (size_t j = 0; j < r->n_measures; j++)
+            json_number_or_reason(w, r->measure_names[j], u->measure_values[j],
+                                  "not available for this run (its theorem does not apply; 'tdl bounds' on that net says why)");
         json_object_end(w);
         json_object_end(w);
     }

@@ -50,7 +50,11 @@ for f in sweep.csv sweep.json; do
 done
 lines=$(wc -l <"$WORK/out1/sweep.csv")
 if [ "$lines" -eq 4 ]; then ok; else bad "sweep.csv: $lines lines, expected header + 3"; fi
-if head -1 "$WORK/out1/sweep.csv" | grep -q '^width,repeat,.*,gap,seconds,params,'; then ok; else bad "sweep.csv header: $(head -1 "$WORK/out1/sweep.csv")"; fi
+if head -1 "$WORK/out1/sweep.csv" | grep -q '^sweep_width,repeat,.*,gap,seconds,measure_params,'; then ok; else bad "sweep.csv header: $(head -1 "$WORK/out1/sweep.csv")"; fi
+# every column name is unique (the swept value beside the net's width, the
+# measure "params" beside the net's params)
+dups=$(head -1 "$WORK/out1/sweep.csv" | tr -d '\r' | tr ',' '\n' | sort | uniq -d | tr '\n' ' ')
+if [ -z "$dups" ]; then ok; else bad "sweep.csv header repeats column names: $dups"; fi
 if command -v gnuplot >/dev/null; then
     for f in sweep.png sweep.gp sweep.dat measures.png; do
         if [ -s "$WORK/out1/$f" ]; then ok; else bad "--out wrote no $f"; fi

@@ -288,13 +288,33 @@ int tdl_signal_iterate(const tdl_signal_config *cfg, double q0, double c0, size_
     for (size_t l = 1; l <= depth; l++) {
         double qn, kn;
         if ((st = tdl_signal_covmap(cfg, qq, qq, kk, &qn, NULL, &kn)) != TDL_OK) return st;
-        if (!isfinite(qn))
-            return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_w is far in the "
-                            "exploding phase; lower --sigma-w or --depth", l, qn);
-        if (!(qn > 0))
-            return tdl_fail(TDL_EINVAL, "signal propagation: the length q^%zu is 0, so the correlation c^%zu is undefined "
-                            "(sigma_w = %g and sigma_b = %g send every input to 0); use sigma_w > 0 or sigma_b > 0",
-                            l, l, cfg->sigma_w, cfg->sigma_b);
+        if (!isfinite(qn)) {
+            /* name the parameter that overflowed: sigma_b^2 alone, q0 (or
+             * sigma_w) in the first layer, else the growth layer by layer */
+            if (!(cfg->sigma_b * cfg->sigma_b < 1e300))
+                return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_b = %g is too "
+                                "large (sigma_b^2 alone exceeds the double range); lower --sigma-b", l, qn, cfg->sigma_b);
+            if (l == 1 && cfg->sigma_w <= 1e10)
+                return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^1 overflowed (%g): q0 = %g is too large "
+                                "for sigma_w = %g; lower --q0", qn, q0, cfg->sigma_w);
+            if (l == 1)
+                return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^1 overflowed (%g): sigma_w = %g is too "
+                                "large; lower --sigma-w", qn, cfg->sigma_w);
+            return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_w = %g is far in "
+                            "the exploding phase; lower --sigma-w or --depth (below %zu)", l, qn, cfg->sigma_w, l);
+        }
+        if (!(qn > 0)) {
+            if (cfg->sigma_w == 0 && cfg->sigma_b == 0)
+                return tdl_fail(TDL_EINVAL, "signal propagation: the length q^%zu is 0, so the correlation c^%zu is undefined "
+                                "(sigma_w = 0 and sigma_b = 0 send every input to 0); use sigma_w > 0 or sigma_b > 0", l, l);
+            /* sigma_w > 0 or sigma_b > 0: the length shrank layer by layer
+             * until it underflowed -- the depth is what is too large */
+            return tdl_fail(TDL_EINVAL, "signal propagation: the length q^%zu underflowed to 0 (sigma_w = %g, sigma_b = %g "
+                            "shrink it every layer), so the correlation c^%zu is undefined; lower --depth (below %zu) or "
+                            "use --sigma-b > 0", l, cfg->sigma_w, cfg->sigma_b, l, l);
+        }
+        if (cfg->progress && (l % 256 == 0 || l == depth) && cfg->progress("mean field", l, depth, cfg->user) != 0)
+            return tdl_fail(TDL_EINVAL, "signal propagation: stopped by the progress callback at layer %zu", l);
         qq = qn;
         kk = fmin(fmax(kn, -qn), qn);
         q[l] = qq;
@@ -403,6 +423,16 @@ static int draw_weights(gsl_rng *r, tdl_signal_init init, size_t N, double sigma
     return TDL_OK;
 }
 
+/* The progress hook every 16 layers (a layer of a random net costs an
+ * N x N matrix product); TDL_EINVAL when it asks to stop. */
+static int report_layer(const tdl_signal_config *cfg, const char *stage, size_t done, size_t depth)
+{
+    if (!cfg->progress || done == 0 || done % 16 != 0) return TDL_OK;
+    if (cfg->progress(stage, done, depth, cfg->user) != 0)
+        return tdl_fail(TDL_EINVAL, "%s: stopped by the progress callback at layer %zu", stage, done);
+    return TDL_OK;
+}
+
 static int check_net_args(const tdl_signal_config *cfg, size_t width, size_t depth, int jacobian)
 {
     int st = check_config(cfg);
@@ -452,6 +482,7 @@ int tdl_signal_simulate(const tdl_signal_config *cfg, tdl_signal_init init, size
     if (c) c[0] = c0;
     if (chi) chi[0] = NAN;
     for (size_t l = 1; l <= depth; l++) {
+        if ((st = report_layer(cfg, "random net", l - 1, depth)) != TDL_OK) goto cleanup;
         if ((st = draw_weights(r, init, N, cfg->sigma_w, W, tau)) != TDL_OK) goto cleanup;
         /* H = W X + b (b shared by both inputs) */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, 2, (int)N, 1.0, W, (int)N, X, 2, 0.0, H, 2);
@@ -467,7 +498,7 @@ int tdl_signal_simulate(const tdl_signal_config *cfg, tdl_signal_init init, size
             qb += H[2 * i + 1] * H[2 * i + 1];
             ab += H[2 * i] * H[2 * i + 1];
         }
-        if (!isfinite(qa) || !isfinite(qb)) { st = tdl_fail(TDL_ENONFINITE, "random net: pre-activations overflow at layer %zu", l); goto cleanup; }
+        if (!isfinite(qa) || !isfinite(qb)) { st = tdl_fail(TDL_ENONFINITE, "random net: pre-activations overflow at layer %zu (sigma_w = %g); lower --sigma-w or --depth", l, cfg->sigma_w); goto cleanup; }
         tdl_act_eval(&cfg->act, H, 2 * N, X, NULL, NULL);
         for (size_t i = 0; i < N; i++) {
             double d;
@@ -506,6 +537,7 @@ int tdl_signal_jacobian_sv(const tdl_signal_config *cfg, tdl_signal_init init, s
     memset(J, 0, N * N * sizeof(double));
     for (size_t i = 0; i < N; i++) J[i * N + i] = 1;
     for (size_t l = 1; l <= depth; l++) {
+        if ((st = report_layer(cfg, "Jacobian", l - 1, depth)) != TDL_OK) goto cleanup;
         if ((st = draw_weights(r, init, N, cfg->sigma_w, W, tau)) != TDL_OK) goto cleanup;
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)N, 1.0, W, (int)N, x, 1, 0.0, h, 1);
         if (cfg->sigma_b > 0)
@@ -516,7 +548,7 @@ int tdl_signal_jacobian_sv(const tdl_signal_config *cfg, tdl_signal_init init, s
         for (size_t i = 0; i < N; i++)
             for (size_t j = 0; j < N; j++) J[i * N + j] = d[i] * M[i * N + j];
         for (size_t i = 0; i < N; i++)
-            if (!isfinite(J[i * N + i])) { st = tdl_fail(TDL_ENONFINITE, "Jacobian: overflow at layer %zu", l); goto cleanup; }
+            if (!isfinite(J[i * N + i])) { st = tdl_fail(TDL_ENONFINITE, "Jacobian: overflow at layer %zu (sigma_w = %g); lower --sigma-w or --depth", l, cfg->sigma_w); goto cleanup; }
     }
     {
         lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)N, (lapack_int)N, J, (lapack_int)N, sv, NULL, (lapack_int)N, NULL, (lapack_int)N);

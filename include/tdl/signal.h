@@ -50,6 +50,12 @@ typedef struct tdl_signal_config {
     double sigma_b;       /* bias scale (b ~ N(0, sigma_b^2)), >= 0 */
     int force_numeric;    /* 1: quadrature even where a closed form exists */
     size_t quad;          /* quadrature points per panel (0: TDL_NTK_QUAD_DEFAULT) */
+    /* Optional progress hook (NULL: none), called every few layers by
+     * tdl_signal_iterate, tdl_signal_simulate and tdl_signal_jacobian_sv
+     * with the stage ("mean field", "random net", "Jacobian"), the layer
+     * done and the depth; a nonzero return stops the work (TDL_EINVAL). */
+    int (*progress)(const char *stage, size_t layer, size_t depth, void *user);
+    void *user;
 } tdl_signal_config;
 
 /* Defaults: tanh, sigma_w 1, sigma_b 0, closed forms where they exist. */

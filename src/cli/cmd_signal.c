@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "plot.h"
 #include "internal.h"
@@ -28,6 +29,16 @@ static void json_num_or_null(json_writer *w, const char *key, double v, const ch
     }
 }
 
+/* The progress line on stderr (only when stderr is a terminal and without
+ * --quiet): at --depth 100000 the mean-field iterates alone take a minute. */
+static int on_layer(const char *stage, size_t layer, size_t depth, void *user)
+{
+    (void)user;
+    fprintf(stderr, "\rtdl signal: %s, layer %zu/%zu   ", stage, layer, depth);
+    fflush(stderr);
+    return 0;
+}
+
 int cmd_signal(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -48,7 +59,7 @@ int cmd_signal(int argc, char **argv)
     double q0 = 1.0, c0 = 0.5;
     size_t depth = 50, width = 1000, nets = 1, threads = 0, quad = 0;
     unsigned long seed = 0;
-    int simulate = 0, phase = 0, jacobian = 0, maps = 0, as_json = 0;
+    int simulate = 0, phase = 0, jacobian = 0, maps = 0, as_json = 0, quiet = 0;
     tdl_signal_init init = TDL_SIGNAL_GAUSSIAN;
     const char *plot = NULL;
     int c;
@@ -83,7 +94,7 @@ int cmd_signal(int argc, char **argv)
         case S_JSON: as_json = 1; break;
         case S_PLOT: plot = optarg; break;
         case S_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
-        case S_QUIET: break;
+        case S_QUIET: quiet = 1; break;
         default: return cli_bad_option("signal", argv, optopt);
         }
         if (bad) return cli_usage("signal", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
@@ -113,7 +124,12 @@ int cmd_signal(int argc, char **argv)
     qi = malloc((depth + 1) * sizeof(double));
     ci = malloc((depth + 1) * sizeof(double));
     if (!qi || !ci) { rc = cli_failf("out of memory for %zu layers", depth); goto cleanup; }
-    if ((st = tdl_signal_iterate(&cfg, q0, c0, depth, qi, ci)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    /* progress only for the layer loops, not the phase diagram's fixed points */
+    tdl_signal_config lcfg = cfg;
+    int progress = !quiet && isatty(2);
+    if (progress) lcfg.progress = on_layer;
+    st = tdl_signal_iterate(&lcfg, q0, c0, depth, qi, ci);
+    if (st != TDL_OK) { if (progress) fputc('\n', stderr); rc = cli_fail(st); goto cleanup; }
     if (maps) {
         mq = malloc(map_n * sizeof(double)); mqn = malloc(map_n * sizeof(double));
         mc = malloc(map_n * sizeof(double)); mcn = malloc(map_n * sizeof(double));
@@ -134,7 +150,11 @@ int cmd_signal(int argc, char **argv)
         chisum = calloc(depth + 1, sizeof(double));
         if (!qs || !cs || !chs || !qsum || !csum || !chisum) { rc = cli_failf("out of memory for %zu layers", depth); goto cleanup; }
         for (size_t r = 0; r < nets; r++) {
-            if ((st = tdl_signal_simulate(&cfg, init, width, depth, q0, c0, seed + r, qs, cs, chs)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            if ((st = tdl_signal_simulate(&lcfg, init, width, depth, q0, c0, seed + r, qs, cs, chs)) != TDL_OK) {
+                if (progress) fputc('\n', stderr);
+                rc = cli_fail(st);
+                goto cleanup;
+            }
             for (size_t l = 0; l <= depth; l++) {
                 qsum[l] += qs[l] / (double)nets;
                 csum[l] += cs[l] / (double)nets;
@@ -147,13 +167,18 @@ int cmd_signal(int argc, char **argv)
         sv = malloc(width * sizeof(double));
         if (!sv) { rc = cli_failf("out of memory"); goto cleanup; }
         double qin = s.q_bounded ? s.q_star : q0;
-        if ((st = tdl_signal_jacobian_sv(&cfg, init, width, depth, qin, seed, sv)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if ((st = tdl_signal_jacobian_sv(&lcfg, init, width, depth, qin, seed, sv)) != TDL_OK) {
+            if (progress) fputc('\n', stderr);
+            rc = cli_fail(st);
+            goto cleanup;
+        }
         double m = 0, v = 0;
         for (size_t i = 0; i < width; i++) m += sv[i] * sv[i] / (double)width;
         for (size_t i = 0; i < width; i++) v += (sv[i] * sv[i] - m) * (sv[i] * sv[i] - m) / (double)width;
         sv_mean = m;
         sv_var = v;
     }
+    if (progress) fputc('\n', stderr);
     if (phase) {
         pd_sw = malloc(pd_nw * sizeof(double)); pd_sb = malloc(pd_nb * sizeof(double));
         pd_chi = malloc(pd_nw * pd_nb * sizeof(double)); crit = malloc(pd_nb * sizeof(double));

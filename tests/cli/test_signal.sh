@@ -152,4 +152,32 @@ run "$TDL" signal --act tanh --sigma-w 0 --sigma-b 0 --json
 expect_status 1 "sigma_w = sigma_b = 0"
 expect_err "the length q^1 is 0" "degenerate map explained"
 expect_empty_out "no JSON for a degenerate map"
+# the messages name the parameter that is at fault
+run "$TDL" signal --act relu --depth 2000 --json
+expect_status 1 "relu q underflows at depth"
+expect_err "lower --depth (below 539)" "an underflow blames --depth"
+if grep -q "use sigma_w > 0" "$WORK/err"; then bad "underflow at sigma_w = 1 blames sigma_w"; else ok; fi
+expect_empty_out "no JSON after an underflow"
+run "$TDL" signal --sigma-b 1e200 --json
+expect_status 1 "huge sigma_b"
+expect_err "lower --sigma-b" "a huge sigma_b blames --sigma-b"
+if grep -q "lower --sigma-w" "$WORK/err"; then bad "huge sigma_b blames sigma_w"; else ok; fi
+run "$TDL" signal --act relu --sigma-w 1.5 --q0 1e300 --json
+expect_status 1 "huge q0"
+expect_err "lower --q0" "a huge q0 blames --q0"
+run "$TDL" signal --act relu --sigma-w 100 --json
+expect_status 1 "exploding relu"
+expect_err "lower --sigma-w or --depth (below 43)" "an exploding net blames sigma_w or the depth"
+
+# progress on stderr only when it is a terminal (script(1) gives a pty)
+run "$TDL" signal --depth 600 --simulate --width 20 --json
+expect_status 0 "deep simulate"
+if [ ! -s "$WORK/err" ]; then ok; else bad "progress on a non-terminal stderr: $(head -c 200 "$WORK/err")"; fi
+if command -v script >/dev/null; then
+    script -qec "'$TDL' signal --depth 600 --simulate --width 20 --json >/dev/null" /dev/null >"$WORK/tty" 2>&1
+    if grep -q "mean field, layer 512/600" "$WORK/tty" && grep -q "random net, layer 592/600" "$WORK/tty"; then ok
+    else bad "no progress on a terminal: $(tr '\r' '\n' <"$WORK/tty" | tail -n 2)"; fi
+    script -qec "'$TDL' signal --depth 600 --simulate --width 20 --json --quiet >/dev/null" /dev/null >"$WORK/tty" 2>&1
+    if grep -q "layer" "$WORK/tty"; then bad "progress despite --quiet"; else ok; fi
+fi
 finish

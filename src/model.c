@@ -599,11 +599,28 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
             }
         }
     }
-    for (size_t i = 0; i < m->n_params; i++)
-        if (!isfinite(m->theta[i]) || (m->theta0 && !isfinite(m->theta0[i]))) {
-            st = tdl_fail(TDL_ENONFINITE, "parameter %zu of the model is NaN or infinite", i);
-            goto fail;
+    /* Name the first non-finite entry as the file names it: tensor and
+     * [row,col] of a weight (out x in), [j] of a bias; the init.* copies after. */
+    for (int init = 0; init < 2; init++) {
+        const double *th = init ? m->theta0 : m->theta;
+        if (!th) continue;
+        for (size_t l = 0; l < nw; l++) {
+            const tdl_layer *L = &m->layers[l];
+            for (int b = 0; b < 2; b++) {
+                if (b && !B[l]) continue;
+                size_t off = b ? L->b_off : L->w_off, cnt = b ? L->out : L->out * L->in;
+                for (size_t j = 0; j < cnt; j++) {
+                    double v = th[off + j];
+                    if (isfinite(v)) continue;
+                    snprintf(name, sizeof name, "%s%lu.%s", init ? "init." : "", idx[l], b ? "bias" : "weight");
+                    const char *what = isnan(v) ? "NaN" : "infinite";
+                    if (b) st = tdl_fail(TDL_ENONFINITE, "tensor '%s' entry [%zu] is %s", name, j, what);
+                    else st = tdl_fail(TDL_ENONFINITE, "tensor '%s' entry [%zu,%zu] is %s", name, j / L->in, j % L->in, what);
+                    goto fail;
+                }
+            }
         }
+    }
     *out = m;
     return TDL_OK;
 fail:

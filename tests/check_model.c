@@ -788,9 +788,14 @@ START_TEST(test_load_errors)
                "'init.0.weight' is missing or its shape differs");
     const tspec initname[] = {{"0.weight", 2, 4, 3}, {"0.bias", 1, 4, 0}, {"init.0.weight", 2, 4, 3}, {"init.2.bias", 1, 4, 0}};
     load_fails(write_model("initname.safetensors", initname, 4, NULL, -1), TDL_ESHAPE, "'init.0.bias' is missing");
-    load_fails(write_model("nan.safetensors", ok2, 4, act_tanh, 2), TDL_ENONFINITE, "parameter 23 of the model is NaN");
+    /* a non-finite value: the file first, then the tensor and the entry as the file names them */
+    char frag[1200];
+    const char *nanp = write_model("nan.safetensors", ok2, 4, act_tanh, 2);
+    snprintf(frag, sizeof frag, "%s: tensor '2.weight' entry [1,3] is NaN", nanp);
+    load_fails(nanp, TDL_ENONFINITE, frag);
+    load_fails(write_model("nanb.safetensors", ok2, 4, act_tanh, 1), TDL_ENONFINITE, "tensor '0.bias' entry [3] is NaN");
     const tspec init_ok[] = {{"0.weight", 2, 4, 3}, {"init.0.weight", 2, 4, 3}};
-    load_fails(write_model("nan0.safetensors", init_ok, 2, NULL, 1), TDL_ENONFINITE, "NaN or infinite");
+    load_fails(write_model("nan0.safetensors", init_ok, 2, NULL, 1), TDL_ENONFINITE, "tensor 'init.0.weight' entry [3,2] is NaN");
     const tspec empty_in[] = {{"0.weight", 2, 4, 0}};
     load_fails(write_model("emptyin.safetensors", empty_in, 1, NULL, -1), TDL_ETOOBIG, "empty or too large");
 

@@ -387,9 +387,43 @@ static void backward_pass(const tdl_mlp *m, tdl_net_work *w, double *grad, int a
     }
 }
 
-/* Loss of the cached forward pass; fills w->G with scale * dl/dF when want_g. */
+static double max_abs(const double *v, size_t n)
+{
+    double a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(v[i]) <= a)) a = fabs(v[i]); /* NaN propagates */
+    return a;
+}
+
+/* The message for a non-finite loss of example i of the batch (row row0 + i
+ * of the data set named what, or of "a batch" when what is NULL): what is
+ * non-finite (the loss, or the outputs themselves) and where it comes from.
+ * The data and the model were checked finite when loaded, so a non-finite
+ * output is an overflow in the forward pass; the largest input and weight
+ * say which side is too large. */
+static int loss_fail(const tdl_mlp *m, const tdl_batch *b, const tdl_net_work *w, size_t i, size_t row0,
+                     const char *what, double li)
+{
+    const size_t C = w->C;
+    const double *f = w->Z[m->depth - 1] + i * C;
+    const double *x = b->X + i * b->ldx;
+    double fmax = max_abs(f, C), xmax = max_abs(x, m->layers[0].in), tmax = max_abs(m->theta, m->n_params);
+    char where[512];
+    if (what) snprintf(where, sizeof where, "%s: the loss of example %zu is %s", what, row0 + i, isnan(li) ? "NaN" : "infinite");
+    else snprintf(where, sizeof where, "the loss of example %zu is %s", i, isnan(li) ? "NaN" : "infinite");
+    if (!isfinite(xmax)) return tdl_fail(TDL_ENONFINITE, "%s: its inputs hold a %s (the data)", where, isnan(xmax) ? "NaN" : "infinity");
+    if (!isfinite(tmax)) return tdl_fail(TDL_ENONFINITE, "%s: the model's parameters hold a %s", where, isnan(tmax) ? "NaN" : "infinity");
+    if (!isfinite(fmax))
+        return tdl_fail(TDL_ENONFINITE, "%s: the outputs are %s: the forward pass overflows (largest |input| %.3g in the data, largest |parameter| %.3g in the model)",
+                        where, isnan(fmax) ? "NaN" : "infinite", xmax, tmax);
+    return tdl_fail(TDL_ENONFINITE, "%s: the outputs overflow the loss (largest |output| %.3g; largest |input| %.3g in the data, largest |parameter| %.3g in the model)",
+                    where, fmax, xmax, tmax);
+}
+
+/* Loss of the cached forward pass; fills w->G with scale * dl/dF when want_g.
+ * what / row0: the data set's name and the batch's first row, for messages. */
 static int batch_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
-                      tdl_net_work *w, double *loss_acc, int want_g)
+                      tdl_net_work *w, double *loss_acc, int want_g, const char *what, size_t row0)
 {
     const size_t C = w->C;
     const double *F = w->Z[m->depth - 1];
@@ -398,7 +432,7 @@ static int batch_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, 
         double *g = want_g ? w->G + i * C : NULL;
         double li = example_loss(loss, C, F + i * C, b->labels ? b->labels[i] : 0,
                                  b->Y ? b->Y + i * b->ldy : NULL, g);
-        if (!isfinite(li)) return tdl_fail(TDL_ENONFINITE, "the loss of example %zu is %s", i, isnan(li) ? "NaN" : "infinite");
+        if (!isfinite(li)) return loss_fail(m, b, w, i, row0, what, li);
         sum += li;
         if (g)
             for (size_t j = 0; j < C; j++) g[j] *= scale;
@@ -410,12 +444,12 @@ static int batch_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, 
 /* Forward, loss and (when grad) backward of one batch; accumulate selects
  * grad += ... (the public API) or grad = ... (training). */
 static int batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
-                      tdl_net_work *w, double *loss_acc, double *grad, int accumulate)
+                      tdl_net_work *w, double *loss_acc, double *grad, int accumulate, const char *what, size_t row0)
 {
     int st = check_batch(m, b, w);
     if (st != TDL_OK) return st;
     forward_pass(m, b, w, 0);
-    if ((st = batch_loss(m, loss, b, scale, w, loss_acc, grad != NULL)) != TDL_OK) return st;
+    if ((st = batch_loss(m, loss, b, scale, w, loss_acc, grad != NULL, what, row0)) != TDL_OK) return st;
     if (grad) backward_pass(m, w, grad, accumulate);
     return TDL_OK;
 }
@@ -423,13 +457,19 @@ static int batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, 
 int tdl_mlp_batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
                        tdl_net_work *w, double *loss_acc, double *grad)
 {
-    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 1);
+    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 1, NULL, 0);
 }
 
 int tdl_net_batch_grad_set(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b, double scale,
                            tdl_net_work *w, double *loss_acc, double *grad)
 {
-    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 0);
+    return batch_grad(m, loss, b, scale, w, loss_acc, grad, 0, NULL, 0);
+}
+
+/* The data set's name in messages: its spec, or "the data". */
+static const char *data_name(const tdl_dataset *ds)
+{
+    return ds->spec ? ds->spec : "the data";
 }
 
 int tdl_mlp_loss_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_net_work *w,
@@ -442,8 +482,10 @@ int tdl_mlp_loss_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
     for (size_t r0 = 0; r0 < ds->n; r0 += w->cap) {
         size_t nb = ds->n - r0 < w->cap ? ds->n - r0 : w->cap;
         tdl_batch b = tdl_batch_rows(ds, r0, nb);
-        if ((st = tdl_mlp_batch_grad(m, loss, &b, scale, w, &acc, grad)) != TDL_OK) return st;
+        if ((st = batch_grad(m, loss, &b, scale, w, &acc, grad, 1, data_name(ds), r0)) != TDL_OK) return st;
     }
+    if (!isfinite(acc))
+        return tdl_fail(TDL_ENONFINITE, "%s: the loss is infinite: the sum of the per-example losses overflows", data_name(ds));
     if (loss_out) *loss_out = acc;
     return TDL_OK;
 }
@@ -529,7 +571,7 @@ int tdl_mlp_hvp(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
         size_t nb = ds->n - r0 < w->cap ? ds->n - r0 : w->cap;
         tdl_batch b = tdl_batch_rows(ds, r0, nb);
         forward_pass(m, &b, w, 1);
-        if ((st = batch_loss(m, loss, &b, scale, w, NULL, 1)) != TDL_OK) return st;
+        if ((st = batch_loss(m, loss, &b, scale, w, NULL, 1, data_name(ds), r0)) != TDL_OK) return st;
         batch_hvp(m, loss, &b, scale, v, gauss_newton, w, Hv);
     }
     return TDL_OK;
@@ -614,7 +656,7 @@ int tdl_mlp_evaluate(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         tdl_batch b = tdl_batch_rows(ds, r0, nb);
         if ((st = check_batch(m, &b, w)) != TDL_OK) goto fail;
         forward_pass(m, &b, w, 0);
-        if ((st = batch_loss(m, loss, &b, scale, w, &acc, 0)) != TDL_OK) goto fail;
+        if ((st = batch_loss(m, loss, &b, scale, w, &acc, 0, data_name(ds), r0)) != TDL_OK) goto fail;
         if (!ds->classes) continue;
         const double *F = w->Z[m->depth - 1];
         for (size_t i = 0; i < nb; i++) {
@@ -633,6 +675,10 @@ int tdl_mlp_evaluate(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
             out->margins[r0 + i] = margin;
             if (tdl_predict_class(loss, C, f) != y) wrong++;
         }
+    }
+    if (!isfinite(acc)) {
+        st = tdl_fail(TDL_ENONFINITE, "%s: the loss is infinite: the sum of the per-example losses overflows", data_name(ds));
+        goto fail;
     }
     out->n = ds->n;
     out->loss = acc;

@@ -248,8 +248,15 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
     }
 
     tdl_train_progress prog = {0};
+    tdl_errclear();
     if ((st = evaluate(m, ds, cfg, ew, &prog)) != TDL_OK) {
-        if (st == TDL_EDIVERGED) st = tdl_fail(TDL_ENONFINITE, "the loss of the initial model is not finite");
+        /* keep the evaluation's message: it says what is non-finite and where from */
+        if (st == TDL_EDIVERGED) {
+            char cause[1024];
+            snprintf(cause, sizeof cause, "%s", tdl_errmsg());
+            st = cause[0] ? tdl_fail(TDL_ENONFINITE, "the initial model: %s", cause)
+                          : tdl_fail(TDL_ENONFINITE, "the loss of the initial model is not finite");
+        }
         goto cleanup;
     }
     memcpy(good, m->theta, P * sizeof(double));

@@ -74,4 +74,45 @@ refuse "data spec 'iris:n=50,': a trailing comma" "iris:n=50, (trailing comma)" 
 refuse "data spec 'iris:n=50,,split=train': an empty item between commas" "iris:n=50,,split=train" \
     "$TDL" info --data iris:n=50,,split=train
 refuse "data spec 'iris:,n=50': an empty item" "iris:,n=50 (leading comma)" "$TDL" info --data iris:,n=50
+
+# ---- 3. a NaN in the weights: the file, then the tensor and the entry ----
+# set_entry FILE TENSOR INDEX VALUE: overwrite one F64 entry of a safetensors file
+set_entry() {
+    python3 - "$@" <<'PY'
+import json, struct, sys
+path, name, index, value = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+b = bytearray(open(path, 'rb').read())
+hl = struct.unpack('<Q', b[:8])[0]
+off = 8 + hl + json.loads(b[8:8 + hl])[name]['data_offsets'][0] + 8 * index
+b[off:off + 8] = struct.pack('<d', value)
+open(path, 'wb').write(b)
+PY
+}
+M=$WORK/m.safetensors
+"$TDL" train --data iris --arch 4-8-3 --epochs 2 --quiet -o "$M" >/dev/null
+cp "$M" "$WORK/nan.safetensors"; set_entry "$WORK/nan.safetensors" 0.weight 13 nan   # [3,1] of 8 x 4
+cp "$M" "$WORK/infb.safetensors"; set_entry "$WORK/infb.safetensors" 2.bias 2 inf
+for cmd in "eval --data iris" "hessian --data iris" "train --data iris --epochs 1 -o $WORK/o.safetensors" "bounds --data iris"; do
+    refuse "tdl: error: $WORK/nan.safetensors: tensor '0.weight' entry [3,1] is NaN" "NaN weight ($cmd)" \
+        "$TDL" $cmd --model "$WORK/nan.safetensors"
+done
+expect_no_file "$WORK/o.safetensors" "NaN weight (train): no model"
+refuse "tdl: error: $WORK/infb.safetensors: tensor '2.bias' entry [2] is infinite" "inf bias (eval)" \
+    "$TDL" eval --data iris --model "$WORK/infb.safetensors"
+
+# ---- 4. a non-finite loss says what overflowed, on which data, and why ----
+cp "$M" "$WORK/big.safetensors"      # output weights of 1e200: finite outputs, an infinite mse
+for i in 0 1 2 3 4 5 6 7; do set_entry "$WORK/big.safetensors" 2.weight $i 1e200; done
+refuse "tdl: error: iris: the loss of example 0 is infinite: the outputs overflow the loss (largest |output| " \
+    "infinite mse (eval)" "$TDL" eval --data iris --loss mse --model "$WORK/big.safetensors"
+expect_err "largest |parameter| 1e+200 in the model" "infinite mse (eval): the model's largest parameter"
+refuse "tdl: error: the initial model: iris: the loss of example 0 is infinite: the outputs overflow the loss" \
+    "infinite mse (train)" "$TDL" train --data iris --loss mse --epochs 1 -o "$WORK/o.safetensors" --model "$WORK/big.safetensors"
+expect_no_file "$WORK/o.safetensors" "infinite mse (train): no model"
+cp "$M" "$WORK/huge.safetensors"     # output weights of +-1e308: the outputs themselves overflow
+for i in 0 1 2 3 4 5 6 7; do set_entry "$WORK/huge.safetensors" 2.weight $i 1e308; set_entry "$WORK/huge.safetensors" 2.weight $((16 + i)) -1e308; done
+refuse "is NaN: the outputs are infinite: the forward pass overflows (largest |input| " \
+    "overflowing outputs (eval)" "$TDL" eval --data iris --model "$WORK/huge.safetensors"
+expect_err "tdl: error: iris: the loss of example " "overflowing outputs (eval): names the data"
+expect_err "largest |parameter| 1e+308 in the model" "overflowing outputs (eval): the model's largest parameter"
 finish

@@ -346,13 +346,19 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
 /* JSON rows of a grid array (NaN -> null). */
 static void json_rows(json_writer *w, const char *key, const double *v, const grid *g, int two_d)
 {
-    if (!two_d) {
-        json_number_array(w, key, v, g->nx, 1);
-        return;
+    size_t n = two_d ? g->nx * g->ny : g->nx, bad = 0;
+    if (!two_d) json_number_array(w, key, v, g->nx, 1);
+    else {
+        json_array_begin(w, key);
+        for (size_t i = 0; i < g->ny; i++) json_number_array(w, NULL, v + i * g->nx, g->nx, 1);
+        json_array_end(w);
     }
-    json_array_begin(w, key);
-    for (size_t i = 0; i < g->ny; i++) json_number_array(w, NULL, v + i * g->nx, g->nx, 1);
-    json_array_end(w);
+    for (size_t i = 0; i < n; i++) bad += !isfinite(v[i]);
+    if (bad) {
+        char k[96];
+        snprintf(k, sizeof k, "%s_reason", key);
+        json_string(w, k, "null at a cell not evaluated yet (--max-cells; continue with --resume) or where the value is not finite");
+    }
 }
 
 int cmd_landscape(int argc, char **argv)
@@ -752,13 +758,13 @@ int cmd_landscape(int argc, char **argv)
         json_size(&w, "filled", filled);
         json_size(&w, "unfilled", g.N - filled);
         if (filled < g.N) json_string(&w, "unfilled_reason", "not evaluated yet (--max-cells): null in the grids; continue with --resume");
-        json_number(&w, "centre_loss", centre);
+        json_number_or_reason(&w, "centre_loss", centre, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
         if (interp) {
-            json_number(&w, "loss_start", ends[0]);
-            json_number(&w, "loss_end", ends[1]);
+            json_number_or_reason(&w, "loss_start", ends[0], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+            json_number_or_reason(&w, "loss_end", ends[1], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
         }
-        json_number(&w, "loss_min", lmin);
-        json_number(&w, "loss_max", lmax);
+        json_number_or_reason(&w, "loss_min", lmin, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+        json_number_or_reason(&w, "loss_max", lmax, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
         if (s.plane && strcmp(s.plane, "hessian") == 0) {
             json_number_array(&w, "eigenvalues", s.eig, 2, 1);
             json_number_array(&w, "eigen_residuals", s.eig_res, 2, 1);
@@ -901,16 +907,16 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
         json_number_array(&w, "accuracy", ca, n, 1);
         json_number_array(&w, "line_loss", ll, n, 1);
         json_number_array(&w, "line_accuracy", la, n, 1);
-        json_number(&w, "barrier_line", bl);
-        json_number(&w, "barrier_curve", bc);
+        json_number_or_reason(&w, "barrier_line", bl, "the loss along the path is not finite");
+        json_number_or_reason(&w, "barrier_curve", bc, "the loss along the path is not finite");
         if (test) {
             json_number_array(&w, "test_loss", tcl, n, 1);
             json_number_array(&w, "test_line_loss", tll, n, 1);
-            json_number(&w, "test_barrier_line", tbl);
-            json_number(&w, "test_barrier_curve", tbc);
+            json_number_or_reason(&w, "test_barrier_line", tbl, "the loss along the path is not finite");
+            json_number_or_reason(&w, "test_barrier_curve", tbc, "the loss along the path is not finite");
         }
-        json_number(&w, "loss_start", ll[0]);
-        json_number(&w, "loss_end", ll[n - 1]);
+        json_number_or_reason(&w, "loss_start", ll[0], "the loss along the path is not finite");
+        json_number_or_reason(&w, "loss_end", ll[n - 1], "the loss along the path is not finite");
         json_number(&w, "cosine", NAN);
         json_string(&w, "cosine_reason", "a curve has no pair of directions");
         json_object_begin(&w, "training");
@@ -918,7 +924,7 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
         json_size(&w, "batch", cc.batch);
         json_number(&w, "lr", cc.lr);
         json_number(&w, "momentum", cc.momentum);
-        json_number(&w, "final_loss", final_loss);
+        json_number_or_reason(&w, "final_loss", final_loss, "the loss along the path is not finite");
         json_number(&w, "seconds", train_seconds);
         json_object_end(&w);
         json_number(&w, "seconds", seconds);

@@ -83,6 +83,9 @@ nulls_in "bounds with left-out rows"
 
 jcheck "landscape 1D" "$TDL" landscape --model "$M" --data iris --grid 5 --json
 nulls_in "landscape 1D: cosine null"
+jcheck "landscape 2D, cut short by --max-cells" "$TDL" landscape --model "$M" --data iris --grid 5 --plane random --max-cells 10 \
+    -o "$WORK/g.npz" --json
+nulls_in "landscape with unfilled cells"
 
 jcheck "signal (chaotic tanh)" "$TDL" signal --act tanh --sigma-w 1.5 --sigma-b 0.05 --json
 jcheck "signal (relu, q* unbounded)" "$TDL" signal --act relu --sigma-w 2 --json

@@ -202,10 +202,10 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_object_begin(&w, NULL);
     json_string(&w, "stopped", tdl_train_stop_name(res->stopped));
     if (model) json_string(&w, "model", model);
-    else json_null(&w, "model");
+    else json_null_reason(&w, "model", "training diverged: no model written (the last good parameters: last_good)");
     if (res->stopped == TDL_STOP_DIVERGED) {
         if (last_good) json_string(&w, "last_good", last_good);
-        else json_null(&w, "last_good");
+        else json_null_reason(&w, "last_good", "the last good parameters could not be saved (see the error on stderr)");
     }
     json_string(&w, "arch", arch);
     json_string(&w, "activation", act);
@@ -222,7 +222,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_size(&w, "steps", res->steps);
     json_bool(&w, "reached_target", res->reached_target);
     json_number(&w, "diverge_factor", cfg->diverge_factor);
-    json_number(&w, "initial_loss", res->initial_loss);
+    json_number_or_reason(&w, "initial_loss", res->initial_loss, "the loss at the initial parameters is not finite");
     if (res->stopped == TDL_STOP_DIVERGED) {
         json_bool(&w, "diverged_nonfinite", res->diverged_nonfinite);
         json_number(&w, "diverged_loss", res->diverged_loss);
@@ -234,11 +234,11 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_number(&w, "seconds", seconds);
     json_number(&w, "seconds_per_epoch", seconds / (double)(res->epochs ? res->epochs : 1));
     /* after a divergence: the last good checkpoint's */
-    json_number(&w, "train_loss", res->loss);
-    if (ds->classes) json_number(&w, "train_accuracy", res->accuracy);
+    json_number_or_reason(&w, "train_loss", res->loss, "the training loss is not finite");
+    if (ds->classes) json_number_or_reason(&w, "train_accuracy", res->accuracy, "the outputs are not finite");
     if (ts && res->stopped != TDL_STOP_DIVERGED) { /* no model to test after a divergence */
-        json_number(&w, "test_loss", test_loss);
-        if (ts->classes) json_number(&w, "test_accuracy", test_acc);
+        json_number_or_reason(&w, "test_loss", test_loss, "the test loss is not finite");
+        if (ts->classes) json_number_or_reason(&w, "test_accuracy", test_acc, "the outputs are not finite on the test set");
     }
     json_object_end(&w);
     json_flush_stdout(&w);

@@ -57,6 +57,11 @@ M="$WORK/iris.safetensors"
 R="$WORK/reg.safetensors"
 REG=teacher:n=40,d=3,k=2
 jcheck "train (classification)" "$TDL" train --data iris --arch 4-8-3 --epochs 3 --seed 1 -o "$M" --quiet --json
+# a divergence: no model written (null), the last good parameters instead
+run "$TDL" train --data iris --arch 4-8-3 --epochs 3 --lr 1e6 --seed 1 -o "$WORK/d.safetensors" --quiet --json
+expect_status 1 "train diverges"
+if msg=$(python3 "$WORK/check.py" "$WORK/out" "$WORK/nulls"); then ok; else bad "train (diverged): $msg"; fi
+nulls_in "train after a divergence: model null"
 jcheck "train (regression)" "$TDL" train --data $REG --arch 3-8-1 --loss mse --epochs 3 --seed 1 -o "$R" --quiet --json
 
 jcheck "info (data)" "$TDL" info --data iris --json

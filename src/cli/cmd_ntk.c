@@ -379,7 +379,7 @@ int cmd_ntk(int argc, char **argv)
         if (predict) {
             json_object_begin(&w, "predict");
             json_string(&w, "test", dt->spec);
-            if (isinf(t_pred)) { json_null(&w, "time"); json_string(&w, "time_reason", "infinity"); }
+            if (isinf(t_pred)) { json_null(&w, "time"); json_string(&w, "time_reason", "t = infinity: the converged (kernel regression) predictor"); }
             else json_number(&w, "time", t_pred);
             json_number(&w, "lr", lr);
             json_string(&w, "loss", "mse, (1/n) sum 1/2 ||f - y||^2 (one-hot / 0-1 / regression targets)");

@@ -86,10 +86,11 @@ static int write_csv(const char *path, const tdl_sweep_config *cfg, const tdl_sw
 static void json_stat(json_writer *w, const char *key, tdl_sweep_stat s)
 {
     json_object_begin(w, key);
-    json_number(w, "mean", s.mean);
-    json_number(w, "std", s.std);
-    json_number(w, "min", s.min);
-    json_number(w, "max", s.max);
+    const char *none = "no run with a finite value at this value";
+    json_number_or_reason(w, "mean", s.mean, none);
+    json_number_or_reason(w, "std", s.std, "fewer than 2 runs with a finite value at this value");
+    json_number_or_reason(w, "min", s.min, none);
+    json_number_or_reason(w, "max", s.max, none);
     json_object_end(w);
 }
 

@@ -26,6 +26,11 @@ int cli_fail(int status);
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "tdl CMD: <formatted>" plus a hint to `tdl help CMD`; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Check that the --test data fit the model as the training data do (inputs,
+ * outputs, classes or targets, for loss): 0, or "tdl: error: --test SPEC: <why>"
+ * on stderr and EXIT_WORK_FAILED (src/cli/modelopts.c).  The one place that
+ * says a misfit is the test set's, for every command taking --test. */
+int cli_check_test(const char *spec, tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ts);
 
 /* Strict number parsing of option values; 0 on success. */
 int cli_parse_size(const char *s, size_t lo, size_t hi, size_t *out);

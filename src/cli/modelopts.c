@@ -111,3 +111,9 @@ int cli_model_loss(const cli_model_opts *o, const char *cmd, const tdl_mlp *m, c
     if ((st = tdl_loss_check(*out, m, ds)) != TDL_OK) return cli_fail(st);
     return 0;
 }
+
+int cli_check_test(const char *spec, tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ts)
+{
+    if (tdl_loss_check(loss, m, ts) != TDL_OK) return cli_failf("--test %s: %s", spec, tdl_errmsg());
+    return 0;
+}

@@ -226,8 +226,8 @@ int cmd_bounds(int argc, char **argv)
     if ((rc = cli_model_build(&mo, "bounds", &m)) != 0) goto cleanup;
     if ((rc = cli_model_loss(&mo, "bounds", m, ds, &loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
-    if (ts && ts->d != ds->d) { rc = cli_failf("%s: %zu features, the training data %s have %zu", ts->spec, ts->d, ds->spec, ds->d); goto cleanup; }
-    if (ts && !ts->classes) { rc = cli_failf("%s: no class labels; bounds are on the classification error", ts->spec); goto cleanup; }
+    if (ts && cli_check_test(test, loss, m, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
+    if (ts && !ts->classes) { rc = cli_failf("--test %s: no class labels; bounds are on the classification error", test); goto cleanup; }
     if ((st = tdl_bounds_compute(m, loss, ds, &bc, &v, &nv, &train_err)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     {
         /* the distribution of the training margins (quartiles) */

@@ -515,7 +515,7 @@ int cmd_landscape(int argc, char **argv)
     if ((rc = cli_model_build(&mo, "landscape", &m)) != 0) goto cleanup;
     if ((rc = cli_model_loss(&mo, "landscape", m, ds, &loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
-    if (test && (st = tdl_loss_check(loss, m, test)) != TDL_OK) { rc = cli_failf("--test %s: %s", o.test, tdl_errmsg()); goto cleanup; }
+    if (test && cli_check_test(o.test, loss, m, test) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
     const size_t P = m->n_params;
     if (o.to && (st = load_peer(o.to, &mo, m, &m2)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (o.via && (st = load_peer(o.via, &mo, m, &m3)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }

@@ -190,7 +190,7 @@ int cmd_ntk(int argc, char **argv)
     memset(&ac, 0, sizeof ac);
     if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (test && (st = tdl_dataset_load(test, &dt)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (dt && dt->d != ds->d) { rc = cli_failf("%s: %zu features but the training data has %zu", test, dt->d, ds->d); goto cleanup; }
+    if (dt && dt->d != ds->d) { rc = cli_failf("--test %s: %zu features but the training data has %zu", test, dt->d, ds->d); goto cleanup; }
     if (!hinf || mo.model || mo.arch) {
         if ((rc = cli_model_build(&mo, "ntk", &m)) != 0) goto cleanup;
         rc = EXIT_WORK_FAILED;

@@ -451,7 +451,7 @@ int cmd_sweep(int argc, char **argv)
     }
     if ((rc = cli_model_loss(&mo, "sweep", tmpl, ds, &tc->loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
-    if (ts && (st = tdl_loss_check(tc->loss, tmpl, ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (ts && cli_check_test(test, tc->loss, tmpl, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
     progress_state ps = {!quiet && isatty(2)};
     cfg.callback = on_run;
     cfg.user = &ps;

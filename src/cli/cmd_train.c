@@ -337,7 +337,7 @@ int cmd_train(int argc, char **argv)
     rc = EXIT_WORK_FAILED;
     if ((rc = cli_model_loss(&mo, "train", m, ds, &cfg.loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
-    if (ts && (st = tdl_loss_check(cfg.loss, m, ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (ts && cli_check_test(test, cfg.loss, m, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
     if (!m->theta0) { /* a model without its init: training starts here */
         m->theta0 = malloc(m->n_params * sizeof(double));
         if (!m->theta0) { rc = cli_failf("out of memory"); goto cleanup; }

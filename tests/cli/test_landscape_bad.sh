@@ -83,9 +83,9 @@ printf '\x3c\x19\x9e\xc2\xa1\xc9\xe1\xff' | dd of="$WORK/negbig.safetensors" bs=
 L="$TDL landscape --data iris --quiet --grid 5"
 
 # ---- models -----------------------------------------------------------------------
-refuse "nan.safetensors: parameter 0 of the model is NaN" "NaN weight in --model" $L --model "$WORK/nan.safetensors" -o "$OUT"
-refuse "nan.safetensors: parameter 0 of the model is NaN" "NaN weight in --to" $L --model "$M" --to "$WORK/nan.safetensors" -o "$OUT"
-refuse "nan.safetensors: parameter 0 of the model is NaN" "NaN weight in --via" $L --model "$M" --to "$M2" --via "$WORK/nan.safetensors" -o "$OUT"
+refuse "nan.safetensors: tensor '0.weight' entry [0,0] is NaN" "NaN weight in --model" $L --model "$WORK/nan.safetensors" -o "$OUT"
+refuse "nan.safetensors: tensor '0.weight' entry [0,0] is NaN" "NaN weight in --to" $L --model "$M" --to "$WORK/nan.safetensors" -o "$OUT"
+refuse "nan.safetensors: tensor '0.weight' entry [0,0] is NaN" "NaN weight in --via" $L --model "$M" --to "$M2" --via "$WORK/nan.safetensors" -o "$OUT"
 refuse "parameter 0 is infinite" "--to - --model overflows" $L --model "$WORK/negbig.safetensors" --to "$WORK/big.safetensors" --via "$M2" -o "$OUT"
 
 # ---- --directions -------------------------------------------------------------------

@@ -115,4 +115,16 @@ refuse "is NaN: the outputs are infinite: the forward pass overflows (largest |i
     "overflowing outputs (eval)" "$TDL" eval --data iris --model "$WORK/huge.safetensors"
 expect_err "tdl: error: iris: the loss of example " "overflowing outputs (eval): names the data"
 expect_err "largest |parameter| 1e+308 in the model" "overflowing outputs (eval): the model's largest parameter"
+
+# ---- 5. --test data that do not fit the model: the message says it is the test set ----
+for c in "train --epochs 1 -o $WORK/o.safetensors" "bounds" "landscape -o $WORK/l.npz"; do
+    refuse "tdl: error: --test wine: the model takes 4 inputs but the data has 13 features" "--test of another width ($c)" \
+        "$TDL" ${c%% *} --model "$M" --data iris --test wine ${c#"${c%% *}"}
+    refuse "tdl: error: --test gauss:n=30,d=4,classes=5: the model has 3 outputs but the data has 5 classes" \
+        "--test with more classes ($c)" "$TDL" ${c%% *} --model "$M" --data iris --test gauss:n=30,d=4,classes=5 ${c#"${c%% *}"}
+done
+expect_no_file "$WORK/o.safetensors" "--test misfit (train): no model"
+refuse "tdl: error: --test wine: the model takes 4 inputs but the data has 13 features" "--test of another width (sweep)" \
+    "$TDL" sweep width --data iris --test wine --arch 4-W-3 --values 4,8 --epochs 1
+
 finish

@@ -41,6 +41,21 @@ expect_json() {
     if [ "$v" = "$2" ]; then ok; else bad "$3: $1 = '$v', expected '$2'"; fi
 }
 
+# refuse FRAGMENT DESCRIPTION CMD...: the bad-input contract (tests/BAD_INPUT.md):
+# exit 1, exactly one stderr line "tdl: error: ..." containing FRAGMENT,
+# nothing on stdout, and, when $OUT is set, no output file (or temporary) there
+refuse() {
+    local frag=$1 what=$2
+    shift 2
+    run "$@"
+    expect_status 1 "$what"
+    if [ "$(wc -l <"$WORK/err")" -eq 1 ] && grep -q "^tdl: error: " "$WORK/err"; then ok
+    else bad "$what: not one 'tdl: error:' line: $(head -c 300 "$WORK/err")"; fi
+    expect_err "$frag" "$what: names the problem"
+    expect_empty_out "$what: no output on stdout"
+    if [ -n "${OUT:-}" ]; then expect_no_file "$OUT" "$what: no output file"; rm -f "$OUT"; fi
+}
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]

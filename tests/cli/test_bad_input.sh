@@ -9,17 +9,6 @@ FIX=$2
 F=$FIX/formats
 OUT=$WORK/out.safetensors
 
-# refuse CMD... : exit 1, message fragment, empty stdout, no $OUT
-refuse() {
-    local frag=$1 what=$2
-    shift 2
-    run "$@"
-    expect_status 1 "$what"
-    expect_err "tdl: error:" "$what: one error line"
-    expect_err "$frag" "$what: names the problem"
-    expect_empty_out "$what: no output on stdout"
-    expect_no_file "$OUT" "$what: no output file"
-}
 
 # A valid model for the data-side rows, and a copy with a NaN weight
 "$TDL" train --data iris --arch 4-8-3 --epochs 2 --quiet -o "$WORK/iris.safetensors" >/dev/null

@@ -11,20 +11,6 @@ TDL=$1
 . "$(dirname "$0")/lib.sh"
 OUT=$WORK/out.npz
 
-# refuse FRAGMENT DESCRIPTION CMD...: exit 1, one error line with FRAGMENT,
-# nothing on stdout, no output file
-refuse() {
-    local frag=$1 what=$2
-    shift 2
-    run "$@"
-    expect_status 1 "$what"
-    if [ "$(wc -l <"$WORK/err")" -eq 1 ] && grep -q "^tdl: error: " "$WORK/err"; then ok
-    else bad "$what: not one error line: $(head -c 300 "$WORK/err")"; fi
-    expect_err "$frag" "$what: names the file and the array"
-    expect_empty_out "$what: no output on stdout"
-    expect_no_file "$OUT" "$what: no output file"
-    rm -f "$OUT"
-}
 
 # npz_edit IN OUT NAME OP: a copy of the npz IN with array NAME changed:
 #   set:I:V     value I (flat, C order) set to V (nan, inf, -inf, 0.5, ...)

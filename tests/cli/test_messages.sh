@@ -5,15 +5,6 @@ TDL=$1
 FIX=$2
 . "$(dirname "$0")/lib.sh"
 
-# refuse FRAGMENT WHAT CMD...: exit 1, one error line containing FRAGMENT, nothing on stdout
-refuse() {
-    local frag=$1 what=$2
-    shift 2
-    run "$@"
-    expect_status 1 "$what"
-    expect_err "$frag" "$what"
-    expect_empty_out "$what: no output on stdout"
-}
 
 # npy files written without numpy: NAME SHAPE VALUES... (little-endian f8)
 python3 - "$WORK" <<'PY'

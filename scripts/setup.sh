@@ -5,7 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
-libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox"
+libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox python3"
+# python3: meson runs on it, and a few CLI tests use its standard library to
+# validate JSON and to write small or deliberately broken npy/npz files
 # the checkers of scripts/test.sh: sanitizer runtimes, valgrind, clang + libFuzzer
 if [ "${TDL_WITH_CHECKERS:-0}" = 1 ]; then
     packages="$packages valgrind clang libclang-rt-14-dev"

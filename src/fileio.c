@@ -390,8 +390,7 @@ void tdl_atomic_install_signal_cleanup(void)
     /* SIGHUP and SIGPIPE stay ignored when inherited ignored (nohup; a parent
      * that wants EPIPE); the others are caught even when ignored, as a
      * background job of a script starts with SIGINT and SIGQUIT ignored. */
-    static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM,
-                                 SIGUSR1, SIGUSR2, SIGXCPU, SIGVTALRM, SIGPROF};
+    static const int caught[] = {TDL_STOP_SIGNALS};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_terminating_signal;

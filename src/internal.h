@@ -75,6 +75,9 @@ void tdl_atomic_cleanup_on_signal(void);
  * SIGHUP and SIGPIPE stay ignored when inherited ignored.  SIGXFSZ is
  * ignored, so that a write past `ulimit -f` fails with EFBIG and is reported. */
 void tdl_atomic_install_signal_cleanup(void);
+/* That list of terminating signals, for code that forwards or holds them
+ * (the report, the CLI's test hook): static const int s[] = {TDL_STOP_SIGNALS}; */
+#define TDL_STOP_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGVTALRM, SIGPROF
 
 /* Input files: open PATH read-only without blocking on a FIFO, and refuse
  * anything but a regular file ("PATH: not a regular file (a FIFO)").  On

@@ -114,10 +114,9 @@ static void sfmt(char *out, size_t len, const char *fmt, ...)
  * temporary folder removed, and the report dies of the same signal. */
 static volatile sig_atomic_t report_signal = 0;
 
-/* The signals that end tdl: the list of tdl_atomic_install_signal_cleanup
- * (fileio.c), which main installed before the command ran. */
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM,
-                                   SIGUSR1, SIGUSR2, SIGXCPU, SIGVTALRM, SIGPROF};
+/* The signals that end tdl: those of tdl_atomic_install_signal_cleanup
+ * (internal.h), which main installed before the command ran. */
+static const int stop_signals[] = {TDL_STOP_SIGNALS};
 #define N_STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
 /* 1 for the signals the report catches (SIGHUP and SIGPIPE stay ignored when
  * tdl started with them ignored, as under nohup) */

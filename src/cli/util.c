@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "internal.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -266,8 +267,8 @@ void cli_set_threads(size_t threads)
  * middle of its work, without guessing how long that work takes.  When the
  * environment variable TDL_TEST_PAUSE_AT equals `step`, the process appends
  * the line "STEP PID" to the file named by TDL_TEST_PAUSE_MARK (a FIFO or a
- * regular file; stderr when unset) and waits until a signal arrives.  SIGINT,
- * SIGTERM and SIGHUP are blocked while the line is written and unblocked
+ * regular file; stderr when unset) and waits until a signal arrives.  The
+ * terminating signals (TDL_STOP_SIGNALS) are blocked while the line is written and unblocked
  * atomically by sigsuspend, so a signal sent as soon as the line is read is
  * never lost: a signal whose handler ends the process (main.c) ends it here,
  * any other handled signal lets the command go on.  Without the variable this
@@ -276,11 +277,10 @@ void cli_test_pause(const char *step)
 {
     const char *at = getenv("TDL_TEST_PAUSE_AT");
     if (!at || strcmp(at, step) != 0) return;
+    static const int stop_signals[] = {TDL_STOP_SIGNALS};
     sigset_t stop, prev;
     sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) sigaddset(&stop, stop_signals[i]);
     sigprocmask(SIG_BLOCK, &stop, &prev);
     char line[160];
     int len = snprintf(line, sizeof line, "%s %ld\n", step, (long)getpid());

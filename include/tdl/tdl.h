@@ -2,6 +2,7 @@
 #ifndef TDL_TDL_H
 #define TDL_TDL_H
 #include "tdl/error.h"
+#include "tdl/names.h"
 #include "tdl/blas.h"
 #include "tdl/tensor.h"
 #include "tdl/io.h"

@@ -32,14 +32,29 @@ const char *tdl_errmsg(void) { return last_message; }
 
 void tdl_errclear(void) { last_message[0] = '\0'; }
 
+/* Both record the message on one line. */
+static int record(int status, const char *fmt, va_list ap)
+{
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    for (char *p = last_message; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    return status;
+}
+
 int tdl_fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    status = record(status, fmt, ap);
     va_end(ap);
-    /* keep the message on one line */
-    for (char *p = last_message; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    return status;
+}
+
+int tdl_error_set(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    status = record(status, fmt, ap);
+    va_end(ap);
     return status;
 }

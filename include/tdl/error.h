@@ -39,6 +39,14 @@ TDL_API const char *tdl_errmsg(void);
 /* Clear the message (tests use it). */
 TDL_API void tdl_errclear(void);
 
+/* For programs built on libtdl: record a message (printf-style) as the last
+ * error and return status, so that their own failures travel the same path
+ * as the library's: `return tdl_error_set(TDL_EINVAL, "%s: ...", name);`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+TDL_API int tdl_error_set(int status, const char *fmt, ...);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 #define TDL_TDL_H
 #include "tdl/error.h"
 #include "tdl/names.h"
+#include "tdl/fileio.h"
 #include "tdl/blas.h"
 #include "tdl/tensor.h"
 #include "tdl/io.h"

@@ -22,6 +22,11 @@ extern const char *const cli_topic_conventions;
 
 /* "tdl: error: <library message>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_fail(int status);
+/* malloc / calloc that, on failure, record "out of memory allocating ... for WHAT" as the
+ * last error (tdl_error_set, TDL_ENOMEM) and return NULL. */
+void *cli_malloc(size_t bytes, const char *what);
+void *cli_calloc(size_t count, size_t size, const char *what);
+char *cli_strdup(const char *s);
 /* "tdl: error: <formatted>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "tdl CMD: <formatted>" plus a hint to `tdl help CMD`; returns EXIT_USAGE. */

@@ -27,6 +27,27 @@ int cli_fail(int status)
     return EXIT_WORK_FAILED;
 }
 
+void *cli_malloc(size_t bytes, const char *what)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+    return p;
+}
+
+void *cli_calloc(size_t count, size_t size, const char *what)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
+    return p;
+}
+
+char *cli_strdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory (a string of %zu bytes)", strlen(s) + 1);
+    return p;
+}
+
 int cli_failf(const char *fmt, ...)
 {
     va_list ap;

@@ -43,8 +43,9 @@ void *cli_calloc(size_t count, size_t size, const char *what)
 
 char *cli_strdup(const char *s)
 {
-    char *p = strdup(s);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory (a string of %zu bytes)", strlen(s) + 1);
+    size_t n = strlen(s) + 1;
+    char *p = cli_malloc(n, "a string");
+    if (p) memcpy(p, s, n);
     return p;
 }
 

@@ -216,6 +216,67 @@ int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset 
     return TDL_OK;
 }
 
+static double view_at(const tdl_matrix_view *v, size_t i, size_t j)
+{
+    return v->data[(ptrdiff_t)i * v->row_stride + (ptrdiff_t)j * v->col_stride];
+}
+
+int tdl_dataset_from_arrays(tdl_matrix_view X, const long long *labels, size_t classes,
+                            const tdl_matrix_view *Y, const char *description, tdl_dataset **out)
+{
+    *out = NULL;
+    if (!X.data || X.rows == 0 || X.cols == 0)
+        return tdl_fail(TDL_EINVAL, "data from arrays: X is empty (%zu x %zu)", X.rows, X.cols);
+    if ((labels == NULL) == (Y == NULL))
+        return tdl_fail(TDL_EINVAL, "data from arrays: give either class labels or regression targets Y");
+    if (Y && (!Y->data || Y->cols == 0))
+        return tdl_fail(TDL_EINVAL, "data from arrays: Y has no columns");
+    if (Y && Y->rows != X.rows)
+        return tdl_fail(TDL_ESHAPE, "data from arrays: X has %zu rows but Y has %zu", X.rows, Y->rows);
+    const size_t n = X.rows, d = X.cols;
+    if (labels) {
+        long long top = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (labels[i] < 0)
+                return tdl_fail(TDL_EINVAL, "data from arrays: label %lld of example %zu is negative", labels[i], i);
+            if (labels[i] > top) top = labels[i];
+        }
+        if (classes == 0) classes = (size_t)top + 1;
+        if ((unsigned long long)top >= (unsigned long long)classes)
+            return tdl_fail(TDL_EINVAL, "data from arrays: label %lld is not below the %zu classes", top, classes);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(view_at(&X, i, j)))
+                return tdl_fail(TDL_ENONFINITE, "data from arrays: X[%zu, %zu] is %g", i, j, view_at(&X, i, j));
+    if (Y)
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < Y->cols; j++)
+                if (!isfinite(view_at(Y, i, j)))
+                    return tdl_fail(TDL_ENONFINITE, "data from arrays: Y[%zu, %zu] is %g", i, j, view_at(Y, i, j));
+    tdl_dataset *ds;
+    int st = tdl_dataset_alloc(n, d, labels ? classes : 0, Y ? Y->cols : 0, &ds);
+    if (st != TDL_OK) return st;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) gsl_matrix_set(ds->X, i, j, view_at(&X, i, j));
+    if (labels)
+        for (size_t i = 0; i < n; i++) ds->labels[i] = (size_t)labels[i];
+    else
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < Y->cols; j++) gsl_matrix_set(ds->Y, i, j, view_at(Y, i, j));
+    char line[160];
+    if (labels) snprintf(line, sizeof line, "arrays: %zu examples, %zu features, %zu classes", n, d, classes);
+    else snprintf(line, sizeof line, "arrays: %zu examples, %zu features, %zu targets", n, d, Y->cols);
+    ds->spec = tdl_strdup(description && *description ? description : "arrays");
+    ds->description = tdl_strdup(description && *description ? description : line);
+    if (!ds->spec || !ds->description) {
+        tdl_dataset_free(&ds);
+        return TDL_ENOMEM;
+    }
+    *out = ds;
+    return TDL_OK;
+}
+
 void tdl_dataset_free(tdl_dataset **ds)
 {
     if (!ds || !*ds) return;

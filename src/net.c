@@ -638,6 +638,24 @@ int tdl_mlp_jacobian(const tdl_mlp *m, const tdl_dataset *ds, size_t row0, size_
 
 /* ---- evaluation ---------------------------------------------------------- */
 
+int tdl_mlp_predict(const tdl_mlp *m, const tdl_dataset *ds, double *out)
+{
+    if (ds->d != m->layers[0].in)
+        return tdl_fail(TDL_ESHAPE, "%s: %zu input features but the model takes %zu", data_name(ds), ds->d,
+                        m->layers[0].in);
+    const size_t C = m->layers[m->depth - 1].out;
+    tdl_net_work *w = NULL;
+    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
+    if (st != TDL_OK) return st;
+    for (size_t r0 = 0; r0 < ds->n && st == TDL_OK; r0 += w->cap) {
+        size_t nb = ds->n - r0 < w->cap ? ds->n - r0 : w->cap;
+        tdl_batch b = tdl_batch_rows(ds, r0, nb);
+        st = tdl_mlp_forward(m, &b, w, out + r0 * C);
+    }
+    tdl_net_work_free(&w);
+    return st;
+}
+
 int tdl_mlp_evaluate(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_net_work *w,
                      tdl_eval_stats *out)
 {

@@ -55,6 +55,27 @@ TDL_API const char *const *tdl_data_dirs(void);
 /* Names of shipped data sets, NULL-terminated. */
 TDL_API const char *const *tdl_shipped_names(void);
 
+/* A caller's matrix of doubles, read in place: element (i, j) is
+ * data[i * row_stride + j * col_stride], strides counted in elements (a
+ * C-ordered array has row_stride = cols, col_stride = 1; a Fortran-ordered
+ * one row_stride = 1, col_stride = rows; NumPy's byte strides divided by 8). */
+typedef struct tdl_matrix_view {
+    const double *data;
+    size_t rows, cols;
+    ptrdiff_t row_stride, col_stride;
+} tdl_matrix_view;
+
+/* A data set from the caller's arrays (copied; the caller keeps its own).
+ * X: n x d inputs.  Classification: labels (n integers in 0..classes-1) and
+ * Y == NULL; classes == 0 takes max(label) + 1.  Regression: labels == NULL
+ * and Y (n x k targets).  description (may be NULL) is kept for messages and
+ * reports.  Fails with TDL_ESHAPE when the row counts differ, TDL_EINVAL for
+ * an empty X, a negative or out-of-range label, or neither/both of labels
+ * and Y, TDL_ENONFINITE naming the first NaN or infinity. */
+TDL_API int tdl_dataset_from_arrays(tdl_matrix_view X, const long long *labels, size_t classes,
+                                    const tdl_matrix_view *Y, const char *description,
+                                    tdl_dataset **out);
+
 /* Counts per class (classes entries); caller frees. */
 TDL_API int tdl_dataset_class_counts(const tdl_dataset *ds, size_t **counts);
 

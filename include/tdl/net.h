@@ -64,6 +64,11 @@ TDL_API size_t tdl_net_work_cap(const tdl_net_work *w);
  * The pass is cached in w for the derivative calls below. */
 TDL_API int tdl_mlp_forward(const tdl_mlp *m, const tdl_batch *b, tdl_net_work *w, double *out);
 
+/* The outputs of the net on every example of a data set: F (n x C,
+ * row-major, C = the last layer's width) into out.  Runs in blocks with
+ * its own scratch memory. */
+TDL_API int tdl_mlp_predict(const tdl_mlp *m, const tdl_dataset *ds, double *out);
+
 /* Loss and gradient of one batch, scaled: loss += scale * sum_i l_i and
  * grad += scale * sum_i dl_i/dtheta (scale = 1/N for the mean over a data
  * set of N examples).  grad may be NULL (loss only).  Runs the forward pass. */

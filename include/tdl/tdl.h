@@ -2,6 +2,7 @@
 #ifndef TDL_TDL_H
 #define TDL_TDL_H
 #include "tdl/error.h"
+#include "tdl/version.h"
 #include "tdl/names.h"
 #include "tdl/fileio.h"
 #include "tdl/blas.h"

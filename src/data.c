@@ -20,7 +20,7 @@
 #include <gsl/gsl_blas.h>
 #include "tdl/data.h"
 #include "tdl/io.h"
-#include "tdl/hessian.h"
+#include "tdl/memory.h"
 #include "internal.h"
 #include "data_internal.h"
 #include "tdl_config.h"

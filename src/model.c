@@ -10,7 +10,7 @@
 #include <lapacke.h>
 #include "tdl/model.h"
 #include "tdl/io.h"
-#include "tdl/hessian.h"
+#include "tdl/memory.h"
 #include "internal.h"
 
 /* ---- activations ------------------------------------------------------- */

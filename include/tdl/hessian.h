@@ -20,18 +20,11 @@
 
 #include <stddef.h>
 #include "tdl/net.h"
+#include "tdl/memory.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Bytes of memory available now (MemAvailable), or SIZE_MAX if unknown. */
-TDL_API size_t tdl_memory_available(void);
-
-/* Refuse, before allocating, `count` dense dim x dim matrices plus `extra`
- * bytes that would not fit: TDL_ETOOBIG with a message naming `what` and
- * suggesting the matrix-free methods. */
-TDL_API int tdl_dense_memory_check(size_t dim, size_t count, size_t extra, const char *what);
 
 /* Parameter range of layer l in theta: [*off, *off + *len) covers W_l then b_l. */
 TDL_API void tdl_layer_range(const tdl_mlp *m, size_t l, size_t *off, size_t *len);

@@ -4,6 +4,7 @@
 #include "tdl/error.h"
 #include "tdl/version.h"
 #include "tdl/names.h"
+#include "tdl/memory.h"
 #include "tdl/fileio.h"
 #include "tdl/blas.h"
 #include "tdl/tensor.h"

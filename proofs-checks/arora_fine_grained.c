@@ -63,7 +63,6 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 #define AF_FRACTIONS 6
@@ -76,7 +75,7 @@ static int binary_subset(const tdl_dataset *ds, size_t n, gsl_matrix **Xout, dou
 {
     size_t need[2] = {n / 2, n - n / 2}, got[2] = {0, 0}, row = 0;
     gsl_matrix *X = gsl_matrix_alloc(n, ds->d);
-    double *y = tdl_malloc(n * sizeof(double), "labels");
+    double *y = pc_malloc(n * sizeof(double), "labels");
     if (!X || !y) {
         if (X) gsl_matrix_free(X);
         free(y);
@@ -95,7 +94,7 @@ static int binary_subset(const tdl_dataset *ds, size_t n, gsl_matrix **Xout, dou
     if (row < n) {
         gsl_matrix_free(X);
         free(y);
-        return tdl_fail(TDL_EINVAL, "arora-fine-grained: %s has fewer than %zu examples of digits 0 and 1", ds->spec, n);
+        return tdl_error_set(TDL_EINVAL, "arora-fine-grained: %s has fewer than %zu examples of digits 0 and 1", ds->spec, n);
     }
     *Xout = X;
     *yout = y;
@@ -126,12 +125,12 @@ static int measure_vs_random_labels(const pc_options *opt, pc_result *res, doubl
     size_t *idx = NULL;
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     int st;
-    if (!r) return tdl_fail(TDL_ENOMEM, "arora-fine-grained: out of memory");
+    if (!r) return tdl_error_set(TDL_ENOMEM, "arora-fine-grained: out of memory");
     if ((st = tdl_dataset_load("mnist", &ds)) != TDL_OK) goto done;
     if ((st = binary_subset(ds, n, &X, &y)) != TDL_OK) goto done;
     H = gsl_matrix_alloc(n, n);
-    yr = tdl_malloc(n * sizeof(double), "labels");
-    idx = tdl_malloc(n * sizeof(size_t), "indices");
+    yr = pc_malloc(n * sizeof(double), "labels");
+    idx = pc_malloc(n * sizeof(size_t), "indices");
     if (!H || !yr || !idx) { st = TDL_ENOMEM; goto done; }
     if ((st = tdl_ntk_h_inf(X, H)) != TDL_OK) goto done;
     /* the expectation over draws: a replaced label is a fair sign, so
@@ -141,7 +140,7 @@ static int measure_vs_random_labels(const pc_options *opt, pc_result *res, doubl
     if ((st = tdl_ntk_arora_complexity(H, y, 0.0, &tAt)) != TDL_OK) goto done;
     tAt = tAt * tAt * (double)n / 2.0;
     {
-        double *ev = tdl_malloc(n * sizeof(double), "eigenvalues");
+        double *ev = pc_malloc(n * sizeof(double), "eigenvalues");
         if (!ev) { st = TDL_ENOMEM; goto done; }
         st = tdl_ntk_eigenvalues(H, ev);
         for (size_t i = 0; i < n && st == TDL_OK; i++) trA += 1.0 / ev[i];
@@ -232,7 +231,7 @@ static int run(const pc_options *opt, pc_result *res)
         if ((st = tdl_ntk_h_finite(Xu, &W0.matrix, H0)) != TDL_OK) goto cleanup;
         if ((st = tdl_ntk_h_inf(Xu, H)) != TDL_OK) goto cleanup;
         gsl_matrix_sub(H0, H);
-        double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
+        double *v = pc_malloc(n * sizeof(double), "eigenvalues");
         if (!v) { st = TDL_ENOMEM; goto cleanup; }
         st = tdl_ntk_eigenvalues(H0, v);
         eps0 = fmax(fabs(v[0]), fabs(v[n - 1]));
@@ -246,7 +245,7 @@ static int run(const pc_options *opt, pc_result *res)
     size_t dirs[AF_DIRS], n_dirs = 0;
     double share[AF_TOP];
     {
-        double *u0 = tdl_malloc(n * sizeof(double), "outputs");
+        double *u0 = pc_malloc(n * sizeof(double), "outputs");
         tdl_net_work *w0 = NULL;
         if (!u0) { st = TDL_ENOMEM; goto cleanup; }
         if ((st = tdl_net_work_alloc(m, n, &w0)) == TDL_OK) {
@@ -266,20 +265,20 @@ static int run(const pc_options *opt, pc_result *res)
         free(u0);
         if (st != TDL_OK) goto cleanup;
     }
-    if (n_dirs == 0) { st = tdl_fail(TDL_EINVAL, "arora-fine-grained: no top direction carries 5%% of the residual"); goto cleanup; }
+    if (n_dirs == 0) { st = tdl_error_set(TDL_EINVAL, "arora-fine-grained: no top direction carries 5%% of the residual"); goto cleanup; }
     /* steps: the slowest tested direction falls by e^{-3} */
     const size_t K = (size_t)ceil(3.0 / -log1p(-eta * eig.values[n - 1 - dirs[n_dirs - 1]]));
     c.n = n;
     c.cap = K + 1;
     c.m = m;
     c.X = Xs;
-    c.U = tdl_malloc((K + 1) * n * sizeof(double), "outputs");
+    c.U = pc_malloc((K + 1) * n * sizeof(double), "outputs");
     if (!c.U) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = tdl_net_work_alloc(m, n, &c.w)) != TDL_OK) goto cleanup;
     {
         tdl_train_progress p0 = {0};
         record_u(&p0, &c); /* u(0) */
-        if (c.failed) { st = tdl_fail(TDL_EINVAL, "arora-fine-grained: forward pass failed"); goto cleanup; }
+        if (c.failed) { st = tdl_error_set(TDL_EINVAL, "arora-fine-grained: forward pass failed"); goto cleanup; }
         tdl_train_config tc;
         tdl_train_config_default(&tc);
         tc.loss = TDL_LOSS_MSE;
@@ -292,18 +291,18 @@ static int run(const pc_options *opt, pc_result *res)
         tc.user = &c;
         tdl_train_result tr;
         st = tdl_train(m, &train, &tc, &tr);
-        if (c.failed) { st = tdl_fail(TDL_EINVAL, "arora-fine-grained: forward pass failed"); goto cleanup; }
+        if (c.failed) { st = tdl_error_set(TDL_EINVAL, "arora-fine-grained: forward pass failed"); goto cleanup; }
         if (st == TDL_EDIVERGED) st = TDL_OK; /* the curve stops; the rows fail */
         if (st != TDL_OK) goto cleanup;
     }
     const size_t steps = c.steps; /* u(0) .. u(steps - 1) */
     /* projections p_i(k) = v_i.(u(k) - y) for the top directions, and the whole-curve prediction */
-    proj = tdl_malloc(n_dirs * steps * sizeof(double), "projections");
-    pred = tdl_malloc(steps * sizeof(double), "prediction");
-    meas_c = tdl_malloc(steps * sizeof(double), "residuals");
-    ks = tdl_malloc(steps * sizeof(double), "steps");
-    lam = tdl_malloc(n * sizeof(double), "eigenvalues");
-    double *c0 = tdl_malloc(n * sizeof(double), "coefficients");
+    proj = pc_malloc(n_dirs * steps * sizeof(double), "projections");
+    pred = pc_malloc(steps * sizeof(double), "prediction");
+    meas_c = pc_malloc(steps * sizeof(double), "residuals");
+    ks = pc_malloc(steps * sizeof(double), "steps");
+    lam = pc_malloc(n * sizeof(double), "eigenvalues");
+    double *c0 = pc_malloc(n * sizeof(double), "coefficients");
     if (!proj || !pred || !meas_c || !ks || !lam || !c0) { free(c0); st = TDL_ENOMEM; goto cleanup; }
     for (size_t j = 0; j < n; j++) {
         lam[j] = eig.values[j];
@@ -394,7 +393,7 @@ static int run(const pc_options *opt, pc_result *res)
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "arora-fine-grained: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "arora-fine-grained: out of memory");
     tdl_net_work_free(&c.w);
     free(c.U);
     tdl_sym_eigen_free(&eig);

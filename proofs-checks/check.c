@@ -3,10 +3,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "check.h"
-#include "internal.h"
 
 const pc_check *pc_find(const char *name)
 {
@@ -134,14 +134,14 @@ int pc_run(const pc_check *c, const pc_options *opt, pc_result *res)
     res->seconds = pc_now() - t0;
     if (st != TDL_OK) return st;
     if (res->n_rows == 0 || res->n_rows > PC_MAX_ROWS)
-        return tdl_fail(TDL_EINVAL, "check %s: recorded no result rows", c->name);
+        return tdl_error_set(TDL_EINVAL, "check %s: recorded no result rows", c->name);
     size_t judged = 0, met = 0;
     for (size_t i = 0; i < res->n_rows; i++) {
         if (res->rows[i].ok < 0) continue;
         judged++;
         met += res->rows[i].ok == 1;
     }
-    if (judged == 0) return tdl_fail(TDL_EINVAL, "check %s: no row carries a pass criterion", c->name);
+    if (judged == 0) return tdl_error_set(TDL_EINVAL, "check %s: no row carries a pass criterion", c->name);
     res->passed = met == judged;
     return TDL_OK;
 }
@@ -172,4 +172,18 @@ double pc_loglog_slope(const double *x, const double *y, size_t n)
         ly[i] = log(y[i]);
     }
     return pc_fit_line(lx, ly, n, NULL);
+}
+
+void *pc_malloc(size_t bytes, const char *what)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+    return p;
+}
+
+void *pc_calloc(size_t count, size_t size, const char *what)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
+    return p;
 }

@@ -71,8 +71,6 @@
 #include <gsl/gsl_rng.h>
 #include <lapacke.h>
 #include "check.h"
-#include "data_internal.h"
-#include "internal.h"
 #include "plot.h"
 
 #define DL_DEPTHS 3
@@ -101,7 +99,7 @@ typedef struct dl_problem {
 /* Symmetric eigen-decomposition of a small matrix (copied), values ascending. */
 static int small_eigen(const double *A, size_t dim, tdl_sym_eigen *e)
 {
-    double *copy = tdl_malloc(dim * dim * sizeof(double), "a small matrix");
+    double *copy = pc_malloc(dim * dim * sizeof(double), "a small matrix");
     if (!copy) return TDL_ENOMEM;
     memcpy(copy, A, dim * dim * sizeof(double));
     int st = tdl_sym_eigen_solve(copy, dim, 0, dim - 1, 1, e);
@@ -116,7 +114,7 @@ static int make_data(unsigned long seed, size_t n, tdl_dataset **out)
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double U[DL_K * DL_K], V[DL_D * DL_D], T[DL_K * DL_D] = {0}, tau[DL_D];
     int st = TDL_OK;
-    if (!r) return tdl_fail(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
+    if (!r) return tdl_error_set(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
     gsl_rng_set(r, seed);
     /* Random orthogonal U, V: Q factors of Gaussian matrices. */
     for (size_t i = 0; i < k * k; i++) U[i] = gsl_ran_gaussian(r, 1.0);
@@ -125,11 +123,11 @@ static int make_data(unsigned long seed, size_t n, tdl_dataset **out)
     if (!info) info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)k, (lapack_int)k, (lapack_int)k, U, (lapack_int)k, tau);
     if (!info) info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)d, (lapack_int)d, V, (lapack_int)d, tau);
     if (!info) info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)d, (lapack_int)d, (lapack_int)d, V, (lapack_int)d, tau);
-    if (info) { st = tdl_fail(TDL_ENOCONV, "deep-linear-no-bad-minima: QR failed (info %d)", (int)info); goto done; }
+    if (info) { st = tdl_error_set(TDL_ENOCONV, "deep-linear-no-bad-minima: QR failed (info %d)", (int)info); goto done; }
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < d; j++)
             for (size_t a = 0; a < k; a++) T[i * d + j] += U[i * k + a] * sv[a] * V[j * d + a];
-    if ((st = tdl_dataset_alloc(n, d, 0, k, out)) != TDL_OK) goto done;
+    if ((st = tdl_dataset_create(n, d, 0, k, out)) != TDL_OK) goto done;
     for (size_t i = 0; i < n; i++) {
         double x[DL_D];
         for (size_t j = 0; j < d; j++) {
@@ -167,7 +165,7 @@ static int solve_problem(const tdl_dataset *ds, dl_problem *p)
     }
     /* Sxx^{-1} from its eigen-decomposition (Sxx is positive definite). */
     if ((st = small_eigen(p->Sxx, d, &ex)) != TDL_OK) goto cleanup;
-    if (ex.values[0] <= 1e-12 * ex.values[d - 1]) { st = tdl_fail(TDL_ENOCONV, "deep-linear-no-bad-minima: Sigma_xx is singular"); goto cleanup; }
+    if (ex.values[0] <= 1e-12 * ex.values[d - 1]) { st = tdl_error_set(TDL_ENOCONV, "deep-linear-no-bad-minima: Sigma_xx is singular"); goto cleanup; }
     for (size_t j = 0; j < d; j++)
         for (size_t a = 0; a < d; a++)
             for (size_t b = 0; b < d; b++) Sinv[a * d + b] += ex.vectors[j * d + a] * ex.vectors[j * d + b] / ex.values[j];
@@ -185,7 +183,8 @@ static int solve_problem(const tdl_dataset *ds, dl_problem *p)
             Sig[c * k + e] = s;
             SS[c * k + e] = t;
         }
-    tdl_symmetrize(Sig, k, k);
+    for (size_t c = 0; c < k; c++) /* exact symmetry: (Sig + Sig^T) / 2 */
+        for (size_t e = c + 1; e < k; e++) Sig[c * k + e] = Sig[e * k + c] = 0.5 * (Sig[c * k + e] + Sig[e * k + c]);
     if ((st = small_eigen(Sig, k, &es)) != TDL_OK) goto cleanup;
     double top = 0;
     for (size_t j = 0; j < k; j++) {
@@ -318,7 +317,7 @@ static int balanced_factorization(tdl_mlp *m, const double *Wmap)
 static int grad_norm(const tdl_mlp *m, const tdl_dataset *ds, double *norm)
 {
     tdl_net_work *w = NULL;
-    double loss, *g = tdl_malloc(m->n_params * sizeof(double), "a gradient");
+    double loss, *g = pc_malloc(m->n_params * sizeof(double), "a gradient");
     if (!g) return TDL_ENOMEM;
     int st = tdl_net_work_alloc(m, ds->n, &w);
     if (st == TDL_OK) st = tdl_mlp_loss_grad(m, TDL_LOSS_MSE, ds, w, &loss, g);
@@ -335,7 +334,7 @@ static int grad_norm(const tdl_mlp *m, const tdl_dataset *ds, double *norm)
 static int hessian_spectrum(const tdl_mlp *m, const tdl_dataset *ds, tdl_sym_eigen *eig)
 {
     const size_t P = m->n_params;
-    double *H = tdl_malloc(P * P * sizeof(double), "a Hessian");
+    double *H = pc_malloc(P * P * sizeof(double), "a Hessian");
     if (!H) return TDL_ENOMEM;
     int st = tdl_hessian_dense(m, TDL_LOSS_MSE, ds, 0, P, H, NULL);
     if (st == TDL_OK) st = tdl_sym_eigen_solve(H, P, 0, P - 1, 0, eig);
@@ -374,12 +373,12 @@ static int run(const pc_options *opt, pc_result *res)
     tdl_mlp *m = NULL;
     tdl_sym_eigen eig = {0};
     dl_problem pb;
-    dl_curve *curves = tdl_calloc(DL_DEPTHS * runs, sizeof(dl_curve), "loss curves");
-    if (!curves) return tdl_fail(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
+    dl_curve *curves = pc_calloc(DL_DEPTHS * runs, sizeof(dl_curve), "loss curves");
+    if (!curves) return tdl_error_set(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
     if ((st = make_data(opt->seed, n, &ds)) != TDL_OK) goto cleanup;
     if ((st = solve_problem(ds, &pb)) != TDL_OK) goto cleanup;
     if (pb.sigma_eig[DL_RANK - 1] <= 1.01 * pb.sigma_eig[DL_RANK]) {
-        st = tdl_fail(TDL_EINVAL, "deep-linear-no-bad-minima: eigenvalues %d and %d of Sigma are not distinct", DL_RANK, DL_RANK + 1);
+        st = tdl_error_set(TDL_EINVAL, "deep-linear-no-bad-minima: eigenvalues %d and %d of Sigma are not distinct", DL_RANK, DL_RANK + 1);
         goto cleanup;
     }
     const double sig1 = pb.sing[0];
@@ -418,7 +417,7 @@ static int run(const pc_options *opt, pc_result *res)
             c->cap = cap;
             c->stride = stride;
             c->Lstar = pb.Lstar;
-            c->loss = tdl_malloc(cap * sizeof(double), "a loss curve");
+            c->loss = pc_malloc(cap * sizeof(double), "a loss curve");
             if (!c->loss) { st = TDL_ENOMEM; goto cleanup; }
             if ((st = make_net(depth, opt->seed + 1000 * depth + ri, &m)) != TDL_OK) goto cleanup;
             double L0;
@@ -505,7 +504,7 @@ static int run(const pc_options *opt, pc_result *res)
         const size_t P = m->n_params;
         if (depth == 2) {
             const size_t h = dl_widths[0][1];
-            double *pred = tdl_malloc(P * sizeof(double), "the predicted spectrum");
+            double *pred = pc_malloc(P * sizeof(double), "the predicted spectrum");
             if (!pred) { st = TDL_ENOMEM; goto cleanup; }
             size_t q = 0;
             for (size_t a = 0; a < h; a++) {
@@ -564,8 +563,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         const size_t ns = DL_DEPTHS * runs + 1;
-        plot_series *ser = tdl_calloc(ns, sizeof(plot_series), "a figure");
-        double *xs = tdl_malloc(cap * sizeof(double), "a figure");
+        plot_series *ser = pc_calloc(ns, sizeof(plot_series), "a figure");
+        double *xs = pc_malloc(cap * sizeof(double), "a figure");
         size_t longest = 1;
         for (size_t i = 0; i < DL_DEPTHS * runs; i++) longest = curves[i].n > longest ? curves[i].n : longest;
         double tolx[2] = {0, (double)((longest - 1) * stride)}, toly[2] = {target_rel, target_rel};
@@ -598,7 +597,7 @@ static int run(const pc_options *opt, pc_result *res)
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
     for (size_t i = 0; i < DL_DEPTHS * runs; i++) free(curves[i].loss);
     free(curves);
     tdl_sym_eigen_free(&eig);

@@ -40,7 +40,6 @@
 #include <string.h>
 #include <gsl/gsl_sf_psi.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 static void spectrum_stats(const double *sv, size_t n, double *mean_l, double *var_l, double *mean_log)
@@ -68,7 +67,7 @@ static int run(const pc_options *opt, pc_result *res)
     int st = TDL_OK;
     double *sv[5] = {NULL, NULL, NULL, NULL, NULL};
     for (size_t k = 0; k < 5; k++)
-        if (!(sv[k] = tdl_malloc(N * sizeof(double), "singular values"))) { st = TDL_ENOMEM; goto cleanup; }
+        if (!(sv[k] = pc_malloc(N * sizeof(double), "singular values"))) { st = TDL_ENOMEM; goto cleanup; }
     tdl_signal_config lin, th, re;
     tdl_signal_config_default(&lin);
     lin.act.kind = TDL_ACT_IDENTITY;
@@ -132,7 +131,7 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         /* sorted singular values against rank, log y */
-        double *x = tdl_malloc(N * sizeof(double), "a figure");
+        double *x = pc_malloc(N * sizeof(double), "a figure");
         if (!x) { st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < N; i++) x[i] = (double)(i + 1) / (double)N;
         plot_series s[5] = {
@@ -149,7 +148,7 @@ static int run(const pc_options *opt, pc_result *res)
         free(x);
     }
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "dynamical-isometry: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "dynamical-isometry: out of memory");
     for (size_t k = 0; k < 5; k++) free(sv[k]);
     return st;
 }

@@ -47,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 /* sigma_w with sigma_w^2 E[phi'(z)^2] = 1 at q = 1: the broken criterion
@@ -84,11 +83,11 @@ static int run(const pc_options *opt, pc_result *res)
     double stat_chi[8], stat_q[8], stat_co[8], stat_cc[8];
     tdl_signal_config cfg;
     tdl_signal_config_default(&cfg);
-    q = tdl_malloc((L + 1) * sizeof(double), "iterates");
-    c = tdl_malloc((L + 1) * sizeof(double), "iterates");
-    chi = tdl_malloc((L + 1) * sizeof(double), "iterates");
-    qp = tdl_malloc((L + 1) * sizeof(double), "iterates");
-    cp = tdl_malloc((L + 1) * sizeof(double), "iterates");
+    q = pc_malloc((L + 1) * sizeof(double), "iterates");
+    c = pc_malloc((L + 1) * sizeof(double), "iterates");
+    chi = pc_malloc((L + 1) * sizeof(double), "iterates");
+    qp = pc_malloc((L + 1) * sizeof(double), "iterates");
+    cp = pc_malloc((L + 1) * sizeof(double), "iterates");
     if (!q || !c || !chi || !qp || !cp) { st = TDL_ENOMEM; goto cleanup; }
 
     /* 1. the transition at sigma_b = 0 */
@@ -177,8 +176,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         const size_t np = 41;
-        double *sw = tdl_malloc(np * sizeof(double), "a figure"), *xc = tdl_malloc(np * sizeof(double), "a figure");
-        double *xq = tdl_malloc(np * sizeof(double), "a figure");
+        double *sw = pc_malloc(np * sizeof(double), "a figure"), *xc = pc_malloc(np * sizeof(double), "a figure");
+        double *xq = pc_malloc(np * sizeof(double), "a figure");
         size_t cnt = 0;
         if (!sw || !xc || !xq) st = TDL_ENOMEM;
         for (size_t i = 0; st == TDL_OK && i < np; i++) {
@@ -204,7 +203,7 @@ static int run(const pc_options *opt, pc_result *res)
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "edge-of-chaos: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "edge-of-chaos: out of memory");
     free(q); free(c); free(chi); free(qp); free(cp);
     return st;
 }

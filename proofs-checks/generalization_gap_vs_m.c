@@ -49,8 +49,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "check.h"
-#include "data_internal.h"
-#include "internal.h"
 #include "plot.h"
 
 #define GG_D 5
@@ -68,7 +66,7 @@ static double exact_risk(const double *w, double b, const double *mu, size_t d)
 
 static int sample(size_t m, size_t d, const double *mu, gsl_rng *rng, tdl_dataset **out)
 {
-    int st = tdl_dataset_alloc(m, d, 2, 0, out);
+    int st = tdl_dataset_create(m, d, 2, 0, out);
     if (st != TDL_OK) return st;
     for (size_t i = 0; i < m; i++) {
         size_t y = gsl_rng_uniform(rng) < 0.5 ? 0 : 1;
@@ -88,7 +86,7 @@ static int one_run(size_t m, const double *mu, unsigned long seed, int broken, d
     tdl_measure *ms = NULL;
     size_t nm = 0;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) return tdl_fail(TDL_ENOMEM, "out of memory for a random generator");
+    if (!rng) return tdl_error_set(TDL_ENOMEM, "out of memory for a random generator");
     gsl_rng_set(rng, seed);
     int st;
     if ((st = sample(m, GG_D, mu, rng, &ds)) != TDL_OK) goto cleanup;
@@ -127,7 +125,7 @@ static int one_run(size_t m, const double *mu, unsigned long seed, int broken, d
         if (strcmp(ms[k].name, "vc") == 0) { *vc_gap = ms[k].bound - train_err; *vc_dim = ms[k].value; }
         if (strcmp(ms[k].name, "linear_rademacher") == 0 && ms[k].available) *rad_gap = ms[k].bound - train_err;
     }
-    if (isnan(*vc_gap)) st = tdl_fail(TDL_EINVAL, "generalization-gap-vs-m: the bounds table has no vc entry");
+    if (isnan(*vc_gap)) st = tdl_error_set(TDL_EINVAL, "generalization-gap-vs-m: the bounds table has no vc entry");
 
 cleanup:
     free(ms);

@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 /* Train one net and return the last hidden layer's compression; keeps the
@@ -143,8 +142,8 @@ static int run(const pc_options *opt, pc_result *res)
             const tdl_infoplane_result *r = &traj[a];
             /* the last three hidden layers of each net: six series, distinct colours */
             for (size_t l = r->n_layers > 3 ? r->n_layers - 3 : 0; l < r->n_layers && ns < 10; l++) {
-                xs[ns] = tdl_malloc(r->n_snapshots * sizeof(double), "a figure");
-                ys[ns] = tdl_malloc(r->n_snapshots * sizeof(double), "a figure");
+                xs[ns] = pc_malloc(r->n_snapshots * sizeof(double), "a figure");
+                ys[ns] = pc_malloc(r->n_snapshots * sizeof(double), "a figure");
                 if (!xs[ns] || !ys[ns]) { st = TDL_ENOMEM; ns++; break; }
                 for (size_t s = 0; s < r->n_snapshots; s++) {
                     xs[ns][s] = r->ixt[s * r->n_layers + l];
@@ -164,7 +163,7 @@ static int run(const pc_options *opt, pc_result *res)
         for (size_t i = 0; i < 10; i++) { free(xs[i]); free(ys[i]); }
     }
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "information-plane-compression: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "information-plane-compression: out of memory");
     tdl_infoplane_result_free(&traj[0]);
     tdl_infoplane_result_free(&traj[1]);
     tdl_dataset_free(&ds);

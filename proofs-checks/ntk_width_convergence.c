@@ -51,7 +51,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 #define WC_MAX_WIDTHS 16
@@ -230,7 +229,7 @@ static int run(const pc_options *opt, pc_result *res)
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "ntk-width-convergence: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "ntk-width-convergence: out of memory");
     for (size_t a = 0; a < 3; a++)
         if (Kinf[a]) gsl_matrix_free(Kinf[a]);
     if (K) gsl_matrix_free(K);

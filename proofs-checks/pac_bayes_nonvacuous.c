@@ -62,8 +62,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "check.h"
-#include "data_internal.h"
-#include "internal.h"
 #include "plot.h"
 
 typedef struct pb_params {
@@ -77,7 +75,7 @@ typedef struct pb_run {
 /* Rows idx[0..n) of src as a new data set; labels from `labels` when not NULL. */
 static int subset(const tdl_dataset *src, const size_t *idx, size_t n, const size_t *labels, tdl_dataset **out)
 {
-    int st = tdl_dataset_alloc(n, src->d, src->classes, 0, out);
+    int st = tdl_dataset_create(n, src->d, src->classes, 0, out);
     if (st != TDL_OK) return st;
     for (size_t i = 0; i < n; i++) {
         memcpy((*out)->X->data + i * (*out)->X->tda, src->X->data + idx[i] * src->X->tda, src->d * sizeof(double));
@@ -178,13 +176,13 @@ static int run(const pc_options *opt, pc_result *res)
     pb_run tru = {0}, rnd = {0};
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int st;
-    if (!rng) return tdl_fail(TDL_ENOMEM, "pac-bayes-nonvacuous: out of memory for a random generator");
+    if (!rng) return tdl_error_set(TDL_ENOMEM, "pac-bayes-nonvacuous: out of memory for a random generator");
     gsl_rng_set(rng, opt->seed);
     const char *spec = "mnist:binary=5";
     if ((st = tdl_dataset_load(spec, &all)) != TDL_OK) goto cleanup;
-    if (pp.m + pp.n_test > all->n) { st = tdl_fail(TDL_EINVAL, "pac-bayes-nonvacuous: %s has %zu examples", spec, all->n); goto cleanup; }
-    perm = tdl_malloc(all->n * sizeof(size_t), "a permutation");
-    lab = tdl_malloc((pp.m > pp.n_test ? pp.m : pp.n_test) * sizeof(size_t), "random labels");
+    if (pp.m + pp.n_test > all->n) { st = tdl_error_set(TDL_EINVAL, "pac-bayes-nonvacuous: %s has %zu examples", spec, all->n); goto cleanup; }
+    perm = pc_malloc(all->n * sizeof(size_t), "a permutation");
+    lab = pc_malloc((pp.m > pp.n_test ? pp.m : pp.n_test) * sizeof(size_t), "random labels");
     if (!perm || !lab) { st = TDL_ENOMEM; goto cleanup; }
     for (size_t i = 0; i < all->n; i++) perm[i] = i;
     gsl_ran_shuffle(rng, perm, all->n, sizeof(size_t));
@@ -241,7 +239,7 @@ static int run(const pc_options *opt, pc_result *res)
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "pac-bayes-nonvacuous: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "pac-bayes-nonvacuous: out of memory");
     gsl_rng_free(rng);
     free(perm);
     free(lab);

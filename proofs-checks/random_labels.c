@@ -67,7 +67,6 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include "check.h"
-#include "internal.h"
 #include "plot.h"
 
 #define RL_MAX_BOUNDS 24
@@ -139,7 +138,7 @@ static int run_one(const tdl_dataset *tr, const tdl_dataset *te, const tdl_datas
         if (strcmp(ms[k].name, "pacbayes_flatness") == 0 && ms[k].available) out->sigma = 1 / sqrt(ms[k].value);
     out->snn_test_error = NAN;
     if (isfinite(out->sigma)) {
-        s2 = tdl_malloc(m->n_params * sizeof(double), "posterior variances");
+        s2 = pc_malloc(m->n_params * sizeof(double), "posterior variances");
         if (!s2) { st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < m->n_params; i++) s2[i] = out->sigma * out->sigma;
         if ((st = tdl_snn_error(m, TDL_LOSS_CE, te, m->theta, s2, bc->mc_samples, seed + 101,
@@ -154,7 +153,7 @@ static int run_one(const tdl_dataset *tr, const tdl_dataset *te, const tdl_datas
     }
 
 cleanup:
-    if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "random-labels: out of memory");
+    if (st == TDL_ENOMEM) st = tdl_error_set(TDL_ENOMEM, "random-labels: out of memory");
     free(s2);
     free(ms);
     tdl_eval_stats_free(&es);
@@ -271,10 +270,10 @@ static int run(const pc_options *opt, pc_result *res)
     if (opt->quick) { bc.flat_steps = 12; bc.flat_samples = 5; bc.mc_samples = 20; }
     else { bc.flat_samples = 5; bc.mc_samples = 50; }
     tdl_dataset *tr = NULL, *te = NULL, *tr_r = NULL, *te_r = NULL;
-    rl_run *runs = tdl_calloc(2, sizeof *runs, "two runs");
+    rl_run *runs = pc_calloc(2, sizeof *runs, "two runs");
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int st = TDL_OK;
-    if (!runs || !rng) { st = tdl_fail(TDL_ENOMEM, "random-labels: out of memory"); goto cleanup; }
+    if (!runs || !rng) { st = tdl_error_set(TDL_ENOMEM, "random-labels: out of memory"); goto cleanup; }
     gsl_rng_set(rng, opt->seed);
     rl_run *rnd = &runs[0], *tru = &runs[1];
     if ((st = tdl_dataset_load(base, &tr)) != TDL_OK || (st = tdl_dataset_load(test, &te)) != TDL_OK ||

@@ -5,8 +5,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include "tdl/blas.h"
-#include "pc_cli.h"
-#include "internal.h"
+#include "check_cli.h"
 
 extern const pc_check PC_CHECK;
 
@@ -22,5 +21,5 @@ int main(int argc, char **argv)
                PC_CHECK.name, PC_CHECK.claim, PC_CHECK.source, PC_CHECK.broken);
         return 0;
     }
-    return pc_cli_main(PC_CHECK.name, &PC_CHECK, argc, argv);
+    return check_cli_main(PC_CHECK.name, &PC_CHECK, argc, argv);
 }

@@ -59,8 +59,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "check.h"
-#include "data_internal.h"
-#include "internal.h"
 #include "plot.h"
 
 #define UC_MAX_M 12
@@ -72,7 +70,7 @@ typedef struct uc_params {
 
 static int spheres(size_t n, size_t d, gsl_rng *rng, int shuffle_labels, tdl_dataset **out)
 {
-    int st = tdl_dataset_alloc(n, d, 2, 0, out);
+    int st = tdl_dataset_create(n, d, 2, 0, out);
     if (st != TDL_OK) return st;
     for (size_t i = 0; i < n; i++) {
         size_t y = gsl_rng_uniform(rng) < 0.5 ? 0 : 1;
@@ -100,7 +98,7 @@ static int one_m(const uc_params *pp, size_t m, const tdl_dataset *test, unsigne
     tdl_measure *ms = NULL;
     size_t nm = 0;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) return tdl_fail(TDL_ENOMEM, "out of memory for a random generator");
+    if (!rng) return tdl_error_set(TDL_ENOMEM, "out of memory for a random generator");
     gsl_rng_set(rng, seed * 7777UL + m);
     int st;
     if ((st = spheres(m, pp->d, rng, broken, &tr)) != TDL_OK) goto cleanup;
@@ -163,7 +161,7 @@ static int run(const pc_options *opt, pc_result *res)
                               : (uc_params){50, 512, 7, 128, 4000, 500, 0.02, 0.05};
     tdl_dataset *test = NULL;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) return tdl_fail(TDL_ENOMEM, "out of memory for a random generator");
+    if (!rng) return tdl_error_set(TDL_ENOMEM, "out of memory for a random generator");
     gsl_rng_set(rng, opt->seed + 99991);
     int st = spheres(pp.n_test, pp.d, rng, 0, &test);
     gsl_rng_free(rng);

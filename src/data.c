@@ -188,7 +188,7 @@ int tdl_spec_double(tdl_spec *s, const char *key, double lo, double hi, double *
 
 /* ---- containers -------------------------------------------------------- */
 
-int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out)
+int tdl_dataset_create(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out)
 {
     size_t bytes;
     *out = NULL;
@@ -205,9 +205,9 @@ int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset 
     ds->n = n;
     ds->d = d;
     ds->classes = classes;
-    ds->X = gsl_matrix_alloc(n, d);
+    ds->X = gsl_matrix_calloc(n, d);
     if (classes) ds->labels = tdl_calloc(n, sizeof(size_t), "labels");
-    else ds->Y = gsl_matrix_alloc(n, k ? k : 1);
+    else ds->Y = gsl_matrix_calloc(n, k ? k : 1);
     if (!ds->X || (classes && !ds->labels) || (!classes && !ds->Y)) {
         tdl_dataset_free(&ds);
         return tdl_fail(TDL_ENOMEM, "out of memory for a data set of %zu x %zu", n, d);

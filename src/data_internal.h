@@ -36,9 +36,8 @@ int tdl_spec_size(tdl_spec *s, const char *key, size_t lo, size_t hi, size_t *ou
 int tdl_spec_double(tdl_spec *s, const char *key, double lo, double hi, double *out);
 const char *tdl_spec_string(tdl_spec *s, const char *key);
 
-/* An empty data set with room for n x d inputs and, when classes == 0,
- * n x k regression targets. */
-int tdl_dataset_alloc(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out);
+/* The public tdl_dataset_create (tdl/data.h), under its older internal name. */
+#define tdl_dataset_alloc tdl_dataset_create
 
 /* Synthetic generators (synthetic.c).  `name` is one of gauss, sphere,
  * teacher, spirals, xor; the spec's keys are consumed. */

@@ -55,6 +55,13 @@ TDL_API const char *const *tdl_data_dirs(void);
 /* Names of shipped data sets, NULL-terminated. */
 TDL_API const char *const *tdl_shipped_names(void);
 
+/* An empty data set for the caller to fill through its fields: X (n x d,
+ * zeros) and, for classification (classes > 0), labels (n zeros, each to be
+ * set below classes), for regression (classes == 0) Y (n x k zeros; k = 0
+ * means 1).  The memory guard refuses what does not fit.  Prefer
+ * tdl_dataset_from_arrays when the values are already in an array. */
+TDL_API int tdl_dataset_create(size_t n, size_t d, size_t classes, size_t k, tdl_dataset **out);
+
 /* A caller's matrix of doubles, read in place: element (i, j) is
  * data[i * row_stride + j * col_stride], strides counted in elements (a
  * C-ordered array has row_stride = cols, col_stride = 1; a Fortran-ordered

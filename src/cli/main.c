@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "cli.h"
-#include "internal.h"
 #include "tdl_config.h"
 #include "tdl/blas.h"
 

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
-#include "internal.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif

@@ -8,7 +8,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "plot.h"
-#include "internal.h"
+#include "tdl/error.h"
+#include "tdl/fileio.h"
+
+/* malloc that records tdl's out-of-memory message (as the library does). */
+static void *plot_malloc(size_t bytes, const char *what)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+    return p;
+}
 
 static const char *ext_of(const char *path)
 {
@@ -30,7 +39,7 @@ void plot_put_quoted(FILE *fp, const char *s)
 int plot_histogram(const double *v, size_t n, size_t bins, double **centres, double **counts)
 {
     *centres = *counts = NULL;
-    if (n == 0 || bins == 0) return tdl_fail(TDL_EINVAL, "a histogram needs values and bins");
+    if (n == 0 || bins == 0) return tdl_error_set(TDL_EINVAL, "a histogram needs values and bins");
     double lo = v[0], hi = v[0];
     for (size_t i = 1; i < n; i++) {
         lo = fmin(lo, v[i]);
@@ -44,7 +53,7 @@ int plot_histogram(const double *v, size_t n, size_t bins, double **centres, dou
     if (!c || !k) {
         free(c);
         free(k);
-        return tdl_fail(TDL_ENOMEM, "out of memory for a histogram");
+        return tdl_error_set(TDL_ENOMEM, "out of memory for a histogram");
     }
     double w = (hi - lo) / (double)bins;
     for (size_t b = 0; b < bins; b++) c[b] = lo + ((double)b + 0.5) * w;
@@ -94,14 +103,14 @@ int plot_run(const char *path, const char *gp, const char *dat)
     const char *render = af.in_place ? path : af.tmp_path;
     char cwd[4096] = "";
     if (render[0] != '/' && !getcwd(cwd, sizeof cwd)) {
-        st = tdl_fail(TDL_EIO, "%s: cannot find the working directory: %s", path, strerror(errno));
+        st = tdl_error_set(TDL_EIO, "%s: cannot find the working directory: %s", path, strerror(errno));
         tdl_atomic_abort(&af);
         return st;
     }
     /* gnuplot runs in the figure's directory, on the script's base name */
     pid_t pid = fork();
     if (pid < 0) {
-        st = tdl_fail(TDL_EIO, "cannot start gnuplot: %s", strerror(errno));
+        st = tdl_error_set(TDL_EIO, "cannot start gnuplot: %s", strerror(errno));
         tdl_atomic_abort(&af);
         return st;
     }
@@ -124,9 +133,9 @@ int plot_run(const char *path, const char *gp, const char *dat)
     int status = 0;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            st = tdl_fail(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp);
+            st = tdl_error_set(TDL_EIO, "%s: gnuplot is not installed (apt-get install gnuplot-nox); the data and script are in %s and %s", path, dat, gp);
         else
-            st = tdl_fail(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
+            st = tdl_error_set(TDL_EIO, "%s: gnuplot failed (script %s)", path, gp);
         tdl_atomic_abort(&af);
         return st;
     }
@@ -199,15 +208,15 @@ void plot_put_caption(FILE *fp, const char *caption)
 int plot_also(const char *path, const char *ext)
 {
     const char *dot = strrchr(path, '.');
-    if (!dot) return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+    if (!dot) return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     size_t base = (size_t)(dot - path), len = base + 8;
-    char *other = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name"), *dat = tdl_malloc(len, "a file name");
+    char *other = plot_malloc(len, "a file name"), *gp = plot_malloc(len, "a file name"), *dat = plot_malloc(len, "a file name");
     int st = TDL_OK;
     if (!other || !gp || !dat) { st = TDL_ENOMEM; goto done; }
     snprintf(other, len, "%.*s.%s", (int)base, path, ext);
     snprintf(gp, len, "%.*s.gp", (int)base, path);
     snprintf(dat, len, "%.*s.dat", (int)base, path);
-    if (access(gp, R_OK) != 0) { st = tdl_fail(TDL_EIO, "%s: no gnuplot script beside the figure", gp); goto done; }
+    if (access(gp, R_OK) != 0) { st = tdl_error_set(TDL_EIO, "%s: no gnuplot script beside the figure", gp); goto done; }
     st = plot_run(other, gp, dat);
 done:
     free(other);
@@ -225,7 +234,7 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
 {
     const char *ext = ext_of(path);
     if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
-        return tdl_fail(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+        return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     /* a figure path the writer refuses (a directory, ...) is refused before
      * its data and script are written beside it */
     tdl_atomic_file probe;
@@ -233,7 +242,7 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
     if (pst != TDL_OK) return pst;
     tdl_atomic_abort(&probe);
     size_t base_len = (size_t)(ext - path) - 1;
-    char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
+    char *dat = plot_malloc(base_len + 8, "a file name"), *gp = plot_malloc(base_len + 8, "a file name");
     if (!dat || !gp) {
         free(dat);
         free(gp);

@@ -1,4 +1,4 @@
-/* pc_cli.c — the command line of the theorem checks: `tdl check` and the
+/* check_cli.c — the command line of the theorem checks: `tdl check` and the
  * standalone programs proofs-checks/NAME share it.
  *
  *   tdl check --list [--json]
@@ -17,8 +17,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "cli.h"
-#include "pc_cli.h"
-#include "internal.h"
+#include "check_cli.h"
 
 /* A figure path must name a format and be writable: find out before the
  * experiment runs, not after. */
@@ -128,7 +127,7 @@ static int list_checks(int as_json)
 
 enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS };
 
-int pc_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
+int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"list", no_argument, NULL, O_LIST}, {"all", no_argument, NULL, O_ALL},

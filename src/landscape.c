@@ -10,6 +10,8 @@
  * endpoints give the models' own losses.
  */
 #include <float.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "tdl/landscape.h"
+#include "tdl/memory.h"
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
 #include "internal.h"
@@ -254,18 +257,14 @@ int tdl_landscape_check_vector(const char *file, const char *name, const double 
 int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cell)
 {
     /* the cells' arrays, plus the coordinates (nx + ny doubles) */
-    size_t cells, bytes;
-    int over = tdl_mul_size(nx, ny, &cells) || tdl_mul_size(cells, per_cell, &bytes) ||
-               tdl_add_size(bytes, (nx + ny) * sizeof(double), &bytes);
-    size_t avail = tdl_memory_available();
-    if (over || bytes > avail) {
-        char dims[64];
-        if (ny == 1) snprintf(dims, sizeof dims, "1D grid of %zu points", nx);
-        else snprintf(dims, sizeof dims, "%zu x %zu grid", ny, nx);
-        return tdl_fail(TDL_ETOOBIG, "a %s needs %.3g GB (%zu bytes a cell) but %.3g GB are available: use a smaller --grid",
-                        dims, over ? INFINITY : (double)bytes / 1e9, per_cell, (double)avail / 1e9);
-    }
-    return TDL_OK;
+    char dims[64], detail[48];
+    if (ny == 1) snprintf(dims, sizeof dims, "a 1D grid of %zu points", nx);
+    else snprintf(dims, sizeof dims, "a %zu x %zu grid", ny, nx);
+    snprintf(detail, sizeof detail, "%zu bytes a cell", per_cell);
+    size_t cells, coords;
+    if (tdl_mul_size(nx, ny, &cells) || tdl_add_size(nx, ny, &coords) || tdl_mul_size(coords, sizeof(double), &coords))
+        return tdl_memory_require_detail(SIZE_MAX, SIZE_MAX, 0, dims, detail);
+    return tdl_memory_require_detail(cells, per_cell, coords, dims, detail);
 }
 
 /* ---- evaluation ------------------------------------------------------------ */
@@ -431,12 +430,14 @@ int tdl_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     /* memory: K sb h (products) + threads (P + nb (sum out + wmax)) + 3 ncount */
     size_t per_thread = P + nb_max * wmax;
     for (size_t l = 0; l < m->depth; l++) per_thread += nb_max * m->layers[l].out;
-    size_t need = (K * sb * h + (size_t)nthreads * per_thread + 3 * ncount) * sizeof(double);
-    size_t avail = tdl_memory_available();
-    if (need > avail) {
-        free(cells);
-        return tdl_fail(TDL_ETOOBIG, "a landscape evaluation needs %.3g GB of memory; %.3g GB are available (use --threads 1)",
-                        (double)need / 1e9, (double)avail / 1e9);
+    {
+        char detail[48];
+        snprintf(detail, sizeof detail, "%d threads", nthreads);
+        size_t elems = K * sb * h + (size_t)nthreads * per_thread + 3 * ncount;
+        if ((st = tdl_memory_require_detail(elems, sizeof(double), 0, "a landscape evaluation", detail)) != TDL_OK) {
+            free(cells);
+            return st;
+        }
     }
     double *XW[3] = {NULL, NULL, NULL};
     double *sums = tdl_calloc(ncount, sizeof(double), "grid loss sums");

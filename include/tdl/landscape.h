@@ -107,8 +107,9 @@ TDL_API int tdl_landscape_check_vector(const char *file, const char *name, const
 
 /* Memory for a grid of nx x ny cells (ny = 1: a 1D grid of nx points) at
  * per_cell bytes a cell plus its nx + ny coordinates, against
- * tdl_memory_available(): TDL_ETOOBIG before allocating, with the size and
- * the advice to use a smaller --grid. */
+ * tdl_memory_available() (tdl_memory_require): TDL_ETOOBIG before
+ * allocating, "a NY x NX grid needs X GB (B bytes a cell) but Y GB are
+ * available". */
 TDL_API int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cell);
 
 /* Evenly spaced coordinates: v[j] = ((n-1-j) lo + j hi) / (n-1), so that

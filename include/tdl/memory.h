@@ -1,6 +1,9 @@
 /* tdl/memory.h — memory probes and the guard every large allocation of
  * libtdl passes: a request that would not fit is refused with TDL_ETOOBIG
- * and a message giving both sizes, before anything is allocated. */
+ * and a message giving both sizes, before anything is allocated.
+ *
+ * Sizes in messages are in GB (1e9 bytes), printed with %.3g; a request
+ * whose size overflows size_t is reported as needing "inf GB". */
 #ifndef TDL_MEMORY_H
 #define TDL_MEMORY_H
 #include "tdl/export.h"
@@ -13,9 +16,19 @@ extern "C" {
 /* Bytes of memory available now (MemAvailable), or SIZE_MAX if unknown. */
 TDL_API size_t tdl_memory_available(void);
 
-/* Refuse, before allocating, `count` dense dim x dim matrices plus `extra`
- * bytes that would not fit: TDL_ETOOBIG with a message naming `what` and
- * suggesting the matrix-free methods. */
+/* The one guard: count * size + extra bytes (overflow-checked) against
+ * tdl_memory_available().  TDL_OK when it fits; else TDL_ETOOBIG with
+ * "WHAT needs X GB but Y GB are available".  Allocates nothing. */
+TDL_API int tdl_memory_require(size_t count, size_t size, size_t extra, const char *what);
+
+/* Same rule, with a detail in the message (NULL or "": none):
+ * "WHAT needs X GB (DETAIL) but Y GB are available". */
+TDL_API int tdl_memory_require_detail(size_t count, size_t size, size_t extra, const char *what, const char *detail);
+
+/* `count` dense dim x dim matrices of doubles plus `extra` bytes, through
+ * tdl_memory_require: "WHAT needs X GB (dim x dim doubles x count) but Y GB
+ * are available".  Callers that offer a matrix-free alternative add that
+ * advice themselves. */
 TDL_API int tdl_dense_memory_check(size_t dim, size_t count, size_t extra, const char *what);
 
 #ifdef __cplusplus

@@ -178,13 +178,21 @@ static int exact_density(hess_result *r, const hess_opts *o, tdl_smoothing conv)
     return st;
 }
 
+/* The library's message plus the CLI's advice: "MESSAGE: ADVICE". */
+static int with_advice(int st, const char *advice)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+    return tdl_error_set(st, "%s: %s", msg, advice);
+}
+
 static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                      hess_result *r)
 {
     size_t off = r->off, dim = r->dim;
     int want_vec = o->vectors != NULL;
     int st = tdl_dense_memory_check(dim, o->gn ? 3 : (want_vec ? 3 : 1), 0, "the dense Hessian");
-    if (st != TDL_OK) return st;
+    if (st != TDL_OK) return with_advice(st, "use --method lanczos (top/bottom eigenvalues) or --method slq (spectral density)");
     double *H = tdl_malloc(dim * dim * sizeof(double), "the dense Hessian");
     double *G = o->gn ? tdl_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
     double *Hcopy = NULL;

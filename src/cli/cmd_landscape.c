@@ -36,6 +36,13 @@ typedef struct land_opts {
     unsigned long dir_seed;
 } land_opts;
 
+/* A refusal for size gets the CLI's advice after the library's message. */
+static int fail_advice(int st, const char *advice)
+{
+    if (st != TDL_ETOOBIG) return cli_fail(st);
+    return cli_failf("%s: %s", tdl_errmsg(), advice);
+}
+
 static double now(void)
 {
     struct timespec t;
@@ -610,7 +617,7 @@ int cmd_landscape(int argc, char **argv)
         s.basis[2] = s.d2;
     }
     /* ---- the grid: 6 arrays of cells, 3 coefficients a cell, the mask ---- */
-    if ((st = tdl_landscape_grid_memory_check(o.grid, two_d ? o.grid : 1, 10 * sizeof(double))) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = tdl_landscape_grid_memory_check(o.grid, two_d ? o.grid : 1, 10 * sizeof(double))) != TDL_OK) { rc = fail_advice(st, "use a smaller --grid"); goto cleanup; }
     if ((st = grid_alloc(&g, o.grid, two_d ? o.grid : 1, test != NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     tdl_linspace(o.lo, o.hi, g.nx, g.x);
     if (two_d) tdl_linspace(o.ylo, o.yhi, g.ny, g.y);
@@ -658,7 +665,7 @@ int cmd_landscape(int argc, char **argv)
                 }
             double tr = now();
             if ((st = tdl_landscape_eval(m, loss, ds, K, s.basis, g.N, coef, round_mask, o.threads, g.loss, g.acc)) != TDL_OK) {
-                rc = cli_fail(st);
+                rc = fail_advice(st, "use --threads 1");
                 goto cleanup;
             }
             if (test && (st = tdl_landscape_eval(m, loss, test, K, s.basis, g.N, coef, round_mask, o.threads, g.tloss, g.tacc)) != TDL_OK) {
@@ -682,7 +689,7 @@ int cmd_landscape(int argc, char **argv)
     double ends[2] = {NAN, NAN};
     if (interp) {
         const double ec[4] = {1, 0, 0, 1};
-        if ((st = tdl_landscape_eval(m, loss, ds, 2, s.basis, 2, ec, NULL, o.threads, ends, NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if ((st = tdl_landscape_eval(m, loss, ds, 2, s.basis, 2, ec, NULL, o.threads, ends, NULL)) != TDL_OK) { rc = fail_advice(st, "use --threads 1"); goto cleanup; }
     }
     size_t filled = 0;
     for (size_t q = 0; q < g.N; q++) {
@@ -846,7 +853,7 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
     if ((st = tdl_curve_train(m, loss, ds, kind, m->theta, m2->theta, &cc, bend, &final_loss)) != TDL_OK) { rc = cli_fail(st); goto done; }
     double train_seconds = now() - t0;
     if ((st = tdl_curve_eval(m, loss, ds, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, ll, la, &bl)) != TDL_OK ||
-        (st = tdl_curve_eval(m, loss, ds, kind, m->theta, bend, m2->theta, n, o->threads, t, cl, ca, &bc)) != TDL_OK) { rc = cli_fail(st); goto done; }
+        (st = tdl_curve_eval(m, loss, ds, kind, m->theta, bend, m2->theta, n, o->threads, t, cl, ca, &bc)) != TDL_OK) { rc = fail_advice(st, "use --threads 1"); goto done; }
     if (test && ((st = tdl_curve_eval(m, loss, test, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, tll, tla, &tbl)) != TDL_OK ||
                  (st = tdl_curve_eval(m, loss, test, kind, m->theta, bend, m2->theta, n, o->threads, t, tcl, tca, &tbc)) != TDL_OK)) {
         rc = cli_failf("--test %s: %s", o->test, tdl_errmsg());

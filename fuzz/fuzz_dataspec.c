@@ -1,7 +1,7 @@
 /* fuzz_dataspec.c — libFuzzer harness of the --data SPEC grammar (tdl/data.h).
  *
  * The input, cut at its first NUL, is a spec.  Checked for every input:
- *   1. tdl_data_spec_parse (the loader's own parser, data_internal.h): on
+ *   1. tdl_data_spec_parse (the loader's own parser, tdl/data.h): on
  *      success the name is the text before the first ':', keys are
  *      non-empty, unique and free of ',' and '=', values non-empty and free
  *      of ','; printing the parse back as NAME:k=v,... and parsing that
@@ -24,7 +24,7 @@
  *      libFuzzer an absolute -artifact_prefix (fuzz/run.sh does).
  *      A loaded set is checked: n, d > 0, X n x d and finite, labels <
  *      classes (or Y n x k finite), spec kept verbatim.
- *   4. The typed lookups of data_internal.h on every key: an accepted size
+ *   4. The typed lookups of tdl/data.h on every key: an accepted size
  *      is all digits (strtoull would wrap "-1" and " -1" around), an
  *      accepted double is finite and in its bounds.
  * FUZZ_VERBOSE=1 in the environment prints the outcome of each load.
@@ -39,7 +39,6 @@
 #include "tdl/error.h"
 #include "tdl/data.h"
 #include "tdl/io.h"
-#include "data_internal.h"
 #include "fuzz_common.h"
 
 #define FUZZ_MAX_N 2000

@@ -67,8 +67,8 @@ int tdl_npy_parse(const unsigned char *buf, size_t len, const char *label,
  * TDL_ETOOBIG when it does not fit in size_t. */
 int tdl_npy_image_size(const tdl_tensor *t, size_t *size);
 
-/* The whole .npy image of t in a malloc'ed buffer (free with free()). */
-int tdl_npy_serialize(const tdl_tensor *t, unsigned char **buf, size_t *len);
+/* The whole .npy image in memory: tdl_npy_write_mem (tdl/io.h). */
+#define tdl_npy_serialize tdl_npy_write_mem
 
 /* Write the .npy image of t to fp; when crc is not NULL, *crc is updated
  * with zlib's crc32 over the bytes written.  label names fp in messages. */

@@ -653,7 +653,7 @@ int tdl_npy_image_size(const tdl_tensor *t, size_t *size)
     return TDL_OK;
 }
 
-int tdl_npy_serialize(const tdl_tensor *t, unsigned char **buf, size_t *len)
+int tdl_npy_write_mem(const tdl_tensor *t, unsigned char **buf, size_t *len)
 {
     size_t size;
     *buf = NULL;

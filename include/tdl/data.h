@@ -40,6 +40,38 @@ typedef struct tdl_dataset {
  * directories searched for shipped sets (NULL: tdl_data_dirs()). */
 TDL_API int tdl_dataset_load(const char *spec, tdl_dataset **out);
 
+/* One `key=value` of a data spec; `used` marks keys some part consumed. */
+typedef struct tdl_spec_kv {
+    char *key;
+    char *value;
+    int used;
+} tdl_spec_kv;
+
+typedef struct tdl_spec {
+    char *name;          /* the part before the first ':' */
+    size_t count;
+    tdl_spec_kv *kv;
+    const char *text;    /* the whole spec, for messages */
+} tdl_spec;
+
+/* Parse NAME[:key=value[,key=value...]] (tdl/data.h) without loading
+ * anything: the grammar the loader itself uses (tdl_dataset_load,
+ * tdl_dataset_spec_files), for programs that take specs of their own
+ * (and fuzz/fuzz_dataspec.c).  On TDL_OK
+ * *s owns name and kv (free with tdl_data_spec_free) and s->text borrows
+ * `text`, which must outlive it.  Keys are non-empty and unique, values
+ * non-empty; an empty item (",,") or one without '=' is TDL_EINVAL, a
+ * trailing ',' is accepted.  On failure *s owns nothing (message set). */
+TDL_API int tdl_data_spec_parse(const char *text, tdl_spec *s);
+/* Free what tdl_data_spec_parse allocated and zero *s. */
+TDL_API void tdl_data_spec_free(tdl_spec *s);
+
+/* Typed lookups: return TDL_OK and leave *out untouched when the key is
+ * absent; fail with TDL_EINVAL naming the spec when the value is bad. */
+TDL_API int tdl_spec_size(tdl_spec *s, const char *key, size_t lo, size_t hi, size_t *out);
+TDL_API int tdl_spec_double(tdl_spec *s, const char *key, double lo, double hi, double *out);
+TDL_API const char *tdl_spec_string(tdl_spec *s, const char *key);
+
 /* The files a spec reads, as the loader would name them: the path of a .csv
  * or .npz spec, the X and y of npy:X=,y=; none for shipped and synthetic
  * sets.  *files gets a NULL-terminated array of strings in ONE allocation

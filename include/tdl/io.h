@@ -39,6 +39,8 @@ TDL_API int tdl_npy_read_mem(const unsigned char *buf, size_t len, const char *l
                      tdl_tensor **out);
 /* Writes '<f8', C order, v1.0 (v2.0 when the header needs it). */
 TDL_API int tdl_npy_write(const char *path, const tdl_tensor *t);
+/* The same .npy image in a malloc'ed buffer (*buf, *len; free with free()). */
+TDL_API int tdl_npy_write_mem(const tdl_tensor *t, unsigned char **buf, size_t *len);
 
 /* .npz: a zip of NAME.npy members, stored (method 0) or deflated (method 8),
  * ZIP64 extra fields honoured.  Tensor names drop the ".npy" suffix. */

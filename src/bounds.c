@@ -17,6 +17,7 @@
 #include <gsl/gsl_rng.h>
 #include "internal.h"
 #include "tdl/bounds.h"
+#include "tdl/stats.h"
 #include "tdl/ntk.h"
 
 double tdl_norm_fro(const double *W, size_t rows, size_t cols)
@@ -98,22 +99,6 @@ void tdl_bounds_config_default(tdl_bounds_config *cfg)
     cfg->ntk = 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-void tdl_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
-
-double tdl_percentile_sorted(const double *v, size_t n, double p)
-{
-    double pos = p / 100.0 * (double)(n - 1);
-    size_t k = (size_t)floor(pos);
-    if (k + 1 >= n) return v[n - 1];
-    return v[k] + (pos - (double)k) * (v[k + 1] - v[k]);
-}
-
 int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double pct,
                      double *gamma, double *ramp, double *error)
 {
@@ -124,7 +109,7 @@ int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
     if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
     if (st == TDL_OK) {
-        qsort(s.margins, s.n, sizeof(double), cmp_double);
+        tdl_sort_doubles(s.margins, s.n);
         double g = tdl_percentile_sorted(s.margins, s.n, pct), r = 0;
         for (size_t i = 0; i < s.n; i++) {
             double t = s.margins[i];

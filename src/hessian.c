@@ -1,4 +1,4 @@
-/* hessian.c — exact dense Hessians (H = G + R), per-layer blocks, eigen-solves.
+/* hessian.c — exact dense Hessians (H = G + R), per-layer blocks.
  *
  * Structured assembly for nets of depth <= 2 (tdl/hessian.h).  Shape legend
  * for a one-hidden-layer net, one example (index i dropped), augmented
@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
-#include <lapacke.h>
 #include "tdl/hessian.h"
 #include "internal.h"
 #include "net_internal.h"
@@ -344,102 +343,3 @@ int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
     return st;
 }
 
-/* ---- eigen-solves ------------------------------------------------------ */
-
-void tdl_sym_eigen_free(tdl_sym_eigen *e)
-{
-    free(e->values);
-    free(e->vectors);
-    e->values = e->vectors = NULL;
-}
-
-int tdl_test_eigen_failures = 0;
-
-int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors, tdl_sym_eigen *out)
-{
-    memset(out, 0, sizeof *out);
-    if (dim == 0 || lo > hi || hi >= dim)
-        return tdl_fail(TDL_EINVAL, "eigenvalue range %zu..%zu invalid for a %zu x %zu matrix", lo, hi, dim, dim);
-    if (dim > 2147483647UL) return tdl_fail(TDL_ETOOBIG, "matrix of order %zu is too large for LAPACK", dim);
-    for (size_t i = 0; i < dim * dim; i++)
-        if (!isfinite(A[i])) return tdl_fail(TDL_ENONFINITE, "the matrix has a NaN or infinite entry (%zu, %zu)", i / dim, i % dim);
-    const lapack_int N = (lapack_int)dim;
-    size_t count = hi - lo + 1;
-    int all = count == dim;
-    out->dim = dim;
-    out->count = count;
-    out->values = tdl_malloc(dim * sizeof(double), "eigenvalues");
-    if (!out->values) return TDL_ENOMEM;
-    lapack_int info;
-    /* A is symmetric with both triangles: the row-major buffer is also its
-     * column-major self, so it goes to LAPACK as column-major without the
-     * transposed copy LAPACKE's row-major path would make. */
-    if (all) {
-        /* Divide and conquer first; should it fail to converge (info > 0,
-         * which LAPACK allows for badly scaled input), fall back to the
-         * implicit QL/QR algorithm (dsyev) on a saved copy of the lower
-         * triangle when memory allows one, else explain. */
-        size_t bytes = dim * dim * sizeof(double);
-        double *backup = bytes <= tdl_memory_available() / 4 ? malloc(bytes) : NULL;
-        if (backup) memcpy(backup, A, bytes);
-        out->driver = want_vectors ? "dsyevd" : "dsyevd_2stage";
-        if (tdl_test_eigen_failures > 0) {
-            tdl_test_eigen_failures--;
-            info = 1;   /* simulated non-convergence (tests only) */
-        } else if (want_vectors) {
-            info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', N, A, N, out->values);
-        } else {
-            info = LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', N, A, N, out->values);
-        }
-        if (info > 0 && backup) {
-            memcpy(A, backup, bytes);
-            out->driver = "dsyev (fallback: dsyevd did not converge)";
-            if (tdl_test_eigen_failures > 0) {
-                tdl_test_eigen_failures--;
-                info = 1;
-            } else {
-                info = LAPACKE_dsyev(LAPACK_COL_MAJOR, want_vectors ? 'V' : 'N', 'L', N, A, N, out->values);
-            }
-        }
-        free(backup);
-        if (info == 0 && want_vectors) {
-            /* column j of the column-major result = row j of A read row-major */
-            out->vectors = A; /* caller's buffer: copy out below */
-        }
-    } else {
-        out->driver = "dsyevr";
-        lapack_int m_found = 0;
-        double *Z = NULL;
-        lapack_int *isuppz = tdl_malloc(2 * count * sizeof(lapack_int), "eigen workspace");
-        if (!isuppz) { tdl_sym_eigen_free(out); return TDL_ENOMEM; }
-        if (want_vectors) {
-            Z = tdl_malloc(count * dim * sizeof(double), "eigenvectors");
-            if (!Z) { free(isuppz); tdl_sym_eigen_free(out); return TDL_ENOMEM; }
-        }
-        info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, want_vectors ? 'V' : 'N', 'I', 'L', N, A, N, 0.0, 0.0,
-                              (lapack_int)lo + 1, (lapack_int)hi + 1, 0.0, &m_found, out->values,
-                              Z ? Z : out->values, N, isuppz);
-        free(isuppz);
-        if (info == 0 && (size_t)m_found != count) info = -9999;
-        out->vectors = Z;
-    }
-    if (info != 0) {
-        if (out->vectors != A) free(out->vectors);
-        out->vectors = NULL;
-        tdl_sym_eigen_free(out);
-        if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
-            return tdl_fail(TDL_ENOMEM, "out of memory in LAPACK's eigen-solver");
-        if (info > 0)
-            return tdl_fail(TDL_ENOCONV, "LAPACK's eigen-solver did not converge (info %d)%s: the matrix is "
-                            "probably badly scaled; rescale the data, add a ridge (H + r I shifts every eigenvalue "
-                            "by r), or use --method lanczos", (int)info, all ? ", nor did the dsyev fallback" : "");
-        return tdl_fail(TDL_EINVAL, "LAPACK's eigen-solver rejected argument %d", (int)-info);
-    }
-    if (all && want_vectors) {
-        double *V = tdl_malloc(dim * dim * sizeof(double), "eigenvectors");
-        if (!V) { out->vectors = NULL; tdl_sym_eigen_free(out); return TDL_ENOMEM; }
-        memcpy(V, A, dim * dim * sizeof(double));
-        out->vectors = V;
-    }
-    return TDL_OK;
-}

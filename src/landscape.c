@@ -20,6 +20,7 @@
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "tdl/landscape.h"
 #include "tdl/memory.h"
+#include "tdl/stats.h"
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
 #include "internal.h"
@@ -208,15 +209,6 @@ cleanup:
     free(G);
     free(mean);
     return st;
-}
-
-void tdl_linspace(double lo, double hi, size_t n, double *v)
-{
-    if (n == 1) {
-        v[0] = 0.5 * (lo + hi);
-        return;
-    }
-    for (size_t j = 0; j < n; j++) v[j] = ((double)(n - 1 - j) * lo + (double)j * hi) / (double)(n - 1);
 }
 
 /* ---- arrays read back from files ---------------------------------------------- */

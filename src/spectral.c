@@ -30,6 +30,7 @@
 #include <gsl/gsl_randist.h>
 #include <lapacke.h>
 #include "tdl/spectral.h"
+#include "tdl/linalg.h"
 #include "internal.h"
 
 /* ---- names ------------------------------------------------------------- */
@@ -112,17 +113,6 @@ static int check_blas_dim(size_t n, const char *who, const char *what)
     if (n > (size_t)INT_MAX)
         return tdl_fail(TDL_ETOOBIG, "%s: %s = %zu exceeds the BLAS integer range (%d)", who, what, n, INT_MAX);
     return TDL_OK;
-}
-
-static int lapack_status(lapack_int info, const char *who, const char *routine)
-{
-    if (info == 0) return TDL_OK;
-    if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
-        return tdl_fail(TDL_ENOMEM, "%s: out of memory in LAPACKE_%s", who, routine);
-    if (info < 0)
-        return tdl_fail(TDL_EINVAL, "%s: LAPACKE_%s rejected argument %d (a bug in libtdl)", who, routine,
-                        (int)-info);
-    return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_%s did not converge (info %d)", who, routine, (int)info);
 }
 
 /* ---- the operator -------------------------------------------------------- */
@@ -283,7 +273,7 @@ typedef struct tri {
     double *d, *e;       /* cap each (copies: LAPACK overwrites them) */
     double *theta;       /* cap */
     double *Z;           /* cap x cap, column-major m x m */
-    lapack_int *isuppz;  /* 2 cap */
+    int *isuppz;         /* 2 cap */
 } tri;
 
 /* theta (ascending) and Z (n x n, column-major) of the diagonal block of T
@@ -293,14 +283,7 @@ static int tri_eig(const lz *s, size_t b, size_t n, tri *t)
     memcpy(t->d, s->alpha + b, n * sizeof(double));
     if (n > 1) memcpy(t->e, s->beta + b, (n - 1) * sizeof(double));
     t->e[n - 1] = 0;
-    lapack_int found = 0;
-    lapack_int info = LAPACKE_dstevr(LAPACK_COL_MAJOR, 'V', 'A', (lapack_int)n, t->d, t->e, 0.0, 0.0, 0, 0,
-                                     0.0, &found, t->theta, t->Z, (lapack_int)n, t->isuppz);
-    int st = lapack_status(info, s->A->who, "dstevr");
-    if (st != TDL_OK) return st;
-    if ((size_t)found != n)
-        return tdl_fail(TDL_ENOCONV, "%s: LAPACKE_dstevr found %d of %zu eigenvalues", s->A->who, (int)found, n);
-    return TDL_OK;
+    return tdl_tridiag_eigen(TDL_TRIDIAG_MRRR, n, t->d, t->e, t->theta, t->Z, t->isuppz, s->A->who);
 }
 
 /* score(theta): larger is more wanted. */
@@ -550,7 +533,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
     if (!(t.e = tdl_malloc(steps * sizeof(double), "tridiagonal work"))) goto cleanup;
     if (!(t.theta = tdl_malloc(steps * sizeof(double), "Ritz values"))) goto cleanup;
     if (!(t.Z = tdl_malloc(steps * steps * sizeof(double), "tridiagonal eigenvectors"))) goto cleanup;
-    if (!(t.isuppz = tdl_malloc(2 * steps * sizeof(lapack_int), "tridiagonal work"))) goto cleanup;
+    if (!(t.isuppz = tdl_malloc(2 * steps * sizeof(int), "tridiagonal work"))) goto cleanup;
     if (!(pool_val = tdl_malloc(pool_cap * sizeof(double), "Ritz values"))) goto cleanup;
     if (!(pool_est = tdl_malloc(pool_cap * sizeof(double), "Ritz residuals"))) goto cleanup;
     if (!(pool_conv = tdl_malloc(pool_cap * sizeof(int), "Lanczos work"))) goto cleanup;
@@ -769,9 +752,9 @@ int tdl_hutchpp(tdl_matvec_fn f, void *ctx, size_t P, size_t matvecs, unsigned l
     /* Q = orth(A S) by Householder QR: Q has orthonormal columns even when
      * A S is rank deficient (then they span more than its range). */
     lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)P, (lapack_int)s, Q, (lapack_int)P, tau);
-    if ((st = lapack_status(info, who, "dgeqrf")) != TDL_OK) goto cleanup;
+    if ((st = tdl_lapack_status(info, who, "dgeqrf")) != TDL_OK) goto cleanup;
     info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)P, (lapack_int)s, (lapack_int)s, Q, (lapack_int)P, tau);
-    if ((st = lapack_status(info, who, "dorgqr")) != TDL_OK) goto cleanup;
+    if ((st = tdl_lapack_status(info, who, "dorgqr")) != TDL_OK) goto cleanup;
 
     /* t1 = trace(Q^T A Q) */
     double t1 = 0;
@@ -872,8 +855,7 @@ int tdl_slq(tdl_matvec_fn f, void *ctx, size_t P, size_t runs, size_t steps, uns
         const size_t m = s.m;
         memcpy(d, s.alpha, m * sizeof(double));
         if (m > 1) memcpy(e, s.beta, (m - 1) * sizeof(double));
-        lapack_int info = LAPACKE_dstev(LAPACK_COL_MAJOR, 'V', (lapack_int)m, d, e, Z, (lapack_int)m);
-        if ((st = lapack_status(info, who, "dstev")) != TDL_OK) goto cleanup;
+        if ((st = tdl_tridiag_eigen(TDL_TRIDIAG_QL, m, d, e, NULL, Z, NULL, who)) != TDL_OK) goto cleanup;
         double *nodes = out->nodes + r * steps, *weights = out->weights + r * steps;
         for (size_t j = 0; j < m; j++) {
             nodes[j] = d[j];

@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include "tdl/sweep.h"
+#include "tdl/stats.h"
 #include "internal.h"
 #include "data_internal.h"
 
@@ -145,55 +146,13 @@ void tdl_sweep_config_default(tdl_sweep_config *cfg)
     cfg->success_loss = NAN;
 }
 
-double tdl_kendall_tau(const double *a, const double *b, size_t n)
-{
-    /* tau-b = (C - D) / sqrt((n0 - n1)(n0 - n2)) over the pairs of finite
-     * points; O(n^2), the sweeps have at most a few thousand runs. */
-    double conc = 0, disc = 0, tie_a = 0, tie_b = 0, pairs = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i]) || !isfinite(b[i])) continue;
-        for (size_t j = i + 1; j < n; j++) {
-            if (!isfinite(a[j]) || !isfinite(b[j])) continue;
-            double da = a[i] - a[j], db = b[i] - b[j];
-            pairs += 1;
-            if (da == 0) tie_a += 1;
-            if (db == 0) tie_b += 1;
-            if (da == 0 || db == 0) continue;
-            if ((da > 0) == (db > 0)) conc += 1;
-            else disc += 1;
-        }
-    }
-    double den = sqrt((pairs - tie_a) * (pairs - tie_b));
-    return den > 0 ? (conc - disc) / den : NAN;
-}
-
 tdl_sweep_stat tdl_sweep_summary(const tdl_sweep_result *r, size_t value_index, size_t field)
 {
     /* the repeats of one value are contiguous (value-major order) */
     tdl_sweep_stat s = {NAN, NAN, NAN, NAN, 0};
-    double sum = 0, sum2 = 0, lo = INFINITY, hi = -INFINITY;
     if (value_index >= r->count || field + sizeof(double) > sizeof(tdl_sweep_run)) return s;
     const tdl_sweep_run *runs = r->runs + value_index * r->repeats;
-    for (size_t k = 0; k < r->repeats; k++) {
-        double x;
-        memcpy(&x, (const char *)&runs[k] + field, sizeof x);
-        if (!isfinite(x)) continue;
-        sum += x;
-        lo = fmin(lo, x);
-        hi = fmax(hi, x);
-        s.n++;
-    }
-    if (!s.n) return s;
-    s.mean = sum / (double)s.n;
-    for (size_t k = 0; k < r->repeats; k++) {
-        double x;
-        memcpy(&x, (const char *)&runs[k] + field, sizeof x);
-        if (isfinite(x)) sum2 += (x - s.mean) * (x - s.mean);
-    }
-    s.std = s.n > 1 ? sqrt(sum2 / (double)(s.n - 1)) : 0.0;
-    s.min = lo;
-    s.max = hi;
-    return s;
+    return tdl_summarize((const double *)(const void *)((const char *)runs + field), r->repeats, sizeof *runs);
 }
 
 void tdl_sweep_result_free(tdl_sweep_result *r)

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include "tdl/net.h"
+#include "tdl/stats.h" /* sort and percentile, declared here before */
 
 #ifdef __cplusplus
 extern "C" {
@@ -192,12 +193,7 @@ TDL_API int tdl_dr_objective(const tdl_mlp *m, tdl_loss_kind loss, const tdl_bat
                              double m_train, const tdl_dr_config *cfg, double *J,
                              double *gw, double *gs, double *grho);
 
-/* Sort n doubles ascending (NaN-free input). */
-TDL_API void tdl_sort_doubles(double *v, size_t n);
-/* Percentile p in [0, 100] of an ascending sample by linear interpolation
- * between order statistics (NumPy's default "linear" method: position
- * p/100 (n - 1)). */
-TDL_API double tdl_percentile_sorted(const double *v, size_t n, double p);
+/* (tdl_sort_doubles and tdl_percentile_sorted: tdl/stats.h, included above.) */
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* tdl/hessian.h — the exact dense Hessian of the training loss, its
- * Gauss-Newton split, per-layer blocks, and symmetric eigen-solves.
+ * Gauss-Newton split and per-layer blocks.
  *
  * The Hessian is that of the MEAN loss over the data set with respect to the
  * flat parameter vector theta in file order (tdl/model.h), split as
@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include "tdl/net.h"
 #include "tdl/memory.h"
+#include "tdl/linalg.h" /* tdl_sym_eigen_*, declared here before */
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,21 +37,8 @@ TDL_API void tdl_layer_range(const tdl_mlp *m, size_t l, size_t *off, size_t *le
 TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                               size_t off, size_t len, double *H, double *G);
 
-/* Symmetric eigen-decomposition by LAPACK.  A (dim x dim, symmetric, both
- * triangles) is overwritten.  Range: all eigenvalues (lo = 0, hi = dim - 1)
- * or those of indices lo..hi (0-based, ascending order; dsyevr).  Values
- * ascending; vectors (when wanted) count x dim row-major: row j is the unit
- * eigenvector of values[j]. */
-typedef struct tdl_sym_eigen {
-    size_t dim, count;
-    double *values;       /* owned, count */
-    double *vectors;      /* owned, count x dim, or NULL */
-    const char *driver;   /* LAPACK routine used */
-} tdl_sym_eigen;
-
-TDL_API int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors,
-                                tdl_sym_eigen *out);
-TDL_API void tdl_sym_eigen_free(tdl_sym_eigen *e);
+/* (Symmetric eigen-solves, tdl_sym_eigen_solve / tdl_sym_eigen_free: tdl/linalg.h,
+ * included above.) */
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include "tdl/net.h"
 #include "tdl/tensor.h"
+#include "tdl/stats.h" /* tdl_linspace, declared here before */
 
 #ifdef __cplusplus
 extern "C" {
@@ -112,9 +113,7 @@ TDL_API int tdl_landscape_check_vector(const char *file, const char *name, const
  * available". */
 TDL_API int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cell);
 
-/* Evenly spaced coordinates: v[j] = ((n-1-j) lo + j hi) / (n-1), so that
- * lo and hi are hit exactly (n >= 2; n == 1 gives (lo+hi)/2). */
-TDL_API void tdl_linspace(double lo, double hi, size_t n, double *v);
+/* (tdl_linspace: tdl/stats.h, included above.) */
 
 /* ---- mode connectivity (Garipov et al. 2018) ---------------------------- */
 

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include "tdl/bounds.h"
 #include "tdl/train.h"
+#include "tdl/stats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -141,17 +142,13 @@ TDL_API int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *tr
                               tdl_sweep_result *out);
 TDL_API void tdl_sweep_result_free(tdl_sweep_result *r);
 
-/* Kendall's tau-b of n pairs (a_i, b_i): (C - D) / sqrt((n0 - n1)(n0 - n2)),
- * n0 = n(n-1)/2, n1, n2 the pairs tied in a, in b (SciPy's kendalltau
- * default).  Pairs with a NaN are skipped; NaN when fewer than 2 remain or
- * one side is constant. */
-TDL_API double tdl_kendall_tau(const double *a, const double *b, size_t n);
+/* (Kendall's tau-b, tdl_kendall_tau: tdl/stats.h, included above.) */
 
 /* Summary over the repeats of one value: mean, sample standard deviation
  * (0 for one repeat), min and max of a per-run quantity, skipping NaNs
  * (all NaN when none is finite).  field: offsetof(tdl_sweep_run, ...) of a
  * double member. */
-typedef struct tdl_sweep_stat { double mean, std, min, max; size_t n; } tdl_sweep_stat;
+typedef tdl_summary tdl_sweep_stat; /* tdl/stats.h */
 TDL_API tdl_sweep_stat tdl_sweep_summary(const tdl_sweep_result *r, size_t value_index, size_t field);
 
 #ifdef __cplusplus

@@ -186,6 +186,17 @@ static int with_advice(int st, const char *advice)
     return tdl_error_set(st, "%s: %s", msg, advice);
 }
 
+/* LAPACK's eigen-solver, with the matrix-free method as the CLI's last advice
+ * when it does not converge. */
+static int eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors, tdl_sym_eigen *out)
+{
+    int st = tdl_sym_eigen_solve(A, dim, lo, hi, want_vectors, out);
+    if (st != TDL_ENOCONV) return st;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+    return tdl_error_set(st, "%s, or use --method lanczos", msg);
+}
+
 static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                      hess_result *r)
 {
@@ -224,11 +235,11 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         if (!Hcopy) { st = TDL_ENOMEM; goto cleanup; }
         memcpy(Hcopy, H, dim * dim * sizeof(double));
     }
-    if ((st = tdl_sym_eigen_solve(H, dim, lo, hi, want_vec, &e)) != TDL_OK) goto cleanup;
+    if ((st = eigen_solve(H, dim, lo, hi, want_vec, &e)) != TDL_OK) goto cleanup;
     if (G) {
         for (size_t i = 0; i < dim * dim; i++) H[i] = Hcopy[i] - G[i]; /* R, in H's storage */
-        if ((st = tdl_sym_eigen_solve(G, dim, lo, hi, 0, &eg)) != TDL_OK) goto cleanup;
-        if ((st = tdl_sym_eigen_solve(H, dim, lo, hi, 0, &er)) != TDL_OK) goto cleanup;
+        if ((st = eigen_solve(G, dim, lo, hi, 0, &eg)) != TDL_OK) goto cleanup;
+        if ((st = eigen_solve(H, dim, lo, hi, 0, &er)) != TDL_OK) goto cleanup;
     }
     r->driver = e.driver;
     size_t count = e.count;

@@ -55,6 +55,10 @@ const char *tdl_msg_str(const char *s, size_t len, char *out, size_t cap);
  * Returns (size_t)-2 when out of memory. */
 size_t tdl_find_duplicate_name(char *const *names, size_t count);
 
+/* TDL_EINVAL "LABEL: two tensors are named 'X'" when set has a duplicate
+ * name (the writers call it: a file the readers would refuse is never made). */
+int tdl_tensors_check_unique(const tdl_tensors *set, const char *label);
+
 /* --- .npy (npy.c) ------------------------------------------------------- */
 
 /* Parse a .npy image; label names it in messages.  *out gets a tensor whose

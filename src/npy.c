@@ -188,6 +188,25 @@ size_t tdl_find_duplicate_name(char *const *names, size_t count)
     return found;
 }
 
+int tdl_tensors_check_unique(const tdl_tensors *set, const char *label)
+{
+    if (set->count < 2) return TDL_OK;
+    char **names = tdl_calloc(set->count, sizeof *names, "tensor names");
+    if (!names) return TDL_ENOMEM;
+    for (size_t i = 0; i < set->count; i++) names[i] = set->items[i].name ? set->items[i].name : "";
+    size_t dup = tdl_find_duplicate_name(names, set->count);
+    int st = TDL_OK;
+    if (dup == (size_t)-2) {
+        st = tdl_fail(TDL_ENOMEM, "%s: out of memory checking names", tdl_io_label(label));
+    } else if (dup != (size_t)-1) {
+        char shown[64];
+        st = tdl_fail(TDL_EINVAL, "%s: two tensors are named '%s'", tdl_io_label(label),
+                      tdl_msg_str(names[dup], strlen(names[dup]), shown, sizeof shown));
+    }
+    free(names);
+    return st;
+}
+
 /* ---- header parsing ---------------------------------------------------- */
 
 typedef struct npy_cursor {

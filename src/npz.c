@@ -543,6 +543,7 @@ int tdl_npz_write(const char *path, const tdl_tensors *set)
     uint64_t pos = 0;
 
     if (!path || !set) return tdl_fail(TDL_EINVAL, "tdl_npz_write: NULL argument");
+    if ((st = tdl_tensors_check_unique(set, path)) != TDL_OK) return st;
     ent = tdl_calloc(set->count, sizeof *ent, "npz entries");
     if (!ent) return TDL_ENOMEM;
     for (size_t i = 0; i < set->count; i++) {

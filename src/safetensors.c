@@ -509,6 +509,7 @@ int tdl_safetensors_write(const char *path, const tdl_tensors *set)
     size_t offset = 0;
 
     if (!path || !set) return tdl_fail(TDL_EINVAL, "tdl_safetensors_write: NULL argument");
+    if ((st = tdl_tensors_check_unique(set, path)) != TDL_OK) return st;
     /* header: {"__metadata__":{...},"name":{"dtype":"F64","shape":[..],"data_offsets":[b,e]},...} */
     sb_add(&hb, "{", 1);
     if (set->meta_count) {

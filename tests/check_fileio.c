@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tdl/tdl.h"
-#include "internal.h"
 
 static char dir[128];
 

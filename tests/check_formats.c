@@ -27,8 +27,6 @@
 #include "tdl/error.h"
 #include "tdl/io.h"
 #include "tdl/tensor.h"
-#include "internal.h"
-#include "formats_internal.h"
 
 #ifndef TDL_TEST_FIXTURES
 #error "TDL_TEST_FIXTURES must name tests/fixtures"
@@ -37,6 +35,14 @@
 
 static char tmpdir[256];
 static cJSON *expected;  /* expected.json, loaded in main */
+
+/* Little-endian loads, to read the files' own bytes. */
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | ((uint64_t)le32(p + 4) << 32); }
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -206,9 +212,7 @@ START_TEST(test_fixture)
         st = ends_with(path, ".npy") ? tdl_npy_read(path, &one) : tdl_csv_read(path, &one);
         if (st == TDL_OK) {
             set = tdl_tensors_new();
-            ck_assert_int_eq(tdl_tensors_reserve(set, 1), TDL_OK);
-            set->items[set->count++] = *one;
-            free(one);
+            ck_assert_int_eq(tdl_tensors_append(set, &one), TDL_OK);
         }
     }
     ck_assert_msg(st == TDL_OK, "%s: %s", file->string, tdl_errmsg());
@@ -317,7 +321,7 @@ START_TEST(test_safetensors_roundtrip)
     unsigned char *buf = NULL;
     size_t len = 0;
     ck_assert_int_eq(tdl_read_file(path, 1 << 20, &buf, &len), TDL_OK);
-    uint64_t n = tdl_le64(buf);
+    uint64_t n = le64(buf);
     ck_assert_uint_eq(n % 8, 0);
     ck_assert(memcmp(buf + 8, "{\"__metadata__\":", 16) == 0);
     ck_assert(buf[8 + n - 1] == ' ' || buf[8 + n - 1] == '}');
@@ -371,22 +375,16 @@ START_TEST(test_npy_roundtrip)
         size_t len = 0, mlen = 0;
         ck_assert_int_eq(tdl_read_file(path, 1 << 20, &buf, &len), TDL_OK);
         ck_assert_int_eq(buf[6], 1);
-        size_t start = 10 + (size_t)tdl_le16(buf + 8);
+        size_t start = 10 + (size_t)le16(buf + 8);
         ck_assert_uint_eq(start % 64, 0);
         ck_assert_int_eq(buf[start - 1], '\n');
         ck_assert(contains(buf, start, "'descr': '<f8'"));
         ck_assert(contains(buf, start, "'fortran_order': False"));
         ck_assert_uint_eq(len, start + 8 * t->numel);
         /* the memory image is the same bytes */
-        ck_assert_int_eq(tdl_npy_serialize(t, &mem, &mlen), TDL_OK);
+        ck_assert_int_eq(tdl_npy_write_mem(t, &mem, &mlen), TDL_OK);
         ck_assert_uint_eq(mlen, len);
         ck_assert_mem_eq(mem, buf, len);
-        size_t isz = 0;
-        ck_assert_int_eq(tdl_npy_image_size(t, &isz), TDL_OK);
-        ck_assert_uint_eq(isz, len);
-        uint32_t crc = 0;
-        ck_assert_int_eq(tdl_npy_crc32(t, &crc), TDL_OK);
-        ck_assert_uint_eq(crc, (uint32_t)crc32(0L, buf, (uInt)len));
         free(mem);
         free(buf);
         unlink(path);
@@ -616,18 +614,46 @@ START_TEST(test_limits_csv)
 }
 END_TEST
 
+START_TEST(test_writers_refuse_duplicate_names)
+{
+    /* tdl_tensors_append does not check names; the writers do, so that no
+     * file the readers would refuse is ever made */
+    tdl_tensors *s = tdl_tensors_new();
+    for (int k = 0; k < 2; k++) {
+        tdl_tensor *t = calloc(1, sizeof *t);
+        t->name = strdup("w");
+        t->dtype = TDL_F64;
+        t->numel = 1;
+        t->data = calloc(1, sizeof *t->data);
+        ck_assert_int_eq(tdl_tensors_append(s, &t), TDL_OK);
+    }
+    const char *np = tmp_path("dup.npz"), *sp = tmp_path("dup.safetensors");
+    ck_assert_int_eq(tdl_npz_write(np, s), TDL_EINVAL);
+    ck_assert_msg(strstr(tdl_errmsg(), "two tensors are named 'w'"), "%s", tdl_errmsg());
+    ck_assert_int_eq(access(np, F_OK), -1);
+    ck_assert_int_eq(tdl_safetensors_write(sp, s), TDL_EINVAL);
+    ck_assert_int_eq(access(sp, F_OK), -1);
+    tdl_tensor *none = NULL;
+    ck_assert_int_eq(tdl_tensors_append(s, &none), TDL_EINVAL);
+    tdl_tensors_free(&s);
+}
+END_TEST
+
 START_TEST(test_limits_npz_zip64_writer)
 {
     /* 70,000 members need the ZIP64 end of central directory */
     size_t n = 70000;
     tdl_tensors *s = tdl_tensors_new(), *r = NULL;
-    ck_assert_int_eq(tdl_tensors_reserve(s, n), TDL_OK);
     for (size_t i = 0; i < n; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "t%zu", i);
-        double *v = malloc(sizeof *v);
-        *v = (double)i;
-        ck_assert_int_eq(tdl_tensors_push(s, name, TDL_F64, 0, NULL, 1, v), TDL_OK);
+        tdl_tensor *t = calloc(1, sizeof *t);
+        t->name = malloc(32);
+        snprintf(t->name, 32, "t%zu", i);
+        t->dtype = TDL_F64;
+        t->numel = 1;
+        t->data = malloc(sizeof *t->data);
+        t->data[0] = (double)i;
+        ck_assert_int_eq(tdl_tensors_append(s, &t), TDL_OK);
+        ck_assert_ptr_null(t);
     }
     const char *path = tmp_path("many.npz");
     ck_assert_int_eq(tdl_npz_write(path, s), TDL_OK);
@@ -637,8 +663,8 @@ START_TEST(test_limits_npz_zip64_writer)
     unsigned char *buf = NULL;
     size_t len = 0;
     ck_assert_int_eq(tdl_read_file(path, 1u << 30, &buf, &len), TDL_OK);
-    ck_assert_uint_eq(tdl_le32(buf + len - 22 - 20), 0x07064b50u);  /* ZIP64 locator */
-    ck_assert_uint_eq(tdl_le16(buf + len - 22 + 10), 0xFFFFu);
+    ck_assert_uint_eq(le32(buf + len - 22 - 20), 0x07064b50u);  /* ZIP64 locator */
+    ck_assert_uint_eq(le16(buf + len - 22 + 10), 0xFFFFu);
     free(buf);
     tdl_tensors_free(&r);
     tdl_tensors_free(&s);
@@ -1082,7 +1108,7 @@ static void two_members(zipimg *z, unsigned char **npy, size_t *npylen)
     size_t shape[1] = {16};
     tdl_tensor t = {.name = "a", .dtype = TDL_F64, .ndim = 1, .numel = 16, .data = v};
     t.shape[0] = shape[0];
-    ck_assert_int_eq(tdl_npy_serialize(&t, npy, npylen), TDL_OK);
+    ck_assert_int_eq(tdl_npy_write_mem(&t, npy, npylen), TDL_OK);
     zmember m[2] = {{"a.npy", *npy, *npylen, 0}, {"b.npy", *npy, *npylen, 8}};
     zip_build(z, m, 2);
 }
@@ -1212,7 +1238,7 @@ START_TEST(test_npz_errors_members)
     put_le(b + z.central[0] + 24, nl - 8, 4);
     npz_fail(b, z.len, TDL_EFORMAT, "stored member with compressed size", "stored sizes");
     /* deflate: declared size larger, smaller, impossible; corrupt stream */
-    size_t dsz = tdl_le32(z.buf + z.central[1] + 20);
+    size_t dsz = le32(z.buf + z.central[1] + 20);
     memcpy(b, z.buf, z.len);
     put_le(b + z.central[1] + 24, nl + 8, 4);
     npz_fail(b, z.len, TDL_EFORMAT, "inflates to", "usize larger");
@@ -1294,7 +1320,7 @@ START_TEST(test_npz_errors_zip64)
 {
     size_t len;
     unsigned char *full = slurp("npz/zip64.npz", &len), *b = dupmem(full, len);
-    size_t loc = len - 22 - 20, rec = (size_t)tdl_le64(full + loc + 8);
+    size_t loc = len - 22 - 20, rec = (size_t)le64(full + loc + 8);
     put_le(b + loc + 8, len, 8);
     npz_fail(b, len, TDL_EFORMAT, "ZIP64 end of central directory offset", "zip64 offset");
     memcpy(b, full, len);
@@ -1402,38 +1428,6 @@ START_TEST(test_csv_errors)
 }
 END_TEST
 
-/* ---- internals --------------------------------------------------------- */
-
-START_TEST(test_internal_helpers)
-{
-    char out[64];
-    ck_assert_str_eq(tdl_msg_str("a\nb", 3, out, sizeof out), "a?b");
-    char longs[100];
-    memset(longs, 'x', sizeof longs);
-    tdl_msg_str(longs, sizeof longs, out, sizeof out);
-    ck_assert_uint_eq(strlen(out), 51);
-    ck_assert(ends_with(out, "..."));
-    char *names[40];
-    char store[40][16];
-    for (int i = 0; i < 40; i++) {
-        snprintf(store[i], sizeof store[i], "n%d", i);
-        names[i] = store[i];
-    }
-    ck_assert_uint_eq(tdl_find_duplicate_name(names, 40), (size_t)-1);
-    names[33] = store[7];
-    ck_assert_uint_eq(tdl_find_duplicate_name(names, 40), 33);
-    ck_assert_uint_eq(tdl_find_duplicate_name(names, 0), (size_t)-1);
-    /* F16 and BF16 conversion through the shared converter */
-    unsigned char h[6] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00};  /* 1, -2, 2^-24 */
-    double d[3];
-    tdl_convert_to_double(h, TDL_F16, 0, 3, d);
-    ck_assert(d[0] == 1.0 && d[1] == -2.0 && d[2] == ldexp(1.0, -24));
-    unsigned char bf[4] = {0x3f, 0x80, 0xc0, 0x49};  /* big-endian BF16: 1, -3.140625 */
-    tdl_convert_to_double(bf, TDL_BF16, 1, 2, d);
-    ck_assert(d[0] == 1.0 && d[1] == -3.140625);
-}
-END_TEST
-
 /* ---- runner ------------------------------------------------------------ */
 
 static Suite *formats_suite(int n_fixtures)
@@ -1451,7 +1445,7 @@ static Suite *formats_suite(int n_fixtures)
     tcase_add_test(core, test_npy_header_variants);
     tcase_add_test(core, test_csv_core);
     tcase_add_test(core, test_npz_builder_ok);
-    tcase_add_test(core, test_internal_helpers);
+    tcase_add_test(core, test_writers_refuse_duplicate_names);
     suite_add_tcase(s, core);
 
     TCase *limits = tcase_create("limits");

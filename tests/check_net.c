@@ -36,7 +36,6 @@
 #include "tdl/io.h"
 #include "tdl/model.h"
 #include "tdl/net.h"
-#include "data_internal.h"
 
 #ifndef TDL_TEST_FIXTURES
 #error "TDL_TEST_FIXTURES must name tests/fixtures"
@@ -630,7 +629,7 @@ static tdl_dataset *make_ds(size_t n, size_t d, size_t classes, size_t k, const 
                             const size_t *labels, const double *Y)
 {
     tdl_dataset *ds = NULL;
-    ck_assert_int_eq(tdl_dataset_alloc(n, d, classes, k, &ds), TDL_OK);
+    ck_assert_int_eq(tdl_dataset_create(n, d, classes, k, &ds), TDL_OK);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < d; j++) gsl_matrix_set(ds->X, i, j, X[i * d + j]);
         if (classes) ds->labels[i] = labels[i];

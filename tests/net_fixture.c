@@ -6,7 +6,6 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_randist.h>
-#include "data_internal.h"
 #include "net_fixture.h"
 
 const char *const case_names[NCASES] = {
@@ -67,7 +66,7 @@ void fixture_load(const char *name, fixture *fx)
     ck_assert_uint_eq(X->ndim, 2);
     ck_assert_uint_eq(X->shape[1], fx->d);
     fx->n = X->shape[0];
-    ck_assert_int_eq(tdl_dataset_alloc(fx->n, fx->d, regress ? 0 : classes, fx->C, &fx->ds), TDL_OK);
+    ck_assert_int_eq(tdl_dataset_create(fx->n, fx->d, regress ? 0 : classes, fx->C, &fx->ds), TDL_OK);
     for (size_t i = 0; i < fx->n; i++)
         for (size_t j = 0; j < fx->d; j++) gsl_matrix_set(fx->ds->X, i, j, X->data[i * fx->d + j]);
     if (regress) {

@@ -55,6 +55,11 @@ TDL_API tdl_tensors *tdl_tensors_new(void);
 TDL_API int tdl_tensors_add(tdl_tensors *set, const char *name, size_t ndim,
                     const size_t *shape, const double *data);
 
+/* Move a whole tensor (as tdl_npy_read or tdl_csv_read return it, dtype
+ * kept) to the end of set: *t is consumed and set to NULL, on failure too.
+ * Names are not checked here (the writers refuse duplicates). */
+TDL_API int tdl_tensors_append(tdl_tensors *set, tdl_tensor **t);
+
 /* Set (or replace) a metadata entry; both strings are copied. */
 TDL_API int tdl_tensors_set_meta(tdl_tensors *set, const char *key, const char *value);
 

@@ -11,6 +11,7 @@
 #include "tdl/model.h"
 #include "tdl/io.h"
 #include "tdl/memory.h"
+#include "tdl/names.h"
 #include "internal.h"
 
 /* ---- activations ------------------------------------------------------- */
@@ -128,26 +129,41 @@ void tdl_act_eval(const tdl_act *act, const double *z, size_t n, double *phi, do
 
 /* ---- configuration ----------------------------------------------------- */
 
-static const char *const init_names[] = {"gaussian", "he", "xavier", "orthogonal", "zero"};
+const tdl_name tdl_init_names[] = {
+    {"gaussian", TDL_INIT_GAUSSIAN}, {"he", TDL_INIT_HE}, {"xavier", TDL_INIT_XAVIER},
+    {"orthogonal", TDL_INIT_ORTHOGONAL}, {"zero", TDL_INIT_ZERO}, {NULL, 0},
+};
+
+const tdl_name tdl_param_names[] = {
+    {"standard", TDL_PARAM_STANDARD}, {"ntk", TDL_PARAM_NTK}, {NULL, 0},
+};
 
 const char *tdl_init_name(tdl_init_kind k)
 {
-    return (unsigned)k < 5 ? init_names[k] : "?";
+    const char *name = tdl_name_of(tdl_init_names, (int)k);
+    return name ? name : "?";
 }
 
 int tdl_init_parse(const char *text, tdl_init_kind *out)
 {
-    int i = tdl_name_index(init_names, 5, text);
-    if (i >= 0) {
-        *out = (tdl_init_kind)i;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown init '%s' (gaussian he xavier orthogonal zero)", text);
+    int v;
+    int st = tdl_name_lookup(tdl_init_names, "init", text, &v);
+    if (st == TDL_OK) *out = (tdl_init_kind)v;
+    return st;
 }
 
 const char *tdl_param_name(tdl_param_kind p)
 {
-    return p == TDL_PARAM_NTK ? "ntk" : "standard";
+    const char *name = tdl_name_of(tdl_param_names, (int)p);
+    return name ? name : "?";
+}
+
+int tdl_param_parse(const char *text, tdl_param_kind *out)
+{
+    int v;
+    int st = tdl_name_lookup(tdl_param_names, "parametrization", text, &v);
+    if (st == TDL_OK) *out = (tdl_param_kind)v;
+    return st;
 }
 
 void tdl_mlp_config_default(tdl_mlp_config *cfg)
@@ -385,7 +401,7 @@ int tdl_mlp_create(const tdl_mlp_config *cfg, tdl_mlp **out)
     if (cfg->depth == 0 || cfg->depth > TDL_MAX_DEPTH)
         return tdl_fail(TDL_EINVAL, "a net needs 1 to %d layers", TDL_MAX_DEPTH);
     if (cfg->init == TDL_INIT_XAVIER && cfg->param == TDL_PARAM_NTK)
-        return tdl_fail(TDL_EINVAL, "init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set --sigma-w)");
+        return tdl_fail(TDL_EINVAL, "init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set sigma_w)");
     for (size_t l = 0; l < cfg->depth; l++) bias[l] = cfg->bias;
     tdl_mlp *m;
     int st = mlp_alloc(cfg->depth, cfg->widths, bias, &m);
@@ -543,12 +559,11 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
     else if (act_text) {
         if ((st = tdl_act_parse(act_text, &m->act)) != TDL_OK) goto fail;
     } else if (nw > 1) {
-        st = tdl_fail(TDL_EINVAL, "the model file names no activation (no __metadata__ 'activation'): give --act");
+        st = tdl_fail(TDL_EINVAL, "the model file names no activation (no __metadata__ 'activation'): give one");
         goto fail;
     }
     const char *param = tdl_tensors_meta(set, "parametrization");
-    if (param && strcmp(param, "ntk") == 0) m->param = TDL_PARAM_NTK;
-    else if (param && strcmp(param, "standard") != 0) {
+    if (param && tdl_param_parse(param, &m->param) != TDL_OK) {
         st = tdl_fail(TDL_EFORMAT, "metadata parametrization='%s' (expected standard or ntk)", param);
         goto fail;
     }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "tdl/net.h"
+#include "tdl/names.h"
 #include "internal.h"
 #include "net_internal.h"
 
@@ -39,25 +40,23 @@ struct tdl_net_work {
 
 /* ---- losses ------------------------------------------------------------ */
 
-static const char *const loss_names[] = {"mse", "ce", "logistic", "hinge"};
+const tdl_name tdl_loss_names[] = {
+    {"mse", TDL_LOSS_MSE}, {"ce", TDL_LOSS_CE}, {"logistic", TDL_LOSS_LOGISTIC},
+    {"hinge", TDL_LOSS_HINGE}, {"cross-entropy", TDL_LOSS_CE}, {NULL, 0},
+};
 
 int tdl_loss_parse(const char *text, tdl_loss_kind *out)
 {
-    int i = tdl_name_index(loss_names, 4, text);
-    if (i >= 0) {
-        *out = (tdl_loss_kind)i;
-        return TDL_OK;
-    }
-    if (strcmp(text, "cross-entropy") == 0) {
-        *out = TDL_LOSS_CE;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown loss '%s' (mse ce logistic hinge)", text);
+    int v;
+    int st = tdl_name_lookup(tdl_loss_names, "loss", text, &v);
+    if (st == TDL_OK) *out = (tdl_loss_kind)v;
+    return st;
 }
 
 const char *tdl_loss_name(tdl_loss_kind loss)
 {
-    return (unsigned)loss < 4 ? loss_names[loss] : "?";
+    const char *name = tdl_name_of(tdl_loss_names, (int)loss);
+    return name ? name : "?";
 }
 
 int tdl_loss_check(tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ds)

@@ -558,7 +558,7 @@ START_TEST(test_save_load_round_trip)
     const char *pz = tmp_path("m.npz");
     ck_assert_int_eq(tdl_npz_write(pz, set), TDL_OK);
     tdl_tensors_free(&set);
-    expect_fail(tdl_mlp_load(pz, NULL, &back2), TDL_EINVAL, "--act");
+    expect_fail(tdl_mlp_load(pz, NULL, &back2), TDL_EINVAL, "names no activation");
     ck_assert_ptr_null(back2);
     ck_assert_int_eq(tdl_mlp_load(pz, &m->act, &back2), TDL_OK);
     ck_assert(memcmp(back2->theta, m->theta, m->n_params * sizeof(double)) == 0);

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include "tdl/tensor.h"
+#include "tdl/names.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +106,10 @@ TDL_API void tdl_arch_format(const tdl_mlp *m, char *buf, size_t len);
 TDL_API const char *tdl_param_name(tdl_param_kind p);
 TDL_API const char *tdl_init_name(tdl_init_kind k);
 TDL_API int tdl_init_parse(const char *text, tdl_init_kind *out);
+TDL_API int tdl_param_parse(const char *text, tdl_param_kind *out);
+/* Name tables (tdl/names.h): "gaussian", "he", ...; "standard", "ntk". */
+TDL_API extern const tdl_name tdl_init_names[];
+TDL_API extern const tdl_name tdl_param_names[];
 
 /* A fresh, initialized net (theta0 = theta). */
 TDL_API int tdl_mlp_create(const tdl_mlp_config *cfg, tdl_mlp **out);

@@ -35,6 +35,8 @@ typedef enum tdl_loss_kind { TDL_LOSS_MSE, TDL_LOSS_CE, TDL_LOSS_LOGISTIC, TDL_L
 
 TDL_API int tdl_loss_parse(const char *text, tdl_loss_kind *out);
 TDL_API const char *tdl_loss_name(tdl_loss_kind loss);
+/* "mse", "ce" (alias "cross-entropy"), "logistic", "hinge" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_loss_names[];
 
 /* Can this loss train a net with C outputs on this data?  TDL_OK, or
  * TDL_ESHAPE / TDL_EINVAL with a message saying what does not fit. */

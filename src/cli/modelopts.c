@@ -55,6 +55,23 @@ int cli_model_opts_parse(cli_model_opts *o, const char *cmd, int code, const cha
     }
 }
 
+/* 1 when PATH is a model file of more than one layer without an
+ * 'activation' entry in its metadata: the library refuses it unless the
+ * caller names an activation, and the CLI's advice is --act. */
+static int model_lacks_activation(const char *path)
+{
+    tdl_tensors *set = NULL;
+    if (tdl_tensors_read(path, &set) != TDL_OK) return 0;
+    size_t weights = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        size_t n = strlen(set->items[i].name);
+        if (n > 7 && strcmp(set->items[i].name + n - 7, ".weight") == 0) weights++;
+    }
+    int lacks = weights > 1 && !tdl_tensors_meta(set, "activation");
+    tdl_tensors_free(&set);
+    return lacks;
+}
+
 int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
 {
     tdl_act act;
@@ -63,7 +80,11 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
     if (o->act && (st = tdl_act_parse(o->act, &act)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
     if (o->model && o->arch) return cli_usage(cmd, "give --model FILE or --arch A, not both");
     if (o->model) {
-        if ((st = tdl_mlp_load(o->model, o->act ? &act : NULL, out)) != TDL_OK) return cli_fail(st);
+        if ((st = tdl_mlp_load(o->model, o->act ? &act : NULL, out)) != TDL_OK) {
+            if (st == TDL_EINVAL && !o->act && model_lacks_activation(o->model))
+                return cli_failf("the model file names no activation (no __metadata__ 'activation'): give --act");
+            return cli_fail(st);
+        }
         return 0;
     }
     if (!o->arch) return cli_usage(cmd, "give --model FILE or a fresh net with --arch A");
@@ -73,9 +94,8 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
     if (o->act) cfg.act = act;
     if (o->init && (st = tdl_init_parse(o->init, &cfg.init)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
     if (o->param) {
-        if (strcmp(o->param, "ntk") == 0) cfg.param = TDL_PARAM_NTK;
-        else if (strcmp(o->param, "standard") == 0) cfg.param = TDL_PARAM_STANDARD;
-        else return cli_usage(cmd, "--param %s: expected standard or ntk", o->param);
+        if (tdl_param_parse(o->param, &cfg.param) != TDL_OK)
+            return cli_usage(cmd, "--param %s: expected standard or ntk", o->param);
         if (cfg.param == TDL_PARAM_NTK && !o->init) cfg.init = TDL_INIT_GAUSSIAN;
     }
     cfg.sigma_w = o->sigma_w;
@@ -89,7 +109,11 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
         for (size_t l = 0; l < cfg.depth; l++)
             if (mask >> l & 1) cfg.trainable[l] = 0;
     }
-    if ((st = tdl_mlp_create(&cfg, out)) != TDL_OK) return cli_fail(st);
+    if ((st = tdl_mlp_create(&cfg, out)) != TDL_OK) {
+        if (st == TDL_EINVAL && cfg.init == TDL_INIT_XAVIER && cfg.param == TDL_PARAM_NTK)
+            return cli_failf("init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set --sigma-w)");
+        return cli_fail(st);
+    }
     return 0;
 }
 

@@ -152,6 +152,23 @@ int tdl_tensors_push(tdl_tensors *set, const char *name, tdl_dtype dt, size_t nd
     return TDL_OK;
 }
 
+/* Public (tdl/tensor.h); here beside the reserve/push it is built on. */
+int tdl_tensors_append(tdl_tensors *set, tdl_tensor **t)
+{
+    if (!t || !*t) return tdl_fail(TDL_EINVAL, "tensors: no tensor to append");
+    tdl_tensor *src = *t;
+    *t = NULL;
+    int st = tdl_tensors_reserve(set, 1);
+    if (st == TDL_OK) /* push owns data from here, freed on failure */
+        st = tdl_tensors_push(set, src->name ? src->name : "", src->dtype, src->ndim, src->shape,
+                              src->numel, src->data);
+    else
+        free(src->data);
+    free(src->name);
+    free(src);
+    return st;
+}
+
 typedef struct name_ref {
     const char *name;
     size_t index;

@@ -4,7 +4,6 @@
 #include <string.h>
 #include "tdl/tensor.h"
 #include "internal.h"
-#include "formats_internal.h"
 
 static const char *const dtype_names[TDL_DTYPE_COUNT] = {
     "BOOL", "U8", "I8", "U16", "I16", "U32", "I32",
@@ -133,22 +132,6 @@ int tdl_tensors_set_meta(tdl_tensors *set, const char *key, const char *value)
     values[set->meta_count] = v;
     set->meta_count++;
     return TDL_OK;
-}
-
-int tdl_tensors_append(tdl_tensors *set, tdl_tensor **t)
-{
-    if (!t || !*t) return tdl_fail(TDL_EINVAL, "tensors: no tensor to append");
-    tdl_tensor *src = *t;
-    *t = NULL;
-    int st = tdl_tensors_reserve(set, 1);
-    if (st == TDL_OK) /* push owns data from here, freed on failure */
-        st = tdl_tensors_push(set, src->name ? src->name : "", src->dtype, src->ndim, src->shape,
-                              src->numel, src->data);
-    else
-        free(src->data);
-    free(src->name);
-    free(src);
-    return st;
 }
 
 void tdl_tensor_free(tdl_tensor **t)

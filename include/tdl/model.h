@@ -12,7 +12,7 @@
  *
  * Depth 1 is a linear model; identity activations make a deep linear net.
  *
- * Parameters live in ONE contiguous vector theta in file order (SPEC.md):
+ * Parameters live in ONE contiguous vector theta in file order:
  * layer 0 weight (n_1 x n_0, row-major), layer 0 bias, layer 1 weight, ...
  * The Hessian, the NTK, landscape directions and PAC-Bayes posteriors all act
  * on this theta.  Files store layer l as tensors "<2l>.weight" / "<2l>.bias",

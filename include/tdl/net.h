@@ -3,7 +3,7 @@
  * Shape legend:  n examples in a batch, d = n_0 inputs, C = n_L outputs,
  * P = m->n_params.  X is n x d row-major; outputs F are n x C.
  *
- * Every loss is the MEAN over the examples of the whole data set (SPEC.md):
+ * Every loss is the MEAN over the examples of the whole data set:
  *   mse      l = 1/2 ||f - t||^2, t one-hot for class labels (C > 1), the 0/1
  *            label for a one-output net on binary labels, Y for regression
  *   ce       l = logsumexp(f) - f_y                      (C > 1 outputs)

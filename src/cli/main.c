@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "cli.h"
-#include "tdl_config.h"
 #include "tdl/blas.h"
 
 static const char main_usage[] =
@@ -84,7 +83,7 @@ int main(int argc, char **argv)
     }
     const char *name = argv[1];
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("tdl %s\nBLAS: %s\nBLAS kernel: %s (%s)\n", TDL_VERSION, tdl_blas_config(), tdl_blas_core(),
+        printf("tdl %s\nBLAS: %s\nBLAS kernel: %s (%s)\n", tdl_version(), tdl_blas_config(), tdl_blas_core(),
                tdl_blas_core_origin());
         return 0;
     }

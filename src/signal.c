@@ -117,7 +117,7 @@ int tdl_signal_covmap(const tdl_signal_config *cfg, double q1, double q2, double
     double sw2 = cfg->sigma_w * cfg->sigma_w, sb2 = cfg->sigma_b * cfg->sigma_b, T1, T2, T12;
     if ((st = dual(cfg, q1, q1, q1, &T1, NULL)) != TDL_OK) return st;
     /* the iterates ask for q1 = q2 and no q2': one quadrature fewer a layer
-     * (a third of tdl signal's time at --depth 100000); the same T bit for bit */
+     * (a third of the time of 100000 layers); the same T bit for bit */
     if (!q2_next || q2 == q1) T2 = T1;
     else if ((st = dual(cfg, q2, q2, q2, &T2, NULL)) != TDL_OK) return st;
     /* two inputs that have become one (k = q1 = q2, c = 1 exactly, where deep
@@ -299,15 +299,15 @@ int tdl_signal_iterate(const tdl_signal_config *cfg, double q0, double c0, size_
              * sigma_w) in the first layer, else the growth layer by layer */
             if (!(cfg->sigma_b * cfg->sigma_b < 1e300))
                 return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_b = %g is too "
-                                "large (sigma_b^2 alone exceeds the double range); lower --sigma-b", l, qn, cfg->sigma_b);
+                                "large (sigma_b^2 alone exceeds the double range); lower sigma_b", l, qn, cfg->sigma_b);
             if (l == 1 && cfg->sigma_w <= 1e10)
                 return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^1 overflowed (%g): q0 = %g is too large "
-                                "for sigma_w = %g; lower --q0", qn, q0, cfg->sigma_w);
+                                "for sigma_w = %g; lower q0", qn, q0, cfg->sigma_w);
             if (l == 1)
                 return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^1 overflowed (%g): sigma_w = %g is too "
-                                "large; lower --sigma-w", qn, cfg->sigma_w);
+                                "large; lower sigma_w", qn, cfg->sigma_w);
             return tdl_fail(TDL_ENONFINITE, "signal propagation: the length q^%zu overflowed (%g): sigma_w = %g is far in "
-                            "the exploding phase; lower --sigma-w or --depth (below %zu)", l, qn, cfg->sigma_w, l);
+                            "the exploding phase; lower sigma_w or the depth (below %zu)", l, qn, cfg->sigma_w, l);
         }
         if (!(qn > 0)) {
             if (cfg->sigma_w == 0 && cfg->sigma_b == 0)
@@ -316,8 +316,8 @@ int tdl_signal_iterate(const tdl_signal_config *cfg, double q0, double c0, size_
             /* sigma_w > 0 or sigma_b > 0: the length shrank layer by layer
              * until it underflowed -- the depth is what is too large */
             return tdl_fail(TDL_EINVAL, "signal propagation: the length q^%zu underflowed to 0 (sigma_w = %g, sigma_b = %g "
-                            "shrink it every layer), so the correlation c^%zu is undefined; lower --depth (below %zu) or "
-                            "use --sigma-b > 0", l, cfg->sigma_w, cfg->sigma_b, l, l);
+                            "shrink it every layer), so the correlation c^%zu is undefined; lower the depth (below %zu) or "
+                            "use sigma_b > 0", l, cfg->sigma_w, cfg->sigma_b, l, l);
         }
         if (cfg->progress && (l % 256 == 0 || l == depth) && cfg->progress("mean field", l, depth, cfg->user) != 0)
             return tdl_fail(TDL_EINVAL, "signal propagation: stopped by the progress callback at layer %zu", l);
@@ -386,6 +386,12 @@ int tdl_signal_phase_diagram(const tdl_signal_config *cfg, const double *sw, siz
 }
 
 /* ---- finite random nets -------------------------------------------------- */
+
+const tdl_name tdl_signal_init_names[] = {
+    {"gaussian", TDL_SIGNAL_GAUSSIAN},
+    {"orthogonal", TDL_SIGNAL_ORTHOGONAL},
+    {NULL, 0},
+};
 
 int tdl_signal_memory_check(size_t width, int jacobian, size_t limit)
 {
@@ -504,7 +510,7 @@ int tdl_signal_simulate(const tdl_signal_config *cfg, tdl_signal_init init, size
             qb += H[2 * i + 1] * H[2 * i + 1];
             ab += H[2 * i] * H[2 * i + 1];
         }
-        if (!isfinite(qa) || !isfinite(qb)) { st = tdl_fail(TDL_ENONFINITE, "random net: pre-activations overflow at layer %zu (sigma_w = %g); lower --sigma-w or --depth", l, cfg->sigma_w); goto cleanup; }
+        if (!isfinite(qa) || !isfinite(qb)) { st = tdl_fail(TDL_ENONFINITE, "random net: pre-activations overflow at layer %zu (sigma_w = %g); lower sigma_w or the depth", l, cfg->sigma_w); goto cleanup; }
         tdl_act_eval(&cfg->act, H, 2 * N, X, NULL, NULL);
         for (size_t i = 0; i < N; i++) {
             double d;
@@ -554,7 +560,7 @@ int tdl_signal_jacobian_sv(const tdl_signal_config *cfg, tdl_signal_init init, s
         for (size_t i = 0; i < N; i++)
             for (size_t j = 0; j < N; j++) J[i * N + j] = d[i] * M[i * N + j];
         for (size_t i = 0; i < N; i++)
-            if (!isfinite(J[i * N + i])) { st = tdl_fail(TDL_ENONFINITE, "Jacobian: overflow at layer %zu (sigma_w = %g); lower --sigma-w or --depth", l, cfg->sigma_w); goto cleanup; }
+            if (!isfinite(J[i * N + i])) { st = tdl_fail(TDL_ENONFINITE, "Jacobian: overflow at layer %zu (sigma_w = %g); lower sigma_w or the depth", l, cfg->sigma_w); goto cleanup; }
     }
     {
         lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)N, (lapack_int)N, J, (lapack_int)N, sv, NULL, (lapack_int)N, NULL, (lapack_int)N);

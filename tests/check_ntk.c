@@ -202,6 +202,10 @@ START_TEST(test_arora_complexity)
     gsl_matrix_set(H2, 0, 0, gsl_matrix_get(H2, 0, 0) - 1e-3); /* make it indefinite */
     ck_assert_int_eq(tdl_ntk_arora_complexity(H2, y, 0, &v), TDL_ENOTPD);
     ck_assert_msg(strstr(tdl_errmsg(), "ridge") != NULL, "%s", tdl_errmsg());
+    /* the library speaks in its own terms: the ridge it needs, absolute and
+     * relative to the mean diagonal, and no command-line flag */
+    ck_assert_msg(strstr(tdl_errmsg(), "x the mean diagonal)") != NULL, "%s", tdl_errmsg());
+    ck_assert_msg(strstr(tdl_errmsg(), "--") == NULL && strstr(tdl_errmsg(), "tdl ntk") == NULL, "%s", tdl_errmsg());
     ck_assert_int_eq(tdl_ntk_arora_complexity(H2, y, -1, &v), TDL_EINVAL);
     ck_assert_int_eq(tdl_ntk_arora_complexity(H2, y, 1e-2, &v), TDL_OK);
     gsl_matrix *R = gsl_matrix_alloc(4, 3);
@@ -222,7 +226,7 @@ END_TEST
  * pivot of a repeated row is 0; in floating point it is a rounding residue of
  * either sign, so dpotrf's info alone decides differently on different
  * OpenBLAS kernels (iris, with duplicated rows, did).  cholesky_ridge treats
- * pivots L_kk^2 <= n eps max_i H_ii as zero (ntk.c), so every such matrix must
+ * pivots L_kk^2 <= n eps max_i H_ii as zero (kernel_regression.c), so every such matrix must
  * give TDL_ENOTPD, while a ridge far above that threshold (1e-6 of the mean
  * diagonal) must make it solvable.  H = K0 with rows and columns copied
  * bitwise (K0 = B B^T, B of full row rank, so K0 is SPD), for 60 seeded
@@ -369,8 +373,8 @@ START_TEST(test_empirical_golden)
     for (int method = 0; method < 2; method++) {
         if (method == 0 && fx.m->depth > 2) continue;
         for (int q = 0; q < 5; q++) {
-            tdl_ntk_options o;
-            tdl_ntk_options_default(&o);
+            tdl_ntk_config o;
+            tdl_ntk_config_default(&o);
             o.method = method == 0 ? TDL_NTK_STRUCTURED : TDL_NTK_JACOBIAN;
             o.full = q == 1 || q == 3;
             o.budget_bytes = 3 * C * fx.P * sizeof(double) * 2; /* 3-example blocks: exercises blocking */
@@ -420,8 +424,8 @@ START_TEST(test_structured_vs_jacobian)
         for (int full = 0; full < 2; full++)
             for (int cross = 0; cross < 2; cross++)
                 for (unsigned long long layers = 0; layers < 3; layers++) {
-                    tdl_ntk_options a, b;
-                    tdl_ntk_options_default(&a);
+                    tdl_ntk_config a, b;
+                    tdl_ntk_config_default(&a);
                     a.full = full;
                     a.layers = layers;
                     b = a;
@@ -440,8 +444,8 @@ START_TEST(test_structured_vs_jacobian)
                 }
         /* the per-layer kernels add up to the whole */
         gsl_matrix *K = gsl_matrix_alloc(37, 37), *K0 = gsl_matrix_alloc(37, 37), *K1 = gsl_matrix_alloc(37, 37);
-        tdl_ntk_options o;
-        tdl_ntk_options_default(&o);
+        tdl_ntk_config o;
+        tdl_ntk_config_default(&o);
         ck_assert_int_eq(tdl_ntk_empirical(m, X, NULL, &o, K), TDL_OK);
         o.layers = 1;
         ck_assert_int_eq(tdl_ntk_empirical(m, X, NULL, &o, K0), TDL_OK);
@@ -470,8 +474,8 @@ START_TEST(test_empirical_errors)
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 22);
     gsl_matrix *X = random_matrix(r, 4, 3, 0), *Xbad = gsl_matrix_calloc(4, 2), *K = gsl_matrix_alloc(4, 4);
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     ck_assert_str_eq(tdl_ntk_method_name(m, &o), "jacobian");
     ck_assert_int_eq(tdl_ntk_empirical(m, Xbad, NULL, &o, K), TDL_ESHAPE);
     o.full = 1;
@@ -1278,6 +1282,54 @@ START_TEST(test_predict_vs_training)
 END_TEST
 
 
+/* The method table (tdl/names.h) and the method a net gets; the mse
+ * targets of classification (one-hot; 0/1 for one output) and regression
+ * data; their shape check. */
+START_TEST(test_names_and_targets)
+{
+    int v = -1;
+    ck_assert_int_eq(tdl_name_lookup(tdl_ntk_method_names, "method", "jacobian", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_NTK_JACOBIAN);
+    ck_assert_int_eq(tdl_name_lookup(tdl_ntk_method_names, "method", "auto", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_NTK_AUTO);
+    ck_assert_int_eq(tdl_name_lookup(tdl_ntk_method_names, "method", "lanczos", &v), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown method 'lanczos' (auto structured jacobian)");
+    ck_assert_str_eq(tdl_name_of(tdl_ntk_method_names, TDL_NTK_STRUCTURED), "structured");
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    ck_assert_int_eq(tdl_arch_parse("3-4-4-2", &mc), TDL_OK);
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
+    ck_assert_str_eq(tdl_ntk_method_name(m, &o), "jacobian");
+    o.method = TDL_NTK_STRUCTURED;
+    ck_assert_str_eq(tdl_ntk_method_name(m, &o), "structured");
+    tdl_mlp_free(&m);
+
+    const double X[8] = {0, 1, 2, 3, 4, 5, 6, 7}, Yr[8] = {1.5, -2, 0.25, 3, 7, 8, -1, 0};
+    const long long lab[4] = {2, 0, 1, 2};
+    tdl_matrix_view xv = {X, 4, 2, 2, 1}, yv = {Yr, 4, 2, 2, 1};
+    tdl_dataset *cls = NULL, *reg = NULL;
+    ck_assert_int_eq(tdl_dataset_from_arrays(xv, lab, 3, NULL, NULL, &cls), TDL_OK);
+    ck_assert_int_eq(tdl_dataset_from_arrays(xv, NULL, 0, &yv, NULL, &reg), TDL_OK);
+    gsl_matrix *Y3 = gsl_matrix_alloc(4, 3), *Y1 = gsl_matrix_alloc(4, 1), *Y2 = gsl_matrix_alloc(4, 2);
+    ck_assert_int_eq(tdl_ntk_targets(cls, 3, Y3), TDL_OK);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t c = 0; c < 3; c++) ck_assert(gsl_matrix_get(Y3, i, c) == ((long long)c == lab[i] ? 1.0 : 0.0));
+    ck_assert_int_eq(tdl_ntk_targets(cls, 1, Y1), TDL_OK);
+    for (size_t i = 0; i < 4; i++) ck_assert(gsl_matrix_get(Y1, i, 0) == (double)lab[i]);
+    ck_assert_int_eq(tdl_ntk_targets(reg, 2, Y2), TDL_OK);
+    for (size_t i = 0; i < 8; i++) ck_assert(Y2->data[i] == Yr[i]);
+    ck_assert_int_eq(tdl_ntk_targets(reg, 3, Y2), TDL_ESHAPE);
+    gsl_matrix_free(Y3);
+    gsl_matrix_free(Y1);
+    gsl_matrix_free(Y2);
+    tdl_dataset_free(&cls);
+    tdl_dataset_free(&reg);
+}
+END_TEST
+
 static Suite *ntk_suite(void)
 {
     Suite *s = suite_create("ntk");
@@ -1294,6 +1346,7 @@ static Suite *ntk_suite(void)
     tcase_add_loop_test(emp, test_empirical_golden, 0, NCASES);
     tcase_add_test(emp, test_structured_vs_jacobian);
     tcase_add_test(emp, test_empirical_errors);
+    tcase_add_test(emp, test_names_and_targets);
     suite_add_tcase(s, emp);
     TCase *an = tcase_create("analytic");
     tcase_set_timeout(an, 240);

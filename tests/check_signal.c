@@ -375,6 +375,32 @@ START_TEST(test_errors)
     tdl_signal_config big = make_cfg(TDL_ACT_RELU, 1e30, 0.0);
     double q[20];
     ck_assert_int_eq(tdl_signal_simulate(&big, TDL_SIGNAL_GAUSSIAN, 8, 19, 1.0, 0.5, 0, q, NULL, NULL), TDL_ENONFINITE);
+    ck_assert_msg(strstr(tdl_errmsg(), "; lower sigma_w or the depth") != NULL, "%s", tdl_errmsg());
+    /* the mean-field iterates name the parameter at fault, in the
+     * configuration's terms (the CLI maps them to its options) */
+    static const struct { tdl_act_kind act; double sw, sb, q0; size_t depth; int st; const char *advice; } why[] = {
+        {TDL_ACT_RELU, 100, 0, 1, 100, TDL_ENONFINITE, "; lower sigma_w or the depth (below 43)"},
+        {TDL_ACT_RELU, 1, 0, 1, 2000, TDL_EINVAL, "; lower the depth (below 539) or use sigma_b > 0"},
+        {TDL_ACT_TANH, 1, 1e200, 1, 10, TDL_ENONFINITE, "; lower sigma_b"},
+        {TDL_ACT_RELU, 1.5, 0, 1e300, 10, TDL_ENONFINITE, "; lower q0"},
+        {TDL_ACT_RELU, 1e200, 0, 1, 10, TDL_ENONFINITE, "; lower sigma_w"},
+        {TDL_ACT_TANH, 0, 0, 1, 10, TDL_EINVAL, "; use sigma_w > 0 or sigma_b > 0"},
+    };
+    double qi[2001], ci[2001];
+    for (size_t k = 0; k < sizeof why / sizeof why[0]; k++) {
+        tdl_signal_config w = make_cfg(why[k].act, why[k].sw, why[k].sb);
+        ck_assert_int_eq(tdl_signal_iterate(&w, why[k].q0, 0.5, why[k].depth, qi, ci), why[k].st);
+        const char *msg = tdl_errmsg(), *tail = strstr(msg, why[k].advice);
+        ck_assert_msg(tail && tail[strlen(why[k].advice)] == 0, "case %zu: %s", k, msg);
+        ck_assert_msg(strstr(msg, "--") == NULL, "case %zu names a flag: %s", k, msg);
+    }
+    /* the init names (tdl/names.h) */
+    int v = -1;
+    ck_assert_int_eq(tdl_name_lookup(tdl_signal_init_names, "init", "orthogonal", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_SIGNAL_ORTHOGONAL);
+    ck_assert_int_eq(tdl_name_lookup(tdl_signal_init_names, "init", "uniform", &v), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown init 'uniform' (gaussian orthogonal)");
+    ck_assert_str_eq(tdl_name_of(tdl_signal_init_names, TDL_SIGNAL_GAUSSIAN), "gaussian");
     const double T[2] = {0, NAN};
     const size_t y[2] = {0, 5};
     ck_assert_int_eq(tdl_mi_binning(T, 2, 1, NULL, 0, 1.0, 0.0, 30, &x, NULL), TDL_EINVAL);

@@ -27,8 +27,8 @@
  * ordered phase has chi_1 < 1 (c* = 1, so chi_c = chi_1), the chaotic phase
  * chi_1 > 1 (c* < 1); the edge of chaos chi_1 = 1 is where xi_c diverges.
  *
- * The Gaussian expectations use the NTK module's dual maps (tdl/ntk.h:
- * closed forms for relu / leaky-relu / abrelu / identity / erf / quadratic,
+ * The Gaussian expectations use the dual maps of tdl/kernel_dual.h (closed
+ * forms for relu / leaky-relu / abrelu / identity / erf / quadratic,
  * composite Gauss-Legendre quadrature otherwise); the 1D integral
  * E[phi phi''] is always by quadrature.
  */
@@ -38,7 +38,8 @@
 
 #include <stddef.h>
 #include "tdl/model.h"
-#include "tdl/ntk.h"
+#include "tdl/names.h"
+#include "tdl/kernel_dual.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,6 +110,9 @@ TDL_API int tdl_signal_phase_diagram(const tdl_signal_config *cfg, const double 
 /* ---- deep random nets of finite width ----------------------------------- */
 
 typedef enum tdl_signal_init { TDL_SIGNAL_GAUSSIAN, TDL_SIGNAL_ORTHOGONAL } tdl_signal_init;
+
+/* "gaussian", "orthogonal" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_signal_init_names[];
 
 /* Memory a simulation or a Jacobian of width N needs (bytes, for refusing
  * too-large requests before allocating); TDL_ETOOBIG past `limit` bytes. */

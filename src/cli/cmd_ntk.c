@@ -1,5 +1,9 @@
 /* cmd_ntk.c — `tdl ntk`: empirical and analytic NTK / NNGP Gram matrices,
- * Du et al.'s H_inf, spectra, kernel predictions and NTK drift (tdl/ntk.h). */
+ * Du et al.'s H_inf, spectra, kernel predictions and NTK drift (tdl/ntk.h).
+ *
+ * In three steps: ntk_parse (argv -> ntk_opts, usage errors), ntk_run
+ * (library calls only -> ntk_result) and ntk_emit (the .npy file, the figure,
+ * JSON or text).  Only the public API (include/tdl/). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +12,6 @@
 #include <time.h>
 #include "modelopts.h"
 #include "plot.h"
-#include "internal.h"
 #include "tdl/ntk.h"
 
 enum {
@@ -17,47 +20,41 @@ enum {
     OPT_THREADS, OPT_QUIET, OPT_PER_LAYER, OPT_MC
 };
 
+/* What the command line asks for. */
+typedef struct ntk_opts {
+    cli_model_opts mo;
+    const char *data, *test, *out, *plot, *kact;
+    int analytic, nngp, hinf, full, predict, drift, as_json, per_layer;
+    size_t quad, budget_mb, threads, mc;
+    double ridge;              /* relative to the kernel's mean diagonal */
+    double t_pred, lr;
+    tdl_ntk_config no;
+} ntk_opts;
+
+/* What the library computed. */
+typedef struct ntk_result {
+    tdl_dataset *ds, *dt;
+    tdl_mlp *m;
+    gsl_matrix *K, *Kt, *Y, *Yt, *F0, *Ft0, *F, *Ftest;
+    double *ev, *layer_tr;
+    const char *kind, *method, *normalization;
+    char arch[256];
+    size_t n, C, dim;
+    tdl_ntk_analytic_config ac;
+    double seconds, trace, fro, ridge_abs;
+    double lmin, lmax, psd_tol, cond, eta_max;
+    double arora;
+    int has_arora_note;
+    char arora_note[1024];
+    double drift;
+    double train_mse, test_mse, train_mse0, test_mse0;
+} ntk_result;
+
 static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Regression targets of a data set for a C-output net: tdl's mse targets
- * (one-hot classes, the 0/1 label for one output, Y for regression). */
-static gsl_matrix *targets(const tdl_dataset *ds, size_t C)
-{
-    gsl_matrix *Y = gsl_matrix_calloc(ds->n, C);
-    if (!Y) return NULL;
-    for (size_t i = 0; i < ds->n; i++) {
-        if (ds->Y) {
-            for (size_t c = 0; c < C && c < ds->Y->size2; c++) gsl_matrix_set(Y, i, c, gsl_matrix_get(ds->Y, i, c));
-        } else if (C == 1) {
-            gsl_matrix_set(Y, i, 0, (double)ds->labels[i]);
-        } else if (ds->labels[i] < C) {
-            gsl_matrix_set(Y, i, ds->labels[i], 1.0);
-        }
-    }
-    return Y;
-}
-
-static int outputs_of(const tdl_mlp *m, const gsl_matrix *X, gsl_matrix *F)
-{
-    tdl_dataset d = {0};
-    d.n = X->size1;
-    d.d = X->size2;
-    d.X = (gsl_matrix *)(uintptr_t)X;
-    tdl_net_work *w = NULL;
-    size_t cap = d.n < 1024 ? d.n : 1024;
-    int st = tdl_net_work_alloc(m, cap, &w);
-    for (size_t r = 0; st == TDL_OK && r < d.n; r += cap) {
-        size_t b = d.n - r < cap ? d.n - r : cap;
-        tdl_batch bt = tdl_batch_rows(&d, r, b);
-        st = tdl_mlp_forward(m, &bt, w, F->data + r * F->tda);
-    }
-    tdl_net_work_free(&w);
-    return st;
 }
 
 static double mse_of(const gsl_matrix *F, const gsl_matrix *Y)
@@ -71,7 +68,48 @@ static double mse_of(const gsl_matrix *F, const gsl_matrix *Y)
     return s / (double)F->size1;
 }
 
-int cmd_ntk(int argc, char **argv)
+/* "a, b or c": the canonical names of a table, for a usage message. */
+static const char *choices_or(const tdl_name *table, char *buf, size_t len)
+{
+    tdl_name_list(table, ", ", buf, len);
+    char *last = NULL;
+    for (char *p = strstr(buf, ", "); p; p = strstr(p + 2, ", ")) last = p;
+    if (last && strlen(buf) + 3 < len) {
+        memmove(last + 4, last + 2, strlen(last + 2) + 1);
+        memcpy(last, " or ", 4);
+    }
+    return buf;
+}
+
+/* The library's message for a kernel that is not positive definite states
+ * the ridge it needs, absolute and relative to the mean diagonal; --ridge
+ * takes the relative value, which the CLI adds.  Other messages unchanged. */
+static const char *with_ridge_advice(char *buf, size_t len)
+{
+    const char *msg = tdl_errmsg();
+    size_t n = strlen(msg);
+    static const char tail[] = " x the mean diagonal)";
+    if (n >= sizeof tail - 1 && !strcmp(msg + n - (sizeof tail - 1), tail))
+        snprintf(buf, len, "%.*s; tdl ntk --ridge takes the relative value)", (int)(n - 1), msg);
+    else
+        snprintf(buf, len, "%s", msg);
+    return buf;
+}
+
+/* cli_fail, with the --ridge advice for a kernel that is not positive definite. */
+static int ntk_fail(int st)
+{
+    if (st == TDL_ENOTPD) {
+        char msg[1024];
+        tdl_error_set(st, "%s", with_ridge_advice(msg, sizeof msg));
+    }
+    return cli_fail(st);
+}
+
+/* ---- parse -------------------------------------------------------------- */
+
+/* argv into o: 0, or the exit code after a usage (or same-file) error. */
+static int ntk_parse(int argc, char **argv, ntk_opts *o)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -89,136 +127,131 @@ int cmd_ntk(int argc, char **argv)
         {"mc", required_argument, NULL, OPT_MC},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    const char *data = NULL, *test = NULL, *out = NULL, *plot = NULL, *kact = NULL;
-    int analytic = 0, nngp = 0, hinf = 0, full = 0, predict = 0, drift = 0, as_json = 0, per_layer = 0;
-    size_t quad = 0, budget_mb = 256, threads = 0, mc = 0;
-    double ridge = 0, t_pred = INFINITY, lr = 1.0;
-    tdl_ntk_options no;
-    tdl_ntk_options_default(&no);
+    memset(o, 0, sizeof *o);
+    cli_model_opts_init(&o->mo);
+    o->budget_mb = 256;
+    o->t_pred = INFINITY;
+    o->lr = 1.0;
+    tdl_ntk_config_default(&o->no);
     int c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "ntk")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int rr = cli_model_opts_parse(&mo, "ntk", c, optarg);
+        int rr = cli_model_opts_parse(&o->mo, "ntk", c, optarg);
         if (rr < 0) return EXIT_USAGE;
         if (rr > 0) continue;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_TEST: test = optarg; break;
-        case OPT_ANALYTIC: analytic = 1; break;
-        case OPT_NNGP: nngp = 1; break;
-        case OPT_HINF: hinf = 1; break;
-        case OPT_FULL: full = 1; break;
-        case OPT_PER_LAYER: per_layer = 1; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
+        case OPT_ANALYTIC: o->analytic = 1; break;
+        case OPT_NNGP: o->nngp = 1; break;
+        case OPT_HINF: o->hinf = 1; break;
+        case OPT_FULL: o->full = 1; break;
+        case OPT_PER_LAYER: o->per_layer = 1; break;
         case OPT_LAYERS: {
             unsigned long long mask;
             bad = cli_parse_index_list(optarg, TDL_MAX_DEPTH - 1, &mask);
-            if (!bad) no.layers = mask;
+            if (!bad) o->no.layers = mask;
             break;
         }
-        case OPT_METHOD:
-            if (!strcmp(optarg, "auto")) no.method = TDL_NTK_AUTO;
-            else if (!strcmp(optarg, "structured")) no.method = TDL_NTK_STRUCTURED;
-            else if (!strcmp(optarg, "jacobian")) no.method = TDL_NTK_JACOBIAN;
-            else return cli_usage("ntk", "--method %s: expected auto, structured or jacobian", optarg);
+        case OPT_METHOD: {
+            int v;
+            if (tdl_name_lookup(tdl_ntk_method_names, "method", optarg, &v) != TDL_OK) {
+                char list[128];
+                return cli_usage("ntk", "--method %s: expected %s", optarg,
+                                 choices_or(tdl_ntk_method_names, list, sizeof list));
+            }
+            o->no.method = (tdl_ntk_method)v;
             break;
-        case OPT_BUDGET: bad = cli_parse_size(optarg, 1, 1u << 30, &budget_mb); break;
-        case OPT_KACT: kact = optarg; break;
-        case OPT_QUAD: bad = cli_parse_size(optarg, 2, 256, &quad); break;
-        case OPT_RIDGE: bad = cli_parse_double(optarg, &ridge) || !(ridge >= 0) || !isfinite(ridge); break;
-        case OPT_PREDICT: predict = 1; break;
+        }
+        case OPT_BUDGET: bad = cli_parse_size(optarg, 1, 1u << 30, &o->budget_mb); break;
+        case OPT_KACT: o->kact = optarg; break;
+        case OPT_QUAD: bad = cli_parse_size(optarg, 2, 256, &o->quad); break;
+        case OPT_RIDGE: bad = cli_parse_double(optarg, &o->ridge) || !(o->ridge >= 0) || !isfinite(o->ridge); break;
+        case OPT_PREDICT: o->predict = 1; break;
         case OPT_TIME:
-            if (!strcmp(optarg, "inf") || !strcmp(optarg, "infinity")) t_pred = INFINITY;
-            else bad = cli_parse_double(optarg, &t_pred) || !(t_pred >= 0) || !isfinite(t_pred);
+            if (!strcmp(optarg, "inf") || !strcmp(optarg, "infinity")) o->t_pred = INFINITY;
+            else bad = cli_parse_double(optarg, &o->t_pred) || !(o->t_pred >= 0) || !isfinite(o->t_pred);
             break;
-        case OPT_LR: bad = cli_parse_double(optarg, &lr) || !(lr > 0) || !isfinite(lr); break;
-        case OPT_DRIFT: drift = 1; break;
+        case OPT_LR: bad = cli_parse_double(optarg, &o->lr) || !(o->lr > 0) || !isfinite(o->lr); break;
+        case OPT_DRIFT: o->drift = 1; break;
         case 'o':
-        case OPT_OUT: out = optarg; break;
-        case OPT_JSON: as_json = 1; break;
-        case OPT_PLOT: plot = optarg; break;
-        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
+        case OPT_OUT: o->out = optarg; break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_PLOT: o->plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         case OPT_QUIET: break;
-        case OPT_MC: bad = cli_parse_size(optarg, 2, 1000000, &mc); break;
+        case OPT_MC: bad = cli_parse_size(optarg, 2, 1000000, &o->mc); break;
         default: return cli_bad_option("ntk", argv, optopt);
         }
         if (bad) return cli_usage("ntk", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("ntk", "unexpected argument '%s'", argv[optind]);
-    if (!data) return cli_usage("ntk", "--data SPEC is required");
-    if (nngp && !analytic && !mc) return cli_usage("ntk", "--nngp needs --analytic or --mc (the NNGP is a kernel over random inits)");
-    if (mc && (analytic || hinf || full || predict || drift)) return cli_usage("ntk", "--mc cannot be combined with --analytic, --h-inf, --full, --predict or --drift");
-    if (hinf && (analytic || full)) return cli_usage("ntk", "--h-inf cannot be combined with --analytic or --full");
-    if (full && analytic) return cli_usage("ntk", "--full is for the empirical kernel (the analytic one is delta_cc' K)");
-    if (predict && !test) return cli_usage("ntk", "--predict needs --test SPEC");
-    if (predict && full) return cli_usage("ntk", "--predict uses the traced kernel: drop --full");
-    if (drift && !mo.model) return cli_usage("ntk", "--drift needs --model FILE (with its init.* tensors)");
-    if ((kact || quad) && !analytic) return cli_usage("ntk", "--kernel-act and --quad belong to --analytic");
-    if (!hinf && !mo.model && !mo.arch) return cli_usage("ntk", "give --model FILE or --arch A (or --h-inf)");
-    if (plot) {
-        const char *ext = strrchr(plot, '.');
+    if (!o->data) return cli_usage("ntk", "--data SPEC is required");
+    if (o->nngp && !o->analytic && !o->mc) return cli_usage("ntk", "--nngp needs --analytic or --mc (the NNGP is a kernel over random inits)");
+    if (o->mc && (o->analytic || o->hinf || o->full || o->predict || o->drift)) return cli_usage("ntk", "--mc cannot be combined with --analytic, --h-inf, --full, --predict or --drift");
+    if (o->hinf && (o->analytic || o->full)) return cli_usage("ntk", "--h-inf cannot be combined with --analytic or --full");
+    if (o->full && o->analytic) return cli_usage("ntk", "--full is for the empirical kernel (the analytic one is delta_cc' K)");
+    if (o->predict && !o->test) return cli_usage("ntk", "--predict needs --test SPEC");
+    if (o->predict && o->full) return cli_usage("ntk", "--predict uses the traced kernel: drop --full");
+    if (o->drift && !o->mo.model) return cli_usage("ntk", "--drift needs --model FILE (with its init.* tensors)");
+    if ((o->kact || o->quad) && !o->analytic) return cli_usage("ntk", "--kernel-act and --quad belong to --analytic");
+    if (!o->hinf && !o->mo.model && !o->mo.arch) return cli_usage("ntk", "give --model FILE or --arch A (or --h-inf)");
+    if (o->plot) {
+        const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
-            return cli_usage("ntk", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
+            return cli_usage("ntk", "--plot %s: the figure must end in .png, .svg or .pdf", o->plot);
     }
-    if (out) {
-        const char *ext = strrchr(out, '.');
-        if (!ext || strcmp(ext, ".npy")) return cli_usage("ntk", "-o %s: the Gram matrix goes to a .npy file", out);
+    if (o->out) {
+        const char *ext = strrchr(o->out, '.');
+        if (!ext || strcmp(ext, ".npy")) return cli_usage("ntk", "-o %s: the Gram matrix goes to a .npy file", o->out);
     }
     {
-        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
-        const cli_file outs[] = {{"-o", out, CLI_FILE_PATH, NULL}, {"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        const cli_file ins[] = {{"--model", o->mo.model, CLI_FILE_PATH, NULL}, {"--data", o->data, CLI_FILE_SPEC, NULL}, {"--test", o->test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", o->out, CLI_FILE_PATH, NULL}, {"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
         if (cli_check_outputs("ntk", ins, 3, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
-    no.full = full;
-    no.budget_bytes = budget_mb << 20;
-    cli_set_threads(threads);
+    o->no.full = o->full;
+    o->no.budget_bytes = o->budget_mb << 20;
+    return 0;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
-    tdl_dataset *ds = NULL, *dt = NULL;
-    tdl_mlp *m = NULL;
-    gsl_matrix *K = NULL, *Kt = NULL, *Y = NULL, *Yt = NULL, *F0 = NULL, *Ft0 = NULL, *F = NULL, *Ftest = NULL;
-    double *ev = NULL, *layer_tr = NULL;
-    const char *kind = hinf ? "h_inf" : analytic ? "analytic" : mc ? "monte_carlo" : "empirical";
-    const char *method = "", *normalization = "";
-    char arch[256] = "";
-    size_t C = 1;
-    tdl_ntk_analytic_config ac;
-    memset(&ac, 0, sizeof ac);
-    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (test && (st = tdl_dataset_load(test, &dt)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (dt && dt->d != ds->d) { rc = cli_failf("--test %s: %zu features but the training data has %zu", test, dt->d, ds->d); goto cleanup; }
-    if (!hinf || mo.model || mo.arch) {
-        if ((rc = cli_model_build(&mo, "ntk", &m)) != 0) goto cleanup;
-        rc = EXIT_WORK_FAILED;
-        if (m->layers[0].in != ds->d) { rc = cli_failf("%s: %zu features but the model takes %zu", data, ds->d, m->layers[0].in); goto cleanup; }
-        C = m->layers[m->depth - 1].out;
-        tdl_arch_format(m, arch, sizeof arch);
-        if (no.layers && (no.layers >> m->depth)) { rc = cli_usage("ntk", "--layers: the net has layers 0..%zu", m->depth - 1); goto cleanup; }
-    }
-    size_t n = ds->n, dim = full ? n * C : n;
-    if ((st = tdl_dense_memory_check(dim, 2, 0, "the Gram matrix")) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    K = gsl_matrix_alloc(dim, dim);
-    ev = malloc(dim * sizeof(double));
-    if (!K || !ev) { rc = cli_failf("out of memory for the %zu x %zu Gram matrix", dim, dim); goto cleanup; }
+/* ---- run ---------------------------------------------------------------- */
+
+static void ntk_result_free(ntk_result *r)
+{
+    gsl_matrix *mats[] = {r->K, r->Kt, r->Y, r->Yt, r->F0, r->Ft0, r->F, r->Ftest};
+    for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+        if (mats[i]) gsl_matrix_free(mats[i]);
+    free(r->ev);
+    free(r->layer_tr);
+    tdl_mlp_free(&r->m);
+    tdl_dataset_free(&r->ds);
+    tdl_dataset_free(&r->dt);
+}
+
+/* The kernel on the training inputs into r->K (timed). */
+static int ntk_kernel(const ntk_opts *o, ntk_result *r)
+{
+    int st;
+    const tdl_mlp *m = r->m;
     double t0 = now();
-    if (hinf) {
-        method = "Du et al. 2019: x_i.x_j (pi - theta_ij) / (2 pi), stable atan2 angle, rows as given";
-        normalization = "expectation over w ~ N(0, I) (no 1/m)";
-        st = tdl_ntk_h_inf(ds->X, K);
-    } else if (analytic) {
-        tdl_ntk_analytic_config_from_mlp(m, &ac);
-        if (kact && (st = tdl_kact_parse(kact, &ac.act)) != TDL_OK) { rc = cli_usage("ntk", "--kernel-act: %s", tdl_errmsg()); goto cleanup; }
-        ac.quad = quad;
-        method = ac.act.kind == TDL_KACT_NUMERIC ? "recursion with 2D quadrature of the dual maps (composite Gauss-Legendre split at the transitions)" : "recursion with closed-form dual maps";
-        normalization = ac.param == TDL_PARAM_NTK ? "per output (K delta_cc'); NTK parametrization; Sigma_0 = x.x'/d"
-                                                  : "per output (K delta_cc'); standard parametrization at the net's widths; Sigma_0 = x.x'/d";
-        st = tdl_ntk_analytic(&ac, ds->X, NULL, nngp ? K : NULL, nngp ? NULL : K);
-        if (nngp) kind = "analytic_nngp";
-    } else if (mc) {
+    if (o->hinf) {
+        r->method = "Du et al. 2019: x_i.x_j (pi - theta_ij) / (2 pi), stable atan2 angle, rows as given";
+        r->normalization = "expectation over w ~ N(0, I) (no 1/m)";
+        st = tdl_ntk_h_inf(r->ds->X, r->K);
+    } else if (o->analytic) {
+        tdl_ntk_analytic_config_from_mlp(m, &r->ac);
+        if (o->kact && (st = tdl_kact_parse(o->kact, &r->ac.act)) != TDL_OK) return cli_usage("ntk", "--kernel-act: %s", tdl_errmsg());
+        r->ac.quad = o->quad;
+        r->method = r->ac.act.kind == TDL_KACT_NUMERIC ? "recursion with 2D quadrature of the dual maps (composite Gauss-Legendre split at the transitions)" : "recursion with closed-form dual maps";
+        r->normalization = r->ac.param == TDL_PARAM_NTK ? "per output (K delta_cc'); NTK parametrization; Sigma_0 = x.x'/d"
+                                                        : "per output (K delta_cc'); standard parametrization at the net's widths; Sigma_0 = x.x'/d";
+        st = tdl_ntk_analytic(&r->ac, r->ds->X, NULL, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K);
+        if (o->nngp) r->kind = "analytic_nngp";
+    } else if (o->mc) {
         /* the net's own distribution: its widths, activation, parametrization,
          * sigmas (resolved), biases; Gaussian init; seeds --seed, --seed + 1, ... */
         tdl_mlp_config mcfg;
@@ -232,203 +265,271 @@ int cmd_ntk(int argc, char **argv)
         mcfg.sigma_w = m->sigma_w;
         mcfg.sigma_b = m->sigma_b;
         mcfg.bias = m->layers[0].has_bias;
-        method = nngp ? "Monte Carlo: mean of f_c(x) f_c(x') over nets and outputs" : "Monte Carlo: mean of the traced empirical NTK over nets";
-        normalization = "per output; gaussian init with the net's sigmas, seeds --seed + i";
-        st = tdl_ntk_monte_carlo(&mcfg, ds->X, mc, mo.seed, nngp ? K : NULL, nngp ? NULL : K, NULL);
-        if (nngp) kind = "monte_carlo_nngp";
+        r->method = o->nngp ? "Monte Carlo: mean of f_c(x) f_c(x') over nets and outputs" : "Monte Carlo: mean of the traced empirical NTK over nets";
+        r->normalization = "per output; gaussian init with the net's sigmas, seeds --seed + i";
+        st = tdl_ntk_monte_carlo(&mcfg, r->ds->X, o->mc, o->mo.seed, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K, NULL);
+        if (o->nngp) r->kind = "monte_carlo_nngp";
     } else {
-        method = tdl_ntk_method_name(m, &no);
-        normalization = full ? "full (nC x nC), row i*C + c" : "traced: mean over the C outputs of J_c J_c^T";
-        st = tdl_ntk_empirical(m, ds->X, NULL, &no, K);
+        r->method = tdl_ntk_method_name(m, &o->no);
+        r->normalization = o->full ? "full (nC x nC), row i*C + c" : "traced: mean over the C outputs of J_c J_c^T";
+        st = tdl_ntk_empirical(m, r->ds->X, NULL, &o->no, r->K);
     }
-    double seconds = now() - t0;
-    if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    double trace = 0, fro = 0, mean_diag;
+    r->seconds = now() - t0;
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+/* Kernel-regime predictions on --test (tdl_ntk_predict). */
+static int ntk_predict(const ntk_opts *o, ntk_result *r)
+{
+    const tdl_dataset *ds = r->ds, *dt = r->dt;
+    int st;
+    if (o->hinf) r->C = 1;
+    size_t k = r->C, mt = dt->n, n = r->n;
+    r->Y = gsl_matrix_alloc(n, k);
+    r->Yt = gsl_matrix_alloc(mt, k);
+    r->Kt = gsl_matrix_alloc(mt, n);
+    r->F0 = gsl_matrix_calloc(n, k);
+    r->Ft0 = gsl_matrix_calloc(mt, k);
+    r->F = gsl_matrix_alloc(n, k);
+    r->Ftest = gsl_matrix_alloc(mt, k);
+    if (!r->Y || !r->Yt || !r->Kt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest) return cli_failf("out of memory");
+    if ((st = tdl_ntk_targets(ds, k, r->Y)) != TDL_OK || (st = tdl_ntk_targets(dt, k, r->Yt)) != TDL_OK) return ntk_fail(st);
+    if (o->hinf) {
+        /* the test-train H_inf block: H_inf of the stacked rows, cut */
+        gsl_matrix *Xs = gsl_matrix_alloc(n + mt, ds->d), *Hs = gsl_matrix_alloc(n + mt, n + mt);
+        if (!Xs || !Hs) { if (Xs) gsl_matrix_free(Xs); if (Hs) gsl_matrix_free(Hs); return cli_failf("out of memory"); }
+        gsl_matrix_view a = gsl_matrix_submatrix(Xs, 0, 0, n, ds->d), b = gsl_matrix_submatrix(Xs, n, 0, mt, ds->d);
+        gsl_matrix_memcpy(&a.matrix, ds->X);
+        gsl_matrix_memcpy(&b.matrix, dt->X);
+        st = tdl_ntk_h_inf(Xs, Hs);
+        if (st == TDL_OK) {
+            gsl_matrix_view cut = gsl_matrix_submatrix(Hs, n, 0, mt, n);
+            gsl_matrix_memcpy(r->Kt, &cut.matrix);
+        }
+        gsl_matrix_free(Xs);
+        gsl_matrix_free(Hs);
+    } else if (o->analytic) {
+        st = tdl_ntk_analytic(&r->ac, dt->X, ds->X, o->nngp ? r->Kt : NULL, o->nngp ? NULL : r->Kt);
+    } else {
+        st = tdl_ntk_empirical(r->m, dt->X, ds->X, &o->no, r->Kt);
+        /* the linearized net starts from the net's own outputs (F0, Ft0 are
+         * n x C and mt x C, contiguous) */
+        if (st == TDL_OK) st = tdl_mlp_predict(r->m, ds, r->F0->data);
+        if (st == TDL_OK) st = tdl_mlp_predict(r->m, dt, r->Ft0->data);
+    }
+    if (st != TDL_OK) return ntk_fail(st);
+    double norm = (double)n; /* tdl's mse: mean over examples */
+    if ((st = tdl_ntk_predict(r->K, r->Y, r->F0, r->Kt, r->Ft0, o->lr, o->t_pred, norm, r->ridge_abs, r->F, r->Ftest)) != TDL_OK)
+        return ntk_fail(st);
+    r->train_mse0 = mse_of(r->F0, r->Y);
+    r->test_mse0 = mse_of(r->Ft0, r->Yt);
+    r->train_mse = mse_of(r->F, r->Y);
+    r->test_mse = mse_of(r->Ftest, r->Yt);
+    return 0;
+}
+
+/* Library calls only: 0, or the exit code after the error was printed. */
+static int ntk_run(const ntk_opts *o, ntk_result *r)
+{
+    int st, rc;
+    r->kind = o->hinf ? "h_inf" : o->analytic ? "analytic" : o->mc ? "monte_carlo" : "empirical";
+    r->method = r->normalization = "";
+    r->C = 1;
+    r->arora = r->drift = NAN;
+    r->train_mse = r->test_mse = r->train_mse0 = r->test_mse0 = NAN;
+    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = tdl_dataset_load(o->test, &r->dt)) != TDL_OK) return cli_fail(st);
+    const tdl_dataset *ds = r->ds;
+    if (r->dt && r->dt->d != ds->d) return cli_failf("--test %s: %zu features but the training data has %zu", o->test, r->dt->d, ds->d);
+    if (!o->hinf || o->mo.model || o->mo.arch) {
+        if ((rc = cli_model_build(&o->mo, "ntk", &r->m)) != 0) return rc;
+        const tdl_mlp *m = r->m;
+        if (m->layers[0].in != ds->d) return cli_failf("%s: %zu features but the model takes %zu", o->data, ds->d, m->layers[0].in);
+        r->C = m->layers[m->depth - 1].out;
+        tdl_arch_format(m, r->arch, sizeof r->arch);
+        if (o->no.layers && (o->no.layers >> m->depth)) return cli_usage("ntk", "--layers: the net has layers 0..%zu", m->depth - 1);
+    }
+    size_t n = ds->n, dim = o->full ? n * r->C : n;
+    r->n = n;
+    r->dim = dim;
+    if ((st = tdl_dense_memory_check(dim, 2, 0, "the Gram matrix")) != TDL_OK) return cli_fail(st);
+    r->K = gsl_matrix_alloc(dim, dim);
+    r->ev = malloc(dim * sizeof(double));
+    if (!r->K || !r->ev) return cli_failf("out of memory for the %zu x %zu Gram matrix", dim, dim);
+    if ((rc = ntk_kernel(o, r)) != 0) return rc;
+    const gsl_matrix *K = r->K;
+    double trace = 0, fro = 0;
     for (size_t i = 0; i < dim; i++) trace += gsl_matrix_get(K, i, i);
     for (size_t i = 0; i < dim * dim; i++) fro += K->data[i] * K->data[i];
-    fro = sqrt(fro);
-    mean_diag = trace / (double)dim;
-    double ridge_abs = ridge * mean_diag;
-    if (out) {
-        tdl_tensor t = {.name = (char *)"K", .dtype = TDL_F64, .ndim = 2, .shape = {dim, dim}, .numel = dim * dim, .data = K->data};
-        if ((st = tdl_npy_write(out, &t)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    if ((st = tdl_ntk_eigenvalues(K, ev)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    double lmin = ev[0], lmax = ev[dim - 1], psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(lmin), fabs(lmax));
-    double cond = lmin > 0 ? lmax / lmin : INFINITY;
-    double norm = (double)n; /* tdl's mse: mean over examples */
-    double eta_max = lmax > 0 ? tdl_ntk_eta_max(lmax, norm, 0) : NAN;
+    r->trace = trace;
+    r->fro = sqrt(fro);
+    r->ridge_abs = o->ridge * (trace / (double)dim);
+    if ((st = tdl_ntk_eigenvalues(K, r->ev)) != TDL_OK) return cli_fail(st);
+    r->lmin = r->ev[0];
+    r->lmax = r->ev[dim - 1];
+    r->psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(r->lmin), fabs(r->lmax));
+    r->cond = r->lmin > 0 ? r->lmax / r->lmin : INFINITY;
+    r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)n, 0) : NAN; /* norm n: tdl's mse is a mean */
     /* Arora et al.'s complexity for one target column: +-1 labels for binary classes */
-    double arora = NAN;
-    const char *arora_note = NULL;
-    if (!full && (C == 1 || hinf) && (ds->Y ? ds->Y->size2 == 1 : ds->classes == 2)) {
+    if (!o->full && (r->C == 1 || o->hinf) && (ds->Y ? ds->Y->size2 == 1 : ds->classes == 2)) {
         double *y = malloc(n * sizeof(double));
-        if (!y) { rc = cli_failf("out of memory"); goto cleanup; }
+        if (!y) return cli_failf("out of memory");
         for (size_t i = 0; i < n; i++) y[i] = ds->Y ? gsl_matrix_get(ds->Y, i, 0) : (ds->labels[i] ? 1.0 : -1.0);
-        st = tdl_ntk_arora_complexity(K, y, ridge_abs, &arora);
+        st = tdl_ntk_arora_complexity(K, y, r->ridge_abs, &r->arora);
         free(y);
-        if (st == TDL_ENOTPD) { arora = NAN; arora_note = tdl_errmsg(); }
-        else if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (st == TDL_ENOTPD) {
+            r->arora = NAN;
+            r->has_arora_note = 1;
+            with_ridge_advice(r->arora_note, sizeof r->arora_note);
+        } else if (st != TDL_OK) {
+            return cli_fail(st);
+        }
     }
-    double drift_v = NAN;
-    if (drift && (st = tdl_ntk_drift(m, ds->X, &no, &drift_v)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (per_layer && !hinf && !analytic && !mc) {
-        layer_tr = calloc(m->depth, sizeof(double));
+    if (o->drift && (st = tdl_ntk_drift(r->m, ds->X, &o->no, &r->drift)) != TDL_OK) return cli_fail(st);
+    if (o->per_layer && !o->hinf && !o->analytic && !o->mc) {
+        const tdl_mlp *m = r->m;
+        r->layer_tr = calloc(m->depth, sizeof(double));
         gsl_matrix *Kl = gsl_matrix_alloc(dim, dim);
-        if (!layer_tr || !Kl) { if (Kl) gsl_matrix_free(Kl); rc = cli_failf("out of memory"); goto cleanup; }
+        if (!r->layer_tr || !Kl) { if (Kl) gsl_matrix_free(Kl); return cli_failf("out of memory"); }
         for (size_t l = 0; l < m->depth; l++) {
-            tdl_ntk_options ol = no;
+            tdl_ntk_config ol = o->no;
             ol.layers = 1ULL << l;
-            if ((st = tdl_ntk_empirical(m, ds->X, NULL, &ol, Kl)) != TDL_OK) { gsl_matrix_free(Kl); rc = cli_fail(st); goto cleanup; }
-            for (size_t i = 0; i < dim; i++) layer_tr[l] += gsl_matrix_get(Kl, i, i);
+            if ((st = tdl_ntk_empirical(m, ds->X, NULL, &ol, Kl)) != TDL_OK) { gsl_matrix_free(Kl); return cli_fail(st); }
+            for (size_t i = 0; i < dim; i++) r->layer_tr[l] += gsl_matrix_get(Kl, i, i);
         }
         gsl_matrix_free(Kl);
     }
-    double train_mse = NAN, test_mse = NAN, train_mse0 = NAN, test_mse0 = NAN;
-    if (predict) {
-        if (hinf) C = 1;
-        size_t k = C, mt = dt->n;
-        Y = targets(ds, k);
-        Yt = targets(dt, k);
-        Kt = gsl_matrix_alloc(mt, n);
-        F0 = gsl_matrix_calloc(n, k);
-        Ft0 = gsl_matrix_calloc(mt, k);
-        F = gsl_matrix_alloc(n, k);
-        Ftest = gsl_matrix_alloc(mt, k);
-        if (!Y || !Yt || !Kt || !F0 || !Ft0 || !F || !Ftest) { rc = cli_failf("out of memory"); goto cleanup; }
-        if (hinf) {
-            /* the test-train H_inf block: H_inf of the stacked rows, cut */
-            gsl_matrix *Xs = gsl_matrix_alloc(n + mt, ds->d), *Hs = gsl_matrix_alloc(n + mt, n + mt);
-            if (!Xs || !Hs) { if (Xs) gsl_matrix_free(Xs); if (Hs) gsl_matrix_free(Hs); rc = cli_failf("out of memory"); goto cleanup; }
-            gsl_matrix_view a = gsl_matrix_submatrix(Xs, 0, 0, n, ds->d), b = gsl_matrix_submatrix(Xs, n, 0, mt, ds->d);
-            gsl_matrix_memcpy(&a.matrix, ds->X);
-            gsl_matrix_memcpy(&b.matrix, dt->X);
-            st = tdl_ntk_h_inf(Xs, Hs);
-            if (st == TDL_OK) {
-                gsl_matrix_view cut = gsl_matrix_submatrix(Hs, n, 0, mt, n);
-                gsl_matrix_memcpy(Kt, &cut.matrix);
-            }
-            gsl_matrix_free(Xs);
-            gsl_matrix_free(Hs);
-        } else if (analytic) {
-            st = tdl_ntk_analytic(&ac, dt->X, ds->X, nngp ? Kt : NULL, nngp ? NULL : Kt);
-        } else {
-            st = tdl_ntk_empirical(m, dt->X, ds->X, &no, Kt);
-            /* the linearized net starts from the net's own outputs */
-            if (st == TDL_OK) st = outputs_of(m, ds->X, F0);
-            if (st == TDL_OK) st = outputs_of(m, dt->X, Ft0);
-        }
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if ((st = tdl_ntk_predict(K, Y, F0, Kt, Ft0, lr, t_pred, norm, ridge_abs, F, Ftest)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        train_mse0 = mse_of(F0, Y);
-        test_mse0 = mse_of(Ft0, Yt);
-        train_mse = mse_of(F, Y);
-        test_mse = mse_of(Ftest, Yt);
-    }
-    if (plot) {
-        double *x = malloc(dim * sizeof(double)), *y = malloc(dim * sizeof(double));
-        if (!x || !y) { free(x); free(y); rc = cli_failf("out of memory"); goto cleanup; }
-        size_t cnt = 0;
-        for (size_t i = 0; i < dim; i++)
-            if (ev[dim - 1 - i] > psd_tol) { x[cnt] = (double)(i + 1); y[cnt] = ev[dim - 1 - i]; cnt++; }
-        char caption[512];
-        snprintf(caption, sizeof caption, "%s kernel (%s) of %s on %s; %s", kind, normalization, m ? arch : "the inputs", ds->spec, method);
-        plot_series s = {.title = "eigenvalues", .x = x, .y = y, .n = cnt, .style = PLOT_LINESPOINTS};
-        char title[160];
-        snprintf(title, sizeof title, "%s %s Gram matrix spectrum (%zu x %zu, positive eigenvalues)", kind,
-                 nngp ? "NNGP" : hinf ? "H_inf" : "NTK", dim, dim);
-        plot_spec ps = {.title = title, .xlabel = "index (descending order)", .ylabel = "eigenvalue (normalization in the caption)",
-                        .caption = caption, .logx = 1, .logy = 1, .series = &s, .n_series = 1};
-        st = cnt ? plot_render(plot, &ps) : tdl_fail(TDL_EINVAL, "--plot: no positive eigenvalue to draw");
-        free(x);
-        free(y);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    if (as_json) {
-        json_writer w;
-        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
-        json_object_begin(&w, NULL);
-        json_string(&w, "data", ds->spec);
-        if (m) json_string(&w, "arch", arch);
-        json_size(&w, "n", n);
-        json_size(&w, "dim", dim);
-        json_string(&w, "kind", kind);
-        json_string(&w, "kernel", nngp ? "nngp" : hinf ? "h_inf" : "ntk");
-        json_string(&w, "method", method);
-        json_string(&w, "normalization", normalization);
-        if (!hinf && !analytic) json_size(&w, "outputs", C);
-        if (mc) json_size(&w, "samples", mc);
-        json_number_array(&w, "eigenvalues", ev, dim, 1);
-        json_number(&w, "lambda_min", lmin);
-        json_number(&w, "lambda_max", lmax);
-        json_number(&w, "trace", trace);
-        json_number(&w, "frobenius", fro);
-        json_number(&w, "psd_tolerance", psd_tol);
-        json_bool(&w, "psd", lmin >= -psd_tol);
-        if (isfinite(cond)) json_number(&w, "condition_number", cond);
-        else { json_null(&w, "condition_number"); json_string(&w, "condition_number_reason", "condition number undefined: lambda_min <= 0"); }
-        if (isfinite(eta_max)) json_number(&w, "eta_max", eta_max);
-        json_string(&w, "eta_max_convention", "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum");
-        json_number(&w, "ridge", ridge_abs);
-        if (!isnan(arora)) json_number(&w, "arora_complexity", arora);
-        else if (arora_note) { json_null(&w, "arora_complexity"); json_string(&w, "arora_complexity_reason", arora_note); }
-        if (layer_tr) {
-            json_number_array(&w, "layer_traces", layer_tr, m->depth, 1);
-        }
-        if (drift) json_number(&w, "drift", drift_v);
-        if (predict) {
-            json_object_begin(&w, "predict");
-            json_string(&w, "test", dt->spec);
-            if (isinf(t_pred)) { json_null(&w, "time"); json_string(&w, "time_reason", "t = infinity: the converged (kernel regression) predictor"); }
-            else json_number(&w, "time", t_pred);
-            json_number(&w, "lr", lr);
-            json_string(&w, "loss", "mse, (1/n) sum 1/2 ||f - y||^2 (one-hot / 0-1 / regression targets)");
-            json_string(&w, "initial_outputs", (hinf || analytic) ? "zero (the ensemble mean)" : "the net's outputs at its current parameters");
-            json_number(&w, "train_mse_initial", train_mse0);
-            json_number(&w, "test_mse_initial", test_mse0);
-            json_number(&w, "train_mse", train_mse);
-            json_number(&w, "test_mse", test_mse);
-            json_number_array(&w, "test_predictions", Ftest->data, Ftest->size1 * Ftest->size2, 1);
-            json_object_end(&w);
-        }
-        json_number(&w, "seconds", seconds);
+    if (o->predict && (rc = ntk_predict(o, r)) != 0) return rc;
+    return 0;
+}
+
+/* ---- emit --------------------------------------------------------------- */
+
+/* The positive eigenvalues in descending order, on log-log axes. */
+static int ntk_plot(const ntk_opts *o, const ntk_result *r)
+{
+    size_t dim = r->dim;
+    double *x = malloc(dim * sizeof(double)), *y = malloc(dim * sizeof(double));
+    if (!x || !y) { free(x); free(y); return cli_failf("out of memory"); }
+    size_t cnt = 0;
+    for (size_t i = 0; i < dim; i++)
+        if (r->ev[dim - 1 - i] > r->psd_tol) { x[cnt] = (double)(i + 1); y[cnt] = r->ev[dim - 1 - i]; cnt++; }
+    char caption[512];
+    snprintf(caption, sizeof caption, "%s kernel (%s) of %s on %s; %s", r->kind, r->normalization, r->m ? r->arch : "the inputs",
+             r->ds->spec, r->method);
+    plot_series s = {.title = "eigenvalues", .x = x, .y = y, .n = cnt, .style = PLOT_LINESPOINTS};
+    char title[160];
+    snprintf(title, sizeof title, "%s %s Gram matrix spectrum (%zu x %zu, positive eigenvalues)", r->kind,
+             o->nngp ? "NNGP" : o->hinf ? "H_inf" : "NTK", dim, dim);
+    plot_spec ps = {.title = title, .xlabel = "index (descending order)", .ylabel = "eigenvalue (normalization in the caption)",
+                    .caption = caption, .logx = 1, .logy = 1, .series = &s, .n_series = 1};
+    int st = cnt ? plot_render(o->plot, &ps) : tdl_error_set(TDL_EINVAL, "--plot: no positive eigenvalue to draw");
+    free(x);
+    free(y);
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+static int ntk_emit_json(const ntk_opts *o, const ntk_result *r)
+{
+    json_writer w;
+    if (json_open(&w) != 0) return cli_failf("out of memory");
+    json_object_begin(&w, NULL);
+    json_string(&w, "data", r->ds->spec);
+    if (r->m) json_string(&w, "arch", r->arch);
+    json_size(&w, "n", r->n);
+    json_size(&w, "dim", r->dim);
+    json_string(&w, "kind", r->kind);
+    json_string(&w, "kernel", o->nngp ? "nngp" : o->hinf ? "h_inf" : "ntk");
+    json_string(&w, "method", r->method);
+    json_string(&w, "normalization", r->normalization);
+    if (!o->hinf && !o->analytic) json_size(&w, "outputs", r->C);
+    if (o->mc) json_size(&w, "samples", o->mc);
+    json_number_array(&w, "eigenvalues", r->ev, r->dim, 1);
+    json_number(&w, "lambda_min", r->lmin);
+    json_number(&w, "lambda_max", r->lmax);
+    json_number(&w, "trace", r->trace);
+    json_number(&w, "frobenius", r->fro);
+    json_number(&w, "psd_tolerance", r->psd_tol);
+    json_bool(&w, "psd", r->lmin >= -r->psd_tol);
+    if (isfinite(r->cond)) json_number(&w, "condition_number", r->cond);
+    else { json_null(&w, "condition_number"); json_string(&w, "condition_number_reason", "condition number undefined: lambda_min <= 0"); }
+    if (isfinite(r->eta_max)) json_number(&w, "eta_max", r->eta_max);
+    json_string(&w, "eta_max_convention", "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum");
+    json_number(&w, "ridge", r->ridge_abs);
+    if (!isnan(r->arora)) json_number(&w, "arora_complexity", r->arora);
+    else if (r->has_arora_note) { json_null(&w, "arora_complexity"); json_string(&w, "arora_complexity_reason", r->arora_note); }
+    if (r->layer_tr) json_number_array(&w, "layer_traces", r->layer_tr, r->m->depth, 1);
+    if (o->drift) json_number(&w, "drift", r->drift);
+    if (o->predict) {
+        json_object_begin(&w, "predict");
+        json_string(&w, "test", r->dt->spec);
+        if (isinf(o->t_pred)) { json_null(&w, "time"); json_string(&w, "time_reason", "t = infinity: the converged (kernel regression) predictor"); }
+        else json_number(&w, "time", o->t_pred);
+        json_number(&w, "lr", o->lr);
+        json_string(&w, "loss", "mse, (1/n) sum 1/2 ||f - y||^2 (one-hot / 0-1 / regression targets)");
+        json_string(&w, "initial_outputs", (o->hinf || o->analytic) ? "zero (the ensemble mean)" : "the net's outputs at its current parameters");
+        json_number(&w, "train_mse_initial", r->train_mse0);
+        json_number(&w, "test_mse_initial", r->test_mse0);
+        json_number(&w, "train_mse", r->train_mse);
+        json_number(&w, "test_mse", r->test_mse);
+        json_number_array(&w, "test_predictions", r->Ftest->data, r->Ftest->size1 * r->Ftest->size2, 1);
         json_object_end(&w);
-        json_flush_stdout(&w);
-    } else {
-        printf("kernel       %s %s (%s)\n", kind, nngp ? "nngp" : hinf ? "" : "ntk", normalization);
-        if (m) printf("model        %s (%s, %zu parameters)\n", mo.model ? mo.model : "fresh net", arch, m->n_params);
-        printf("data         %s (%zu examples); Gram matrix %zu x %zu\n", ds->spec, n, dim, dim);
-        printf("method       %s, %.3g s\n", method, seconds);
-        printf("lambda_min   %.10g\nlambda_max   %.10g\n", lmin, lmax);
-        printf("condition    %.6g\n", cond);
-        printf("trace        %.10g\n", trace);
-        printf("PSD          %s (lambda_min >= -n eps ||K|| = %.3g)\n", lmin >= -psd_tol ? "yes" : "NO", -psd_tol);
-        if (isfinite(eta_max)) printf("eta_max      %.6g (2 n / lambda_max, tdl's mse)\n", eta_max);
-        if (!isnan(arora)) printf("arora        %.6g (sqrt(2 y^T (K + ridge) ^-1 y / n), y = +-1 / targets)\n", arora);
-        else if (arora_note) printf("arora        n/a: %s\n", arora_note);
-        if (layer_tr)
-            for (size_t l = 0; l < m->depth; l++) printf("layer %-6zu trace %.10g (%.2f%%)\n", l, layer_tr[l], 100 * layer_tr[l] / trace);
-        if (drift) printf("drift        %.6g (||K_t - K_0||_F / ||K_0||_F)\n", drift_v);
-        if (predict) {
-            printf("predict      t = %g, lr = %g: train mse %.6g -> %.6g, test mse %.6g -> %.6g\n", t_pred, lr,
-                   train_mse0, train_mse, test_mse0, test_mse);
-        }
-        if (out) printf("written      %s\n", out);
     }
-    rc = 0;
-cleanup:
-    if (K) gsl_matrix_free(K);
-    if (Kt) gsl_matrix_free(Kt);
-    if (Y) gsl_matrix_free(Y);
-    if (Yt) gsl_matrix_free(Yt);
-    if (F0) gsl_matrix_free(F0);
-    if (Ft0) gsl_matrix_free(Ft0);
-    if (F) gsl_matrix_free(F);
-    if (Ftest) gsl_matrix_free(Ftest);
-    free(ev);
-    free(layer_tr);
-    tdl_mlp_free(&m);
-    tdl_dataset_free(&ds);
-    tdl_dataset_free(&dt);
+    json_number(&w, "seconds", r->seconds);
+    json_object_end(&w);
+    json_flush_stdout(&w);
+    return 0;
+}
+
+static void ntk_emit_text(const ntk_opts *o, const ntk_result *r)
+{
+    const tdl_mlp *m = r->m;
+    size_t dim = r->dim;
+    printf("kernel       %s %s (%s)\n", r->kind, o->nngp ? "nngp" : o->hinf ? "" : "ntk", r->normalization);
+    if (m) printf("model        %s (%s, %zu parameters)\n", o->mo.model ? o->mo.model : "fresh net", r->arch, m->n_params);
+    printf("data         %s (%zu examples); Gram matrix %zu x %zu\n", r->ds->spec, r->n, dim, dim);
+    printf("method       %s, %.3g s\n", r->method, r->seconds);
+    printf("lambda_min   %.10g\nlambda_max   %.10g\n", r->lmin, r->lmax);
+    printf("condition    %.6g\n", r->cond);
+    printf("trace        %.10g\n", r->trace);
+    printf("PSD          %s (lambda_min >= -n eps ||K|| = %.3g)\n", r->lmin >= -r->psd_tol ? "yes" : "NO", -r->psd_tol);
+    if (isfinite(r->eta_max)) printf("eta_max      %.6g (2 n / lambda_max, tdl's mse)\n", r->eta_max);
+    if (!isnan(r->arora)) printf("arora        %.6g (sqrt(2 y^T (K + ridge) ^-1 y / n), y = +-1 / targets)\n", r->arora);
+    else if (r->has_arora_note) printf("arora        n/a: %s\n", r->arora_note);
+    if (r->layer_tr)
+        for (size_t l = 0; l < m->depth; l++) printf("layer %-6zu trace %.10g (%.2f%%)\n", l, r->layer_tr[l], 100 * r->layer_tr[l] / r->trace);
+    if (o->drift) printf("drift        %.6g (||K_t - K_0||_F / ||K_0||_F)\n", r->drift);
+    if (o->predict)
+        printf("predict      t = %g, lr = %g: train mse %.6g -> %.6g, test mse %.6g -> %.6g\n", o->t_pred, o->lr,
+               r->train_mse0, r->train_mse, r->test_mse0, r->test_mse);
+    if (o->out) printf("written      %s\n", o->out);
+}
+
+/* The .npy file, the figure, then JSON or text: 0 or an exit code. */
+static int ntk_emit(const ntk_opts *o, const ntk_result *r)
+{
+    int st, rc;
+    if (o->out) {
+        size_t dim = r->dim;
+        tdl_tensor t = {.name = (char *)"K", .dtype = TDL_F64, .ndim = 2, .shape = {dim, dim}, .numel = dim * dim, .data = r->K->data};
+        if ((st = tdl_npy_write(o->out, &t)) != TDL_OK) return cli_fail(st);
+    }
+    if (o->plot && (rc = ntk_plot(o, r)) != 0) return rc;
+    if (o->as_json) return ntk_emit_json(o, r);
+    ntk_emit_text(o, r);
+    return 0;
+}
+
+int cmd_ntk(int argc, char **argv)
+{
+    ntk_opts o;
+    int rc = ntk_parse(argc, argv, &o);
+    if (rc != 0) return rc;
+    cli_set_threads(o.threads);
+    ntk_result r;
+    memset(&r, 0, sizeof r);
+    rc = ntk_run(&o, &r);
+    if (rc == 0) rc = ntk_emit(&o, &r);
+    ntk_result_free(&r);
     return rc;
 }

@@ -1,0 +1,47 @@
+/* tdl/du_arora.h — the Gram matrices of Du et al.'s two-layer ReLU analysis
+ * (H^infty and its finite-width H(W)) and Arora et al.'s data-dependent
+ * complexity.
+ *
+ * Shape legend: n examples (rows of X, n x d), m hidden units (rows of W,
+ * m x d).  Gram matrices are n x n, row-major with both triangles filled,
+ * allocated by the caller (gsl_matrix).
+ */
+#ifndef TDL_DU_ARORA_H
+#define TDL_DU_ARORA_H
+#include "tdl/export.h"
+
+#include <gsl/gsl_matrix.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Du, Zhai, Poczos, Singh 2019 (ICLR; arXiv 1810.02054, Sec. 3, the matrix
+ * H^infty defined before Assumption 3.1):
+ *     H_inf[i,j] = E_{w ~ N(0,I)} [x_i.x_j 1{w.x_i >= 0, w.x_j >= 0}]
+ *                = x_i.x_j (pi - theta_ij) / (2 pi)
+ * on the rows of X (n x d) AS GIVEN.  The theorem assumes unit-norm rows,
+ * where theta_ij = arccos(x_i.x_j); for general rows the expectation is
+ * still exact with theta_ij the angle between x_i and x_j, computed from
+ * the normalized rows' difference and sum (exactly 0 on the diagonal).  H (n x n) is allocated by the
+ * caller; symmetric PSD. */
+TDL_API int tdl_ntk_h_inf(const gsl_matrix *X, gsl_matrix *H);
+
+/* Du et al.'s finite-width Gram matrix at weights W (m x d, rows w_r):
+ *     H[i,j] = (1/m) sum_r x_i.x_j 1{w_r.x_i >= 0, w_r.x_j >= 0}
+ * computed as (X X^T) .* (S S^T) / m with S the n x m 0/1 pattern (BLAS-3). */
+TDL_API int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matrix *H);
+
+/* Arora, Du, Hu, Li, Wang 2019 (ICML; arXiv 1901.08584, Theorem 5.1): the
+ * data-dependent complexity sqrt(2 y^T H^{-1} y / n) for y in R^n (n = H's
+ * size), with `ridge` >= 0 added to the diagonal (absolute).  Cholesky;
+ * TDL_ENOTPD with the smallest eigenvalue and the smallest ridge that would
+ * do (absolute, and relative to the mean diagonal) if H + ridge I is not
+ * positive definite. */
+TDL_API int tdl_ntk_arora_complexity(const gsl_matrix *H, const double *y, double ridge,
+                                     double *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

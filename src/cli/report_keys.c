@@ -1,0 +1,226 @@
+/* report_keys.c — the keys `tdl report` reads from its commands' JSON, and
+ * the one reader of them (report_keys.h).
+ *
+ * A key the commands write only in some cases (with --test, with --drift,
+ * a finite value) is RK_OPTIONAL; every other key must be there.  A number
+ * may always be null: the commands' JSON writer puts null for NaN and
+ * infinities (with a KEY_reason beside it), which the report shows as "-".
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "report_keys.h"
+
+#define K(id, group, key, type, flags, shown) [id] = {group, key, type, flags, RKG_NONE, shown}
+#define NESTED(id, group, key, type, flags, child, shown) [id] = {group, key, type, flags, child, shown}
+
+const rk_key report_keys[RK_COUNT] = {
+    /* tdl info --data: the summary table "Model and data" */
+    K(RK_DATA_SPEC, RKG_DATA, "spec", RKT_STRING, 0, "the data spec, summary row \"data\""),
+    K(RK_DATA_DESCRIPTION, RKG_DATA, "description", RKT_STRING, RK_OPTIONAL, "summary row \"data description\""),
+    K(RK_DATA_N, RKG_DATA, "n", RKT_NUMBER, 0, "summary row \"examples n\""),
+    K(RK_DATA_D, RKG_DATA, "d", RKT_NUMBER, 0, "summary row \"features d\"; the input width of the net the report trains"),
+    K(RK_DATA_CLASSES, RKG_DATA, "classes", RKT_NUMBER, 0,
+      "summary row \"classes\"; the output width of the net trained; 0 (regression): no bounds section"),
+    K(RK_DATA_CLASS_COUNTS, RKG_DATA, "class_counts", RKT_NUMBERS, RK_OPTIONAL, "summary row \"class counts\" (null for regression)"),
+    K(RK_DATA_BLAS_CORE, RKG_DATA, "blas_core", RKT_STRING, RK_OPTIONAL,
+      "summary row \"BLAS kernel (OpenBLAS)\" (the report's own tdl_blas_core() without it)"),
+    /* tdl info --model */
+    K(RK_MODEL_ARCH, RKG_MODEL, "arch", RKT_STRING, 0, "summary row \"architecture\""),
+    K(RK_MODEL_ACTIVATION, RKG_MODEL, "activation", RKT_STRING, 0, "summary row \"activation\""),
+    K(RK_MODEL_PARAMETRIZATION, RKG_MODEL, "parametrization", RKT_STRING, 0, "summary row \"parametrization\""),
+    K(RK_MODEL_PARAMS, RKG_MODEL, "params", RKT_NUMBER, 0, "summary row \"parameters P\""),
+    K(RK_MODEL_HAS_INIT, RKG_MODEL, "has_init", RKT_BOOL, 0,
+      "the file keeps init.* tensors: summary row \"initialization kept\"; the interpolation and NTK drift run only then"),
+    /* tdl train */
+    K(RK_TRAIN_OPTIMIZER, RKG_TRAIN, "optimizer", RKT_STRING, 0, "summary row \"training\""),
+    K(RK_TRAIN_LR, RKG_TRAIN, "lr", RKT_NUMBER, 0, "summary row \"training\""),
+    K(RK_TRAIN_BATCH, RKG_TRAIN, "batch", RKT_NUMBER, 0, "summary row \"training\""),
+    K(RK_TRAIN_EPOCHS, RKG_TRAIN, "epochs", RKT_NUMBER, 0, "summary row \"epochs\""),
+    K(RK_TRAIN_SECONDS, RKG_TRAIN, "seconds", RKT_NUMBER, 0, "summary row \"training seconds\""),
+    /* tdl eval (training and test data) */
+    K(RK_EVAL_LOSS_NAME, RKG_EVAL, "loss_name", RKT_STRING, 0, "summary row \"loss\""),
+    K(RK_EVAL_LOSS, RKG_EVAL, "loss", RKT_NUMBER, 0, "summary rows \"train loss (mean)\", \"test loss (mean)\""),
+    K(RK_EVAL_ERROR, RKG_EVAL, "error", RKT_NUMBER, 0, "summary rows \"train error\", \"test error\" (null for regression)"),
+    K(RK_EVAL_ACCURACY, RKG_EVAL, "accuracy", RKT_NUMBER, 0, "summary rows \"train accuracy\", \"test accuracy\" (null for regression)"),
+    /* tdl hessian --gn --density: section "Hessian spectrum" and fig/hessian-spectrum */
+    K(RK_HESS_LOSS_NAME, RKG_HESSIAN, "loss_name", RKT_STRING, 0, "the section's first paragraph; the histogram's caption"),
+    K(RK_HESS_ARCH, RKG_HESSIAN, "arch", RKT_STRING, 0, "the section's first paragraph; the histogram's caption"),
+    K(RK_HESS_DRIVER, RKG_HESSIAN, "driver", RKT_STRING, 0, "the LAPACK driver in the section's first paragraph"),
+    K(RK_HESS_PARAMS, RKG_HESSIAN, "params", RKT_NUMBER, 0, "Hessian row \"parameters\""),
+    K(RK_HESS_LOSS, RKG_HESSIAN, "loss", RKT_NUMBER, 0, "Hessian row \"loss at the model\"; the histogram's caption"),
+    K(RK_HESS_LAMBDA_MAX, RKG_HESSIAN, "lambda_max", RKT_NUMBER, 0, "Hessian row \"lambda_max(H)\""),
+    K(RK_HESS_LAMBDA_MIN, RKG_HESSIAN, "lambda_min", RKT_NUMBER, 0, "Hessian row \"lambda_min(H)\""),
+    K(RK_HESS_TRACE, RKG_HESSIAN, "trace", RKT_NUMBER, 0, "Hessian row \"trace(H)\""),
+    K(RK_HESS_GN_TRACE, RKG_HESSIAN, "gn_trace", RKT_NUMBER, RK_OPTIONAL, "Hessian row \"trace(G)\" (absent when not finite)"),
+    K(RK_HESS_NEGATIVE_FRACTION, RKG_HESSIAN, "negative_fraction", RKT_NUMBER, 0, "Hessian row \"fraction of negative eigenvalues\""),
+    K(RK_HESS_CONDITION_POSITIVE, RKG_HESSIAN, "condition_positive", RKT_NUMBER, 0,
+      "Hessian row \"condition number of the positive part\""),
+    K(RK_HESS_TOLERANCE, RKG_HESSIAN, "tolerance", RKT_NUMBER, 0, "Hessian row \"zero tolerance |lambda| <=\""),
+    K(RK_HESS_EIGENVALUES, RKG_HESSIAN, "eigenvalues", RKT_NUMBERS, 0,
+      "all eigenvalues of H, ascending: \"top 5 eigenvalues of H\", column H of tables/hessian-eigenvalues.csv, the histogram"),
+    K(RK_HESS_GN_EIGENVALUES, RKG_HESSIAN, "gn_eigenvalues", RKT_NUMBERS, 0,
+      "all eigenvalues of G: \"top 5 eigenvalues of G\", column G of tables/hessian-eigenvalues.csv, the histogram"),
+    K(RK_HESS_R_EIGENVALUES, RKG_HESSIAN, "residual_part_eigenvalues", RKT_NUMBERS, RK_OPTIONAL,
+      "all eigenvalues of R = H - G: \"top 5 eigenvalues of R = H - G\", column R of tables/hessian-eigenvalues.csv"),
+    NESTED(RK_HESS_DENSITY, RKG_HESSIAN, "density", RKT_OBJECT, 0, RKG_DENSITY, "the spectral density (fig/hessian-density)"),
+    K(RK_DENS_SMOOTHING, RKG_DENSITY, "smoothing", RKT_STRING, 0, "the caption of fig/hessian-density"),
+    K(RK_DENS_SIGMA, RKG_DENSITY, "sigma", RKT_NUMBER, 0, "the caption of fig/hessian-density"),
+    /* tdl landscape --plane random: table "Loss landscape" */
+    K(RK_L2_CENTRE_LOSS, RKG_LANDSCAPE, "centre_loss", RKT_NUMBER, 0, "landscape row \"loss at the model (centre)\""),
+    K(RK_L2_LOSS_MIN, RKG_LANDSCAPE, "loss_min", RKT_NUMBER, 0, "landscape row \"smallest loss on the grid\""),
+    K(RK_L2_LOSS_MAX, RKG_LANDSCAPE, "loss_max", RKT_NUMBER, 0, "landscape row \"largest loss on the grid\""),
+    K(RK_L2_COSINE, RKG_LANDSCAPE, "cosine", RKT_NUMBER, 0, "landscape row \"cosine between the directions\""),
+    K(RK_L2_NORMALIZATION, RKG_LANDSCAPE, "normalization", RKT_STRING, 0, "the caption of fig/landscape-2d"),
+    /* tdl landscape --to: the interpolation rows */
+    K(RK_INTERP_LOSS_START, RKG_INTERP, "loss_start", RKT_NUMBER, 0, "landscape row \"loss at the initialization (alpha = 0)\""),
+    K(RK_INTERP_LOSS_END, RKG_INTERP, "loss_end", RKT_NUMBER, 0, "landscape row \"loss at the model (alpha = 1)\""),
+    K(RK_INTERP_LOSS_MAX, RKG_INTERP, "loss_max", RKT_NUMBER, 0, "landscape row \"largest loss on the path\""),
+    /* tdl ntk: section "Neural tangent kernel" */
+    K(RK_NTK_NORMALIZATION, RKG_NTK, "normalization", RKT_STRING, 0, "the section's first paragraph"),
+    K(RK_NTK_METHOD, RKG_NTK, "method", RKT_STRING, 0, "the section's first paragraph"),
+    K(RK_NTK_N, RKG_NTK, "n", RKT_NUMBER, 0, "NTK row \"n\""),
+    K(RK_NTK_LAMBDA_MAX, RKG_NTK, "lambda_max", RKT_NUMBER, 0, "NTK row \"lambda_max\""),
+    K(RK_NTK_LAMBDA_MIN, RKG_NTK, "lambda_min", RKT_NUMBER, 0, "NTK row \"lambda_min\""),
+    K(RK_NTK_TRACE, RKG_NTK, "trace", RKT_NUMBER, 0, "NTK row \"trace\""),
+    K(RK_NTK_CONDITION_NUMBER, RKG_NTK, "condition_number", RKT_NUMBER, 0, "NTK row \"condition number\" (null when lambda_min <= 0)"),
+    K(RK_NTK_ETA_MAX, RKG_NTK, "eta_max", RKT_NUMBER, RK_OPTIONAL,
+      "NTK row \"largest stable learning rate 2n/lambda_max (mse)\" (absent when not finite)"),
+    K(RK_NTK_DRIFT, RKG_NTK, "drift", RKT_NUMBER, RK_OPTIONAL, "NTK row \"drift ||K_T - K_0||_F / ||K_0||_F\" (tdl ntk --drift)"),
+    K(RK_NTK_EIGENVALUES, RKG_NTK, "eigenvalues", RKT_NUMBERS, 0, "tables/ntk-eigenvalues.csv"),
+    /* tdl bounds: section "Generalization bounds" */
+    K(RK_BOUNDS_TRAIN_ERROR, RKG_BOUNDS, "train_error", RKT_NUMBER, 0, "the section's first paragraph"),
+    K(RK_BOUNDS_TEST_ERROR, RKG_BOUNDS, "test_error", RKT_NUMBER, RK_OPTIONAL, "the section's first paragraph (with --test)"),
+    NESTED(RK_BOUNDS_MEASURES, RKG_BOUNDS, "measures", RKT_OBJECTS, 0, RKG_MEASURE, "one row of the bounds table each"),
+    K(RK_MEAS_NAME, RKG_MEASURE, "name", RKT_STRING, 0, "bounds column \"measure\""),
+    K(RK_MEAS_VALUE, RKG_MEASURE, "value", RKT_NUMBER, 0, "bounds column \"value\""),
+    K(RK_MEAS_BOUND, RKG_MEASURE, "bound", RKT_NUMBER, 0, "bounds column \"bound\" (null: a measure, not a bound)"),
+    K(RK_MEAS_VACUOUS, RKG_MEASURE, "vacuous", RKT_BOOL, 0, "bounds column \"vacuous\"; the row in bold"),
+    K(RK_MEAS_AVAILABLE, RKG_MEASURE, "available", RKT_BOOL, 0, "false: the row is left out"),
+    K(RK_MEAS_DELTA, RKG_MEASURE, "delta", RKT_NUMBER, 0, "bounds column \"delta\""),
+    K(RK_MEAS_SOURCE, RKG_MEASURE, "source", RKT_STRING, 0, "bounds column \"source\""),
+    /* tdl check --all --quick: section "Theorem checks" */
+    NESTED(RK_CHECKS_LIST, RKG_CHECKS, "checks", RKT_OBJECTS, 0, RKG_CHECK, "one row of the checks table each"),
+    /* one check (tdl check NAME --quick, or an element of "checks") */
+    K(RK_CHECK_NAME, RKG_CHECK, "name", RKT_STRING, 0, "checks column \"check\""),
+    K(RK_CHECK_PASSED, RKG_CHECK, "passed", RKT_BOOL, 0, "checks column \"verdict\"; a failed check in bold"),
+    K(RK_CHECK_SECONDS, RKG_CHECK, "seconds", RKT_NUMBER, 0, "checks column \"seconds\""),
+    K(RK_CHECK_CLAIM, RKG_CHECK, "claim", RKT_STRING, 0, "checks column \"claim\""),
+    K(RK_CHECK_SOURCE, RKG_CHECK, "source", RKT_STRING, 0, "checks column \"source\""),
+    NESTED(RK_CHECK_ROWS, RKG_CHECK, "rows", RKT_OBJECTS, 0, RKG_CHECK_ROW, "checks column \"criteria met\""),
+    K(RK_ROW_OK, RKG_CHECK_ROW, "ok", RKT_BOOL, RK_OPTIONAL, "a criterion met (true), missed (false) or not judged (null)"),
+};
+
+rk_group report_keys_group(const char *step_name)
+{
+    static const struct { const char *name; rk_group group; } steps[] = {
+        {"data", RKG_DATA}, {"model", RKG_MODEL}, {"train", RKG_TRAIN}, {"eval-train", RKG_EVAL}, {"eval-test", RKG_EVAL},
+        {"hessian", RKG_HESSIAN}, {"landscape-2d", RKG_LANDSCAPE}, {"interpolation", RKG_INTERP}, {"ntk", RKG_NTK},
+        {"bounds", RKG_BOUNDS}, {"checks", RKG_CHECKS},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (strcmp(step_name, steps[i].name) == 0) return steps[i].group;
+    if (strncmp(step_name, "check-", 6) == 0) return RKG_CHECK;
+    return RKG_NONE;
+}
+
+static const char *type_name(rk_type t)
+{
+    switch (t) {
+    case RKT_NUMBER: return "a number";
+    case RKT_STRING: return "a string";
+    case RKT_BOOL: return "true or false";
+    case RKT_NUMBERS: return "an array of numbers";
+    case RKT_OBJECT: return "an object";
+    case RKT_OBJECTS: return "an array of objects";
+    }
+    return "?";
+}
+
+static int type_ok(const cJSON *v, rk_type t, int optional)
+{
+    if (cJSON_IsNull(v)) return t == RKT_NUMBER || optional;
+    switch (t) {
+    case RKT_NUMBER: return cJSON_IsNumber(v);
+    case RKT_STRING: return cJSON_IsString(v);
+    case RKT_BOOL: return cJSON_IsBool(v);
+    case RKT_OBJECT: return cJSON_IsObject(v);
+    case RKT_OBJECTS:
+    case RKT_NUMBERS: {
+        if (!cJSON_IsArray(v)) return 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v)
+            if (t == RKT_NUMBERS ? !(cJSON_IsNumber(it) || cJSON_IsNull(it)) : !cJSON_IsObject(it)) return 0;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* prefix: the path of obj in its file ("" at the top, "measures[3]." below) */
+static int check_group(const cJSON *obj, rk_group group, const char *prefix, char *why, size_t len)
+{
+    for (size_t i = 0; i < RK_COUNT; i++) {
+        const rk_key *k = &report_keys[i];
+        if (k->group != group) continue;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, k->key);
+        int optional = k->flags & RK_OPTIONAL;
+        if (!v) {
+            if (optional) continue;
+            snprintf(why, len, "no key \"%s%s\" (%s)", prefix, k->key, type_name(k->type));
+            return -1;
+        }
+        if (!type_ok(v, k->type, optional)) {
+            snprintf(why, len, "the key \"%s%s\" is not %s", prefix, k->key, type_name(k->type));
+            return -1;
+        }
+        if (k->type == RKT_OBJECT && cJSON_IsObject(v)) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s%s.", prefix, k->key);
+            if (check_group(v, k->child, sub, why, len) != 0) return -1;
+        } else if (k->type == RKT_OBJECTS && cJSON_IsArray(v)) {
+            const cJSON *it;
+            int idx = 0;
+            cJSON_ArrayForEach(it, v) {
+                char sub[256];
+                snprintf(sub, sizeof sub, "%s%s[%d].", prefix, k->key, idx++);
+                if (check_group(it, k->child, sub, why, len) != 0) return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int report_keys_check(const cJSON *obj, rk_group group, char *why, size_t len)
+{
+    if (group == RKG_NONE) return 0;
+    if (!cJSON_IsObject(obj)) {
+        snprintf(why, len, "not a JSON object");
+        return -1;
+    }
+    return check_group(obj, group, "", why, len);
+}
+
+double rk_num(const cJSON *obj, rk_id id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, report_keys[id].key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *rk_str(const cJSON *obj, rk_id id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, report_keys[id].key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int rk_bool(const cJSON *obj, rk_id id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, report_keys[id].key);
+    return cJSON_IsTrue(v) ? 1 : cJSON_IsFalse(v) ? 0 : -1;
+}
+
+const cJSON *rk_item(const cJSON *obj, rk_id id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, report_keys[id].key);
+    return cJSON_IsArray(v) || cJSON_IsObject(v) ? v : NULL;
+}

@@ -1,0 +1,168 @@
+"""The Python results against `tdl <command> --json` on the same model file
+and data: the same keys at every level, values equal to 1e-12 relative."""
+import os
+
+import numpy as np
+import pytest
+
+import tdl
+from conftest import BINARY, SPEC, assert_same, run_json
+
+
+@pytest.fixture()
+def model(model_file):
+    return tdl.Model.load(model_file)
+
+
+def test_model_file_roundtrip(model, model_file):
+    assert model.arch == "4-6-3"
+    assert model.activation == "tanh"
+    assert model.n_params == 4 * 6 + 6 + 6 * 3 + 3
+    assert model.widths == [4, 6, 3]
+    sd = model.state_dict()
+    assert sd["0.weight"].shape == (6, 4) and sd["2.bias"].shape == (3,)
+    again = tdl.Model.from_state_dict(sd, activation="tanh")
+    np.testing.assert_array_equal(again.theta, model.theta)
+
+
+@pytest.mark.parametrize("args, kw", [
+    ([], {}),
+    (["--k", "5", "--which", "bottom"], dict(k=5, which="bottom")),
+    (["--k", "4", "--which", "magnitude", "--gn"], dict(k=4, which="magnitude", gn=True)),
+    (["--layer", "1", "--density", "--points", "50"], dict(layer=1, density=True, points=50)),
+])
+def test_hessian_exact(cli, model, model_file, args, kw):
+    ref = run_json(cli, "hessian", "--model", model_file, "--data", SPEC, *args)
+    got = model.hessian(tdl.Data.load(SPEC), **kw)
+    assert_same(got, ref)
+
+
+def test_hessian_exact_vectors(cli, model, model_file, workdir):
+    vec = str(workdir / "v.npy")
+    ref = run_json(cli, "hessian", "--model", model_file, "--data", SPEC, "--k", "3", "--vectors", vec)
+    got = model.hessian(SPEC, k=3, vectors=True)
+    V = got.pop("eigenvectors")
+    # residuals are of order eps ||H||: compare them absolutely
+    np.testing.assert_allclose(got.pop("residuals"), ref.pop("residuals"), rtol=0, atol=1e-12)
+    assert_same(got, ref)
+    np.testing.assert_allclose(np.abs(V), np.abs(np.load(vec)), rtol=0, atol=1e-10)
+
+
+def test_hessian_lanczos(cli, model, model_file):
+    ref = run_json(cli, "hessian", "--model", model_file, "--data", SPEC, "--method", "lanczos", "--k", "4",
+                   "--gn", "--hessian-seed", "3")
+    got = model.hessian(SPEC, method="lanczos", k=4, gn=True, seed=3)
+    assert_same(got, ref, rtol=1e-9, skip=("residuals",))
+    np.testing.assert_allclose(got["residuals"], ref["residuals"], rtol=0, atol=1e-8)
+
+
+def test_hessian_slq(cli, model, model_file):
+    ref = run_json(cli, "hessian", "--model", model_file, "--data", SPEC, "--method", "slq", "--runs", "3",
+                   "--steps", "12", "--points", "64")
+    got = model.hessian(SPEC, method="slq", runs=3, steps=12, points=64)
+    assert_same(got, ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("args, kw", [
+    ([], {}),
+    (["--full"], dict(full=True)),
+    (["--per-layer", "--drift", "--layers", "0,1"], dict(per_layer=True, drift=True, layers=[0, 1])),
+    (["--analytic"], dict(analytic=True)),
+    (["--analytic", "--nngp"], dict(analytic=True, nngp=True)),
+    (["--h-inf"], dict(h_inf=True)),
+])
+def test_ntk(cli, model, model_file, args, kw):
+    ref = run_json(cli, "ntk", "--model", model_file, "--data", SPEC, *args)
+    got = model.ntk(tdl.Data.load(SPEC), **kw)
+    assert_same(got, ref, rtol=1e-11)
+
+
+def test_ntk_predict_and_arora(cli, workdir):
+    m = tdl.Model.create("4-8-1", activation="relu", seed=5)
+    path = str(workdir / "one.safetensors")
+    m.save(path)
+    test = "gauss:n=20,d=4,classes=2,seed=9"
+    for args, kw in (([], {}), (["--time", "3", "--lr", "0.5", "--ridge", "0.01"], dict(time=3, lr=0.5, ridge=0.01))):
+        ref = run_json(cli, "ntk", "--model", path, "--data", BINARY, "--test", test, "--predict", *args)
+        got = m.ntk(BINARY, test=test, predict=True, **kw)
+        assert "arora_complexity" in got
+        assert_same(got, ref, rtol=1e-10)
+
+
+def test_bounds(cli, model, model_file):
+    ref = run_json(cli, "bounds", "--model", model_file, "--data", SPEC, "--test", "gauss:n=20,d=4,classes=3,seed=4",
+                   "--quick", "--bound-seed", "2")
+    got = model.bounds(SPEC, test="gauss:n=20,d=4,classes=3,seed=4", quick=True, seed=2)
+    assert_same(got, ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("args, kw", [
+    (["--grid", "7"], dict(grid=7)),
+    (["--grid", "5", "--plane", "random", "--norm", "layer", "--direction-seed", "4"],
+     dict(grid=5, plane="random", norm="layer", direction_seed=4)),
+    (["--grid", "4", "--plane", "hessian", "--range=-0.5:0.5"], dict(grid=4, plane="hessian", range=(-0.5, 0.5))),
+])
+def test_landscape(cli, model, model_file, args, kw):
+    ref = run_json(cli, "landscape", "--model", model_file, "--data", SPEC, *args)
+    got = model.landscape(SPEC, **kw)
+    assert_same(got, ref, rtol=1e-10)
+
+
+def test_landscape_interpolation(cli, model, model_file, workdir):
+    other = tdl.Model.create("4-6-3", activation="tanh", seed=7)
+    path = str(workdir / "other.safetensors")
+    other.save(path)
+    ref = run_json(cli, "landscape", "--model", model_file, "--to", path, "--data", SPEC, "--grid", "9",
+                   "--test", BINARY.replace("classes=2", "classes=3"))
+    got = model.landscape(SPEC, to=other, grid=9, test=BINARY.replace("classes=2", "classes=3"))
+    assert_same(got, ref, rtol=1e-10)
+
+
+def test_train(cli, model_file, workdir):
+    out = str(workdir / "trained.safetensors")
+    ref = run_json(cli, "train", "--model", model_file, "--data", SPEC, "--test", BINARY.replace("classes=2", "classes=3"),
+                   "--epochs", "6", "--batch", "16", "--lr", "0.05", "-o", out, "--quiet")
+    m = tdl.Model.load(model_file)
+    mine = str(workdir / "trained-py.safetensors")
+    got = m.train(SPEC, test=BINARY.replace("classes=2", "classes=3"), epochs=6, batch=16, lr=0.05, out=mine)
+    assert got["model"] == mine
+    got["model"] = out
+    assert_same(got, ref)
+    np.testing.assert_array_equal(m.theta, tdl.Model.load(out).theta)
+    assert m.meta("train_loss") == tdl.Model.load(out).meta("train_loss")
+
+
+def test_train_adam_regression(cli, workdir):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    Y = np.stack([X[:, 0] - X[:, 1], X[:, 2] ** 2], axis=1)
+    npz = str(workdir / "reg.npz")
+    np.savez(npz, X=X, y=Y)
+    init = tdl.Model.create("3-10-2", activation="gelu", seed=4)
+    path = str(workdir / "reg.safetensors")
+    init.save(path)
+    out = str(workdir / "reg-trained.safetensors")
+    ref = run_json(cli, "train", "--model", path, "--data", npz, "--opt", "adam", "--epochs", "4", "--batch", "0",
+                   "-o", out, "--quiet")
+    m = tdl.Model.load(path)
+    got = m.train(tdl.Data(X, Y, description=npz), optimizer="adam", epochs=4, batch=0)
+    assert got["model"] is None and "model_reason" in got
+    got["model"] = out
+    del got["model_reason"]
+    assert_same(got, ref)
+
+
+def test_train_diverges(cli, model_file, workdir):
+    out = str(workdir / "div.safetensors")
+    ref = run_json(cli, "train", "--model", model_file, "--data", SPEC, "--lr", "1e6", "--epochs", "5", "-o", out,
+                   "--quiet", ok=(1,))
+    m = tdl.Model.load(model_file)
+    mine = str(workdir / "div-py.safetensors")
+    with pytest.raises(tdl.Error) as e:
+        m.train(SPEC, lr=1e6, epochs=5, out=mine)
+    assert e.value.status == tdl._lib.EDIVERGED
+    assert "diverged" in str(e.value)
+    got = e.value.result
+    assert got["last_good"] == mine + ".last-good.safetensors" and os.path.exists(got["last_good"])
+    got["last_good"] = ref["last_good"]
+    assert_same(got, ref)

@@ -13,6 +13,8 @@
  * matrices in du_arora.c, the kernel linear algebra in kernel_regression.c.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
@@ -51,15 +53,15 @@ static int layer_on(const tdl_ntk_config *o, size_t l)
     return o->layers == 0 || (l < 64 && ((o->layers >> l) & 1ULL));
 }
 
-/* Refuse scratch memory that would not fit, before allocating. */
+/* Refuse scratch memory (count arrays of a x b doubles) that would not fit,
+ * before allocating: the library's one guard (tdl/memory.h). */
 static int scratch_check(size_t count, size_t a, size_t b, const char *what)
 {
-    size_t bytes;
-    if (tdl_mul_size(a, b, &bytes) || tdl_mul_size(bytes, count, &bytes) ||
-        tdl_mul_size(bytes, sizeof(double), &bytes) || bytes > tdl_memory_available())
-        return tdl_fail(TDL_ETOOBIG, "%s needs %zu x %zu x %zu doubles, more than the memory available",
-                        what, count, a, b);
-    return TDL_OK;
+    size_t ab;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu x %zu x %zu doubles", count, a, b);
+    if (tdl_mul_size(a, b, &ab)) ab = SIZE_MAX; /* reported as "inf GB" */
+    return tdl_memory_require_detail(ab, count * sizeof(double), 0, what, detail);
 }
 
 /* First-layer pre-activations Z = s0 X W^T + t0 b, phi(Z) into A and phi'(Z)

@@ -210,7 +210,7 @@ static void section_model(doc *d, report *r)
     const char *head[2] = {"quantity", "value"};
     doc_table_begin(d, r, "summary", head, 2);
     if (data) {
-        doc_kv(d, "data", rk_str(data, RK_DATA_SPEC) ? rk_str(data, RK_DATA_SPEC) : r->data);
+        doc_kv(d, "data", rk_text(data, RK_DATA_SPEC, r->data));
         if (rk_str(data, RK_DATA_DESCRIPTION)) doc_kv(d, "data description", rk_str(data, RK_DATA_DESCRIPTION));
         doc_kv_num(d, "examples n", rk_num(data, RK_DATA_N));
         doc_kv_num(d, "features d", rk_num(data, RK_DATA_D));
@@ -221,7 +221,7 @@ static void section_model(doc *d, report *r)
             const cJSON *it;
             cJSON_ArrayForEach(it, cc) {
                 size_t l = strlen(counts);
-                sfmt(counts + l, sizeof counts - l, "%s%s", l ? " " : "", report_num(b, sizeof b, it->valuedouble));
+                sfmt(counts + l, sizeof counts - l, "%s%s", l ? " " : "", report_num(b, sizeof b, cJSON_IsNumber(it) ? it->valuedouble : NAN));
             }
             doc_kv(d, "class counts", counts);
         }
@@ -229,14 +229,14 @@ static void section_model(doc *d, report *r)
     if (r->has_test) doc_kv(d, "test data", r->test);
     if (model) {
         doc_kv(d, "model file", r->o.user_model ? r->model : "model.safetensors");
-        doc_kv(d, "architecture", rk_str(model, RK_MODEL_ARCH) ? rk_str(model, RK_MODEL_ARCH) : "?");
-        doc_kv(d, "activation", rk_str(model, RK_MODEL_ACTIVATION) ? rk_str(model, RK_MODEL_ACTIVATION) : "?");
-        doc_kv(d, "parametrization", rk_str(model, RK_MODEL_PARAMETRIZATION) ? rk_str(model, RK_MODEL_PARAMETRIZATION) : "?");
+        doc_kv(d, "architecture", rk_text(model, RK_MODEL_ARCH, "?"));
+        doc_kv(d, "activation", rk_text(model, RK_MODEL_ACTIVATION, "?"));
+        doc_kv(d, "parametrization", rk_text(model, RK_MODEL_PARAMETRIZATION, "?"));
         doc_kv_num(d, "parameters P", rk_num(model, RK_MODEL_PARAMS));
         doc_kv(d, "initialization kept (init.* tensors)", r->has_init ? "yes" : "no");
     }
     if (train) {
-        sfmt(b2, sizeof b2, "%s, lr %s, batch %.0f", rk_str(train, RK_TRAIN_OPTIMIZER) ? rk_str(train, RK_TRAIN_OPTIMIZER) : "?",
+        sfmt(b2, sizeof b2, "%s, lr %s, batch %.0f", rk_text(train, RK_TRAIN_OPTIMIZER, "?"),
                  report_num(b, sizeof b, rk_num(train, RK_TRAIN_LR)), rk_num(train, RK_TRAIN_BATCH));
         doc_kv(d, "training", b2);
         doc_kv_num(d, "epochs", rk_num(train, RK_TRAIN_EPOCHS));
@@ -245,11 +245,11 @@ static void section_model(doc *d, report *r)
     /* the last digits of every number depend on the BLAS kernel (tdl/blas.h);
      * the commands ran on the report's own, which they inherit */
     char kernel[320];
-    sfmt(kernel, sizeof kernel, "%s (%s)", data && rk_str(data, RK_DATA_BLAS_CORE) ? rk_str(data, RK_DATA_BLAS_CORE) : tdl_blas_core(),
+    sfmt(kernel, sizeof kernel, "%s (%s)", rk_text(data, RK_DATA_BLAS_CORE, tdl_blas_core()),
          tdl_blas_core_origin());
     doc_kv(d, "BLAS kernel (OpenBLAS)", kernel);
     if (ev) {
-        doc_kv(d, "loss", rk_str(ev, RK_EVAL_LOSS_NAME) ? rk_str(ev, RK_EVAL_LOSS_NAME) : "?");
+        doc_kv(d, "loss", rk_text(ev, RK_EVAL_LOSS_NAME, "?"));
         doc_kv_num(d, "train loss (mean)", rk_num(ev, RK_EVAL_LOSS));
         doc_kv_num(d, "train error", rk_num(ev, RK_EVAL_ERROR));
         doc_kv_num(d, "train accuracy", rk_num(ev, RK_EVAL_ACCURACY));
@@ -285,8 +285,8 @@ static void section_hessian(doc *d, report *r)
     } else {
         doc_p(d, "The Hessian H of the mean training loss (%s) with respect to all %s parameters, in double precision, "
                  "and its Gauss-Newton split H = G + R (G = (1/n) sum_i J_i^T H_l,i J_i). All eigenvalues by LAPACK (%s).",
-              rk_str(h, RK_HESS_LOSS_NAME) ? rk_str(h, RK_HESS_LOSS_NAME) : "?", rk_str(h, RK_HESS_ARCH) ? rk_str(h, RK_HESS_ARCH) : "",
-              rk_str(h, RK_HESS_DRIVER) ? rk_str(h, RK_HESS_DRIVER) : "?");
+              rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_text(h, RK_HESS_ARCH, ""),
+              rk_text(h, RK_HESS_DRIVER, "?"));
         char top[512];
         const char *head[2] = {"quantity", "value"};
         doc_table_begin(d, r, "hessian", head, 2);
@@ -318,7 +318,7 @@ static void section_hessian(doc *d, report *r)
         const cJSON *dens = rk_item(hd, RK_HESS_DENSITY);
         char cap[512], b[64];
         sfmt(cap, sizeof cap, "Spectral density of H: the exact eigenvalues smoothed with a Gaussian (%s convention, sigma %s), log scale.",
-                 dens && rk_str(dens, RK_DENS_SMOOTHING) ? rk_str(dens, RK_DENS_SMOOTHING) : "?", report_num(b, sizeof b, dens ? rk_num(dens, RK_DENS_SIGMA) : NAN));
+                 rk_text(dens, RK_DENS_SMOOTHING, "?"), report_num(b, sizeof b, rk_num(dens, RK_DENS_SIGMA)));
         doc_figure(d, r, "hessian-density", cap);
     }
 }
@@ -352,7 +352,7 @@ static void section_landscape(doc *d, report *r)
     if (l2) {
         char cap[512];
         sfmt(cap, sizeof cap, "Training loss (mean) on the plane through the model spanned by two random directions, %s.",
-                 rk_str(l2, RK_L2_NORMALIZATION) ? rk_str(l2, RK_L2_NORMALIZATION) : "");
+                 rk_text(l2, RK_L2_NORMALIZATION, ""));
         doc_figure(d, r, "landscape-2d", cap);
     } else {
         section_failed(d, r, "2D landscape (tdl landscape --plane random)", "landscape-2d");
@@ -376,7 +376,7 @@ static void section_ntk(doc *d, report *r)
         return;
     }
     doc_p(d, "The empirical NTK Gram matrix of the trained model on the training inputs (%s; %s).",
-          rk_str(k, RK_NTK_NORMALIZATION) ? rk_str(k, RK_NTK_NORMALIZATION) : "", rk_str(k, RK_NTK_METHOD) ? rk_str(k, RK_NTK_METHOD) : "");
+          rk_text(k, RK_NTK_NORMALIZATION, ""), rk_text(k, RK_NTK_METHOD, ""));
     const char *head[2] = {"quantity", "value"};
     doc_table_begin(d, r, "ntk", head, 2);
     doc_kv_num(d, "n", rk_num(k, RK_NTK_N));
@@ -428,9 +428,9 @@ static void section_bounds(doc *d, report *r)
         double bound = rk_num(it, RK_MEAS_BOUND);
         int vac = !isnan(bound) && rk_bool(it, RK_MEAS_VACUOUS) == 1;
         if (!isnan(bound)) { with_bound++; vacuous += (size_t)vac; }
-        const char *cells[6] = {rk_str(it, RK_MEAS_NAME) ? rk_str(it, RK_MEAS_NAME) : "?", report_num(x, sizeof x, rk_num(it, RK_MEAS_VALUE)), report_num(y, sizeof y, bound),
+        const char *cells[6] = {rk_text(it, RK_MEAS_NAME, "?"), report_num(x, sizeof x, rk_num(it, RK_MEAS_VALUE)), report_num(y, sizeof y, bound),
                                 isnan(bound) ? "-" : (vac ? "VACUOUS" : "no"), report_num(z, sizeof z, rk_num(it, RK_MEAS_DELTA)),
-                                rk_str(it, RK_MEAS_SOURCE) ? rk_str(it, RK_MEAS_SOURCE) : ""};
+                                rk_text(it, RK_MEAS_SOURCE, "")};
         doc_row(d, cells, 6, vac);
     }
     doc_table_end(d);
@@ -453,9 +453,8 @@ static void check_row(doc *d, const cJSON *it, int *passed, int *total)
     (*total)++;
     char crit[32], sec[64];
     sfmt(crit, sizeof crit, "%d of %d", met, judged);
-    const char *name = rk_str(it, RK_CHECK_NAME), *claim = rk_str(it, RK_CHECK_CLAIM), *source = rk_str(it, RK_CHECK_SOURCE);
-    const char *cells[6] = {name ? name : "?", p ? "pass" : "FAIL", crit, report_num(sec, sizeof sec, rk_num(it, RK_CHECK_SECONDS)),
-                            claim ? claim : "", source ? source : ""};
+    const char *cells[6] = {rk_text(it, RK_CHECK_NAME, "?"), p ? "pass" : "FAIL", crit, report_num(sec, sizeof sec, rk_num(it, RK_CHECK_SECONDS)),
+                            rk_text(it, RK_CHECK_CLAIM, ""), rk_text(it, RK_CHECK_SOURCE, "")};
     doc_row(d, cells, 6, !p);
 }
 

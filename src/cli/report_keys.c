@@ -213,6 +213,12 @@ const char *rk_str(const cJSON *obj, rk_id id)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *rk_text(const cJSON *obj, rk_id id, const char *absent)
+{
+    const char *s = rk_str(obj, id);
+    return s ? s : absent;
+}
+
 int rk_bool(const cJSON *obj, rk_id id)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, report_keys[id].key);

@@ -91,6 +91,7 @@ int report_keys_check(const cJSON *obj, rk_group group, char *why, size_t len);
 /* Reading a checked object (obj may be NULL): */
 double rk_num(const cJSON *obj, rk_id id);       /* NaN when absent or null */
 const char *rk_str(const cJSON *obj, rk_id id);  /* NULL when absent */
+const char *rk_text(const cJSON *obj, rk_id id, const char *absent); /* the string, or `absent` */
 int rk_bool(const cJSON *obj, rk_id id);         /* 1, 0, or -1 when absent or null */
 const cJSON *rk_item(const cJSON *obj, rk_id id);/* an array or object, or NULL */
 

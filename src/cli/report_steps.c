@@ -248,20 +248,31 @@ void report_absolute_spec(const char *spec, char *out, size_t len)
         return;
     }
     /* each file stands in the spec as a whole item value: at the start
-     * (ended by ':' or the end) or after '=' (ended by ',' or the end) */
-    size_t used = 0;
-    const char *p = spec;
-    for (char **f = files; *f; f++) {
+     * (ended by ':' or the end) or after '=' (ended by ',' or the end);
+     * the spec is copied in order, each file replaced where it stands */
+    struct spec_place { const char *at; size_t len; const char *file; } place[2];
+    size_t n = 0;
+    for (char **f = files; *f && n < 2; f++) {
         size_t fl = strlen(*f);
-        const char *at = NULL;
-        for (const char *q = p; (q = strstr(q, *f)) != NULL; q++)
-            if ((q == spec || q[-1] == '=') && (q[fl] == 0 || q[fl] == ',' || (q == spec && q[fl] == ':'))) {
-                at = q;
+        for (const char *q = spec; (q = strstr(q, *f)) != NULL; q++)
+            if ((q == spec || q[-1] == '=') && (q[fl] == 0 || q[fl] == ',' || (q == spec && q[fl] == ':')) &&
+                !(n == 1 && place[0].at == q)) {
+                place[n].at = q;
+                place[n].len = fl;
+                place[n++].file = *f;
                 break;
             }
-        if (!at) continue;
-        spec_piece(out, len, &used, p, (size_t)(at - p), realpath(*f, res) ? res : *f);
-        p = at + fl;
+    }
+    if (n == 2 && place[1].at < place[0].at) {
+        struct spec_place t = place[0];
+        place[0] = place[1];
+        place[1] = t;
+    }
+    size_t used = 0;
+    const char *p = spec;
+    for (size_t i = 0; i < n; i++) {
+        spec_piece(out, len, &used, p, (size_t)(place[i].at - p), realpath(place[i].file, res) ? res : place[i].file);
+        p = place[i].at + place[i].len;
     }
     spec_piece(out, len, &used, p, strlen(p), "");
     free(files);

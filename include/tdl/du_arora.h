@@ -35,9 +35,11 @@ TDL_API int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matri
 /* Arora, Du, Hu, Li, Wang 2019 (ICML; arXiv 1901.08584, Theorem 5.1): the
  * data-dependent complexity sqrt(2 y^T H^{-1} y / n) for y in R^n (n = H's
  * size), with `ridge` >= 0 added to the diagonal (absolute).  Cholesky;
- * TDL_ENOTPD with the smallest eigenvalue and the smallest ridge that would
- * do (absolute, and relative to the mean diagonal) if H + ridge I is not
- * positive definite. */
+ * TDL_ENOTPD if H + ridge I is not positive definite to working precision,
+ * the message giving lambda_min(H) and the ridge that would do, absolute and
+ * relative to the mean diagonal: "... add a diagonal regularizer of at least
+ * R (= r x the mean diagonal)" (tdl_ntk_kernel_regression and tdl_ntk_predict
+ * at t = infinity say the same). */
 TDL_API int tdl_ntk_arora_complexity(const gsl_matrix *H, const double *y, double ridge,
                                      double *out);
 

@@ -45,7 +45,8 @@ TDL_API double tdl_ntk_eta_max(double lambda_max, double norm, double momentum);
  *   train  f_t  = y + exp(-eta t Theta / norm) (f_0 - y)
  *   test   f*_t = f*_0 + Theta_*x Theta^{-1} (exp(-eta t Theta / norm) - I)(f_0 - y)
  * By eigen-decomposition (eigenvalues clamped at 0, expm1); t = INFINITY by a
- * Cholesky solve.  `ridge` >= 0 is added to Theta's diagonal.  Y, F0 (n x k;
+ * Cholesky solve (TDL_ENOTPD as tdl_ntk_arora_complexity when Theta + ridge I
+ * is singular to working precision).  `ridge` >= 0 is added to Theta's diagonal.  Y, F0 (n x k;
  * F0 NULL = 0), Kt (m x n, test x train; NULL: no test), Ft0 (m x k; NULL = 0).
  * Outputs Ft (n x k) and Ftest (m x k) may be NULL. */
 TDL_API int tdl_ntk_predict(const gsl_matrix *K, const gsl_matrix *Y, const gsl_matrix *F0,
@@ -58,7 +59,8 @@ TDL_API int tdl_ntk_predict(const gsl_matrix *K, const gsl_matrix *Y, const gsl_
  * is allocated by the caller. */
 TDL_API int tdl_ntk_targets(const tdl_dataset *ds, size_t C, gsl_matrix *Y);
 
-/* Kernel (ridge) regression: Kt (K + ridge I)^{-1} Y into out (m x k). */
+/* Kernel (ridge) regression: Kt (K + ridge I)^{-1} Y into out (m x k), by
+ * Cholesky (TDL_ENOTPD as tdl_ntk_arora_complexity). */
 TDL_API int tdl_ntk_kernel_regression(const gsl_matrix *K, const gsl_matrix *Y,
                                       const gsl_matrix *Kt, double ridge, gsl_matrix *out);
 

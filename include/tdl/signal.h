@@ -93,7 +93,13 @@ TDL_API int tdl_signal_analyze(const tdl_signal_config *cfg, double q0, double c
                                tdl_signal_stats *out);
 
 /* The mean-field iterates of a pair of inputs with q^0 = q0 (both) and
- * correlation c^0 = c0: q[l], c[l] for l = 0..depth (arrays of depth + 1). */
+ * correlation c^0 = c0: q[l], c[l] for l = 0..depth (arrays of depth + 1).
+ * When q^l overflows (TDL_ENONFINITE) or reaches 0 (TDL_EINVAL) the message
+ * ends with advice in the configuration's terms, after the last "; ":
+ * "lower sigma_b", "lower q0", "lower sigma_w", "lower sigma_w or the depth
+ * (below L)", "lower the depth (below L) or use sigma_b > 0" (the overflows
+ * of tdl_signal_simulate and tdl_signal_jacobian_sv end with "lower sigma_w
+ * or the depth"); `tdl signal` names its options there instead. */
 TDL_API int tdl_signal_iterate(const tdl_signal_config *cfg, double q0, double c0, size_t depth,
                                double *q, double *c);
 

@@ -343,3 +343,94 @@ int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
     return st;
 }
 
+
+const tdl_name tdl_hessian_method_names[] = {
+    {"exact", TDL_HESSIAN_EXACT}, {"lanczos", TDL_HESSIAN_LANCZOS}, {"slq", TDL_HESSIAN_SLQ}, {NULL, 0}};
+
+/* ---- the Hessian and Gauss-Newton operators ------------------------------ */
+
+struct tdl_hessian_operator {
+    const tdl_mlp *m;
+    tdl_loss_kind loss;
+    const tdl_dataset *ds;
+    tdl_net_work *w;              /* products over blocks of min(n, 2048) examples */
+    int gauss_newton;
+    size_t off, len, P;
+    double *full_in, *full_out;   /* P each, only for a block (len < P) */
+    size_t count;
+};
+
+int tdl_hessian_operator_create(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, int gauss_newton,
+                                tdl_hessian_operator **out)
+{
+    *out = NULL;
+    int st = tdl_loss_check(loss, m, ds);
+    if (st != TDL_OK) return st;
+    tdl_hessian_operator *op = tdl_calloc(1, sizeof *op, "a Hessian operator");
+    if (!op) return TDL_ENOMEM;
+    op->m = m;
+    op->loss = loss;
+    op->ds = ds;
+    op->gauss_newton = gauss_newton != 0;
+    op->P = op->len = m->n_params;
+    if ((st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &op->w)) != TDL_OK) {
+        free(op);
+        return st;
+    }
+    *out = op;
+    return TDL_OK;
+}
+
+int tdl_hessian_operator_set_block(tdl_hessian_operator *op, size_t off, size_t len)
+{
+    if (len == 0 || off > op->P || len > op->P - off)
+        return tdl_fail(TDL_EINVAL, "parameter block [%zu, %zu) is not inside the %zu parameters", off, off + len, op->P);
+    free(op->full_in);
+    free(op->full_out);
+    op->full_in = op->full_out = NULL;
+    op->off = off;
+    op->len = len;
+    if (len == op->P) return TDL_OK;
+    /* a block: x enters a zero vector of length P at off, y is read back from there */
+    op->full_in = tdl_calloc(op->P, sizeof(double), "a direction");
+    op->full_out = tdl_malloc(op->P * sizeof(double), "a product");
+    if (!op->full_in || !op->full_out) {
+        free(op->full_in);
+        free(op->full_out);
+        op->full_in = op->full_out = NULL;
+        op->off = 0;
+        op->len = op->P;
+        return TDL_ENOMEM;
+    }
+    return TDL_OK;
+}
+
+void tdl_hessian_operator_set_gauss_newton(tdl_hessian_operator *op, int gauss_newton)
+{
+    op->gauss_newton = gauss_newton != 0;
+}
+
+size_t tdl_hessian_operator_dim(const tdl_hessian_operator *op) { return op->len; }
+
+size_t tdl_hessian_operator_products(const tdl_hessian_operator *op) { return op->count; }
+
+int tdl_hessian_operator_apply(const double *x, double *y, void *ctx)
+{
+    tdl_hessian_operator *op = ctx;
+    op->count++;
+    if (!op->full_in) return tdl_mlp_hvp(op->m, op->loss, op->ds, x, op->gauss_newton, op->w, y);
+    memcpy(op->full_in + op->off, x, op->len * sizeof(double));
+    int st = tdl_mlp_hvp(op->m, op->loss, op->ds, op->full_in, op->gauss_newton, op->w, op->full_out);
+    if (st == TDL_OK) memcpy(y, op->full_out + op->off, op->len * sizeof(double));
+    return st;
+}
+
+void tdl_hessian_operator_free(tdl_hessian_operator **op)
+{
+    if (!op || !*op) return;
+    tdl_net_work_free(&(*op)->w);
+    free((*op)->full_in);
+    free((*op)->full_out);
+    free(*op);
+    *op = NULL;
+}

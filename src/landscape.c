@@ -111,19 +111,6 @@ static void fix_sign(double *v, size_t P)
     if (v[i] < 0) cblas_dscal((int)P, -1.0, v, 1);
 }
 
-typedef struct hvp_ctx {
-    const tdl_mlp *m;
-    tdl_loss_kind loss;
-    const tdl_dataset *ds;
-    tdl_net_work *w;
-} hvp_ctx;
-
-static int hvp_matvec(const double *x, double *y, void *vctx)
-{
-    hvp_ctx *c = vctx;
-    return tdl_mlp_hvp(c->m, c->loss, c->ds, x, 0, c->w, y);
-}
-
 int tdl_direction_hessian(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, unsigned long seed,
                           double *v1, double *v2, double values[2], double residuals[2])
 {
@@ -131,12 +118,12 @@ int tdl_direction_hessian(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datase
     if (P < 2) return tdl_fail(TDL_EINVAL, "a Hessian plane needs at least 2 parameters");
     int st = tdl_loss_check(loss, m, ds);
     if (st != TDL_OK) return st;
-    hvp_ctx c = {m, loss, ds, NULL};
-    if ((st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &c.w)) != TDL_OK) return st;
+    tdl_hessian_operator *op = NULL;
+    if ((st = tdl_hessian_operator_create(m, loss, ds, 0, &op)) != TDL_OK) return st;
     tdl_lanczos_result lr;
-    st = tdl_lanczos(hvp_matvec, &c, P, 2, TDL_WHICH_LARGEST, 0, 0, seed,
+    st = tdl_lanczos(tdl_hessian_operator_apply, op, P, 2, TDL_WHICH_LARGEST, 0, 0, seed,
                      TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY, &lr);
-    tdl_net_work_free(&c.w);
+    tdl_hessian_operator_free(&op);
     if (st != TDL_OK) return st;
     /* vectors: P x k row-major, column j <-> values[j] ascending */
     for (size_t i = 0; i < P; i++) {

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include <lapacke.h>
 #include "tdl/linalg.h"
 #include "tdl/memory.h"
@@ -143,5 +144,46 @@ int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_ve
         memcpy(V, A, dim * dim * sizeof(double));
         out->vectors = V;
     }
+    return TDL_OK;
+}
+
+void tdl_sym_eigen_keep_magnitude(tdl_sym_eigen *e, size_t k)
+{
+    if (k >= e->count) return;
+    /* values ascending: the k largest |lambda| are a prefix [0, a) plus a
+     * suffix [b, count) with a + count - b = k; take from the end of larger
+     * |lambda| (a tie goes to the positive end) */
+    size_t a = 0, b = e->count;
+    for (size_t t = 0; t < k; t++) {
+        if (fabs(e->values[a]) > fabs(e->values[b - 1])) a++;
+        else b--;
+    }
+    size_t tail = e->count - b;
+    memmove(e->values + a, e->values + b, tail * sizeof(double));
+    if (e->vectors) memmove(e->vectors + a * e->dim, e->vectors + b * e->dim, tail * e->dim * sizeof(double));
+    e->count = k;
+}
+
+int tdl_sym_eigen_residuals(const double *A, const tdl_sym_eigen *e, double *res)
+{
+    const size_t dim = e->dim, count = e->count;
+    if (!e->vectors) return tdl_fail(TDL_EINVAL, "eigen-residuals need the eigenvectors");
+    if (count == 0) return TDL_OK;
+    int st = tdl_memory_require(dim, count * sizeof(double), 0, "eigen-residual products");
+    if (st != TDL_OK) return st;
+    double *AV = tdl_malloc(dim * count * sizeof(double), "residual products");
+    if (!AV) return TDL_ENOMEM;
+    /* rows of V are the vectors: (V A^T) row j = (A v_j)^T, one dgemm */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)dim, (int)dim, 1.0, e->vectors,
+                (int)dim, A, (int)dim, 0.0, AV, (int)dim);
+    for (size_t j = 0; j < count; j++) {
+        double s = 0;
+        for (size_t i = 0; i < dim; i++) {
+            double d = AV[j * dim + i] - e->values[j] * e->vectors[j * dim + i];
+            s += d * d;
+        }
+        res[j] = sqrt(s);
+    }
+    free(AV);
     return TDL_OK;
 }

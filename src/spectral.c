@@ -35,39 +35,37 @@
 
 /* ---- names ------------------------------------------------------------- */
 
-static const char *const which_names[] = {"largest", "smallest", "magnitude"};
-static const char *const smoothing_names[] = {"pyhessian", "eigenthings", "papyan"};
+const tdl_name tdl_which_names[] = {
+    {"largest", TDL_WHICH_LARGEST}, {"smallest", TDL_WHICH_SMALLEST}, {"magnitude", TDL_WHICH_MAGNITUDE}, {NULL, 0}};
+const tdl_name tdl_smoothing_names[] = {
+    {"pyhessian", TDL_SMOOTH_PYHESSIAN}, {"eigenthings", TDL_SMOOTH_EIGENTHINGS}, {"papyan", TDL_SMOOTH_PAPYAN}, {NULL, 0}};
 
 int tdl_which_parse(const char *text, tdl_which *out)
 {
-    int i = tdl_name_index(which_names, 3, text);
-    if (i >= 0) {
-        *out = (tdl_which)i;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown eigenvalue selection '%s' (largest smallest magnitude)",
-                    text ? text : "(null)");
+    int v;
+    int st = tdl_name_lookup(tdl_which_names, "eigenvalue selection", text, &v);
+    if (st == TDL_OK) *out = (tdl_which)v;
+    return st;
 }
 
 const char *tdl_which_name(tdl_which which)
 {
-    return (unsigned)which < 3 ? which_names[which] : "?";
+    const char *n = tdl_name_of(tdl_which_names, (int)which);
+    return n ? n : "?";
 }
 
 int tdl_smoothing_parse(const char *text, tdl_smoothing *out)
 {
-    int i = tdl_name_index(smoothing_names, 3, text);
-    if (i >= 0) {
-        *out = (tdl_smoothing)i;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown density smoothing '%s' (pyhessian eigenthings papyan)",
-                    text ? text : "(null)");
+    int v;
+    int st = tdl_name_lookup(tdl_smoothing_names, "density smoothing", text, &v);
+    if (st == TDL_OK) *out = (tdl_smoothing)v;
+    return st;
 }
 
 const char *tdl_smoothing_name(tdl_smoothing conv)
 {
-    return (unsigned)conv < 3 ? smoothing_names[conv] : "?";
+    const char *n = tdl_name_of(tdl_smoothing_names, (int)conv);
+    return n ? n : "?";
 }
 
 /* ---- memory plan --------------------------------------------------------- */
@@ -1005,4 +1003,39 @@ int tdl_slq_density(const tdl_slq_result *r, tdl_smoothing conv, size_t points, 
     out->sigma = sigma;
     out->conv = conv;
     return TDL_OK;
+}
+
+int tdl_eigen_density(const double *values, size_t count, tdl_smoothing conv, size_t points, double sigma_override,
+                      tdl_density *out)
+{
+    /* the eigenvalues as one quadrature "run": nodes = values, weights 1/count */
+    memset(out, 0, sizeof *out);
+    if (count == 0) return tdl_fail(TDL_EINVAL, "a density of eigenvalues needs at least one value");
+    double *w = tdl_malloc(count * sizeof(double), "density weights");
+    if (!w) return TDL_ENOMEM;
+    for (size_t i = 0; i < count; i++) w[i] = 1.0 / (double)count;
+    tdl_slq_result one = {.runs = 1, .steps = count, .nodes = (double *)values, .weights = w};
+    int st = tdl_slq_density(&one, conv, points, sigma_override, out);
+    free(w);
+    return st;
+}
+
+void tdl_slq_trace(const tdl_slq_result *r, size_t P, double *trace, double *std_error)
+{
+    /* P * mean over runs of sum_j w_j theta_j, with the standard error
+     * across runs (each run is one Hutchinson sample of trace(A) / P) */
+    double sum = 0, sum2 = 0;
+    for (size_t q = 0; q < r->runs; q++) {
+        double t = 0;
+        for (size_t j = 0; j < r->steps; j++) t += r->weights[q * r->steps + j] * r->nodes[q * r->steps + j];
+        t *= (double)P;
+        sum += t;
+        sum2 += t * t;
+    }
+    double mean = r->runs ? sum / (double)r->runs : NAN;
+    *trace = mean;
+    if (std_error)
+        *std_error = r->runs > 1 ? sqrt(fmax(0, (sum2 / (double)r->runs - mean * mean) * (double)r->runs /
+                                                    (double)(r->runs - 1)) / (double)r->runs)
+                                 : NAN;
 }

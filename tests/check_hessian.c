@@ -281,6 +281,125 @@ START_TEST(test_eigen_fallback)
 }
 END_TEST
 
+/* The public operator: its products with unit vectors are the columns of the
+ * dense H (or G), for the whole net and for each layer's block. */
+START_TEST(test_operator)
+{
+    fixture fx;
+    fixture_load(case_names[_i], &fx);
+    const size_t P = fx.P;
+    double *H = dalloc(P * P), *G = dalloc(P * P), *x = dalloc(P), *y = dalloc(P);
+    ck_assert_int_eq(tdl_hessian_dense(fx.m, fx.loss, fx.ds, 0, P, H, G), TDL_OK);
+    tdl_hessian_operator *op = NULL;
+    ck_assert_msg(tdl_hessian_operator_create(fx.m, fx.loss, fx.ds, 0, &op) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert_uint_eq(tdl_hessian_operator_dim(op), P);
+    double hmax = max_abs(H, P * P), gmax = max_abs(G, P * P);
+    for (int gn = 0; gn <= 1; gn++) {
+        tdl_hessian_operator_set_gauss_newton(op, gn);
+        const double *ref = gn ? G : H;
+        double scale = (gn ? gmax : hmax) > 0 ? (gn ? gmax : hmax) : 1;
+        for (size_t j = 0; j < P; j++) {
+            memset(x, 0, P * sizeof(double));
+            x[j] = 1;
+            ck_assert_int_eq(tdl_hessian_operator_apply(x, y, op), TDL_OK);
+            for (size_t i = 0; i < P; i++)
+                ck_assert_msg(fabs(y[i] - ref[i * P + j]) <= 1e-11 * scale, "%s: %s column %zu", fx.name,
+                              gn ? "G" : "H", j);
+        }
+    }
+    ck_assert_uint_eq(tdl_hessian_operator_products(op), 2 * P);
+    /* the block of the last layer */
+    tdl_hessian_operator_set_gauss_newton(op, 0);
+    size_t off, len;
+    tdl_layer_range(fx.m, fx.m->depth - 1, &off, &len);
+    ck_assert_int_eq(tdl_hessian_operator_set_block(op, off, len), TDL_OK);
+    ck_assert_uint_eq(tdl_hessian_operator_dim(op), len);
+    for (size_t j = 0; j < len; j++) {
+        memset(x, 0, len * sizeof(double));
+        x[j] = 1;
+        ck_assert_int_eq(tdl_hessian_operator_apply(x, y, op), TDL_OK);
+        for (size_t i = 0; i < len; i++)
+            ck_assert(fabs(y[i] - H[(off + i) * P + off + j]) <= 1e-11 * (hmax > 0 ? hmax : 1));
+    }
+    ck_assert_int_eq(tdl_hessian_operator_set_block(op, 1, P), TDL_EINVAL);
+    ck_assert_int_eq(tdl_hessian_operator_set_block(op, 0, 0), TDL_EINVAL);
+    tdl_hessian_operator_free(&op);
+    ck_assert_ptr_null(op);
+    tdl_hessian_operator_free(&op); /* NULL-safe */
+    free(H);
+    free(G);
+    free(x);
+    free(y);
+    fixture_free(&fx);
+}
+END_TEST
+
+/* Residuals of computed pairs are small; of perturbed pairs, the perturbation.
+ * Magnitude selection keeps a prefix plus a suffix, ascending. */
+START_TEST(test_eigen_helpers)
+{
+    /* diag(-5, -1, 0.5, 2, 3) rotated by a Householder reflection */
+    const double lam[5] = {-5, -1, 0.5, 2, 3}, v[5] = {1, 2, -1, 0.5, 1};
+    double A[25], M[25], vv = 0;
+    for (int i = 0; i < 5; i++) vv += v[i] * v[i];
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            double s = 0;
+            for (int k = 0; k < 5; k++) s += ((i == k) - 2 * v[i] * v[k] / vv) * lam[k] * ((j == k) - 2 * v[j] * v[k] / vv);
+            A[i * 5 + j] = s;
+        }
+    memcpy(M, A, sizeof A);
+    tdl_sym_eigen e;
+    ck_assert_int_eq(tdl_sym_eigen_solve(M, 5, 0, 4, 1, &e), TDL_OK);
+    double res[5];
+    ck_assert_int_eq(tdl_sym_eigen_residuals(A, &e, res), TDL_OK);
+    for (int j = 0; j < 5; j++) ck_assert(res[j] <= 5 * 5 * DBL_EPSILON * 5);
+    e.values[0] += 1e-3; /* ||A v - (lambda + d) v|| = d for a unit v */
+    ck_assert_int_eq(tdl_sym_eigen_residuals(A, &e, res), TDL_OK);
+    ck_assert_double_eq_tol(res[0], 1e-3, 1e-12);
+    e.values[0] -= 1e-3;
+    /* the 3 largest |lambda|: -5, 2, 3 */
+    double v3[5];
+    memcpy(v3, e.vectors + 3 * 5, sizeof v3);
+    tdl_sym_eigen_keep_magnitude(&e, 3);
+    ck_assert_uint_eq(e.count, 3);
+    ck_assert_double_eq_tol(e.values[0], -5, 1e-13);
+    ck_assert_double_eq_tol(e.values[1], 2, 1e-13);
+    ck_assert_double_eq_tol(e.values[2], 3, 1e-13);
+    ck_assert_int_eq(memcmp(e.vectors + 5, v3, sizeof v3), 0); /* the vector of 2 moved with it */
+    /* a tie between the ends keeps the positive one */
+    double tv[3] = {-2, 0, 2};
+    tdl_sym_eigen t = {.dim = 1, .count = 3, .values = tv};
+    tdl_sym_eigen_keep_magnitude(&t, 1);
+    ck_assert_uint_eq(t.count, 1);
+    ck_assert_double_eq(tv[0], 2);
+    tdl_sym_eigen_keep_magnitude(&e, 7); /* nothing */
+    ck_assert_uint_eq(e.count, 3);
+    free(e.vectors);
+    e.vectors = NULL;
+    ck_assert_int_eq(tdl_sym_eigen_residuals(A, &e, res), TDL_EINVAL);
+    tdl_sym_eigen_free(&e);
+    /* the LAPACK status wrapper */
+    ck_assert_int_eq(tdl_lapack_status(0, "t", "dstev"), TDL_OK);
+    ck_assert_int_eq(tdl_lapack_status(-3, "t", "dstev"), TDL_EINVAL);
+    ck_assert_int_eq(tdl_lapack_status(2, "t", "dstev"), TDL_ENOCONV);
+    ck_assert_str_eq(tdl_errmsg(), "t: LAPACKE_dstev did not converge (info 2)");
+    /* tridiagonal: both drivers give the eigenvalues of [[2, 1], [1, 2]] = 1, 3 */
+    double d[2] = {2, 2}, ee[2] = {1, 0}, w[2], Z[4];
+    int isuppz[4];
+    ck_assert_int_eq(tdl_tridiag_eigen(TDL_TRIDIAG_MRRR, 2, d, ee, w, Z, isuppz, "t"), TDL_OK);
+    ck_assert_double_eq_tol(w[0], 1, 1e-15);
+    ck_assert_double_eq_tol(w[1], 3, 1e-15);
+    d[0] = d[1] = 2;
+    ee[0] = 1;
+    ck_assert_int_eq(tdl_tridiag_eigen(TDL_TRIDIAG_QL, 2, d, ee, NULL, Z, NULL, "t"), TDL_OK);
+    ck_assert_double_eq_tol(d[0], 1, 1e-15);
+    ck_assert_double_eq_tol(d[1], 3, 1e-15);
+    ck_assert_double_eq_tol(fabs(Z[0]), sqrt(0.5), 1e-15);
+    ck_assert_int_eq(tdl_tridiag_eigen(TDL_TRIDIAG_QL, 0, d, ee, NULL, Z, NULL, "t"), TDL_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hessian");
@@ -291,6 +410,8 @@ int main(void)
     tcase_add_loop_test(core, test_structured_vs_columns, 0, 6);
     tcase_add_test(core, test_linear_closed_form);
     tcase_add_loop_test(core, test_eigen, 0, NCASES);
+    tcase_add_loop_test(core, test_operator, 0, NCASES);
+    tcase_add_test(core, test_eigen_helpers);
     suite_add_tcase(s, core);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_errors);

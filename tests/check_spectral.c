@@ -758,6 +758,50 @@ START_TEST(test_names)
     ck_assert_int_eq(tdl_which_parse(NULL, &w), TDL_EINVAL);
     ck_assert_str_eq(tdl_which_name((tdl_which)7), "?");
     ck_assert_str_eq(tdl_smoothing_name((tdl_smoothing)7), "?");
+    /* the exported tables are what the parsers read */
+    int v;
+    ck_assert_int_eq(tdl_name_lookup(tdl_which_names, "eigenvalue selection", "smallest", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_WHICH_SMALLEST);
+    ck_assert_int_eq(tdl_smoothing_parse("x", &s), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown density smoothing 'x' (pyhessian eigenthings papyan)");
+    ck_assert_int_eq(tdl_which_parse("y", &w), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown eigenvalue selection 'y' (largest smallest magnitude)");
+    ck_assert_int_eq(tdl_name_lookup(tdl_smoothing_names, "smoothing", "papyan", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_SMOOTH_PAPYAN);
+}
+END_TEST
+
+/* A density of known eigenvalues is the density of one quadrature run with
+ * weights 1/count; the SLQ trace is P times the mean of the runs' first moments. */
+START_TEST(test_eigen_density_and_trace)
+{
+    const double vals[4] = {-1, 0.5, 2, 7};
+    double w[4] = {0.25, 0.25, 0.25, 0.25};
+    tdl_slq_result one = {.runs = 1, .steps = 4, .nodes = (double *)vals, .weights = w};
+    for (int c = 0; c < 3; c++) {
+        tdl_density a, b;
+        ck_assert_int_eq(tdl_eigen_density(vals, 4, (tdl_smoothing)c, 0, NAN, &a), TDL_OK);
+        ck_assert_int_eq(tdl_slq_density(&one, (tdl_smoothing)c, 0, NAN, &b), TDL_OK);
+        ck_assert_uint_eq(a.points, b.points);
+        ck_assert_int_eq(memcmp(a.values, b.values, a.points * sizeof(double)), 0);
+        ck_assert_int_eq(memcmp(a.grid, b.grid, a.points * sizeof(double)), 0);
+        tdl_density_free(&a);
+        tdl_density_free(&b);
+    }
+    tdl_density g;
+    ck_assert_int_eq(tdl_eigen_density(vals, 0, TDL_SMOOTH_PYHESSIAN, 0, NAN, &g), TDL_EINVAL);
+    ck_assert_ptr_null(g.values);
+    /* two runs: first moments 1 and 3 (times P = 10): trace 20, se = std(10, 30) / sqrt 2 = 10 */
+    double nodes[4] = {0, 2, 2, 4}, wts[4] = {0.5, 0.5, 0.5, 0.5};
+    tdl_slq_result two = {.runs = 2, .steps = 2, .nodes = nodes, .weights = wts};
+    double tr, se;
+    tdl_slq_trace(&two, 10, &tr, &se);
+    ck_assert_double_eq_tol(tr, 20, 1e-13);
+    ck_assert_double_eq_tol(se, 10, 1e-12);
+    tdl_slq_trace(&one, 4, &tr, &se);
+    ck_assert_double_eq_tol(tr, 4 * (-1 + 0.5 + 2 + 7) / 4, 1e-13);
+    ck_assert(isnan(se));
+    tdl_slq_trace(&one, 4, &tr, NULL);
 }
 END_TEST
 
@@ -957,6 +1001,7 @@ static Suite *spectral_suite(void)
     tcase_add_test(core, test_slq_exact_nodes);
     tcase_add_test(core, test_density_unit_integral);
     tcase_add_test(core, test_density_conventions);
+    tcase_add_test(core, test_eigen_density_and_trace);
     suite_add_tcase(s, core);
 
     TCase *limits = tcase_create("limits");

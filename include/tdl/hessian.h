@@ -19,6 +19,7 @@
 #include "tdl/export.h"
 
 #include <stddef.h>
+#include "tdl/names.h"
 #include "tdl/net.h"
 #include "tdl/memory.h"
 #include "tdl/linalg.h" /* tdl_sym_eigen_*, declared here before */
@@ -26,6 +27,15 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* How a Hessian spectrum is computed (the CLI's --method):
+ *   TDL_HESSIAN_EXACT    the dense matrix (tdl_hessian_dense) and LAPACK
+ *                        (tdl_sym_eigen_solve): every eigenvalue, or an index range
+ *   TDL_HESSIAN_LANCZOS  extreme eigenpairs from the operator below (tdl_lanczos)
+ *   TDL_HESSIAN_SLQ      the spectral density by stochastic Lanczos quadrature (tdl_slq)
+ * Names "exact", "lanczos", "slq" (tdl/names.h). */
+typedef enum tdl_hessian_method { TDL_HESSIAN_EXACT, TDL_HESSIAN_LANCZOS, TDL_HESSIAN_SLQ } tdl_hessian_method;
+TDL_API extern const tdl_name tdl_hessian_method_names[];
 
 /* Parameter range of layer l in theta: [*off, *off + *len) covers W_l then b_l. */
 TDL_API void tdl_layer_range(const tdl_mlp *m, size_t l, size_t *off, size_t *len);
@@ -36,6 +46,43 @@ TDL_API void tdl_layer_range(const tdl_mlp *m, size_t l, size_t *off, size_t *le
  * len x len row-major. */
 TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                               size_t off, size_t len, double *H, double *G);
+
+/* ---- the Hessian and Gauss-Newton operators --------------------------------
+ *
+ * The Hessian H (or its Gauss-Newton part G) of the mean loss over ds as a
+ * matrix-free operator for tdl/spectral.h: tdl_hessian_operator_apply has
+ * the signature of tdl_matvec_fn, with the operator as its context:
+ *
+ *     tdl_hessian_operator *op;
+ *     tdl_hessian_operator_create(m, loss, ds, 0, &op);
+ *     tdl_lanczos(tdl_hessian_operator_apply, op, tdl_hessian_operator_dim(op), ...);
+ *     tdl_hessian_operator_free(&op);
+ *
+ * Each product is one exact Hessian-vector product (tdl_mlp_hvp: Pearlmutter's
+ * R-operator over blocks of at most 2048 examples), so the operator is
+ * symmetric up to rounding.  The operator keeps pointers to m and ds (they
+ * must outlive it and not change) and owns its scratch memory; it is not
+ * thread-safe (one operator per thread). */
+typedef struct tdl_hessian_operator tdl_hessian_operator;
+
+/* gauss_newton != 0: G instead of H.  TDL_EINVAL (loss and data do not fit
+ * the net), TDL_ENOMEM. */
+TDL_API int tdl_hessian_operator_create(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+                                        int gauss_newton, tdl_hessian_operator **op);
+/* Restrict to the diagonal block [off, off + len) of theta (a layer range
+ * from tdl_layer_range): the operator then has order len.  TDL_EINVAL for a
+ * block outside theta, TDL_ENOMEM. */
+TDL_API int tdl_hessian_operator_set_block(tdl_hessian_operator *op, size_t off, size_t len);
+/* Switch between H (0) and G (1) without a new operator. */
+TDL_API void tdl_hessian_operator_set_gauss_newton(tdl_hessian_operator *op, int gauss_newton);
+/* Order of the operator (P, or the block's length). */
+TDL_API size_t tdl_hessian_operator_dim(const tdl_hessian_operator *op);
+/* Products computed so far. */
+TDL_API size_t tdl_hessian_operator_products(const tdl_hessian_operator *op);
+/* y = H x (or G x), x and y of length dim; a tdl_matvec_fn (ctx: the operator). */
+TDL_API int tdl_hessian_operator_apply(const double *x, double *y, void *op);
+/* NULL-safe; sets *op to NULL. */
+TDL_API void tdl_hessian_operator_free(tdl_hessian_operator **op);
 
 /* (Symmetric eigen-solves, tdl_sym_eigen_solve / tdl_sym_eigen_free: tdl/linalg.h,
  * included above.) */

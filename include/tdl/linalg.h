@@ -46,6 +46,18 @@ TDL_API int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int
                                 tdl_sym_eigen *out);
 TDL_API void tdl_sym_eigen_free(tdl_sym_eigen *e);
 
+/* Keep the k values of largest |lambda| (and their vectors), still in
+ * ascending order: of an ascending spectrum that is a prefix plus a suffix,
+ * taken greedily from the end of larger |lambda| (a tie between the two ends
+ * keeps the positive one).  Nothing when k >= e->count. */
+TDL_API void tdl_sym_eigen_keep_magnitude(tdl_sym_eigen *e, size_t k);
+
+/* res[j] = ||A v_j - lambda_j v_j||_2 for the pairs of e (which needs its
+ * vectors) and a copy A (e->dim x e->dim, row-major) of the matrix that was
+ * decomposed, by one dgemm (count x dim doubles of work space).
+ * TDL_EINVAL (no vectors), TDL_ETOOBIG, TDL_ENOMEM. */
+TDL_API int tdl_sym_eigen_residuals(const double *A, const tdl_sym_eigen *e, double *res);
+
 /* Drivers for symmetric tridiagonal matrices. */
 typedef enum tdl_tridiag_driver {
     TDL_TRIDIAG_MRRR,   /* dstevr, all pairs: values to w, d and e destroyed */

@@ -34,6 +34,7 @@
 #include "tdl/export.h"
 
 #include <stddef.h>
+#include "tdl/names.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,7 +54,8 @@ typedef int (*tdl_matvec_fn)(const double *x, double *y, void *ctx);
  * Values are always reported in ASCENDING order, whatever `which` is. */
 typedef enum tdl_which { TDL_WHICH_LARGEST, TDL_WHICH_SMALLEST, TDL_WHICH_MAGNITUDE } tdl_which;
 
-/* "largest", "smallest", "magnitude". */
+/* "largest", "smallest", "magnitude" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_which_names[];
 TDL_API int tdl_which_parse(const char *text, tdl_which *out);
 TDL_API const char *tdl_which_name(tdl_which which);
 
@@ -234,7 +236,8 @@ TDL_API void tdl_slq_result_free(tdl_slq_result *r);
  * the trapezoid rule on the grid. */
 typedef enum tdl_smoothing { TDL_SMOOTH_PYHESSIAN, TDL_SMOOTH_EIGENTHINGS, TDL_SMOOTH_PAPYAN } tdl_smoothing;
 
-/* "pyhessian", "eigenthings", "papyan". */
+/* "pyhessian", "eigenthings", "papyan" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_smoothing_names[];
 TDL_API int tdl_smoothing_parse(const char *text, tdl_smoothing *out);
 TDL_API const char *tdl_smoothing_name(tdl_smoothing conv);
 
@@ -262,6 +265,20 @@ TDL_API int tdl_slq_density(const tdl_slq_result *r, tdl_smoothing conv, size_t 
 
 /* Frees the arrays and zeroes *d (NULL-safe, idempotent). */
 TDL_API void tdl_density_free(tdl_density *d);
+
+/* tdl_eigen_density — the smoothed density of `count` known eigenvalues
+ * (ascending), e.g. the exact spectrum from tdl/linalg.h: the eigenvalues are
+ * the nodes of ONE run with weights 1/count, smoothed as tdl_slq_density
+ * does (same conventions, points and sigma_override).  TDL_EINVAL for
+ * count 0, else as tdl_slq_density. */
+TDL_API int tdl_eigen_density(const double *values, size_t count, tdl_smoothing conv, size_t points,
+                              double sigma_override, tdl_density *out);
+
+/* tdl_slq_trace — trace(A) from an SLQ result of an operator of order P:
+ * P times the mean over runs of sum_j w_j theta_j (each run is a Hutchinson
+ * sample); std_error (may be NULL): the standard error of that mean across
+ * runs (sample std / sqrt(runs)), NaN for one run. */
+TDL_API void tdl_slq_trace(const tdl_slq_result *r, size_t P, double *trace, double *std_error);
 
 #ifdef __cplusplus
 }

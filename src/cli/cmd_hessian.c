@@ -8,37 +8,50 @@
  *   slq      stochastic Lanczos quadrature: the spectral density (raw nodes
  *            and weights kept) and the trace
  *
- * -o FILE.npy|.csv writes the eigenvalues of exact and lanczos (write_values).
+ * parse_options (hess_opts) -> run_exact / run_matrix_free (library calls
+ * only: tdl/hessian.h, tdl/linalg.h, tdl/spectral.h) -> emit (text or JSON
+ * on stdout; --vectors, -o FILE.npy|.csv, --plot).  The library's messages
+ * say what is wrong; the advice naming this command's flags is added here.
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <gsl/gsl_cblas.h>
 #include "modelopts.h"
 #include "plot.h"
-#include "internal.h"
 #include "tdl/spectral.h"
 
 typedef struct hess_opts {
-    const char *data, *method, *which, *vectors, *plot, *smoothing, *out;
+    const char *data, *vectors, *plot, *out;
+    tdl_hessian_method method;
+    tdl_which which;          /* top, bottom, magnitude */
+    tdl_smoothing smoothing;
+    const char *smoothing_text;
     size_t k, layer, runs, steps, probes, points, threads, max_steps;
     int k_given, layer_given, gn, density, as_json, quiet;
     unsigned long seed;
     double tol;
 } hess_opts;
 
+/* The CLI's words for the end of the spectrum (the library says largest,
+ * smallest, magnitude). */
+static const tdl_name which_words[] = {
+    {"top", TDL_WHICH_LARGEST}, {"bottom", TDL_WHICH_SMALLEST}, {"magnitude", TDL_WHICH_MAGNITUDE}, {NULL, 0}};
+
 /* Everything one run computes, for the printers. */
 typedef struct hess_result {
-    const char *method, *driver, *which;
+    const char *driver;
     size_t dim, off;
     double *values;       /* ascending */
     size_t count;
     double *gn_values, *r_values;
     size_t gn_count;
     double *residuals;    /* per value, or NULL */
+    double *vectors;      /* for --vectors: rows (exact, count x dim) or columns (lanczos, dim x count) */
+    int vectors_as_rows;
     double trace, trace_se, gn_trace;
     const char *trace_method;
     double tol;           /* eigenvalues with |lambda| <= tol count as zero */
@@ -53,12 +66,27 @@ typedef struct hess_result {
     double sigma;
 } hess_result;
 
+static void hess_result_free(hess_result *r)
+{
+    free(r->values);
+    free(r->gn_values);
+    free(r->r_values);
+    free(r->residuals);
+    free(r->vectors);
+    free(r->grid);
+    free(r->dens);
+    free(r->nodes);
+    free(r->weights);
+    memset(r, 0, sizeof *r);
+}
+
 static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+
 
 /* Negative fraction, extreme values, condition number of the positive part. */
 static void spectrum_stats(const double *v, size_t n, double tol, double *neg_frac, double *cond_pos)
@@ -76,125 +104,45 @@ static void spectrum_stats(const double *v, size_t n, double tol, double *neg_fr
     *cond_pos = isfinite(min_pos) ? max_pos / min_pos : NAN;
 }
 
-/* The Hessian (or G) of the block [off, off + len) as an operator. */
-typedef struct hvp_ctx {
-    const tdl_mlp *m;
-    tdl_loss_kind loss;
-    const tdl_dataset *ds;
-    tdl_net_work *w;
-    int gauss_newton;
-    size_t off, len;
-    double *full_in, *full_out;   /* P each */
-} hvp_ctx;
-
-static int hvp_matvec(const double *x, double *y, void *vctx)
-{
-    hvp_ctx *c = vctx;
-    memcpy(c->full_in + c->off, x, c->len * sizeof(double));
-    int st = tdl_mlp_hvp(c->m, c->loss, c->ds, c->full_in, c->gauss_newton, c->w, c->full_out);
-    if (st == TDL_OK) memcpy(y, c->full_out + c->off, c->len * sizeof(double));
-    return st;
-}
-
-static int write_vectors(const char *path, const double *vecs, size_t dim, size_t count, int rows_are_vectors)
-{
-    /* eigenvectors as columns (dim x count), like numpy.linalg.eigh */
-    double *T = tdl_malloc(dim * count * sizeof(double), "eigenvectors");
-    if (!T) return TDL_ENOMEM;
-    for (size_t j = 0; j < count; j++)
-        for (size_t i = 0; i < dim; i++)
-            T[i * count + j] = rows_are_vectors ? vecs[j * dim + i] : vecs[i * count + j];
-    tdl_tensor t = {.name = (char *)"eigenvectors", .dtype = TDL_F64, .ndim = 2, .shape = {dim, count},
-                    .numel = dim * count, .data = T};
-    int st = tdl_npy_write(path, &t);
-    free(T);
-    return st;
-}
-
-/* -o FILE: the eigenvalues exactly as in the JSON (ascending, the same
- * doubles), one column a spectrum: lambda_H, then with --gn lambda_G and
- * (exact) lambda_R = eigenvalues of H - G.  Each column is its own spectrum
- * in ascending order: row i pairs the i-th values, not the same eigenvector.
- *   .npy  float64, shape (k,) for H alone, (k, m) with m = 2 or 3 columns
- *         in the order above (C order);
- *   .csv  a header line naming the columns, then k rows, %.17g (round-trip).
- * Written atomically (a temporary renamed into place). */
-static int write_values(const char *path, const hess_result *r)
-{
-    const double *col[3] = {r->values, r->gn_values, r->r_values};
-    static const char *const names[3] = {"lambda_H", "lambda_G", "lambda_R"};
-    size_t m = r->gn_values ? (r->r_values ? 3 : 2) : 1, k = r->count;
-    if (m > 1 && r->gn_count != k)
-        return tdl_fail(TDL_EINVAL, "%s: the H and G spectra have %zu and %zu values and do not fit one table", path, k, r->gn_count);
-    const char *ext = strrchr(path, '.');
-    if (ext && strcmp(ext, ".csv") == 0) {
-        tdl_atomic_file af;
-        int st = tdl_atomic_begin(path, &af);
-        if (st != TDL_OK) return st;
-        for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%s", j ? "," : "", names[j]);
-        fputc('\n', af.fp);
-        for (size_t i = 0; i < k; i++) {
-            for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%.17g", j ? "," : "", col[j][i]);
-            fputc('\n', af.fp);
-        }
-        return tdl_atomic_commit(&af);
-    }
-    double *T = tdl_malloc(k * m * sizeof(double), "the eigenvalue table");
-    if (!T) return TDL_ENOMEM;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < m; j++) T[i * m + j] = col[j][i];
-    tdl_tensor t = {.name = (char *)"eigenvalues", .dtype = TDL_F64, .ndim = m > 1 ? 2 : 1, .shape = {k, m},
-                    .numel = k * m, .data = T};
-    int st = tdl_npy_write(path, &t);
-    free(T);
-    return st;
-}
-
-/* Smoothed density of a set of exact eigenvalues: one SLQ "run" whose nodes
- * are the eigenvalues with weights 1/count. */
-static int exact_density(hess_result *r, const hess_opts *o, tdl_smoothing conv)
-{
-    tdl_slq_result fake = {.runs = 1, .steps = r->count, .nodes = r->values, .weights = NULL};
-    double *w = tdl_malloc(r->count * sizeof(double), "density weights");
-    if (!w) return TDL_ENOMEM;
-    for (size_t i = 0; i < r->count; i++) w[i] = 1.0 / (double)r->count;
-    fake.weights = w;
-    tdl_density d;
-    int st = tdl_slq_density(&fake, conv, o->points, NAN, &d);
-    if (st == TDL_OK) {
-        r->grid = d.grid;
-        r->dens = d.values;
-        r->points = d.points;
-        r->sigma = d.sigma;
-        r->nodes = tdl_malloc(r->count * sizeof(double), "density nodes");
-        if (!r->nodes) st = TDL_ENOMEM;
-        else memcpy(r->nodes, r->values, r->count * sizeof(double));
-        r->weights = w;
-        r->runs = 1;
-        r->steps = r->count;
-        w = NULL;
-    }
-    free(w);
-    return st;
-}
 
 /* The library's message plus the CLI's advice: "MESSAGE: ADVICE". */
-static int with_advice(int st, const char *advice)
+static int with_advice(int st, const char *sep, const char *advice)
 {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", tdl_errmsg());
-    return tdl_error_set(st, "%s: %s", msg, advice);
+    return tdl_error_set(st, "%s%s%s", msg, sep, advice);
 }
 
-/* LAPACK's eigen-solver, with the matrix-free method as the CLI's last advice
+/* LAPACK's eigen-solver, with the matrix-free method as the last advice
  * when it does not converge. */
 static int eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors, tdl_sym_eigen *out)
 {
     int st = tdl_sym_eigen_solve(A, dim, lo, hi, want_vectors, out);
-    if (st != TDL_ENOCONV) return st;
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", tdl_errmsg());
-    return tdl_error_set(st, "%s, or use --method lanczos", msg);
+    return st == TDL_ENOCONV ? with_advice(st, ", ", "or use --method lanczos") : st;
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+/* Keep the density of a result's spectrum: grid, values and the
+ * "quadrature" of the exact spectrum (every eigenvalue, weight 1/count). */
+static int exact_density(hess_result *r, const hess_opts *o)
+{
+    tdl_density d;
+    int st = tdl_eigen_density(r->values, r->count, o->smoothing, o->points, NAN, &d);
+    if (st != TDL_OK) return st;
+    r->grid = d.grid;
+    r->dens = d.values;
+    r->points = d.points;
+    r->sigma = d.sigma;
+    r->smoothing = tdl_smoothing_name(o->smoothing);
+    r->nodes = cli_malloc(r->count * sizeof(double), "density nodes");
+    r->weights = cli_malloc(r->count * sizeof(double), "density weights");
+    if (!r->nodes || !r->weights) return TDL_ENOMEM;
+    memcpy(r->nodes, r->values, r->count * sizeof(double));
+    for (size_t i = 0; i < r->count; i++) r->weights[i] = 1.0 / (double)r->count;
+    r->runs = 1;
+    r->steps = r->count;
+    return TDL_OK;
 }
 
 static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
@@ -203,9 +151,9 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     size_t off = r->off, dim = r->dim;
     int want_vec = o->vectors != NULL;
     int st = tdl_dense_memory_check(dim, o->gn ? 3 : (want_vec ? 3 : 1), 0, "the dense Hessian");
-    if (st != TDL_OK) return with_advice(st, "use --method lanczos (top/bottom eigenvalues) or --method slq (spectral density)");
-    double *H = tdl_malloc(dim * dim * sizeof(double), "the dense Hessian");
-    double *G = o->gn ? tdl_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
+    if (st != TDL_OK) return with_advice(st, ": ", "use --method lanczos (top/bottom eigenvalues) or --method slq (spectral density)");
+    double *H = cli_malloc(dim * dim * sizeof(double), "the dense Hessian");
+    double *G = o->gn ? cli_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
     double *Hcopy = NULL;
     tdl_sym_eigen e = {0}, eg = {0}, er = {0};
     if (!H || (o->gn && !G)) { st = TDL_ENOMEM; goto cleanup; }
@@ -224,14 +172,14 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
      * and ||H||_F bounds ||H||_2: eigenvalues within tol of 0 count as 0. */
     r->tol = (double)dim * DBL_EPSILON * sqrt(fro);
     size_t lo = 0, hi = dim - 1;
-    int magnitude = o->k_given && o->k < dim && strcmp(o->which, "magnitude") == 0;
+    int magnitude = o->k_given && o->k < dim && o->which == TDL_WHICH_MAGNITUDE;
     if (o->k_given && o->k < dim && !magnitude) {
-        if (strcmp(o->which, "bottom") == 0) hi = o->k - 1;
+        if (o->which == TDL_WHICH_SMALLEST) hi = o->k - 1;
         else lo = dim - o->k;
     }
     if (want_vec || G) {
         /* a copy of H: for the residuals, or to form R = H - G */
-        Hcopy = tdl_malloc(dim * dim * sizeof(double), "a copy of the Hessian");
+        Hcopy = cli_malloc(dim * dim * sizeof(double), "a copy of the Hessian");
         if (!Hcopy) { st = TDL_ENOMEM; goto cleanup; }
         memcpy(Hcopy, H, dim * dim * sizeof(double));
     }
@@ -242,20 +190,9 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         if ((st = eigen_solve(H, dim, lo, hi, 0, &er)) != TDL_OK) goto cleanup;
     }
     r->driver = e.driver;
-    size_t count = e.count;
-    double *vals = e.values, *vecs = e.vectors;
-    if (magnitude) { /* the k largest |lambda|, kept in ascending order */
-        size_t a = 0, b = dim;
-        while (b - a > o->k) {
-            if (fabs(vals[a]) < fabs(vals[b - 1])) a++;
-            else b--;
-        }
-        memmove(vals, vals + a, o->k * sizeof(double));
-        if (vecs) memmove(vecs, vecs + a * dim, o->k * dim * sizeof(double));
-        count = o->k;
-    }
-    r->values = vals;
-    r->count = count;
+    if (magnitude) tdl_sym_eigen_keep_magnitude(&e, o->k);
+    r->values = e.values;
+    r->count = e.count;
     e.values = NULL;
     if (G) {
         r->gn_values = eg.values;
@@ -264,29 +201,17 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         eg.values = er.values = NULL;
     }
     if (want_vec) {
-        /* residuals ||H v - lambda v||: one dgemm with the saved copy */
-        double *HV = tdl_malloc(dim * count * sizeof(double), "residual products");
-        r->residuals = tdl_malloc(count * sizeof(double), "residuals");
-        if (!HV || !r->residuals) { free(HV); st = TDL_ENOMEM; goto cleanup; }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)count, (int)dim, (int)dim, 1.0, vecs, (int)dim,
-                    Hcopy, (int)dim, 0.0, HV, (int)dim);
-        for (size_t j = 0; j < count; j++) {
-            double s = 0;
-            for (size_t i = 0; i < dim; i++) {
-                double d = HV[j * dim + i] - vals[j] * vecs[j * dim + i];
-                s += d * d;
-            }
-            r->residuals[j] = sqrt(s);
-        }
-        free(HV);
-        if ((st = write_vectors(o->vectors, vecs, dim, count, 1)) != TDL_OK) goto cleanup;
+        /* residuals ||H v - lambda v|| against the saved copy */
+        e.values = r->values;
+        r->residuals = cli_malloc(r->count * sizeof(double), "residuals");
+        st = r->residuals ? tdl_sym_eigen_residuals(Hcopy, &e, r->residuals) : TDL_ENOMEM;
+        e.values = NULL;
+        if (st != TDL_OK) goto cleanup;
+        r->vectors = e.vectors;
+        r->vectors_as_rows = 1;
+        e.vectors = NULL;
     }
-    if (o->density) {
-        tdl_smoothing conv;
-        if ((st = tdl_smoothing_parse(o->smoothing, &conv)) != TDL_OK) goto cleanup;
-        r->smoothing = tdl_smoothing_name(conv);
-        st = exact_density(r, o, conv);
-    }
+    if (o->density) st = exact_density(r, o);
 cleanup:
     tdl_sym_eigen_free(&e);
     tdl_sym_eigen_free(&eg);
@@ -300,96 +225,147 @@ cleanup:
 static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                            hess_result *r)
 {
-    const size_t P = m->n_params;
-    hvp_ctx c = {m, loss, ds, NULL, 0, r->off, r->dim, NULL, NULL};
-    int st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &c.w);
+    tdl_hessian_operator *op = NULL;
+    int st = tdl_hessian_operator_create(m, loss, ds, 0, &op);
     if (st != TDL_OK) return st;
-    c.full_in = tdl_calloc(P, sizeof(double), "a direction");
-    c.full_out = tdl_malloc(P * sizeof(double), "a product");
-    if (!c.full_in || !c.full_out) { st = TDL_ENOMEM; goto cleanup; }
-    if (strcmp(r->method, "lanczos") == 0) {
-        tdl_which which = strcmp(o->which, "bottom") == 0 ? TDL_WHICH_SMALLEST
-                        : strcmp(o->which, "magnitude") == 0 ? TDL_WHICH_MAGNITUDE : TDL_WHICH_LARGEST;
+    if ((st = tdl_hessian_operator_set_block(op, r->off, r->dim)) != TDL_OK) goto cleanup;
+    if (o->method == TDL_HESSIAN_LANCZOS) {
         size_t k = o->k_given ? o->k : 10;
         if (k > r->dim) k = r->dim;
         tdl_lanczos_result lr;
         /* The multiplicity check finds every copy of a repeated eigenvalue
          * (a linear model's Hessian repeats each one C times). */
-        st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed,
+        st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
                          (o->vectors ? TDL_LANCZOS_VECTORS : 0u) | TDL_LANCZOS_MULTIPLICITY, &lr);
         if (st != TDL_OK) goto cleanup;
         r->values = lr.values;
         r->count = lr.k;
         r->residuals = lr.residuals;
+        r->vectors = lr.vectors;
+        r->vectors_as_rows = 0;
         r->iterations = lr.iterations;
         r->matvecs = lr.matvecs;
         r->converged = lr.converged;
         r->driver = "Lanczos, full re-orthogonalization";
         r->tol = o->tol > 0 ? o->tol : TDL_LANCZOS_TOL_DEFAULT;
-        if (o->vectors) st = write_vectors(o->vectors, lr.vectors, r->dim, lr.k, 0);
-        lr.values = lr.residuals = NULL;
+        lr.values = lr.residuals = lr.vectors = NULL;
         tdl_lanczos_result_free(&lr);
-        if (st != TDL_OK) goto cleanup;
         if (o->gn) {
-            c.gauss_newton = 1;
-            st = tdl_lanczos(hvp_matvec, &c, r->dim, k, which, o->max_steps, o->tol, o->seed,
+            tdl_hessian_operator_set_gauss_newton(op, 1);
+            st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
                              TDL_LANCZOS_MULTIPLICITY, &lr);
             if (st != TDL_OK) goto cleanup;
             r->gn_values = lr.values;
             r->gn_count = lr.k;
             lr.values = NULL;
             tdl_lanczos_result_free(&lr);
-            c.gauss_newton = 0;
+            tdl_hessian_operator_set_gauss_newton(op, 0);
         }
         /* trace by Hutch++ (Meyer et al. 2021) */
-        st = tdl_hutchpp(hvp_matvec, &c, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
+        st = tdl_hutchpp(tdl_hessian_operator_apply, op, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
         r->trace_method = "Hutch++";
         r->matvecs += o->probes;
         if (st != TDL_OK) goto cleanup;
     } else { /* slq */
         tdl_slq_result sr;
-        tdl_smoothing conv;
-        if ((st = tdl_smoothing_parse(o->smoothing, &conv)) != TDL_OK) goto cleanup;
-        st = tdl_slq(hvp_matvec, &c, r->dim, o->runs, o->steps, o->seed, &sr);
+        st = tdl_slq(tdl_hessian_operator_apply, op, r->dim, o->runs, o->steps, o->seed, &sr);
         if (st != TDL_OK) goto cleanup;
         tdl_density d;
-        st = tdl_slq_density(&sr, conv, o->points, NAN, &d);
+        st = tdl_slq_density(&sr, o->smoothing, o->points, NAN, &d);
         if (st != TDL_OK) { tdl_slq_result_free(&sr); goto cleanup; }
         r->grid = d.grid;
         r->dens = d.values;
         r->points = d.points;
         r->sigma = d.sigma;
-        r->smoothing = tdl_smoothing_name(conv);
+        r->smoothing = tdl_smoothing_name(o->smoothing);
         r->nodes = sr.nodes;
         r->weights = sr.weights;
         r->runs = sr.runs;
         r->steps = sr.steps;
         r->matvecs = sr.matvecs;
         r->driver = "stochastic Lanczos quadrature (Rademacher starts)";
-        /* trace estimate: P * mean over runs of sum_j w_j theta_j, with the
-         * standard error across runs (each run is a Hutchinson sample) */
-        double sum = 0, sum2 = 0;
-        for (size_t q = 0; q < sr.runs; q++) {
-            double t = 0;
-            for (size_t j = 0; j < sr.steps; j++) t += sr.weights[q * sr.steps + j] * sr.nodes[q * sr.steps + j];
-            t *= (double)r->dim;
-            sum += t;
-            sum2 += t * t;
-        }
-        double mean = sum / (double)sr.runs;
-        r->trace = mean;
-        r->trace_se = sr.runs > 1 ? sqrt(fmax(0, (sum2 / (double)sr.runs - mean * mean) * (double)sr.runs / (double)(sr.runs - 1)) / (double)sr.runs) : NAN;
+        tdl_slq_trace(&sr, r->dim, &r->trace, &r->trace_se);
         r->trace_method = "SLQ (mean over runs)";
-        /* extreme Ritz values over all runs bracket the spectrum */
         r->count = 0;
         r->tol = NAN;
     }
 cleanup:
-    tdl_net_work_free(&c.w);
-    free(c.full_in);
-    free(c.full_out);
+    tdl_hessian_operator_free(&op);
     return st;
 }
+
+/* The loss at the parameters, then the spectrum by the chosen method. */
+static int run(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o, hess_result *r)
+{
+    tdl_net_work *w = NULL;
+    int st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w);
+    if (st != TDL_OK) return st;
+    st = tdl_mlp_loss_grad(m, loss, ds, w, &r->loss, NULL);
+    tdl_net_work_free(&w);
+    if (st != TDL_OK) return st;
+    double t0 = now();
+    st = o->method == TDL_HESSIAN_EXACT ? run_exact(m, loss, ds, o, r) : run_matrix_free(m, loss, ds, o, r);
+    r->seconds = now() - t0;
+    return st;
+}
+
+/* ---- emit ---------------------------------------------------------------- */
+
+static int write_vectors(const char *path, const double *vecs, size_t dim, size_t count, int rows_are_vectors)
+{
+    /* eigenvectors as columns (dim x count), like numpy.linalg.eigh */
+    double *T = cli_malloc(dim * count * sizeof(double), "eigenvectors");
+    if (!T) return TDL_ENOMEM;
+    for (size_t j = 0; j < count; j++)
+        for (size_t i = 0; i < dim; i++)
+            T[i * count + j] = rows_are_vectors ? vecs[j * dim + i] : vecs[i * count + j];
+    tdl_tensor t = {.name = (char *)"eigenvectors", .dtype = TDL_F64, .ndim = 2, .shape = {dim, count},
+                    .numel = dim * count, .data = T};
+    int st = tdl_npy_write(path, &t);
+    free(T);
+    return st;
+}
+
+
+/* -o FILE: the eigenvalues exactly as in the JSON (ascending, the same
+ * doubles), one column a spectrum: lambda_H, then with --gn lambda_G and
+ * (exact) lambda_R = eigenvalues of H - G.  Each column is its own spectrum
+ * in ascending order: row i pairs the i-th values, not the same eigenvector.
+ *   .npy  float64, shape (k,) for H alone, (k, m) with m = 2 or 3 columns
+ *         in the order above (C order);
+ *   .csv  a header line naming the columns, then k rows, %.17g (round-trip).
+ * Written atomically (a temporary renamed into place). */
+static int write_values(const char *path, const hess_result *r)
+{
+    const double *col[3] = {r->values, r->gn_values, r->r_values};
+    static const char *const names[3] = {"lambda_H", "lambda_G", "lambda_R"};
+    size_t m = r->gn_values ? (r->r_values ? 3 : 2) : 1, k = r->count;
+    if (m > 1 && r->gn_count != k)
+        return tdl_error_set(TDL_EINVAL, "%s: the H and G spectra have %zu and %zu values and do not fit one table", path, k, r->gn_count);
+    const char *ext = strrchr(path, '.');
+    if (ext && strcmp(ext, ".csv") == 0) {
+        tdl_atomic_file af;
+        int st = tdl_atomic_begin(path, &af);
+        if (st != TDL_OK) return st;
+        for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%s", j ? "," : "", names[j]);
+        fputc('\n', af.fp);
+        for (size_t i = 0; i < k; i++) {
+            for (size_t j = 0; j < m; j++) fprintf(af.fp, "%s%.17g", j ? "," : "", col[j][i]);
+            fputc('\n', af.fp);
+        }
+        return tdl_atomic_commit(&af);
+    }
+    double *T = cli_malloc(k * m * sizeof(double), "the eigenvalue table");
+    if (!T) return TDL_ENOMEM;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < m; j++) T[i * m + j] = col[j][i];
+    tdl_tensor t = {.name = (char *)"eigenvalues", .dtype = TDL_F64, .ndim = m > 1 ? 2 : 1, .shape = {k, m},
+                    .numel = k * m, .data = T};
+    int st = tdl_npy_write(path, &t);
+    free(T);
+    return st;
+}
+
 
 static void print_values(const char *label, const double *v, size_t n)
 {
@@ -402,6 +378,7 @@ static void print_values(const char *label, const double *v, size_t n)
     }
     printf("\n");
 }
+
 
 static int render_plot(const hess_opts *o, const hess_result *r, const char *caption)
 {
@@ -435,7 +412,7 @@ static int render_plot(const hess_opts *o, const hess_result *r, const char *cap
         /* counts span decades when a bulk sits at 0 and outliers are few */
         spec.logy = plot_spans_decades(cy, bins, 1.5);
         if (spec.logy) spec.ymin = 0.5; /* single counts stay visible */
-        snprintf(title, sizeof title, "Hessian spectrum (%s, %zu eigenvalues)", r->method, r->count);
+        snprintf(title, sizeof title, "Hessian spectrum (%s, %zu eigenvalues)", tdl_name_of(tdl_hessian_method_names, (int)o->method), r->count);
     }
     spec.title = title;
     spec.caption = caption;
@@ -450,13 +427,129 @@ done:
     return st;
 }
 
+
+/* --vectors, -o and --plot, then the report on stdout. */
+static int emit_files(const hess_opts *o, const hess_result *r, const char *caption)
+{
+    int st = TDL_OK;
+    if (o->vectors && (st = write_vectors(o->vectors, r->vectors, r->dim, r->count, r->vectors_as_rows)) != TDL_OK) return st;
+    if (o->plot && (st = render_plot(o, r, caption)) != TDL_OK) return st;
+    if (o->out && (st = write_values(o->out, r)) != TDL_OK) return st;
+    return st;
+}
+
+static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m, const tdl_dataset *ds,
+                     tdl_loss_kind loss, const char *arch, double neg_frac, double cond)
+{
+    const char *method = tdl_name_of(tdl_hessian_method_names, (int)o->method);
+    int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
+    json_writer w;
+    if (json_open(&w) != 0) return cli_failf("out of memory");
+    json_object_begin(&w, NULL);
+    json_string(&w, "data", ds->spec);
+    json_string(&w, "arch", arch);
+    json_size(&w, "params", r->dim);
+    json_size(&w, "total_params", m->n_params);
+    if (o->layer_given) json_size(&w, "layer", o->layer);
+    json_string(&w, "loss_name", tdl_loss_name(loss));
+    json_string(&w, "reduction", "mean");
+    json_number_or_reason(&w, "loss", r->loss, "the loss is not finite at these parameters");
+    json_string(&w, "method", method);
+    json_string(&w, "driver", r->driver);
+    if (r->count) {
+        json_string(&w, "which", full ? "all" : tdl_name_of(which_words, (int)o->which));
+        json_number_array(&w, "eigenvalues", r->values, r->count, 1);
+        json_number(&w, "lambda_min", r->values[0]);
+        json_number(&w, "lambda_max", r->values[r->count - 1]);
+        json_number_or_reason(&w, "tolerance", r->tol, "no residual tolerance for this method");
+        if (full) {
+            json_number(&w, "negative_fraction", neg_frac);
+            json_number_or_reason(&w, "condition_positive", cond, "condition number undefined: no eigenvalue above the tolerance");
+        }
+        if (r->residuals) json_number_array(&w, "residuals", r->residuals, r->count, 1);
+    }
+    if (r->gn_values) {
+        json_number_array(&w, "gn_eigenvalues", r->gn_values, r->gn_count, 1);
+        if (r->r_values) json_number_array(&w, "residual_part_eigenvalues", r->r_values, r->gn_count, 1);
+        if (!isnan(r->gn_trace)) json_number(&w, "gn_trace", r->gn_trace);
+    }
+    json_number(&w, "trace", r->trace);
+    json_string(&w, "trace_method", r->trace_method);
+    json_number_or_reason(&w, "trace_std_error", r->trace_se, "one run: no standard error (--runs >= 2)");
+    if (r->matvecs) {
+        json_size(&w, "hessian_vector_products", r->matvecs);
+        if (r->iterations) json_size(&w, "lanczos_steps", r->iterations);
+        if (o->method == TDL_HESSIAN_LANCZOS) json_bool(&w, "converged", r->converged);
+    }
+    if (r->dens) {
+        json_object_begin(&w, "density");
+        json_string(&w, "smoothing", r->smoothing);
+        json_number(&w, "sigma", r->sigma);
+        json_size(&w, "runs", r->runs);
+        json_size(&w, "steps", r->steps);
+        json_number_array(&w, "grid", r->grid, r->points, 1);
+        json_number_array(&w, "values", r->dens, r->points, 1);
+        json_number_array(&w, "nodes", r->nodes, r->runs * r->steps, 1);
+        json_number_array(&w, "weights", r->weights, r->runs * r->steps, 1);
+        json_object_end(&w);
+    }
+    if (o->out) {
+        json_string(&w, "out", o->out);
+        json_array_begin(&w, "out_columns");
+        json_string(&w, NULL, "lambda_H");
+        if (r->gn_values) json_string(&w, NULL, "lambda_G");
+        if (r->r_values) json_string(&w, NULL, "lambda_R");
+        json_array_end(&w);
+    }
+    json_number(&w, "seconds", r->seconds);
+    json_object_end(&w);
+    json_flush_stdout(&w);
+    return 0;
+}
+
+static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, double cond)
+{
+    int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
+    printf("model        %s (%s, %zu parameters)\n", mo->model ? mo->model : "fresh net", arch, m->n_params);
+    printf("data         %s (%zu examples); loss %s (mean) = %.10g\n", ds->spec, ds->n, tdl_loss_name(loss), r->loss);
+    printf("block        %s (%zu parameters)\n", o->layer_given ? "one layer" : "all parameters", r->dim);
+    printf("method       %s (%s), %.3g s\n", tdl_name_of(tdl_hessian_method_names, (int)o->method), r->driver, r->seconds);
+    if (r->count) {
+        print_values(full ? "eigenvalues" : (o->which == TDL_WHICH_SMALLEST ? "bottom" : o->which == TDL_WHICH_MAGNITUDE ? "|largest|" : "top"), r->values, r->count);
+        printf("lambda_min   %.10g\nlambda_max   %.10g\n", r->values[0], r->values[r->count - 1]);
+        if (full) {
+            printf("negative     %.4f of the eigenvalues < -%.3g\n", neg_frac, r->tol);
+            printf("cond (pos.)  %.6g (lambda_max / smallest eigenvalue > %.3g)\n", cond, r->tol);
+        }
+        if (r->residuals) {
+            double mx = 0;
+            for (size_t i = 0; i < r->count; i++) mx = fmax(mx, r->residuals[i]);
+            printf("residuals    max ||H v - lambda v|| = %.3g\n", mx);
+        }
+    }
+    if (r->gn_values) {
+        print_values("GN eigen.", r->gn_values, r->gn_count);
+        if (r->r_values) print_values("R eigen.", r->r_values, r->gn_count);
+    }
+    printf("trace        %.10g (%s", r->trace, r->trace_method);
+    if (r->trace_se > 0) printf(", standard error %.3g", r->trace_se);
+    printf(")\n");
+    if (r->dens) printf("density      %zu points, %s smoothing, sigma %.4g, %zu runs x %zu steps\n", r->points, r->smoothing, r->sigma, r->runs, r->steps);
+    if (o->out) printf("written      %s (%zu eigenvalues; columns lambda_H%s%s)\n", o->out, r->count,
+                       r->gn_values ? ", lambda_G" : "", r->r_values ? ", lambda_R" : "");
+}
+
+/* ---- parse --------------------------------------------------------------- */
+
 enum {
     OPT_DATA = 2000, OPT_METHOD, OPT_K, OPT_WHICH, OPT_GN, OPT_LAYER, OPT_VECTORS, OPT_DENSITY, OPT_RUNS,
     OPT_STEPS, OPT_PROBES, OPT_POINTS, OPT_SMOOTHING, OPT_HSEED, OPT_TOL, OPT_MAXSTEPS, OPT_JSON, OPT_PLOT,
     OPT_THREADS, OPT_QUIET, OPT_OUT
 };
 
-int cmd_hessian(int argc, char **argv)
+/* -1: go on; otherwise the exit code (usage printed). */
+static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -473,107 +566,115 @@ int cmd_hessian(int argc, char **argv)
         {"out", required_argument, NULL, OPT_OUT},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    hess_opts o = {0};
-    o.method = "exact";
-    o.which = "top";
-    o.smoothing = "pyhessian";
-    o.runs = 10;
-    o.steps = 80;
-    o.probes = 99;
-    o.points = 0;
-    int c;
+    cli_model_opts_init(mo);
+    memset(o, 0, sizeof *o);
+    o->method = TDL_HESSIAN_EXACT;
+    o->which = TDL_WHICH_LARGEST;
+    o->smoothing_text = "pyhessian";
+    o->runs = 10;
+    o->steps = 80;
+    o->probes = 99;
+    o->points = 0;
+    int c, v;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "hessian")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int rr = cli_model_opts_parse(&mo, "hessian", c, optarg);
+        int rr = cli_model_opts_parse(mo, "hessian", c, optarg);
         if (rr < 0) return EXIT_USAGE;
         if (rr > 0) continue;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: o.data = optarg; break;
+        case OPT_DATA: o->data = optarg; break;
         case OPT_METHOD:
-            o.method = optarg;
-            if (strcmp(optarg, "exact") && strcmp(optarg, "lanczos") && strcmp(optarg, "slq"))
+            if (tdl_name_lookup(tdl_hessian_method_names, "method", optarg, &v) != TDL_OK)
                 return cli_usage("hessian", "--method %s: expected exact, lanczos or slq", optarg);
+            o->method = (tdl_hessian_method)v;
             break;
-        case OPT_K: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o.k); o.k_given = 1; break;
+        case OPT_K: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o->k); o->k_given = 1; break;
         case OPT_WHICH:
-            o.which = optarg;
-            if (strcmp(optarg, "top") && strcmp(optarg, "bottom") && strcmp(optarg, "magnitude"))
+            if (tdl_name_lookup(which_words, "selection", optarg, &v) != TDL_OK)
                 return cli_usage("hessian", "--which %s: expected top, bottom or magnitude", optarg);
+            o->which = (tdl_which)v;
             break;
-        case OPT_GN: o.gn = 1; break;
-        case OPT_LAYER: bad = cli_parse_size(optarg, 0, TDL_MAX_DEPTH - 1, &o.layer); o.layer_given = 1; break;
-        case OPT_VECTORS: o.vectors = optarg; break;
-        case OPT_DENSITY: o.density = 1; break;
-        case OPT_RUNS: bad = cli_parse_size(optarg, 1, 100000, &o.runs); break;
-        case OPT_STEPS: bad = cli_parse_size(optarg, 2, 100000, &o.steps); break;
-        case OPT_PROBES: bad = cli_parse_size(optarg, 3, 1000000, &o.probes); break;
-        case OPT_POINTS: bad = cli_parse_size(optarg, 2, 10000000, &o.points); break;
-        case OPT_SMOOTHING: o.smoothing = optarg; break;
-        case OPT_HSEED: bad = cli_parse_ulong(optarg, &o.seed); break;
-        case OPT_TOL: bad = cli_parse_double(optarg, &o.tol) || o.tol <= 0; break;
-        case OPT_MAXSTEPS: bad = cli_parse_size(optarg, 1, 1000000, &o.max_steps); break;
-        case OPT_JSON: o.as_json = 1; break;
-        case OPT_PLOT: o.plot = optarg; break;
-        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o.threads); break;
-        case OPT_QUIET: o.quiet = 1; break;
+        case OPT_GN: o->gn = 1; break;
+        case OPT_LAYER: bad = cli_parse_size(optarg, 0, TDL_MAX_DEPTH - 1, &o->layer); o->layer_given = 1; break;
+        case OPT_VECTORS: o->vectors = optarg; break;
+        case OPT_DENSITY: o->density = 1; break;
+        case OPT_RUNS: bad = cli_parse_size(optarg, 1, 100000, &o->runs); break;
+        case OPT_STEPS: bad = cli_parse_size(optarg, 2, 100000, &o->steps); break;
+        case OPT_PROBES: bad = cli_parse_size(optarg, 3, 1000000, &o->probes); break;
+        case OPT_POINTS: bad = cli_parse_size(optarg, 2, 10000000, &o->points); break;
+        case OPT_SMOOTHING: o->smoothing_text = optarg; break;
+        case OPT_HSEED: bad = cli_parse_ulong(optarg, &o->seed); break;
+        case OPT_TOL: bad = cli_parse_double(optarg, &o->tol) || o->tol <= 0; break;
+        case OPT_MAXSTEPS: bad = cli_parse_size(optarg, 1, 1000000, &o->max_steps); break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_PLOT: o->plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
+        case OPT_QUIET: o->quiet = 1; break;
         case 'o':
-        case OPT_OUT: o.out = optarg; break;
+        case OPT_OUT: o->out = optarg; break;
         default: return cli_bad_option("hessian", argv, optopt);
         }
         if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("hessian", "unexpected argument '%s'", argv[optind]);
-    if (!o.data) return cli_usage("hessian", "--data SPEC is required");
-    tdl_smoothing conv_check;
-    if (tdl_smoothing_parse(o.smoothing, &conv_check) != TDL_OK) return cli_usage("hessian", "%s", tdl_errmsg());
-    if (strcmp(o.method, "slq") == 0 && (o.vectors || o.k_given))
+    if (!o->data) return cli_usage("hessian", "--data SPEC is required");
+    if (tdl_name_lookup(tdl_smoothing_names, "density smoothing", o->smoothing_text, &v) != TDL_OK)
+        return cli_usage("hessian", "%s", tdl_errmsg());
+    o->smoothing = (tdl_smoothing)v;
+    if (o->method == TDL_HESSIAN_SLQ && (o->vectors || o->k_given))
         return cli_usage("hessian", "--method slq gives a density: --k and --vectors belong to exact and lanczos");
-    if (strcmp(o.method, "slq") == 0) o.density = 1;
-    if (o.plot) {
-        const char *ext = strrchr(o.plot, '.');
+    if (o->method == TDL_HESSIAN_SLQ) o->density = 1;
+    if (o->plot) {
+        const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
-            return cli_usage("hessian", "--plot %s: the figure must end in .png, .svg or .pdf", o.plot);
+            return cli_usage("hessian", "--plot %s: the figure must end in .png, .svg or .pdf", o->plot);
     }
-    if (o.out) {
-        const char *ext = strrchr(o.out, '.');
+    if (o->out) {
+        const char *ext = strrchr(o->out, '.');
         if (!ext || (strcmp(ext, ".npy") && strcmp(ext, ".csv")))
-            return cli_usage("hessian", "-o %s: the eigenvalues go to a .npy or .csv file", o.out);
-        if (strcmp(o.method, "slq") == 0)
+            return cli_usage("hessian", "-o %s: the eigenvalues go to a .npy or .csv file", o->out);
+        if (o->method == TDL_HESSIAN_SLQ)
             return cli_usage("hessian", "-o: --method slq gives a density, not eigenvalues; use --json for its nodes and weights");
-        if (o.gn && o.k_given && strcmp(o.which, "magnitude") == 0 && strcmp(o.method, "exact") == 0)
+        if (o->gn && o->k_given && o->which == TDL_WHICH_MAGNITUDE && o->method == TDL_HESSIAN_EXACT)
             return cli_usage("hessian", "-o with --gn --which magnitude: G and R are not selected by magnitude, so the spectra differ in length; use --which top or bottom");
     }
-    if (o.vectors) {
-        const char *ext = strrchr(o.vectors, '.');
+    if (o->vectors) {
+        const char *ext = strrchr(o->vectors, '.');
         if (!ext || strcmp(ext, ".npy"))
-            return cli_usage("hessian", "--vectors %s: the eigenvectors go to a .npy file", o.vectors);
+            return cli_usage("hessian", "--vectors %s: the eigenvectors go to a .npy file", o->vectors);
     }
     {
-        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", o.data, CLI_FILE_SPEC, NULL}};
-        const cli_file outs[] = {{"-o", o.out, CLI_FILE_PATH, NULL}, {"--vectors", o.vectors, CLI_FILE_PATH, NULL}, {"--plot", o.plot, CLI_FILE_FIGURE, NULL}};
+        const cli_file ins[] = {{"--model", mo->model, CLI_FILE_PATH, NULL}, {"--data", o->data, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", o->out, CLI_FILE_PATH, NULL}, {"--vectors", o->vectors, CLI_FILE_PATH, NULL}, {"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
         if (cli_check_outputs("hessian", ins, 2, outs, 3) != 0) return EXIT_WORK_FAILED;
     }
-    if (o.out) {
+    if (o->out) {
         /* writable before any work: a temporary is created and removed */
         tdl_atomic_file probe;
-        int pst = tdl_atomic_begin(o.out, &probe);
+        int pst = tdl_atomic_begin(o->out, &probe);
         if (pst != TDL_OK) return cli_fail(pst);
         tdl_atomic_abort(&probe);
     }
+    return -1;
+}
+
+int cmd_hessian(int argc, char **argv)
+{
+    cli_model_opts mo;
+    hess_opts o;
+    int rc = parse_options(argc, argv, &o, &mo);
+    if (rc >= 0) return rc;
     cli_set_threads(o.threads);
 
-    int rc = EXIT_WORK_FAILED, st;
+    int st;
+    rc = EXIT_WORK_FAILED;
     tdl_dataset *ds = NULL;
     tdl_mlp *m = NULL;
     tdl_loss_kind loss;
     hess_result r = {0};
-    r.method = o.method;
-    r.which = o.which;
     if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if ((rc = cli_model_build(&mo, "hessian", &m)) != 0) goto cleanup;
     if ((rc = cli_model_loss(&mo, "hessian", m, ds, &loss)) != 0) goto cleanup;
@@ -583,130 +684,25 @@ int cmd_hessian(int argc, char **argv)
     r.dim = m->n_params;
     if (o.layer_given) tdl_layer_range(m, o.layer, &r.off, &r.dim);
     if (o.k_given && o.k > r.dim) { rc = cli_usage("hessian", "--k %zu exceeds the %zu parameters", o.k, r.dim); goto cleanup; }
-    {
-        tdl_net_work *w = NULL;
-        if ((st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        st = tdl_mlp_loss_grad(m, loss, ds, w, &r.loss, NULL);
-        tdl_net_work_free(&w);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    double t0 = now();
-    st = strcmp(o.method, "exact") == 0 ? run_exact(m, loss, ds, &o, &r) : run_matrix_free(m, loss, ds, &o, &r);
-    r.seconds = now() - t0;
-    if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = run(m, loss, ds, &o, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
 
     double neg_frac = NAN, cond = NAN;
     if (r.count) spectrum_stats(r.values, r.count, isnan(r.tol) ? 0 : r.tol, &neg_frac, &cond);
-    int full = r.count == r.dim && strcmp(o.method, "exact") == 0;
+    const char *method = tdl_name_of(tdl_hessian_method_names, (int)o.method);
     char arch[256], caption[512];
     tdl_arch_format(m, arch, sizeof arch);
     snprintf(caption, sizeof caption, "%s (%s), %s, loss %s (mean); data %s; method %s%s", mo.model ? mo.model : "fresh net",
-             arch, o.layer_given ? "one layer's block" : "all parameters", tdl_loss_name(loss), ds->spec, o.method,
-             strcmp(o.method, "exact") ? "" : " (LAPACK)");
-    if (o.plot && (st = render_plot(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.out && (st = write_values(o.out, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-
+             arch, o.layer_given ? "one layer's block" : "all parameters", tdl_loss_name(loss), ds->spec, method,
+             o.method == TDL_HESSIAN_EXACT ? " (LAPACK)" : "");
+    if ((st = emit_files(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (o.as_json) {
-        json_writer w;
-        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
-        json_object_begin(&w, NULL);
-        json_string(&w, "data", ds->spec);
-        json_string(&w, "arch", arch);
-        json_size(&w, "params", r.dim);
-        json_size(&w, "total_params", m->n_params);
-        if (o.layer_given) json_size(&w, "layer", o.layer);
-        json_string(&w, "loss_name", tdl_loss_name(loss));
-        json_string(&w, "reduction", "mean");
-        json_number_or_reason(&w, "loss", r.loss, "the loss is not finite at these parameters");
-        json_string(&w, "method", o.method);
-        json_string(&w, "driver", r.driver);
-        if (r.count) {
-            json_string(&w, "which", full ? "all" : o.which);
-            json_number_array(&w, "eigenvalues", r.values, r.count, 1);
-            json_number(&w, "lambda_min", r.values[0]);
-            json_number(&w, "lambda_max", r.values[r.count - 1]);
-            json_number_or_reason(&w, "tolerance", r.tol, "no residual tolerance for this method");
-            if (full) {
-                json_number(&w, "negative_fraction", neg_frac);
-                json_number_or_reason(&w, "condition_positive", cond, "condition number undefined: no eigenvalue above the tolerance");
-            }
-            if (r.residuals) json_number_array(&w, "residuals", r.residuals, r.count, 1);
-        }
-        if (r.gn_values) {
-            json_number_array(&w, "gn_eigenvalues", r.gn_values, r.gn_count, 1);
-            if (r.r_values) json_number_array(&w, "residual_part_eigenvalues", r.r_values, r.gn_count, 1);
-            if (!isnan(r.gn_trace)) json_number(&w, "gn_trace", r.gn_trace);
-        }
-        json_number(&w, "trace", r.trace);
-        json_string(&w, "trace_method", r.trace_method);
-        json_number_or_reason(&w, "trace_std_error", r.trace_se, "one run: no standard error (--runs >= 2)");
-        if (r.matvecs) {
-            json_size(&w, "hessian_vector_products", r.matvecs);
-            if (r.iterations) json_size(&w, "lanczos_steps", r.iterations);
-            if (strcmp(o.method, "lanczos") == 0) json_bool(&w, "converged", r.converged);
-        }
-        if (r.dens) {
-            json_object_begin(&w, "density");
-            json_string(&w, "smoothing", r.smoothing);
-            json_number(&w, "sigma", r.sigma);
-            json_size(&w, "runs", r.runs);
-            json_size(&w, "steps", r.steps);
-            json_number_array(&w, "grid", r.grid, r.points, 1);
-            json_number_array(&w, "values", r.dens, r.points, 1);
-            json_number_array(&w, "nodes", r.nodes, r.runs * r.steps, 1);
-            json_number_array(&w, "weights", r.weights, r.runs * r.steps, 1);
-            json_object_end(&w);
-        }
-        if (o.out) {
-            json_string(&w, "out", o.out);
-            json_array_begin(&w, "out_columns");
-            json_string(&w, NULL, "lambda_H");
-            if (r.gn_values) json_string(&w, NULL, "lambda_G");
-            if (r.r_values) json_string(&w, NULL, "lambda_R");
-            json_array_end(&w);
-        }
-        json_number(&w, "seconds", r.seconds);
-        json_object_end(&w);
-        json_flush_stdout(&w);
+        if ((rc = emit_json(&o, &r, m, ds, loss, arch, neg_frac, cond)) != 0) goto cleanup;
     } else {
-        printf("model        %s (%s, %zu parameters)\n", mo.model ? mo.model : "fresh net", arch, m->n_params);
-        printf("data         %s (%zu examples); loss %s (mean) = %.10g\n", ds->spec, ds->n, tdl_loss_name(loss), r.loss);
-        printf("block        %s (%zu parameters)\n", o.layer_given ? "one layer" : "all parameters", r.dim);
-        printf("method       %s (%s), %.3g s\n", o.method, r.driver, r.seconds);
-        if (r.count) {
-            print_values(full ? "eigenvalues" : (strcmp(o.which, "bottom") == 0 ? "bottom" : strcmp(o.which, "magnitude") == 0 ? "|largest|" : "top"), r.values, r.count);
-            printf("lambda_min   %.10g\nlambda_max   %.10g\n", r.values[0], r.values[r.count - 1]);
-            if (full) {
-                printf("negative     %.4f of the eigenvalues < -%.3g\n", neg_frac, r.tol);
-                printf("cond (pos.)  %.6g (lambda_max / smallest eigenvalue > %.3g)\n", cond, r.tol);
-            }
-            if (r.residuals) {
-                double mx = 0;
-                for (size_t i = 0; i < r.count; i++) mx = fmax(mx, r.residuals[i]);
-                printf("residuals    max ||H v - lambda v|| = %.3g\n", mx);
-            }
-        }
-        if (r.gn_values) {
-            print_values("GN eigen.", r.gn_values, r.gn_count);
-            if (r.r_values) print_values("R eigen.", r.r_values, r.gn_count);
-        }
-        printf("trace        %.10g (%s", r.trace, r.trace_method);
-        if (r.trace_se > 0) printf(", standard error %.3g", r.trace_se);
-        printf(")\n");
-        if (r.dens) printf("density      %zu points, %s smoothing, sigma %.4g, %zu runs x %zu steps\n", r.points, r.smoothing, r.sigma, r.runs, r.steps);
-        if (o.out) printf("written      %s (%zu eigenvalues; columns lambda_H%s%s)\n", o.out, r.count,
-                          r.gn_values ? ", lambda_G" : "", r.r_values ? ", lambda_R" : "");
+        emit_text(&o, &mo, &r, m, ds, loss, arch, neg_frac, cond);
     }
     rc = 0;
 cleanup:
-    free(r.values);
-    free(r.gn_values);
-    free(r.r_values);
-    free(r.residuals);
-    free(r.grid);
-    free(r.dens);
-    free(r.nodes);
-    free(r.weights);
+    hess_result_free(&r);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);
     return rc;

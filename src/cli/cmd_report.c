@@ -86,7 +86,10 @@ enum {
     OPT_THREADS, OPT_QUIET, OPT_CHECKS
 };
 
-int cmd_report(int argc, char **argv)
+/* ---- parse -------------------------------------------------------------------------------- */
+
+/* The options into o and mo: 0, or the exit status of a usage error. */
+static int parse_options(int argc, char **argv, report_opts *o, cli_model_opts *mo)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -99,20 +102,15 @@ int cmd_report(int argc, char **argv)
         {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    report *r = calloc(1, sizeof *r);
-    if (!r) return cli_failf("out of memory");
-    report_opts *o = &r->o;
     o->out = "report";
     o->lr = 0.05;
-    int epochs_given = 0, width_given = 0, grid_given = 0, test_given = 0, c, rc = EXIT_WORK_FAILED;
+    int epochs_given = 0, width_given = 0, grid_given = 0, test_given = 0, c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "report")) != -1) {
-        if (c == CLI_GETOPT_USAGE) { free(r); return EXIT_USAGE; }
-        int mr = cli_model_opts_parse(&mo, "report", c, optarg);
-        if (mr < 0) { free(r); return EXIT_USAGE; }
+        if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
+        int mr = cli_model_opts_parse(mo, "report", c, optarg);
+        if (mr < 0) return EXIT_USAGE;
         if (mr > 0) continue;
         int bad = 0;
         switch (c) {
@@ -129,44 +127,38 @@ int cmd_report(int argc, char **argv)
         case OPT_CHECKS: o->checks = optarg; break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         case OPT_QUIET: o->quiet = 1; break;
-        default: free(r); return cli_bad_option("report", argv, optopt);
+        default: return cli_bad_option("report", argv, optopt);
         }
-        if (bad) { free(r); return cli_usage("report", "bad value '%s' for %s", optarg, cli_option_name(opts, c)); }
+        if (bad) return cli_usage("report", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
-    if (optind < argc) { free(r); return cli_usage("report", "unexpected argument '%s'", argv[optind]); }
-    o->model = mo.model;
-    o->act = mo.act;
-    o->arch = mo.arch;
+    if (optind < argc) return cli_usage("report", "unexpected argument '%s'", argv[optind]);
+    o->model = mo->model;
+    o->act = mo->act;
+    o->arch = mo->arch;
     if (o->checks) {
-        if (o->no_checks) { free(r); return cli_usage("report", "give --checks LIST or --no-checks, not both"); }
+        if (o->no_checks) return cli_usage("report", "give --checks LIST or --no-checks, not both");
         char buf[REPORT_MAX_CHECKS * 64], *save = NULL;
         size_t cl = strlen(o->checks);
         if (!cl || o->checks[0] == ',' || o->checks[cl - 1] == ',' || strstr(o->checks, ",,")) {
-            int st = cli_usage("report", "bad value '%s' for --checks: check names, comma separated, none empty", o->checks);
-            free(r);
-            return st;
+            return cli_usage("report", "bad value '%s' for --checks: check names, comma separated, none empty", o->checks);
         }
         sfmt(buf, sizeof buf, "%s", o->checks);
         for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (!pc_find(tok)) { free(r); return cli_usage("report", "--checks: unknown check '%s' (see 'tdl check --list')", tok); }
-            if (o->n_checks == REPORT_MAX_CHECKS) { free(r); return cli_usage("report", "--checks: at most %d names", REPORT_MAX_CHECKS); }
+            if (!pc_find(tok)) return cli_usage("report", "--checks: unknown check '%s' (see 'tdl check --list')", tok);
+            if (o->n_checks == REPORT_MAX_CHECKS) return cli_usage("report", "--checks: at most %d names", REPORT_MAX_CHECKS);
             sfmt(o->check_names[o->n_checks++], sizeof o->check_names[0], "%s", tok);
         }
-        if (!o->n_checks) { free(r); return cli_usage("report", "--checks: give check names, comma separated"); }
+        if (!o->n_checks) return cli_usage("report", "--checks: give check names, comma separated");
     }
-    o->loss = mo.loss;
-    o->user_model = mo.model != NULL;
-    int init_opts = mo.init || mo.param || mo.freeze || !isnan(mo.sigma_w) || mo.sigma_b != 0 || !mo.bias;
-    if (o->user_model && init_opts) {
-        free(r);
+    o->loss = mo->loss;
+    o->user_model = mo->model != NULL;
+    int init_opts = mo->init || mo->param || mo->freeze || !isnan(mo->sigma_w) || mo->sigma_b != 0 || !mo->bias;
+    if (o->user_model && init_opts)
         return cli_usage("report", "--init, --param, --sigma-w, --sigma-b, --no-bias and --freeze describe the net the report trains; drop them with --model");
-    }
-    if (o->user_model && !o->data) { free(r); return cli_usage("report", "--model needs --data SPEC (the data to analyse it on)"); }
-    if (o->user_model && (epochs_given || width_given || o->arch)) {
-        free(r);
+    if (o->user_model && !o->data) return cli_usage("report", "--model needs --data SPEC (the data to analyse it on)");
+    if (o->user_model && (epochs_given || width_given || o->arch))
         return cli_usage("report", "--epochs, --width and --arch describe the net the report trains; drop them with --model");
-    }
-    if (o->arch && width_given) { free(r); return cli_usage("report", "give --arch or --width, not both"); }
+    if (o->arch && width_given) return cli_usage("report", "give --arch or --width, not both");
     if (!o->data) {
         /* the shipped default: digits, train/test split */
         o->data = o->quick ? "digits:split=train,n=400" : "digits:split=train";
@@ -175,39 +167,49 @@ int cmd_report(int argc, char **argv)
     if (!epochs_given) o->epochs = o->quick ? 8 : 30;
     if (!width_given) o->width = o->quick ? 16 : 32;
     if (!grid_given) o->grid = o->quick ? 9 : 31;
-    o->seed = mo.seed;
-    cli_set_threads(o->threads);
+    o->seed = mo->seed;
+    return 0;
+}
 
-    double t0 = report_now();
-    /* the terminating signals are held while the documents are written and
-     * the folder is renamed: the signal then acts after it, so DIR is always
-     * the earlier report or the new one, never missing or half replaced */
-    sigset_t stop_set, stop_prev;
-    int stop_held = 0; /* stop_set: once the handlers are installed */
+/* ---- run ---------------------------------------------------------------------------------- */
+
+/* Before any work: --out checked (a folder rename(2) can replace, no input
+ * inside it, empty or an earlier report), the signals caught, the temporary
+ * folder made, the inputs named by absolute paths.  0 or an exit status. */
+static int prepare(report *r)
+{
+    const report_opts *o = &r->o;
+    int rc;
     sfmt(r->dir, sizeof r->dir, "%s", o->out);
     size_t dl = strlen(r->dir);
     while (dl > 1 && r->dir[dl - 1] == '/') r->dir[--dl] = 0;
     int exists, empty, is_report;
-    if (report_dir_state(r->dir, &exists, &empty, &is_report) != 0) { rc = cli_failf("%s: not a folder (--out)", r->dir); goto cleanup; }
-    if ((rc = report_check_renamable(r->dir, exists)) != 0) goto cleanup;
-    if (exists && (rc = report_check_inputs_outside(r->dir, o)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if (exists && !empty && !is_report) {
-        rc = cli_failf("%s: the folder exists and is not a tdl report (no %s); choose another --out or remove it", r->dir, REPORT_MARKER);
-        goto cleanup;
-    }
-    if (readlink("/proc/self/exe", r->self, sizeof r->self - 1) < 0) { rc = cli_failf("cannot find the tdl executable: %s", strerror(errno)); goto cleanup; }
+    if (report_dir_state(r->dir, &exists, &empty, &is_report) != 0) return cli_failf("%s: not a folder (--out)", r->dir);
+    if ((rc = report_check_renamable(r->dir, exists)) != 0) return rc;
+    if (exists && (rc = report_check_inputs_outside(r->dir, o)) != 0) return rc;
+    if (exists && !empty && !is_report)
+        return cli_failf("%s: the folder exists and is not a tdl report (no %s); choose another --out or remove it", r->dir, REPORT_MARKER);
+    if (readlink("/proc/self/exe", r->self, sizeof r->self - 1) < 0) return cli_failf("cannot find the tdl executable: %s", strerror(errno));
     report_catch_signals();
-    if ((rc = report_make_tmp(r)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
+    if ((rc = report_make_tmp(r)) != 0) return rc;
     report_absolute_spec(o->data, r->data, sizeof r->data);
     r->has_test = o->test != NULL;
     if (r->has_test) report_absolute_spec(o->test, r->test, sizeof r->test);
-    if (o->user_model && !realpath(o->model, r->model)) { rc = cli_failf("%s: %s", o->model, strerror(errno)); goto cleanup; }
+    if (o->user_model && !realpath(o->model, r->model)) return cli_failf("%s: %s", o->model, strerror(errno));
     /* the commands run in the folder: the trained model by its own name */
     if (!o->user_model) sfmt(r->model, sizeof r->model, "model.safetensors");
     if (!o->quiet) fprintf(stderr, "tdl report: building %s in %s\n", r->dir, r->tmp);
+    return 0;
+}
 
+/* The commands, in order (each a section of the report).  A failure of
+ * the steps the rest needs (the data without --arch, the training, reading
+ * the model, evaluating it on the training data) or a signal ends the
+ * report: its exit status; else 0 (failed sections are counted in
+ * r->failures). */
+static int run_steps(report *r, const cli_model_opts *mo)
+{
+    const report_opts *o = &r->o;
     char seed[32], epochs[32], lr[64], grid[32], arch[128];
     sfmt(seed, sizeof seed, "%lu", o->seed);
     sfmt(epochs, sizeof epochs, "%zu", o->epochs);
@@ -230,7 +232,7 @@ int cmd_report(int argc, char **argv)
             sfmt(arch, sizeof arch, "%s", o->arch);
         } else {
             double d = dj ? rk_num(dj, RK_DATA_D) : NAN, classes = dj ? rk_num(dj, RK_DATA_CLASSES) : NAN;
-            if (isnan(d)) { rc = cli_failf("%s: the data set could not be read (%s)", o->data, r->steps[0].message); goto cleanup; }
+            if (isnan(d)) return cli_failf("%s: the data set could not be read (%s)", o->data, r->steps[0].message);
             sfmt(arch, sizeof arch, "%.0f-%zu-%.0f", d, o->width, classes > 0 ? classes : 1);
         }
         const char *a[REPORT_MAX_ARGS] = {"train", "--data", r->data, "--arch", arch, "--act", act, "--seed", seed, "--epochs", epochs,
@@ -242,27 +244,26 @@ int cmd_report(int argc, char **argv)
         a[n++] = "--log-ntk-drift";
         /* the fresh net's options, as given */
         char sw[64], sb[64];
-        if (mo.init) { a[n++] = "--init"; a[n++] = mo.init; }
-        if (mo.param) { a[n++] = "--param"; a[n++] = mo.param; }
-        if (mo.freeze) { a[n++] = "--freeze"; a[n++] = mo.freeze; }
-        if (!isnan(mo.sigma_w)) { sfmt(sw, sizeof sw, "%.17g", mo.sigma_w); a[n++] = "--sigma-w"; a[n++] = sw; }
-        if (mo.sigma_b != 0) { sfmt(sb, sizeof sb, "%.17g", mo.sigma_b); a[n++] = "--sigma-b"; a[n++] = sb; }
-        if (!mo.bias) a[n++] = "--no-bias";
+        if (mo->init) { a[n++] = "--init"; a[n++] = mo->init; }
+        if (mo->param) { a[n++] = "--param"; a[n++] = mo->param; }
+        if (mo->freeze) { a[n++] = "--freeze"; a[n++] = mo->freeze; }
+        if (!isnan(mo->sigma_w)) { sfmt(sw, sizeof sw, "%.17g", mo->sigma_w); a[n++] = "--sigma-w"; a[n++] = sw; }
+        if (mo->sigma_b != 0) { sfmt(sb, sizeof sb, "%.17g", mo->sigma_b); a[n++] = "--sigma-b"; a[n++] = sb; }
+        if (!mo->bias) a[n++] = "--no-bias";
         a[n] = NULL;
         step *s = report_run_step(r, "train", "training (tdl train)", 1, a);
-        if (s->status != 0 && report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
-        if (s->status != 0) { rc = cli_failf("training failed: %s (the report needs the model)", s->message); goto cleanup; }
+        if (s->status != 0 && report_signal) return cli_failf("interrupted; %s was not written", r->dir);
+        if (s->status != 0) return cli_failf("training failed: %s (the report needs the model)", s->message);
         report_other_formats(r, "training");
     }
     {
         const char *a[] = {"info", "--model", r->model, "--json", o->act ? "--act" : NULL, o->act, NULL};
         step *s = report_run_step(r, "model", "model summary (tdl info --model)", 1, a);
-        if (s->status != 0 && report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
+        if (s->status != 0 && report_signal) return cli_failf("interrupted; %s was not written", r->dir);
         if (s->status != 0) {
             const char *why = s->message;
             if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;   /* the command's own prefix */
-            rc = cli_failf("the model cannot be read: %s", why);
-            goto cleanup;
+            return cli_failf("the model cannot be read: %s", why);
         }
         r->has_init = rk_bool(s->json, RK_MODEL_HAS_INIT) == 1;
     }
@@ -274,12 +275,11 @@ int cmd_report(int argc, char **argv)
          * here, before any folder appears: every later section would fail. */
         const char *a[] = {"eval", MODEL_ARGS, "--json", o->act ? "--act" : NULL, o->act, NULL};
         step *s = report_run_step(r, "eval-train", "evaluation on the training data (tdl eval)", 1, a);
-        if (s->status != 0 && report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
+        if (s->status != 0 && report_signal) return cli_failf("interrupted; %s was not written", r->dir);
         if (s->status != 0) {
             const char *why = s->message;
             if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;
-            rc = cli_failf("the model cannot be evaluated on %s: %s", r->data, why);
-            goto cleanup;
+            return cli_failf("the model cannot be evaluated on %s: %s", r->data, why);
         }
     }
     if (r->has_test) {
@@ -361,10 +361,19 @@ int cmd_report(int argc, char **argv)
         report_run_step(r, name, label, 1, a);
     }
 
-    report_stop_signal_set(&stop_set);
-    sigprocmask(SIG_BLOCK, &stop_set, &stop_prev);
-    stop_held = 1;
-    if (report_signal) { rc = cli_failf("interrupted; %s was not written", r->dir); goto cleanup; }
+    return 0;
+}
+
+/* ---- emit --------------------------------------------------------------------------------- */
+
+/* The marker, report.md and index.html, then the folder under its name.
+ * Called with the terminating signals held (cmd_report): DIR is always the
+ * earlier report or the new one, never missing or half replaced.  0 or an
+ * exit status. */
+static int emit(report *r, int argc, char **argv, double t0)
+{
+    if (report_signal)
+        return cli_failf("interrupted; %s was not written", r->dir);
     /* the documents, the marker, then the folder under its name */
     {
         char cmdline[2048] = "tdl";
@@ -372,22 +381,45 @@ int cmd_report(int argc, char **argv)
             size_t l = strlen(cmdline);
             sfmt(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
         }
-        if (!o->quiet) fprintf(stderr, "tdl report: writing report.md and index.html\n");
+        if (!r->o.quiet) fprintf(stderr, "tdl report: writing report.md and index.html\n");
         char p[PATH_MAX + 32];
         report_path(r, p, sizeof p, REPORT_MARKER);
         static const char marker_text[] = "a folder written by tdl report; tdl report --out replaces it\n";
         int st = tdl_write_file_atomic(p, marker_text, sizeof marker_text - 1);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (st != TDL_OK) return cli_fail(st);
         st = report_write_documents(r, cmdline, report_now() - t0);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (st != TDL_OK) return cli_fail(st);
     }
-    if ((rc = report_put_in_place(r)) != 0) goto cleanup;
-    if (!o->quiet) fprintf(stderr, "tdl report: %s/index.html and %s/report.md in %.0f s%s\n", r->dir, r->dir, report_now() - t0,
+    int rc = report_put_in_place(r);
+    if (rc != 0) return rc;
+    if (!r->o.quiet) fprintf(stderr, "tdl report: %s/index.html and %s/report.md in %.0f s%s\n", r->dir, r->dir, report_now() - t0,
                            r->failures ? "; some sections FAILED (see the report)" : "");
-    if (r->failures) rc = cli_failf("%d part(s) of the report failed; %s/report.md says which", r->failures, r->dir);
-    else rc = 0;
-cleanup:
-    if (stop_held) sigprocmask(SIG_SETMASK, &stop_prev, NULL); /* a held signal sets report_signal now */
+    if (r->failures) return cli_failf("%d part(s) of the report failed; %s/report.md says which", r->failures, r->dir);
+    return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    report *r = calloc(1, sizeof *r);
+    if (!r) return cli_failf("out of memory");
+    int rc = parse_options(argc, argv, &r->o, &mo);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    cli_set_threads(r->o.threads);
+    double t0 = report_now();
+    /* the terminating signals are held while the documents are written and
+     * the folder is renamed: a signal then acts after it */
+    sigset_t stop_set, stop_prev;
+    if ((rc = prepare(r)) == 0 && (rc = run_steps(r, &mo)) == 0) {
+        report_stop_signal_set(&stop_set);
+        sigprocmask(SIG_BLOCK, &stop_set, &stop_prev);
+        rc = emit(r, argc, argv, t0);
+        sigprocmask(SIG_SETMASK, &stop_prev, NULL); /* a held signal sets report_signal now */
+    }
     /* a run that stops before the documents leaves no folder behind */
     if (rc != 0 && r->tmp[0] && (report_signal || !report_file_exists(r, "index.html"))) report_remove_tree(r->tmp);
     report_free(r);

@@ -72,7 +72,7 @@ int tdl_sweep_values_parse(const char *text, double **values, size_t *count)
 {
     *values = NULL;
     *count = 0;
-    if (!text || !*text) return tdl_fail(TDL_EINVAL, "--values: empty list (expected e.g. 4,8,16 or 4:4096:x2)");
+    if (!text || !*text) return tdl_fail(TDL_EINVAL, "values: empty list (expected e.g. 4,8,16 or 4:4096:x2)");
     const char *colon = strchr(text, ':');
     double *v = NULL;
     size_t n = 0;
@@ -91,12 +91,12 @@ int tdl_sweep_values_parse(const char *text, double **values, size_t *count)
         double f = strtod(p, &end);
         if (end == p || *end || !isfinite(a) || !isfinite(b) || !isfinite(f)) goto bad_range;
         if (op == 'x' && !(a > 0 && f > 1 && b >= a))
-            return tdl_fail(TDL_EINVAL, "--values %s: a geometric range needs 0 < start <= stop and a factor > 1", text);
+            return tdl_fail(TDL_EINVAL, "values %s: a geometric range needs 0 < start <= stop and a factor > 1", text);
         if (op == '+' && !(f > 0 && b >= a))
-            return tdl_fail(TDL_EINVAL, "--values %s: an arithmetic range needs start <= stop and a step > 0", text);
+            return tdl_fail(TDL_EINVAL, "values %s: an arithmetic range needs start <= stop and a step > 0", text);
         double steps = op == 'x' ? floor(log(b / a) / log(f) + 1e-9) : floor((b - a) / f + 1e-9);
         if (!(steps + 1 <= SWEEP_MAX_VALUES))
-            return tdl_fail(TDL_ETOOBIG, "--values %s: more than %d values", text, SWEEP_MAX_VALUES);
+            return tdl_fail(TDL_ETOOBIG, "values %s: more than %d values", text, SWEEP_MAX_VALUES);
         n = (size_t)steps + 1;
         v = tdl_malloc(n * sizeof(double), "the swept values");
         if (!v) return TDL_ENOMEM;
@@ -108,11 +108,11 @@ int tdl_sweep_values_parse(const char *text, double **values, size_t *count)
         *count = n;
         return TDL_OK;
 bad_range:
-        return tdl_fail(TDL_EINVAL, "--values %s: expected a list 4,8,16 or a range start:stop:xFACTOR / start:stop:+STEP", text);
+        return tdl_fail(TDL_EINVAL, "values %s: expected a list 4,8,16 or a range start:stop:xFACTOR / start:stop:+STEP", text);
     }
     size_t cap = 1;
     for (const char *p = text; *p; p++) cap += *p == ',';
-    if (cap > SWEEP_MAX_VALUES) return tdl_fail(TDL_ETOOBIG, "--values: more than %d values", SWEEP_MAX_VALUES);
+    if (cap > SWEEP_MAX_VALUES) return tdl_fail(TDL_ETOOBIG, "values: more than %d values", SWEEP_MAX_VALUES);
     v = tdl_malloc(cap * sizeof(double), "the swept values");
     if (!v) return TDL_ENOMEM;
     const char *p = text;
@@ -121,7 +121,7 @@ bad_range:
         double x = strtod(p, &end);
         if (end == p || (*end && *end != ',') || !isfinite(x)) {
             free(v);
-            return tdl_fail(TDL_EINVAL, "--values %s: '%.*s' is not a number (expected e.g. 4,8,16 or 4:4096:x2)", text,
+            return tdl_fail(TDL_EINVAL, "values %s: '%.*s' is not a number (expected e.g. 4,8,16 or 4:4096:x2)", text,
                             (int)strcspn(p, ","), p);
         }
         v[n++] = x;
@@ -222,7 +222,7 @@ cleanup:
 static int check_config(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test)
 {
     if (!cfg->values || cfg->count == 0) return tdl_fail(TDL_EINVAL, "sweep: no values to sweep");
-    if (cfg->repeats == 0) return tdl_fail(TDL_EINVAL, "sweep: --repeats must be at least 1");
+    if (cfg->repeats == 0) return tdl_fail(TDL_EINVAL, "sweep: the number of repeats must be at least 1");
     if ((unsigned)cfg->kind > TDL_SWEEP_LABEL_NOISE) return tdl_fail(TDL_EINVAL, "sweep: unknown kind");
     if (cfg->net.depth < 1 || cfg->net.widths[0] != train->d)
         return tdl_fail(TDL_ESHAPE, "sweep: the architecture takes %zu inputs, the data %s have %zu features",

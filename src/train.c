@@ -109,7 +109,7 @@ static int validate(const tdl_mlp *m, const tdl_dataset *ds, const tdl_train_con
     if (!(cfg->diverge_factor == 0 || cfg->diverge_factor >= 1))
         return tdl_fail(TDL_EINVAL, "the divergence factor must be 0 (off) or >= 1 (got %g)", cfg->diverge_factor);
     if (cfg->opt == TDL_OPT_NESTEROV && cfg->momentum <= 0)
-        return tdl_fail(TDL_EINVAL, "nesterov needs a momentum > 0 (--momentum)");
+        return tdl_fail(TDL_EINVAL, "nesterov needs a momentum > 0");
     return TDL_OK;
 }
 

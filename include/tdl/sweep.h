@@ -62,7 +62,9 @@ TDL_API int tdl_sweep_arch(const char *text, tdl_mlp_config *cfg, int *width_slo
 
 /* Parse a list of values "4,8,16" or a geometric range "4:4096:x2" (start,
  * stop inclusive, factor) or an arithmetic range "0:1:+0.25" into *values
- * (malloc'ed, caller frees) and *count.  At most 10000 values; each finite. */
+ * (malloc'ed, caller frees) and *count.  At most 10000 values; each finite.
+ * Messages read "values TEXT: why" ("values 8:4:x2: a geometric range needs
+ * 0 < start <= stop and a factor > 1"). */
 TDL_API int tdl_sweep_values_parse(const char *text, double **values, size_t *count);
 
 /* Progress after each run (index 0-based of total). */

@@ -373,7 +373,8 @@ int cmd_sweep(int argc, char **argv)
         return cli_usage("sweep", "--arch %s: W placeholders are for width sweeps; give numbers for a %s sweep", mo.arch,
                          tdl_sweep_kind_name(cfg.kind));
     double *values = NULL;
-    if (tdl_sweep_values_parse(values_text, &values, &cfg.count) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    /* the library's "values TEXT: why" names the option here: "--values TEXT: why" */
+    if (tdl_sweep_values_parse(values_text, &values, &cfg.count) != TDL_OK) return cli_usage("sweep", "--%s", tdl_errmsg());
     cfg.values = values;
 
     int rc = EXIT_WORK_FAILED, st;

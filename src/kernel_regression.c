@@ -381,6 +381,20 @@ cleanup:
 
 /* ---- Monte Carlo over random initializations ------------------------------ */
 
+void tdl_ntk_monte_carlo_config_from_mlp(const tdl_mlp *m, tdl_mlp_config *cfg)
+{
+    tdl_mlp_config_default(cfg);
+    cfg->depth = m->depth;
+    cfg->widths[0] = m->layers[0].in;
+    for (size_t l = 0; l < m->depth; l++) cfg->widths[l + 1] = m->layers[l].out;
+    cfg->act = m->act;
+    cfg->param = m->param;
+    cfg->init = TDL_INIT_GAUSSIAN;
+    cfg->sigma_w = m->sigma_w;
+    cfg->sigma_b = m->sigma_b;
+    cfg->bias = m->layers[0].has_bias;
+}
+
 int tdl_ntk_monte_carlo(const tdl_mlp_config *cfg, const gsl_matrix *X, size_t samples, unsigned long seed,
                         gsl_matrix *nngp, gsl_matrix *ntk, gsl_matrix *stderr_out)
 {

@@ -1282,9 +1282,9 @@ START_TEST(test_predict_vs_training)
 END_TEST
 
 
-/* The method table (tdl/names.h) and the method a net gets; the mse
- * targets of classification (one-hot; 0/1 for one output) and regression
- * data; their shape check. */
+/* The method table (tdl/names.h) and the method a net gets; a net's Monte
+ * Carlo configuration; the mse targets of classification (one-hot; 0/1 for
+ * one output) and regression data; their shape check. */
 START_TEST(test_names_and_targets)
 {
     int v = -1;
@@ -1305,6 +1305,16 @@ START_TEST(test_names_and_targets)
     ck_assert_str_eq(tdl_ntk_method_name(m, &o), "jacobian");
     o.method = TDL_NTK_STRUCTURED;
     ck_assert_str_eq(tdl_ntk_method_name(m, &o), "structured");
+    /* the Monte Carlo distribution of a net: its own structure, Gaussian init */
+    tdl_mlp_config back;
+    tdl_ntk_monte_carlo_config_from_mlp(m, &back);
+    ck_assert_uint_eq(back.depth, 3);
+    for (size_t l = 0; l <= 3; l++) ck_assert_uint_eq(back.widths[l], mc.widths[l]);
+    ck_assert_int_eq(back.act.kind, m->act.kind);
+    ck_assert_int_eq(back.param, m->param);
+    ck_assert_int_eq(back.init, TDL_INIT_GAUSSIAN);
+    ck_assert(back.sigma_w == m->sigma_w && back.sigma_b == m->sigma_b);
+    ck_assert_int_eq(back.bias, m->layers[0].has_bias);
     tdl_mlp_free(&m);
 
     const double X[8] = {0, 1, 2, 3, 4, 5, 6, 7}, Yr[8] = {1.5, -2, 0.25, 3, 7, 8, -1, 0};

@@ -30,6 +30,12 @@ TDL_API int tdl_ntk_monte_carlo(const tdl_mlp_config *cfg, const gsl_matrix *X, 
                                 unsigned long seed, gsl_matrix *nngp, gsl_matrix *ntk,
                                 gsl_matrix *stderr_out);
 
+/* The distribution of a net's initializations, for tdl_ntk_monte_carlo:
+ * tdl_mlp_config_default with the net's depth, widths, activation,
+ * parametrization, sigmas (as resolved in the net) and biases, and Gaussian
+ * initialization. */
+TDL_API void tdl_ntk_monte_carlo_config_from_mlp(const tdl_mlp *m, tdl_mlp_config *cfg);
+
 /* Eigenvalues (ascending, n) of a symmetric kernel (LAPACK dsyevd). */
 TDL_API int tdl_ntk_eigenvalues(const gsl_matrix *K, double *values);
 

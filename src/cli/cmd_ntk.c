@@ -255,16 +255,7 @@ static int ntk_kernel(const ntk_opts *o, ntk_result *r)
         /* the net's own distribution: its widths, activation, parametrization,
          * sigmas (resolved), biases; Gaussian init; seeds --seed, --seed + 1, ... */
         tdl_mlp_config mcfg;
-        tdl_mlp_config_default(&mcfg);
-        mcfg.depth = m->depth;
-        mcfg.widths[0] = m->layers[0].in;
-        for (size_t l = 0; l < m->depth; l++) mcfg.widths[l + 1] = m->layers[l].out;
-        mcfg.act = m->act;
-        mcfg.param = m->param;
-        mcfg.init = TDL_INIT_GAUSSIAN;
-        mcfg.sigma_w = m->sigma_w;
-        mcfg.sigma_b = m->sigma_b;
-        mcfg.bias = m->layers[0].has_bias;
+        tdl_ntk_monte_carlo_config_from_mlp(m, &mcfg);
         r->method = o->nngp ? "Monte Carlo: mean of f_c(x) f_c(x') over nets and outputs" : "Monte Carlo: mean of the traced empirical NTK over nets";
         r->normalization = "per output; gaussian init with the net's sigmas, seeds --seed + i";
         st = tdl_ntk_monte_carlo(&mcfg, r->ds->X, o->mc, o->mo.seed, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K, NULL);

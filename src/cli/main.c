@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "cli.h"
+#include "help_defaults.h"
 #include "tdl/blas.h"
 
 static const char main_usage[] =
@@ -41,18 +42,30 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* `tdl help help`: not in the main help's list (its output is fixed). */
+static const char help_help[] =
+    "usage: tdl help [command|data|conventions|help]\n"
+    "       tdl help --defaults\n"
+    "\n"
+    "  tdl help            the commands and help topics\n"
+    "  tdl help COMMAND    every option of COMMAND with its default (also: tdl COMMAND --help)\n"
+    "  tdl help data       the --data SPEC grammar\n"
+    "  tdl help conventions  loss normalization, parameter order, output conventions\n"
+    "  tdl help --defaults the defaults the help texts print that are read from the code,\n"
+    "                      one a line: NAME VALUE SOURCE (the tdl_*_config_default function,\n"
+    "                      include/tdl macro or CLI option code that sets it)\n";
+
 static int cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
         print_main_help(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "data") == 0) {
-        fputs(cli_topic_data, stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "conventions") == 0) {
-        fputs(cli_topic_conventions, stdout);
+    if (strcmp(argv[1], "data") == 0) return cli_help_print(stdout, cli_topic_data);
+    if (strcmp(argv[1], "conventions") == 0) return cli_help_print(stdout, cli_topic_conventions);
+    if (strcmp(argv[1], "help") == 0) return cli_help_print(stdout, help_help);
+    if (strcmp(argv[1], "--defaults") == 0) {
+        cli_help_defaults_list(stdout);
         return 0;
     }
     const cli_command *c = find_command(argv[1]);
@@ -60,8 +73,7 @@ static int cmd_help(int argc, char **argv)
         fprintf(stderr, "tdl help: unknown command or topic '%s' (see 'tdl help')\n", argv[1]);
         return EXIT_USAGE;
     }
-    fputs(c->help, stdout);
-    return 0;
+    return cli_help_print(stdout, c->help);
 }
 
 int main(int argc, char **argv)
@@ -95,9 +107,6 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(c->help, stdout);
-            return 0;
-        }
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return cli_help_print(stdout, c->help);
     return c->run(argc - 1, argv + 1);
 }

@@ -10,10 +10,12 @@
  * kernel_regression.c (kernel_internal.h).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include "tdl/du_arora.h"
+#include "tdl/memory.h"
 #include "internal.h"
 #include "kernel_internal.h"
 
@@ -66,6 +68,38 @@ int tdl_ntk_h_inf(const gsl_matrix *X, gsl_matrix *H)
     }
     free(nrm);
     return TDL_OK;
+}
+
+int tdl_ntk_h_inf_cross(const gsl_matrix *X1, const gsl_matrix *X2, gsl_matrix *H)
+{
+    if (!X1 || !X2 || X1->size1 == 0 || X2->size1 == 0 || X1->size2 == 0)
+        return tdl_fail(TDL_EINVAL, "h_inf: empty input matrix");
+    const size_t n1 = X1->size1, n2 = X2->size1, d = X1->size2, n = n1 + n2;
+    if (X2->size2 != d) return tdl_fail(TDL_ESHAPE, "h_inf: inputs have %zu and %zu features", d, X2->size2);
+    if (!H || H->size1 != n1 || H->size2 != n2)
+        return tdl_fail(TDL_ESHAPE, "h_inf: H must be %zu x %zu, got %zu x %zu", n1, n2, H ? H->size1 : 0,
+                        H ? H->size2 : 0);
+    size_t xbytes;
+    if (tdl_mul_size(n, d, &xbytes) || tdl_mul_size(xbytes, sizeof(double), &xbytes)) xbytes = SIZE_MAX;
+    int rc = tdl_dense_memory_check(n, 1, xbytes, "h_inf of the stacked inputs");
+    if (rc) return rc;
+    /* the stacked rows [X2; X1]: H is the block (X1 rows, X2 columns) */
+    gsl_matrix *Xs = gsl_matrix_alloc(n, d), *Hs = gsl_matrix_alloc(n, n);
+    if (!Xs || !Hs) {
+        rc = tdl_fail(TDL_ENOMEM, "out of memory for h_inf of %zu stacked inputs", n);
+        goto cleanup;
+    }
+    gsl_matrix_const_view a = gsl_matrix_const_submatrix(X2, 0, 0, n2, d), b = gsl_matrix_const_submatrix(X1, 0, 0, n1, d);
+    gsl_matrix_view ta = gsl_matrix_submatrix(Xs, 0, 0, n2, d), tb = gsl_matrix_submatrix(Xs, n2, 0, n1, d);
+    gsl_matrix_memcpy(&ta.matrix, &a.matrix);
+    gsl_matrix_memcpy(&tb.matrix, &b.matrix);
+    if ((rc = tdl_ntk_h_inf(Xs, Hs)) != TDL_OK) goto cleanup;
+    gsl_matrix_view cut = gsl_matrix_submatrix(Hs, n2, 0, n1, n2);
+    gsl_matrix_memcpy(H, &cut.matrix);
+cleanup:
+    if (Xs) gsl_matrix_free(Xs);
+    if (Hs) gsl_matrix_free(Hs);
+    return rc;
 }
 
 int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matrix *H)

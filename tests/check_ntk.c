@@ -1340,6 +1340,50 @@ START_TEST(test_names_and_targets)
 }
 END_TEST
 
+/* H_inf between two row sets: the closed form on unit rows (an equal pair of
+ * rows gives exactly 1/2), bit for bit the block of the stacked matrix, and
+ * the shape errors. */
+START_TEST(test_h_inf_cross)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 23);
+    size_t n1 = 7, n2 = 11, d = 6;
+    gsl_matrix *X1 = random_matrix(r, n1, d, 1), *X2 = random_matrix(r, n2, d, 1), *H = gsl_matrix_alloc(n1, n2);
+    for (size_t t = 0; t < d; t++) gsl_matrix_set(X1, 2, t, gsl_matrix_get(X2, 5, t));
+    ck_assert_int_eq(tdl_ntk_h_inf_cross(X1, X2, H), TDL_OK);
+    for (size_t i = 0; i < n1; i++)
+        for (size_t j = 0; j < n2; j++) {
+            double k = 0;
+            for (size_t t = 0; t < d; t++) k += gsl_matrix_get(X1, i, t) * gsl_matrix_get(X2, j, t);
+            if (k > 1) k = 1;
+            double ref = k * (M_PI - acos(k)) / (2 * M_PI);
+            ck_assert_msg(fabs(gsl_matrix_get(H, i, j) - ref) <= 1e-14, "H[%zu,%zu] %.17g vs %.17g", i, j,
+                          gsl_matrix_get(H, i, j), ref);
+        }
+    ck_assert(gsl_matrix_get(H, 2, 5) == 0.5);
+    gsl_matrix *Xs = gsl_matrix_alloc(n1 + n2, d), *Hs = gsl_matrix_alloc(n1 + n2, n1 + n2);
+    for (size_t i = 0; i < n2; i++)
+        for (size_t t = 0; t < d; t++) gsl_matrix_set(Xs, i, t, gsl_matrix_get(X2, i, t));
+    for (size_t i = 0; i < n1; i++)
+        for (size_t t = 0; t < d; t++) gsl_matrix_set(Xs, n2 + i, t, gsl_matrix_get(X1, i, t));
+    ck_assert_int_eq(tdl_ntk_h_inf(Xs, Hs), TDL_OK);
+    for (size_t i = 0; i < n1; i++)
+        for (size_t j = 0; j < n2; j++) ck_assert(gsl_matrix_get(H, i, j) == gsl_matrix_get(Hs, n2 + i, j));
+    gsl_matrix *Hb = gsl_matrix_alloc(n2, n1), *Xd = gsl_matrix_alloc(n2, d + 1);
+    ck_assert_int_eq(tdl_ntk_h_inf_cross(X1, X2, Hb), TDL_ESHAPE);
+    ck_assert_int_eq(tdl_ntk_h_inf_cross(X1, Xd, H), TDL_ESHAPE);
+    ck_assert_int_eq(tdl_ntk_h_inf_cross(X1, NULL, H), TDL_EINVAL);
+    gsl_matrix_free(Hb);
+    gsl_matrix_free(Xd);
+    gsl_matrix_free(Xs);
+    gsl_matrix_free(Hs);
+    gsl_matrix_free(X1);
+    gsl_matrix_free(X2);
+    gsl_matrix_free(H);
+    gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *ntk_suite(void)
 {
     Suite *s = suite_create("ntk");
@@ -1349,6 +1393,7 @@ static Suite *ntk_suite(void)
     tcase_add_test(du, test_arora_complexity);
     tcase_add_test(du, test_singular_kernel);
     tcase_add_test(du, test_h_inf_diagonal);
+    tcase_add_test(du, test_h_inf_cross);
     suite_add_tcase(s, du);
 
     TCase *emp = tcase_create("empirical");

@@ -27,6 +27,13 @@ extern "C" {
  * caller; symmetric PSD. */
 TDL_API int tdl_ntk_h_inf(const gsl_matrix *X, gsl_matrix *H);
 
+/* H_inf between two sets of rows: H[i,j] = H_inf(x1_i, x2_j) (n1 x n2,
+ * allocated by the caller), e.g. test x train for kernel predictions.
+ * Computed as the block of tdl_ntk_h_inf over the stacked rows [X2; X1], so
+ * its entries are bit for bit those of the stacked matrix; needs
+ * (n1 + n2)^2 doubles of scratch. */
+TDL_API int tdl_ntk_h_inf_cross(const gsl_matrix *X1, const gsl_matrix *X2, gsl_matrix *H);
+
 /* Du et al.'s finite-width Gram matrix at weights W (m x d, rows w_r):
  *     H[i,j] = (1/m) sum_r x_i.x_j 1{w_r.x_i >= 0, w_r.x_j >= 0}
  * computed as (X X^T) .* (S S^T) / m with S the n x m 0/1 pattern (BLAS-3). */

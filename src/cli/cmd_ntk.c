@@ -286,19 +286,7 @@ static int ntk_predict(const ntk_opts *o, ntk_result *r)
     if (!r->Y || !r->Yt || !r->Kt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest) return cli_failf("out of memory");
     if ((st = tdl_ntk_targets(ds, k, r->Y)) != TDL_OK || (st = tdl_ntk_targets(dt, k, r->Yt)) != TDL_OK) return ntk_fail(st);
     if (o->hinf) {
-        /* the test-train H_inf block: H_inf of the stacked rows, cut */
-        gsl_matrix *Xs = gsl_matrix_alloc(n + mt, ds->d), *Hs = gsl_matrix_alloc(n + mt, n + mt);
-        if (!Xs || !Hs) { if (Xs) gsl_matrix_free(Xs); if (Hs) gsl_matrix_free(Hs); return cli_failf("out of memory"); }
-        gsl_matrix_view a = gsl_matrix_submatrix(Xs, 0, 0, n, ds->d), b = gsl_matrix_submatrix(Xs, n, 0, mt, ds->d);
-        gsl_matrix_memcpy(&a.matrix, ds->X);
-        gsl_matrix_memcpy(&b.matrix, dt->X);
-        st = tdl_ntk_h_inf(Xs, Hs);
-        if (st == TDL_OK) {
-            gsl_matrix_view cut = gsl_matrix_submatrix(Hs, n, 0, mt, n);
-            gsl_matrix_memcpy(r->Kt, &cut.matrix);
-        }
-        gsl_matrix_free(Xs);
-        gsl_matrix_free(Hs);
+        st = tdl_ntk_h_inf_cross(dt->X, ds->X, r->Kt); /* test x train */
     } else if (o->analytic) {
         st = tdl_ntk_analytic(&r->ac, dt->X, ds->X, o->nngp ? r->Kt : NULL, o->nngp ? NULL : r->Kt);
     } else {

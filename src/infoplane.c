@@ -17,6 +17,8 @@
 #include "tdl/infoplane.h"
 #include "internal.h"
 
+const tdl_name tdl_mi_estimator_names[] = {{"binning", TDL_MI_BINNING}, {"kde", TDL_MI_KDE}, {NULL, 0}};
+
 int tdl_infoplane_task12(tdl_dataset **out)
 {
     *out = NULL;

@@ -35,19 +35,30 @@ void openblas_set_num_threads(int num_threads);
 
 /* ---- directions ---------------------------------------------------------- */
 
-static const char *const norm_names[] = {"filter", "layer", "none"};
+const tdl_name tdl_dir_norm_names[] = {
+    {"filter", TDL_NORM_FILTER}, {"layer", TDL_NORM_LAYER}, {"none", TDL_NORM_NONE}, {NULL, 0}};
+const tdl_name tdl_bias_mode_names[] = {{"ignore", TDL_BIAS_IGNORE}, {"normalize", TDL_BIAS_NORMALIZE}, {NULL, 0}};
+const tdl_name tdl_plane_names[] = {
+    {"random", TDL_PLANE_RANDOM}, {"hessian", TDL_PLANE_HESSIAN}, {"models", TDL_PLANE_MODELS}, {"pca", TDL_PLANE_PCA},
+    {NULL, 0}};
+const tdl_name tdl_curve_names[] = {
+    {"line", TDL_CURVE_LINE}, {"bezier", TDL_CURVE_BEZIER}, {"chain", TDL_CURVE_CHAIN}, {NULL, 0}};
+
+static const char *name_or_mark(const tdl_name *table, int value)
+{
+    const char *n = tdl_name_of(table, value);
+    return n ? n : "?";
+}
 
 int tdl_dir_norm_parse(const char *text, tdl_dir_norm *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(text, norm_names[i]) == 0) {
-            *out = (tdl_dir_norm)i;
-            return TDL_OK;
-        }
-    return tdl_fail(TDL_EINVAL, "unknown direction normalization '%s' (filter layer none)", text);
+    int v;
+    int st = tdl_name_lookup(tdl_dir_norm_names, "direction normalization", text, &v);
+    if (st == TDL_OK) *out = (tdl_dir_norm)v;
+    return st;
 }
 
-const char *tdl_dir_norm_name(tdl_dir_norm n) { return (unsigned)n < 3 ? norm_names[n] : "?"; }
+const char *tdl_dir_norm_name(tdl_dir_norm n) { return name_or_mark(tdl_dir_norm_names, (int)n); }
 
 /* Li et al. 2018, sec. 4, "filter-wise normalization": d_r <- d_r ||w_r|| / (||d_r|| + 1e-10). */
 void tdl_direction_normalize(const tdl_mlp *m, const double *theta, tdl_dir_norm norm, tdl_bias_mode bias,
@@ -498,19 +509,16 @@ cleanup:
 
 /* ---- curves -------------------------------------------------------------------- */
 
-static const char *const curve_names[] = {"line", "bezier", "chain"};
 
 int tdl_curve_parse(const char *text, tdl_curve_kind *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(text, curve_names[i]) == 0) {
-            *out = (tdl_curve_kind)i;
-            return TDL_OK;
-        }
-    return tdl_fail(TDL_EINVAL, "unknown curve '%s' (line bezier chain)", text);
+    int v;
+    int st = tdl_name_lookup(tdl_curve_names, "curve", text, &v);
+    if (st == TDL_OK) *out = (tdl_curve_kind)v;
+    return st;
 }
 
-const char *tdl_curve_name(tdl_curve_kind k) { return (unsigned)k < 3 ? curve_names[k] : "?"; }
+const char *tdl_curve_name(tdl_curve_kind k) { return name_or_mark(tdl_curve_names, (int)k); }
 
 /* Garipov et al. 2018, eqs. 2-3. */
 void tdl_curve_coef(tdl_curve_kind kind, double t, double c[3])

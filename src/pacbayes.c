@@ -148,6 +148,8 @@ double tdl_pb_mc(double emp_n, size_t n, double delta_prime)
 /* ------------------------------------------------------------------ */
 /* Dziugaite and Roy 2017                                               */
 
+const tdl_name tdl_dr_objective_names[] = {{"pinsker", TDL_DR_PINSKER}, {"quad", TDL_DR_QUAD}, {NULL, 0}};
+
 void tdl_dr_config_default(tdl_dr_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);

@@ -20,17 +20,23 @@
 #define SWEEP_MAX_VALUES 10000
 #define SWEEP_MAX_WIDTH 10000000.0
 
-static const char *const kind_names[] = {"width", "samples", "label-noise"};
+const tdl_name tdl_sweep_kind_names[] = {
+    {"width", TDL_SWEEP_WIDTH}, {"samples", TDL_SWEEP_SAMPLES}, {"label-noise", TDL_SWEEP_LABEL_NOISE}, {NULL, 0}};
 
 int tdl_sweep_kind_parse(const char *text, tdl_sweep_kind *out)
 {
-    int i = tdl_name_index(kind_names, 3, text);
-    if (i < 0) return tdl_fail(TDL_EINVAL, "unknown sweep '%s' (width samples label-noise)", text ? text : "");
-    *out = (tdl_sweep_kind)i;
-    return TDL_OK;
+    int v;
+    if (!text) return tdl_fail(TDL_EINVAL, "unknown sweep '' (width samples label-noise)");
+    int st = tdl_name_lookup(tdl_sweep_kind_names, "sweep", text, &v);
+    if (st == TDL_OK) *out = (tdl_sweep_kind)v;
+    return st;
 }
 
-const char *tdl_sweep_kind_name(tdl_sweep_kind k) { return (unsigned)k < 3 ? kind_names[k] : "?"; }
+const char *tdl_sweep_kind_name(tdl_sweep_kind k)
+{
+    const char *n = tdl_name_of(tdl_sweep_kind_names, (int)k);
+    return n ? n : "?";
+}
 
 static double now_seconds(void)
 {

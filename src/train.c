@@ -13,39 +13,45 @@
 void cblas_daxpby(const int n, const double alpha, const double *x, const int incx, const double beta,
                   double *y, const int incy);
 
-static const char *const opt_names[] = {"gd", "sgd", "nesterov", "adam"};
-static const char *const sched_names[] = {"constant", "step", "cosine"};
-static const char *const stop_names[] = {"completed", "target", "diverged", "interrupted"};
+/* "momentum" is sgd with a momentum (the caller sets mu): an alias */
+const tdl_name tdl_optimizer_names[] = {
+    {"gd", TDL_OPT_GD}, {"sgd", TDL_OPT_SGD}, {"nesterov", TDL_OPT_NESTEROV}, {"adam", TDL_OPT_ADAM},
+    {"momentum", TDL_OPT_SGD}, {NULL, 0}};
+const tdl_name tdl_schedule_names[] = {
+    {"constant", TDL_SCHED_CONSTANT}, {"step", TDL_SCHED_STEP}, {"cosine", TDL_SCHED_COSINE}, {NULL, 0}};
+const tdl_name tdl_train_stop_names[] = {
+    {"completed", TDL_STOP_COMPLETED}, {"target", TDL_STOP_TARGET}, {"diverged", TDL_STOP_DIVERGED},
+    {"interrupted", TDL_STOP_INTERRUPTED}, {NULL, 0}};
+
+static const char *name_or_mark(const tdl_name *table, int value)
+{
+    const char *n = tdl_name_of(table, value);
+    return n ? n : "?";
+}
 
 int tdl_optimizer_parse(const char *text, tdl_optimizer *out)
 {
-    int i = tdl_name_index(opt_names, 4, text);
-    if (i >= 0) {
-        *out = (tdl_optimizer)i;
-        return TDL_OK;
-    }
-    if (strcmp(text, "momentum") == 0) { /* sgd with momentum: --momentum sets mu */
-        *out = TDL_OPT_SGD;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown optimizer '%s' (gd sgd momentum nesterov adam)", text);
+    int v;
+    if (tdl_name_lookup(tdl_optimizer_names, "optimizer", text, &v) != TDL_OK)
+        /* the alias is listed too: it is what most users type */
+        return tdl_fail(TDL_EINVAL, "unknown optimizer '%s' (gd sgd momentum nesterov adam)", text ? text : "(null)");
+    *out = (tdl_optimizer)v;
+    return TDL_OK;
 }
 
-const char *tdl_optimizer_name(tdl_optimizer opt) { return (unsigned)opt < 4 ? opt_names[opt] : "?"; }
+const char *tdl_optimizer_name(tdl_optimizer opt) { return name_or_mark(tdl_optimizer_names, (int)opt); }
 
 int tdl_schedule_parse(const char *text, tdl_schedule *out)
 {
-    int i = tdl_name_index(sched_names, 3, text);
-    if (i >= 0) {
-        *out = (tdl_schedule)i;
-        return TDL_OK;
-    }
-    return tdl_fail(TDL_EINVAL, "unknown schedule '%s' (constant step cosine)", text);
+    int v;
+    int st = tdl_name_lookup(tdl_schedule_names, "schedule", text, &v);
+    if (st == TDL_OK) *out = (tdl_schedule)v;
+    return st;
 }
 
-const char *tdl_schedule_name(tdl_schedule s) { return (unsigned)s < 3 ? sched_names[s] : "?"; }
+const char *tdl_schedule_name(tdl_schedule s) { return name_or_mark(tdl_schedule_names, (int)s); }
 
-const char *tdl_train_stop_name(tdl_train_stop s) { return (unsigned)s < 4 ? stop_names[s] : "?"; }
+const char *tdl_train_stop_name(tdl_train_stop s) { return name_or_mark(tdl_train_stop_names, (int)s); }
 
 void tdl_train_config_default(tdl_train_config *cfg)
 {

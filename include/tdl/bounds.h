@@ -22,6 +22,7 @@
 #include "tdl/export.h"
 
 #include <stddef.h>
+#include "tdl/names.h"
 #include "tdl/net.h"
 #include "tdl/stats.h" /* sort and percentile, declared here before */
 
@@ -128,6 +129,8 @@ typedef enum tdl_dr_objective_kind {
     TDL_DR_PINSKER,            /* DR eq. (8): surr + sqrt(B / (2(m-1))) */
     TDL_DR_QUAD                /* (sqrt(surr + B/(2(m-1))) + sqrt(B/(2(m-1))))^2 (Perez-Ortiz et al. 2021) */
 } tdl_dr_objective_kind;
+/* "pinsker", "quad" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_dr_objective_names[];
 
 typedef struct tdl_dr_config {
     tdl_dr_objective_kind objective; /* default TDL_DR_QUAD */

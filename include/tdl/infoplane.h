@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 #include "tdl/data.h"
+#include "tdl/names.h"
 #include "tdl/model.h"
 #include "tdl/train.h"
 
@@ -65,6 +66,8 @@ TDL_API int tdl_mi_kde(const double *T, size_t n, size_t dim, const size_t *labe
 TDL_API int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, double *T);
 
 typedef enum tdl_mi_estimator { TDL_MI_BINNING, TDL_MI_KDE } tdl_mi_estimator;
+/* "binning", "kde" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_mi_estimator_names[];
 
 typedef struct tdl_infoplane_config {
     tdl_train_config train;    /* epochs, optimizer, ...; callback and user are taken */

@@ -36,6 +36,7 @@
 #include "tdl/export.h"
 
 #include <stddef.h>
+#include "tdl/names.h"
 #include "tdl/net.h"
 #include "tdl/tensor.h"
 #include "tdl/stats.h" /* tdl_linspace, declared here before */
@@ -47,6 +48,16 @@ extern "C" {
 typedef enum tdl_dir_norm { TDL_NORM_FILTER, TDL_NORM_LAYER, TDL_NORM_NONE } tdl_dir_norm;
 typedef enum tdl_bias_mode { TDL_BIAS_IGNORE, TDL_BIAS_NORMALIZE } tdl_bias_mode;
 
+/* The plane of a 2D slice: two random directions, the top two Hessian
+ * eigenvectors, the plane through three models, or the top two principal
+ * components of a training trajectory. */
+typedef enum tdl_plane_kind { TDL_PLANE_RANDOM, TDL_PLANE_HESSIAN, TDL_PLANE_MODELS, TDL_PLANE_PCA } tdl_plane_kind;
+
+/* Name tables (tdl/names.h): "filter" "layer" "none"; "ignore" "normalize";
+ * "random" "hessian" "models" "pca"; "line" "bezier" "chain" (below). */
+TDL_API extern const tdl_name tdl_dir_norm_names[];
+TDL_API extern const tdl_name tdl_bias_mode_names[];
+TDL_API extern const tdl_name tdl_plane_names[];
 TDL_API int tdl_dir_norm_parse(const char *text, tdl_dir_norm *out);
 TDL_API const char *tdl_dir_norm_name(tdl_dir_norm n);
 
@@ -119,6 +130,7 @@ TDL_API int tdl_landscape_grid_memory_check(size_t nx, size_t ny, size_t per_cel
 
 typedef enum tdl_curve_kind { TDL_CURVE_LINE, TDL_CURVE_BEZIER, TDL_CURVE_CHAIN } tdl_curve_kind;
 
+TDL_API extern const tdl_name tdl_curve_names[];
 TDL_API int tdl_curve_parse(const char *text, tdl_curve_kind *out);
 TDL_API const char *tdl_curve_name(tdl_curve_kind k);
 

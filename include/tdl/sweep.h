@@ -50,6 +50,8 @@ extern "C" {
 
 typedef enum tdl_sweep_kind { TDL_SWEEP_WIDTH, TDL_SWEEP_SAMPLES, TDL_SWEEP_LABEL_NOISE } tdl_sweep_kind;
 
+/* "width", "samples", "label-noise" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_sweep_kind_names[];
 TDL_API int tdl_sweep_kind_parse(const char *text, tdl_sweep_kind *out);
 /* "width", "samples", "label-noise". */
 TDL_API const char *tdl_sweep_kind_name(tdl_sweep_kind k);

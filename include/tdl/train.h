@@ -41,6 +41,7 @@
 #include "tdl/export.h"
 
 #include <stddef.h>
+#include "tdl/names.h"
 #include "tdl/net.h"
 
 #ifdef __cplusplus
@@ -117,6 +118,12 @@ typedef struct tdl_train_result {
  * no decay, constant, 10 epochs, batch 128, eval each epoch, seed 0,
  * diverge_factor 1e3. */
 TDL_API void tdl_train_config_default(tdl_train_config *cfg);
+/* Name tables (tdl/names.h): "gd" "sgd" "nesterov" "adam" (alias "momentum":
+ * sgd); "constant" "step" "cosine"; "completed" "target" "diverged"
+ * "interrupted".  The parse / name functions below read them. */
+TDL_API extern const tdl_name tdl_optimizer_names[];
+TDL_API extern const tdl_name tdl_schedule_names[];
+TDL_API extern const tdl_name tdl_train_stop_names[];
 TDL_API int tdl_optimizer_parse(const char *text, tdl_optimizer *out);
 TDL_API const char *tdl_optimizer_name(tdl_optimizer opt);
 TDL_API int tdl_schedule_parse(const char *text, tdl_schedule *out);

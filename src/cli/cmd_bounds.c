@@ -165,10 +165,13 @@ int cmd_bounds(int argc, char **argv)
             break;
         case OPT_QUICK: quick = 1; break;
         case OPT_PB_OBJ:
-            if (strcmp(optarg, "quad") == 0) dc.objective = TDL_DR_QUAD;
-            else if (strcmp(optarg, "pinsker") == 0) dc.objective = TDL_DR_PINSKER;
-            else return cli_usage("bounds", "--pb-objective %s: expected quad or pinsker", optarg);
+        {
+            int v;
+            if (tdl_name_lookup(tdl_dr_objective_names, "objective", optarg, &v) != TDL_OK)
+                return cli_usage("bounds", "--pb-objective %s: expected quad or pinsker", optarg);
+            dc.objective = (tdl_dr_objective_kind)v;
             break;
+        }
         case OPT_BSEED:
             if (cli_parse_ulong(optarg, &seed) != 0) return cli_usage("bounds", "--bound-seed %s: expected a non-negative integer", optarg);
             break;

@@ -1,12 +1,12 @@
 /* cmd_infoplane.c — `tdl infoplane`: I(X;T) and I(T;Y) of every hidden layer
  * during training, binning or KDE estimator (tdl/infoplane.h). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "modelopts.h"
 #include "plot.h"
-#include "internal.h"
 #include "tdl/infoplane.h"
 
 enum {
@@ -55,10 +55,13 @@ int cmd_infoplane(int argc, char **argv)
         case I_BATCH: bad = cli_parse_size(optarg, 0, (size_t)1 << 40, &ic.train.batch); break;
         case I_SNAP: bad = cli_parse_size(optarg, 2, 10000, &ic.snapshots); break;
         case I_EST:
-            if (!strcmp(optarg, "binning")) ic.estimator = TDL_MI_BINNING;
-            else if (!strcmp(optarg, "kde")) ic.estimator = TDL_MI_KDE;
-            else return cli_usage("infoplane", "--estimator %s: expected binning or kde", optarg);
+        {
+            int v;
+            if (tdl_name_lookup(tdl_mi_estimator_names, "estimator", optarg, &v) != TDL_OK)
+                return cli_usage("infoplane", "--estimator %s: expected binning or kde", optarg);
+            ic.estimator = (tdl_mi_estimator)v;
             break;
+        }
         case I_BINS: bad = cli_parse_size(optarg, 1, 100000, &ic.bins); break;
         case I_NOISE: bad = cli_parse_double(optarg, &ic.noise_var) || !(ic.noise_var > 0) || !isfinite(ic.noise_var); break;
         case I_JSON: as_json = 1; break;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 #include <unistd.h>
 #include "modelopts.h"
 #include "plot.h"
-#include "internal.h"
 #include "tdl/landscape.h"
 
 /* seconds between checkpoints of a grid written with -o */
@@ -30,6 +30,10 @@
 typedef struct land_opts {
     const char *data, *test, *to, *via, *plane, *trajectory, *curve, *out, *plot, *resume, *directions;
     const char *norm, *bias;
+    int plane_kind;            /* tdl_plane_kind, -1 without --plane */
+    tdl_dir_norm norm_kind;
+    tdl_bias_mode bias_kind;
+    tdl_curve_kind curve_kind;
     size_t grid, threads, max_cells, curve_epochs, curve_batch;
     int grid_given, range_given, yrange_given, as_json, quiet;
     double lo, hi, ylo, yhi, curve_lr, curve_momentum;
@@ -78,7 +82,7 @@ static int load_peer(const char *path, const cli_model_opts *mo, const tdl_mlp *
         tdl_arch_format(*out, a, sizeof a);
         tdl_arch_format(m, b, sizeof b);
         tdl_mlp_free(out);
-        return tdl_fail(TDL_ESHAPE, "%s: the model is %s but --model is %s (a slice needs the same structure)", path, a, b);
+        return tdl_error_set(TDL_ESHAPE, "%s: the model is %s but --model is %s (a slice needs the same structure)", path, a, b);
     }
     return TDL_OK;
 }
@@ -110,14 +114,14 @@ static int grid_alloc(grid *g, size_t nx, size_t ny, int with_test)
     g->nx = nx;
     g->ny = ny;
     g->N = nx * ny;
-    g->x = tdl_malloc(nx * sizeof(double), "grid coordinates");
-    g->y = tdl_malloc(ny * sizeof(double), "grid coordinates");
-    g->loss = tdl_malloc(g->N * sizeof(double), "the loss grid");
-    g->acc = tdl_malloc(g->N * sizeof(double), "the accuracy grid");
-    g->filled = tdl_calloc(g->N, 1, "the grid's filled mask");
+    g->x = cli_malloc(nx * sizeof(double), "grid coordinates");
+    g->y = cli_malloc(ny * sizeof(double), "grid coordinates");
+    g->loss = cli_malloc(g->N * sizeof(double), "the loss grid");
+    g->acc = cli_malloc(g->N * sizeof(double), "the accuracy grid");
+    g->filled = cli_calloc(g->N, 1, "the grid's filled mask");
     if (with_test) {
-        g->tloss = tdl_malloc(g->N * sizeof(double), "the test loss grid");
-        g->tacc = tdl_malloc(g->N * sizeof(double), "the test accuracy grid");
+        g->tloss = cli_malloc(g->N * sizeof(double), "the test loss grid");
+        g->tacc = cli_malloc(g->N * sizeof(double), "the test accuracy grid");
     }
     if (!g->x || !g->y || !g->loss || !g->acc || !g->filled || (with_test && (!g->tloss || !g->tacc))) {
         grid_free(g);
@@ -149,8 +153,8 @@ typedef struct slice {
 static int write_grid(const char *path, const grid *g, const slice *s, size_t P, int two_d)
 {
     tdl_tensors *set = tdl_tensors_new();
-    if (!set) return tdl_fail(TDL_ENOMEM, "out of memory for %s", path);
-    double *mask = tdl_malloc(g->N * sizeof(double), "the filled mask");
+    if (!set) return tdl_error_set(TDL_ENOMEM, "out of memory for %s", path);
+    double *mask = cli_malloc(g->N * sizeof(double), "the filled mask");
     int st = mask ? TDL_OK : TDL_ENOMEM;
     for (size_t i = 0; mask && i < g->N; i++) mask[i] = g->filled[i];
     size_t shp2[2] = {g->ny, g->nx}, shp1[1] = {g->nx}, shpP[1] = {P};
@@ -184,7 +188,7 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
     const char *names[6] = {"x", "loss", "accuracy", "filled", two_d ? "y" : NULL, NULL};
     for (int i = 0; names[i]; i++)
         if (!tdl_tensors_find(set, names[i])) {
-            st = tdl_fail(TDL_EFORMAT, "%s: no array '%s' (not a grid written by tdl landscape -o)", path, names[i]);
+            st = tdl_error_set(TDL_EFORMAT, "%s: no array '%s' (not a grid written by tdl landscape -o)", path, names[i]);
             goto done;
         }
     const tdl_tensor *x = tdl_tensors_find(set, "x"), *y = two_d ? tdl_tensors_find(set, "y") : NULL;
@@ -198,7 +202,7 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
     for (size_t j = 0; same && j < g->nx; j++) same = x->data[j] == g->x[j];
     for (size_t i = 0; same && two_d && i < g->ny; i++) same = y->data[i] == g->y[i];
     if (!same) {
-        st = tdl_fail(TDL_EINVAL, "%s: its grid (%zu x %zu points) differs from this run's (%zu x %zu); give the same --grid and --range",
+        st = tdl_error_set(TDL_EINVAL, "%s: its grid (%zu x %zu points) differs from this run's (%zu x %zu); give the same --grid and --range",
                       path, two_d ? y->numel : 1, x->numel, g->ny, g->nx);
         goto done;
     }
@@ -208,7 +212,7 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
         const tdl_tensor *t = tdl_tensors_find(set, arrays[a]);
         if (a >= 3 && !dest[a]) continue;
         if (!t) {
-            st = tdl_fail(TDL_EINVAL, "%s: no '%s' array to resume (was --test given before?)", path, arrays[a]);
+            st = tdl_error_set(TDL_EINVAL, "%s: no '%s' array to resume (was --test given before?)", path, arrays[a]);
             goto done;
         }
         size_t shape[2] = {g->ny, g->nx};
@@ -216,7 +220,7 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
         if (a == 2) {
             for (size_t i = 0; i < g->N; i++)
                 if (t->data[i] != 0 && t->data[i] != 1) {
-                    st = tdl_fail(TDL_EFORMAT, "%s: 'filled' value %zu is %g, expected 0 or 1", path, i, t->data[i]);
+                    st = tdl_error_set(TDL_EFORMAT, "%s: 'filled' value %zu is %g, expected 0 or 1", path, i, t->data[i]);
                     goto done;
                 }
             for (size_t i = 0; i < g->N; i++) g->filled[i] = t->data[i] != 0;
@@ -229,17 +233,17 @@ static int read_resume(const char *path, grid *g, slice *s, size_t P, int two_d)
     /* every grid written with directions stores them (write_grid); a file
      * without them would leave a Hessian plane's directions unset */
     if ((s->d1 && !dx) || (s->d2 && !dy)) {
-        st = tdl_fail(TDL_EFORMAT, "%s: no array '%s' (not a grid of this slice written by tdl landscape -o)", path,
+        st = tdl_error_set(TDL_EFORMAT, "%s: no array '%s' (not a grid of this slice written by tdl landscape -o)", path,
                       s->d1 && !dx ? "direction_x" : "direction_y");
         goto done;
     }
     if (s->d1 && dx) {
-        if (dx->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_x has %zu values, the model %zu parameters", path, dx->numel, P); goto done; }
+        if (dx->numel != P) { st = tdl_error_set(TDL_ESHAPE, "%s: direction_x has %zu values, the model %zu parameters", path, dx->numel, P); goto done; }
         if ((st = tdl_landscape_check_vector(path, "direction_x", dx->data, P)) != TDL_OK) goto done;
         memcpy(s->d1, dx->data, P * sizeof(double));
     }
     if (s->d2 && dy) {
-        if (dy->numel != P) { st = tdl_fail(TDL_ESHAPE, "%s: direction_y has %zu values, the model %zu parameters", path, dy->numel, P); goto done; }
+        if (dy->numel != P) { st = tdl_error_set(TDL_ESHAPE, "%s: direction_y has %zu values, the model %zu parameters", path, dy->numel, P); goto done; }
         if ((st = tdl_landscape_check_vector(path, "direction_y", dy->data, P)) != TDL_OK) goto done;
         memcpy(s->d2, dy->data, P * sizeof(double));
     }
@@ -255,9 +259,9 @@ static int read_directions(const char *path, slice *s, size_t P)
     int st = tdl_npz_read(path, &set);
     if (st != TDL_OK) return st;
     const tdl_tensor *dx = tdl_tensors_find(set, "direction_x"), *dy = tdl_tensors_find(set, "direction_y");
-    if (!dx || (s->d2 && !dy)) st = tdl_fail(TDL_EFORMAT, "%s: no direction_x%s array", path, s->d2 ? " / direction_y" : "");
+    if (!dx || (s->d2 && !dy)) st = tdl_error_set(TDL_EFORMAT, "%s: no direction_x%s array", path, s->d2 ? " / direction_y" : "");
     else if (dx->numel != P || (s->d2 && dy->numel != P))
-        st = tdl_fail(TDL_ESHAPE, "%s: the directions have %zu values, the model %zu parameters", path, dx->numel, P);
+        st = tdl_error_set(TDL_ESHAPE, "%s: the directions have %zu values, the model %zu parameters", path, dx->numel, P);
     else if ((st = tdl_landscape_check_vector(path, "direction_x", dx->data, P)) != TDL_OK ||
              (s->d2 && (st = tdl_landscape_check_vector(path, "direction_y", dy->data, P)) != TDL_OK)) {
         /* NaN or infinite: refused, naming the file and array */
@@ -280,7 +284,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
 {
     const char *ext = strrchr(path, '.') + 1;
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
-    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
+    char *dat = cli_malloc(len, "a file name"), *gp = cli_malloc(len, "a file name");
     int st = TDL_OK;
     if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
@@ -291,7 +295,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
             lo = fmin(lo, g->loss[i]);
             hi = fmax(hi, g->loss[i]);
         }
-    if (!isfinite(lo)) { st = tdl_fail(TDL_EINVAL, "%s: no filled cell to draw", path); goto done; }
+    if (!isfinite(lo)) { st = tdl_error_set(TDL_EINVAL, "%s: no filled cell to draw", path); goto done; }
     tdl_atomic_file af;
     if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
     fprintf(af.fp, "# x y loss (rows of constant y; NaN: cell not evaluated)\n");
@@ -393,6 +397,10 @@ int cmd_landscape(int argc, char **argv)
     land_opts o = {0};
     o.norm = "filter";
     o.bias = "ignore";
+    o.plane_kind = -1;
+    o.norm_kind = TDL_NORM_FILTER;
+    o.bias_kind = TDL_BIAS_IGNORE;
+    int v;
     o.grid = 51;
     o.lo = -1;
     o.hi = 1;
@@ -418,34 +426,35 @@ int cmd_landscape(int argc, char **argv)
         case OPT_TO: o.to = optarg; break;
         case OPT_VIA: o.via = optarg; break;
         case OPT_PLANE:
-            o.plane = optarg;
-            if (strcmp(optarg, "random") && strcmp(optarg, "hessian") && strcmp(optarg, "models") && strcmp(optarg, "pca"))
+            if (tdl_name_lookup(tdl_plane_names, "plane", optarg, &v) != TDL_OK)
                 return cli_usage("landscape", "--plane %s: expected random, hessian, models or pca", optarg);
+            o.plane = optarg;
+            o.plane_kind = v;
             break;
         case OPT_TRAJ: o.trajectory = optarg; break;
         case OPT_GRID: bad = cli_parse_size(optarg, 2, 100001, &o.grid); o.grid_given = 1; break;
         case OPT_RANGE: bad = parse_range(optarg, &o.lo, &o.hi); o.range_given = 1; break;
         case OPT_YRANGE: bad = parse_range(optarg, &o.ylo, &o.yhi); o.yrange_given = 1; break;
-        case OPT_NORM: {
-            tdl_dir_norm nm;
-            if (tdl_dir_norm_parse(optarg, &nm) != TDL_OK) return cli_usage("landscape", "--norm %s: expected filter, layer or none", optarg);
+        case OPT_NORM:
+            if (tdl_name_lookup(tdl_dir_norm_names, "normalization", optarg, &v) != TDL_OK)
+                return cli_usage("landscape", "--norm %s: expected filter, layer or none", optarg);
             o.norm = optarg;
+            o.norm_kind = (tdl_dir_norm)v;
             break;
-        }
         case OPT_BIASMODE:
-            if (strcmp(optarg, "ignore") && strcmp(optarg, "normalize"))
+            if (tdl_name_lookup(tdl_bias_mode_names, "bias mode", optarg, &v) != TDL_OK)
                 return cli_usage("landscape", "--dir-bias %s: expected ignore or normalize", optarg);
             o.bias = optarg;
+            o.bias_kind = (tdl_bias_mode)v;
             break;
         case OPT_DSEED: bad = cli_parse_ulong(optarg, &o.dir_seed); break;
         case OPT_DIRS: o.directions = optarg; break;
-        case OPT_CURVE: {
-            tdl_curve_kind k;
-            if (tdl_curve_parse(optarg, &k) != TDL_OK || k == TDL_CURVE_LINE)
+        case OPT_CURVE:
+            if (tdl_name_lookup(tdl_curve_names, "curve", optarg, &v) != TDL_OK || v == TDL_CURVE_LINE)
                 return cli_usage("landscape", "--curve %s: expected bezier or chain", optarg);
             o.curve = optarg;
+            o.curve_kind = (tdl_curve_kind)v;
             break;
-        }
         case OPT_CEPOCHS: bad = cli_parse_size(optarg, 1, 1000000, &o.curve_epochs); break;
         case OPT_CLR: bad = cli_parse_double(optarg, &o.curve_lr) || o.curve_lr <= 0; break;
         case OPT_CBATCH: bad = cli_parse_size(optarg, 0, SIZE_MAX, &o.curve_batch); break;
@@ -464,17 +473,17 @@ int cmd_landscape(int argc, char **argv)
     if (optind < argc) return cli_usage("landscape", "unexpected argument '%s'", argv[optind]);
     if (!o.data) return cli_usage("landscape", "--data SPEC is required");
     if (o.via && !o.to) return cli_usage("landscape", "--via needs --to (the plane through three models)");
-    if (o.to && o.via && o.plane && strcmp(o.plane, "models"))
+    if (o.to && o.via && o.plane && o.plane_kind != TDL_PLANE_MODELS)
         return cli_usage("landscape", "--to with --via spans the models plane; drop --plane %s", o.plane);
-    if (o.plane && strcmp(o.plane, "models") == 0 && !o.via)
+    if (o.plane_kind == TDL_PLANE_MODELS && !o.via)
         return cli_usage("landscape", "--plane models needs --to M2 and --via M3");
     if (o.to && !o.via && o.plane) return cli_usage("landscape", "--to without --via is a 1D interpolation; --plane does not apply");
-    if (o.plane && strcmp(o.plane, "pca") == 0 && !o.trajectory)
+    if (o.plane_kind == TDL_PLANE_PCA && !o.trajectory)
         return cli_usage("landscape", "--plane pca needs --trajectory FILE.npz (from tdl train --log-params)");
-    if (o.trajectory && !(o.plane && strcmp(o.plane, "pca") == 0)) return cli_usage("landscape", "--trajectory belongs to --plane pca");
+    if (o.trajectory && o.plane_kind != TDL_PLANE_PCA) return cli_usage("landscape", "--trajectory belongs to --plane pca");
     if (o.curve && (!o.to || o.via)) return cli_usage("landscape", "--curve needs --to M2 (and no --via)");
     if (o.curve && (o.resume || o.max_cells)) return cli_usage("landscape", "--resume and --max-cells apply to grids, not to --curve");
-    if (o.directions && (o.to || (o.plane && strcmp(o.plane, "random") && strcmp(o.plane, "hessian") && strcmp(o.plane, "pca"))))
+    if (o.directions && (o.to || o.plane_kind == TDL_PLANE_MODELS))
         return cli_usage("landscape", "--directions applies to random, hessian and pca slices");
     if (o.plot) {
         const char *ext = strrchr(o.plot, '.');
@@ -530,7 +539,7 @@ int cmd_landscape(int argc, char **argv)
     tdl_arch_format(m, arch, sizeof arch);
     snprintf(caption, sizeof caption, "%s (%s), loss %s (mean) on %s", mo.model ? mo.model : "fresh net", arch,
              tdl_loss_name(loss), ds->spec);
-    if (!o.to && !o.directions && (!o.plane || strcmp(o.plane, "random") == 0)) {
+    if (!o.to && !o.directions && (!o.plane || o.plane_kind == TDL_PLANE_RANDOM)) {
         /* random directions: the seed that drew them */
         size_t used = strlen(caption);
         snprintf(caption + used, sizeof caption - used, "; random directions, %s normalization, seed %lu", o.norm, o.dir_seed);
@@ -541,9 +550,8 @@ int cmd_landscape(int argc, char **argv)
         goto cleanup;
     }
 
-    tdl_dir_norm norm;
-    tdl_dir_norm_parse(o.norm, &norm);
-    tdl_bias_mode bias = strcmp(o.bias, "normalize") == 0 ? TDL_BIAS_NORMALIZE : TDL_BIAS_IGNORE;
+    tdl_dir_norm norm = o.norm_kind;
+    tdl_bias_mode bias = o.bias_kind;
     static char normtext[160];
     snprintf(normtext, sizeof normtext, "%s normalization (Li et al. 2018), biases %s", o.norm,
              bias == TDL_BIAS_IGNORE ? "ignored (zero in the directions)" : "normalized with their unit");
@@ -560,8 +568,8 @@ int cmd_landscape(int argc, char **argv)
         s.mode = "plane";
         s.plane = "models";
         s.normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)";
-        s.d1 = tdl_malloc(P * sizeof(double), "a direction");
-        s.d2 = tdl_malloc(P * sizeof(double), "a direction");
+        s.d1 = cli_malloc(P * sizeof(double), "a direction");
+        s.d2 = cli_malloc(P * sizeof(double), "a direction");
         if (!s.d1 || !s.d2) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
         for (size_t i = 0; i < P; i++) {
             s.d1[i] = m2->theta[i] - m->theta[i];
@@ -570,8 +578,8 @@ int cmd_landscape(int argc, char **argv)
     } else {
         s.mode = two_d ? "plane" : "direction";
         s.plane = two_d ? o.plane : "random";
-        s.d1 = tdl_malloc(P * sizeof(double), "a direction");
-        s.d2 = two_d ? tdl_malloc(P * sizeof(double), "a direction") : NULL;
+        s.d1 = cli_malloc(P * sizeof(double), "a direction");
+        s.d2 = two_d ? cli_malloc(P * sizeof(double), "a direction") : NULL;
         if (!s.d1 || (two_d && !s.d2)) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
         if (o.directions) {
             if ((st = read_directions(o.directions, &s, P)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
@@ -594,7 +602,7 @@ int cmd_landscape(int argc, char **argv)
             if (!T || T->ndim != 2) { rc = cli_failf("%s: no 2-D array 'theta' (snapshots x parameters, from tdl train --log-params)", o.trajectory); goto cleanup; }
             if (T->shape[1] != P) { rc = cli_failf("%s: the snapshots have %zu parameters, the model %zu", o.trajectory, T->shape[1], P); goto cleanup; }
             s.traj_n = T->shape[0];
-            s.traj = tdl_malloc(2 * (s.traj_n ? s.traj_n : 1) * sizeof(double), "trajectory coordinates");
+            s.traj = cli_malloc(2 * (s.traj_n ? s.traj_n : 1) * sizeof(double), "trajectory coordinates");
             if (!s.traj) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
             if ((st = tdl_direction_pca(T->data, s.traj_n, P, m->theta, s.d1, s.d2, s.ratio, s.traj)) != TDL_OK) {
                 rc = cli_failf("%s: %s", o.trajectory, tdl_errmsg());
@@ -627,8 +635,8 @@ int cmd_landscape(int argc, char **argv)
         if (s.plane && strcmp(s.plane, "hessian") == 0) s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
     }
     s.cosine = s.d1 && s.d2 ? tdl_direction_cosine(s.d1, s.d2, P) : NAN;
-    coef = tdl_malloc(g.N * 3 * sizeof(double), "grid coefficients");
-    todo = tdl_malloc(g.N, "the cells to do");
+    coef = cli_malloc(g.N * 3 * sizeof(double), "grid coefficients");
+    todo = cli_malloc(g.N, "the cells to do");
     if (!coef || !todo) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
     size_t K = s.K, pending = 0;
     for (size_t i = 0; i < g.ny; i++)
@@ -651,7 +659,7 @@ int cmd_landscape(int argc, char **argv)
      * round, so an interrupted run keeps what it finished for --resume.  The
      * first round has 64 cells; later ones last about CHECKPOINT_SECONDS. */
     double t0 = now();
-    round_mask = tdl_malloc(g.N, "a round of cells");
+    round_mask = cli_malloc(g.N, "a round of cells");
     if (!round_mask) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
     {
         size_t next = 0, round = 64, done = 0;
@@ -827,7 +835,7 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
 {
     const size_t P = m->n_params, n = o->grid_given ? o->grid : 61; /* Garipov et al. evaluate 61 points */
     tdl_curve_kind kind;
-    tdl_curve_parse(o->curve, &kind);
+    kind = o->curve_kind;
     tdl_curve_config cc;
     tdl_curve_config_default(&cc);
     cc.epochs = o->curve_epochs;
@@ -836,16 +844,16 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
     cc.momentum = o->curve_momentum;
     cc.seed = o->dir_seed;
     int rc = EXIT_WORK_FAILED, st;
-    double *bend = tdl_malloc(P * sizeof(double), "the bend"), *t = tdl_malloc(n * sizeof(double), "curve points");
-    double *ll = tdl_malloc(n * sizeof(double), "line losses"), *la = tdl_malloc(n * sizeof(double), "line accuracies");
-    double *cl = tdl_malloc(n * sizeof(double), "curve losses"), *ca = tdl_malloc(n * sizeof(double), "curve accuracies");
+    double *bend = cli_malloc(P * sizeof(double), "the bend"), *t = cli_malloc(n * sizeof(double), "curve points");
+    double *ll = cli_malloc(n * sizeof(double), "line losses"), *la = cli_malloc(n * sizeof(double), "line accuracies");
+    double *cl = cli_malloc(n * sizeof(double), "curve losses"), *ca = cli_malloc(n * sizeof(double), "curve accuracies");
     double *tll = NULL, *tla = NULL, *tcl = NULL, *tca = NULL;
     tdl_tensors *set = NULL;
     if (test) {
-        tll = tdl_malloc(n * sizeof(double), "test losses");
-        tla = tdl_malloc(n * sizeof(double), "test accuracies");
-        tcl = tdl_malloc(n * sizeof(double), "test losses");
-        tca = tdl_malloc(n * sizeof(double), "test accuracies");
+        tll = cli_malloc(n * sizeof(double), "test losses");
+        tla = cli_malloc(n * sizeof(double), "test accuracies");
+        tcl = cli_malloc(n * sizeof(double), "test losses");
+        tca = cli_malloc(n * sizeof(double), "test accuracies");
     }
     if (!bend || !t || !ll || !la || !cl || !ca || (test && (!tll || !tla || !tcl || !tca))) { rc = cli_fail(TDL_ENOMEM); goto done; }
     double t0 = now(), bl, bc, tbl = NAN, tbc = NAN, final_loss;

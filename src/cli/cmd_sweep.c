@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,6 @@
 #include "modelopts.h"
 #include "trainopts.h"
 #include "plot.h"
-#include "internal.h"
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
@@ -204,7 +204,7 @@ static int plot_main(const char *path, const tdl_sweep_config *cfg, const tdl_sw
     const size_t V = r->count, R = r->repeats;
     double *x = malloc(V * sizeof(double)), *buf = malloc(6 * V * sizeof(double));
     double *ptx = malloc(V * R * sizeof(double)), *pty = malloc(2 * V * R * sizeof(double));
-    if (!x || !buf || !ptx || !pty) { free(x); free(buf); free(ptx); free(pty); return tdl_fail(TDL_ENOMEM, "out of memory for the figure"); }
+    if (!x || !buf || !ptx || !pty) { free(x); free(buf); free(ptx); free(pty); return tdl_error_set(TDL_ENOMEM, "out of memory for the figure"); }
     memcpy(x, cfg->values, V * sizeof(double));
     plot_series s[4];
     size_t ns = 0;
@@ -258,7 +258,7 @@ static int plot_measures(const char *path, const tdl_sweep_config *cfg, const td
     double *y = malloc((M ? M : 1) * V * sizeof(double));
     plot_series *s = malloc((M ? M : 1) * sizeof *s);
     char (*names)[48] = malloc((M ? M : 1) * sizeof *names);
-    if (!y || !s || !names) { free(y); free(s); free(names); return tdl_fail(TDL_ENOMEM, "out of memory for the figure"); }
+    if (!y || !s || !names) { free(y); free(s); free(names); return tdl_error_set(TDL_ENOMEM, "out of memory for the figure"); }
     size_t ns = 0;
     for (size_t j = 0; j < M; j++) {
         int ok = 1;

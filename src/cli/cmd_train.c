@@ -1,5 +1,6 @@
 /* cmd_train.c — `tdl train`: train a net, write the model file, a log, snapshots. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,6 @@
 #include "trainopts.h"
 #include "plot.h"
 #include "tdl/ntk.h"
-#include "internal.h"
 #include "tdl_config.h"
 
 /* Everything the per-evaluation callback keeps. */
@@ -123,8 +123,8 @@ static int write_snapshots(const char *path, const train_log *lg)
 static int render_curve(const char *path, const train_log *lg, const char *caption, int classes)
 {
     size_t n = lg->n_rows;
-    if (n == 0) return tdl_fail(TDL_EINVAL, "%s: no evaluation was logged to draw (raise --epochs or lower --eval-every)", path);
-    double *col = tdl_malloc(5 * n * sizeof(double), "the training curve");
+    if (n == 0) return tdl_error_set(TDL_EINVAL, "%s: no evaluation was logged to draw (raise --epochs or lower --eval-every)", path);
+    double *col = cli_malloc(5 * n * sizeof(double), "the training curve");
     if (!col) return TDL_ENOMEM;
     double *ep = col, *loss = col + n, *tloss = col + 2 * n, *acc = col + 3 * n, *tacc = col + 4 * n;
     for (size_t r = 0; r < n; r++) {

@@ -1,4 +1,5 @@
-/* cmd_eval.c — `tdl eval`: loss, error, accuracy and margins of a model. */
+/* cmd_eval.c — `tdl eval`: loss, error, accuracy and margins of a model.
+ * parse (argv -> eval_options) / run (library calls -> eval_results) / emit. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,27 @@
 
 enum { OPT_DATA = 2000, OPT_PCT, OPT_JSON, OPT_THREADS };
 
-int cmd_eval(int argc, char **argv)
+/* What the user asked for. */
+typedef struct eval_options {
+    cli_model_opts model;
+    const char *data;
+    double percentile;   /* the margin percentile reported */
+    int as_json;
+    size_t threads;
+} eval_options;
+
+/* What the library computed. */
+typedef struct eval_results {
+    tdl_dataset *ds;
+    tdl_mlp *m;
+    tdl_loss_kind loss;
+    tdl_eval_stats stats;
+    /* margins (classification): min, the percentile, median, mean, max */
+    double mmin, mp, mmed, mmean, mmax;
+} eval_results;
+
+/* Parse argv into *o: 0, or the exit status of a usage error. */
+static int eval_parse(int argc, char **argv, eval_options *o)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -18,81 +39,90 @@ int cmd_eval(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    const char *data = NULL;
-    double pct = 10.0;
-    int as_json = 0, c;
-    size_t threads = 0;
+    memset(o, 0, sizeof *o);
+    cli_model_opts_init(&o->model);
+    o->percentile = 10.0;
+    int c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "", opts, "eval")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int r = cli_model_opts_parse(&mo, "eval", c, optarg);
+        int r = cli_model_opts_parse(&o->model, "eval", c, optarg);
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         switch (c) {
-        case OPT_DATA: data = optarg; break;
+        case OPT_DATA: o->data = optarg; break;
         case OPT_PCT:
-            if (cli_parse_double(optarg, &pct) != 0 || pct < 0 || pct > 100)
+            if (cli_parse_double(optarg, &o->percentile) != 0 || o->percentile < 0 || o->percentile > 100)
                 return cli_usage("eval", "--margin-percentile %s: expected a number in [0, 100]", optarg);
             break;
-        case OPT_JSON: as_json = 1; break;
+        case OPT_JSON: o->as_json = 1; break;
         case OPT_THREADS:
-            if (cli_parse_size(optarg, 1, 1024, &threads) != 0) return cli_usage("eval", "--threads %s: expected 1..1024", optarg);
+            if (cli_parse_size(optarg, 1, 1024, &o->threads) != 0) return cli_usage("eval", "--threads %s: expected 1..1024", optarg);
             break;
         default: return cli_bad_option("eval", argv, optopt);
         }
     }
     if (optind < argc) return cli_usage("eval", "unexpected argument '%s'", argv[optind]);
-    if (!data) return cli_usage("eval", "--data SPEC is required");
-    if (!mo.model) return cli_usage("eval", "--model FILE is required");
-    cli_set_threads(threads);
+    if (!o->data) return cli_usage("eval", "--data SPEC is required");
+    if (!o->model.model) return cli_usage("eval", "--model FILE is required");
+    return 0;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
-    tdl_dataset *ds = NULL;
-    tdl_mlp *m = NULL;
+/* Load, evaluate, summarize the margins: 0 or an exit status (message printed). */
+static int eval_run(const eval_options *o, eval_results *r)
+{
+    int rc, st;
     tdl_net_work *w = NULL;
-    tdl_eval_stats s = {0};
-    tdl_loss_kind loss;
-    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if ((rc = cli_model_build(&mo, "eval", &m)) != 0) goto cleanup;
-    if ((rc = cli_model_loss(&mo, "eval", m, ds, &loss)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if ((st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if ((st = tdl_mlp_evaluate(m, loss, ds, w, &s)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    double mmin = NAN, mmax = NAN, mmean = NAN, mmed = NAN, mp = NAN;
-    if (s.margins) {
-        tdl_sort_doubles(s.margins, s.n);
-        mmin = s.margins[0];
-        mmax = s.margins[s.n - 1];
-        mmed = tdl_percentile_sorted(s.margins, s.n, 50);
-        mp = tdl_percentile_sorted(s.margins, s.n, pct);
+    r->mmin = r->mp = r->mmed = r->mmean = r->mmax = NAN;
+    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if ((rc = cli_model_build(&o->model, "eval", &r->m)) != 0) return rc;
+    if ((rc = cli_model_loss(&o->model, "eval", r->m, r->ds, &r->loss)) != 0) return rc;
+    const tdl_dataset *ds = r->ds;
+    if ((st = tdl_net_work_alloc(r->m, ds->n < 2048 ? ds->n : 2048, &w)) != TDL_OK) return cli_fail(st);
+    st = tdl_mlp_evaluate(r->m, r->loss, ds, w, &r->stats);
+    tdl_net_work_free(&w);
+    if (st != TDL_OK) return cli_fail(st);
+    const tdl_eval_stats *s = &r->stats;
+    if (s->margins) {
+        tdl_sort_doubles(s->margins, s->n);
+        r->mmin = s->margins[0];
+        r->mmax = s->margins[s->n - 1];
+        r->mmed = tdl_percentile_sorted(s->margins, s->n, 50);
+        r->mp = tdl_percentile_sorted(s->margins, s->n, o->percentile);
         double sum = 0;
-        for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
-        mmean = sum / (double)s.n;
+        for (size_t i = 0; i < s->n; i++) sum += s->margins[i];
+        r->mmean = sum / (double)s->n;
     }
-    if (as_json) {
+    return 0;
+}
+
+/* Text or JSON on stdout: 0 or an exit status. */
+static int eval_emit(const eval_options *o, const eval_results *r)
+{
+    const tdl_eval_stats *s = &r->stats;
+    const tdl_dataset *ds = r->ds;
+    if (o->as_json) {
         json_writer jw;
-        if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+        if (json_open(&jw) != 0) return cli_failf("out of memory");
         json_object_begin(&jw, NULL);
-        json_string(&jw, "model", mo.model);
+        json_string(&jw, "model", o->model.model);
         json_string(&jw, "data", ds->spec);
-        json_size(&jw, "n", s.n);
-        json_string(&jw, "loss_name", tdl_loss_name(loss));
+        json_size(&jw, "n", s->n);
+        json_string(&jw, "loss_name", tdl_loss_name(r->loss));
         json_string(&jw, "reduction", "mean");
-        json_number(&jw, "loss", s.loss);
+        json_number(&jw, "loss", s->loss);
         if (ds->classes) {
-            json_number(&jw, "error", s.error);
-            json_number(&jw, "accuracy", s.accuracy);
+            json_number(&jw, "error", s->error);
+            json_number(&jw, "accuracy", s->accuracy);
             json_object_begin(&jw, "margin");
             json_string(&jw, "definition", "f(x)_y - max_{j != y} f(x)_j");
-            json_number(&jw, "min", mmin);
-            json_number(&jw, "percentile", pct);
-            json_number(&jw, "at_percentile", mp);
-            json_number(&jw, "median", mmed);
-            json_number(&jw, "mean", mmean);
-            json_number(&jw, "max", mmax);
+            json_number(&jw, "min", r->mmin);
+            json_number(&jw, "percentile", o->percentile);
+            json_number(&jw, "at_percentile", r->mp);
+            json_number(&jw, "median", r->mmed);
+            json_number(&jw, "mean", r->mmean);
+            json_number(&jw, "max", r->mmax);
             json_object_end(&jw);
         } else {
             json_null(&jw, "error");
@@ -102,21 +132,30 @@ int cmd_eval(int argc, char **argv)
         }
         json_object_end(&jw);
         json_flush_stdout(&jw);
-    } else {
-        printf("model        %s\n", mo.model);
-        printf("data         %s (%zu examples)\n", ds->spec, s.n);
-        printf("loss         %.10g (%s, mean over examples)\n", s.loss, tdl_loss_name(loss));
-        if (ds->classes) {
-            printf("error        %.6f\n", s.error);
-            printf("accuracy     %.6f\n", s.accuracy);
-            printf("margin       min %.6g  p%g %.6g  median %.6g  mean %.6g  max %.6g\n", mmin, pct, mp, mmed, mmean, mmax);
-        }
+        return 0;
     }
-    rc = 0;
-cleanup:
-    tdl_eval_stats_free(&s);
-    tdl_net_work_free(&w);
-    tdl_mlp_free(&m);
-    tdl_dataset_free(&ds);
+    printf("model        %s\n", o->model.model);
+    printf("data         %s (%zu examples)\n", ds->spec, s->n);
+    printf("loss         %.10g (%s, mean over examples)\n", s->loss, tdl_loss_name(r->loss));
+    if (ds->classes) {
+        printf("error        %.6f\n", s->error);
+        printf("accuracy     %.6f\n", s->accuracy);
+        printf("margin       min %.6g  p%g %.6g  median %.6g  mean %.6g  max %.6g\n", r->mmin, o->percentile, r->mp,
+               r->mmed, r->mmean, r->mmax);
+    }
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_options o;
+    eval_results r = {0};
+    int rc = eval_parse(argc, argv, &o);
+    if (rc != 0) return rc;
+    cli_set_threads(o.threads);
+    if ((rc = eval_run(&o, &r)) == 0) rc = eval_emit(&o, &r);
+    tdl_eval_stats_free(&r.stats);
+    tdl_mlp_free(&r.m);
+    tdl_dataset_free(&r.ds);
     return rc;
 }

@@ -6,6 +6,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include "tdl/blas.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* OpenBLAS's own introspection (declared in its cblas.h, which Debian ships
  * under a per-variant path; we declare the two functions we use). */
@@ -189,4 +192,16 @@ const char *tdl_blas_core_origin(void)
     else
         snprintf(line, sizeof line, "OpenBLAS's detection of this CPU");
     return line;
+}
+
+void openblas_set_num_threads(int num_threads);
+
+void tdl_set_threads(size_t threads)
+{
+    if (threads == 0) return;
+    if (threads > 1024) threads = 1024;
+#ifdef _OPENMP
+    omp_set_num_threads((int)threads);
+#endif
+    openblas_set_num_threads((int)threads);
 }

@@ -91,6 +91,11 @@ TDL_API void tdl_blas_choose(const char *current, const char *coretype, const ch
  * current core.  Does nothing in a process that was already re-executed. */
 TDL_API tdl_blas_action tdl_blas_select_kernel(char **argv, tdl_blas_choice *out);
 
+/* Threads for the library's OpenMP loops and for OpenBLAS (0: leave both
+ * as they are, all cores by default; at most 1024).  Results do not depend
+ * on it beyond rounding (tests/cli/test_threads.sh). */
+TDL_API void tdl_set_threads(size_t threads);
+
 #ifdef __cplusplus
 }
 #endif

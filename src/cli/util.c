@@ -13,11 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
-void openblas_set_num_threads(int num_threads);
 
 int cli_fail(int status)
 {
@@ -276,11 +272,7 @@ int cli_parse_double(const char *s, double *out)
 
 void cli_set_threads(size_t threads)
 {
-    if (threads == 0) return;
-#ifdef _OPENMP
-    omp_set_num_threads((int)threads);
-#endif
-    openblas_set_num_threads((int)threads);
+    tdl_set_threads(threads);
 }
 
 /* Test hook, for the CLI tests only (tests/cli/test_landscape.sh and

@@ -42,7 +42,9 @@ static void format_number(double v, char *buf, size_t len)
 
 static void put_text(const char *name, const char *source, const char *text)
 {
-    if (table_len == HELP_DEFAULTS_MAX) abort(); /* raise HELP_DEFAULTS_MAX */
+    /* a full table drops the entry: the help printer then names the
+     * placeholder it lacks (raise HELP_DEFAULTS_MAX) */
+    if (table_len == HELP_DEFAULTS_MAX) return;
     help_default *d = &table[table_len++];
     d->name = name;
     d->source = source;
@@ -135,6 +137,9 @@ static void fill_sweep(void)
     put_count("sweep.repeats", "tdl_sweep_config_default", s.repeats);
     put_number("sweep.margin_percentile", "tdl_sweep_config_default (bounds)", s.bounds.margin_percentile);
     put_number("sweep.delta", "tdl_sweep_config_default (bounds)", s.bounds.delta);
+    /* the sigma' search of --flatness: flat_steps bisection steps of flat_samples nets */
+    put_count("sweep.flat_passes", "tdl_sweep_config_default (bounds flat_steps x flat_samples)",
+              s.bounds.flat_steps * s.bounds.flat_samples);
 }
 
 static void fill_spectral(void)

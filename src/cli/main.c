@@ -47,13 +47,13 @@ static const char help_help[] =
     "usage: tdl help [command|data|conventions|help]\n"
     "       tdl help --defaults\n"
     "\n"
-    "  tdl help            the commands and help topics\n"
-    "  tdl help COMMAND    every option of COMMAND with its default (also: tdl COMMAND --help)\n"
-    "  tdl help data       the --data SPEC grammar\n"
-    "  tdl help conventions  loss normalization, parameter order, output conventions\n"
-    "  tdl help --defaults the defaults the help texts print that are read from the code,\n"
-    "                      one a line: NAME VALUE SOURCE (the tdl_*_config_default function,\n"
-    "                      include/tdl macro or CLI option code that sets it)\n";
+    "  tdl help               the commands and help topics\n"
+    "  tdl help COMMAND       every option of COMMAND with its default (= tdl COMMAND --help)\n"
+    "  tdl help data          the --data SPEC grammar\n"
+    "  tdl help conventions   loss normalization, parameter order, output conventions\n"
+    "  tdl help --defaults    the defaults that the help texts read from the code, one a\n"
+    "                         line: NAME VALUE SOURCE (the tdl_*_config_default function,\n"
+    "                         include/tdl macro or CLI option code that sets the value)\n";
 
 static int cmd_help(int argc, char **argv)
 {

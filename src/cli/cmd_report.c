@@ -216,7 +216,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
     sfmt(lr, sizeof lr, "%.17g", o->lr);
     sfmt(grid, sizeof grid, "%zu", o->grid);
     const char *act = o->act ? o->act : "relu";
-    r->total_steps = (o->user_model ? 8 : 9) + (r->has_test ? 1 : 0) + (o->no_checks ? 0 : o->n_checks ? o->n_checks : 1);
+    r->total_steps = (size_t)(o->user_model ? 8 : 9) + (size_t)(r->has_test ? 1 : 0) + (o->no_checks ? 0 : o->n_checks ? o->n_checks : 1);
 
     /* 1. the data */
     {

@@ -190,10 +190,15 @@ static void fill_infoplane(void)
     put_number("infoplane.noise_var", "tdl_infoplane_config_default", c.noise_var);
 }
 
-/* TDL_TEST_HELP_DEFAULT=NAME=VALUE: the test's replacement of one value. */
+/* TDL_TEST_HELP_DEFAULT=NAME=VALUE: the test's replacement of one value;
+ * TDL_TEST_HELP_DEFAULT=*: every value replaced by <<NAME>>. */
 static void apply_test_override(void)
 {
     const char *env = getenv("TDL_TEST_HELP_DEFAULT");
+    if (env && strcmp(env, "*") == 0) {
+        for (size_t i = 0; i < table_len; i++) snprintf(table[i].value, sizeof table[i].value, "<<%s>>", table[i].name);
+        return;
+    }
     const char *eq = env ? strchr(env, '=') : NULL;
     if (!eq) return;
     for (size_t i = 0; i < table_len; i++)

@@ -14,8 +14,8 @@
  * nothing on stdout) and tests/cli/test_help_defaults.sh expands every help
  * text, so none can ship.  `tdl help --defaults` lists the table (NAME VALUE
  * SOURCE, one line each).  For that test only, TDL_TEST_HELP_DEFAULT=NAME=VALUE
- * in the environment replaces the value of NAME, to show that the help text
- * follows the table.
+ * in the environment replaces the value of NAME, and TDL_TEST_HELP_DEFAULT=*
+ * every value by <<NAME>>, to show that the help text follows the table.
  */
 #ifndef TDL_CLI_HELP_DEFAULTS_H
 #define TDL_CLI_HELP_DEFAULTS_H

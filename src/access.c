@@ -360,11 +360,11 @@ void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, double *
 /* ---- NTK ----------------------------------------------------------------- */
 
 int tdl_ntk_config_new(int full, const char *method, unsigned long long layers, size_t budget_bytes,
-                        tdl_ntk_options **out)
+                        tdl_ntk_config **out)
 {
     *out = NULL;
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     o.full = full != 0;
     if (!method || strcmp(method, "auto") == 0) o.method = TDL_NTK_AUTO;
     else if (strcmp(method, "structured") == 0) o.method = TDL_NTK_STRUCTURED;
@@ -378,7 +378,7 @@ int tdl_ntk_config_new(int full, const char *method, unsigned long long layers, 
     return TDL_OK;
 }
 
-void tdl_ntk_config_free(tdl_ntk_options **o)
+void tdl_ntk_config_free(tdl_ntk_config **o)
 {
     if (!o) return;
     free(*o);

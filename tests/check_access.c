@@ -262,7 +262,7 @@ START_TEST(test_bounds_and_ntk_handles)
     free(v);
     tdl_bounds_config_free(&bc);
 
-    tdl_ntk_options *o = NULL;
+    tdl_ntk_config *o = NULL;
     ck_assert_int_eq(tdl_ntk_config_new(0, "nope", 0, 0, &o), TDL_EINVAL);
     ck_assert_ptr_null(o);
     ck_assert_int_eq(tdl_ntk_config_new(0, "structured", 0, 0, &o), TDL_OK);

@@ -145,8 +145,8 @@ TDL_API void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, 
  * ("auto", "structured", "jacobian"; NULL: auto), layers (bit mask, 0: all),
  * budget_bytes (0: the default).  NULL and TDL_EINVAL for a bad method. */
 TDL_API int tdl_ntk_config_new(int full, const char *method, unsigned long long layers,
-                                size_t budget_bytes, tdl_ntk_options **out);
-TDL_API void tdl_ntk_config_free(tdl_ntk_options **o);
+                                size_t budget_bytes, tdl_ntk_config **out);
+TDL_API void tdl_ntk_config_free(tdl_ntk_config **o);
 /* The analytic config of a net's infinite-width limit, with the dual maps
  * of kernel_act (tdl_kact_parse; NULL: the net's activation) and quad points
  * per panel (0: the default). */

@@ -156,35 +156,33 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
                 lo = dim - k
         Hcopy = H.copy() if (want_vec or gn) else None
 
-        def solve(A, vec):
+        def solve(A, vec, keep):
+            """Eigenpairs in [lo, hi], the k largest |lambda| with `keep`
+            (tdl_sym_eigen_keep_magnitude), and the residuals against Hcopy
+            (tdl_sym_eigen_residuals) when the vectors are wanted."""
             e = _lib.SymEigen()
             check(lib.tdl_sym_eigen_solve(dptr(A), dim, lo, hi, 1 if vec else 0, ctypes.byref(e)))
             try:
+                if keep:
+                    lib.tdl_sym_eigen_keep_magnitude(ctypes.byref(e), k)
                 vals = _arr(e.values, e.count)
-                vv = np.ctypeslib.as_array(e.vectors, shape=(e.count, dim)).copy() if (vec and e.vectors) else None
-                return vals, vv, text(e.driver)
+                vv = res_ = None
+                if vec and e.vectors:
+                    vv = np.ctypeslib.as_array(e.vectors, shape=(e.count, dim)).copy()
+                    res_ = np.empty(e.count)
+                    check(lib.tdl_sym_eigen_residuals(dptr(Hcopy), ctypes.byref(e), dptr(res_)))
+                return vals, vv, res_, text(e.driver)
             finally:
                 lib.tdl_sym_eigen_free(ctypes.byref(e))
 
-        vals, vecs, res["driver"] = solve(H, want_vec)
-        if gn:
+        vals, vecs, resid, res["driver"] = solve(H, want_vec, magnitude)
+        if gn:   # G and R are not selected by magnitude (as the CLI)
             R = Hcopy - G
-            res["gn_values"], _, _ = solve(G, False)
-            res["r_values"], _, _ = solve(np.ascontiguousarray(R), False)
-        if magnitude:
-            a, b = 0, dim
-            while b - a > k:
-                if abs(vals[a]) < abs(vals[b - 1]):
-                    a += 1
-                else:
-                    b -= 1
-            vals = vals[a:a + k]
-            if vecs is not None:
-                vecs = vecs[a:a + k]
+            res["gn_values"] = solve(G, False, False)[0]
+            res["r_values"] = solve(np.ascontiguousarray(R), False, False)[0]
         res["values"] = vals
         if want_vec:
-            HV = vecs @ Hcopy.T
-            res["residuals"] = np.sqrt(np.sum((HV - vals[:, None] * vecs) ** 2, axis=1))
+            res["residuals"] = resid
             res["vecs"] = vecs.T.copy()
         if density:
             n = len(vals)

@@ -197,6 +197,8 @@ _PROTOS = {
     "tdl_hessian_dense": (c_int, [vp, c_int, vp, sz, sz, dp, dp]),
     "tdl_sym_eigen_solve": (c_int, [dp, sz, sz, sz, c_int, POINTER(SymEigen)]),
     "tdl_sym_eigen_free": (None, [POINTER(SymEigen)]),
+    "tdl_sym_eigen_keep_magnitude": (None, [POINTER(SymEigen), sz]),
+    "tdl_sym_eigen_residuals": (c_int, [dp, POINTER(SymEigen), dp]),
     "tdl_dense_memory_check": (c_int, [sz, sz, sz, c_char_p]),
     "tdl_lanczos": (c_int, [MATVEC, vp, sz, sz, c_int, sz, c_double, c_ulong, c_int, POINTER(LanczosResult)]),
     "tdl_lanczos_result_free": (None, [POINTER(LanczosResult)]),

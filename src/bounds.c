@@ -124,6 +124,27 @@ int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     return st;
 }
 
+int tdl_margin_distribution(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double quantiles[5],
+                            double *mean)
+{
+    if (!ds->classes) return tdl_fail(TDL_EINVAL, "margins: the data set %s has no class labels", ds->spec ? ds->spec : "");
+    tdl_net_work *w = NULL;
+    tdl_eval_stats s = {0};
+    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
+    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
+    if (st == TDL_OK) {
+        tdl_sort_doubles(s.margins, s.n);
+        static const double ps[5] = {0, 25, 50, 75, 100};
+        for (int k = 0; k < 5; k++) quantiles[k] = tdl_percentile_sorted(s.margins, s.n, ps[k]);
+        double sum = 0; /* in ascending order */
+        for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
+        if (mean) *mean = sum / (double)s.n;
+    }
+    tdl_eval_stats_free(&s);
+    tdl_net_work_free(&w);
+    return st;
+}
+
 /* ---- the net as bias-free effective matrices ---- */
 typedef struct hnet {
     size_t L, r[TDL_MAX_DEPTH], c[TDL_MAX_DEPTH];

@@ -412,6 +412,19 @@ START_TEST(test_errors)
     cfg.delta = 1.5;
     ck_assert_int_eq(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &e), TDL_EINVAL);
     ck_assert_int_eq(tdl_margin_stats(m, TDL_LOSS_LOGISTIC, ds, 120, &e, NULL, NULL), TDL_EINVAL);
+    /* the margin distribution: ordered quantiles whose median is the 50-th percentile of tdl_margin_stats */
+    double q[5], mean, g50;
+    ck_assert_int_eq(tdl_margin_distribution(m, TDL_LOSS_LOGISTIC, ds, q, &mean), TDL_OK);
+    ck_assert_int_eq(tdl_margin_stats(m, TDL_LOSS_LOGISTIC, ds, 50, &g50, NULL, NULL), TDL_OK);
+    ck_assert(q[0] <= q[1] && q[1] <= q[2] && q[2] <= q[3] && q[3] <= q[4]);
+    ck_assert(mean >= q[0] && mean <= q[4]);
+    ck_assert_double_eq(q[2], g50);
+    {
+        tdl_dataset *reg = NULL;
+        ck_assert_int_eq(tdl_dataset_load("teacher:n=20,d=4,k=1", &reg), TDL_OK);
+        ck_assert_int_eq(tdl_margin_distribution(m, TDL_LOSS_MSE, reg, q, NULL), TDL_EINVAL);
+        tdl_dataset_free(&reg);
+    }
     /* no init: the prior mean is missing */
     free(m->theta0);
     m->theta0 = NULL;

@@ -108,6 +108,11 @@ TDL_API int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_d
 /* The gamma-percentile margin and the ramp loss L_gamma (exposed for tests). */
 TDL_API int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                              double percentile, double *gamma, double *ramp, double *error);
+/* The distribution of the training margins: quantiles 0, 25, 50, 75, 100
+ * (min, q1, median, q3, max; NumPy's linear percentiles) and the mean (may
+ * be NULL).  TDL_EINVAL without class labels. */
+TDL_API int tdl_margin_distribution(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double quantiles[5],
+                                    double *mean);
 
 /* Largest sigma in [0, 2] (bisection, `steps` steps) such that the mean
  * training accuracy of theta + N(0, sigma^2 I) over `samples` draws drops by

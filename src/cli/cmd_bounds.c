@@ -1,6 +1,10 @@
 /* cmd_bounds.c — `tdl bounds`: complexity measures and generalization bounds
  * of a model on its training data as one table (tdl/bounds.h), optionally
- * with Dziugaite and Roy's optimized PAC-Bayes certificate. */
+ * with Dziugaite and Roy's optimized PAC-Bayes certificate.
+ *
+ * parse_options (bounds_opts) -> run (library calls: tdl_bounds_compute,
+ * tdl_margin_distribution, tdl_mlp_evaluate, tdl_dr_optimize, tdl_snn_error)
+ * -> emit_plot, then emit_json or emit_text. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,26 @@ enum {
     OPT_PB_SAMPLES, OPT_PB_BATCH, OPT_PB_LR, OPT_PB_SIGMA, OPT_PB_PRIOR, OPT_PB_DELTA, OPT_PB_DELTA_PRIME,
     OPT_QUICK, OPT_BSEED, OPT_PB_OBJ, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET, OPT_NO_NTK
 };
+
+typedef struct bounds_opts {
+    cli_model_opts mo;
+    const char *data, *test, *plot;
+    tdl_bounds_config bc;
+    tdl_dr_config dc;
+    int as_json, quiet, pb;
+    size_t threads;
+    double prior_std;
+    unsigned long seed;
+} bounds_opts;
+
+typedef struct bounds_result {
+    tdl_measure *v;        /* nv rows of the table (owned) */
+    size_t nv;
+    tdl_dr_result dr;      /* with have_dr */
+    int have_dr;
+    double mq[6];          /* margins: min, q1, median, q3, max, mean */
+    double train_err, test_err, snn_test, dr_seconds, seconds;
+} bounds_result;
 
 static double now(void)
 {
@@ -58,7 +82,8 @@ static void fmt(char *buf, size_t len, double v)
     else snprintf(buf, len, "%.6g", v);
 }
 
-int cmd_bounds(int argc, char **argv)
+/* -1: go on; otherwise the exit code (usage printed). */
+static int parse_options(int argc, char **argv, bounds_opts *o)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -88,80 +113,75 @@ int cmd_bounds(int argc, char **argv)
         {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    const char *data = NULL, *test = NULL, *plot = NULL;
-    tdl_bounds_config bc;
-    tdl_bounds_config_default(&bc);
-    tdl_dr_config dc;
-    tdl_dr_config_default(&dc);
-    int as_json = 0, quiet = 0, pb = 0, quick = 0, c;
+    memset(o, 0, sizeof *o);
+    cli_model_opts_init(&o->mo);
+    tdl_bounds_config_default(&o->bc);
+    tdl_dr_config_default(&o->dc);
+    int quick = 0, c;
     int pb_epochs_set = 0, pb_samples_set = 0, flat_set = 0, mc_set = 0;
-    size_t threads = 0;
-    double prior_std = 0.05;
-    unsigned long seed = 0;
+    o->prior_std = 0.05;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "", opts, "bounds")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int r = cli_model_opts_parse(&mo, "bounds", c, optarg);
+        int r = cli_model_opts_parse(&o->mo, "bounds", c, optarg);
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         double x;
         size_t z;
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_TEST: test = optarg; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
         case OPT_DELTA:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--delta %s: expected a number in (0, 1)", optarg);
-            bc.delta = x;
+            o->bc.delta = x;
             break;
         case OPT_PCT:
             if (cli_parse_double(optarg, &x) != 0 || !(x >= 0 && x <= 100)) return cli_usage("bounds", "--margin-percentile %s: expected a number in [0, 100]", optarg);
-            bc.margin_percentile = x;
+            o->bc.margin_percentile = x;
             break;
-        case OPT_NO_FLAT: bc.flatness = 0; break;
-        case OPT_NO_NTK: bc.ntk = 0; break;
+        case OPT_NO_FLAT: o->bc.flatness = 0; break;
+        case OPT_NO_NTK: o->bc.ntk = 0; break;
         case OPT_FLAT_SAMPLES:
             if (cli_parse_size(optarg, 1, 100000, &z) != 0) return cli_usage("bounds", "--flat-samples %s: expected 1..100000", optarg);
-            bc.flat_samples = z; flat_set = 1;
+            o->bc.flat_samples = z; flat_set = 1;
             break;
         case OPT_MC:
             if (cli_parse_size(optarg, 1, 100000000, &z) != 0) return cli_usage("bounds", "--mc-samples %s: expected 1..1e8", optarg);
-            bc.mc_samples = z; mc_set = 1;
+            o->bc.mc_samples = z; mc_set = 1;
             break;
-        case OPT_PB: pb = 1; break;
+        case OPT_PB: o->pb = 1; break;
         case OPT_PB_EPOCHS:
             if (cli_parse_size(optarg, 1, 1000000, &z) != 0) return cli_usage("bounds", "--pb-epochs %s: expected 1..1e6", optarg);
-            dc.epochs = z; pb_epochs_set = 1;
+            o->dc.epochs = z; pb_epochs_set = 1;
             break;
         case OPT_PB_SAMPLES:
             if (cli_parse_size(optarg, 1, 100000000, &z) != 0) return cli_usage("bounds", "--pb-samples %s: expected 1..1e8", optarg);
-            dc.mc_samples = z; pb_samples_set = 1;
+            o->dc.mc_samples = z; pb_samples_set = 1;
             break;
         case OPT_PB_BATCH:
             if (cli_parse_size(optarg, 1, 1000000, &z) != 0) return cli_usage("bounds", "--pb-batch %s: expected 1..1e6", optarg);
-            dc.batch = z;
+            o->dc.batch = z;
             break;
         case OPT_PB_LR:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-lr %s: expected a positive number", optarg);
-            dc.lr = x;
+            o->dc.lr = x;
             break;
         case OPT_PB_SIGMA:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-sigma-init %s: expected a positive number", optarg);
-            dc.sigma_init = x;
+            o->dc.sigma_init = x;
             break;
         case OPT_PB_PRIOR:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0) || !isfinite(x)) return cli_usage("bounds", "--pb-prior-std %s: expected a positive number", optarg);
-            prior_std = x;
+            o->prior_std = x;
             break;
         case OPT_PB_DELTA:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--pb-delta %s: expected a number in (0, 1)", optarg);
-            dc.delta = x;
+            o->dc.delta = x;
             break;
         case OPT_PB_DELTA_PRIME:
             if (cli_parse_double(optarg, &x) != 0 || !(x > 0 && x < 1)) return cli_usage("bounds", "--pb-delta-prime %s: expected a number in (0, 1)", optarg);
-            dc.delta_prime = x;
+            o->dc.delta_prime = x;
             break;
         case OPT_QUICK: quick = 1; break;
         case OPT_PB_OBJ:
@@ -169,259 +189,278 @@ int cmd_bounds(int argc, char **argv)
             int v;
             if (tdl_name_lookup(tdl_dr_objective_names, "objective", optarg, &v) != TDL_OK)
                 return cli_usage("bounds", "--pb-objective %s: expected quad or pinsker", optarg);
-            dc.objective = (tdl_dr_objective_kind)v;
+            o->dc.objective = (tdl_dr_objective_kind)v;
             break;
         }
         case OPT_BSEED:
-            if (cli_parse_ulong(optarg, &seed) != 0) return cli_usage("bounds", "--bound-seed %s: expected a non-negative integer", optarg);
+            if (cli_parse_ulong(optarg, &o->seed) != 0) return cli_usage("bounds", "--bound-seed %s: expected a non-negative integer", optarg);
             break;
-        case OPT_JSON: as_json = 1; break;
-        case OPT_PLOT: plot = optarg; break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_PLOT: o->plot = optarg; break;
         case OPT_THREADS:
-            if (cli_parse_size(optarg, 1, 1024, &threads) != 0) return cli_usage("bounds", "--threads %s: expected 1..1024", optarg);
+            if (cli_parse_size(optarg, 1, 1024, &o->threads) != 0) return cli_usage("bounds", "--threads %s: expected 1..1024", optarg);
             break;
-        case OPT_QUIET: quiet = 1; break;
+        case OPT_QUIET: o->quiet = 1; break;
         default: return cli_bad_option("bounds", argv, optopt);
         }
     }
     if (optind < argc) return cli_usage("bounds", "unexpected argument '%s'", argv[optind]);
-    if (!data) return cli_usage("bounds", "--data SPEC is required");
-    if (!mo.model && !mo.arch) return cli_usage("bounds", "--model FILE (or --arch) is required");
-    if (plot) {
-        const char *dot = strrchr(plot, '.');
+    if (!o->data) return cli_usage("bounds", "--data SPEC is required");
+    if (!o->mo.model && !o->mo.arch) return cli_usage("bounds", "--model FILE (or --arch) is required");
+    if (o->plot) {
+        const char *dot = strrchr(o->plot, '.');
         if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg") && strcmp(dot, ".pdf")))
-            return cli_usage("bounds", "--plot %s: expected a .png, .svg or .pdf file", plot);
+            return cli_usage("bounds", "--plot %s: expected a .png, .svg or .pdf file", o->plot);
     }
     {
-        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
-        const cli_file outs[] = {{"--plot", plot, CLI_FILE_FIGURE, NULL}};
+        const cli_file ins[] = {{"--model", o->mo.model, CLI_FILE_PATH, NULL}, {"--data", o->data, CLI_FILE_SPEC, NULL}, {"--test", o->test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
         if (cli_check_outputs("bounds", ins, 3, outs, 1) != 0) return EXIT_WORK_FAILED;
     }
     if (quick) {
-        if (!pb_epochs_set) dc.epochs = 5;
-        if (!pb_samples_set) dc.mc_samples = 20;
-        if (!flat_set) bc.flat_samples = 3;
-        if (!mc_set) bc.mc_samples = 20;
+        if (!pb_epochs_set) o->dc.epochs = 5;
+        if (!pb_samples_set) o->dc.mc_samples = 20;
+        if (!flat_set) o->bc.flat_samples = 3;
+        if (!mc_set) o->bc.mc_samples = 20;
     }
-    dc.rho_init = log(prior_std);
+    o->dc.rho_init = log(o->prior_std);
     /* the prior's scale is a fixed grid point of Dziugaite and Roy's union
      * bound (c, b): a value outside it is a usage error, caught before any work */
-    if (pb && (2 * dc.rho_init >= log(dc.c) - 1 / dc.b))
-        return cli_usage("bounds", "--pb-prior-std %g: the prior variance must be below c exp(-1/b) = %g", prior_std, dc.c * exp(-1 / dc.b));
-    dc.seed = seed;
-    bc.seed = seed;
-    cli_set_threads(threads);
+    if (o->pb && (2 * o->dc.rho_init >= log(o->dc.c) - 1 / o->dc.b))
+        return cli_usage("bounds", "--pb-prior-std %g: the prior variance must be below c exp(-1/b) = %g", o->prior_std, o->dc.c * exp(-1 / o->dc.b));
+    o->dc.seed = o->seed;
+    o->bc.seed = o->seed;
+    return -1;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
-    tdl_dataset *ds = NULL, *ts = NULL;
-    tdl_mlp *m = NULL;
-    tdl_net_work *w = NULL;
-    tdl_measure *v = NULL;
-    size_t nv = 0;
-    tdl_dr_result dr = {0};
-    int have_dr = 0;
-    double mq[6];
-    double train_err = NAN, test_err = NAN, snn_test = NAN, dr_seconds = NAN;
-    tdl_loss_kind loss;
-    double t0 = now();
-    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if ((rc = cli_model_build(&mo, "bounds", &m)) != 0) goto cleanup;
-    if ((rc = cli_model_loss(&mo, "bounds", m, ds, &loss)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if (ts && cli_check_test(test, loss, m, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
-    if (ts && !ts->classes) { rc = cli_failf("--test %s: no class labels; bounds are on the classification error", test); goto cleanup; }
-    if ((st = tdl_bounds_compute(m, loss, ds, &bc, &v, &nv, &train_err)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    {
-        /* the distribution of the training margins (quartiles) */
-        tdl_eval_stats s = {0};
-        tdl_net_work *w2 = NULL;
-        if ((st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w2)) != TDL_OK ||
-            (st = tdl_mlp_evaluate(m, loss, ds, w2, &s)) != TDL_OK) {
-            tdl_eval_stats_free(&s); tdl_net_work_free(&w2); rc = cli_fail(st); goto cleanup;
-        }
-        tdl_sort_doubles(s.margins, s.n);
-        const double ps[5] = {0, 25, 50, 75, 100};
-        for (int k = 0; k < 5; k++) mq[k] = tdl_percentile_sorted(s.margins, s.n, ps[k]);
-        double sum = 0;
-        for (size_t i = 0; i < s.n; i++) sum += s.margins[i];
-        mq[5] = sum / (double)s.n;
-        tdl_eval_stats_free(&s);
-        tdl_net_work_free(&w2);
-    }
+/* ---- run ----------------------------------------------------------------- */
+
+static int run(const bounds_opts *o, const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+               const tdl_dataset *ts, bounds_result *r)
+{
+    tdl_dr_config dc = o->dc;
+    int st;
+    if ((st = tdl_bounds_compute(m, loss, ds, &o->bc, &r->v, &r->nv, &r->train_err)) != TDL_OK) return st;
+    /* the distribution of the training margins (quartiles) */
+    if ((st = tdl_margin_distribution(m, loss, ds, r->mq, &r->mq[5])) != TDL_OK) return st;
     if (ts) {
         tdl_eval_stats s = {0};
-        if ((st = tdl_net_work_alloc(m, ts->n < 1024 ? ts->n : 1024, &w)) != TDL_OK ||
-            (st = tdl_mlp_evaluate(m, loss, ts, w, &s)) != TDL_OK) { tdl_eval_stats_free(&s); rc = cli_fail(st); goto cleanup; }
-        test_err = s.error;
+        tdl_net_work *w = NULL;
+        if ((st = tdl_net_work_alloc(m, ts->n < 1024 ? ts->n : 1024, &w)) == TDL_OK &&
+            (st = tdl_mlp_evaluate(m, loss, ts, w, &s)) == TDL_OK)
+            r->test_err = s.error;
         tdl_eval_stats_free(&s);
+        tdl_net_work_free(&w);
+        if (st != TDL_OK) return st;
     }
-    if (pb) {
-        int progress = !quiet && isatty(2);
+    if (o->pb) {
+        int progress = !o->quiet && isatty(2);
         if (progress) { dc.callback = dr_progress; dc.user = NULL; }
         double t1 = now();
-        st = tdl_dr_optimize(m, loss, ds, &dc, &dr);
+        st = tdl_dr_optimize(m, loss, ds, &dc, &r->dr);
         if (progress) fputc('\n', stderr);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        dr_seconds = now() - t1;
-        have_dr = 1;
-        if (ts && (st = tdl_snn_error(m, loss, ts, dr.w, dr.s2, dc.mc_samples < 100 ? dc.mc_samples : 100, seed + 7, &snn_test, NULL)) != TDL_OK) {
-            rc = cli_fail(st);
-            goto cleanup;
-        }
+        if (st != TDL_OK) return st;
+        r->dr_seconds = now() - t1;
+        r->have_dr = 1;
+        if (ts && (st = tdl_snn_error(m, loss, ts, r->dr.w, r->dr.s2, dc.mc_samples < 100 ? dc.mc_samples : 100, o->seed + 7, &r->snn_test, NULL)) != TDL_OK)
+            return st;
     }
-    double seconds = now() - t0;
-    if (plot) {
-        /* bounds on a log axis, one box per measure that has one */
-        double *x = malloc((nv + 1) * sizeof(double)), *y = malloc((nv + 1) * sizeof(double));
-        double *lx = malloc(2 * sizeof(double)), *ly = malloc(2 * sizeof(double));
-        if (!x || !y || !lx || !ly) { free(x); free(y); free(lx); free(ly); rc = cli_failf("out of memory for the figure"); goto cleanup; }
-        size_t k = 0;
-        char caption[2048], arch[256];
-        tdl_arch_format(m, arch, sizeof arch);
-        snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; bounds (table order): ",
-                 mo.model ? mo.model : "fresh net", arch, ds->spec, ds->n, bc.delta, seed);
-        for (size_t i = 0; i < nv; i++) {
-            if (isnan(v[i].bound)) continue;
-            x[k] = (double)k + 1;
-            y[k] = v[i].bound;
-            k++;
-            char item[80];
-            snprintf(item, sizeof item, "%zu %s ", k, short_name(v[i].name));
-            strncat(caption, item, sizeof caption - strlen(caption) - 1);
-        }
-        if (have_dr) {
-            x[k] = (double)k + 1;
-            y[k] = dr.bound;
-            k++;
-            char item[80];
-            snprintf(item, sizeof item, "%zu DR", k);
-            strncat(caption, item, sizeof caption - strlen(caption) - 1);
-        }
-        lx[0] = 0.5;
-        lx[1] = (double)k + 0.5;
-        ly[0] = ly[1] = 1.0;
-        plot_series ser[2] = {{"bound", x, y, k, PLOT_BOXES}, {"vacuous (1)", lx, ly, 2, PLOT_LINES}};
-        plot_spec spec = {.title = "generalization bounds", .xlabel = "measure (see caption)", .ylabel = "bound on the test error",
-                          .caption = caption, .logy = 1, .series = ser, .n_series = 2};
-        st = plot_render(plot, &spec);
-        free(x); free(y); free(lx); free(ly);
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    return TDL_OK;
+}
+
+/* ---- emit ---------------------------------------------------------------- */
+
+/* Bounds on a log axis, one box per measure that has one. */
+static int emit_plot(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds)
+{
+    /* bounds on a log axis, one box per measure that has one */
+    double *x = malloc((r->nv + 1) * sizeof(double)), *y = malloc((r->nv + 1) * sizeof(double));
+    double *lx = malloc(2 * sizeof(double)), *ly = malloc(2 * sizeof(double));
+    if (!x || !y || !lx || !ly) { free(x); free(y); free(lx); free(ly); return cli_failf("out of memory for the figure"); }
+    size_t k = 0;
+    char caption[2048], arch[256];
+    tdl_arch_format(m, arch, sizeof arch);
+    snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; bounds (table order): ",
+             o->mo.model ? o->mo.model : "fresh net", arch, ds->spec, ds->n, o->bc.delta, o->seed);
+    for (size_t i = 0; i < r->nv; i++) {
+        if (isnan(r->v[i].bound)) continue;
+        x[k] = (double)k + 1;
+        y[k] = r->v[i].bound;
+        k++;
+        char item[80];
+        snprintf(item, sizeof item, "%zu %s ", k, short_name(r->v[i].name));
+        strncat(caption, item, sizeof caption - strlen(caption) - 1);
     }
-    if (as_json) {
-        json_writer jw;
-        if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
+    if (r->have_dr) {
+        x[k] = (double)k + 1;
+        y[k] = r->dr.bound;
+        k++;
+        char item[80];
+        snprintf(item, sizeof item, "%zu DR", k);
+        strncat(caption, item, sizeof caption - strlen(caption) - 1);
+    }
+    lx[0] = 0.5;
+    lx[1] = (double)k + 0.5;
+    ly[0] = ly[1] = 1.0;
+    plot_series ser[2] = {{"bound", x, y, k, PLOT_BOXES}, {"vacuous (1)", lx, ly, 2, PLOT_LINES}};
+    plot_spec spec = {.title = "generalization bounds", .xlabel = "measure (see caption)", .ylabel = "bound on the test error",
+                      .caption = caption, .logy = 1, .series = ser, .n_series = 2};
+    int st = plot_render(o->plot, &spec);
+    free(x); free(y); free(lx); free(ly);
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+static int emit_json(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds,
+                     const tdl_dataset *ts, tdl_loss_kind loss)
+{
+    json_writer jw;
+    if (json_open(&jw) != 0) return cli_failf("out of memory");
+    json_object_begin(&jw, NULL);
+    json_string(&jw, "data", ds->spec);
+    json_size(&jw, "m", ds->n);
+    json_size(&jw, "params", m->n_params);
+    json_string(&jw, "loss_name", tdl_loss_name(loss));
+    json_number(&jw, "delta", o->bc.delta);
+    json_number(&jw, "margin_percentile", o->bc.margin_percentile);
+    json_string(&jw, "margin_definition", "f(x)_y - max_{j != y} f(x)_j (one output: (2y-1) f(x)); NumPy linear percentile");
+    json_string(&jw, "conventions", "effective weights (w_scale W); biases folded in as a constant input / hidden unit; "
+                                    "Rademacher bounds: L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)); "
+                                    "vacuous means bound >= 1");
+    json_object_begin(&jw, "margin_distribution");
+    json_number(&jw, "min", r->mq[0]);
+    json_number(&jw, "q1", r->mq[1]);
+    json_number(&jw, "median", r->mq[2]);
+    json_number(&jw, "q3", r->mq[3]);
+    json_number(&jw, "max", r->mq[4]);
+    json_number(&jw, "mean", r->mq[5]);
+    json_object_end(&jw);
+    json_number(&jw, "train_error", r->train_err);
+    if (ts) {
+        json_number(&jw, "test_error", r->test_err);
+        json_size(&jw, "test_n", ts->n);
+    }
+    json_array_begin(&jw, "measures");
+    for (size_t i = 0; i < r->nv; i++) {
         json_object_begin(&jw, NULL);
-        json_string(&jw, "data", ds->spec);
-        json_size(&jw, "m", ds->n);
-        json_size(&jw, "params", m->n_params);
-        json_string(&jw, "loss_name", tdl_loss_name(loss));
-        json_number(&jw, "delta", bc.delta);
-        json_number(&jw, "margin_percentile", bc.margin_percentile);
-        json_string(&jw, "margin_definition", "f(x)_y - max_{j != y} f(x)_j (one output: (2y-1) f(x)); NumPy linear percentile");
-        json_string(&jw, "conventions", "effective weights (w_scale W); biases folded in as a constant input / hidden unit; "
-                                        "Rademacher bounds: L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)); "
-                                        "vacuous means bound >= 1");
-        json_object_begin(&jw, "margin_distribution");
-        json_number(&jw, "min", mq[0]);
-        json_number(&jw, "q1", mq[1]);
-        json_number(&jw, "median", mq[2]);
-        json_number(&jw, "q3", mq[3]);
-        json_number(&jw, "max", mq[4]);
-        json_number(&jw, "mean", mq[5]);
+        json_string(&jw, "name", r->v[i].name);
+        {
+            /* a left-out row carries its note as the reason of every null */
+            char why[240];
+            snprintf(why, sizeof why, "left out: %s", r->v[i].note[0] ? r->v[i].note : "not computed");
+            json_number_or_reason(&jw, "value", r->v[i].value, r->v[i].available ? "not finite" : why);
+            json_number(&jw, "bound", r->v[i].bound);
+            json_bool(&jw, "vacuous", r->v[i].vacuous);
+            json_bool(&jw, "available", r->v[i].available);
+            json_string(&jw, "source", r->v[i].source);
+            if (isnan(r->v[i].bound)) json_string(&jw, "bound_reason", r->v[i].available ? "a complexity measure, not a bound on the error" : why);
+            json_number_or_reason(&jw, "delta", r->v[i].delta, r->v[i].available ? "a measure, not a bound: no confidence level" : why);
+        }
+        if (r->v[i].note[0]) json_string(&jw, r->v[i].available ? "note" : "reason", r->v[i].note);
         json_object_end(&jw);
-        json_number(&jw, "train_error", train_err);
-        if (ts) {
-            json_number(&jw, "test_error", test_err);
-            json_size(&jw, "test_n", ts->n);
-        }
-        json_array_begin(&jw, "measures");
-        for (size_t i = 0; i < nv; i++) {
-            json_object_begin(&jw, NULL);
-            json_string(&jw, "name", v[i].name);
-            {
-                /* a left-out row carries its note as the reason of every null */
-                char why[240];
-                snprintf(why, sizeof why, "left out: %s", v[i].note[0] ? v[i].note : "not computed");
-                json_number_or_reason(&jw, "value", v[i].value, v[i].available ? "not finite" : why);
-                json_number(&jw, "bound", v[i].bound);
-                json_bool(&jw, "vacuous", v[i].vacuous);
-                json_bool(&jw, "available", v[i].available);
-                json_string(&jw, "source", v[i].source);
-                if (isnan(v[i].bound)) json_string(&jw, "bound_reason", v[i].available ? "a complexity measure, not a bound on the error" : why);
-                json_number_or_reason(&jw, "delta", v[i].delta, v[i].available ? "a measure, not a bound: no confidence level" : why);
-            }
-            if (v[i].note[0]) json_string(&jw, v[i].available ? "note" : "reason", v[i].note);
-            json_object_end(&jw);
-        }
-        if (have_dr) {
-            json_object_begin(&jw, NULL);
-            json_string(&jw, "name", "dziugaite_roy");
-            json_number(&jw, "value", dr.kl);
-            json_number(&jw, "bound", dr.bound);
-            json_bool(&jw, "vacuous", dr.bound >= 1);
-            json_bool(&jw, "available", 1);
-            json_string(&jw, "source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
-                                       "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j");
-            json_number(&jw, "delta", dc.delta + dc.delta_prime);
-            json_string(&jw, "note", "value: KL(Q||P) at the chosen prior variance");
-            json_object_end(&jw);
-        }
-        json_array_end(&jw);
-        if (have_dr) {
-            json_object_begin(&jw, "dziugaite_roy");
-            json_number(&jw, "bound", dr.bound);
-            json_number(&jw, "kl", dr.kl);
-            json_number(&jw, "lambda", dr.lambda);
-            json_number(&jw, "j", dr.j);
-            json_number(&jw, "B", dr.B);
-            json_number(&jw, "snn_train_error", dr.snn_train_error);
-            json_number(&jw, "snn_train_bound", dr.snn_train_bound);
-            if (ts) json_number(&jw, "snn_test_error", snn_test);
-            json_number(&jw, "mean_sigma", dr.mean_sigma);
-            json_number(&jw, "objective", dr.objective);
-            json_size(&jw, "epochs", dr.epochs);
-            json_size(&jw, "samples", dr.samples);
-            json_string(&jw, "mc_step", "per-example fresh nets (exact local reparametrization), N = m samples draws");
-            json_number(&jw, "mc_draws", (double)ds->n * (double)dr.samples);
-            json_number(&jw, "delta", dc.delta);
-            json_number(&jw, "delta_prime", dc.delta_prime);
-            json_number(&jw, "confidence", dr.confidence);
-            json_number(&jw, "seconds", dr_seconds);
-            json_string(&jw, "objective_form", dc.objective == TDL_DR_QUAD ? "quad" : "pinsker");
-            json_string(&jw, "surrogate", loss == TDL_LOSS_LOGISTIC ? "logistic / ln 2" : "cross-entropy / ln 2");
-            json_object_end(&jw);
-        }
-        json_number(&jw, "seconds", seconds);
+    }
+    if (r->have_dr) {
+        json_object_begin(&jw, NULL);
+        json_string(&jw, "name", "dziugaite_roy");
+        json_number(&jw, "value", r->dr.kl);
+        json_number(&jw, "bound", r->dr.bound);
+        json_bool(&jw, "vacuous", r->dr.bound >= 1);
+        json_bool(&jw, "available", 1);
+        json_string(&jw, "source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
+                                   "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j");
+        json_number(&jw, "delta", o->dc.delta + o->dc.delta_prime);
+        json_string(&jw, "note", "value: KL(Q||P) at the chosen prior variance");
         json_object_end(&jw);
-        json_flush_stdout(&jw);
+    }
+    json_array_end(&jw);
+    if (r->have_dr) {
+        json_object_begin(&jw, "dziugaite_roy");
+        json_number(&jw, "bound", r->dr.bound);
+        json_number(&jw, "kl", r->dr.kl);
+        json_number(&jw, "lambda", r->dr.lambda);
+        json_number(&jw, "j", r->dr.j);
+        json_number(&jw, "B", r->dr.B);
+        json_number(&jw, "snn_train_error", r->dr.snn_train_error);
+        json_number(&jw, "snn_train_bound", r->dr.snn_train_bound);
+        if (ts) json_number(&jw, "snn_test_error", r->snn_test);
+        json_number(&jw, "mean_sigma", r->dr.mean_sigma);
+        json_number(&jw, "objective", r->dr.objective);
+        json_size(&jw, "epochs", r->dr.epochs);
+        json_size(&jw, "samples", r->dr.samples);
+        json_string(&jw, "mc_step", "per-example fresh nets (exact local reparametrization), N = m samples draws");
+        json_number(&jw, "mc_draws", (double)ds->n * (double)r->dr.samples);
+        json_number(&jw, "delta", o->dc.delta);
+        json_number(&jw, "delta_prime", o->dc.delta_prime);
+        json_number(&jw, "confidence", r->dr.confidence);
+        json_number(&jw, "seconds", r->dr_seconds);
+        json_string(&jw, "objective_form", tdl_name_of(tdl_dr_objective_names, (int)o->dc.objective));
+        json_string(&jw, "surrogate", loss == TDL_LOSS_LOGISTIC ? "logistic / ln 2" : "cross-entropy / ln 2");
+        json_object_end(&jw);
+    }
+    json_number(&jw, "seconds", r->seconds);
+    json_object_end(&jw);
+    json_flush_stdout(&jw);
+    return 0;
+}
+
+static void emit_text(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds,
+                      const tdl_dataset *ts, tdl_loss_kind loss)
+{
+    printf("data     %s (m = %zu)   params %zu   loss %s   delta %g   margin: %g-th percentile\n", ds->spec, ds->n,
+           m->n_params, tdl_loss_name(loss), o->bc.delta, o->bc.margin_percentile);
+    printf("margins  min %.4g  q1 %.4g  median %.4g  q3 %.4g  max %.4g  mean %.4g\n", r->mq[0], r->mq[1], r->mq[2], r->mq[3], r->mq[4], r->mq[5]);
+    printf("train error %.6f", r->train_err);
+    if (ts) printf("   test error %.6f (%s, n = %zu)", r->test_err, ts->spec, ts->n);
+    printf("\n\n%-32s %14s %12s %-8s %s\n", "measure", "value", "bound", "vacuous", "source");
+    for (size_t i = 0; i < r->nv; i++) {
+        char a[32], b[32];
+        fmt(a, sizeof a, r->v[i].value);
+        fmt(b, sizeof b, r->v[i].bound);
+        printf("%-32s %14s %12s %-8s %s\n", r->v[i].name, a, b, isnan(r->v[i].bound) ? "-" : (r->v[i].vacuous ? "yes" : "no"), r->v[i].source);
+        if (r->v[i].note[0]) printf("%-32s   %s: %s\n", "", r->v[i].available ? "note" : "left out", r->v[i].note);
+    }
+    if (r->have_dr) {
+        printf("%-32s %14.6g %12.6g %-8s %s\n", "dziugaite_roy", r->dr.kl, r->dr.bound, r->dr.bound >= 1 ? "yes" : "no",
+               "Dziugaite and Roy 2017 (value: KL)");
+        printf("%-32s   SNN train error %.5f (<= %.5f, %zu passes, a fresh net per example), ", "", r->dr.snn_train_error, r->dr.snn_train_bound, r->dr.samples);
+        if (ts) printf("SNN test error %.5f, ", r->snn_test);
+        printf("lambda %.4g (j = %.0f), %zu epochs, %.1f s, confidence %.3f\n", r->dr.lambda, r->dr.j, r->dr.epochs, r->dr_seconds, r->dr.confidence);
+    }
+}
+
+int cmd_bounds(int argc, char **argv)
+{
+    bounds_opts o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    cli_set_threads(o.threads);
+
+    int st;
+    rc = EXIT_WORK_FAILED;
+    tdl_dataset *ds = NULL, *ts = NULL;
+    tdl_mlp *m = NULL;
+    bounds_result r = {0};
+    r.train_err = r.test_err = r.snn_test = r.dr_seconds = NAN;
+    tdl_loss_kind loss;
+    double t0 = now(); /* the seconds reported count the loading too */
+    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.test && (st = tdl_dataset_load(o.test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((rc = cli_model_build(&o.mo, "bounds", &m)) != 0) goto cleanup;
+    if ((rc = cli_model_loss(&o.mo, "bounds", m, ds, &loss)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
+    if (ts && cli_check_test(o.test, loss, m, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
+    if (ts && !ts->classes) { rc = cli_failf("--test %s: no class labels; bounds are on the classification error", o.test); goto cleanup; }
+    if ((st = run(&o, m, loss, ds, ts, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    r.seconds = now() - t0;
+    if (o.plot && (rc = emit_plot(&o, &r, m, ds)) != 0) goto cleanup;
+    if (o.as_json) {
+        if ((rc = emit_json(&o, &r, m, ds, ts, loss)) != 0) goto cleanup;
     } else {
-        printf("data     %s (m = %zu)   params %zu   loss %s   delta %g   margin: %g-th percentile\n", ds->spec, ds->n,
-               m->n_params, tdl_loss_name(loss), bc.delta, bc.margin_percentile);
-        printf("margins  min %.4g  q1 %.4g  median %.4g  q3 %.4g  max %.4g  mean %.4g\n", mq[0], mq[1], mq[2], mq[3], mq[4], mq[5]);
-        printf("train error %.6f", train_err);
-        if (ts) printf("   test error %.6f (%s, n = %zu)", test_err, ts->spec, ts->n);
-        printf("\n\n%-32s %14s %12s %-8s %s\n", "measure", "value", "bound", "vacuous", "source");
-        for (size_t i = 0; i < nv; i++) {
-            char a[32], b[32];
-            fmt(a, sizeof a, v[i].value);
-            fmt(b, sizeof b, v[i].bound);
-            printf("%-32s %14s %12s %-8s %s\n", v[i].name, a, b, isnan(v[i].bound) ? "-" : (v[i].vacuous ? "yes" : "no"), v[i].source);
-            if (v[i].note[0]) printf("%-32s   %s: %s\n", "", v[i].available ? "note" : "left out", v[i].note);
-        }
-        if (have_dr) {
-            printf("%-32s %14.6g %12.6g %-8s %s\n", "dziugaite_roy", dr.kl, dr.bound, dr.bound >= 1 ? "yes" : "no",
-                   "Dziugaite and Roy 2017 (value: KL)");
-            printf("%-32s   SNN train error %.5f (<= %.5f, %zu passes, a fresh net per example), ", "", dr.snn_train_error, dr.snn_train_bound, dr.samples);
-            if (ts) printf("SNN test error %.5f, ", snn_test);
-            printf("lambda %.4g (j = %.0f), %zu epochs, %.1f s, confidence %.3f\n", dr.lambda, dr.j, dr.epochs, dr_seconds, dr.confidence);
-        }
+        emit_text(&o, &r, m, ds, ts, loss);
     }
     rc = 0;
 cleanup:
-    tdl_dr_result_free(&dr);
-    free(v);
-    tdl_net_work_free(&w);
+    tdl_dr_result_free(&r.dr);
+    free(r.v);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ts);
     tdl_dataset_free(&ds);

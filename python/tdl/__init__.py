@@ -37,7 +37,7 @@ def blas_core():
 __version__ = version()
 
 
-def check(name, quick=True, seed=None, broken=False, timeout=None):
+def check(name, quick=False, seed=None, broken=False, timeout=None):
     """Run one theorem check and return its result dict.
 
     The checks are not part of libtdl: they are the programs of

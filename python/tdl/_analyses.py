@@ -308,7 +308,7 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
 
 def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=False, layers=None,
         method="auto", budget_mb=256, kernel_act=None, quad=0, ridge=0.0, predict=False, time=math.inf,
-        lr=1.0, drift=False, per_layer=False, return_matrix=False):
+        lr=1.0, drift=False, per_layer=False, mc=0, seed=None, return_matrix=False):
     """Kernel Gram matrix on a data set and its spectrum, as `tdl ntk --json`.
 
     Default: the empirical NTK Theta = J J^T of the net (traced: mean over the
@@ -319,11 +319,16 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
     predict=True with test=...: the kernel regime's predictions at `time`
     (inf: kernel regression) with learning rate lr.  drift: ||Theta_t -
     Theta_0|| / ||Theta_0||.  per_layer: each layer's share of the trace.
+    mc=N: the Monte Carlo kernel over N random initializations of the net's
+    architecture (nngp=True: the NNGP), seeds seed, seed + 1, ... (default:
+    the net's init seed; 0 for a loaded model, as --seed).
     return_matrix=True adds "K" (the Gram matrix; not a --json key)."""
     ds = as_data(data)
     dt = as_data(test) if test is not None else None
-    if nngp and not analytic:
-        raise Error(_lib.EINVAL, "nngp needs analytic=True (the NNGP is a kernel over random inits)")
+    if nngp and not analytic and not mc:
+        raise Error(_lib.EINVAL, "nngp needs analytic=True or mc=N (the NNGP is a kernel over random inits)")
+    if mc and (analytic or h_inf or full or predict or drift):
+        raise Error(_lib.EINVAL, "mc cannot be combined with analytic, h_inf, full, predict or drift")
     if h_inf and (analytic or full):
         raise Error(_lib.EINVAL, "h_inf cannot be combined with analytic or full")
     if full and analytic:
@@ -356,7 +361,7 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         check(lib.tdl_dense_memory_check(dim, 2, 0, b"the Gram matrix"))
         K = np.empty((dim, dim))
         Xd = lib.tdl_dataset_inputs(ds._ptr)
-        kind = "h_inf" if h_inf else "analytic" if analytic else "empirical"
+        kind = "h_inf" if h_inf else "analytic" if analytic else "monte_carlo" if mc else "empirical"
         t0 = _now()
         if h_inf:
             meth = "Du et al. 2019: x_i.x_j (pi - theta_ij) / (2 pi), stable atan2 angle, rows as given"
@@ -374,6 +379,22 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
             check(lib.tdl_ntk_analytic(ac, Xd, None, Kh if nngp else None, None if nngp else Kh))
             if nngp:
                 kind = "analytic_nngp"
+        elif mc:
+            mcfg = ctypes.c_void_p(lib.tdl_mlp_config_new())
+            if not mcfg.value:
+                raise Error(_lib.ENOMEM, "out of memory for a configuration")
+            try:
+                lib.tdl_ntk_monte_carlo_config_from_mlp(m._ptr, mcfg)
+                meth = ("Monte Carlo: mean of f_c(x) f_c(x') over nets and outputs" if nngp
+                        else "Monte Carlo: mean of the traced empirical NTK over nets")
+                normalization = "per output; gaussian init with the net's sigmas, seeds --seed + i"
+                Kh = wrap(K)
+                check(lib.tdl_ntk_monte_carlo(mcfg, Xd, int(mc), m._seed if seed is None else int(seed),
+                                              Kh if nngp else None, None if nngp else Kh, None))
+            finally:
+                lib.tdl_mlp_config_free(ctypes.byref(mcfg))
+            if nngp:
+                kind = "monte_carlo_nngp"
         else:
             meth = text(lib.tdl_ntk_method_name(m._ptr, opts))
             normalization = "full (nC x nC), row i*C + c" if full else "traced: mean over the C outputs of J_c J_c^T"
@@ -409,7 +430,7 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
             check(lib.tdl_ntk_drift(m._ptr, Xd, opts, ctypes.byref(dv)))
             drift_v = dv.value
         layer_tr = None
-        if per_layer and not h_inf and not analytic:
+        if per_layer and not h_inf and not analytic and not mc:
             layer_tr = np.zeros(m.depth)
             Kl = np.empty((dim, dim))
             for l in range(m.depth):
@@ -483,6 +504,8 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         r.string("normalization", normalization)
         if not h_inf and not analytic:
             r.size("outputs", C)
+        if mc:
+            r.size("samples", mc)
         r.array("eigenvalues", ev)
         r.num("lambda_min", lmin)
         r.num("lambda_max", lmax)

@@ -221,6 +221,8 @@ _PROTOS = {
     "tdl_ntk_analytic_config_param_name": (c_char_p, [vp]),
     "tdl_ntk_analytic": (c_int, [vp, vp, vp, vp, vp]),
     "tdl_ntk_h_inf": (c_int, [vp, vp]),
+    "tdl_ntk_monte_carlo_config_from_mlp": (None, [vp, vp]),
+    "tdl_ntk_monte_carlo": (c_int, [vp, vp, sz, c_ulong, vp, vp, vp]),
     "tdl_ntk_eigenvalues": (c_int, [vp, dp]),
     "tdl_ntk_eta_max": (c_double, [c_double, c_double, c_double]),
     "tdl_ntk_arora_complexity": (c_int, [vp, dp, c_double, dp]),

@@ -70,6 +70,8 @@ def test_hessian_slq(cli, model, model_file):
     (["--analytic"], dict(analytic=True)),
     (["--analytic", "--nngp"], dict(analytic=True, nngp=True)),
     (["--h-inf"], dict(h_inf=True)),
+    (["--mc", "3"], dict(mc=3)),
+    (["--mc", "2", "--nngp", "--seed", "5"], dict(mc=2, nngp=True, seed=5)),
 ])
 def test_ntk(cli, model, model_file, args, kw):
     ref = run_json(cli, "ntk", "--model", model_file, "--data", SPEC, *args)
@@ -166,3 +168,18 @@ def test_train_diverges(cli, model_file, workdir):
     assert got["last_good"] == mine + ".last-good.safetensors" and os.path.exists(got["last_good"])
     got["last_good"] = ref["last_good"]
     assert_same(got, ref)
+
+
+def test_npz_model_and_numpy_dict(cli, model, workdir):
+    """A dict of numpy arrays saved as .npz loads through libtdl's reader
+    (as `tdl --model file.npz`) and from the dict itself: the same net."""
+    sd = model.state_dict()
+    path = str(workdir / "sd.npz")
+    np.savez(path, **sd)
+    a = tdl.Model.from_state_dict(path, activation="tanh")
+    b = tdl.Model.from_state_dict({k: v.astype(np.float32).astype(np.float64) for k, v in sd.items()}
+                                  | {"activation": "tanh"})
+    np.testing.assert_array_equal(a.theta, model.theta)
+    assert b.activation == "tanh"
+    ref = run_json(cli, "hessian", "--model", path, "--act", "tanh", "--data", SPEC, "--k", "3")
+    assert_same(a.hessian(SPEC, k=3), ref)

@@ -1,4 +1,8 @@
-/* cmd_train.c — `tdl train`: train a net, write the model file, a log, snapshots. */
+/* cmd_train.c — `tdl train`: train a net, write the model file, a log, snapshots.
+ *
+ * parse_options (train_opts) -> load (data, net, checks) -> run (tdl_train,
+ * the log kept by on_eval) -> emit_diverged, or emit_files (model, --log,
+ * --log-params, --plot) and the report (put_json or emit_text). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -248,7 +252,18 @@ enum {
     OPT_DATA = 2000, OPT_TEST, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_DRIFT, OPT_PLOT
 };
 
-int cmd_train(int argc, char **argv)
+typedef struct train_opts {
+    cli_model_opts mo;
+    cli_train_opts to;
+    tdl_train_config cfg;
+    const char *data, *test, *out, *log_path, *params_path, *plot;
+    int as_json, quiet;
+    size_t threads, drift_rows;
+    char last_good[4096];  /* OUT.last-good.safetensors: the divergence checkpoint */
+} train_opts;
+
+/* -1: go on; otherwise the exit code (usage printed). */
+static int parse_options(int argc, char **argv, train_opts *o)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -262,63 +277,57 @@ int cmd_train(int argc, char **argv)
         {"plot", required_argument, NULL, OPT_PLOT},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    cli_train_opts to;
-    cli_train_opts_init(&to);
-    tdl_train_config cfg;
-    const char *data = NULL, *test = NULL, *out = "model.safetensors", *log_path = NULL, *params_path = NULL;
-    const char *plot = NULL;
-    int as_json = 0, quiet = 0, c;
-    size_t threads = 0, drift_rows = 0;
+    memset(o, 0, sizeof *o);
+    cli_model_opts_init(&o->mo);
+    cli_train_opts_init(&o->to);
+    o->out = "model.safetensors";
+    int c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "train")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int r = cli_model_opts_parse(&mo, "train", c, optarg);
-        if (r == 0) r = cli_train_opts_parse(&to, "train", c, optarg, cli_option_name(opts, c));
+        int r = cli_model_opts_parse(&o->mo, "train", c, optarg);
+        if (r == 0) r = cli_train_opts_parse(&o->to, "train", c, optarg, cli_option_name(opts, c));
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_TEST: test = optarg; break;
-        case 'o': out = optarg; break;
-        case OPT_LOG: log_path = optarg; break;
-        case OPT_LOG_PARAMS: params_path = optarg; break;
-        case OPT_JSON: as_json = 1; break;
-        case OPT_QUIET: quiet = 1; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
+        case 'o': o->out = optarg; break;
+        case OPT_LOG: o->log_path = optarg; break;
+        case OPT_LOG_PARAMS: o->params_path = optarg; break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_QUIET: o->quiet = 1; break;
         case OPT_DRIFT:
-            drift_rows = 256;
-            if (optarg) bad = cli_parse_size(optarg, 1, 100000, &drift_rows);
+            o->drift_rows = 256;
+            if (optarg) bad = cli_parse_size(optarg, 1, 100000, &o->drift_rows);
             break;
-        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
-        case OPT_PLOT: plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
+        case OPT_PLOT: o->plot = optarg; break;
         default: return cli_bad_option("train", argv, optopt);
         }
         if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
-    if (!data) return cli_usage("train", "--data SPEC is required");
-    if (plot) {
-        const char *ext = strrchr(plot, '.');
+    if (!o->data) return cli_usage("train", "--data SPEC is required");
+    if (o->plot) {
+        const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
-            return cli_usage("train", "--plot %s: the figure must end in .png, .svg or .pdf", plot);
+            return cli_usage("train", "--plot %s: the figure must end in .png, .svg or .pdf", o->plot);
     }
-    if (cli_train_opts_finish(&to, "train", mo.seed) != 0) return EXIT_USAGE;
-    cfg = to.cfg;
-    cli_set_threads(threads);
+    if (cli_train_opts_finish(&o->to, "train", o->mo.seed) != 0) return EXIT_USAGE;
+    o->cfg = o->to.cfg;
     /* No output may overwrite an input or another output (the divergence
      * checkpoint OUT.last-good.safetensors included). */
-    char last_good[4096];
-    snprintf(last_good, sizeof last_good, "%s.last-good.safetensors", out);
-    const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
-    const cli_file outs[] = {{"-o", out, CLI_FILE_PATH, NULL}, {"--log", log_path, CLI_FILE_PATH, NULL}, {"--log-params", params_path, CLI_FILE_PATH, NULL},
-                             {"--plot", plot, CLI_FILE_FIGURE, NULL}, {"the divergence checkpoint", last_good, CLI_FILE_PATH, NULL}};
+    snprintf(o->last_good, sizeof o->last_good, "%s.last-good.safetensors", o->out);
+    const cli_file ins[] = {{"--model", o->mo.model, CLI_FILE_PATH, NULL}, {"--data", o->data, CLI_FILE_SPEC, NULL}, {"--test", o->test, CLI_FILE_SPEC, NULL}};
+    const cli_file outs[] = {{"-o", o->out, CLI_FILE_PATH, NULL}, {"--log", o->log_path, CLI_FILE_PATH, NULL}, {"--log-params", o->params_path, CLI_FILE_PATH, NULL},
+                             {"--plot", o->plot, CLI_FILE_FIGURE, NULL}, {"the divergence checkpoint", o->last_good, CLI_FILE_PATH, NULL}};
     if (cli_check_outputs("train", ins, 3, outs, 5) != 0) return EXIT_WORK_FAILED;
     /* Every output must be writable before any work starts: a temporary is
      * created and removed beside each. */
-    const char *outputs[4] = {out, log_path, params_path, plot};
+    const char *outputs[4] = {o->out, o->log_path, o->params_path, o->plot};
     for (int k = 0; k < 4; k++) {
         tdl_atomic_file probe;
         if (!outputs[k]) continue;
@@ -326,82 +335,147 @@ int cmd_train(int argc, char **argv)
         if (pst != TDL_OK) return cli_fail(pst);
         tdl_atomic_abort(&probe);
     }
+    return -1;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
+/* The data, the net and the log, with the CLI's checks.  Returns an exit code. */
+static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **mp, train_log *lg,
+                gsl_matrix_view *drift_view)
+{
+    int rc, st;
+    if ((st = tdl_dataset_load(o->data, dsp)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = tdl_dataset_load(o->test, tsp)) != TDL_OK) return cli_fail(st);
+    if ((rc = cli_model_build(&o->mo, "train", mp)) != 0) return rc;
+    if ((rc = cli_model_loss(&o->mo, "train", *mp, *dsp, &o->cfg.loss)) != 0) return rc;
+    tdl_mlp *m = *mp;
+    const tdl_dataset *ds = *dsp, *ts = *tsp;
+    if (ts && cli_check_test(o->test, o->cfg.loss, m, ts) != 0) return EXIT_WORK_FAILED;
+    if (!m->theta0) { /* a model without its init: training starts here */
+        m->theta0 = malloc(m->n_params * sizeof(double));
+        if (!m->theta0) return cli_failf("out of memory");
+        memcpy(m->theta0, m->theta, m->n_params * sizeof(double));
+    }
+    if (o->params_path) {
+        size_t evals = o->cfg.eval_every ? o->cfg.epochs / o->cfg.eval_every + 2 : 2;
+        double bytes = (double)evals * (double)m->n_params * 8.0;
+        if (bytes > 4e9) return cli_failf("--log-params would keep %.3g GB of snapshots; raise --eval-every", bytes / 1e9);
+    }
+    lg->progress = !o->quiet && isatty(2);
+    lg->total_epochs = o->cfg.epochs;
+    lg->m = m;
+    lg->loss = o->cfg.loss;
+    lg->test = ts;
+    lg->keep_params = o->params_path != NULL;
+    if (o->drift_rows) {
+        if (!o->log_path) return cli_usage("train", "--log-ntk-drift adds a column to --log FILE.csv: give --log");
+        *drift_view = gsl_matrix_submatrix(ds->X, 0, 0, o->drift_rows < ds->n ? o->drift_rows : ds->n, ds->d);
+        lg->drift_X = &drift_view->matrix;
+    }
+    if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg->test_work)) != TDL_OK) return cli_fail(st);
+    return 0;
+}
+
+/* tdl_train with the log callback; *seconds: wall time. */
+static int run(train_opts *o, tdl_mlp *m, const tdl_dataset *ds, train_log *lg, tdl_train_result *res, double *seconds)
+{
+    o->cfg.callback = on_eval;
+    o->cfg.user = lg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int st = tdl_train(m, ds, &o->cfg, res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (lg->progress) fputc('\n', stderr);
+    return st;
+}
+
+/* After a divergence: exit 1, one line naming the learning rate and a
+ * smaller one; the model file (-o) is not written, the last good checkpoint
+ * is kept beside it (tdl help train). */
+static int emit_diverged(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds, const tdl_dataset *ts,
+                         const train_log *lg, const tdl_train_result *res, double seconds)
+{
+    const tdl_train_config *cfg = &o->cfg;
+    char msg[1024], hint[256];
+    snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+    snprintf(hint, sizeof hint, " (e.g. --lr %g%s)", cfg->lr / 10,
+             res->diverged_nonfinite ? "" : "; --diverge-factor 0 turns this stop off");
+    record_metadata(m, cfg, ds, res);
+    tdl_tensors_set_meta(m->meta, "optimizer", o->to.opt_text);
+    int saved = tdl_mlp_save(o->last_good, m) == TDL_OK;
+    if (o->log_path) write_log_csv(o->log_path, lg);
+    if (o->as_json) {
+        char arch[256], act[64];
+        tdl_arch_format(m, arch, sizeof arch);
+        tdl_act_format(&m->act, act, sizeof act);
+        put_json(NULL, saved ? o->last_good : NULL, m, arch, act, ds, ts, cfg, o->to.opt_text, res, seconds, NAN, NAN);
+    }
+    if (saved) return cli_failf("%s%s; the last good parameters are in %s", msg, hint, o->last_good);
+    return cli_failf("%s%s", msg, hint);
+}
+
+/* The model file, --log, --log-params and --plot. */
+static int emit_files(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds, const tdl_dataset *ts,
+                      const train_log *lg, const tdl_train_result *res, const char *arch, const char *act)
+{
+    const tdl_train_config *cfg = &o->cfg;
+    int st;
+    record_metadata(m, cfg, ds, res);
+    tdl_tensors_set_meta(m->meta, "optimizer", o->to.opt_text);
+    if ((st = tdl_mlp_save(o->out, m)) != TDL_OK) return st;
+    if (o->log_path && (st = write_log_csv(o->log_path, lg)) != TDL_OK) return st;
+    if (o->params_path && (st = write_snapshots(o->params_path, lg)) != TDL_OK) return st;
+    if (o->plot) {
+        char caption[1024];
+        snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s (mean); seed %lu, train seed %lu",
+                 o->out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", o->to.opt_text, cfg->lr, cfg->batch,
+                 tdl_loss_name(cfg->loss), o->mo.seed, cfg->seed);
+        if ((st = render_curve(o->plot, lg, caption, ds->classes > 0)) != TDL_OK) return st;
+    }
+    return TDL_OK;
+}
+
+static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *ds, const tdl_dataset *ts,
+                      const tdl_train_result *res, const char *arch, const char *act, double test_loss, double test_acc)
+{
+    const tdl_train_config *cfg = &o->cfg;
+    printf("model        %s (%s, %s, %zu parameters)\n", o->out, arch, act, m->n_params);
+    printf("data         %s (%zu examples)\n", ds->spec, ds->n);
+    printf("training     %s (momentum %g), lr %g, batch %zu, %zu epochs, %zu steps, loss %s (mean)\n",
+           o->to.opt_text, cfg->momentum, cfg->lr, cfg->batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
+    printf("train loss   %.6g\n", res->loss);
+    if (ds->classes) printf("train acc.   %.4f\n", res->accuracy);
+    if (ts) {
+        printf("test loss    %.6g\n", test_loss);
+        if (ts->classes) printf("test acc.    %.4f\n", test_acc);
+    }
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    cli_set_threads(o.threads);
+
+    int st;
     tdl_dataset *ds = NULL, *ts = NULL;
     tdl_mlp *m = NULL;
     train_log lg = {0};
-    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if ((rc = cli_model_build(&mo, "train", &m)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if ((rc = cli_model_loss(&mo, "train", m, ds, &cfg.loss)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if (ts && cli_check_test(test, cfg.loss, m, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
-    if (!m->theta0) { /* a model without its init: training starts here */
-        m->theta0 = malloc(m->n_params * sizeof(double));
-        if (!m->theta0) { rc = cli_failf("out of memory"); goto cleanup; }
-        memcpy(m->theta0, m->theta, m->n_params * sizeof(double));
-    }
-    if (params_path) {
-        size_t evals = cfg.eval_every ? cfg.epochs / cfg.eval_every + 2 : 2;
-        double bytes = (double)evals * (double)m->n_params * 8.0;
-        if (bytes > 4e9) { rc = cli_failf("--log-params would keep %.3g GB of snapshots; raise --eval-every", bytes / 1e9); goto cleanup; }
-    }
-    lg.progress = !quiet && isatty(2);
-    lg.total_epochs = cfg.epochs;
-    lg.m = m;
-    lg.loss = cfg.loss;
-    lg.test = ts;
-    lg.keep_params = params_path != NULL;
     gsl_matrix_view drift_view;
-    if (drift_rows) {
-        if (!log_path) { rc = cli_usage("train", "--log-ntk-drift adds a column to --log FILE.csv: give --log"); goto cleanup; }
-        drift_view = gsl_matrix_submatrix(ds->X, 0, 0, drift_rows < ds->n ? drift_rows : ds->n, ds->d);
-        lg.drift_X = &drift_view.matrix;
-    }
-    if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg.test_work)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    cfg.callback = on_eval;
-    cfg.user = &lg;
+    if ((rc = load(&o, &ds, &ts, &m, &lg, &drift_view)) != 0) goto cleanup;
+    rc = EXIT_WORK_FAILED;
     tdl_train_result res;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    st = tdl_train(m, ds, &cfg, &res);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if (lg.progress) fputc('\n', stderr);
+    double seconds;
+    st = run(&o, m, ds, &lg, &res, &seconds);
     if (st == TDL_EDIVERGED) {
-        /* exit 1, one line naming the learning rate and a smaller one; the
-         * model file (-o) is not written, the last good checkpoint is kept
-         * beside it (tdl help train) */
-        char msg[1024], good[4096], hint[256];
-        snprintf(msg, sizeof msg, "%s", tdl_errmsg());
-        snprintf(hint, sizeof hint, " (e.g. --lr %g%s)", cfg.lr / 10,
-                 res.diverged_nonfinite ? "" : "; --diverge-factor 0 turns this stop off");
-        snprintf(good, sizeof good, "%s.last-good.safetensors", out);
-        record_metadata(m, &cfg, ds, &res);
-        tdl_tensors_set_meta(m->meta, "optimizer", to.opt_text);
-        int saved = tdl_mlp_save(good, m) == TDL_OK;
-        if (log_path) write_log_csv(log_path, &lg);
-        if (as_json) {
-            char arch[256], act[64];
-            tdl_arch_format(m, arch, sizeof arch);
-            tdl_act_format(&m->act, act, sizeof act);
-            put_json(NULL, saved ? good : NULL, m, arch, act, ds, ts, &cfg, to.opt_text, &res, seconds, NAN, NAN);
-        }
-        if (saved) rc = cli_failf("%s%s; the last good parameters are in %s", msg, hint, good);
-        else rc = cli_failf("%s%s", msg, hint);
+        rc = emit_diverged(&o, m, ds, ts, &lg, &res, seconds);
         goto cleanup;
     }
     if (st != TDL_OK) {
         rc = lg.failed == 1 ? cli_failf("out of memory keeping the training log") : lg.failed == 2 ? cli_fail(TDL_ENOMEM) : cli_fail(st);
         goto cleanup;
     }
-    record_metadata(m, &cfg, ds, &res);
-    tdl_tensors_set_meta(m->meta, "optimizer", to.opt_text);
-    if ((st = tdl_mlp_save(out, m)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (log_path && (st = write_log_csv(log_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (params_path && (st = write_snapshots(params_path, &lg)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     double test_loss = NAN, test_acc = NAN;
     if (lg.n_rows) {
         test_loss = lg.rows[(lg.n_rows - 1) * LOG_COLS + 7];
@@ -410,27 +484,9 @@ int cmd_train(int argc, char **argv)
     char arch[256], act[64];
     tdl_arch_format(m, arch, sizeof arch);
     tdl_act_format(&m->act, act, sizeof act);
-    if (plot) {
-        char caption[1024];
-        snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s (mean); seed %lu, train seed %lu",
-                 out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", to.opt_text, cfg.lr, cfg.batch,
-                 tdl_loss_name(cfg.loss), mo.seed, cfg.seed);
-        if ((st = render_curve(plot, &lg, caption, ds->classes > 0)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    if (as_json) {
-        put_json(out, NULL, m, arch, act, ds, ts, &cfg, to.opt_text, &res, seconds, test_loss, test_acc);
-    } else {
-        printf("model        %s (%s, %s, %zu parameters)\n", out, arch, act, m->n_params);
-        printf("data         %s (%zu examples)\n", ds->spec, ds->n);
-        printf("training     %s (momentum %g), lr %g, batch %zu, %zu epochs, %zu steps, loss %s (mean)\n",
-               to.opt_text, cfg.momentum, cfg.lr, cfg.batch, res.epochs, res.steps, tdl_loss_name(cfg.loss));
-        printf("train loss   %.6g\n", res.loss);
-        if (ds->classes) printf("train acc.   %.4f\n", res.accuracy);
-        if (ts) {
-            printf("test loss    %.6g\n", test_loss);
-            if (ts->classes) printf("test acc.    %.4f\n", test_acc);
-        }
-    }
+    if ((st = emit_files(&o, m, ds, ts, &lg, &res, arch, act)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.as_json) put_json(o.out, NULL, m, arch, act, ds, ts, &o.cfg, o.to.opt_text, &res, seconds, test_loss, test_acc);
+    else emit_text(&o, m, ds, ts, &res, arch, act, test_loss, test_acc);
     rc = 0;
 cleanup:
     free(lg.rows);

@@ -141,6 +141,16 @@ int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matrix *H)
     return TDL_OK;
 }
 
+int tdl_ntk_arora_labels(const tdl_dataset *ds, double *y)
+{
+    if (!ds || !y) return tdl_fail(TDL_EINVAL, "arora labels: no data or no output");
+    if (ds->Y ? ds->Y->size2 != 1 : ds->classes != 2)
+        return tdl_fail(TDL_EINVAL, "arora labels: the complexity takes one target: two classes or one regression column "
+                        "(this data has %zu %s)", ds->Y ? ds->Y->size2 : ds->classes, ds->Y ? "target columns" : "classes");
+    for (size_t i = 0; i < ds->n; i++) y[i] = ds->Y ? gsl_matrix_get(ds->Y, i, 0) : (ds->labels[i] ? 1.0 : -1.0);
+    return TDL_OK;
+}
+
 int tdl_ntk_arora_complexity(const gsl_matrix *H, const double *y, double ridge, double *out)
 {
     if (!H || H->size1 == 0) return tdl_fail(TDL_EINVAL, "arora complexity: empty kernel matrix");

@@ -1284,7 +1284,7 @@ END_TEST
 
 /* The method table (tdl/names.h) and the method a net gets; a net's Monte
  * Carlo configuration; the mse targets of classification (one-hot; 0/1 for
- * one output) and regression data; their shape check. */
+ * one output) and regression data, their shape check; Arora's labels. */
 START_TEST(test_names_and_targets)
 {
     int v = -1;
@@ -1332,6 +1332,21 @@ START_TEST(test_names_and_targets)
     ck_assert_int_eq(tdl_ntk_targets(reg, 2, Y2), TDL_OK);
     for (size_t i = 0; i < 8; i++) ck_assert(Y2->data[i] == Yr[i]);
     ck_assert_int_eq(tdl_ntk_targets(reg, 3, Y2), TDL_ESHAPE);
+    /* Arora's labels: one target only (this regression set has two columns) */
+    double y[4];
+    ck_assert_int_eq(tdl_ntk_arora_labels(reg, y), TDL_EINVAL);
+    ck_assert_int_eq(tdl_ntk_arora_labels(cls, y), TDL_EINVAL); /* three classes */
+    const long long lab2[4] = {1, 0, 0, 1};
+    tdl_matrix_view y1v = {Yr, 4, 1, 2, 1};
+    tdl_dataset *bin = NULL, *reg1 = NULL;
+    ck_assert_int_eq(tdl_dataset_from_arrays(xv, lab2, 2, NULL, NULL, &bin), TDL_OK);
+    ck_assert_int_eq(tdl_dataset_from_arrays(xv, NULL, 0, &y1v, NULL, &reg1), TDL_OK);
+    ck_assert_int_eq(tdl_ntk_arora_labels(bin, y), TDL_OK);
+    for (size_t i = 0; i < 4; i++) ck_assert(y[i] == (lab2[i] ? 1.0 : -1.0));
+    ck_assert_int_eq(tdl_ntk_arora_labels(reg1, y), TDL_OK);
+    for (size_t i = 0; i < 4; i++) ck_assert(y[i] == Yr[2 * i]);
+    tdl_dataset_free(&bin);
+    tdl_dataset_free(&reg1);
     gsl_matrix_free(Y3);
     gsl_matrix_free(Y1);
     gsl_matrix_free(Y2);

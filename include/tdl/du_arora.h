@@ -11,6 +11,7 @@
 #include "tdl/export.h"
 
 #include <gsl/gsl_matrix.h>
+#include "tdl/data.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,12 @@ TDL_API int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matri
  * at t = infinity say the same). */
 TDL_API int tdl_ntk_arora_complexity(const gsl_matrix *H, const double *y, double ridge,
                                      double *out);
+
+/* The labels y in R^n of Arora et al.'s complexity for a data set with one
+ * target: +-1 for two classes (class 1 -> +1, class 0 -> -1), Y's column for
+ * regression with one target column.  y (n) is the caller's.  TDL_EINVAL
+ * (y untouched) for other data: more classes or target columns. */
+TDL_API int tdl_ntk_arora_labels(const tdl_dataset *ds, double *y);
 
 #ifdef __cplusplus
 }

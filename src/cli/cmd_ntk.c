@@ -349,12 +349,12 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
     r->psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(r->lmin), fabs(r->lmax));
     r->cond = r->lmin > 0 ? r->lmax / r->lmin : INFINITY;
     r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)n, 0) : NAN; /* norm n: tdl's mse is a mean */
-    /* Arora et al.'s complexity for one target column: +-1 labels for binary classes */
-    if (!o->full && (r->C == 1 || o->hinf) && (ds->Y ? ds->Y->size2 == 1 : ds->classes == 2)) {
+    /* Arora et al.'s complexity for data with one target (tdl_ntk_arora_labels:
+     * two classes as +-1, or one regression column); none otherwise */
+    if (!o->full && (r->C == 1 || o->hinf)) {
         double *y = malloc(n * sizeof(double));
         if (!y) return cli_failf("out of memory");
-        for (size_t i = 0; i < n; i++) y[i] = ds->Y ? gsl_matrix_get(ds->Y, i, 0) : (ds->labels[i] ? 1.0 : -1.0);
-        st = tdl_ntk_arora_complexity(K, y, r->ridge_abs, &r->arora);
+        st = tdl_ntk_arora_labels(ds, y) == TDL_OK ? tdl_ntk_arora_complexity(K, y, r->ridge_abs, &r->arora) : TDL_OK;
         free(y);
         if (st == TDL_ENOTPD) {
             r->arora = NAN;

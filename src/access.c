@@ -22,6 +22,7 @@ size_t tdl_sizeof(const char *type_name)
         {"tdl_slq_result", sizeof(tdl_slq_result)},
         {"tdl_density", sizeof(tdl_density)},
         {"tdl_train_result", sizeof(tdl_train_result)},
+        {"tdl_dr_result", sizeof(tdl_dr_result)},
     };
     if (!type_name) return 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -355,6 +356,71 @@ void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, double *
     if (delta) *delta = e->delta;
     if (source) *source = e->source;
     if (note) *note = e->note;
+}
+
+tdl_dr_config *tdl_dr_config_new(void)
+{
+    tdl_dr_config *cfg = tdl_malloc(sizeof *cfg, "a PAC-Bayes configuration");
+    if (cfg) tdl_dr_config_default(cfg);
+    return cfg;
+}
+
+void tdl_dr_config_free(tdl_dr_config **cfg)
+{
+    if (!cfg) return;
+    free(*cfg);
+    *cfg = NULL;
+}
+
+int tdl_dr_config_set_number(tdl_dr_config *cfg, const char *field, double value)
+{
+    static const struct { const char *name; size_t off; } reals[] = {
+        {"lr", offsetof(tdl_dr_config, lr)},
+        {"sigma_init", offsetof(tdl_dr_config, sigma_init)},
+        {"rho_init", offsetof(tdl_dr_config, rho_init)},
+        {"b", offsetof(tdl_dr_config, b)},
+        {"c", offsetof(tdl_dr_config, c)},
+        {"delta", offsetof(tdl_dr_config, delta)},
+        {"delta_prime", offsetof(tdl_dr_config, delta_prime)},
+    };
+    static const struct { const char *name; size_t off; } counts[] = {
+        {"epochs", offsetof(tdl_dr_config, epochs)},
+        {"batch", offsetof(tdl_dr_config, batch)},
+        {"lr_drop_epoch", offsetof(tdl_dr_config, lr_drop_epoch)},
+        {"mc_samples", offsetof(tdl_dr_config, mc_samples)},
+    };
+    unsigned long long u = 0;
+    int st;
+    if (!field) return tdl_fail(TDL_EINVAL, "PAC-Bayes configuration: a field is needed");
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if (strcmp(field, reals[i].name) == 0) {
+            memcpy((char *)cfg + reals[i].off, &value, sizeof value);
+            return TDL_OK;
+        }
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (strcmp(field, counts[i].name) == 0) {
+            if ((st = to_count(field, value, &u)) != TDL_OK) return st;
+            size_t z = (size_t)u;
+            memcpy((char *)cfg + counts[i].off, &z, sizeof z);
+            return TDL_OK;
+        }
+    if (strcmp(field, "seed") == 0) {
+        if ((st = to_count(field, value, &u)) != TDL_OK) return st;
+        cfg->seed = (unsigned long)u;
+        return TDL_OK;
+    }
+    return tdl_fail(TDL_EINVAL, "PAC-Bayes configuration: unknown number field '%s' (epochs batch lr lr_drop_epoch "
+                    "sigma_init rho_init b c delta delta_prime mc_samples seed)", field);
+}
+
+int tdl_dr_config_set_text(tdl_dr_config *cfg, const char *field, const char *value)
+{
+    if (!field || strcmp(field, "objective") != 0)
+        return tdl_fail(TDL_EINVAL, "PAC-Bayes configuration: unknown text field '%s' (objective)", field ? field : "(null)");
+    int v;
+    int st = tdl_name_lookup(tdl_dr_objective_names, "PAC-Bayes objective", value, &v);
+    if (st == TDL_OK) cfg->objective = (tdl_dr_objective_kind)v;
+    return st;
 }
 
 /* ---- NTK ----------------------------------------------------------------- */

@@ -50,6 +50,7 @@ START_TEST(test_sizeof)
     ck_assert_uint_eq(tdl_sizeof("tdl_slq_result"), sizeof(tdl_slq_result));
     ck_assert_uint_eq(tdl_sizeof("tdl_density"), sizeof(tdl_density));
     ck_assert_uint_eq(tdl_sizeof("tdl_train_result"), sizeof(tdl_train_result));
+    ck_assert_uint_eq(tdl_sizeof("tdl_dr_result"), sizeof(tdl_dr_result));
     ck_assert_uint_eq(tdl_sizeof("tdl_mlp"), 0); /* not for mirroring */
     ck_assert_uint_eq(tdl_sizeof(NULL), 0);
 }
@@ -261,6 +262,21 @@ START_TEST(test_bounds_and_ntk_handles)
     ck_assert_int_eq(available, v[0].available);
     free(v);
     tdl_bounds_config_free(&bc);
+
+    tdl_dr_config *dc = tdl_dr_config_new();
+    ck_assert_ptr_nonnull(dc);
+    ck_assert_int_eq(tdl_dr_config_set_number(dc, "epochs", 3), TDL_OK);
+    ck_assert_uint_eq(dc->epochs, 3);
+    ck_assert_int_eq(tdl_dr_config_set_number(dc, "rho_init", -4), TDL_OK);
+    ck_assert(dc->rho_init == -4);
+    ck_assert_int_eq(tdl_dr_config_set_text(dc, "objective", "pinsker"), TDL_OK);
+    ck_assert_int_eq(dc->objective, TDL_DR_PINSKER);
+    ck_assert_int_eq(tdl_dr_config_set_text(dc, "objective", "mcallester"), TDL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "mcallester"));
+    ck_assert_int_eq(tdl_dr_config_set_number(dc, "mc_samples", -2), TDL_EINVAL);
+    ck_assert_int_eq(tdl_dr_config_set_number(dc, "momentum", 0.9), TDL_EINVAL);
+    tdl_dr_config_free(&dc);
+    ck_assert_ptr_null(dc);
 
     tdl_ntk_config *o = NULL;
     ck_assert_int_eq(tdl_ntk_config_new(0, "nope", 0, 0, &o), TDL_EINVAL);

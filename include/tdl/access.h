@@ -36,7 +36,8 @@ extern "C" {
 
 /* sizeof of a public struct by its name ("tdl_matrix_view", "tdl_act",
  * "tdl_eval_stats", "tdl_sym_eigen", "tdl_lanczos_result", "tdl_slq_result",
- * "tdl_density", "tdl_train_result"); 0 for a name not listed. */
+ * "tdl_density", "tdl_train_result", "tdl_dr_result"); 0 for a name not
+ * listed. */
 TDL_API size_t tdl_sizeof(const char *type_name);
 
 /* ---- data sets ----------------------------------------------------------- */
@@ -138,6 +139,15 @@ TDL_API int tdl_bounds_config_set_number(tdl_bounds_config *cfg, const char *fie
 TDL_API void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, double *value,
                              double *bound, int *vacuous, int *available, double *delta,
                              const char **source, const char **note);
+
+/* Configuration of the Dziugaite-Roy optimization (tdl_dr_optimize), with
+ * tdl_dr_config_default's values and no callback.  Numbers: epochs batch lr
+ * lr_drop_epoch sigma_init rho_init b c delta delta_prime mc_samples seed;
+ * text: "objective" (tdl_dr_objective_names: quad, pinsker). */
+TDL_API tdl_dr_config *tdl_dr_config_new(void);
+TDL_API void tdl_dr_config_free(tdl_dr_config **cfg);
+TDL_API int tdl_dr_config_set_number(tdl_dr_config *cfg, const char *field, double value);
+TDL_API int tdl_dr_config_set_text(tdl_dr_config *cfg, const char *field, const char *value);
 
 /* ---- NTK ----------------------------------------------------------------- */
 

@@ -542,17 +542,21 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
 
 
 def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10.0, flatness=True, ntk=True,
-           flat_samples=None, mc_samples=None, seed=0, quick=False):
-    """Complexity measures and generalization bounds, as `tdl bounds --json`
-    (without the Dziugaite-Roy optimization, --pb).  test: a data set whose
-    0-1 error is reported beside the bounds.  quick: fewer Monte Carlo
-    samples (as --quick)."""
+           flat_samples=None, mc_samples=None, seed=0, quick=False, pb=False, pb_epochs=None, pb_samples=None,
+           pb_batch=None, pb_lr=None, pb_sigma_init=None, pb_prior_std=0.05, pb_delta=None, pb_delta_prime=None,
+           pb_objective=None):
+    """Complexity measures and generalization bounds, as `tdl bounds --json`.
+    test: a data set whose 0-1 error is reported beside the bounds.  quick:
+    fewer Monte Carlo samples (as --quick).  seed: --bound-seed.  pb=True
+    adds Dziugaite and Roy's optimized PAC-Bayes bound (--pac-bayes-opt; pb_* as the
+    --pb-* options)."""
     ds = as_data(data)
     ts = as_data(test) if test is not None else None
     cfg = ctypes.c_void_p(lib.tdl_bounds_config_new())
     if not cfg.value:
         raise Error(_lib.ENOMEM, "out of memory for a configuration")
     v = ctypes.c_void_p()
+    keep = []
     try:
         setn = lambda k, x: check(lib.tdl_bounds_config_set_number(cfg, k.encode(), float(x)))
         setn("delta", delta)
@@ -568,6 +572,28 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
         if mc_samples is not None:
             setn("mc_samples", mc_samples)
         setn("seed", seed)
+        if pb:
+            dc = ctypes.c_void_p(lib.tdl_dr_config_new())
+            if not dc.value:
+                raise Error(_lib.ENOMEM, "out of memory for a configuration")
+            keep.append(dc)
+            setd = lambda k, x: check(lib.tdl_dr_config_set_number(dc, k.encode(), float(x)))
+            if pb_epochs is None and quick:
+                pb_epochs = 5
+            if pb_samples is None and quick:
+                pb_samples = 20
+            for k, x in (("epochs", pb_epochs), ("mc_samples", pb_samples), ("batch", pb_batch), ("lr", pb_lr),
+                         ("sigma_init", pb_sigma_init), ("delta", pb_delta), ("delta_prime", pb_delta_prime)):
+                if x is not None:
+                    setd(k, x)
+            if pb_objective is not None:
+                check(lib.tdl_dr_config_set_text(dc, b"objective", str(pb_objective).encode()))
+            rho = math.log(pb_prior_std)
+            if 2 * rho >= math.log(0.1) - 1 / 100:
+                raise Error(_lib.EINVAL, f"pb_prior_std {pb_prior_std:g}: the prior variance must be below "
+                                         f"c exp(-1/b) = {0.1 * math.exp(-1 / 100):g}")
+            setd("rho_init", rho)
+            setd("seed", seed)
         t0 = _now()
         lk = self._loss(ds, loss)
         if ts is not None:
@@ -587,6 +613,23 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
             s += x
         mq.append(s / margins.size)
         test_err = self._evaluate(ts, lk)[1] if ts is not None else math.nan
+        dr = None
+        if pb:
+            res = _lib.DrResult()
+            t1 = _now()
+            check(lib.tdl_dr_optimize(self._ptr, lk, ds._ptr, dc, ctypes.byref(res)))
+            try:
+                dr_seconds = _now() - t1
+                snn_test = math.nan
+                if ts is not None:
+                    out = ctypes.c_double()
+                    samples = pb_samples if pb_samples is not None else 1000
+                    check(lib.tdl_snn_error(self._ptr, lk, ts._ptr, res.w, res.s2, min(samples, 100), seed + 7,
+                                            ctypes.byref(out), None))
+                    snn_test = out.value
+                dr = {f: getattr(res, f) for f, _ in _lib.DrResult._fields_ if f not in ("w", "s2")}
+            finally:
+                lib.tdl_dr_result_free(ctypes.byref(res))
         seconds = _now() - t0
         r = Result(top=True)
         r.string("data", ds.spec)
@@ -629,13 +672,52 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
             if note_t:
                 e.string("note" if avail.value else "reason", note_t)
             measures.append(e.finish())
+        if dr is not None:
+            pd = pb_delta if pb_delta is not None else 0.025
+            pdp = pb_delta_prime if pb_delta_prime is not None else 0.01
+            e = Result()
+            e.string("name", "dziugaite_roy")
+            e.num("value", dr["kl"])
+            e.num("bound", dr["bound"])
+            e.boolean("vacuous", dr["bound"] >= 1)
+            e.boolean("available", True)
+            e.string("source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
+                               "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j")
+            e.num("delta", pd + pdp)
+            e.string("note", "value: KL(Q||P) at the chosen prior variance")
+            measures.append(e.finish())
         r["measures"] = measures
+        if dr is not None:
+            d = Result()
+            for k in ("bound", "kl"):
+                d.num(k, dr[k])
+            d.num("lambda", dr["lambda_"])
+            for k in ("j", "B", "snn_train_error", "snn_train_bound"):
+                d.num(k, dr[k])
+            if ts is not None:
+                d.num("snn_test_error", snn_test)
+            d.num("mean_sigma", dr["mean_sigma"])
+            d.num("objective", dr["objective"])
+            d.size("epochs", dr["epochs"])
+            d.size("samples", dr["samples"])
+            d.string("mc_step", "per-example fresh nets (exact local reparametrization), N = m samples draws")
+            d.num("mc_draws", float(ds.n) * float(dr["samples"]))
+            d.num("delta", pd)
+            d.num("delta_prime", pdp)
+            d.num("confidence", dr["confidence"])
+            d.num("seconds", dr_seconds)
+            d.string("objective_form", str(pb_objective) if pb_objective is not None else "quad")
+            d.string("surrogate", "logistic / ln 2" if text(lib.tdl_loss_name(lk)) == "logistic"
+                     else "cross-entropy / ln 2")
+            r["dziugaite_roy"] = d.finish()
         r.num("seconds", seconds)
         return r.finish()
     finally:
         if v.value:
             _lib.libc.free(v)
         lib.tdl_bounds_config_free(ctypes.byref(cfg))
+        for dc in keep:
+            lib.tdl_dr_config_free(ctypes.byref(dc))
 
 
 def landscape(self, data, *, test=None, loss=None, to=None, plane=None, grid=None, range=None, yrange=None,

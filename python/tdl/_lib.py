@@ -105,6 +105,13 @@ class TrainResult(Structure):  # tdl_train_result
                 ("diverged_loss", c_double), ("diverged_nonfinite", c_int)]
 
 
+class DrResult(Structure):  # tdl_dr_result
+    _fields_ = [("bound", c_double), ("kl", c_double), ("lambda_", c_double), ("j", c_double), ("B", c_double),
+                ("snn_train_error", c_double), ("snn_train_bound", c_double), ("mean_sigma", c_double),
+                ("objective", c_double), ("samples", c_size_t), ("epochs", c_size_t), ("confidence", c_double),
+                ("w", POINTER(c_double)), ("s2", POINTER(c_double))]
+
+
 class TrainProgress(Structure):  # tdl_train_progress (read in the callback only)
     _fields_ = [("epoch", c_size_t), ("step", c_size_t), ("lr", c_double), ("loss", c_double),
                 ("accuracy", c_double), ("theta_norm", c_double), ("dist_init", c_double),
@@ -113,7 +120,8 @@ class TrainProgress(Structure):  # tdl_train_progress (read in the callback only
 
 MIRRORS = {"tdl_matrix_view": MatrixView, "tdl_act": Act, "tdl_eval_stats": EvalStats,
            "tdl_sym_eigen": SymEigen, "tdl_lanczos_result": LanczosResult,
-           "tdl_slq_result": SlqResult, "tdl_density": Density, "tdl_train_result": TrainResult}
+           "tdl_slq_result": SlqResult, "tdl_density": Density, "tdl_train_result": TrainResult,
+           "tdl_dr_result": DrResult}
 
 MATVEC = CFUNCTYPE(c_int, POINTER(c_double), POINTER(c_double), c_void_p)
 TRAIN_CALLBACK = CFUNCTYPE(c_int, POINTER(TrainProgress), c_void_p)
@@ -234,6 +242,13 @@ _PROTOS = {
     "tdl_bounds_compute": (c_int, [vp, c_int, vp, vp, vpp, szp, dp]),
     "tdl_measure_get": (None, [vp, sz, POINTER(c_char_p), dp, dp, ip, ip, dp, POINTER(c_char_p),
                                POINTER(c_char_p)]),
+    "tdl_dr_config_new": (vp, []),
+    "tdl_dr_config_free": (None, [vpp]),
+    "tdl_dr_config_set_number": (c_int, [vp, c_char_p, c_double]),
+    "tdl_dr_config_set_text": (c_int, [vp, c_char_p, c_char_p]),
+    "tdl_dr_optimize": (c_int, [vp, c_int, vp, vp, POINTER(DrResult)]),
+    "tdl_dr_result_free": (None, [POINTER(DrResult)]),
+    "tdl_snn_error": (c_int, [vp, c_int, vp, dp, dp, sz, c_ulong, dp, dp]),
     "tdl_sort_doubles": (None, [dp, sz]),
     "tdl_percentile_sorted": (c_double, [dp, sz, c_double]),
     # landscape

@@ -183,3 +183,13 @@ def test_npz_model_and_numpy_dict(cli, model, workdir):
     assert b.activation == "tanh"
     ref = run_json(cli, "hessian", "--model", path, "--act", "tanh", "--data", SPEC, "--k", "3")
     assert_same(a.hessian(SPEC, k=3), ref)
+
+
+def test_bounds_pac_bayes(cli, model_file):
+    test = "gauss:n=20,d=4,classes=3,seed=4"
+    ref = run_json(cli, "bounds", "--model", model_file, "--data", SPEC, "--test", test, "--pac-bayes-opt", "--quick",
+                   "--pb-epochs", "2", "--pb-samples", "3", "--pb-objective", "pinsker", "--no-flatness")
+    got = tdl.Model.load(model_file).bounds(SPEC, test=test, pb=True, quick=True, pb_epochs=2, pb_samples=3,
+                                            pb_objective="pinsker", flatness=False)
+    assert got["dziugaite_roy"]["epochs"] == 2
+    assert_same(got, ref, rtol=1e-10)

@@ -27,6 +27,16 @@ enum {
 
 typedef struct progress_state { int show; } progress_state;
 
+typedef struct sweep_opts {
+    cli_model_opts mo;
+    cli_train_opts to;
+    tdl_sweep_config cfg;      /* cfg.values: owned (tdl_sweep_values_parse) */
+    const char *data, *test, *out_dir, *plot, *values_text;
+    double *values;            /* = cfg.values, owned */
+    int as_json, quiet;
+    size_t threads;
+} sweep_opts;
+
 static int on_run(const tdl_sweep_progress *p, void *user)
 {
     progress_state *ps = user;
@@ -298,7 +308,9 @@ static int check_figure_name(const char *plot)
     return dot && (!strcmp(dot, ".png") || !strcmp(dot, ".svg") || !strcmp(dot, ".pdf"));
 }
 
-int cmd_sweep(int argc, char **argv)
+/* -1: go on; otherwise the exit code (usage printed).  On -1, o->values
+ * is allocated (the caller frees it). */
+static int parse_options(int argc, char **argv, sweep_opts *o)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -313,215 +325,256 @@ int cmd_sweep(int argc, char **argv)
         {"success-loss", required_argument, NULL, OPT_SUCCESS}, {"output-ones", no_argument, NULL, OPT_OUTPUT_ONES},
         {NULL, 0, NULL, 0},
     };
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    tdl_sweep_config cfg;
-    tdl_sweep_config_default(&cfg);
-    tdl_train_config *tc = &cfg.train;
-    cli_train_opts to;
-    cli_train_opts_init(&to);
-    const char *data = NULL, *test = NULL, *out_dir = NULL, *plot = NULL, *values_text = NULL;
-    int as_json = 0, quiet = 0, c;
-    size_t threads = 0;
+    memset(o, 0, sizeof *o);
+    cli_model_opts_init(&o->mo);
+    tdl_sweep_config_default(&o->cfg);
+    tdl_sweep_config *cfg = &o->cfg;
+    tdl_train_config *tc = &cfg->train;
+    cli_train_opts_init(&o->to);
+    int c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "sweep")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int r = cli_model_opts_parse(&mo, "sweep", c, optarg);
-        if (r == 0) r = cli_train_opts_parse(&to, "sweep", c, optarg, cli_option_name(opts, c));
+        int r = cli_model_opts_parse(&o->mo, "sweep", c, optarg);
+        if (r == 0) r = cli_train_opts_parse(&o->to, "sweep", c, optarg, cli_option_name(opts, c));
         if (r < 0) return EXIT_USAGE;
         if (r > 0) continue;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: data = optarg; break;
-        case OPT_TEST: test = optarg; break;
-        case 'o': out_dir = optarg; break;
-        case OPT_VALUES: values_text = optarg; break;
-        case OPT_REPEATS: bad = cli_parse_size(optarg, 1, 100000, &cfg.repeats); break;
-        case OPT_PLOT: plot = optarg; break;
-        case OPT_NO_MEASURES: cfg.measures = 0; break;
-        case OPT_FLATNESS: cfg.bounds.flatness = 1; break;
-        case OPT_PCT: bad = cli_parse_double(optarg, &cfg.bounds.margin_percentile) || !(cfg.bounds.margin_percentile >= 0 && cfg.bounds.margin_percentile <= 100); break;
-        case OPT_DELTA: bad = cli_parse_double(optarg, &cfg.bounds.delta) || !(cfg.bounds.delta > 0 && cfg.bounds.delta < 1); break;
-        case OPT_SUCCESS: bad = cli_parse_double(optarg, &cfg.success_loss) || !(cfg.success_loss > 0) || !isfinite(cfg.success_loss); break;
-        case OPT_OUTPUT_ONES: cfg.output_ones = 1; break;
-        case OPT_JSON: as_json = 1; break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &threads); break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
+        case 'o': o->out_dir = optarg; break;
+        case OPT_VALUES: o->values_text = optarg; break;
+        case OPT_REPEATS: bad = cli_parse_size(optarg, 1, 100000, &cfg->repeats); break;
+        case OPT_PLOT: o->plot = optarg; break;
+        case OPT_NO_MEASURES: cfg->measures = 0; break;
+        case OPT_FLATNESS: cfg->bounds.flatness = 1; break;
+        case OPT_PCT: bad = cli_parse_double(optarg, &cfg->bounds.margin_percentile) || !(cfg->bounds.margin_percentile >= 0 && cfg->bounds.margin_percentile <= 100); break;
+        case OPT_DELTA: bad = cli_parse_double(optarg, &cfg->bounds.delta) || !(cfg->bounds.delta > 0 && cfg->bounds.delta < 1); break;
+        case OPT_SUCCESS: bad = cli_parse_double(optarg, &cfg->success_loss) || !(cfg->success_loss > 0) || !isfinite(cfg->success_loss); break;
+        case OPT_OUTPUT_ONES: cfg->output_ones = 1; break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_QUIET: o->quiet = 1; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         default: return cli_bad_option("sweep", argv, optopt);
         }
         if (bad) return cli_usage("sweep", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind >= argc) return cli_usage("sweep", "give what to sweep: width, samples or label-noise");
-    if (tdl_sweep_kind_parse(argv[optind], &cfg.kind) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    if (tdl_sweep_kind_parse(argv[optind], &cfg->kind) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
-    if (!data) return cli_usage("sweep", "--data SPEC is required");
-    if (mo.model) return cli_usage("sweep", "a sweep trains fresh nets: give --arch (e.g. --arch 64-W-10), not --model");
-    if (!mo.arch) return cli_usage("sweep", "--arch A is required (e.g. --arch 64-W-10 for a width sweep)");
-    if (!values_text) return cli_usage("sweep", "--values LIST is required (e.g. 4,8,16 or 4:4096:x2)");
-    if (plot && !check_figure_name(plot)) return cli_usage("sweep", "--plot %s: expected a .png, .svg or .pdf file", plot);
-    if (cli_train_opts_finish(&to, "sweep", mo.seed) != 0) return EXIT_USAGE;
-    *tc = to.cfg;
+    if (!o->data) return cli_usage("sweep", "--data SPEC is required");
+    if (o->mo.model) return cli_usage("sweep", "a sweep trains fresh nets: give --arch (e.g. --arch 64-W-10), not --model");
+    if (!o->mo.arch) return cli_usage("sweep", "--arch A is required (e.g. --arch 64-W-10 for a width sweep)");
+    if (!o->values_text) return cli_usage("sweep", "--values LIST is required (e.g. 4,8,16 or 4:4096:x2)");
+    if (o->plot && !check_figure_name(o->plot)) return cli_usage("sweep", "--plot %s: expected a .png, .svg or .pdf file", o->plot);
+    if (cli_train_opts_finish(&o->to, "sweep", o->mo.seed) != 0) return EXIT_USAGE;
+    *tc = o->to.cfg;
     if (tc->opt == TDL_OPT_GD) tc->batch = 0;
 
     /* The architecture template: "W" fields are the swept width. */
     size_t n_slots = 0;
     tdl_mlp_config arch_cfg;
     tdl_mlp_config_default(&arch_cfg);
-    if (tdl_sweep_arch(mo.arch, &arch_cfg, cfg.width_slot, &n_slots) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
-    if (n_slots && cfg.kind != TDL_SWEEP_WIDTH)
-        return cli_usage("sweep", "--arch %s: W placeholders are for width sweeps; give numbers for a %s sweep", mo.arch,
-                         tdl_sweep_kind_name(cfg.kind));
+    if (tdl_sweep_arch(o->mo.arch, &arch_cfg, cfg->width_slot, &n_slots) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    if (n_slots && cfg->kind != TDL_SWEEP_WIDTH)
+        return cli_usage("sweep", "--arch %s: W placeholders are for width sweeps; give numbers for a %s sweep", o->mo.arch,
+                         tdl_sweep_kind_name(cfg->kind));
     double *values = NULL;
     /* the library's "values TEXT: why" names the option here: "--values TEXT: why" */
-    if (tdl_sweep_values_parse(values_text, &values, &cfg.count) != TDL_OK) return cli_usage("sweep", "--%s", tdl_errmsg());
-    cfg.values = values;
+    if (tdl_sweep_values_parse(o->values_text, &values, &cfg->count) != TDL_OK) return cli_usage("sweep", "--%s", tdl_errmsg());
+    cfg->values = o->values = values;
+    return -1;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
+/* The template net (W = 1) goes through the shared model options, so that
+ * --act, --init, --param, --sigma-w/-b, --bias, --freeze and --seed mean
+ * what they mean everywhere; its config is then read back into cfg.net.
+ * Returns an exit code. */
+static int build_template(sweep_opts *o, tdl_mlp **tmpl)
+{
+    const cli_model_opts *mo = &o->mo;
+    char resolved[1024];
+    size_t k = 0;
+    for (size_t i = 0; mo->arch[i] && k + 2 < sizeof resolved; i++) {
+        int starts = i == 0 || mo->arch[i - 1] == '-', ends = !mo->arch[i + 1] || mo->arch[i + 1] == '-';
+        resolved[k++] = ((mo->arch[i] == 'W' || mo->arch[i] == 'w') && starts && ends) ? '1' : mo->arch[i];
+    }
+    resolved[k] = '\0';
+    cli_model_opts mo1 = *mo;
+    mo1.arch = resolved;
+    int rc = cli_model_build(&mo1, "sweep", tmpl);
+    if (rc != 0) return rc;
+    const tdl_mlp *t = *tmpl;
+    tdl_mlp_config *nc = &o->cfg.net;
+    tdl_mlp_config_default(nc);
+    nc->depth = t->depth;
+    for (size_t l = 0; l < t->depth; l++) {
+        nc->widths[l] = t->layers[l].in;
+        nc->trainable[l] = t->layers[l].trainable;
+    }
+    nc->widths[t->depth] = t->layers[t->depth - 1].out;
+    nc->act = t->act;
+    nc->param = t->param;
+    nc->sigma_w = mo->sigma_w; /* NaN: the init's default, resolved per net */
+    nc->sigma_b = mo->sigma_b;
+    nc->bias = mo->bias;
+    nc->seed = mo->seed;
+    const char *init = tdl_tensors_meta(t->meta, "init");
+    if (init && tdl_init_parse(init, &nc->init) != TDL_OK) return cli_fail(TDL_EINVAL);
+    return 0;
+}
+
+/* No output overwrites an input or another; every output writable before
+ * any work starts (--out DIR is created).  Returns an exit code. */
+static int prepare_outputs(const sweep_opts *o)
+{
+    char path[4096];
+    int st;
+    char csv_path[4096] = "", json_path[4096] = "";
+    if (o->out_dir && (join_path(csv_path, sizeof csv_path, o->out_dir, "sweep.csv") || join_path(json_path, sizeof json_path, o->out_dir, "sweep.json")))
+        return cli_failf("--out %s: path too long", o->out_dir);
+    const cli_file ins[] = {{"--data", o->data, CLI_FILE_SPEC, NULL}, {"--test", o->test, CLI_FILE_SPEC, NULL}};
+    const cli_file outs[] = {{"--out", o->out_dir ? csv_path : NULL, CLI_FILE_PATH, NULL}, {"--out", o->out_dir ? json_path : NULL, CLI_FILE_PATH, NULL},
+                             {"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
+    if (cli_check_outputs("sweep", ins, 2, outs, 3) != 0) return EXIT_WORK_FAILED;
+    if (o->out_dir) {
+        if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) return cli_failf("--out %s: cannot create the directory: %s", o->out_dir, strerror(errno));
+        const char *names[2] = {"sweep.csv", "sweep.json"};
+        for (int k = 0; k < 2; k++) {
+            tdl_atomic_file probe;
+            if (join_path(path, sizeof path, o->out_dir, names[k])) return cli_failf("--out %s: path too long", o->out_dir);
+            if ((st = tdl_atomic_begin(path, &probe)) != TDL_OK) return cli_fail(st);
+            tdl_atomic_abort(&probe);
+        }
+    }
+    if (o->plot) {
+        tdl_atomic_file probe;
+        if ((st = tdl_atomic_begin(o->plot, &probe)) != TDL_OK) return cli_fail(st);
+        tdl_atomic_abort(&probe);
+    }
+    return 0;
+}
+
+/* The data, the CLI's checks, then tdl_sweep_run_all.  Returns an exit code. */
+static int run(sweep_opts *o, const tdl_mlp *tmpl, tdl_dataset **dsp, tdl_dataset **tsp, tdl_sweep_result *res)
+{
+    tdl_sweep_config *cfg = &o->cfg;
+    int rc, st;
+    if ((st = tdl_dataset_load(o->data, dsp)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = tdl_dataset_load(o->test, tsp)) != TDL_OK) return cli_fail(st);
+    const tdl_dataset *ds = *dsp, *ts = *tsp;
+    if (ds->d != cfg->net.widths[0])
+        return cli_failf("--arch %s takes %zu inputs; the data %s have %zu features", o->mo.arch, cfg->net.widths[0], ds->spec, ds->d);
+    if ((rc = cli_model_loss(&o->mo, "sweep", tmpl, ds, &cfg->train.loss)) != 0) return rc;
+    if (ts && cli_check_test(o->test, cfg->train.loss, tmpl, ts) != 0) return EXIT_WORK_FAILED;
+    progress_state ps = {!o->quiet && isatty(2)};
+    cfg->callback = on_run;
+    cfg->user = &ps;
+    st = tdl_sweep_run_all(cfg, ds, ts, res);
+    if (ps.show) fputc('\n', stderr);
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+/* --out DIR (sweep.csv, sweep.json, figures) and --plot. */
+static int emit_files(const sweep_opts *o, const tdl_sweep_result *res, const json_writer *jw, const char *caption)
+{
+    const tdl_sweep_config *cfg = &o->cfg;
+    char path[4096];
+    int st;
+    if (o->out_dir) {
+        if (join_path(path, sizeof path, o->out_dir, "sweep.csv") == 0 && (st = write_csv(path, cfg, res)) != TDL_OK) return st;
+        if (join_path(path, sizeof path, o->out_dir, "sweep.json") == 0 && (st = tdl_write_file_atomic(path, jw->buf, jw->len)) != TDL_OK) return st;
+        if (join_path(path, sizeof path, o->out_dir, "sweep.png") == 0 && (st = plot_main(path, cfg, res, caption)) != TDL_OK) return st;
+        if (res->n_measures && join_path(path, sizeof path, o->out_dir, "measures.png") == 0 &&
+            (st = plot_measures(path, cfg, res, caption)) != TDL_OK) return st;
+    }
+    if (o->plot && (st = plot_main(o->plot, cfg, res, caption)) != TDL_OK) return st;
+    return TDL_OK;
+}
+
+static void emit_text(const sweep_opts *o, const tdl_sweep_result *r, const tdl_dataset *ds, const tdl_dataset *ts,
+                      const char *act)
+{
+    const tdl_sweep_config *cfg = &o->cfg;
+    const int cls = r->classification;
+    printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg->kind),
+           ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", o->mo.arch, act, cfg->count, cfg->repeats, r->seconds);
+    printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", o->to.opt_text, cfg->train.lr, cfg->train.batch, cfg->train.epochs,
+           tdl_loss_name(cfg->train.loss));
+    printf("%12s %10s %12s %21s", tdl_sweep_kind_name(cfg->kind), "params", "train loss", cls ? "train error" : "");
+    if (ts) printf(" %21s %21s", cls ? "test error" : "test loss", "gap");
+    if (!isnan(cfg->success_loss)) printf(" %9s", "success");
+    printf("\n");
+    for (size_t v = 0; v < cfg->count; v++) {
+        tdl_sweep_stat tl = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_loss));
+        tdl_sweep_stat te = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_error));
+        printf("%12g %10zu %12.4g", cfg->values[v], r->runs[v * cfg->repeats].params, tl.mean);
+        if (cls) printf("    %8.4f +- %-7.4f", te.mean, te.std);
+        else printf(" %21s", "");
+        if (ts) {
+            tdl_sweep_stat tt = tdl_sweep_summary(r, v, cls ? offsetof(tdl_sweep_run, test_error) : offsetof(tdl_sweep_run, test_loss));
+            tdl_sweep_stat g = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, gap));
+            printf("    %8.4g +- %-7.3g    %8.4g +- %-7.3g", tt.mean, tt.std, g.mean, g.std);
+        }
+        if (!isnan(cfg->success_loss)) printf(" %9.3f", success_fraction(r, v));
+        printf("\n");
+    }
+    if (r->n_measures) {
+        printf("\nrank correlation with the generalization gap (Kendall tau-b; granulated: within repeats, Jiang et al. 2020)\n");
+        printf("%-34s %8s %12s %6s\n", "measure", "tau", "granulated", "runs");
+        for (size_t j = 0; j < r->n_measures; j++) {
+            const tdl_sweep_correlation *cr = &r->correlations[j];
+            char t1[32], t2[32];
+            if (isnan(cr->tau)) snprintf(t1, sizeof t1, "-"); else snprintf(t1, sizeof t1, "%.3f", cr->tau);
+            if (isnan(cr->granulated_tau)) snprintf(t2, sizeof t2, "-"); else snprintf(t2, sizeof t2, "%.3f", cr->granulated_tau);
+            printf("%-34s %8s %12s %6zu\n", r->measure_names[j], t1, t2, cr->n);
+        }
+        if (!ts) printf("(no --test data: no gap, no correlation)\n");
+    }
+    if (o->out_dir) printf("\nwrote %s/sweep.csv, sweep.json, sweep.png%s\n", o->out_dir, r->n_measures ? ", measures.png" : "");
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    sweep_opts o;
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) return rc;
+    int st;
+    rc = EXIT_WORK_FAILED;
     tdl_dataset *ds = NULL, *ts = NULL;
     tdl_mlp *tmpl = NULL;
     tdl_sweep_result res = {0};
     json_writer jw = {0};
     int have_json = 0;
-    char path[4096];
-    /* The template net (W = 1) goes through the shared model options, so
-     * that --act, --init, --param, --sigma-w/-b, --bias, --freeze and --seed
-     * mean what they mean everywhere; its config is then read back. */
-    {
-        char resolved[1024];
-        size_t o = 0;
-        for (size_t i = 0; mo.arch[i] && o + 2 < sizeof resolved; i++) {
-            int starts = i == 0 || mo.arch[i - 1] == '-', ends = !mo.arch[i + 1] || mo.arch[i + 1] == '-';
-            resolved[o++] = ((mo.arch[i] == 'W' || mo.arch[i] == 'w') && starts && ends) ? '1' : mo.arch[i];
-        }
-        resolved[o] = '\0';
-        cli_model_opts mo1 = mo;
-        mo1.arch = resolved;
-        if ((rc = cli_model_build(&mo1, "sweep", &tmpl)) != 0) goto cleanup;
-        rc = EXIT_WORK_FAILED;
-        tdl_mlp_config *nc = &cfg.net;
-        tdl_mlp_config_default(nc);
-        nc->depth = tmpl->depth;
-        for (size_t l = 0; l < tmpl->depth; l++) {
-            nc->widths[l] = tmpl->layers[l].in;
-            nc->trainable[l] = tmpl->layers[l].trainable;
-        }
-        nc->widths[tmpl->depth] = tmpl->layers[tmpl->depth - 1].out;
-        nc->act = tmpl->act;
-        nc->param = tmpl->param;
-        nc->sigma_w = mo.sigma_w; /* NaN: the init's default, resolved per net */
-        nc->sigma_b = mo.sigma_b;
-        nc->bias = mo.bias;
-        nc->seed = mo.seed;
-        const char *init = tdl_tensors_meta(tmpl->meta, "init");
-        if (init && tdl_init_parse(init, &nc->init) != TDL_OK) { rc = cli_fail(TDL_EINVAL); goto cleanup; }
-    }
-    cli_set_threads(threads);
-    {
-        char csv_path[4096] = "", json_path[4096] = "";
-        if (out_dir && (join_path(csv_path, sizeof csv_path, out_dir, "sweep.csv") || join_path(json_path, sizeof json_path, out_dir, "sweep.json"))) {
-            rc = cli_failf("--out %s: path too long", out_dir);
-            goto cleanup;
-        }
-        const cli_file ins[] = {{"--data", data, CLI_FILE_SPEC, NULL}, {"--test", test, CLI_FILE_SPEC, NULL}};
-        const cli_file outs[] = {{"--out", out_dir ? csv_path : NULL, CLI_FILE_PATH, NULL}, {"--out", out_dir ? json_path : NULL, CLI_FILE_PATH, NULL},
-                                 {"--plot", plot, CLI_FILE_FIGURE, NULL}};
-        if (cli_check_outputs("sweep", ins, 2, outs, 3) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
-    }
-    if (out_dir) {
-        if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) { rc = cli_failf("--out %s: cannot create the directory: %s", out_dir, strerror(errno)); goto cleanup; }
-        /* every output must be writable before any work starts */
-        const char *names[2] = {"sweep.csv", "sweep.json"};
-        for (int k = 0; k < 2; k++) {
-            tdl_atomic_file probe;
-            if (join_path(path, sizeof path, out_dir, names[k])) { rc = cli_failf("--out %s: path too long", out_dir); goto cleanup; }
-            if ((st = tdl_atomic_begin(path, &probe)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-            tdl_atomic_abort(&probe);
-        }
-    }
-    if (plot) {
-        tdl_atomic_file probe;
-        if ((st = tdl_atomic_begin(plot, &probe)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        tdl_atomic_abort(&probe);
-    }
-    if ((st = tdl_dataset_load(data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (test && (st = tdl_dataset_load(test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (ds->d != cfg.net.widths[0]) {
-        rc = cli_failf("--arch %s takes %zu inputs; the data %s have %zu features", mo.arch, cfg.net.widths[0], ds->spec, ds->d);
-        goto cleanup;
-    }
-    if ((rc = cli_model_loss(&mo, "sweep", tmpl, ds, &tc->loss)) != 0) goto cleanup;
+    if ((rc = build_template(&o, &tmpl)) != 0) goto cleanup;
+    cli_set_threads(o.threads);
+    if ((rc = prepare_outputs(&o)) != 0) goto cleanup;
+    if ((rc = run(&o, tmpl, &ds, &ts, &res)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;
-    if (ts && cli_check_test(test, tc->loss, tmpl, ts) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
-    progress_state ps = {!quiet && isatty(2)};
-    cfg.callback = on_run;
-    cfg.user = &ps;
-    st = tdl_sweep_run_all(&cfg, ds, ts, &res);
-    if (ps.show) fputc('\n', stderr);
-    if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
 
+    const tdl_train_config *tc = &o.cfg.train;
     char act[64], caption[512];
-    tdl_act_format(&cfg.net.act, act, sizeof act);
+    tdl_act_format(&o.cfg.net.act, act, sizeof act);
     snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
-             ds->spec, mo.arch, act, to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), cfg.repeats, cfg.net.seed);
+             ds->spec, o.mo.arch, act, o.to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), o.cfg.repeats, o.cfg.net.seed);
     if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
     have_json = 1;
-    write_json(&jw, &cfg, &res, ds, ts, mo.arch, act, to.opt_text);
+    write_json(&jw, &o.cfg, &res, ds, ts, o.mo.arch, act, o.to.opt_text);
     if (fflush(jw.fp) != 0) { rc = cli_failf("out of memory for the JSON output"); goto cleanup; }
-    if (out_dir) {
-        if (join_path(path, sizeof path, out_dir, "sweep.csv") == 0 && (st = write_csv(path, &cfg, &res)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if (join_path(path, sizeof path, out_dir, "sweep.json") == 0 && (st = tdl_write_file_atomic(path, jw.buf, jw.len)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if (join_path(path, sizeof path, out_dir, "sweep.png") == 0 && (st = plot_main(path, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if (res.n_measures && join_path(path, sizeof path, out_dir, "measures.png") == 0 &&
-            (st = plot_measures(path, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    if (plot && (st = plot_main(plot, &cfg, &res, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (as_json) {
+    if ((st = emit_files(&o, &res, &jw, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.as_json) {
         have_json = 0;
         if (json_flush_stdout(&jw) != 0) { rc = cli_failf("cannot write to stdout"); goto cleanup; }
     } else {
-        const int cls = res.classification;
-        printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg.kind),
-               ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", mo.arch, act, cfg.count, cfg.repeats, res.seconds);
-        printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", to.opt_text, tc->lr, tc->batch, tc->epochs,
-               tdl_loss_name(tc->loss));
-        printf("%12s %10s %12s %21s", tdl_sweep_kind_name(cfg.kind), "params", "train loss", cls ? "train error" : "");
-        if (ts) printf(" %21s %21s", cls ? "test error" : "test loss", "gap");
-        if (!isnan(cfg.success_loss)) printf(" %9s", "success");
-        printf("\n");
-        for (size_t v = 0; v < cfg.count; v++) {
-            tdl_sweep_stat tl = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, train_loss));
-            tdl_sweep_stat te = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, train_error));
-            printf("%12g %10zu %12.4g", cfg.values[v], res.runs[v * cfg.repeats].params, tl.mean);
-            if (cls) printf("    %8.4f +- %-7.4f", te.mean, te.std);
-            else printf(" %21s", "");
-            if (ts) {
-                tdl_sweep_stat tt = tdl_sweep_summary(&res, v, cls ? offsetof(tdl_sweep_run, test_error) : offsetof(tdl_sweep_run, test_loss));
-                tdl_sweep_stat g = tdl_sweep_summary(&res, v, offsetof(tdl_sweep_run, gap));
-                printf("    %8.4g +- %-7.3g    %8.4g +- %-7.3g", tt.mean, tt.std, g.mean, g.std);
-            }
-            if (!isnan(cfg.success_loss)) printf(" %9.3f", success_fraction(&res, v));
-            printf("\n");
-        }
-        if (res.n_measures) {
-            printf("\nrank correlation with the generalization gap (Kendall tau-b; granulated: within repeats, Jiang et al. 2020)\n");
-            printf("%-34s %8s %12s %6s\n", "measure", "tau", "granulated", "runs");
-            for (size_t j = 0; j < res.n_measures; j++) {
-                const tdl_sweep_correlation *cr = &res.correlations[j];
-                char t1[32], t2[32];
-                if (isnan(cr->tau)) snprintf(t1, sizeof t1, "-"); else snprintf(t1, sizeof t1, "%.3f", cr->tau);
-                if (isnan(cr->granulated_tau)) snprintf(t2, sizeof t2, "-"); else snprintf(t2, sizeof t2, "%.3f", cr->granulated_tau);
-                printf("%-34s %8s %12s %6zu\n", res.measure_names[j], t1, t2, cr->n);
-            }
-            if (!ts) printf("(no --test data: no gap, no correlation)\n");
-        }
-        if (out_dir) printf("\nwrote %s/sweep.csv, sweep.json, sweep.png%s\n", out_dir, res.n_measures ? ", measures.png" : "");
+        emit_text(&o, &res, ds, ts, act);
     }
     rc = 0;
 cleanup:
     if (have_json) json_discard(&jw);
     tdl_sweep_result_free(&res);
-    free(values);
+    free(o.values);
     tdl_mlp_free(&tmpl);
     tdl_dataset_free(&ds);
     tdl_dataset_free(&ts);

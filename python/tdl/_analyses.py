@@ -186,8 +186,14 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
             res["vecs"] = vecs.T.copy()
         if density:
             n = len(vals)
-            w = np.full(n, 1.0 / n)
-            grid, dens, sigma = _density(np.ascontiguousarray(vals), w, 1, n, conv.value, points)
+            w = np.full(n, 1.0 / n)   # one "run" whose nodes are the eigenvalues
+            d = _lib.Density()
+            v = np.ascontiguousarray(vals)
+            check(lib.tdl_eigen_density(dptr(v), n, conv.value, points, math.nan, ctypes.byref(d)))
+            try:
+                grid, dens, sigma = _arr(d.grid, d.points), _arr(d.values, d.points), d.sigma
+            finally:
+                lib.tdl_density_free(ctypes.byref(d))
             res["dens"] = (grid, dens, sigma, vals.copy(), w, 1, n, text(lib.tdl_smoothing_name(conv.value)))
     else:
         op = _Operator(self, lk, ds, off, dim)
@@ -227,22 +233,14 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
                 nodes = _arr(sr.nodes, sr.runs * sr.steps)
                 weights = _arr(sr.weights, sr.runs * sr.steps)
                 R, S, res["matvecs"] = sr.runs, sr.steps, sr.matvecs
+                tr, se = ctypes.c_double(), ctypes.c_double()
+                lib.tdl_slq_trace(ctypes.byref(sr), dim, ctypes.byref(tr), ctypes.byref(se))
+                res["trace"], res["trace_se"] = tr.value, se.value
             finally:
                 lib.tdl_slq_result_free(ctypes.byref(sr))
             grid, dens, sigma = _density(nodes, weights, R, S, conv.value, points)
             res["dens"] = (grid, dens, sigma, nodes, weights, R, S, text(lib.tdl_smoothing_name(conv.value)))
             res["driver"] = "stochastic Lanczos quadrature (Rademacher starts)"
-            s = s2 = 0.0
-            for q in range(R):
-                t = 0.0
-                for j in range(S):
-                    t += weights[q * S + j] * nodes[q * S + j]
-                t *= dim
-                s += t
-                s2 += t * t
-            mean = s / R
-            res["trace"] = mean
-            res["trace_se"] = (math.sqrt(max(0.0, (s2 / R - mean * mean) * R / (R - 1)) / R) if R > 1 else math.nan)
             res["trace_method"] = "SLQ (mean over runs)"
     seconds = _now() - t0
     vals = res["values"]
@@ -449,7 +447,9 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         if predict:
             Ck = 1 if h_inf else C
             mt = dt.n
-            Y, Yt = ds.targets(Ck), dt.targets(Ck)
+            Y, Yt = np.empty((n, Ck)), np.empty((mt, Ck))
+            check(lib.tdl_ntk_targets(ds._ptr, Ck, wrap(Y)))
+            check(lib.tdl_ntk_targets(dt._ptr, Ck, wrap(Yt)))
             Kt = np.empty((mt, n))
             F0, Ft0 = np.zeros((n, Ck)), np.zeros((mt, Ck))
             F, Ftest = np.empty((n, Ck)), np.empty((mt, Ck))

@@ -123,21 +123,16 @@ class Data:
         return Y
 
     def targets(self, C):
-        """tdl's mse targets for a C-output net (n x C): one-hot classes, the
-        0/1 label for one output, Y for regression (as `tdl ntk --predict`)."""
-        n, _, c, k = self._shape()
-        T = np.zeros((n, C))
-        if c:
-            y = self.y
-            if C == 1:
-                T[:, 0] = y
-            else:
-                ok = y < C
-                T[np.arange(n)[ok], y[ok]] = 1.0
-        else:
-            Y = self.y
-            m = min(C, k)
-            T[:, :m] = Y[:, :m]
+        """tdl's mse targets for a C-output net (n x C; tdl_ntk_targets):
+        one-hot classes, the 0/1 label for one output, Y for regression."""
+        T = np.empty((self.n, int(C)))
+        h = ctypes.c_void_p(lib.tdl_matrix_wrap(_lib.dptr(T), T.shape[0], T.shape[1]))
+        if not h.value:
+            raise Error(_lib.ENOMEM, "out of memory for a matrix header")
+        try:
+            check(lib.tdl_ntk_targets(self._ptr, int(C), h))
+        finally:
+            lib.tdl_matrix_wrap_free(ctypes.byref(h))
         return T
 
     def __repr__(self):

@@ -217,6 +217,9 @@ _PROTOS = {
     "tdl_smoothing_name": (c_char_p, [c_int]),
     "tdl_slq_density": (c_int, [POINTER(SlqResult), c_int, sz, c_double, POINTER(Density)]),
     "tdl_density_free": (None, [POINTER(Density)]),
+    "tdl_eigen_density": (c_int, [dp, sz, c_int, sz, c_double, POINTER(Density)]),
+    "tdl_slq_trace": (None, [POINTER(SlqResult), sz, dp, dp]),
+    "tdl_ntk_targets": (c_int, [vp, sz, vp]),
     # ntk
     "tdl_ntk_config_new": (c_int, [c_int, c_char_p, c_ulonglong, sz, vpp]),
     "tdl_ntk_config_free": (None, [vpp]),

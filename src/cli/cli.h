@@ -27,6 +27,9 @@ int cli_fail(int status);
 void *cli_malloc(size_t bytes, const char *what);
 void *cli_calloc(size_t count, size_t size, const char *what);
 char *cli_strdup(const char *s);
+/* The canonical names of a table (tdl/names.h) as "a, b or c", for usage
+ * messages; returns buf. */
+const char *cli_name_choices(const tdl_name *table, char *buf, size_t len);
 /* "tdl: error: <formatted>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "tdl CMD: <formatted>" plus a hint to `tdl help CMD`; returns EXIT_USAGE. */

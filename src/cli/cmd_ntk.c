@@ -68,19 +68,6 @@ static double mse_of(const gsl_matrix *F, const gsl_matrix *Y)
     return s / (double)F->size1;
 }
 
-/* "a, b or c": the canonical names of a table, for a usage message. */
-static const char *choices_or(const tdl_name *table, char *buf, size_t len)
-{
-    tdl_name_list(table, ", ", buf, len);
-    char *last = NULL;
-    for (char *p = strstr(buf, ", "); p; p = strstr(p + 2, ", ")) last = p;
-    if (last && strlen(buf) + 3 < len) {
-        memmove(last + 4, last + 2, strlen(last + 2) + 1);
-        memcpy(last, " or ", 4);
-    }
-    return buf;
-}
-
 /* The library's message for a kernel that is not positive definite states
  * the ridge it needs, absolute and relative to the mean diagonal; --ridge
  * takes the relative value, which the CLI adds.  Other messages unchanged. */
@@ -161,7 +148,7 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
             if (tdl_name_lookup(tdl_ntk_method_names, "method", optarg, &v) != TDL_OK) {
                 char list[128];
                 return cli_usage("ntk", "--method %s: expected %s", optarg,
-                                 choices_or(tdl_ntk_method_names, list, sizeof list));
+                                 cli_name_choices(tdl_ntk_method_names, list, sizeof list));
             }
             o->no.method = (tdl_ntk_method)v;
             break;

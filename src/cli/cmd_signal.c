@@ -70,19 +70,6 @@ static int on_layer(const char *stage, size_t layer, size_t depth, void *user)
     return 0;
 }
 
-/* "a, b or c": the canonical names of a table, for a usage message. */
-static const char *choices_or(const tdl_name *table, char *buf, size_t len)
-{
-    tdl_name_list(table, ", ", buf, len);
-    char *last = NULL;
-    for (char *p = strstr(buf, ", "); p; p = strstr(p + 2, ", ")) last = p;
-    if (last && strlen(buf) + 3 < len) {
-        memmove(last + 4, last + 2, strlen(last + 2) + 1);
-        memcpy(last, " or ", 4);
-    }
-    return buf;
-}
-
 /* The library ends a message about an overflow or underflow with advice in
  * the configuration's terms ("; lower sigma_w or the depth (below 43)");
  * the command says which option sets each ("lower --sigma-w or --depth
@@ -175,7 +162,7 @@ static int signal_parse(int argc, char **argv, signal_opts *o)
             if (tdl_name_lookup(tdl_signal_init_names, "init", optarg, &v) != TDL_OK) {
                 char list[128];
                 return cli_usage("signal", "--init %s: expected %s", optarg,
-                                 choices_or(tdl_signal_init_names, list, sizeof list));
+                                 cli_name_choices(tdl_signal_init_names, list, sizeof list));
             }
             o->init = (tdl_signal_init)v;
             break;

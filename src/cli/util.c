@@ -44,6 +44,18 @@ char *cli_strdup(const char *s)
     return p;
 }
 
+const char *cli_name_choices(const tdl_name *table, char *buf, size_t len)
+{
+    tdl_name_list(table, ", ", buf, len);
+    char *last = NULL;
+    for (char *p = strstr(buf, ", "); p; p = strstr(p + 2, ", ")) last = p;
+    if (last && strlen(buf) + 3 < len) {
+        memmove(last + 4, last + 2, strlen(last + 2) + 1);
+        memcpy(last, " or ", 4);
+    }
+    return buf;
+}
+
 int cli_failf(const char *fmt, ...)
 {
     va_list ap;

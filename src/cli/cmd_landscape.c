@@ -36,6 +36,7 @@ typedef struct land_opts {
     tdl_curve_kind curve_kind;
     size_t grid, threads, max_cells, curve_epochs, curve_batch;
     int grid_given, range_given, yrange_given, as_json, quiet;
+    int two_d, interp;         /* a plane (--plane or --via); an interpolation (--to without --via) */
     double lo, hi, ylo, yhi, curve_lr, curve_momentum;
     unsigned long dir_seed;
 } land_opts;
@@ -372,7 +373,43 @@ static void json_rows(json_writer *w, const char *key, const double *v, const gr
     }
 }
 
-int cmd_landscape(int argc, char **argv)
+/* Everything a grid run holds (owned), from load to emit. */
+typedef struct land_run {
+    tdl_dataset *ds, *test;
+    tdl_mlp *m, *m2, *m3;
+    tdl_loss_kind loss;
+    size_t P;
+    grid g;
+    slice s;
+    double *coef;
+    unsigned char *todo, *round_mask;
+    tdl_tensors *traj;
+    size_t pending, filled;    /* cells evaluated by this run; filled in the grid */
+    double centre, lmin, lmax, ends[2], seconds;
+    char arch[256], caption[768];
+} land_run;
+
+static void land_run_free(land_run *r)
+{
+    grid_free(&r->g);
+    free(r->s.d1);
+    free(r->s.d2);
+    free(r->s.traj);
+    free(r->coef);
+    free(r->todo);
+    free(r->round_mask);
+    tdl_tensors_free(&r->traj);
+    tdl_mlp_free(&r->m);
+    tdl_mlp_free(&r->m2);
+    tdl_mlp_free(&r->m3);
+    tdl_dataset_free(&r->ds);
+    tdl_dataset_free(&r->test);
+}
+
+/* ---- parse --------------------------------------------------------------- */
+
+/* -1: go on; otherwise the exit code (usage printed). */
+static int parse_options(int argc, char **argv, land_opts *o, cli_model_opts *mo)
 {
     static const struct option opts[] = {
         MODEL_LONG_OPTIONS,
@@ -392,440 +429,466 @@ int cmd_landscape(int argc, char **argv)
     };
     /* --bias / --no-bias belong to the model options; the directions' bias
      * handling is --dir-bias. */
-    cli_model_opts mo;
-    cli_model_opts_init(&mo);
-    land_opts o = {0};
-    o.norm = "filter";
-    o.bias = "ignore";
-    o.plane_kind = -1;
-    o.norm_kind = TDL_NORM_FILTER;
-    o.bias_kind = TDL_BIAS_IGNORE;
+    cli_model_opts_init(mo);
+    memset(o, 0, sizeof *o);
+    o->norm = "filter";
+    o->bias = "ignore";
+    o->plane_kind = -1;
+    o->norm_kind = TDL_NORM_FILTER;
+    o->bias_kind = TDL_BIAS_IGNORE;
     int v;
-    o.grid = 51;
-    o.lo = -1;
-    o.hi = 1;
-    o.dir_seed = 0;
+    o->grid = 51;
+    o->lo = -1;
+    o->hi = 1;
+    o->dir_seed = 0;
     tdl_curve_config cdef;
     tdl_curve_config_default(&cdef);
-    o.curve_epochs = cdef.epochs;
-    o.curve_batch = cdef.batch;
-    o.curve_lr = cdef.lr;
-    o.curve_momentum = cdef.momentum;
+    o->curve_epochs = cdef.epochs;
+    o->curve_batch = cdef.batch;
+    o->curve_lr = cdef.lr;
+    o->curve_momentum = cdef.momentum;
     int c;
     opterr = 0;
     optind = 1;
     while ((c = cli_getopt(argc, argv, "o:", opts, "landscape")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
-        int rr = cli_model_opts_parse(&mo, "landscape", c, optarg);
+        int rr = cli_model_opts_parse(mo, "landscape", c, optarg);
         if (rr < 0) return EXIT_USAGE;
         if (rr > 0) continue;
         int bad = 0;
         switch (c) {
-        case OPT_DATA: o.data = optarg; break;
-        case OPT_TEST: o.test = optarg; break;
-        case OPT_TO: o.to = optarg; break;
-        case OPT_VIA: o.via = optarg; break;
+        case OPT_DATA: o->data = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
+        case OPT_TO: o->to = optarg; break;
+        case OPT_VIA: o->via = optarg; break;
         case OPT_PLANE:
             if (tdl_name_lookup(tdl_plane_names, "plane", optarg, &v) != TDL_OK)
                 return cli_usage("landscape", "--plane %s: expected random, hessian, models or pca", optarg);
-            o.plane = optarg;
-            o.plane_kind = v;
+            o->plane = optarg;
+            o->plane_kind = v;
             break;
-        case OPT_TRAJ: o.trajectory = optarg; break;
-        case OPT_GRID: bad = cli_parse_size(optarg, 2, 100001, &o.grid); o.grid_given = 1; break;
-        case OPT_RANGE: bad = parse_range(optarg, &o.lo, &o.hi); o.range_given = 1; break;
-        case OPT_YRANGE: bad = parse_range(optarg, &o.ylo, &o.yhi); o.yrange_given = 1; break;
+        case OPT_TRAJ: o->trajectory = optarg; break;
+        case OPT_GRID: bad = cli_parse_size(optarg, 2, 100001, &o->grid); o->grid_given = 1; break;
+        case OPT_RANGE: bad = parse_range(optarg, &o->lo, &o->hi); o->range_given = 1; break;
+        case OPT_YRANGE: bad = parse_range(optarg, &o->ylo, &o->yhi); o->yrange_given = 1; break;
         case OPT_NORM:
             if (tdl_name_lookup(tdl_dir_norm_names, "normalization", optarg, &v) != TDL_OK)
                 return cli_usage("landscape", "--norm %s: expected filter, layer or none", optarg);
-            o.norm = optarg;
-            o.norm_kind = (tdl_dir_norm)v;
+            o->norm = optarg;
+            o->norm_kind = (tdl_dir_norm)v;
             break;
         case OPT_BIASMODE:
             if (tdl_name_lookup(tdl_bias_mode_names, "bias mode", optarg, &v) != TDL_OK)
                 return cli_usage("landscape", "--dir-bias %s: expected ignore or normalize", optarg);
-            o.bias = optarg;
-            o.bias_kind = (tdl_bias_mode)v;
+            o->bias = optarg;
+            o->bias_kind = (tdl_bias_mode)v;
             break;
-        case OPT_DSEED: bad = cli_parse_ulong(optarg, &o.dir_seed); break;
-        case OPT_DIRS: o.directions = optarg; break;
+        case OPT_DSEED: bad = cli_parse_ulong(optarg, &o->dir_seed); break;
+        case OPT_DIRS: o->directions = optarg; break;
         case OPT_CURVE:
             if (tdl_name_lookup(tdl_curve_names, "curve", optarg, &v) != TDL_OK || v == TDL_CURVE_LINE)
                 return cli_usage("landscape", "--curve %s: expected bezier or chain", optarg);
-            o.curve = optarg;
-            o.curve_kind = (tdl_curve_kind)v;
+            o->curve = optarg;
+            o->curve_kind = (tdl_curve_kind)v;
             break;
-        case OPT_CEPOCHS: bad = cli_parse_size(optarg, 1, 1000000, &o.curve_epochs); break;
-        case OPT_CLR: bad = cli_parse_double(optarg, &o.curve_lr) || o.curve_lr <= 0; break;
-        case OPT_CBATCH: bad = cli_parse_size(optarg, 0, SIZE_MAX, &o.curve_batch); break;
-        case OPT_CMOM: bad = cli_parse_double(optarg, &o.curve_momentum) || o.curve_momentum < 0 || o.curve_momentum >= 1; break;
-        case OPT_RESUME: o.resume = optarg; break;
-        case OPT_MAXCELLS: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o.max_cells); break;
-        case 'o': o.out = optarg; break;
-        case OPT_JSON: o.as_json = 1; break;
-        case OPT_PLOT: o.plot = optarg; break;
-        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o.threads); break;
-        case OPT_QUIET: o.quiet = 1; break;
+        case OPT_CEPOCHS: bad = cli_parse_size(optarg, 1, 1000000, &o->curve_epochs); break;
+        case OPT_CLR: bad = cli_parse_double(optarg, &o->curve_lr) || o->curve_lr <= 0; break;
+        case OPT_CBATCH: bad = cli_parse_size(optarg, 0, SIZE_MAX, &o->curve_batch); break;
+        case OPT_CMOM: bad = cli_parse_double(optarg, &o->curve_momentum) || o->curve_momentum < 0 || o->curve_momentum >= 1; break;
+        case OPT_RESUME: o->resume = optarg; break;
+        case OPT_MAXCELLS: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o->max_cells); break;
+        case 'o': o->out = optarg; break;
+        case OPT_JSON: o->as_json = 1; break;
+        case OPT_PLOT: o->plot = optarg; break;
+        case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
+        case OPT_QUIET: o->quiet = 1; break;
         default: return cli_bad_option("landscape", argv, optopt);
         }
         if (bad) return cli_usage("landscape", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("landscape", "unexpected argument '%s'", argv[optind]);
-    if (!o.data) return cli_usage("landscape", "--data SPEC is required");
-    if (o.via && !o.to) return cli_usage("landscape", "--via needs --to (the plane through three models)");
-    if (o.to && o.via && o.plane && o.plane_kind != TDL_PLANE_MODELS)
-        return cli_usage("landscape", "--to with --via spans the models plane; drop --plane %s", o.plane);
-    if (o.plane_kind == TDL_PLANE_MODELS && !o.via)
+    if (!o->data) return cli_usage("landscape", "--data SPEC is required");
+    if (o->via && !o->to) return cli_usage("landscape", "--via needs --to (the plane through three models)");
+    if (o->to && o->via && o->plane && o->plane_kind != TDL_PLANE_MODELS)
+        return cli_usage("landscape", "--to with --via spans the models plane; drop --plane %s", o->plane);
+    if (o->plane_kind == TDL_PLANE_MODELS && !o->via)
         return cli_usage("landscape", "--plane models needs --to M2 and --via M3");
-    if (o.to && !o.via && o.plane) return cli_usage("landscape", "--to without --via is a 1D interpolation; --plane does not apply");
-    if (o.plane_kind == TDL_PLANE_PCA && !o.trajectory)
+    if (o->to && !o->via && o->plane) return cli_usage("landscape", "--to without --via is a 1D interpolation; --plane does not apply");
+    if (o->plane_kind == TDL_PLANE_PCA && !o->trajectory)
         return cli_usage("landscape", "--plane pca needs --trajectory FILE.npz (from tdl train --log-params)");
-    if (o.trajectory && o.plane_kind != TDL_PLANE_PCA) return cli_usage("landscape", "--trajectory belongs to --plane pca");
-    if (o.curve && (!o.to || o.via)) return cli_usage("landscape", "--curve needs --to M2 (and no --via)");
-    if (o.curve && (o.resume || o.max_cells)) return cli_usage("landscape", "--resume and --max-cells apply to grids, not to --curve");
-    if (o.directions && (o.to || o.plane_kind == TDL_PLANE_MODELS))
+    if (o->trajectory && o->plane_kind != TDL_PLANE_PCA) return cli_usage("landscape", "--trajectory belongs to --plane pca");
+    if (o->curve && (!o->to || o->via)) return cli_usage("landscape", "--curve needs --to M2 (and no --via)");
+    if (o->curve && (o->resume || o->max_cells)) return cli_usage("landscape", "--resume and --max-cells apply to grids, not to --curve");
+    if (o->directions && (o->to || o->plane_kind == TDL_PLANE_MODELS))
         return cli_usage("landscape", "--directions applies to random, hessian and pca slices");
-    if (o.plot) {
-        const char *ext = strrchr(o.plot, '.');
+    if (o->plot) {
+        const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
-            return cli_usage("landscape", "--plot %s: the figure must end in .png, .svg or .pdf", o.plot);
+            return cli_usage("landscape", "--plot %s: the figure must end in .png, .svg or .pdf", o->plot);
     }
-    if (o.out) {
-        const char *ext = strrchr(o.out, '.');
-        if (!ext || strcmp(ext, ".npz")) return cli_usage("landscape", "-o %s: the output must end in .npz", o.out);
+    if (o->out) {
+        const char *ext = strrchr(o->out, '.');
+        if (!ext || strcmp(ext, ".npz")) return cli_usage("landscape", "-o %s: the output must end in .npz", o->out);
     }
     {
         /* --resume G -o G continues a grid in place (tdl help landscape) */
-        const cli_file ins[] = {{"--model", mo.model, CLI_FILE_PATH, NULL}, {"--to", o.to, CLI_FILE_PATH, NULL}, {"--via", o.via, CLI_FILE_PATH, NULL},
-                                {"--trajectory", o.trajectory, CLI_FILE_PATH, NULL}, {"--directions", o.directions, CLI_FILE_PATH, NULL},
-                                {"--resume", o.resume, CLI_FILE_PATH, "-o"}, {"--data", o.data, CLI_FILE_SPEC, NULL}, {"--test", o.test, CLI_FILE_SPEC, NULL}};
-        const cli_file outs[] = {{"-o", o.out, CLI_FILE_PATH, NULL}, {"--plot", o.plot, CLI_FILE_FIGURE, NULL}};
+        const cli_file ins[] = {{"--model", mo->model, CLI_FILE_PATH, NULL}, {"--to", o->to, CLI_FILE_PATH, NULL}, {"--via", o->via, CLI_FILE_PATH, NULL},
+                                {"--trajectory", o->trajectory, CLI_FILE_PATH, NULL}, {"--directions", o->directions, CLI_FILE_PATH, NULL},
+                                {"--resume", o->resume, CLI_FILE_PATH, "-o"}, {"--data", o->data, CLI_FILE_SPEC, NULL}, {"--test", o->test, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", o->out, CLI_FILE_PATH, NULL}, {"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
         if (cli_check_outputs("landscape", ins, 8, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
-    int two_d = o.plane != NULL || o.via != NULL;
-    int interp = o.to && !o.via;
-    if (!o.range_given && (interp || o.via)) {
-        o.lo = -0.5; /* Li et al.'s interpolation range */
-        o.hi = 1.5;
-        if (!o.grid_given) o.grid = 41; /* steps of 0.05: 0 and 1 are grid points */
+    o->two_d = o->plane != NULL || o->via != NULL;
+    o->interp = o->to && !o->via;
+    if (!o->range_given && (o->interp || o->via)) {
+        o->lo = -0.5; /* Li et al.'s interpolation range */
+        o->hi = 1.5;
+        if (!o->grid_given) o->grid = 41; /* steps of 0.05: 0 and 1 are grid points */
     }
-    if (!o.yrange_given) {
-        o.ylo = o.lo;
-        o.yhi = o.hi;
+    if (!o->yrange_given) {
+        o->ylo = o->lo;
+        o->yhi = o->hi;
     }
-    if (!two_d && o.yrange_given) return cli_usage("landscape", "--yrange applies to 2D planes");
-    if (two_d && o.grid > 4001) return cli_usage("landscape", "--grid %zu: a 2D grid takes at most 4001 points a side", o.grid);
-    cli_set_threads(o.threads);
+    if (!o->two_d && o->yrange_given) return cli_usage("landscape", "--yrange applies to 2D planes");
+    if (o->two_d && o->grid > 4001) return cli_usage("landscape", "--grid %zu: a 2D grid takes at most 4001 points a side", o->grid);
+    return -1;
+}
 
-    int rc = EXIT_WORK_FAILED, st;
-    tdl_dataset *ds = NULL, *test = NULL;
-    tdl_mlp *m = NULL, *m2 = NULL, *m3 = NULL;
-    tdl_loss_kind loss;
-    grid g = {0};
-    slice s = {0};
-    double *coef = NULL;
-    unsigned char *todo = NULL, *round_mask = NULL;
-    tdl_tensors *traj = NULL;
-    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.test && (st = tdl_dataset_load(o.test, &test)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if ((rc = cli_model_build(&mo, "landscape", &m)) != 0) goto cleanup;
-    if ((rc = cli_model_loss(&mo, "landscape", m, ds, &loss)) != 0) goto cleanup;
-    rc = EXIT_WORK_FAILED;
-    if (test && cli_check_test(o.test, loss, m, test) != 0) { rc = EXIT_WORK_FAILED; goto cleanup; }
-    const size_t P = m->n_params;
-    if (o.to && (st = load_peer(o.to, &mo, m, &m2)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.via && (st = load_peer(o.via, &mo, m, &m3)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    char arch[256], caption[768];
-    tdl_arch_format(m, arch, sizeof arch);
-    snprintf(caption, sizeof caption, "%s (%s), loss %s (mean) on %s", mo.model ? mo.model : "fresh net", arch,
-             tdl_loss_name(loss), ds->spec);
-    if (!o.to && !o.directions && (!o.plane || o.plane_kind == TDL_PLANE_RANDOM)) {
+/* ---- run ----------------------------------------------------------------- */
+
+/* The data, the model(s), the caption.  Returns an exit code. */
+static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
+{
+    int rc, st;
+    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = tdl_dataset_load(o->test, &r->test)) != TDL_OK) return cli_fail(st);
+    if ((rc = cli_model_build(mo, "landscape", &r->m)) != 0) return rc;
+    if ((rc = cli_model_loss(mo, "landscape", r->m, r->ds, &r->loss)) != 0) return rc;
+    if (r->test && cli_check_test(o->test, r->loss, r->m, r->test) != 0) return EXIT_WORK_FAILED;
+    r->P = r->m->n_params;
+    if (o->to && (st = load_peer(o->to, mo, r->m, &r->m2)) != TDL_OK) return cli_fail(st);
+    if (o->via && (st = load_peer(o->via, mo, r->m, &r->m3)) != TDL_OK) return cli_fail(st);
+    tdl_arch_format(r->m, r->arch, sizeof r->arch);
+    snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s (mean) on %s", mo->model ? mo->model : "fresh net", r->arch,
+             tdl_loss_name(r->loss), r->ds->spec);
+    if (!o->to && !o->directions && (!o->plane || o->plane_kind == TDL_PLANE_RANDOM)) {
         /* random directions: the seed that drew them */
-        size_t used = strlen(caption);
-        snprintf(caption + used, sizeof caption - used, "; random directions, %s normalization, seed %lu", o.norm, o.dir_seed);
+        size_t used = strlen(r->caption);
+        snprintf(r->caption + used, sizeof r->caption - used, "; random directions, %s normalization, seed %lu", o->norm, o->dir_seed);
     }
 
-    if (o.curve) {
-        rc = run_curve(&o, m, m2, loss, ds, test, caption);
-        goto cleanup;
-    }
+    return 0;
+}
 
-    tdl_dir_norm norm = o.norm_kind;
-    tdl_bias_mode bias = o.bias_kind;
+/* The slice: the basis the grid's coefficients combine.  Returns an exit code. */
+static int make_slice(land_opts *o, land_run *r)
+{
+    int st;
+    tdl_dir_norm norm = o->norm_kind;
+    tdl_bias_mode bias = o->bias_kind;
     static char normtext[160];
-    snprintf(normtext, sizeof normtext, "%s normalization (Li et al. 2018), biases %s", o.norm,
+    snprintf(normtext, sizeof normtext, "%s normalization (Li et al. 2018), biases %s", o->norm,
              bias == TDL_BIAS_IGNORE ? "ignored (zero in the directions)" : "normalized with their unit");
     /* ---- the slice ---- */
-    if (interp) {
-        s.mode = "interpolation";
-        s.normalization = "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)";
-        s.K = 2;
-        s.basis[0] = m->theta;
-        s.basis[1] = m2->theta;
-        s.interpolation = 1;
-        s.cosine = NAN;
-    } else if (o.via) {
-        s.mode = "plane";
-        s.plane = "models";
-        s.normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)";
-        s.d1 = cli_malloc(P * sizeof(double), "a direction");
-        s.d2 = cli_malloc(P * sizeof(double), "a direction");
-        if (!s.d1 || !s.d2) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
-        for (size_t i = 0; i < P; i++) {
-            s.d1[i] = m2->theta[i] - m->theta[i];
-            s.d2[i] = m3->theta[i] - m->theta[i];
+    if (o->interp) {
+        r->s.mode = "interpolation";
+        r->s.normalization = "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)";
+        r->s.K = 2;
+        r->s.basis[0] = r->m->theta;
+        r->s.basis[1] = r->m2->theta;
+        r->s.interpolation = 1;
+        r->s.cosine = NAN;
+    } else if (o->via) {
+        r->s.mode = "plane";
+        r->s.plane = "models";
+        r->s.normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)";
+        r->s.d1 = cli_malloc(r->P * sizeof(double), "a direction");
+        r->s.d2 = cli_malloc(r->P * sizeof(double), "a direction");
+        if (!r->s.d1 || !r->s.d2) return cli_fail(TDL_ENOMEM);
+        for (size_t i = 0; i < r->P; i++) {
+            r->s.d1[i] = r->m2->theta[i] - r->m->theta[i];
+            r->s.d2[i] = r->m3->theta[i] - r->m->theta[i];
         }
     } else {
-        s.mode = two_d ? "plane" : "direction";
-        s.plane = two_d ? o.plane : "random";
-        s.d1 = cli_malloc(P * sizeof(double), "a direction");
-        s.d2 = two_d ? cli_malloc(P * sizeof(double), "a direction") : NULL;
-        if (!s.d1 || (two_d && !s.d2)) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
-        if (o.directions) {
-            if ((st = read_directions(o.directions, &s, P)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-            s.normalization = "as stored in --directions";
-        } else if (strcmp(s.plane, "random") == 0) {
-            if ((st = tdl_direction_random(m, o.dir_seed, norm, bias, s.d1)) != TDL_OK ||
-                (two_d && (st = tdl_direction_random(m, o.dir_seed + 1, norm, bias, s.d2)) != TDL_OK)) { rc = cli_fail(st); goto cleanup; }
-            s.normalization = normtext;
-        } else if (strcmp(s.plane, "hessian") == 0) {
-            if (!o.resume) {
-                st = tdl_direction_hessian(m, loss, ds, o.dir_seed, s.d1, s.d2, s.eig, s.eig_res);
-                if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        r->s.mode = o->two_d ? "plane" : "direction";
+        r->s.plane = o->two_d ? o->plane : "random";
+        r->s.d1 = cli_malloc(r->P * sizeof(double), "a direction");
+        r->s.d2 = o->two_d ? cli_malloc(r->P * sizeof(double), "a direction") : NULL;
+        if (!r->s.d1 || (o->two_d && !r->s.d2)) return cli_fail(TDL_ENOMEM);
+        if (o->directions) {
+            if ((st = read_directions(o->directions, &r->s, r->P)) != TDL_OK) return cli_fail(st);
+            r->s.normalization = "as stored in --directions";
+        } else if (strcmp(r->s.plane, "random") == 0) {
+            if ((st = tdl_direction_random(r->m, o->dir_seed, norm, bias, r->s.d1)) != TDL_OK ||
+                (o->two_d && (st = tdl_direction_random(r->m, o->dir_seed + 1, norm, bias, r->s.d2)) != TDL_OK)) return cli_fail(st);
+            r->s.normalization = normtext;
+        } else if (strcmp(r->s.plane, "hessian") == 0) {
+            if (!o->resume) {
+                st = tdl_direction_hessian(r->m, r->loss, r->ds, o->dir_seed, r->s.d1, r->s.d2, r->s.eig, r->s.eig_res);
+                if (st != TDL_OK) return cli_fail(st);
             } else {
-                s.eig[0] = s.eig[1] = s.eig_res[0] = s.eig_res[1] = NAN;
+                r->s.eig[0] = r->s.eig[1] = r->s.eig_res[0] = r->s.eig_res[1] = NAN;
             }
-            s.normalization = "none: unit eigenvectors of the Hessian of the mean training loss (top two, Lanczos)";
+            r->s.normalization = "none: unit eigenvectors of the Hessian of the mean training loss (top two, Lanczos)";
         } else { /* pca */
-            if ((st = tdl_npz_read(o.trajectory, &traj)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-            const tdl_tensor *T = tdl_tensors_find(traj, "theta");
-            if (!T || T->ndim != 2) { rc = cli_failf("%s: no 2-D array 'theta' (snapshots x parameters, from tdl train --log-params)", o.trajectory); goto cleanup; }
-            if (T->shape[1] != P) { rc = cli_failf("%s: the snapshots have %zu parameters, the model %zu", o.trajectory, T->shape[1], P); goto cleanup; }
-            s.traj_n = T->shape[0];
-            s.traj = cli_malloc(2 * (s.traj_n ? s.traj_n : 1) * sizeof(double), "trajectory coordinates");
-            if (!s.traj) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
-            if ((st = tdl_direction_pca(T->data, s.traj_n, P, m->theta, s.d1, s.d2, s.ratio, s.traj)) != TDL_OK) {
-                rc = cli_failf("%s: %s", o.trajectory, tdl_errmsg());
-                goto cleanup;
+            if ((st = tdl_npz_read(o->trajectory, &r->traj)) != TDL_OK) return cli_fail(st);
+            const tdl_tensor *T = tdl_tensors_find(r->traj, "theta");
+            if (!T || T->ndim != 2) return cli_failf("%s: no 2-D array 'theta' (snapshots x parameters, from tdl train --log-params)", o->trajectory);
+            if (T->shape[1] != r->P) return cli_failf("%s: the snapshots have %zu parameters, the model %zu", o->trajectory, T->shape[1], r->P);
+            r->s.traj_n = T->shape[0];
+            r->s.traj = cli_malloc(2 * (r->s.traj_n ? r->s.traj_n : 1) * sizeof(double), "trajectory coordinates");
+            if (!r->s.traj) return cli_fail(TDL_ENOMEM);
+            if ((st = tdl_direction_pca(T->data, r->s.traj_n, r->P, r->m->theta, r->s.d1, r->s.d2, r->s.ratio, r->s.traj)) != TDL_OK) {
+                return cli_failf("%s: %s", o->trajectory, tdl_errmsg());
             }
-            s.normalization = "none: unit principal components of the trajectory minus the model (Li et al. 2018, sec. 7)";
+            r->s.normalization = "none: unit principal components of the trajectory minus the model (Li et al. 2018, sec. 7)";
             /* the plane must show the trajectory: widen the default range */
-            if (!o.range_given) {
+            if (!o->range_given) {
                 double mx = 0;
-                for (size_t k = 0; k < 2 * s.traj_n; k++) mx = fmax(mx, fabs(s.traj[k]));
-                o.lo = o.ylo = -1.2 * mx;
-                o.hi = o.yhi = 1.2 * mx;
+                for (size_t k = 0; k < 2 * r->s.traj_n; k++) mx = fmax(mx, fabs(r->s.traj[k]));
+                o->lo = o->ylo = -1.2 * mx;
+                o->hi = o->yhi = 1.2 * mx;
             }
         }
     }
-    if (!interp) {
-        s.K = two_d ? 3 : 2;
-        s.basis[0] = m->theta;
-        s.basis[1] = s.d1;
-        s.basis[2] = s.d2;
+    if (!o->interp) {
+        r->s.K = o->two_d ? 3 : 2;
+        r->s.basis[0] = r->m->theta;
+        r->s.basis[1] = r->s.d1;
+        r->s.basis[2] = r->s.d2;
     }
+    return 0;
+}
+
+/* The grid, evaluated in rounds (checkpointed with -o), then its summary.
+ * Returns an exit code. */
+static int eval_grid(const land_opts *o, land_run *r)
+{
+    int st;
     /* ---- the grid: 6 arrays of cells, 3 coefficients a cell, the mask ---- */
-    if ((st = tdl_landscape_grid_memory_check(o.grid, two_d ? o.grid : 1, 10 * sizeof(double))) != TDL_OK) { rc = fail_advice(st, "use a smaller --grid"); goto cleanup; }
-    if ((st = grid_alloc(&g, o.grid, two_d ? o.grid : 1, test != NULL)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    tdl_linspace(o.lo, o.hi, g.nx, g.x);
-    if (two_d) tdl_linspace(o.ylo, o.yhi, g.ny, g.y);
-    else g.y[0] = 0;
-    if (o.resume) {
-        if ((st = read_resume(o.resume, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if (s.plane && strcmp(s.plane, "hessian") == 0) s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
+    if ((st = tdl_landscape_grid_memory_check(o->grid, o->two_d ? o->grid : 1, 10 * sizeof(double))) != TDL_OK) return fail_advice(st, "use a smaller --grid");
+    if ((st = grid_alloc(&r->g, o->grid, o->two_d ? o->grid : 1, r->test != NULL)) != TDL_OK) return cli_fail(st);
+    tdl_linspace(o->lo, o->hi, r->g.nx, r->g.x);
+    if (o->two_d) tdl_linspace(o->ylo, o->yhi, r->g.ny, r->g.y);
+    else r->g.y[0] = 0;
+    if (o->resume) {
+        if ((st = read_resume(o->resume, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
+        if (r->s.plane && strcmp(r->s.plane, "hessian") == 0) r->s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
     }
-    s.cosine = s.d1 && s.d2 ? tdl_direction_cosine(s.d1, s.d2, P) : NAN;
-    coef = cli_malloc(g.N * 3 * sizeof(double), "grid coefficients");
-    todo = cli_malloc(g.N, "the cells to do");
-    if (!coef || !todo) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
-    size_t K = s.K, pending = 0;
-    for (size_t i = 0; i < g.ny; i++)
-        for (size_t j = 0; j < g.nx; j++) {
-            double *cf = coef + (i * g.nx + j) * K;
-            if (interp) {
-                cf[0] = 1 - g.x[j];
-                cf[1] = g.x[j];
+    r->s.cosine = r->s.d1 && r->s.d2 ? tdl_direction_cosine(r->s.d1, r->s.d2, r->P) : NAN;
+    r->coef = cli_malloc(r->g.N * 3 * sizeof(double), "grid coefficients");
+    r->todo = cli_malloc(r->g.N, "the cells to do");
+    if (!r->coef || !r->todo) return cli_fail(TDL_ENOMEM);
+    size_t K = r->s.K;
+    r->pending = 0;
+    for (size_t i = 0; i < r->g.ny; i++)
+        for (size_t j = 0; j < r->g.nx; j++) {
+            double *cf = r->coef + (i * r->g.nx + j) * K;
+            if (o->interp) {
+                cf[0] = 1 - r->g.x[j];
+                cf[1] = r->g.x[j];
             } else {
                 cf[0] = 1;
-                cf[1] = g.x[j];
-                if (two_d) cf[2] = g.y[i];
+                cf[1] = r->g.x[j];
+                if (o->two_d) cf[2] = r->g.y[i];
             }
         }
-    for (size_t q = 0; q < g.N; q++) {
-        todo[q] = !g.filled[q] && (!o.max_cells || pending < o.max_cells);
-        pending += todo[q];
+    for (size_t q = 0; q < r->g.N; q++) {
+        r->todo[q] = !r->g.filled[q] && (!o->max_cells || r->pending < o->max_cells);
+        r->pending += r->todo[q];
     }
     /* Rounds of cells; with -o the file is rewritten (atomically) after each
      * round, so an interrupted run keeps what it finished for --resume.  The
      * first round has 64 cells; later ones last about CHECKPOINT_SECONDS. */
     double t0 = now();
-    round_mask = cli_malloc(g.N, "a round of cells");
-    if (!round_mask) { rc = cli_fail(TDL_ENOMEM); goto cleanup; }
+    r->round_mask = cli_malloc(r->g.N, "a round of cells");
+    if (!r->round_mask) return cli_fail(TDL_ENOMEM);
     {
         size_t next = 0, round = 64, done = 0;
-        while (done < pending) {
-            memset(round_mask, 0, g.N);
+        while (done < r->pending) {
+            memset(r->round_mask, 0, r->g.N);
             size_t taken = 0;
-            for (; next < g.N && taken < round; next++)
-                if (todo[next]) {
-                    round_mask[next] = 1;
+            for (; next < r->g.N && taken < round; next++)
+                if (r->todo[next]) {
+                    r->round_mask[next] = 1;
                     taken++;
                 }
             double tr = now();
-            if ((st = tdl_landscape_eval(m, loss, ds, K, s.basis, g.N, coef, round_mask, o.threads, g.loss, g.acc)) != TDL_OK) {
-                rc = fail_advice(st, "use --threads 1");
-                goto cleanup;
+            if ((st = tdl_landscape_eval(r->m, r->loss, r->ds, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.loss, r->g.acc)) != TDL_OK) {
+                return fail_advice(st, "use --threads 1");
             }
-            if (test && (st = tdl_landscape_eval(m, loss, test, K, s.basis, g.N, coef, round_mask, o.threads, g.tloss, g.tacc)) != TDL_OK) {
-                rc = cli_failf("--test %s: %s", o.test, tdl_errmsg());
-                goto cleanup;
+            if (r->test && (st = tdl_landscape_eval(r->m, r->loss, r->test, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.tloss, r->g.tacc)) != TDL_OK) {
+                return cli_failf("--test %s: %s", o->test, tdl_errmsg());
             }
-            for (size_t q = 0; q < g.N; q++)
-                if (round_mask[q]) g.filled[q] = 1;
+            for (size_t q = 0; q < r->g.N; q++)
+                if (r->round_mask[q]) r->g.filled[q] = 1;
             done += taken;
-            if (o.out && done < pending && (st = write_grid(o.out, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+            if (o->out && done < r->pending && (st = write_grid(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
             /* test hook (util.c): the CLI tests interrupt the grid here, after
              * a round and its checkpoint, with cells still to do */
-            if (done < pending) cli_test_pause("landscape-round");
+            if (done < r->pending) cli_test_pause("landscape-round");
             double per_cell = (now() - tr) / (double)taken;
             round = per_cell > 0 ? (size_t)fmin(1e9, fmax(64.0, CHECKPOINT_SECONDS / per_cell)) : 64;
         }
     }
-    double seconds = now() - t0;
+    r->seconds = now() - t0;
     /* the models' own losses (interpolation: a = 0 and a = 1, also when the
      * grid misses them) */
-    double ends[2] = {NAN, NAN};
-    if (interp) {
+    r->ends[0] = r->ends[1] = NAN;
+    if (o->interp) {
         const double ec[4] = {1, 0, 0, 1};
-        if ((st = tdl_landscape_eval(m, loss, ds, 2, s.basis, 2, ec, NULL, o.threads, ends, NULL)) != TDL_OK) { rc = fail_advice(st, "use --threads 1"); goto cleanup; }
+        if ((st = tdl_landscape_eval(r->m, r->loss, r->ds, 2, r->s.basis, 2, ec, NULL, o->threads, r->ends, NULL)) != TDL_OK) return fail_advice(st, "use --threads 1");
     }
-    size_t filled = 0;
-    for (size_t q = 0; q < g.N; q++) {
-        if (todo[q]) g.filled[q] = 1;
-        filled += g.filled[q];
+    r->filled = 0;
+    for (size_t q = 0; q < r->g.N; q++) {
+        if (r->todo[q]) r->g.filled[q] = 1;
+        r->filled += r->g.filled[q];
     }
     /* the model's own cell: the centre (x = y = 0), when on the grid */
-    double centre = NAN, lmin = INFINITY, lmax = -INFINITY;
-    for (size_t i = 0; i < g.ny; i++)
-        for (size_t j = 0; j < g.nx; j++) {
-            size_t q = i * g.nx + j;
-            if (!g.filled[q]) continue;
-            if (g.x[j] == 0 && g.y[i] == 0) centre = g.loss[q];
-            lmin = fmin(lmin, g.loss[q]);
-            lmax = fmax(lmax, g.loss[q]);
+    r->centre = NAN;
+    r->lmin = INFINITY;
+    r->lmax = -INFINITY;
+    for (size_t i = 0; i < r->g.ny; i++)
+        for (size_t j = 0; j < r->g.nx; j++) {
+            size_t q = i * r->g.nx + j;
+            if (!r->g.filled[q]) continue;
+            if (r->g.x[j] == 0 && r->g.y[i] == 0) r->centre = r->g.loss[q];
+            r->lmin = fmin(r->lmin, r->g.loss[q]);
+            r->lmax = fmax(r->lmax, r->g.loss[q]);
         }
-    if (o.out && (st = write_grid(o.out, &g, &s, P, two_d)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    char title[256];
-    if (two_d) snprintf(title, sizeof title, "loss landscape: %s plane (%zu x %zu grid)", s.plane, g.nx, g.ny);
-    else snprintf(title, sizeof title, "loss along %s (%zu points)", interp ? "the interpolation between two models" : "a random direction", g.nx);
-    if (o.plot) {
-        if (two_d) {
-            /* random directions: the axis says how they were normalized */
-            char rx[96], ry[96];
-            snprintf(rx, sizeof rx, "direction 1 (%.40s-normalized)", o.norm);
-            snprintf(ry, sizeof ry, "direction 2 (%.40s-normalized)", o.norm);
-            const char *xl = strcmp(s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 1 (unit)" : strcmp(s.plane, "hessian") == 0 ? "top eigenvector (unit)" : rx;
-            const char *yl = strcmp(s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(s.plane, "pca") == 0 ? "PC 2 (unit)" : strcmp(s.plane, "hessian") == 0 ? "second eigenvector (unit)" : ry;
-            st = render_map(o.plot, &g, &s, title, caption, xl, yl);
-        } else {
-            plot_series ser[2];
-            size_t ns = 0;
-            ser[ns++] = (plot_series){"train loss", g.x, g.loss, g.nx, PLOT_LINES};
-            if (test) ser[ns++] = (plot_series){"test loss", g.x, g.tloss, g.nx, PLOT_LINES};
-            plot_spec spec = {0};
-            spec.title = title;
-            char dl[128];
-            snprintf(dl, sizeof dl, "step along a random direction (%.40s-normalized)", o.norm);
-            spec.xlabel = interp ? "alpha: (1 - alpha) M + alpha M2" : o.directions ? "step along the stored direction" : dl;
-            spec.ylabel = "loss (mean)";
-            spec.caption = caption;
-            spec.logy = plot_spans_decades(g.loss, g.N, 2.0);
-            spec.series = ser;
-            spec.n_series = ns;
-            st = plot_render(o.plot, &spec);
-        }
-        if (st != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    }
-    if (o.as_json) {
-        json_writer w;
-        if (json_open(&w) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
-        json_object_begin(&w, NULL);
-        json_string(&w, "data", ds->spec);
-        if (test) json_string(&w, "test", test->spec);
-        json_string(&w, "arch", arch);
-        json_size(&w, "params", P);
-        json_string(&w, "loss_name", tdl_loss_name(loss));
-        json_string(&w, "reduction", "mean");
-        json_string(&w, "mode", s.mode);
-        if (s.plane && two_d) json_string(&w, "plane", s.plane);
-        json_string(&w, "normalization", s.normalization);
-        json_number(&w, "cosine", s.cosine);
-        if (isnan(s.cosine)) json_string(&w, "cosine_reason", two_d ? "a direction is zero" : "one direction (1D)");
-        json_number_array(&w, "x", g.x, g.nx, 1);
-        if (two_d) json_number_array(&w, "y", g.y, g.ny, 1);
-        json_rows(&w, "loss", g.loss, &g, two_d);
-        json_rows(&w, "accuracy", g.acc, &g, two_d);
-        if (test) {
-            json_rows(&w, "test_loss", g.tloss, &g, two_d);
-            json_rows(&w, "test_accuracy", g.tacc, &g, two_d);
-        }
-        json_size(&w, "cells", g.N);
-        json_size(&w, "filled", filled);
-        json_size(&w, "unfilled", g.N - filled);
-        if (filled < g.N) json_string(&w, "unfilled_reason", "not evaluated yet (--max-cells): null in the grids; continue with --resume");
-        json_number_or_reason(&w, "centre_loss", centre, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
-        if (interp) {
-            json_number_or_reason(&w, "loss_start", ends[0], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
-            json_number_or_reason(&w, "loss_end", ends[1], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
-        }
-        json_number_or_reason(&w, "loss_min", lmin, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
-        json_number_or_reason(&w, "loss_max", lmax, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
-        if (s.plane && strcmp(s.plane, "hessian") == 0) {
-            json_number_array(&w, "eigenvalues", s.eig, 2, 1);
-            json_number_array(&w, "eigen_residuals", s.eig_res, 2, 1);
-        }
-        if (s.traj) {
-            json_number_array(&w, "explained_variance", s.ratio, 2, 1);
-            json_object_begin(&w, "trajectory");
-            json_number_array(&w, "x", s.traj, s.traj_n, 2);
-            json_number_array(&w, "y", s.traj + 1, s.traj_n, 2);
-            json_object_end(&w);
-        }
-        json_size(&w, "evaluated", pending);
-        json_number(&w, "seconds", seconds);
-        json_object_end(&w);
-        json_flush_stdout(&w);
+    if (o->out && (st = write_grid(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
+    return 0;
+}
+
+/* ---- emit ---------------------------------------------------------------- */
+
+static int emit_plot(const land_opts *o, const land_run *r, const char *title)
+{
+    int st;
+    if (o->two_d) {
+        /* random directions: the axis says how they were normalized */
+        char rx[96], ry[96];
+        snprintf(rx, sizeof rx, "direction 1 (%.40s-normalized)", o->norm);
+        snprintf(ry, sizeof ry, "direction 2 (%.40s-normalized)", o->norm);
+        const char *xl = strcmp(r->s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(r->s.plane, "pca") == 0 ? "PC 1 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "top eigenvector (unit)" : rx;
+        const char *yl = strcmp(r->s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(r->s.plane, "pca") == 0 ? "PC 2 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "second eigenvector (unit)" : ry;
+        st = render_map(o->plot, &r->g, &r->s, title, r->caption, xl, yl);
     } else {
-        printf("model          %s (%s, %zu parameters); loss %s (mean)\n", mo.model ? mo.model : "fresh net", arch, P, tdl_loss_name(loss));
-        printf("data           %s (%zu examples)%s%s\n", ds->spec, ds->n, test ? "; test " : "", test ? test->spec : "");
-        printf("slice          %s%s%s\n", s.mode, two_d ? " " : "", two_d ? s.plane : "");
-        printf("directions     %s\n", s.normalization);
-        if (!isnan(s.cosine)) printf("cosine         %.6g (between the two directions)\n", s.cosine);
-        if (s.plane && strcmp(s.plane, "hessian") == 0 && !isnan(s.eig[0])) printf("eigenvalues    %.10g %.10g\n", s.eig[0], s.eig[1]);
-        if (s.traj) printf("explained var. %.6f %.6f (of the trajectory's variance)\n", s.ratio[0], s.ratio[1]);
-        printf("grid           %zu x %zu on x in [%g, %g]", g.nx, g.ny, o.lo, o.hi);
-        if (two_d) printf(", y in [%g, %g]", o.ylo, o.yhi);
-        printf("; %zu of %zu cells filled\n", filled, g.N);
-        if (interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", ends[0], ends[1]);
-        else if (!isnan(centre)) printf("centre loss    %.10g\n", centre);
-        printf("loss range     %.10g .. %.10g\n", lmin, lmax);
-        printf("time           %.3g s for %zu cells\n", seconds, pending);
+        plot_series ser[2];
+        size_t ns = 0;
+        ser[ns++] = (plot_series){"train loss", r->g.x, r->g.loss, r->g.nx, PLOT_LINES};
+        if (r->test) ser[ns++] = (plot_series){"test loss", r->g.x, r->g.tloss, r->g.nx, PLOT_LINES};
+        plot_spec spec = {0};
+        spec.title = title;
+        char dl[128];
+        snprintf(dl, sizeof dl, "step along a random direction (%.40s-normalized)", o->norm);
+        spec.xlabel = o->interp ? "alpha: (1 - alpha) M + alpha M2" : o->directions ? "step along the stored direction" : dl;
+        spec.ylabel = "loss (mean)";
+        spec.caption = r->caption;
+        spec.logy = plot_spans_decades(r->g.loss, r->g.N, 2.0);
+        spec.series = ser;
+        spec.n_series = ns;
+        st = plot_render(o->plot, &spec);
     }
-    rc = 0;
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+static int emit_json(const land_opts *o, const land_run *r)
+{
+    json_writer w;
+    if (json_open(&w) != 0) return cli_failf("out of memory");
+    json_object_begin(&w, NULL);
+    json_string(&w, "data", r->ds->spec);
+    if (r->test) json_string(&w, "test", r->test->spec);
+    json_string(&w, "arch", r->arch);
+    json_size(&w, "params", r->P);
+    json_string(&w, "loss_name", tdl_loss_name(r->loss));
+    json_string(&w, "reduction", "mean");
+    json_string(&w, "mode", r->s.mode);
+    if (r->s.plane && o->two_d) json_string(&w, "plane", r->s.plane);
+    json_string(&w, "normalization", r->s.normalization);
+    json_number(&w, "cosine", r->s.cosine);
+    if (isnan(r->s.cosine)) json_string(&w, "cosine_reason", o->two_d ? "a direction is zero" : "one direction (1D)");
+    json_number_array(&w, "x", r->g.x, r->g.nx, 1);
+    if (o->two_d) json_number_array(&w, "y", r->g.y, r->g.ny, 1);
+    json_rows(&w, "loss", r->g.loss, &r->g, o->two_d);
+    json_rows(&w, "accuracy", r->g.acc, &r->g, o->two_d);
+    if (r->test) {
+        json_rows(&w, "test_loss", r->g.tloss, &r->g, o->two_d);
+        json_rows(&w, "test_accuracy", r->g.tacc, &r->g, o->two_d);
+    }
+    json_size(&w, "cells", r->g.N);
+    json_size(&w, "filled", r->filled);
+    json_size(&w, "unfilled", r->g.N - r->filled);
+    if (r->filled < r->g.N) json_string(&w, "unfilled_reason", "not evaluated yet (--max-cells): null in the grids; continue with --resume");
+    json_number_or_reason(&w, "centre_loss", r->centre, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+    if (o->interp) {
+        json_number_or_reason(&w, "loss_start", r->ends[0], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+        json_number_or_reason(&w, "loss_end", r->ends[1], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+    }
+    json_number_or_reason(&w, "loss_min", r->lmin, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+    json_number_or_reason(&w, "loss_max", r->lmax, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+    if (r->s.plane && strcmp(r->s.plane, "hessian") == 0) {
+        json_number_array(&w, "eigenvalues", r->s.eig, 2, 1);
+        json_number_array(&w, "eigen_residuals", r->s.eig_res, 2, 1);
+    }
+    if (r->s.traj) {
+        json_number_array(&w, "explained_variance", r->s.ratio, 2, 1);
+        json_object_begin(&w, "trajectory");
+        json_number_array(&w, "x", r->s.traj, r->s.traj_n, 2);
+        json_number_array(&w, "y", r->s.traj + 1, r->s.traj_n, 2);
+        json_object_end(&w);
+    }
+    json_size(&w, "evaluated", r->pending);
+    json_number(&w, "seconds", r->seconds);
+    json_object_end(&w);
+    json_flush_stdout(&w);
+    return 0;
+}
+
+static void emit_text(const land_opts *o, const cli_model_opts *mo, const land_run *r)
+{
+    printf("model          %s (%s, %zu parameters); loss %s (mean)\n", mo->model ? mo->model : "fresh net", r->arch, r->P, tdl_loss_name(r->loss));
+    printf("data           %s (%zu examples)%s%s\n", r->ds->spec, r->ds->n, r->test ? "; test " : "", r->test ? r->test->spec : "");
+    printf("slice          %s%s%s\n", r->s.mode, o->two_d ? " " : "", o->two_d ? r->s.plane : "");
+    printf("directions     %s\n", r->s.normalization);
+    if (!isnan(r->s.cosine)) printf("cosine         %.6g (between the two directions)\n", r->s.cosine);
+    if (r->s.plane && strcmp(r->s.plane, "hessian") == 0 && !isnan(r->s.eig[0])) printf("eigenvalues    %.10g %.10g\n", r->s.eig[0], r->s.eig[1]);
+    if (r->s.traj) printf("explained var. %.6f %.6f (of the trajectory's variance)\n", r->s.ratio[0], r->s.ratio[1]);
+    printf("grid           %zu x %zu on x in [%g, %g]", r->g.nx, r->g.ny, o->lo, o->hi);
+    if (o->two_d) printf(", y in [%g, %g]", o->ylo, o->yhi);
+    printf("; %zu of %zu cells filled\n", r->filled, r->g.N);
+    if (o->interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", r->ends[0], r->ends[1]);
+    else if (!isnan(r->centre)) printf("centre loss    %.10g\n", r->centre);
+    printf("loss range     %.10g .. %.10g\n", r->lmin, r->lmax);
+    printf("time           %.3g s for %zu cells\n", r->seconds, r->pending);
+}
+
+int cmd_landscape(int argc, char **argv)
+{
+    cli_model_opts mo;
+    land_opts o;
+    int rc = parse_options(argc, argv, &o, &mo);
+    if (rc >= 0) return rc;
+    cli_set_threads(o.threads);
+    land_run r;
+    memset(&r, 0, sizeof r);
+    if ((rc = load(&o, &mo, &r)) != 0) goto cleanup;
+    if (o.curve) {
+        rc = run_curve(&o, r.m, r.m2, r.loss, r.ds, r.test, r.caption);
+        goto cleanup;
+    }
+    if ((rc = make_slice(&o, &r)) != 0 || (rc = eval_grid(&o, &r)) != 0) goto cleanup;
+    const land_run *rr = &r;
+    const land_opts *oo = &o;
+    char title[256];
+    if (oo->two_d) snprintf(title, sizeof title, "loss landscape: %s plane (%zu x %zu grid)", rr->s.plane, rr->g.nx, rr->g.ny);
+    else snprintf(title, sizeof title, "loss along %s (%zu points)", oo->interp ? "the interpolation between two models" : "a random direction", rr->g.nx);
+    if (o.plot && (rc = emit_plot(&o, &r, title)) != 0) goto cleanup;
+    if (o.as_json) rc = emit_json(&o, &r);
+    else emit_text(&o, &mo, &r);
 cleanup:
-    grid_free(&g);
-    free(s.d1);
-    free(s.d2);
-    free(s.traj);
-    free(coef);
-    free(todo);
-    free(round_mask);
-    tdl_tensors_free(&traj);
-    tdl_mlp_free(&m);
-    tdl_mlp_free(&m2);
-    tdl_mlp_free(&m3);
-    tdl_dataset_free(&ds);
-    tdl_dataset_free(&test);
+    land_run_free(&r);
     return rc;
 }
 

@@ -134,8 +134,8 @@ static int train_one(const tdl_dataset *dss, const gsl_matrix *Xu, const gsl_mat
     if ((st = extreme_eigs(H, &out->lmin0, NULL)) != TDL_OK) goto cleanup;
     if (check_ntk) {
         /* tdl's empirical NTK of the first layer on sqrt(d) x is Du's H(0) */
-        tdl_ntk_options o;
-        tdl_ntk_options_default(&o);
+        tdl_ntk_config o;
+        tdl_ntk_config_default(&o);
         o.layers = 1;
         if (!(Ke = gsl_matrix_alloc(n, n))) { st = TDL_ENOMEM; goto cleanup; }
         if ((st = tdl_ntk_empirical(m, dss->X, NULL, &o, Ke)) != TDL_OK) goto cleanup;

@@ -193,8 +193,8 @@ static int lz_lin_make(const tdl_mlp *m, const tdl_dataset *tr, const tdl_datase
     tdl_sym_eigen e = {0};
     int st = TDL_OK;
     if (!L->lam || !L->c0 || !L->KtU || !L->f0 || !L->y || !L->ft0 || !K || !Kt) { st = TDL_ENOMEM; goto done; }
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     if ((st = tdl_ntk_empirical(m, tr->X, NULL, &o, K)) != TDL_OK) goto done;
     if ((st = tdl_ntk_empirical(m, te->X, tr->X, &o, Kt)) != TDL_OK) goto done;
     if ((st = outputs(m, tr->X, L->f0)) != TDL_OK) goto done;
@@ -260,8 +260,8 @@ static int lazy_one(const tdl_dataset *tr, const tdl_dataset *te, const gsl_matr
         goto done;
     }
     if (st != TDL_OK) goto done;
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     if ((st = tdl_ntk_drift(m, tr->X, &o, drift)) != TDL_OK) goto done;
     *dev = tk.sup_dev;
 done:
@@ -408,8 +408,8 @@ static int run(const pc_options *opt, pc_result *res)
     fnet = pc_malloc(nt * sizeof(double), "outputs");
     if (!Y || !F0 || !Ft0 || !Fpe || !Fpa || !Ke || !KeT || !fnet) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = net_of(tr, mw, standard, TDL_ACT_ERF, opt->seed, &m)) != TDL_OK) goto cleanup;
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     if ((st = tdl_ntk_empirical(m, tr->X, NULL, &o, Ke)) != TDL_OK) goto cleanup;
     if ((st = tdl_ntk_empirical(m, te->X, tr->X, &o, KeT)) != TDL_OK) goto cleanup;
     if ((st = outputs(m, tr->X, F0->data)) != TDL_OK) goto cleanup;

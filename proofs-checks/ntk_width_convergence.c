@@ -84,8 +84,8 @@ static int mean_error(const tdl_dataset *ds, const tdl_act *act, size_t depth, s
     cfg.sigma_w = M_SQRT2;
     cfg.sigma_b = 0.2;
     cfg.bias = 1;
-    tdl_ntk_options o;
-    tdl_ntk_options_default(&o);
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
     double sum = 0;
     for (size_t s = 0; s < seeds; s++) {
         tdl_mlp *m = NULL;

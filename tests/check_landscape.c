@@ -539,6 +539,21 @@ START_TEST(test_errors)
     ck_assert_int_eq(tdl_dir_norm_parse("layer", &nm), TDL_OK);
     ck_assert_int_eq(nm, TDL_NORM_LAYER);
     ck_assert_str_eq(tdl_dir_norm_name(TDL_NORM_FILTER), "filter");
+    ck_assert_str_eq(tdl_errmsg(), "unknown direction normalization 'batch' (filter layer none)");
+    /* the exported tables */
+    int v;
+    ck_assert_int_eq(tdl_name_lookup(tdl_plane_names, "plane", "pca", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_PLANE_PCA);
+    ck_assert_int_eq(tdl_name_lookup(tdl_bias_mode_names, "bias mode", "normalize", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_BIAS_NORMALIZE);
+    ck_assert_str_eq(tdl_name_of(tdl_curve_names, TDL_CURVE_CHAIN), "chain");
+    ck_assert_str_eq(tdl_curve_name((tdl_curve_kind)9), "?");
+    ck_assert_int_eq(tdl_name_lookup(tdl_plane_names, "plane", "flat", &v), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown plane 'flat' (random hessian models pca)");
+    ck_assert_int_eq(tdl_name_lookup(tdl_mi_estimator_names, "estimator", "kde", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_MI_KDE);
+    ck_assert_int_eq(tdl_name_lookup(tdl_dr_objective_names, "objective", "pinsker", &v), TDL_OK);
+    ck_assert_int_eq(v, TDL_DR_PINSKER);
     double v1[2], v2[2], vals[2];
     tdl_mlp *tiny = fresh("1-1", "identity", 1, 0); /* one parameter */
     tdl_dataset *d1 = load("gauss:n=10,d=1,classes=2");

@@ -109,6 +109,26 @@ START_TEST(test_arch_placeholders)
     ck_assert(tdl_sweep_kind_parse("label-noise", &k) == TDL_OK && k == TDL_SWEEP_LABEL_NOISE);
     ck_assert(tdl_sweep_kind_parse("depth", &k) != TDL_OK);
     ck_assert_str_eq(tdl_sweep_kind_name(TDL_SWEEP_SAMPLES), "samples");
+    ck_assert_str_eq(tdl_errmsg(), "unknown sweep 'depth' (width samples label-noise)");
+    /* the training enums' tables: "momentum" is an alias of sgd, listed in the message */
+    tdl_optimizer opt;
+    ck_assert_int_eq(tdl_optimizer_parse("momentum", &opt), TDL_OK);
+    ck_assert_int_eq(opt, TDL_OPT_SGD);
+    ck_assert_str_eq(tdl_optimizer_name(TDL_OPT_SGD), "sgd");
+    ck_assert_int_eq(tdl_optimizer_parse("rmsprop", &opt), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown optimizer 'rmsprop' (gd sgd momentum nesterov adam)");
+    tdl_schedule sc;
+    ck_assert_int_eq(tdl_schedule_parse("cosine", &sc), TDL_OK);
+    ck_assert_int_eq(sc, TDL_SCHED_COSINE);
+    ck_assert_int_eq(tdl_schedule_parse("linear", &sc), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "unknown schedule 'linear' (constant step cosine)");
+    ck_assert_str_eq(tdl_train_stop_name(TDL_STOP_DIVERGED), "diverged");
+    ck_assert_str_eq(tdl_name_of(tdl_train_stop_names, TDL_STOP_INTERRUPTED), "interrupted");
+    /* values: the library's message names no option */
+    double *vals = NULL;
+    size_t nv = 0;
+    ck_assert_int_eq(tdl_sweep_values_parse("8:4:x2", &vals, &nv), TDL_EINVAL);
+    ck_assert_str_eq(tdl_errmsg(), "values 8:4:x2: a geometric range needs 0 < start <= stop and a factor > 1");
 }
 END_TEST
 

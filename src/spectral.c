@@ -24,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <gsl/gsl_cblas.h> /* declarations only: the symbols come from OpenBLAS */
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include <lapacke.h>
 #include "tdl/spectral.h"
 #include "tdl/linalg.h"
+#include "tdl/memory.h"
 #include "internal.h"
 
 /* ---- names ------------------------------------------------------------- */
@@ -87,22 +87,14 @@ static void plan_doubles(plan *p, size_t rows, size_t cols)
         p->overflow = 1;
 }
 
-static size_t physical_memory(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0 && (size_t)pages <= SIZE_MAX / (size_t)page)
-        return (size_t)pages * (size_t)page;
-    return SIZE_MAX / 2;
-}
-
+/* Through the library's one guard (tdl/memory.h): "WHO: WHAT needs X GB but
+ * Y GB are available"; an overflow of size_t needs "inf GB". */
 static int plan_check(const plan *p, const char *who, const char *what)
 {
-    if (p->overflow) return tdl_fail(TDL_ETOOBIG, "%s: %s: the memory size overflows", who, what);
-    size_t lim = physical_memory();
-    if (p->bytes > lim)
-        return tdl_fail(TDL_ETOOBIG, "%s: %s needs %.3g GB, more than the %.3g GB of physical memory",
-                        who, what, (double)p->bytes / 1e9, (double)lim / 1e9);
-    return TDL_OK;
+    char label[256];
+    snprintf(label, sizeof label, "%s: %s", who, what);
+    if (p->overflow) return tdl_memory_require(SIZE_MAX, SIZE_MAX, 0, label);
+    return tdl_memory_require(p->bytes, 1, 0, label);
 }
 
 /* BLAS and LAPACK take int dimensions. */

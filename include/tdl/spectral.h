@@ -23,8 +23,9 @@
  *     through libtdl, its message.  A product with a NaN or an infinity stops
  *     the method with TDL_ENONFINITE.
  *   - Working memory is counted before anything is allocated; a request that
- *     overflows size_t, exceeds the physical memory, or has P beyond the BLAS
- *     integer range (INT_MAX) fails with TDL_ETOOBIG.
+ *     overflows size_t, exceeds the available memory (tdl_memory_require,
+ *     tdl/memory.h), or has P beyond the BLAS integer range (INT_MAX) fails
+ *     with TDL_ETOOBIG.
  *   - On failure the output structures are left empty (NULL pointers, zero
  *     sizes): nothing to free, nothing leaked.
  *   - The library never prints.

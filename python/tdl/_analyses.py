@@ -720,27 +720,36 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
             lib.tdl_dr_config_free(ctypes.byref(dc))
 
 
-def landscape(self, data, *, test=None, loss=None, to=None, plane=None, grid=None, range=None, yrange=None,
+def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None, grid=None, range=None, yrange=None,
               norm="filter", dir_bias="ignore", direction_seed=0, threads=0):
     """Loss landscape slices, as `tdl landscape --json`.
 
     Default: the loss along one random direction around the model (Li et al.
     2018, filter-normalized).  plane="random" or "hessian": a 2D plane of two
     random directions or of the top two Hessian eigenvectors.  to=Model: the
-    interpolation (1 - a) self + a to.  grid: points a side (default 51;
-    interpolation 41); range (lo, hi) (default (-1, 1); interpolation
-    (-0.5, 1.5)); yrange for planes."""
+    interpolation (1 - a) self + a to; with via=Model as well, the plane
+    through the three models (self + x (to - self) + y (via - self)).  grid:
+    points a side (default 51; with to: 41); range (lo, hi) (default (-1, 1);
+    with to: (-0.5, 1.5)); yrange for planes."""
     ds = as_data(data)
     ts = as_data(test) if test is not None else None
-    if plane is not None and plane not in ("random", "hessian"):
-        raise Error(_lib.EINVAL, f"plane {plane}: expected random or hessian (models and pca: use the CLI)")
-    if to is not None and plane is not None:
-        raise Error(_lib.EINVAL, "to without a third model is a 1D interpolation; plane does not apply")
+    if plane is not None and plane not in ("random", "hessian", "models"):
+        raise Error(_lib.EINVAL, f"plane {plane}: expected random, hessian or models (pca: use the CLI)")
+    if via is not None and to is None:
+        raise Error(_lib.EINVAL, "via needs to (the plane through three models)")
+    if plane == "models" and via is None:
+        raise Error(_lib.EINVAL, "plane models needs to=M2 and via=M3")
+    if to is not None and via is None and plane is not None:
+        raise Error(_lib.EINVAL, "to without via is a 1D interpolation; plane does not apply")
+    if via is not None and plane not in (None, "models"):
+        raise Error(_lib.EINVAL, f"to with via spans the models plane; drop plane={plane}")
+    if via is not None:
+        plane = "models"
     two_d = plane is not None
-    interp = to is not None
+    interp = to is not None and via is None
     lo, hi = (-1.0, 1.0) if range is None else map(float, range)
     g = 51 if grid is None else int(grid)
-    if range is None and interp:
+    if range is None and to is not None:
         lo, hi = -0.5, 1.5
         if grid is None:
             g = 41
@@ -761,9 +770,18 @@ def landscape(self, data, *, test=None, loss=None, to=None, plane=None, grid=Non
     bias = 1 if dir_bias == "normalize" else 0
     eig = eig_res = None
     d1 = d2 = None
-    if interp:
-        if to.arch != self.arch or to.n_params != P:
-            raise Error(_lib.ESHAPE, f"to: the model is {to.arch} but self is {self.arch} (a slice needs the same structure)")
+    for other, name in ((to, "to"), (via, "via")):
+        if other is not None and (other.arch != self.arch or other.n_params != P):
+            raise Error(_lib.ESHAPE, f"{name}: the model is {other.arch} but self is {self.arch} "
+                                     "(a slice needs the same structure)")
+    if via is not None:
+        mode = "plane"
+        normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)"
+        d1 = np.ascontiguousarray(to.theta - theta)
+        d2 = np.ascontiguousarray(via.theta - theta)
+        basis = [theta, d1, d2]
+        cosine = lib.tdl_direction_cosine(dptr(d1), dptr(d2), P)
+    elif interp:
         mode = "interpolation"
         normalization = "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)"
         basis = [theta, np.ascontiguousarray(to.theta)]

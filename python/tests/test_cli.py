@@ -193,3 +193,16 @@ def test_bounds_pac_bayes(cli, model_file):
                                             pb_objective="pinsker", flatness=False)
     assert got["dziugaite_roy"]["epochs"] == 2
     assert_same(got, ref, rtol=1e-10)
+
+
+def test_landscape_models_plane(cli, model, model_file, workdir):
+    paths = []
+    for seed in (8, 9):
+        other = tdl.Model.create("4-6-3", activation="tanh", seed=seed)
+        paths.append(str(workdir / f"plane{seed}.safetensors"))
+        other.save(paths[-1])
+    ref = run_json(cli, "landscape", "--model", model_file, "--to", paths[0], "--via", paths[1], "--data", SPEC,
+                   "--grid", "5")
+    got = model.landscape(SPEC, to=tdl.Model.load(paths[0]), via=tdl.Model.load(paths[1]), grid=5)
+    assert got["plane"] == "models"
+    assert_same(got, ref, rtol=1e-10)

@@ -720,21 +720,29 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
             lib.tdl_dr_config_free(ctypes.byref(dc))
 
 
-def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None, grid=None, range=None, yrange=None,
-              norm="filter", dir_bias="ignore", direction_seed=0, threads=0):
+def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None, trajectory=None, grid=None,
+              range=None, yrange=None, norm="filter", dir_bias="ignore", direction_seed=0, threads=0):
     """Loss landscape slices, as `tdl landscape --json`.
 
     Default: the loss along one random direction around the model (Li et al.
     2018, filter-normalized).  plane="random" or "hessian": a 2D plane of two
     random directions or of the top two Hessian eigenvectors.  to=Model: the
     interpolation (1 - a) self + a to; with via=Model as well, the plane
-    through the three models (self + x (to - self) + y (via - self)).  grid:
+    through the three models (self + x (to - self) + y (via - self)).
+    plane="pca" with trajectory (snapshots x P parameters, or the .npz of
+    `tdl train --log-params`): the plane of the trajectory's top two principal
+    components around the model (Li et al. 2018, sec. 7).  grid:
     points a side (default 51; with to: 41); range (lo, hi) (default (-1, 1);
     with to: (-0.5, 1.5)); yrange for planes."""
     ds = as_data(data)
     ts = as_data(test) if test is not None else None
-    if plane is not None and plane not in ("random", "hessian", "models"):
-        raise Error(_lib.EINVAL, f"plane {plane}: expected random, hessian or models (pca: use the CLI)")
+    if plane is not None and plane not in ("random", "hessian", "models", "pca"):
+        raise Error(_lib.EINVAL, f"plane {plane}: expected random, hessian, models or pca")
+    if plane == "pca" and trajectory is None:
+        raise Error(_lib.EINVAL, "plane pca needs trajectory=(snapshots x parameters, from train's callback or "
+                                 "tdl train --log-params)")
+    if trajectory is not None and plane != "pca":
+        raise Error(_lib.EINVAL, "trajectory belongs to plane='pca'")
     if via is not None and to is None:
         raise Error(_lib.EINVAL, "via needs to (the plane through three models)")
     if plane == "models" and via is None:
@@ -770,6 +778,7 @@ def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None
     bias = 1 if dir_bias == "normalize" else 0
     eig = eig_res = None
     d1 = d2 = None
+    traj = ratio = None
     for other, name in ((to, "to"), (via, "via")):
         if other is not None and (other.arch != self.arch or other.n_params != P):
             raise Error(_lib.ESHAPE, f"{name}: the model is {other.arch} but self is {self.arch} "
@@ -791,7 +800,25 @@ def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None
         plane_name = plane if two_d else "random"
         d1 = np.empty(P)
         d2 = np.empty(P) if two_d else None
-        if plane_name == "random":
+        if plane_name == "pca":
+            T = np.load(trajectory)["theta"] if isinstance(trajectory, str) else trajectory
+            T = np.ascontiguousarray(np.asarray(T, dtype=np.float64))
+            if T.ndim != 2:
+                raise Error(_lib.ESHAPE, "trajectory: expected a 2-D array (snapshots x parameters)")
+            if T.shape[1] != P:
+                raise Error(_lib.ESHAPE, f"trajectory: the snapshots have {T.shape[1]} parameters, the model {P}")
+            traj = np.empty(2 * max(T.shape[0], 1))
+            ratio = np.empty(2)
+            st = lib.tdl_direction_pca(dptr(T), T.shape[0], P, dptr(theta), dptr(d1), dptr(d2), dptr(ratio), dptr(traj))
+            if st != _lib.OK:
+                raise Error(st, f"trajectory: {text(lib.tdl_errmsg())}")
+            traj = traj[:2 * T.shape[0]]
+            normalization = "none: unit principal components of the trajectory minus the model (Li et al. 2018, sec. 7)"
+            if range is None:   # the plane must show the trajectory
+                mx = float(np.max(np.abs(traj))) if traj.size else 0.0
+                lo = ylo = -1.2 * mx
+                hi = yhi = 1.2 * mx
+        elif plane_name == "random":
             check(lib.tdl_direction_random(self._ptr, direction_seed, nrm.value, bias, dptr(d1)))
             if two_d:
                 check(lib.tdl_direction_random(self._ptr, direction_seed + 1, nrm.value, bias, dptr(d2)))
@@ -887,6 +914,12 @@ def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None
     if eig is not None:
         r.array("eigenvalues", eig)
         r.array("eigen_residuals", eig_res)
+    if traj is not None:
+        r.array("explained_variance", ratio)
+        t = Result()
+        t.array("x", traj[0::2])
+        t.array("y", traj[1::2])
+        r["trajectory"] = t.finish()
     r.size("evaluated", N)
     r.num("seconds", seconds)
     return r.finish()

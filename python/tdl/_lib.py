@@ -259,6 +259,7 @@ _PROTOS = {
     "tdl_direction_random": (c_int, [vp, c_ulong, c_int, c_int, dp]),
     "tdl_direction_hessian": (c_int, [vp, c_int, vp, c_ulong, dp, dp, dp, dp]),
     "tdl_direction_cosine": (c_double, [dp, dp, sz]),
+    "tdl_direction_pca": (c_int, [dp, sz, sz, dp, dp, dp, dp, dp]),
     "tdl_landscape_eval": (c_int, [vp, c_int, vp, sz, dpp, sz, dp, POINTER(ctypes.c_ubyte), sz, dp, dp]),
     "tdl_linspace": (None, [c_double, c_double, sz, dp]),
 }

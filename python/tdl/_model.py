@@ -354,7 +354,8 @@ class Model:
         None: not saved, "model" is null with a reason).  seed: the minibatch
         order (default: the net's init seed, as the CLI).  callback(progress)
         is called after every evaluation with a dict (epoch, step, lr, loss,
-        accuracy, theta_norm, dist_init); a true return value stops training.
+        accuracy, theta_norm, dist_init, theta: a copy of the parameters, the
+        snapshots of --log-params); a true return value stops training.
         On divergence raises tdl.Error (status EDIVERGED) with the message of
         the CLI; err.result holds the --json dict and the net keeps the last
         good parameters (saved beside out as OUT.last-good.safetensors)."""
@@ -402,6 +403,7 @@ class Model:
             if self.theta0 is None:
                 check(lib.tdl_mlp_set_init_params(self._ptr, None))
             failure = []
+            P = self.n_params
 
             def on_eval(p, user):
                 if callback is None:
@@ -410,7 +412,8 @@ class Model:
                 try:
                     stop = callback({"epoch": q.epoch, "step": q.step, "lr": q.lr, "loss": q.loss,
                                      "accuracy": q.accuracy, "theta_norm": q.theta_norm,
-                                     "dist_init": q.dist_init})
+                                     "dist_init": q.dist_init,
+                                     "theta": np.ctypeslib.as_array(q.theta, shape=(P,)).copy()})
                 except BaseException as e:   # stop, and raise it after tdl_train returns
                     failure.append(e)
                     return 1

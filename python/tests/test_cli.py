@@ -206,3 +206,19 @@ def test_landscape_models_plane(cli, model, model_file, workdir):
     got = model.landscape(SPEC, to=tdl.Model.load(paths[0]), via=tdl.Model.load(paths[1]), grid=5)
     assert got["plane"] == "models"
     assert_same(got, ref, rtol=1e-10)
+
+
+def test_train_snapshots_and_pca_plane(cli, model_file, workdir):
+    out, snaps = str(workdir / "pca.safetensors"), str(workdir / "snaps.npz")
+    run_json(cli, "train", "--model", model_file, "--data", SPEC, "--epochs", "5", "--batch", "8", "-o", out,
+             "--log-params", snaps, "--quiet")
+    m = tdl.Model.load(model_file)
+    thetas = []
+    m.train(SPEC, epochs=5, batch=8, callback=lambda p: thetas.append(p["theta"]))
+    T = np.load(snaps)["theta"]
+    np.testing.assert_array_equal(np.array(thetas), T)
+    ref = run_json(cli, "landscape", "--model", out, "--data", SPEC, "--plane", "pca", "--trajectory", snaps,
+                   "--grid", "5")
+    got = m.landscape(SPEC, plane="pca", trajectory=np.array(thetas), grid=5)
+    assert_same(got, ref, rtol=1e-9)
+    assert_same(m.landscape(SPEC, plane="pca", trajectory=snaps, grid=5), ref, rtol=1e-9)

@@ -318,18 +318,43 @@ class Model:
         finally:
             lib.tdl_eval_stats_free(ctypes.byref(s))
 
-    def evaluate(self, data, loss=None):
-        """{"loss", "error", "accuracy", "n"} of the model on a data set."""
+    def evaluate(self, data, loss=None, margin_percentile=10.0):
+        """Loss, error, accuracy and the margin distribution on a data set, as
+        `tdl eval --json` ("model" is the file the net was loaded from, or
+        None with a reason)."""
         ds = as_data(data)
         lk = self._loss(ds, loss)
-        l, e, a, _ = self._evaluate(ds, lk)
+        l, e, a, margins = self._evaluate(ds, lk)
         r = Result(top=True)
+        if self.source is not None:
+            r.string("model", self.source)
+        else:
+            r.null_reason("model", "not loaded from a file")
         r.string("data", ds.spec)
         r.size("n", ds.n)
         r.string("loss_name", text(lib.tdl_loss_name(lk)))
+        r.string("reduction", "mean")
         r.num("loss", l)
-        r.num("error", e)
-        r.num("accuracy", a)
+        if margins is not None:
+            r.num("error", e)
+            r.num("accuracy", a)
+            mg = np.ascontiguousarray(margins)
+            lib.tdl_sort_doubles(dptr(mg), mg.size)
+            s = 0.0
+            for x in mg:
+                s += x
+            m = Result()
+            m.string("definition", "f(x)_y - max_{j != y} f(x)_j")
+            m.num("min", mg[0])
+            m.num("percentile", margin_percentile)
+            m.num("at_percentile", lib.tdl_percentile_sorted(dptr(mg), mg.size, float(margin_percentile)))
+            m.num("median", lib.tdl_percentile_sorted(dptr(mg), mg.size, 50.0))
+            m.num("mean", s / mg.size)
+            m.num("max", mg[-1])
+            r["margin"] = m.finish()
+        else:
+            r.null_reason("error", "regression targets: no classification error")
+            r.null_reason("accuracy", "regression targets: no classification accuracy")
         return r.finish()
 
     def loss(self, data, loss=None):

@@ -222,3 +222,25 @@ def test_train_snapshots_and_pca_plane(cli, model_file, workdir):
     got = m.landscape(SPEC, plane="pca", trajectory=np.array(thetas), grid=5)
     assert_same(got, ref, rtol=1e-9)
     assert_same(m.landscape(SPEC, plane="pca", trajectory=snaps, grid=5), ref, rtol=1e-9)
+
+
+def test_evaluate(cli, model, model_file, workdir):
+    ref = run_json(cli, "eval", "--model", model_file, "--data", SPEC, "--margin-percentile", "25")
+    assert_same(model.evaluate(SPEC, margin_percentile=25), ref)
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(20, 4)), rng.normal(size=(20, 3))
+    npz = str(workdir / "eval-reg.npz")
+    np.savez(npz, X=X, y=Y)
+    ref = run_json(cli, "eval", "--model", model_file, "--data", npz)
+    assert_same(model.evaluate(tdl.Data(X, Y, description=npz)), ref)
+
+
+def test_python_operator_fallback(cli, model, model_file, monkeypatch):
+    """Without tdl_hessian_operator (an older libtdl) the products come from
+    tdl_mlp_hvp through a Python callback: the same numbers."""
+    from tdl import _analyses
+    monkeypatch.setattr(_analyses, "_Operator", _analyses._PyOperator)
+    ref = run_json(cli, "hessian", "--model", model_file, "--data", SPEC, "--method", "lanczos", "--k", "3",
+                   "--layer", "1")
+    got = model.hessian(SPEC, method="lanczos", k=3, layer=1)
+    assert_same(got, ref, rtol=1e-9, skip=("residuals",))

@@ -9,6 +9,7 @@
 #include "tdl/access.h"
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
+#include "tdl/landscape.h"
 #include "internal.h"
 
 size_t tdl_sizeof(const char *type_name)
@@ -23,6 +24,7 @@ size_t tdl_sizeof(const char *type_name)
         {"tdl_density", sizeof(tdl_density)},
         {"tdl_train_result", sizeof(tdl_train_result)},
         {"tdl_dr_result", sizeof(tdl_dr_result)},
+        {"tdl_curve_config", sizeof(tdl_curve_config)},
     };
     if (!type_name) return 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)

@@ -721,7 +721,8 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
 
 
 def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None, trajectory=None, grid=None,
-              range=None, yrange=None, norm="filter", dir_bias="ignore", direction_seed=0, threads=0):
+              range=None, yrange=None, norm="filter", dir_bias="ignore", direction_seed=0, threads=0,
+              curve=None, curve_epochs=None, curve_batch=None, curve_lr=None, curve_momentum=None):
     """Loss landscape slices, as `tdl landscape --json`.
 
     Default: the loss along one random direction around the model (Li et al.
@@ -731,11 +732,20 @@ def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None
     through the three models (self + x (to - self) + y (via - self)).
     plane="pca" with trajectory (snapshots x P parameters, or the .npz of
     `tdl train --log-params`): the plane of the trajectory's top two principal
-    components around the model (Li et al. 2018, sec. 7).  grid:
+    components around the model (Li et al. 2018, sec. 7).  curve="bezier"
+    or "chain" with to=Model: mode connectivity (Garipov et al. 2018), a bend
+    trained for curve_epochs (seed: direction_seed), the loss along the curve
+    and the straight line at grid points (default 61); adds "bend", the
+    trained bend (P,), which the CLI writes to -o (not a --json key).  grid:
     points a side (default 51; with to: 41); range (lo, hi) (default (-1, 1);
     with to: (-0.5, 1.5)); yrange for planes."""
     ds = as_data(data)
     ts = as_data(test) if test is not None else None
+    if curve is not None:
+        if to is None or via is not None:
+            raise Error(_lib.EINVAL, "curve needs to=M2 (and no via)")
+        return _curve(self, ds, ts, loss, to, curve, grid, threads, direction_seed, curve_epochs, curve_batch,
+                      curve_lr, curve_momentum)
     if plane is not None and plane not in ("random", "hessian", "models", "pca"):
         raise Error(_lib.EINVAL, f"plane {plane}: expected random, hessian, models or pca")
     if plane == "pca" and trajectory is None:
@@ -922,6 +932,85 @@ def landscape(self, data, *, test=None, loss=None, to=None, via=None, plane=None
         r["trajectory"] = t.finish()
     r.size("evaluated", N)
     r.num("seconds", seconds)
+    return r.finish()
+
+
+def _curve(self, ds, ts, loss, to, curve, grid, threads, seed, epochs, batch, lr, momentum):
+    """landscape(curve=...): `tdl landscape --to M2 --curve KIND --json`."""
+    kind = ctypes.c_int()
+    check(lib.tdl_curve_parse(str(curve).encode(), ctypes.byref(kind)))
+    lk = self._loss(ds, loss)
+    if ts is not None:
+        self._check_test(ts, lk)
+    P = self.n_params
+    if to.arch != self.arch or to.n_params != P:
+        raise Error(_lib.ESHAPE, f"to: the model is {to.arch} but self is {self.arch} (a slice needs the same structure)")
+    n = 61 if grid is None else int(grid)   # Garipov et al. evaluate 61 points
+    cc = _lib.CurveConfig()
+    lib.tdl_curve_config_default(ctypes.byref(cc))
+    for f, v in (("epochs", epochs), ("batch", batch), ("lr", lr), ("momentum", momentum)):
+        if v is not None:
+            setattr(cc, f, v)
+    cc.seed = int(seed)
+    w1, w2 = np.ascontiguousarray(self.theta), np.ascontiguousarray(to.theta)
+    bend = 0.5 * (w1 + w2)   # start at the midpoint
+    fl = ctypes.c_double()
+    t0 = _now()
+    check(lib.tdl_curve_train(self._ptr, lk, ds._ptr, kind.value, dptr(w1), dptr(w2), ctypes.byref(cc), dptr(bend),
+                              ctypes.byref(fl)))
+    train_seconds = _now() - t0
+    t = np.empty(n)
+
+    def along(d, k, b):
+        lo_, ac_, bar = np.empty(n), np.empty(n), ctypes.c_double()
+        st = lib.tdl_curve_eval(self._ptr, lk, d._ptr, k, dptr(w1), dptr(b) if b is not None else None, dptr(w2), n,
+                                threads, dptr(t), dptr(lo_), dptr(ac_), ctypes.byref(bar))
+        if st != _lib.OK and d is ts:
+            raise Error(st, f"test {ts.spec}: {text(lib.tdl_errmsg())}")
+        check(st)
+        return lo_, ac_, bar.value
+
+    ll, la, bl = along(ds, 0, None)     # TDL_CURVE_LINE
+    cl, ca, bc = along(ds, kind.value, bend)
+    if ts is not None:
+        tll, _, tbl = along(ts, 0, None)
+        tcl, _, tbc = along(ts, kind.value, bend)
+    seconds = _now() - t0
+    why = "the loss along the path is not finite"
+    r = Result(top=True)
+    r.string("data", ds.spec)
+    r.size("params", P)
+    r.string("loss_name", text(lib.tdl_loss_name(lk)))
+    r.string("reduction", "mean")
+    r.string("mode", "curve")
+    r.string("curve", str(curve))
+    r.string("normalization", "none: phi(t) between the two models (Garipov et al. 2018)")
+    r.string("barrier_definition", "max_t loss(phi(t)) - (loss(M) + loss(M2)) / 2")
+    r.array("x", t)
+    r.array("loss", cl)
+    r.array("accuracy", ca)
+    r.array("line_loss", ll)
+    r.array("line_accuracy", la)
+    r.num("barrier_line", bl, why)
+    r.num("barrier_curve", bc, why)
+    if ts is not None:
+        r.array("test_loss", tcl)
+        r.array("test_line_loss", tll)
+        r.num("test_barrier_line", tbl, why)
+        r.num("test_barrier_curve", tbc, why)
+    r.num("loss_start", ll[0], why)
+    r.num("loss_end", ll[-1], why)
+    r.num("cosine", math.nan, "a curve has no pair of directions")
+    tr = Result()
+    tr.size("epochs", cc.epochs)
+    tr.size("batch", cc.batch)
+    tr.num("lr", cc.lr)
+    tr.num("momentum", cc.momentum)
+    tr.num("final_loss", fl.value, why)
+    tr.num("seconds", train_seconds)
+    r["training"] = tr.finish()
+    r.num("seconds", seconds)
+    r["bend"] = bend
     return r.finish()
 
 

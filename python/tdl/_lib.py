@@ -112,6 +112,11 @@ class DrResult(Structure):  # tdl_dr_result
                 ("w", POINTER(c_double)), ("s2", POINTER(c_double))]
 
 
+class CurveConfig(Structure):  # tdl_curve_config
+    _fields_ = [("epochs", c_size_t), ("batch", c_size_t), ("lr", c_double), ("momentum", c_double),
+                ("seed", c_ulong)]
+
+
 class TrainProgress(Structure):  # tdl_train_progress (read in the callback only)
     _fields_ = [("epoch", c_size_t), ("step", c_size_t), ("lr", c_double), ("loss", c_double),
                 ("accuracy", c_double), ("theta_norm", c_double), ("dist_init", c_double),
@@ -121,7 +126,7 @@ class TrainProgress(Structure):  # tdl_train_progress (read in the callback only
 MIRRORS = {"tdl_matrix_view": MatrixView, "tdl_act": Act, "tdl_eval_stats": EvalStats,
            "tdl_sym_eigen": SymEigen, "tdl_lanczos_result": LanczosResult,
            "tdl_slq_result": SlqResult, "tdl_density": Density, "tdl_train_result": TrainResult,
-           "tdl_dr_result": DrResult}
+           "tdl_dr_result": DrResult, "tdl_curve_config": CurveConfig}
 
 MATVEC = CFUNCTYPE(c_int, POINTER(c_double), POINTER(c_double), c_void_p)
 TRAIN_CALLBACK = CFUNCTYPE(c_int, POINTER(TrainProgress), c_void_p)
@@ -262,6 +267,10 @@ _PROTOS = {
     "tdl_direction_pca": (c_int, [dp, sz, sz, dp, dp, dp, dp, dp]),
     "tdl_landscape_eval": (c_int, [vp, c_int, vp, sz, dpp, sz, dp, POINTER(ctypes.c_ubyte), sz, dp, dp]),
     "tdl_linspace": (None, [c_double, c_double, sz, dp]),
+    "tdl_curve_parse": (c_int, [c_char_p, ip]),
+    "tdl_curve_config_default": (None, [POINTER(CurveConfig)]),
+    "tdl_curve_train": (c_int, [vp, c_int, vp, c_int, dp, dp, POINTER(CurveConfig), dp, dp]),
+    "tdl_curve_eval": (c_int, [vp, c_int, vp, c_int, dp, dp, dp, sz, sz, dp, dp, dp, dp]),
 }
 
 # the Hessian operator of tdl/hessian.h (newer libraries); else a Python callback

@@ -244,3 +244,17 @@ def test_python_operator_fallback(cli, model, model_file, monkeypatch):
                    "--layer", "1")
     got = model.hessian(SPEC, method="lanczos", k=3, layer=1)
     assert_same(got, ref, rtol=1e-9, skip=("residuals",))
+
+
+def test_landscape_curve(cli, model, model_file, workdir):
+    other = tdl.Model.create("4-6-3", activation="tanh", seed=11)
+    path = str(workdir / "curve-end.safetensors")
+    other.save(path)
+    test = "gauss:n=20,d=4,classes=3,seed=4"
+    ref = run_json(cli, "landscape", "--model", model_file, "--to", path, "--data", SPEC, "--test", test,
+                   "--curve", "bezier", "--curve-epochs", "3", "--curve-batch", "16", "--grid", "9",
+                   "--direction-seed", "2")
+    got = model.landscape(SPEC, to=other, test=test, curve="bezier", curve_epochs=3, curve_batch=16, grid=9,
+                          direction_seed=2)
+    assert got.pop("bend").shape == (model.n_params,)
+    assert_same(got, ref, rtol=1e-10)

@@ -23,6 +23,7 @@ size_t tdl_sizeof(const char *type_name)
         {"tdl_slq_result", sizeof(tdl_slq_result)},
         {"tdl_density", sizeof(tdl_density)},
         {"tdl_train_result", sizeof(tdl_train_result)},
+        {"tdl_train_progress", sizeof(tdl_train_progress)},
         {"tdl_dr_result", sizeof(tdl_dr_result)},
         {"tdl_curve_config", sizeof(tdl_curve_config)},
     };

@@ -51,6 +51,7 @@ START_TEST(test_sizeof)
     ck_assert_uint_eq(tdl_sizeof("tdl_density"), sizeof(tdl_density));
     ck_assert_uint_eq(tdl_sizeof("tdl_train_result"), sizeof(tdl_train_result));
     ck_assert_uint_eq(tdl_sizeof("tdl_dr_result"), sizeof(tdl_dr_result));
+    ck_assert_uint_eq(tdl_sizeof("tdl_train_progress"), sizeof(tdl_train_progress));
     ck_assert_uint_eq(tdl_sizeof("tdl_curve_config"), sizeof(tdl_curve_config));
     ck_assert_uint_eq(tdl_sizeof("tdl_mlp"), 0); /* not for mirroring */
     ck_assert_uint_eq(tdl_sizeof(NULL), 0);

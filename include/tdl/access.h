@@ -36,8 +36,8 @@ extern "C" {
 
 /* sizeof of a public struct by its name ("tdl_matrix_view", "tdl_act",
  * "tdl_eval_stats", "tdl_sym_eigen", "tdl_lanczos_result", "tdl_slq_result",
- * "tdl_density", "tdl_train_result", "tdl_dr_result", "tdl_curve_config");
- * 0 for a name not listed. */
+ * "tdl_density", "tdl_train_result", "tdl_train_progress", "tdl_dr_result",
+ * "tdl_curve_config"); 0 for a name not listed. */
 TDL_API size_t tdl_sizeof(const char *type_name);
 
 /* ---- data sets ----------------------------------------------------------- */

@@ -126,7 +126,7 @@ class TrainProgress(Structure):  # tdl_train_progress (read in the callback only
 MIRRORS = {"tdl_matrix_view": MatrixView, "tdl_act": Act, "tdl_eval_stats": EvalStats,
            "tdl_sym_eigen": SymEigen, "tdl_lanczos_result": LanczosResult,
            "tdl_slq_result": SlqResult, "tdl_density": Density, "tdl_train_result": TrainResult,
-           "tdl_dr_result": DrResult, "tdl_curve_config": CurveConfig}
+           "tdl_dr_result": DrResult, "tdl_curve_config": CurveConfig, "tdl_train_progress": TrainProgress}
 
 MATVEC = CFUNCTYPE(c_int, POINTER(c_double), POINTER(c_double), c_void_p)
 TRAIN_CALLBACK = CFUNCTYPE(c_int, POINTER(TrainProgress), c_void_p)

@@ -5,11 +5,13 @@ set -eu
 cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
-libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox python3 python3-numpy python3-pytest"
+libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox python3 python3-numpy python3-pytest \
+python3-setuptools python3-venv"
 # python3: meson runs on it, and a few CLI tests use its standard library to
 # validate JSON and to write small or deliberately broken npy/npz files;
 # python3-numpy and python3-pytest: the Python package (python/) and its
-# test suite ('python')
+# test suite ('python'); python3-setuptools and python3-venv (about 6 MB):
+# the suite's offline `pip install` of the package into a venv
 # PyTorch for the Python suite's comparisons with torch (optional: without it
 # those tests skip; python3-torch pulls in about 300 packages, ~950 MB)
 if [ "${TDL_WITH_TORCH:-0}" = 1 ]; then

@@ -16,9 +16,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def test_pip_install_in_venv(tmp_path):
     try:
         import venv  # noqa: F401
-        import ensurepip  # noqa: F401
-    except ImportError:
-        pytest.skip("python3-venv is not installed")
+        import setuptools  # noqa: F401
+    except ImportError as e:
+        pytest.skip(f"python3-venv or python3-setuptools is not installed ({e})")
     src = tmp_path / "src"
     shutil.copytree(os.path.join(HERE, ".."), src, ignore=shutil.ignore_patterns(
         "tests", "build", "*.egg-info", "__pycache__"))

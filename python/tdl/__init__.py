@@ -42,8 +42,8 @@ def check(name, quick=False, seed=None, broken=False, timeout=None):
 
     The checks are not part of libtdl: they are the programs of
     proofs-checks/, run here as `tdl check NAME --json [--quick] [--seed N]
-    [--broken]` with the `tdl` program found beside the library in a build
-    tree (or $TDL_CLI, or on PATH).  The dict is that command's JSON (keys
+    [--broken]` with the `tdl` program named by $TDL_CLI, else the one beside
+    the library in a build tree, else `tdl` on PATH.  The dict is that command's JSON (keys
     name, claim, source, setup, mode, broken, seed, passed, seconds,
     measured, predicted, rows, ...).  A failed check is a result
     (passed False), not an exception; tdl.Error is raised when the check

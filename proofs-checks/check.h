@@ -88,7 +88,7 @@ int pc_run(const pc_check *c, const pc_options *opt, pc_result *res);
 double pc_fit_line(const double *x, const double *y, size_t n, double *intercept);
 /* Slope of log y against log x (all positive). */
 double pc_loglog_slope(const double *x, const double *y, size_t n);
-/* (Rank correlations: tdl_kendall_tau in tdl/sweep.h.) */
+/* (Rank correlations: tdl_kendall_tau in tdl/stats.h.) */
 /* Full-batch gradient descent for `steps` steps at step size eta on the
  * mean loss, evaluated every eval_every steps (0: only at the end); the
  * loss-growth divergence stop off (checks study divergence on purpose; a

@@ -196,10 +196,10 @@ int tdl_dataset_create(size_t n, size_t d, size_t classes, size_t k, tdl_dataset
     if (d == 0) return tdl_fail(TDL_EINVAL, "data set has no input features");
     if (tdl_mul_size(n, d, &bytes) != 0 || tdl_mul_size(bytes, sizeof(double), &bytes) != 0)
         return tdl_fail(TDL_ETOOBIG, "data set of %zu x %zu values is too large", n, d);
-    size_t avail = tdl_memory_available();
-    if (bytes > avail)
-        return tdl_fail(TDL_ETOOBIG, "a data set of %zu x %zu values needs %.3g GB; %.3g GB are available",
-                        n, d, (double)bytes / 1e9, (double)avail / 1e9);
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu x %zu values", n, d);
+    int st = tdl_memory_require_detail(bytes, 1, 0, "a data set", detail);
+    if (st != TDL_OK) return st;
     tdl_dataset *ds = tdl_calloc(1, sizeof *ds, "a data set");
     if (!ds) return TDL_ENOMEM;
     ds->n = n;

@@ -216,35 +216,7 @@ int tdl_mi_kde(const double *T, size_t n, size_t dim, const size_t *labels, size
     return TDL_OK;
 }
 
-/* ---- hidden activations and trajectories ----------------------------------- */
-
-int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, double *T)
-{
-    if (!m || !X || !T) return tdl_fail(TDL_EINVAL, "hidden activations: missing argument");
-    if (layer + 1 >= m->depth) return tdl_fail(TDL_EINVAL, "hidden activations: layer %zu is not hidden (the net has %zu hidden layers)", layer, m->depth - 1);
-    if (X->size2 != m->layers[0].in) return tdl_fail(TDL_ESHAPE, "hidden activations: inputs have %zu features, the net takes %zu", X->size2, m->layers[0].in);
-    const size_t n = X->size1;
-    size_t wmax = 0;
-    for (size_t l = 0; l <= layer; l++) wmax = m->layers[l].out > wmax ? m->layers[l].out : wmax;
-    if (m->layers[0].in > wmax) wmax = m->layers[0].in;
-    double *A = tdl_malloc(n * wmax * sizeof(double), "activations"), *Z = tdl_malloc(n * wmax * sizeof(double), "activations");
-    if (!A || !Z) { free(A); free(Z); return tdl_fail(TDL_ENOMEM, "hidden activations: out of memory for %zu x %zu", n, wmax); }
-    for (size_t i = 0; i < n; i++) memcpy(A + i * m->layers[0].in, gsl_matrix_const_ptr(X, i, 0), m->layers[0].in * sizeof(double));
-    for (size_t l = 0; l <= layer; l++) {
-        const tdl_layer *L = &m->layers[l];
-        /* Z = w_scale A W^T + b_scale b (model.h) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)L->out, (int)L->in, L->w_scale, A, (int)L->in,
-                    m->theta + L->w_off, (int)L->in, 0.0, Z, (int)L->out);
-        if (L->has_bias)
-            for (size_t i = 0; i < n; i++)
-                for (size_t k = 0; k < L->out; k++) Z[i * L->out + k] += L->b_scale * m->theta[L->b_off + k];
-        tdl_act_eval(&m->act, Z, n * L->out, A, NULL, NULL);
-    }
-    memcpy(T, A, n * m->layers[layer].out * sizeof(double));
-    free(A);
-    free(Z);
-    return TDL_OK;
-}
+/* ---- trajectories (the hidden activations: tdl_mlp_hidden, net.c) ---------- */
 
 void tdl_infoplane_config_default(tdl_infoplane_config *cfg)
 {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tdl/stats.h"
 #include "tdl/kernel_dual.h"
 #include "tdl/linalg.h"
 #include "internal.h"
@@ -246,12 +247,6 @@ static int gh_rule_make(size_t deg, gh_rule *g)
     return TDL_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Nodes z and weights w (standard normal density included) of the composite
  * rule on [-9, 9] graded geometrically towards t at distances scale x
  * {1/256, ..., 2.5}; returns the count. */
@@ -273,7 +268,7 @@ static size_t panel_rule(const gh_rule *g, double t, double scale, double *z, do
             if (fabs(t + dlt) < L) b[nb++] = t + dlt;
         }
     }
-    qsort(b, nb, sizeof(double), cmp_double);
+    tdl_sort_doubles(b, nb);
     size_t cnt = 0;
     const double norm = 1.0 / sqrt(2 * M_PI);
     for (size_t p = 0; p + 1 < nb; p++) {

@@ -261,12 +261,12 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
         return tdl_fail(TDL_ETOOBIG, "%zu parameters are too many", off);
     }
     /* a net keeps theta and its init: refuse, before allocating, what cannot fit */
-    size_t avail = tdl_memory_available();
-    if (bytes > avail / 2) {
-        size_t n_params = off;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%zu parameters and their init", off);
+    int st = tdl_memory_require_detail(2, bytes, 0, "a net", detail);
+    if (st != TDL_OK) {
         free(m);
-        return tdl_fail(TDL_ETOOBIG, "a net of %zu parameters needs %.3g GB for its parameters and their init; %.3g GB are available",
-                        n_params, 2.0 * (double)bytes / 1e9, (double)avail / 1e9);
+        return st;
     }
     m->theta = tdl_calloc(off, sizeof(double), "parameters");
     m->meta = tdl_tensors_new();

@@ -399,9 +399,11 @@ int tdl_signal_memory_check(size_t width, int jacobian, size_t limit)
     size_t mats = jacobian ? 4 : 1; /* W; for the Jacobian also J, W J and dgesdd's copy */
     if (tdl_mul_size(width, width, &n2) || tdl_mul_size(n2, mats * sizeof(double), &bytes))
         return tdl_fail(TDL_ETOOBIG, "width %zu: %zu x %zu matrices overflow size_t", width, width, width);
-    if (limit == 0) {
-        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-        limit = (pages > 0 && psize > 0) ? (size_t)pages / 2 * (size_t)psize : (size_t)1 << 33;
+    if (limit == 0) { /* the library's one memory guard (tdl/memory.h) */
+        char what[64], detail[96];
+        snprintf(what, sizeof what, "width %zu", width);
+        snprintf(detail, sizeof detail, "%zu matrices of %zu x %zu doubles", mats, width, width);
+        return tdl_memory_require_detail(bytes, 1, 0, what, detail);
     }
     if (bytes > limit)
         return tdl_fail(TDL_ETOOBIG, "width %zu needs %.3g GB for %zu matrices of %zu x %zu doubles (limit %.3g GB)", width,

@@ -61,9 +61,7 @@ TDL_API int tdl_mi_binning(const double *T, size_t n, size_t dim, const size_t *
 TDL_API int tdl_mi_kde(const double *T, size_t n, size_t dim, const size_t *labels, size_t classes,
                        double noise_var, double *ixt, double *ity);
 
-/* Post-activations of hidden layer `layer` (0-based, < depth - 1) of m on
- * the rows of X: T (n x n_{layer+1}, row-major) allocated by the caller. */
-TDL_API int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, double *T);
+/* (The hidden activations tdl_mlp_hidden are in tdl/net.h.) */
 
 typedef enum tdl_mi_estimator { TDL_MI_BINNING, TDL_MI_KDE } tdl_mi_estimator;
 /* "binning", "kde" (tdl/names.h). */

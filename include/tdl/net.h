@@ -71,6 +71,10 @@ TDL_API int tdl_mlp_forward(const tdl_mlp *m, const tdl_batch *b, tdl_net_work *
  * its own scratch memory. */
 TDL_API int tdl_mlp_predict(const tdl_mlp *m, const tdl_dataset *ds, double *out);
 
+/* Post-activations of hidden layer `layer` (0-based, < depth - 1) of m on
+ * the rows of X: T (n x n_{layer+1}, row-major) allocated by the caller. */
+TDL_API int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, double *T);
+
 /* Loss and gradient of one batch, scaled: loss += scale * sum_i l_i and
  * grad += scale * sum_i dl_i/dtheta (scale = 1/N for the mean over a data
  * set of N examples).  grad may be NULL (loss only).  Runs the forward pass. */

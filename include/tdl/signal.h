@@ -35,6 +35,7 @@
 #ifndef TDL_SIGNAL_H
 #define TDL_SIGNAL_H
 #include "tdl/export.h"
+#include "tdl/memory.h"
 
 #include <stddef.h>
 #include "tdl/model.h"
@@ -120,8 +121,9 @@ typedef enum tdl_signal_init { TDL_SIGNAL_GAUSSIAN, TDL_SIGNAL_ORTHOGONAL } tdl_
 /* "gaussian", "orthogonal" (tdl/names.h). */
 TDL_API extern const tdl_name tdl_signal_init_names[];
 
-/* Memory a simulation or a Jacobian of width N needs (bytes, for refusing
- * too-large requests before allocating); TDL_ETOOBIG past `limit` bytes. */
+/* Refuse, before allocating, a simulation or a Jacobian of width N that
+ * does not fit: TDL_ETOOBIG past `limit` bytes, or with limit = 0 past the
+ * memory available now (tdl_memory_require, tdl/memory.h). */
 TDL_API int tdl_signal_memory_check(size_t width, int jacobian, size_t limit);
 
 /* Propagate two inputs through one random net (width N, depth L, square

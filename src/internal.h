@@ -65,7 +65,8 @@ void tdl_symmetrize(double *M, size_t n, size_t ld);
 double tdl_f16_to_double(uint16_t h);
 double tdl_bf16_to_double(uint16_t h);
 
-/* Test hook: the next N runs of LAPACK's symmetric eigen-solver in
+/* Test hook (also TDL_TEST_EIGEN_FAILURES=N in the environment, for test
+ * programs on the public library): the next N runs of LAPACK's symmetric eigen-solver in
  * tdl_sym_eigen_solve report non-convergence (exercises the fallback and
  * the error path; always 0 outside the tests). */
 extern int tdl_test_eigen_failures;

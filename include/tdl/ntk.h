@@ -19,9 +19,4 @@
 #include "tdl/kernel_regression.h"
 #include "tdl/net.h"
 
-/* The former names of the empirical NTK's configuration (before the house
- * convention `*_config` / `*_config_default`); kept while callers move. */
-#define tdl_ntk_options tdl_ntk_config
-#define tdl_ntk_options_default tdl_ntk_config_default
-
 #endif

@@ -14,7 +14,6 @@
 #include "trainopts.h"
 #include "plot.h"
 #include "tdl/ntk.h"
-#include "tdl_config.h"
 
 /* Everything the per-evaluation callback keeps. */
 typedef struct train_log {
@@ -59,8 +58,8 @@ static int on_eval(const tdl_train_progress *p, void *user)
     }
     double drift = NAN;
     if (lg->drift_X) {
-        tdl_ntk_options o;
-        tdl_ntk_options_default(&o);
+        tdl_ntk_config o;
+        tdl_ntk_config_default(&o);
         if (tdl_ntk_drift(lg->m, lg->drift_X, &o, &drift) != TDL_OK) { lg->failed = 2; return 1; }
     }
     double row[LOG_COLS] = {(double)p->epoch, (double)p->step, p->lr, p->loss, p->accuracy,
@@ -191,7 +190,7 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
         snprintf(buf, sizeof buf, "%.17g", res->accuracy);
         tdl_tensors_set_meta(m->meta, "train_accuracy", buf);
     }
-    tdl_tensors_set_meta(m->meta, "tdl_version", TDL_VERSION);
+    tdl_tensors_set_meta(m->meta, "tdl_version", tdl_version());
 }
 
 /* The --json summary: after a completed run (model = the file written) and

@@ -75,7 +75,7 @@ static int binary_subset(const tdl_dataset *ds, size_t n, gsl_matrix **Xout, dou
 {
     size_t need[2] = {n / 2, n - n / 2}, got[2] = {0, 0}, row = 0;
     gsl_matrix *X = gsl_matrix_alloc(n, ds->d);
-    double *y = pc_malloc(n * sizeof(double), "labels");
+    double *y = tdl_malloc(n * sizeof(double), "labels");
     if (!X || !y) {
         if (X) gsl_matrix_free(X);
         free(y);
@@ -129,8 +129,8 @@ static int measure_vs_random_labels(const pc_options *opt, pc_result *res, doubl
     if ((st = tdl_dataset_load("mnist", &ds)) != TDL_OK) goto done;
     if ((st = binary_subset(ds, n, &X, &y)) != TDL_OK) goto done;
     H = gsl_matrix_alloc(n, n);
-    yr = pc_malloc(n * sizeof(double), "labels");
-    idx = pc_malloc(n * sizeof(size_t), "indices");
+    yr = tdl_malloc(n * sizeof(double), "labels");
+    idx = tdl_malloc(n * sizeof(size_t), "indices");
     if (!H || !yr || !idx) { st = TDL_ENOMEM; goto done; }
     if ((st = tdl_ntk_h_inf(X, H)) != TDL_OK) goto done;
     /* the expectation over draws: a replaced label is a fair sign, so
@@ -140,7 +140,7 @@ static int measure_vs_random_labels(const pc_options *opt, pc_result *res, doubl
     if ((st = tdl_ntk_arora_complexity(H, y, 0.0, &tAt)) != TDL_OK) goto done;
     tAt = tAt * tAt * (double)n / 2.0;
     {
-        double *ev = pc_malloc(n * sizeof(double), "eigenvalues");
+        double *ev = tdl_malloc(n * sizeof(double), "eigenvalues");
         if (!ev) { st = TDL_ENOMEM; goto done; }
         st = tdl_ntk_eigenvalues(H, ev);
         for (size_t i = 0; i < n && st == TDL_OK; i++) trA += 1.0 / ev[i];
@@ -231,7 +231,7 @@ static int run(const pc_options *opt, pc_result *res)
         if ((st = tdl_ntk_h_finite(Xu, &W0.matrix, H0)) != TDL_OK) goto cleanup;
         if ((st = tdl_ntk_h_inf(Xu, H)) != TDL_OK) goto cleanup;
         gsl_matrix_sub(H0, H);
-        double *v = pc_malloc(n * sizeof(double), "eigenvalues");
+        double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
         if (!v) { st = TDL_ENOMEM; goto cleanup; }
         st = tdl_ntk_eigenvalues(H0, v);
         eps0 = fmax(fabs(v[0]), fabs(v[n - 1]));
@@ -245,7 +245,7 @@ static int run(const pc_options *opt, pc_result *res)
     size_t dirs[AF_DIRS], n_dirs = 0;
     double share[AF_TOP];
     {
-        double *u0 = pc_malloc(n * sizeof(double), "outputs");
+        double *u0 = tdl_malloc(n * sizeof(double), "outputs");
         tdl_net_work *w0 = NULL;
         if (!u0) { st = TDL_ENOMEM; goto cleanup; }
         if ((st = tdl_net_work_alloc(m, n, &w0)) == TDL_OK) {
@@ -272,7 +272,7 @@ static int run(const pc_options *opt, pc_result *res)
     c.cap = K + 1;
     c.m = m;
     c.X = Xs;
-    c.U = pc_malloc((K + 1) * n * sizeof(double), "outputs");
+    c.U = tdl_malloc((K + 1) * n * sizeof(double), "outputs");
     if (!c.U) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = tdl_net_work_alloc(m, n, &c.w)) != TDL_OK) goto cleanup;
     {
@@ -297,12 +297,12 @@ static int run(const pc_options *opt, pc_result *res)
     }
     const size_t steps = c.steps; /* u(0) .. u(steps - 1) */
     /* projections p_i(k) = v_i.(u(k) - y) for the top directions, and the whole-curve prediction */
-    proj = pc_malloc(n_dirs * steps * sizeof(double), "projections");
-    pred = pc_malloc(steps * sizeof(double), "prediction");
-    meas_c = pc_malloc(steps * sizeof(double), "residuals");
-    ks = pc_malloc(steps * sizeof(double), "steps");
-    lam = pc_malloc(n * sizeof(double), "eigenvalues");
-    double *c0 = pc_malloc(n * sizeof(double), "coefficients");
+    proj = tdl_malloc(n_dirs * steps * sizeof(double), "projections");
+    pred = tdl_malloc(steps * sizeof(double), "prediction");
+    meas_c = tdl_malloc(steps * sizeof(double), "residuals");
+    ks = tdl_malloc(steps * sizeof(double), "steps");
+    lam = tdl_malloc(n * sizeof(double), "eigenvalues");
+    double *c0 = tdl_malloc(n * sizeof(double), "coefficients");
     if (!proj || !pred || !meas_c || !ks || !lam || !c0) { free(c0); st = TDL_ENOMEM; goto cleanup; }
     for (size_t j = 0; j < n; j++) {
         lam[j] = eig.values[j];

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "check.h"
@@ -172,18 +171,4 @@ double pc_loglog_slope(const double *x, const double *y, size_t n)
         ly[i] = log(y[i]);
     }
     return pc_fit_line(lx, ly, n, NULL);
-}
-
-void *pc_malloc(size_t bytes, const char *what)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
-    return p;
-}
-
-void *pc_calloc(size_t count, size_t size, const char *what)
-{
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
-    return p;
 }

@@ -107,9 +107,5 @@ void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t n
 /* Seconds of monotonic clock. */
 double pc_now(void);
 
-/* malloc / calloc recording tdl's out-of-memory message (tdl_error_set)
- * on failure, so that a check's TDL_ENOMEM reads like the library's. */
-void *pc_malloc(size_t bytes, const char *what);
-void *pc_calloc(size_t count, size_t size, const char *what);
 
 #endif

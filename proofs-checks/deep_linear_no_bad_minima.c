@@ -99,7 +99,7 @@ typedef struct dl_problem {
 /* Symmetric eigen-decomposition of a small matrix (copied), values ascending. */
 static int small_eigen(const double *A, size_t dim, tdl_sym_eigen *e)
 {
-    double *copy = pc_malloc(dim * dim * sizeof(double), "a small matrix");
+    double *copy = tdl_malloc(dim * dim * sizeof(double), "a small matrix");
     if (!copy) return TDL_ENOMEM;
     memcpy(copy, A, dim * dim * sizeof(double));
     int st = tdl_sym_eigen_solve(copy, dim, 0, dim - 1, 1, e);
@@ -317,7 +317,7 @@ static int balanced_factorization(tdl_mlp *m, const double *Wmap)
 static int grad_norm(const tdl_mlp *m, const tdl_dataset *ds, double *norm)
 {
     tdl_net_work *w = NULL;
-    double loss, *g = pc_malloc(m->n_params * sizeof(double), "a gradient");
+    double loss, *g = tdl_malloc(m->n_params * sizeof(double), "a gradient");
     if (!g) return TDL_ENOMEM;
     int st = tdl_net_work_alloc(m, ds->n, &w);
     if (st == TDL_OK) st = tdl_mlp_loss_grad(m, TDL_LOSS_MSE, ds, w, &loss, g);
@@ -334,7 +334,7 @@ static int grad_norm(const tdl_mlp *m, const tdl_dataset *ds, double *norm)
 static int hessian_spectrum(const tdl_mlp *m, const tdl_dataset *ds, tdl_sym_eigen *eig)
 {
     const size_t P = m->n_params;
-    double *H = pc_malloc(P * P * sizeof(double), "a Hessian");
+    double *H = tdl_malloc(P * P * sizeof(double), "a Hessian");
     if (!H) return TDL_ENOMEM;
     int st = tdl_hessian_dense(m, TDL_LOSS_MSE, ds, 0, P, H, NULL);
     if (st == TDL_OK) st = tdl_sym_eigen_solve(H, P, 0, P - 1, 0, eig);
@@ -373,7 +373,7 @@ static int run(const pc_options *opt, pc_result *res)
     tdl_mlp *m = NULL;
     tdl_sym_eigen eig = {0};
     dl_problem pb;
-    dl_curve *curves = pc_calloc(DL_DEPTHS * runs, sizeof(dl_curve), "loss curves");
+    dl_curve *curves = tdl_calloc(DL_DEPTHS * runs, sizeof(dl_curve), "loss curves");
     if (!curves) return tdl_error_set(TDL_ENOMEM, "deep-linear-no-bad-minima: out of memory");
     if ((st = make_data(opt->seed, n, &ds)) != TDL_OK) goto cleanup;
     if ((st = solve_problem(ds, &pb)) != TDL_OK) goto cleanup;
@@ -417,7 +417,7 @@ static int run(const pc_options *opt, pc_result *res)
             c->cap = cap;
             c->stride = stride;
             c->Lstar = pb.Lstar;
-            c->loss = pc_malloc(cap * sizeof(double), "a loss curve");
+            c->loss = tdl_malloc(cap * sizeof(double), "a loss curve");
             if (!c->loss) { st = TDL_ENOMEM; goto cleanup; }
             if ((st = make_net(depth, opt->seed + 1000 * depth + ri, &m)) != TDL_OK) goto cleanup;
             double L0;
@@ -504,7 +504,7 @@ static int run(const pc_options *opt, pc_result *res)
         const size_t P = m->n_params;
         if (depth == 2) {
             const size_t h = dl_widths[0][1];
-            double *pred = pc_malloc(P * sizeof(double), "the predicted spectrum");
+            double *pred = tdl_malloc(P * sizeof(double), "the predicted spectrum");
             if (!pred) { st = TDL_ENOMEM; goto cleanup; }
             size_t q = 0;
             for (size_t a = 0; a < h; a++) {
@@ -563,8 +563,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         const size_t ns = DL_DEPTHS * runs + 1;
-        plot_series *ser = pc_calloc(ns, sizeof(plot_series), "a figure");
-        double *xs = pc_malloc(cap * sizeof(double), "a figure");
+        plot_series *ser = tdl_calloc(ns, sizeof(plot_series), "a figure");
+        double *xs = tdl_malloc(cap * sizeof(double), "a figure");
         size_t longest = 1;
         for (size_t i = 0; i < DL_DEPTHS * runs; i++) longest = curves[i].n > longest ? curves[i].n : longest;
         double tolx[2] = {0, (double)((longest - 1) * stride)}, toly[2] = {target_rel, target_rel};

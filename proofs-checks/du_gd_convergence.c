@@ -83,7 +83,7 @@ static int record(const tdl_train_progress *p, void *user)
 static int extreme_eigs(const gsl_matrix *A, double *lmin, double *lmax)
 {
     const size_t n = A->size1;
-    double *v = pc_malloc(n * sizeof(double), "eigenvalues");
+    double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
     if (!v) return TDL_ENOMEM;
     int st = tdl_ntk_eigenvalues(A, v);
     if (st == TDL_OK) {
@@ -152,7 +152,7 @@ static int train_one(const tdl_dataset *dss, const gsl_matrix *Xu, const gsl_mat
     const int sweep = c == NULL; /* no curve: evaluate only at the end */
     if (!c) {
         local.cap = K + 2;
-        if (!(local.sq = pc_malloc(local.cap * sizeof(double), "a loss curve"))) { st = TDL_ENOMEM; goto cleanup; }
+        if (!(local.sq = tdl_malloc(local.cap * sizeof(double), "a loss curve"))) { st = TDL_ENOMEM; goto cleanup; }
         c = &local;
     }
     c->n = 0;
@@ -236,13 +236,13 @@ static int run(const pc_options *opt, pc_result *res)
 
     /* main run */
     c.cap = K + 2;
-    c.sq = pc_malloc(c.cap * sizeof(double), "a loss curve");
+    c.sq = tdl_malloc(c.cap * sizeof(double), "a loss curve");
     if (!c.sq) { st = TDL_ENOMEM; goto cleanup; }
     du_run mr;
     if ((st = train_one(ds, Xu, Hinf, main_width, opt->seed, eta, K, 1, &c, &mr)) != TDL_OK) goto cleanup;
-    xs = pc_malloc(c.n * sizeof(double), "a figure");
-    bound = pc_malloc(c.n * sizeof(double), "a figure");
-    double *ly = pc_malloc(c.n * sizeof(double), "a fit");
+    xs = tdl_malloc(c.n * sizeof(double), "a figure");
+    bound = tdl_malloc(c.n * sizeof(double), "a figure");
+    double *ly = tdl_malloc(c.n * sizeof(double), "a fit");
     if (!xs || !bound || !ly) { free(ly); st = TDL_ENOMEM; goto cleanup; }
     /* fit on k = 0 .. k_end: the loss falls to 1e-12 of its start (below, roundoff) */
     double worst = 0;

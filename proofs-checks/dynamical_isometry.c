@@ -67,7 +67,7 @@ static int run(const pc_options *opt, pc_result *res)
     int st = TDL_OK;
     double *sv[5] = {NULL, NULL, NULL, NULL, NULL};
     for (size_t k = 0; k < 5; k++)
-        if (!(sv[k] = pc_malloc(N * sizeof(double), "singular values"))) { st = TDL_ENOMEM; goto cleanup; }
+        if (!(sv[k] = tdl_malloc(N * sizeof(double), "singular values"))) { st = TDL_ENOMEM; goto cleanup; }
     tdl_signal_config lin, th, re;
     tdl_signal_config_default(&lin);
     lin.act.kind = TDL_ACT_IDENTITY;
@@ -131,7 +131,7 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         /* sorted singular values against rank, log y */
-        double *x = pc_malloc(N * sizeof(double), "a figure");
+        double *x = tdl_malloc(N * sizeof(double), "a figure");
         if (!x) { st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < N; i++) x[i] = (double)(i + 1) / (double)N;
         plot_series s[5] = {

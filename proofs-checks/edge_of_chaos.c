@@ -83,11 +83,11 @@ static int run(const pc_options *opt, pc_result *res)
     double stat_chi[8], stat_q[8], stat_co[8], stat_cc[8];
     tdl_signal_config cfg;
     tdl_signal_config_default(&cfg);
-    q = pc_malloc((L + 1) * sizeof(double), "iterates");
-    c = pc_malloc((L + 1) * sizeof(double), "iterates");
-    chi = pc_malloc((L + 1) * sizeof(double), "iterates");
-    qp = pc_malloc((L + 1) * sizeof(double), "iterates");
-    cp = pc_malloc((L + 1) * sizeof(double), "iterates");
+    q = tdl_malloc((L + 1) * sizeof(double), "iterates");
+    c = tdl_malloc((L + 1) * sizeof(double), "iterates");
+    chi = tdl_malloc((L + 1) * sizeof(double), "iterates");
+    qp = tdl_malloc((L + 1) * sizeof(double), "iterates");
+    cp = tdl_malloc((L + 1) * sizeof(double), "iterates");
     if (!q || !c || !chi || !qp || !cp) { st = TDL_ENOMEM; goto cleanup; }
 
     /* 1. the transition at sigma_b = 0 */
@@ -176,8 +176,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         const size_t np = 41;
-        double *sw = pc_malloc(np * sizeof(double), "a figure"), *xc = pc_malloc(np * sizeof(double), "a figure");
-        double *xq = pc_malloc(np * sizeof(double), "a figure");
+        double *sw = tdl_malloc(np * sizeof(double), "a figure"), *xc = tdl_malloc(np * sizeof(double), "a figure");
+        double *xq = tdl_malloc(np * sizeof(double), "a figure");
         size_t cnt = 0;
         if (!sw || !xc || !xq) st = TDL_ENOMEM;
         for (size_t i = 0; st == TDL_OK && i < np; i++) {

@@ -122,12 +122,12 @@ static int run(const pc_options *opt, pc_result *res)
     const size_t P = m->n_params;
     if ((st = tdl_dense_memory_check(P, 4, 0, "hessian-outliers: the dense Hessian, its Gauss-Newton part and copies")) != TDL_OK)
         goto cleanup;
-    H = pc_malloc(P * P * sizeof(double), "the Hessian");
-    G = pc_malloc(P * P * sizeof(double), "the Gauss-Newton matrix");
-    scratch = pc_malloc(P * P * sizeof(double), "a matrix copy");
-    dH = pc_malloc(P * sizeof(double), "eigenvalues");
-    dG = pc_malloc(P * sizeof(double), "eigenvalues");
-    dR = pc_malloc(P * sizeof(double), "eigenvalues");
+    H = tdl_malloc(P * P * sizeof(double), "the Hessian");
+    G = tdl_malloc(P * P * sizeof(double), "the Gauss-Newton matrix");
+    scratch = tdl_malloc(P * P * sizeof(double), "a matrix copy");
+    dH = tdl_malloc(P * sizeof(double), "eigenvalues");
+    dG = tdl_malloc(P * sizeof(double), "eigenvalues");
+    dR = tdl_malloc(P * sizeof(double), "eigenvalues");
     if (!H || !G || !scratch || !dH || !dG || !dR) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = tdl_hessian_dense(m, TDL_LOSS_CE, ds, 0, P, H, G)) != TDL_OK) goto cleanup;
 
@@ -135,7 +135,7 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = spectrum_desc(H, P, scratch, dH)) != TDL_OK) goto cleanup;
     if ((st = spectrum_desc(G, P, scratch, dG)) != TDL_OK) goto cleanup;
     {
-        double *R = pc_malloc(P * P * sizeof(double), "the residual term");
+        double *R = tdl_malloc(P * P * sizeof(double), "the residual term");
         if (!R) { st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < P * P; i++) R[i] = H[i] - G[i];
         st = spectrum_desc(R, P, scratch, dR);
@@ -169,7 +169,7 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = tdl_sym_eigen_solve(scratch, P, P - k, P - 1, 1, &vg)) != TDL_OK) goto cleanup;
     /* Cosines of the principal angles: singular values of VH VG^T (k x k),
      * the square roots of the eigenvalues of M M^T. */
-    double *M = pc_calloc(k * k, sizeof(double), "a small matrix"), *MMt = pc_calloc(k * k, sizeof(double), "a small matrix");
+    double *M = tdl_calloc(k * k, sizeof(double), "a small matrix"), *MMt = tdl_calloc(k * k, sizeof(double), "a small matrix");
     if (!M || !MMt) { free(M); free(MMt); st = TDL_ENOMEM; goto cleanup; }
     for (size_t a = 0; a < k; a++)
         for (size_t b = 0; b < k; b++) {
@@ -212,8 +212,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         const size_t top = P < 60 ? P : 60;
-        double *xs = pc_malloc(top * sizeof(double), "a figure"), *yh = pc_malloc(top * sizeof(double), "a figure");
-        double *yg = pc_malloc(top * sizeof(double), "a figure");
+        double *xs = tdl_malloc(top * sizeof(double), "a figure"), *yh = tdl_malloc(top * sizeof(double), "a figure");
+        double *yg = tdl_malloc(top * sizeof(double), "a figure");
         if (!xs || !yh || !yg) {
             free(xs); free(yh); free(yg);
             st = TDL_ENOMEM;

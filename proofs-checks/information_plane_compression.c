@@ -142,8 +142,8 @@ static int run(const pc_options *opt, pc_result *res)
             const tdl_infoplane_result *r = &traj[a];
             /* the last three hidden layers of each net: six series, distinct colours */
             for (size_t l = r->n_layers > 3 ? r->n_layers - 3 : 0; l < r->n_layers && ns < 10; l++) {
-                xs[ns] = pc_malloc(r->n_snapshots * sizeof(double), "a figure");
-                ys[ns] = pc_malloc(r->n_snapshots * sizeof(double), "a figure");
+                xs[ns] = tdl_malloc(r->n_snapshots * sizeof(double), "a figure");
+                ys[ns] = tdl_malloc(r->n_snapshots * sizeof(double), "a figure");
                 if (!xs[ns] || !ys[ns]) { st = TDL_ENOMEM; ns++; break; }
                 for (size_t s = 0; s < r->n_snapshots; s++) {
                     xs[ns][s] = r->ixt[s * r->n_layers + l];

@@ -99,13 +99,13 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = tdl_mlp_create(&cfg, &m)) != TDL_OK) goto cleanup;
 
     /* The exact Hessian and the prediction I_C (x) A, A = X^T X / n. */
-    H = pc_malloc(P * P * sizeof(double), "the Hessian");
-    A = pc_calloc(d * d, sizeof(double), "X^T X");
-    Ainv = pc_calloc(d * d, sizeof(double), "(X^T X)^+");
-    theta_star = pc_calloc(P, sizeof(double), "theta*");
+    H = tdl_malloc(P * P * sizeof(double), "the Hessian");
+    A = tdl_calloc(d * d, sizeof(double), "X^T X");
+    Ainv = tdl_calloc(d * d, sizeof(double), "(X^T X)^+");
+    theta_star = tdl_calloc(P, sizeof(double), "theta*");
     good.cap = bad.cap = 200001;
-    good.loss = pc_malloc(good.cap * sizeof(double), "a loss curve");
-    bad.loss = pc_malloc(bad.cap * sizeof(double), "a loss curve");
+    good.loss = tdl_malloc(good.cap * sizeof(double), "a loss curve");
+    bad.loss = tdl_malloc(bad.cap * sizeof(double), "a loss curve");
     if (!H || !A || !Ainv || !theta_star || !good.loss || !bad.loss) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = tdl_hessian_dense(m, TDL_LOSS_MSE, ds, 0, P, H, NULL)) != TDL_OK) goto cleanup;
     for (size_t i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ static int run(const pc_options *opt, pc_result *res)
             err <= 1e-12, "<= 1e-12");
 
     /* Spectrum of A (that of H, each value C times) and the pseudo-inverse. */
-    double *Acopy = pc_malloc(d * d * sizeof(double), "X^T X");
+    double *Acopy = tdl_malloc(d * d * sizeof(double), "X^T X");
     if (!Acopy) { st = TDL_ENOMEM; goto cleanup; }
     memcpy(Acopy, A, d * d * sizeof(double));
     st = tdl_sym_eigen_solve(Acopy, d, 0, d - 1, 1, &eig);
@@ -201,9 +201,9 @@ static int run(const pc_options *opt, pc_result *res)
 
     if (opt->plot) {
         size_t ng = end + 1, nb = bad.n;
-        double *xs = pc_malloc((ng > nb ? ng : nb) * sizeof(double), "a figure");
-        double *yg = pc_malloc(ng * sizeof(double), "a figure"), *pg = pc_malloc(ng * sizeof(double), "a figure");
-        double *yb = pc_malloc(nb * sizeof(double), "a figure"), *pb = pc_malloc(nb * sizeof(double), "a figure");
+        double *xs = tdl_malloc((ng > nb ? ng : nb) * sizeof(double), "a figure");
+        double *yg = tdl_malloc(ng * sizeof(double), "a figure"), *pg = tdl_malloc(ng * sizeof(double), "a figure");
+        double *yb = tdl_malloc(nb * sizeof(double), "a figure"), *pb = tdl_malloc(nb * sizeof(double), "a figure");
         if (xs && yg && pg && yb && pb) {
             for (size_t k = 0; k < (ng > nb ? ng : nb); k++) xs[k] = (double)k;
             for (size_t k = 0; k < ng; k++) {

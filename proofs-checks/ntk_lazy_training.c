@@ -183,12 +183,12 @@ static int lz_lin_make(const tdl_mlp *m, const tdl_dataset *tr, const tdl_datase
     L->n = n;
     L->nt = nt;
     L->eta = eta;
-    L->lam = pc_malloc(n * sizeof(double), "NTK eigenvalues");
-    L->c0 = pc_malloc(n * sizeof(double), "residual");
-    L->KtU = pc_malloc(nt * n * sizeof(double), "test kernel");
-    L->f0 = pc_malloc(n * sizeof(double), "outputs");
-    L->y = pc_malloc(n * sizeof(double), "targets");
-    L->ft0 = pc_malloc(nt * sizeof(double), "outputs");
+    L->lam = tdl_malloc(n * sizeof(double), "NTK eigenvalues");
+    L->c0 = tdl_malloc(n * sizeof(double), "residual");
+    L->KtU = tdl_malloc(nt * n * sizeof(double), "test kernel");
+    L->f0 = tdl_malloc(n * sizeof(double), "outputs");
+    L->y = tdl_malloc(n * sizeof(double), "targets");
+    L->ft0 = tdl_malloc(nt * sizeof(double), "outputs");
     gsl_matrix *K = gsl_matrix_alloc(n, n), *Kt = gsl_matrix_alloc(nt, n);
     tdl_sym_eigen e = {0};
     int st = TDL_OK;
@@ -201,7 +201,7 @@ static int lz_lin_make(const tdl_mlp *m, const tdl_dataset *tr, const tdl_datase
     if ((st = outputs(m, te->X, L->ft0)) != TDL_OK) goto done;
     for (size_t i = 0; i < n; i++) L->y[i] = gsl_matrix_get(tr->Y, i, 0);
     if ((st = tdl_sym_eigen_solve(K->data, n, 0, n - 1, 1, &e)) != TDL_OK) goto done;
-    L->U = pc_malloc(n * n * sizeof(double), "eigenvectors");
+    L->U = tdl_malloc(n * n * sizeof(double), "eigenvectors");
     if (!L->U) { st = TDL_ENOMEM; goto done; }
     /* e.vectors: row j is the j-th eigenvector; U[i, j] = v_j[i] */
     for (size_t j = 0; j < n; j++) {
@@ -241,9 +241,9 @@ static int lazy_one(const tdl_dataset *tr, const tdl_dataset *te, const gsl_matr
     tk.m = m;
     tk.lin = &L;
     tk.Xall = Xall;
-    tk.f = pc_malloc(N * sizeof(double), "outputs");
-    tk.flin = pc_malloc(N * sizeof(double), "outputs");
-    tk.scratch = pc_malloc(2 * tr->n * sizeof(double), "scratch");
+    tk.f = tdl_malloc(N * sizeof(double), "outputs");
+    tk.flin = tdl_malloc(N * sizeof(double), "outputs");
+    tk.scratch = tdl_malloc(2 * tr->n * sizeof(double), "scratch");
     if (!tk.f || !tk.flin || !tk.scratch) { st = TDL_ENOMEM; goto done; }
     if ((st = tdl_net_work_alloc(m, N, &tk.w)) != TDL_OK) goto done;
     tdl_train_config tc = pc_gd_config(TDL_LOSS_MSE, eta, T, 1);
@@ -318,7 +318,7 @@ static int run(const pc_options *opt, pc_result *res)
         tdl_mlp_free(&proto);
         if ((st = tdl_ntk_analytic(&ac, tr->X, NULL, NULL, Kinf)) != TDL_OK) goto cleanup;
         if ((st = tdl_ntk_analytic(&ac, te->X, tr->X, NULL, KinfT)) != TDL_OK) goto cleanup;
-        double *v = pc_malloc(n * sizeof(double), "eigenvalues");
+        double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
         if (!v) { st = TDL_ENOMEM; goto cleanup; }
         st = tdl_ntk_eigenvalues(Kinf, v);
         lmax = v[n - 1];
@@ -335,7 +335,7 @@ static int run(const pc_options *opt, pc_result *res)
         tdl_ntk_analytic_config_from_mlp(proto, &ac);
         tdl_mlp_free(&proto);
         gsl_matrix *Kr = gsl_matrix_alloc(n, n);
-        double *v = pc_malloc(n * sizeof(double), "eigenvalues");
+        double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
         if (!Kr || !v) { if (Kr) gsl_matrix_free(Kr); free(v); st = TDL_ENOMEM; goto cleanup; }
         st = tdl_ntk_analytic(&ac, tr->X, NULL, NULL, Kr);
         if (st == TDL_OK) st = tdl_ntk_eigenvalues(Kr, v);
@@ -405,7 +405,7 @@ static int run(const pc_options *opt, pc_result *res)
     Fpa = gsl_matrix_alloc(nt, 1);
     Ke = gsl_matrix_alloc(n, n);
     KeT = gsl_matrix_alloc(nt, n);
-    fnet = pc_malloc(nt * sizeof(double), "outputs");
+    fnet = tdl_malloc(nt * sizeof(double), "outputs");
     if (!Y || !F0 || !Ft0 || !Fpe || !Fpa || !Ke || !KeT || !fnet) { st = TDL_ENOMEM; goto cleanup; }
     if ((st = net_of(tr, mw, standard, TDL_ACT_ERF, opt->seed, &m)) != TDL_OK) goto cleanup;
     tdl_ntk_config o;
@@ -415,7 +415,7 @@ static int run(const pc_options *opt, pc_result *res)
     if ((st = outputs(m, tr->X, F0->data)) != TDL_OK) goto cleanup;
     if ((st = outputs(m, te->X, Ft0->data)) != TDL_OK) goto cleanup;
     gsl_matrix_memcpy(Y, tr->Y);
-    double *v = pc_malloc(n * sizeof(double), "eigenvalues");
+    double *v = tdl_malloc(n * sizeof(double), "eigenvalues");
     if (!v) { st = TDL_ENOMEM; goto cleanup; }
     st = tdl_ntk_eigenvalues(Ke, v);
     double lmin_e = v[0];

@@ -181,8 +181,8 @@ static int run(const pc_options *opt, pc_result *res)
     const char *spec = "mnist:binary=5";
     if ((st = tdl_dataset_load(spec, &all)) != TDL_OK) goto cleanup;
     if (pp.m + pp.n_test > all->n) { st = tdl_error_set(TDL_EINVAL, "pac-bayes-nonvacuous: %s has %zu examples", spec, all->n); goto cleanup; }
-    perm = pc_malloc(all->n * sizeof(size_t), "a permutation");
-    lab = pc_malloc((pp.m > pp.n_test ? pp.m : pp.n_test) * sizeof(size_t), "random labels");
+    perm = tdl_malloc(all->n * sizeof(size_t), "a permutation");
+    lab = tdl_malloc((pp.m > pp.n_test ? pp.m : pp.n_test) * sizeof(size_t), "random labels");
     if (!perm || !lab) { st = TDL_ENOMEM; goto cleanup; }
     for (size_t i = 0; i < all->n; i++) perm[i] = i;
     gsl_ran_shuffle(rng, perm, all->n, sizeof(size_t));

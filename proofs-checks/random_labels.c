@@ -138,7 +138,7 @@ static int run_one(const tdl_dataset *tr, const tdl_dataset *te, const tdl_datas
         if (strcmp(ms[k].name, "pacbayes_flatness") == 0 && ms[k].available) out->sigma = 1 / sqrt(ms[k].value);
     out->snn_test_error = NAN;
     if (isfinite(out->sigma)) {
-        s2 = pc_malloc(m->n_params * sizeof(double), "posterior variances");
+        s2 = tdl_malloc(m->n_params * sizeof(double), "posterior variances");
         if (!s2) { st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < m->n_params; i++) s2[i] = out->sigma * out->sigma;
         if ((st = tdl_snn_error(m, TDL_LOSS_CE, te, m->theta, s2, bc->mc_samples, seed + 101,
@@ -270,7 +270,7 @@ static int run(const pc_options *opt, pc_result *res)
     if (opt->quick) { bc.flat_steps = 12; bc.flat_samples = 5; bc.mc_samples = 20; }
     else { bc.flat_samples = 5; bc.mc_samples = 50; }
     tdl_dataset *tr = NULL, *te = NULL, *tr_r = NULL, *te_r = NULL;
-    rl_run *runs = pc_calloc(2, sizeof *runs, "two runs");
+    rl_run *runs = tdl_calloc(2, sizeof *runs, "two runs");
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int st = TDL_OK;
     if (!runs || !rng) { st = tdl_error_set(TDL_ENOMEM, "random-labels: out of memory"); goto cleanup; }

@@ -74,7 +74,7 @@
  * the Q factor of a Gaussian matrix (Haar-distributed up to signs). */
 static int random_orthonormal(gsl_rng *r, size_t rows, size_t cols, double *Q)
 {
-    double *tau = pc_malloc(cols * sizeof(double), "a QR factorization");
+    double *tau = tdl_malloc(cols * sizeof(double), "a QR factorization");
     if (!tau) return TDL_ENOMEM;
     for (size_t i = 0; i < rows * cols; i++) Q[i] = gsl_ran_gaussian(r, 1.0);
     lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, Q,
@@ -186,12 +186,12 @@ static int run(const pc_options *opt, pc_result *res)
     double dev[SAXE_ETAS][SAXE_MAX_MODES], pred_dev[SAXE_ETAS][SAXE_MAX_MODES];
 
     r = gsl_rng_alloc(gsl_rng_mt19937);
-    Q = pc_malloc(n * d * sizeof(double), "the inputs");
-    U = pc_malloc(k * k * sizeof(double), "singular vectors");
-    V = pc_malloc(d * d * sizeof(double), "singular vectors");
-    R = pc_malloc(h * h * sizeof(double), "a hidden basis");
-    Wt = pc_calloc(k * d, sizeof(double), "the target map");
-    W = pc_malloc(k * d * sizeof(double), "the end-to-end map");
+    Q = tdl_malloc(n * d * sizeof(double), "the inputs");
+    U = tdl_malloc(k * k * sizeof(double), "singular vectors");
+    V = tdl_malloc(d * d * sizeof(double), "singular vectors");
+    R = tdl_malloc(h * h * sizeof(double), "a hidden basis");
+    Wt = tdl_calloc(k * d, sizeof(double), "the target map");
+    W = tdl_malloc(k * d * sizeof(double), "the end-to-end map");
     if (!r || !Q || !U || !V || !R || !Wt || !W) { st = TDL_ENOMEM; goto cleanup; }
     gsl_rng_set(r, opt->seed);
     if ((st = random_orthonormal(r, n, d, Q)) != TDL_OK) goto cleanup;
@@ -266,7 +266,7 @@ static int run(const pc_options *opt, pc_result *res)
         steps_of[e] = (size_t)ceil(t_end / etas[e]);
     }
     rec.cap = steps_of[n_eta - 1] + 1;
-    rec.u = pc_malloc(rec.cap * modes * sizeof(double), "the mode strengths");
+    rec.u = tdl_malloc(rec.cap * modes * sizeof(double), "the mode strengths");
     if (!rec.u) { st = TDL_ENOMEM; goto cleanup; }
     /* Largest step first; keep the curve of the largest step for the figure. */
     size_t plot_n = 0;
@@ -275,7 +275,7 @@ static int run(const pc_options *opt, pc_result *res)
         for (size_t a = 0; a < modes; a++) pred_dev[e][a] = first_order_deviation(sv[a], u0, etas[e]);
         if (e == 0 && opt->plot) {
             plot_n = rec.n;
-            u_curve = pc_malloc(plot_n * modes * sizeof(double), "a figure");
+            u_curve = tdl_malloc(plot_n * modes * sizeof(double), "a figure");
             if (!u_curve) { st = TDL_ENOMEM; goto cleanup; }
             memcpy(u_curve, rec.u, plot_n * modes * sizeof(double));
         }
@@ -321,9 +321,9 @@ static int run(const pc_options *opt, pc_result *res)
         /* Measured curves (subsampled points) and the closed forms (lines). */
         const size_t every = plot_n > 200 ? plot_n / 200 : 1, np = (plot_n + every - 1) / every;
         const size_t nl = 400;
-        double *buf = pc_malloc((2 * np + 2 * nl) * modes * sizeof(double), "a figure");
-        plot_series *ser = pc_calloc(2 * modes, sizeof(plot_series), "a figure");
-        char (*titles)[64] = pc_calloc(2 * modes, 64, "a figure");
+        double *buf = tdl_malloc((2 * np + 2 * nl) * modes * sizeof(double), "a figure");
+        plot_series *ser = tdl_calloc(2 * modes, sizeof(plot_series), "a figure");
+        char (*titles)[64] = tdl_calloc(2 * modes, 64, "a figure");
         if (!buf || !ser || !titles) {
             free(buf); free(ser); free(titles);
             st = TDL_ENOMEM;

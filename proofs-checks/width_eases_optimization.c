@@ -113,7 +113,7 @@ static int run(const pc_options *opt, pc_result *res)
     openblas_set_num_threads(blas_threads);
     if (st != TDL_OK) goto cleanup;
 
-    fail = pc_malloc(repeats * sizeof(double), "failed losses");
+    fail = tdl_malloc(repeats * sizeof(double), "failed losses");
     if (!fail) { st = TDL_ENOMEM; goto cleanup; }
     for (size_t v = 0; v < nw; v++) {
         size_t ok = 0, nf = 0;
@@ -143,7 +143,7 @@ static int run(const pc_options *opt, pc_result *res)
              spec, opt->seed, opt->seed + repeats - 1, epochs, EPSILON, widths[0], widths[nw - 1], nw, repeats, r.seconds);
 
     if (opt->plot) {
-        double *px = pc_malloc(r.n_runs * sizeof(double), "a figure"), *py = pc_malloc(r.n_runs * sizeof(double), "a figure");
+        double *px = tdl_malloc(r.n_runs * sizeof(double), "a figure"), *py = tdl_malloc(r.n_runs * sizeof(double), "a figure");
         if (!px || !py) { free(px); free(py); st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < r.n_runs; i++) { px[i] = r.runs[i].value; py[i] = fmax(r.runs[i].train_loss, 1e-8); }
         double ex[2] = {widths[0], widths[nw - 1]}, ey[2] = {EPSILON, EPSILON}, fy[8];

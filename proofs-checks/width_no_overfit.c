@@ -142,7 +142,7 @@ static int run(const pc_options *opt, pc_result *res)
              repeats, r.seconds);
 
     if (opt->plot) {
-        double *px = pc_malloc(r.n_runs * sizeof(double), "a figure"), *py = pc_malloc(r.n_runs * sizeof(double), "a figure");
+        double *px = tdl_malloc(r.n_runs * sizeof(double), "a figure"), *py = tdl_malloc(r.n_runs * sizeof(double), "a figure");
         if (!px || !py) { free(px); free(py); st = TDL_ENOMEM; goto cleanup; }
         for (size_t i = 0; i < r.n_runs; i++) { px[i] = r.runs[i].value; py[i] = r.runs[i].test_error; }
         double lx[2] = {k_int < nw ? widths[k_int] : widths[0], k_int < nw ? widths[k_int] : widths[0]}, ly[2] = {0, 1};

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "tdl/error.h"
 #include "tdl/fileio.h"
+#include "tdl/memory.h"
 
 #if defined(__GNUC__)
 #define TDL_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -49,10 +50,7 @@ static inline uint64_t tdl_le64(const unsigned char *p)
 
 /* Atomic output files, the signal cleanup and regular-file input: tdl/fileio.h. */
 
-/* malloc/calloc that fail with TDL_ENOMEM and a message naming `what`. */
-void *tdl_malloc(size_t bytes, const char *what);
-void *tdl_calloc(size_t count, size_t size, const char *what);
-char *tdl_strdup(const char *s);
+/* tdl_malloc, tdl_calloc, tdl_strdup: public, tdl/memory.h. */
 
 /* Index of text in names[0..count) (exact match), or -1; text may be NULL. */
 int tdl_name_index(const char *const *names, size_t count, const char *text);

@@ -31,6 +31,15 @@ TDL_API int tdl_memory_require_detail(size_t count, size_t size, size_t extra, c
  * advice themselves. */
 TDL_API int tdl_dense_memory_check(size_t dim, size_t count, size_t extra, const char *what);
 
+/* malloc / calloc / strdup that, on failure, return NULL with the message
+ * "out of memory allocating N bytes for WHAT" and TDL_ENOMEM's meaning
+ * recorded for tdl_errmsg(): the library allocates through them, and so
+ * do the programs built on it (the CLI, the checks), so that every
+ * out-of-memory reads alike.  Free with free(). */
+TDL_API void *tdl_malloc(size_t bytes, const char *what);
+TDL_API void *tdl_calloc(size_t count, size_t size, const char *what);
+TDL_API char *tdl_strdup(const char *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,11 +22,6 @@ extern const char *const cli_topic_conventions;
 
 /* "tdl: error: <library message>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_fail(int status);
-/* malloc / calloc that, on failure, record "out of memory allocating ... for WHAT" as the
- * last error (tdl_error_set, TDL_ENOMEM) and return NULL. */
-void *cli_malloc(size_t bytes, const char *what);
-void *cli_calloc(size_t count, size_t size, const char *what);
-char *cli_strdup(const char *s);
 /* The canonical names of a table (tdl/names.h) as "a, b or c", for usage
  * messages; returns buf. */
 const char *cli_name_choices(const tdl_name *table, char *buf, size_t len);

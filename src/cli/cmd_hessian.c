@@ -135,8 +135,8 @@ static int exact_density(hess_result *r, const hess_opts *o)
     r->points = d.points;
     r->sigma = d.sigma;
     r->smoothing = tdl_smoothing_name(o->smoothing);
-    r->nodes = cli_malloc(r->count * sizeof(double), "density nodes");
-    r->weights = cli_malloc(r->count * sizeof(double), "density weights");
+    r->nodes = tdl_malloc(r->count * sizeof(double), "density nodes");
+    r->weights = tdl_malloc(r->count * sizeof(double), "density weights");
     if (!r->nodes || !r->weights) return TDL_ENOMEM;
     memcpy(r->nodes, r->values, r->count * sizeof(double));
     for (size_t i = 0; i < r->count; i++) r->weights[i] = 1.0 / (double)r->count;
@@ -152,8 +152,8 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     int want_vec = o->vectors != NULL;
     int st = tdl_dense_memory_check(dim, o->gn ? 3 : (want_vec ? 3 : 1), 0, "the dense Hessian");
     if (st != TDL_OK) return with_advice(st, ": ", "use --method lanczos (top/bottom eigenvalues) or --method slq (spectral density)");
-    double *H = cli_malloc(dim * dim * sizeof(double), "the dense Hessian");
-    double *G = o->gn ? cli_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
+    double *H = tdl_malloc(dim * dim * sizeof(double), "the dense Hessian");
+    double *G = o->gn ? tdl_malloc(dim * dim * sizeof(double), "the Gauss-Newton matrix") : NULL;
     double *Hcopy = NULL;
     tdl_sym_eigen e = {0}, eg = {0}, er = {0};
     if (!H || (o->gn && !G)) { st = TDL_ENOMEM; goto cleanup; }
@@ -179,7 +179,7 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     }
     if (want_vec || G) {
         /* a copy of H: for the residuals, or to form R = H - G */
-        Hcopy = cli_malloc(dim * dim * sizeof(double), "a copy of the Hessian");
+        Hcopy = tdl_malloc(dim * dim * sizeof(double), "a copy of the Hessian");
         if (!Hcopy) { st = TDL_ENOMEM; goto cleanup; }
         memcpy(Hcopy, H, dim * dim * sizeof(double));
     }
@@ -203,7 +203,7 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     if (want_vec) {
         /* residuals ||H v - lambda v|| against the saved copy */
         e.values = r->values;
-        r->residuals = cli_malloc(r->count * sizeof(double), "residuals");
+        r->residuals = tdl_malloc(r->count * sizeof(double), "residuals");
         st = r->residuals ? tdl_sym_eigen_residuals(Hcopy, &e, r->residuals) : TDL_ENOMEM;
         e.values = NULL;
         if (st != TDL_OK) goto cleanup;
@@ -314,7 +314,7 @@ static int run(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, cons
 static int write_vectors(const char *path, const double *vecs, size_t dim, size_t count, int rows_are_vectors)
 {
     /* eigenvectors as columns (dim x count), like numpy.linalg.eigh */
-    double *T = cli_malloc(dim * count * sizeof(double), "eigenvectors");
+    double *T = tdl_malloc(dim * count * sizeof(double), "eigenvectors");
     if (!T) return TDL_ENOMEM;
     for (size_t j = 0; j < count; j++)
         for (size_t i = 0; i < dim; i++)
@@ -355,7 +355,7 @@ static int write_values(const char *path, const hess_result *r)
         }
         return tdl_atomic_commit(&af);
     }
-    double *T = cli_malloc(k * m * sizeof(double), "the eigenvalue table");
+    double *T = tdl_malloc(k * m * sizeof(double), "the eigenvalue table");
     if (!T) return TDL_ENOMEM;
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < m; j++) T[i * m + j] = col[j][i];

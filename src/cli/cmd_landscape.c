@@ -115,14 +115,14 @@ static int grid_alloc(grid *g, size_t nx, size_t ny, int with_test)
     g->nx = nx;
     g->ny = ny;
     g->N = nx * ny;
-    g->x = cli_malloc(nx * sizeof(double), "grid coordinates");
-    g->y = cli_malloc(ny * sizeof(double), "grid coordinates");
-    g->loss = cli_malloc(g->N * sizeof(double), "the loss grid");
-    g->acc = cli_malloc(g->N * sizeof(double), "the accuracy grid");
-    g->filled = cli_calloc(g->N, 1, "the grid's filled mask");
+    g->x = tdl_malloc(nx * sizeof(double), "grid coordinates");
+    g->y = tdl_malloc(ny * sizeof(double), "grid coordinates");
+    g->loss = tdl_malloc(g->N * sizeof(double), "the loss grid");
+    g->acc = tdl_malloc(g->N * sizeof(double), "the accuracy grid");
+    g->filled = tdl_calloc(g->N, 1, "the grid's filled mask");
     if (with_test) {
-        g->tloss = cli_malloc(g->N * sizeof(double), "the test loss grid");
-        g->tacc = cli_malloc(g->N * sizeof(double), "the test accuracy grid");
+        g->tloss = tdl_malloc(g->N * sizeof(double), "the test loss grid");
+        g->tacc = tdl_malloc(g->N * sizeof(double), "the test accuracy grid");
     }
     if (!g->x || !g->y || !g->loss || !g->acc || !g->filled || (with_test && (!g->tloss || !g->tacc))) {
         grid_free(g);
@@ -155,7 +155,7 @@ static int write_grid(const char *path, const grid *g, const slice *s, size_t P,
 {
     tdl_tensors *set = tdl_tensors_new();
     if (!set) return tdl_error_set(TDL_ENOMEM, "out of memory for %s", path);
-    double *mask = cli_malloc(g->N * sizeof(double), "the filled mask");
+    double *mask = tdl_malloc(g->N * sizeof(double), "the filled mask");
     int st = mask ? TDL_OK : TDL_ENOMEM;
     for (size_t i = 0; mask && i < g->N; i++) mask[i] = g->filled[i];
     size_t shp2[2] = {g->ny, g->nx}, shp1[1] = {g->nx}, shpP[1] = {P};
@@ -285,7 +285,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
 {
     const char *ext = strrchr(path, '.') + 1;
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
-    char *dat = cli_malloc(len, "a file name"), *gp = cli_malloc(len, "a file name");
+    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
     int st = TDL_OK;
     if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
@@ -602,8 +602,8 @@ static int make_slice(land_opts *o, land_run *r)
         r->s.mode = "plane";
         r->s.plane = "models";
         r->s.normalization = "none: theta(x, y) = M + x (M2 - M) + y (M3 - M); M2 at (1, 0), M3 at (0, 1)";
-        r->s.d1 = cli_malloc(r->P * sizeof(double), "a direction");
-        r->s.d2 = cli_malloc(r->P * sizeof(double), "a direction");
+        r->s.d1 = tdl_malloc(r->P * sizeof(double), "a direction");
+        r->s.d2 = tdl_malloc(r->P * sizeof(double), "a direction");
         if (!r->s.d1 || !r->s.d2) return cli_fail(TDL_ENOMEM);
         for (size_t i = 0; i < r->P; i++) {
             r->s.d1[i] = r->m2->theta[i] - r->m->theta[i];
@@ -612,8 +612,8 @@ static int make_slice(land_opts *o, land_run *r)
     } else {
         r->s.mode = o->two_d ? "plane" : "direction";
         r->s.plane = o->two_d ? o->plane : "random";
-        r->s.d1 = cli_malloc(r->P * sizeof(double), "a direction");
-        r->s.d2 = o->two_d ? cli_malloc(r->P * sizeof(double), "a direction") : NULL;
+        r->s.d1 = tdl_malloc(r->P * sizeof(double), "a direction");
+        r->s.d2 = o->two_d ? tdl_malloc(r->P * sizeof(double), "a direction") : NULL;
         if (!r->s.d1 || (o->two_d && !r->s.d2)) return cli_fail(TDL_ENOMEM);
         if (o->directions) {
             if ((st = read_directions(o->directions, &r->s, r->P)) != TDL_OK) return cli_fail(st);
@@ -636,7 +636,7 @@ static int make_slice(land_opts *o, land_run *r)
             if (!T || T->ndim != 2) return cli_failf("%s: no 2-D array 'theta' (snapshots x parameters, from tdl train --log-params)", o->trajectory);
             if (T->shape[1] != r->P) return cli_failf("%s: the snapshots have %zu parameters, the model %zu", o->trajectory, T->shape[1], r->P);
             r->s.traj_n = T->shape[0];
-            r->s.traj = cli_malloc(2 * (r->s.traj_n ? r->s.traj_n : 1) * sizeof(double), "trajectory coordinates");
+            r->s.traj = tdl_malloc(2 * (r->s.traj_n ? r->s.traj_n : 1) * sizeof(double), "trajectory coordinates");
             if (!r->s.traj) return cli_fail(TDL_ENOMEM);
             if ((st = tdl_direction_pca(T->data, r->s.traj_n, r->P, r->m->theta, r->s.d1, r->s.d2, r->s.ratio, r->s.traj)) != TDL_OK) {
                 return cli_failf("%s: %s", o->trajectory, tdl_errmsg());
@@ -676,8 +676,8 @@ static int eval_grid(const land_opts *o, land_run *r)
         if (r->s.plane && strcmp(r->s.plane, "hessian") == 0) r->s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
     }
     r->s.cosine = r->s.d1 && r->s.d2 ? tdl_direction_cosine(r->s.d1, r->s.d2, r->P) : NAN;
-    r->coef = cli_malloc(r->g.N * 3 * sizeof(double), "grid coefficients");
-    r->todo = cli_malloc(r->g.N, "the cells to do");
+    r->coef = tdl_malloc(r->g.N * 3 * sizeof(double), "grid coefficients");
+    r->todo = tdl_malloc(r->g.N, "the cells to do");
     if (!r->coef || !r->todo) return cli_fail(TDL_ENOMEM);
     size_t K = r->s.K;
     r->pending = 0;
@@ -701,7 +701,7 @@ static int eval_grid(const land_opts *o, land_run *r)
      * round, so an interrupted run keeps what it finished for --resume.  The
      * first round has 64 cells; later ones last about CHECKPOINT_SECONDS. */
     double t0 = now();
-    r->round_mask = cli_malloc(r->g.N, "a round of cells");
+    r->round_mask = tdl_malloc(r->g.N, "a round of cells");
     if (!r->round_mask) return cli_fail(TDL_ENOMEM);
     {
         size_t next = 0, round = 64, done = 0;
@@ -907,16 +907,16 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
     cc.momentum = o->curve_momentum;
     cc.seed = o->dir_seed;
     int rc = EXIT_WORK_FAILED, st;
-    double *bend = cli_malloc(P * sizeof(double), "the bend"), *t = cli_malloc(n * sizeof(double), "curve points");
-    double *ll = cli_malloc(n * sizeof(double), "line losses"), *la = cli_malloc(n * sizeof(double), "line accuracies");
-    double *cl = cli_malloc(n * sizeof(double), "curve losses"), *ca = cli_malloc(n * sizeof(double), "curve accuracies");
+    double *bend = tdl_malloc(P * sizeof(double), "the bend"), *t = tdl_malloc(n * sizeof(double), "curve points");
+    double *ll = tdl_malloc(n * sizeof(double), "line losses"), *la = tdl_malloc(n * sizeof(double), "line accuracies");
+    double *cl = tdl_malloc(n * sizeof(double), "curve losses"), *ca = tdl_malloc(n * sizeof(double), "curve accuracies");
     double *tll = NULL, *tla = NULL, *tcl = NULL, *tca = NULL;
     tdl_tensors *set = NULL;
     if (test) {
-        tll = cli_malloc(n * sizeof(double), "test losses");
-        tla = cli_malloc(n * sizeof(double), "test accuracies");
-        tcl = cli_malloc(n * sizeof(double), "test losses");
-        tca = cli_malloc(n * sizeof(double), "test accuracies");
+        tll = tdl_malloc(n * sizeof(double), "test losses");
+        tla = tdl_malloc(n * sizeof(double), "test accuracies");
+        tcl = tdl_malloc(n * sizeof(double), "test losses");
+        tca = tdl_malloc(n * sizeof(double), "test accuracies");
     }
     if (!bend || !t || !ll || !la || !cl || !ca || (test && (!tll || !tla || !tcl || !tca))) { rc = cli_fail(TDL_ENOMEM); goto done; }
     double t0 = now(), bl, bc, tbl = NAN, tbc = NAN, final_loss;

@@ -127,7 +127,7 @@ static int render_curve(const char *path, const train_log *lg, const char *capti
 {
     size_t n = lg->n_rows;
     if (n == 0) return tdl_error_set(TDL_EINVAL, "%s: no evaluation was logged to draw (raise --epochs or lower --eval-every)", path);
-    double *col = cli_malloc(5 * n * sizeof(double), "the training curve");
+    double *col = tdl_malloc(5 * n * sizeof(double), "the training curve");
     if (!col) return TDL_ENOMEM;
     double *ep = col, *loss = col + n, *tloss = col + 2 * n, *acc = col + 3 * n, *tacc = col + 4 * n;
     for (size_t r = 0; r < n; r++) {

@@ -22,28 +22,6 @@ int cli_fail(int status)
     return EXIT_WORK_FAILED;
 }
 
-void *cli_malloc(size_t bytes, const char *what)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
-    return p;
-}
-
-void *cli_calloc(size_t count, size_t size, const char *what)
-{
-    void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
-    return p;
-}
-
-char *cli_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = cli_malloc(n, "a string");
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
 const char *cli_name_choices(const tdl_name *table, char *buf, size_t len)
 {
     tdl_name_list(table, ", ", buf, len);

@@ -10,14 +10,8 @@
 #include "plot.h"
 #include "tdl/error.h"
 #include "tdl/fileio.h"
+#include "tdl/memory.h"
 
-/* malloc that records tdl's out-of-memory message (as the library does). */
-static void *plot_malloc(size_t bytes, const char *what)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) tdl_error_set(TDL_ENOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
-    return p;
-}
 
 static const char *ext_of(const char *path)
 {
@@ -210,7 +204,7 @@ int plot_also(const char *path, const char *ext)
     const char *dot = strrchr(path, '.');
     if (!dot) return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     size_t base = (size_t)(dot - path), len = base + 8;
-    char *other = plot_malloc(len, "a file name"), *gp = plot_malloc(len, "a file name"), *dat = plot_malloc(len, "a file name");
+    char *other = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name"), *dat = tdl_malloc(len, "a file name");
     int st = TDL_OK;
     if (!other || !gp || !dat) { st = TDL_ENOMEM; goto done; }
     snprintf(other, len, "%.*s.%s", (int)base, path, ext);
@@ -242,7 +236,7 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
     if (pst != TDL_OK) return pst;
     tdl_atomic_abort(&probe);
     size_t base_len = (size_t)(ext - path) - 1;
-    char *dat = plot_malloc(base_len + 8, "a file name"), *gp = plot_malloc(base_len + 8, "a file name");
+    char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
     if (!dat || !gp) {
         free(dat);
         free(gp);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "help_defaults.h"
 #include "trainopts.h"
+#include "modelopts.h"
 
 typedef struct help_default {
     const char *name;      /* "train.lr" */
@@ -206,9 +207,27 @@ static void apply_test_override(void)
             snprintf(table[i].value, sizeof table[i].value, "%s", eq + 1);
 }
 
+/* The model options shared by every command that builds a net
+ * (cli_model_help): tdl_mlp_config_default and cli_model_opts_init. */
+static void fill_model(void)
+{
+    tdl_mlp_config m;
+    tdl_mlp_config_default(&m);
+    char act[64];
+    tdl_act_format(&m.act, act, sizeof act);
+    put_text("model.act", "tdl_mlp_config_default", act);
+    put_text("model.init", "tdl_mlp_config_default", tdl_init_name(m.init));
+    put_text("model.param", "tdl_mlp_config_default", tdl_param_name(m.param));
+    cli_model_opts o;
+    cli_model_opts_init(&o);
+    put_number("model.sigma_b", "cli_model_opts_init", o.sigma_b);
+    put_count("model.seed", "cli_model_opts_init", (size_t)o.seed);
+}
+
 static void fill(void)
 {
     if (table_len) return;
+    fill_model();
     fill_train();
     fill_sweep();
     fill_bounds();

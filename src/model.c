@@ -236,6 +236,11 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
         return tdl_fail(TDL_EINVAL, "a net needs 1 to %d layers, not %zu", TDL_MAX_DEPTH, depth);
     tdl_mlp *m = tdl_calloc(1, sizeof *m, "a net");
     if (!m) return TDL_ENOMEM;
+    m->layers = tdl_calloc(depth, sizeof *m->layers, "the layers of a net");
+    if (!m->layers) {
+        free(m);
+        return TDL_ENOMEM;
+    }
     size_t off = 0;
     for (size_t l = 0; l < depth; l++) {
         tdl_layer *L = &m->layers[l];
@@ -247,6 +252,7 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
         if (L->in == 0 || L->out == 0 || tdl_mul_size(L->in, L->out, &wn) != 0 ||
             tdl_add_size(off, wn, &off) != 0 || (L->has_bias && tdl_add_size(off, L->out, &off) != 0)) {
             size_t rows = L->out, cols = L->in; /* L points into m */
+            free(m->layers);
             free(m);
             return tdl_fail(TDL_ETOOBIG, "layer %zu of %zu x %zu is empty or too large", l, rows, cols);
         }
@@ -257,6 +263,7 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
     m->n_params = off;
     size_t bytes;
     if (tdl_mul_size(off, sizeof(double), &bytes) != 0) {
+        free(m->layers);
         free(m);
         return tdl_fail(TDL_ETOOBIG, "%zu parameters are too many", off);
     }
@@ -265,6 +272,7 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
     snprintf(detail, sizeof detail, "%zu parameters and their init", off);
     int st = tdl_memory_require_detail(2, bytes, 0, "a net", detail);
     if (st != TDL_OK) {
+        free(m->layers);
         free(m);
         return st;
     }
@@ -284,6 +292,7 @@ static int mlp_alloc(size_t depth, const size_t *widths, const int *has_bias, td
 void tdl_mlp_free(tdl_mlp **m)
 {
     if (!m || !*m) return;
+    free((*m)->layers);
     free((*m)->theta);
     free((*m)->theta0);
     tdl_tensors_free(&(*m)->meta);
@@ -303,7 +312,7 @@ int tdl_mlp_clone(const tdl_mlp *m, tdl_mlp **out)
     tdl_mlp *c;
     int st = mlp_alloc(m->depth, widths, bias, &c);
     if (st != TDL_OK) return st;
-    memcpy(c->layers, m->layers, sizeof m->layers);
+    memcpy(c->layers, m->layers, m->depth * sizeof *m->layers);
     c->act = m->act;
     c->param = m->param;
     c->sigma_w = m->sigma_w;

@@ -460,7 +460,8 @@ START_TEST(test_clone)
     ck_assert_ptr_ne(c->theta, m->theta);
     ck_assert_ptr_ne(c->theta0, m->theta0);
     ck_assert_ptr_ne(c->meta, m->meta);
-    ck_assert(memcmp(c->layers, m->layers, sizeof m->layers) == 0);
+    ck_assert(memcmp(c->layers, m->layers, m->depth * sizeof *m->layers) == 0);
+    ck_assert(c->layers != m->layers);
     ck_assert(memcmp(c->theta, m->theta, m->n_params * sizeof(double)) == 0);
     ck_assert(memcmp(c->theta0, m->theta0, m->n_params * sizeof(double)) == 0);
     ck_assert(c->act.kind == TDL_ACT_ABRELU && c->act.a == -0.5 && c->act.b == 1.0);

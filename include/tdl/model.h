@@ -74,7 +74,7 @@ typedef struct tdl_layer {
 
 typedef struct tdl_mlp {
     size_t depth;             /* number of Linear layers L >= 1 */
-    tdl_layer layers[TDL_MAX_DEPTH];
+    tdl_layer *layers;        /* depth entries, owned */
     tdl_act act;              /* after every layer but the last */
     tdl_param_kind param;
     double sigma_w, sigma_b;

@@ -132,9 +132,9 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
     if k is not None and (k < 1 or k > dim):
         raise Error(_lib.EINVAL, f"k {k} exceeds the {dim} parameters" if k > dim else f"k {k}: expected >= 1")
     L = self.loss(ds, text(lib.tdl_loss_name(lk)))
-    # gn_trace starts at 0 as in the CLI, which reports 0 for lanczos --gn
+    # trace(G) only from the exact method (as the CLI: no gn_trace key otherwise)
     res = dict(values=None, gn_values=None, r_values=None, residuals=None, trace=math.nan, trace_se=math.nan,
-               gn_trace=0.0, tol=math.nan, matvecs=0, iterations=0, converged=0, dens=None, vecs=None)
+               gn_trace=math.nan, tol=math.nan, matvecs=0, iterations=0, converged=0, dens=None, vecs=None)
     t0 = _now()
     if method == "exact":
         want_vec = bool(vectors)

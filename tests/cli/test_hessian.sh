@@ -162,4 +162,13 @@ run "$TDL" hessian --model "$WORK/m.safetensors" --data wine;           expect_s
 # too big for memory: refused at once, suggesting lanczos
 run "$TDL" hessian --arch 784-4000-10 --data mnist:n=100 --json
 expect_status 1 "too big"; expect_err "--method lanczos" "suggests lanczos"; expect_empty_out "no JSON on failure"
+# trace(G) comes from the exact method only: Lanczos with --gn has no gn_trace
+# (it printed 0 before), the exact method has it
+run "$TDL" hessian --arch 4-5-3 --data iris --method lanczos --k 2 --gn --json
+expect_status 0 "lanczos --gn"
+if grep -q '"gn_trace"' "$WORK/out"; then bad "lanczos --gn reports a gn_trace it did not compute"; else ok; fi
+run "$TDL" hessian --arch 4-5-3 --data iris --gn --json
+expect_status 0 "exact --gn"
+v=$(json_get gn_trace)
+if [ -n "$v" ] && [ "$v" != "0" ]; then ok; else bad "exact --gn: gn_trace '$v'"; fi
 finish

@@ -666,6 +666,20 @@ int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, double *
     return TDL_OK;
 }
 
+int tdl_mlp_default_loss(const tdl_mlp *m, const tdl_dataset *ds, const char *text, tdl_loss_kind *out)
+{
+    int st;
+    if (!text) text = tdl_tensors_meta(m->meta, "loss");
+    if (text) {
+        if ((st = tdl_loss_parse(text, out)) != TDL_OK) return st;
+    } else if (!ds->classes) {
+        *out = TDL_LOSS_MSE;
+    } else {
+        *out = m->layers[m->depth - 1].out == 1 ? TDL_LOSS_LOGISTIC : TDL_LOSS_CE;
+    }
+    return tdl_loss_check(*out, m, ds);
+}
+
 /* ---- evaluation ---------------------------------------------------------- */
 
 int tdl_mlp_predict(const tdl_mlp *m, const tdl_dataset *ds, double *out)

@@ -89,11 +89,7 @@ TDL_API const char *tdl_mlp_param_kind_name(const tdl_mlp *m);
 /* Metadata entries (model files carry them): the value or NULL; set copies. */
 TDL_API const char *tdl_mlp_meta(const tdl_mlp *m, const char *key);
 TDL_API int tdl_mlp_set_meta(tdl_mlp *m, const char *key, const char *value);
-/* The loss a command uses when none is given: the model's "loss" metadata,
- * else mse for regression, logistic for one output, ce otherwise; then
- * checked against the data (tdl_loss_check).  text (may be NULL) wins. */
-TDL_API int tdl_mlp_default_loss(const tdl_mlp *m, const tdl_dataset *ds, const char *text,
-                                 tdl_loss_kind *out);
+/* (The default loss of a net on a data set, tdl_mlp_default_loss: tdl/net.h.) */
 
 /* ---- configuration of a fresh net ------------------------------------------ */
 

@@ -42,6 +42,12 @@ TDL_API extern const tdl_name tdl_loss_names[];
  * TDL_ESHAPE / TDL_EINVAL with a message saying what does not fit. */
 TDL_API int tdl_loss_check(tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ds);
 
+/* The loss a command uses when none is given: the model's "loss" metadata,
+ * else mse for regression, logistic for one output, ce otherwise; then
+ * checked against the data (tdl_loss_check).  text (may be NULL) wins. */
+TDL_API int tdl_mlp_default_loss(const tdl_mlp *m, const tdl_dataset *ds, const char *text,
+                                 tdl_loss_kind *out);
+
 /* A batch of examples: X (n x d, row stride ldx) and either labels or
  * regression targets Y (n x k, row stride ldy). */
 typedef struct tdl_batch {

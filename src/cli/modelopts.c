@@ -120,20 +120,10 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
 int cli_model_loss(const cli_model_opts *o, const char *cmd, const tdl_mlp *m, const tdl_dataset *ds,
                    tdl_loss_kind *out)
 {
-    const char *text = o->loss ? o->loss : tdl_tensors_meta(m->meta, "loss");
-    int st;
-    if (text) {
-        if ((st = tdl_loss_parse(text, out)) != TDL_OK) {
-            if (o->loss) return cli_usage(cmd, "%s", tdl_errmsg());
-            return cli_fail(st);
-        }
-    } else if (!ds->classes) {
-        *out = TDL_LOSS_MSE;
-    } else {
-        *out = m->layers[m->depth - 1].out == 1 ? TDL_LOSS_LOGISTIC : TDL_LOSS_CE;
-    }
-    if ((st = tdl_loss_check(*out, m, ds)) != TDL_OK) return cli_fail(st);
-    return 0;
+    /* a bad --loss is a usage error; the rest is the library's rule */
+    if (o->loss && tdl_loss_parse(o->loss, out) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
+    int st = tdl_mlp_default_loss(m, ds, o->loss, out);
+    return st == TDL_OK ? 0 : cli_fail(st);
 }
 
 int cli_check_test(const char *spec, tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ts)

@@ -1,15 +1,21 @@
-"""The README's example runs as written (its ```python blocks, in order)."""
+"""The READMEs' examples run as written (their ```python blocks, in order):
+python/README.md and the Python example of the repository's README.md."""
 import os
 import re
 
+import pytest
+
 import tdl
 
+HERE = os.path.dirname(__file__)
 
-def test_readme_example(tmp_path, monkeypatch, capsys):
-    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+
+@pytest.mark.parametrize("readme, min_blocks", [(os.path.join(HERE, "..", "README.md"), 2),
+                                                (os.path.join(HERE, "..", "..", "README.md"), 1)])
+def test_readme_example(readme, min_blocks, tmp_path, monkeypatch, capsys):
     with open(readme, encoding="utf-8") as f:
         blocks = re.findall(r"```python\n(.*?)```", f.read(), flags=re.S)
-    assert len(blocks) >= 2
+    assert len(blocks) >= min_blocks
     monkeypatch.chdir(tmp_path)
     ns = {}
     for code in blocks:

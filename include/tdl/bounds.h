@@ -15,7 +15,7 @@
  *            0 above): the empirical margin loss of the Rademacher bounds.
  *   Rademacher margin bound (Mohri et al. 2018, Thm 9.2 / Bartlett-Mendelson):
  *            err <= L_gamma + 2 Rad / gamma + 3 sqrt(ln(2/delta) / (2m)).
- * See ../shared/reference/bounds.md and the source of each measure.
+ * Each measure carries its source (paper, theorem or equation) in its row.
  */
 #ifndef TDL_BOUNDS_H
 #define TDL_BOUNDS_H

@@ -7,7 +7,8 @@
  * with both triangles filled; the caller allocates them (gsl_matrix).
  *
  * Conventions:
- *   analytic        neural-tangents conventions (ntk.md): Sigma_0 = x.x'/d,
+ *   analytic        the conventions of neural-tangents (Novak et al. 2020):
+ *                   Sigma_0 = x.x'/d,
  *                   NTK parametrization z = sigma_w/sqrt(n_in) W a + sigma_b b;
  *                   the standard parametrization has the same NNGP and the
  *                   same NTK up to the layer-wise factors documented at
@@ -55,7 +56,7 @@ TDL_API void tdl_kact_from_act(const tdl_act *act, int force_numeric, tdl_kact *
  * "sin[:a,b,c]", "erf:a,b,c". */
 TDL_API int tdl_kact_parse(const char *text, tdl_kact *out);
 
-/* The dual maps of ntk.md for (u, v) ~ N(0, [[q1, k], [k, q2]]):
+/* The dual maps (Cho and Saul 2009; Lee et al. 2018) for (u, v) ~ N(0, [[q1, k], [k, q2]]):
  * T = E[phi(u) phi(v)], Tdot = E[phi'(u) phi'(v)] (either output may be
  * NULL).  quad: Gauss-Legendre points per panel of the composite rule used
  * for TDL_KACT_NUMERIC (0: the default; 2..64): each 1D Gaussian integral

@@ -126,9 +126,18 @@ int tdl_tensors_reserve(tdl_tensors *set, size_t n)
     if (tdl_add_size(set->count, n, &want) != 0 ||
         tdl_mul_size(want, sizeof(tdl_tensor), &bytes) != 0)
         return tdl_fail(TDL_ETOOBIG, "too many tensors (%zu)", n);
+    if (want <= set->capacity) return TDL_OK;
+    /* grow geometrically, so that appending one at a time stays linear */
+    size_t cap = want, twice;
+    if (tdl_mul_size(set->capacity, 2, &twice) == 0 && twice > cap &&
+        tdl_mul_size(twice, sizeof(tdl_tensor), &bytes) == 0)
+        cap = twice;
+    else
+        bytes = want * sizeof(tdl_tensor);
     tdl_tensor *items = realloc(set->items, bytes ? bytes : 1);
     if (!items) return tdl_fail(TDL_ENOMEM, "out of memory for %zu tensors", want);
     set->items = items;
+    set->capacity = cap;
     return TDL_OK;
 }
 

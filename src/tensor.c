@@ -84,9 +84,14 @@ int tdl_tensors_add(tdl_tensors *set, const char *name, size_t ndim,
     if ((st = tdl_shape_numel(ndim, shape, &numel)) != TDL_OK) return st;
     if (tdl_mul_size(numel, sizeof(double), &bytes) != 0)
         return tdl_fail(TDL_ETOOBIG, "tensor '%s' too large", name);
-    tdl_tensor *items = realloc(set->items, (set->count + 1) * sizeof *items);
-    if (!items) return tdl_fail(TDL_ENOMEM, "out of memory adding tensor '%s'", name);
-    set->items = items;
+    tdl_tensor *items = set->items;
+    if (set->count + 1 > set->capacity) {
+        size_t cap = set->capacity ? 2 * set->capacity : 4;
+        items = realloc(set->items, cap * sizeof *items);
+        if (!items) return tdl_fail(TDL_ENOMEM, "out of memory adding tensor '%s'", name);
+        set->items = items;
+        set->capacity = cap;
+    }
     tdl_tensor *t = &items[set->count];
     memset(t, 0, sizeof *t);
     t->name = tdl_strdup(name);

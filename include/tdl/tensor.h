@@ -39,6 +39,7 @@ typedef struct tdl_tensors {
     size_t meta_count;
     char **meta_keys;              /* owned */
     char **meta_values;            /* owned */
+    size_t capacity;               /* room in items (the library's bookkeeping) */
 } tdl_tensors;
 
 /* "F64", "BF16", ... (safetensors spelling). */

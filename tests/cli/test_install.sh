@@ -31,6 +31,9 @@ if grep -q "libtdl.so.0 => $libdir" "$WORK/out"; then ok; else bad "installed td
 # a net, its dense Hessian spectrum and Lanczos on the public operator).
 pcdir=$(dirname "$(find "$root" -name tdl.pc -print -quit)")
 flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$stage" pkg-config --cflags --libs tdl)
+# a library built with sanitizers needs their runtime in the program too
+san=$(meson introspect "$BUILD" --buildoptions | sed -n 's/.*"name": "b_sanitize", "value": "\([^"]*\)".*/\1/p')
+[ -n "$san" ] && [ "$san" != none ] && flags="$flags -fsanitize=$san"
 run cc -std=c11 -Wall -Wextra -Werror "$(dirname "$0")/../../examples/c/hessian_spectrum.c" $flags -lm -o "$WORK/hessian_spectrum"
 expect_status 0 "the example builds against the installed headers and pkg-config file"
 run env LD_LIBRARY_PATH="$libdir" "$WORK/hessian_spectrum"

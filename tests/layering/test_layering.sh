@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_layering.sh SRCROOT BUILDROOT CC — the library is the only user of its
+# test_layering.sh SRCROOT BUILDROOT CC [SANITIZE] — the library is the only user of its
 # internals, and the build refuses a program that tries:
 #   1. the tree obeys the layering rules (check_layering.sh);
 #   2. the rule checker fails on a planted violation of each kind: a CLI
@@ -11,6 +11,9 @@
 #      not link against the shared libtdl, which exports TDL_API symbols only.
 set -eu
 src=$1; build=$2; cc=$3
+# a library built with -Db_sanitize=... needs the same runtime in the probes
+san=${4:-none}
+[ "$san" = none ] || cc="$cc -fsanitize=$san"
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

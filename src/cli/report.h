@@ -135,6 +135,20 @@ int report_hessian_histogram(report *r, const cJSON *h);
  * drawn is said on stderr and counted as a failure. */
 void report_ntk_drift_figure(report *r, const char *arch, const char *act);
 
+/* The kind of a row of tdl bounds' "measures": 1 a bound (a theorem's, at
+ * its confidence, for its classifier), 0 a measure (not a bound), -1 not
+ * stated (a tdl bounds without the key "kind"). */
+int report_bound_kind(const cJSON *m);
+/* fig/bounds.png (and SVG, PDF, its .gp and .dat) from json/bounds.json b:
+ * one horizontal bar a row of kind bound (or, kind not stated, a row with a
+ * bound), named by the row, on a log axis; the measures' fixed-scale values
+ * hatched in another colour; vertical lines at the train error, the test
+ * error (with a test set), chance (NaN: none) and the vacuous level 1; m
+ * training examples for the caption.  It replaces the figure of
+ * `tdl bounds --plot`.  0, or -1 (said on stderr, counted as a failure, no
+ * figure left). */
+int report_bounds_figure(report *r, const cJSON *b, double chance, size_t m);
+
 /* ---- the documents (report_doc.c) ------------------------------------------------ */
 
 /* report.md and index.html (written last: the folder is complete when they exist). */

@@ -415,28 +415,61 @@ static void section_bounds(doc *d, report *r)
         section_failed(d, r, "bounds table (tdl bounds)", "bounds");
         return;
     }
-    char x[64], y[64], z[64];
-    doc_p(d, "Complexity measures and bounds on the test error, each with its source and confidence delta; "
-             "train error %s%s%s. Rows in bold are vacuous (bound >= 1).",
-          report_num(x, sizeof x, rk_num(b, RK_BOUNDS_TRAIN_ERROR)), r->has_test ? ", test error " : "", r->has_test ? report_num(y, sizeof y, rk_num(b, RK_BOUNDS_TEST_ERROR)) : "");
-    const char *head[6] = {"measure", "value", "bound", "vacuous", "delta", "source"};
-    doc_table_begin(d, r, "bounds", head, 6);
+    char x[64], y[64], z[64], w[64];
+    /* chance: the command's 1 - 1/C, else from the data's number of classes */
+    const cJSON *data = report_json(r, "data");
+    double chance = rk_num(b, RK_BOUNDS_CHANCE), classes = data ? rk_num(data, RK_DATA_CLASSES) : NAN;
+    if (isnan(chance) && classes >= 2) chance = 1 - 1 / classes;
+    double n_train = data ? rk_num(data, RK_DATA_N) : NAN;
     const cJSON *ms = rk_item(b, RK_BOUNDS_MEASURES), *it;
-    size_t vacuous = 0, with_bound = 0;
+    int kinds_stated = 0;
+    cJSON_ArrayForEach(it, ms) kinds_stated |= report_bound_kind(it) >= 0;
+    doc_p(d, "Complexity measures and bounds on the test error, each with its source and confidence delta; "
+             "train error %s%s%s, chance (1 - 1/C, the error of guessing uniformly among the C classes) %s. Rows in bold are vacuous (bound >= 1).",
+          report_num(x, sizeof x, rk_num(b, RK_BOUNDS_TRAIN_ERROR)), r->has_test ? ", test error " : "",
+          r->has_test ? report_num(y, sizeof y, rk_num(b, RK_BOUNDS_TEST_ERROR)) : "", report_num(z, sizeof z, chance));
+    doc_p(d, "A row of kind bound is a theorem's upper bound on the test error, holding with probability at least 1 - delta over the "
+             "training sample, of the classifier in the column classifier: deterministic, the trained net itself; Gibbs, the stochastic "
+             "net Q (weights drawn from a Gaussian around the trained ones at each prediction), whose expected error is bounded, "
+             "not the trained net's. A row of kind measure is not a bound on anything: a complexity quantity, or a norm-based "
+             "formula evaluated at the trained net's own norms and a margin chosen from the data without paying the union bound over "
+             "those scales; its fixed-scale value (what the formula gives at those scales) is in its own column, not under bound, and "
+             "is drawn hatched in the figure.%s",
+          kinds_stated ? "" : " This tdl bounds does not state the kind and classifier of its rows (no key \"kind\"): the "
+                              "bound column is as the command gave it.");
+    const char *head[10] = {"measure", "kind", "classifier", "value", "bound", "fixed-scale value (measure, not a bound)",
+                            "vacuous", "below chance", "delta", "source"};
+    doc_table_begin(d, r, "bounds", head, 10);
+    size_t vacuous = 0, with_bound = 0, below = 0;
     cJSON_ArrayForEach(it, ms) {
         if (rk_bool(it, RK_MEAS_AVAILABLE) == 0) continue;
-        double bound = rk_num(it, RK_MEAS_BOUND);
+        int kind = report_bound_kind(it);
+        /* a measure shows no bound, whatever the command put there */
+        double bound = kind == 0 ? NAN : rk_num(it, RK_MEAS_BOUND);
         int vac = !isnan(bound) && rk_bool(it, RK_MEAS_VACUOUS) == 1;
-        if (!isnan(bound)) { with_bound++; vacuous += (size_t)vac; }
-        const char *cells[6] = {rk_text(it, RK_MEAS_NAME, "?"), report_num(x, sizeof x, rk_num(it, RK_MEAS_VALUE)), report_num(y, sizeof y, bound),
-                                isnan(bound) ? "-" : (vac ? "VACUOUS" : "no"), report_num(z, sizeof z, rk_num(it, RK_MEAS_DELTA)),
-                                rk_text(it, RK_MEAS_SOURCE, "")};
-        doc_row(d, cells, 6, vac);
+        int bc = isnan(bound) ? -1 : rk_bool(it, RK_MEAS_BELOW_CHANCE);
+        if (!isnan(bound)) { with_bound++; vacuous += (size_t)vac; below += (size_t)(bc == 1); }
+        const char *cls = rk_str(it, RK_MEAS_CLASSIFIER);
+        const char *cells[10] = {rk_text(it, RK_MEAS_NAME, "?"), kind < 0 ? "-" : kind ? "bound" : "measure",
+                                 !cls || kind == 0 ? "-" : strcmp(cls, "gibbs") == 0 ? "Gibbs" : cls,
+                                 report_num(x, sizeof x, rk_num(it, RK_MEAS_VALUE)), report_num(y, sizeof y, bound),
+                                 report_num(w, sizeof w, kind == 0 ? rk_num(it, RK_MEAS_FIXED_SCALE) : NAN),
+                                 isnan(bound) ? "-" : (vac ? "VACUOUS" : "no"), bc < 0 ? "-" : bc ? "yes" : "no",
+                                 report_num(z, sizeof z, rk_num(it, RK_MEAS_DELTA)), rk_text(it, RK_MEAS_SOURCE, "")};
+        doc_row(d, cells, 10, vac);
     }
     doc_table_end(d);
-    doc_p(d, "%zu of %zu bounds are vacuous. Measures the model does not support are left out (json/bounds.json gives the reasons).",
-          vacuous, with_bound);
-    doc_figure(d, r, "bounds", "Each bound on the test error (log scale) against the vacuous level 1; the caption names the measures in table order.");
+    if (kinds_stated)
+        doc_p(d, "%zu of %zu bounds are vacuous; below chance (bound < 1 - 1/C): %zu. Measures the model does not support are left out "
+                 "(json/bounds.json gives the reasons).",
+              vacuous, with_bound, below);
+    else
+        doc_p(d, "%zu of %zu bounds are vacuous. Measures the model does not support are left out (json/bounds.json gives the reasons).",
+              vacuous, with_bound);
+    report_bounds_figure(r, b, chance, isnan(n_train) ? 0 : (size_t)n_train);
+    doc_figure(d, r, "bounds", "Each bound on the test error as a horizontal bar named by its row (log axis; bars start at the axis' left "
+                               "edge), solid for a bound, hatched for a measure's fixed-scale value (not a bound); vertical lines at the "
+                               "train error, the test error (with a test set), chance 1 - 1/C and the vacuous level 1.");
 }
 
 /* One row of the checks table: a check's verdict and criteria. */

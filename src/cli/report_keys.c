@@ -91,6 +91,8 @@ const rk_key report_keys[RK_COUNT] = {
     /* tdl bounds: section "Generalization bounds" */
     K(RK_BOUNDS_TRAIN_ERROR, RKG_BOUNDS, "train_error", RKT_NUMBER, 0, "the section's first paragraph"),
     K(RK_BOUNDS_TEST_ERROR, RKG_BOUNDS, "test_error", RKT_NUMBER, RK_OPTIONAL, "the section's first paragraph (with --test)"),
+    K(RK_BOUNDS_CHANCE, RKG_BOUNDS, "chance", RKT_NUMBER, RK_OPTIONAL,
+      "1 - 1/C: the section's first paragraph, the vertical line \"chance\" of fig/bounds"),
     NESTED(RK_BOUNDS_MEASURES, RKG_BOUNDS, "measures", RKT_OBJECTS, 0, RKG_MEASURE, "one row of the bounds table each"),
     K(RK_MEAS_NAME, RKG_MEASURE, "name", RKT_STRING, 0, "bounds column \"measure\""),
     K(RK_MEAS_VALUE, RKG_MEASURE, "value", RKT_NUMBER, 0, "bounds column \"value\""),
@@ -99,6 +101,14 @@ const rk_key report_keys[RK_COUNT] = {
     K(RK_MEAS_AVAILABLE, RKG_MEASURE, "available", RKT_BOOL, 0, "false: the row is left out"),
     K(RK_MEAS_DELTA, RKG_MEASURE, "delta", RKT_NUMBER, 0, "bounds column \"delta\""),
     K(RK_MEAS_SOURCE, RKG_MEASURE, "source", RKT_STRING, 0, "bounds column \"source\""),
+    K(RK_MEAS_KIND, RKG_MEASURE, "kind", RKT_STRING, RK_OPTIONAL,
+      "bounds column \"kind\" (\"bound\" or \"measure\"); only rows of kind bound are bars of fig/bounds"),
+    K(RK_MEAS_CLASSIFIER, RKG_MEASURE, "classifier", RKT_STRING, RK_OPTIONAL,
+      "bounds column \"bounds the\" (\"deterministic\": the trained net, \"gibbs\": the stochastic net Q; null for a measure)"),
+    K(RK_MEAS_FIXED_SCALE, RKG_MEASURE, "fixed_scale_value", RKT_NUMBER, RK_OPTIONAL,
+      "bounds column \"fixed-scale value (measure)\": a measure's value at its data-chosen scales, not a bound"),
+    K(RK_MEAS_BELOW_CHANCE, RKG_MEASURE, "below_chance", RKT_BOOL, RK_OPTIONAL,
+      "bounds column \"below chance\" (bound < 1 - 1/C; null for a measure)"),
     /* tdl check --all --quick: section "Theorem checks" */
     NESTED(RK_CHECKS_LIST, RKG_CHECKS, "checks", RKT_OBJECTS, 0, RKG_CHECK, "one row of the checks table each"),
     /* one check (tdl check NAME --quick, or an element of "checks") */

@@ -104,12 +104,45 @@ START_TEST(test_nested_path)
 }
 END_TEST
 
+START_TEST(test_bounds_ledger_keys)
+{
+    /* the keys of the honest ledger (issue 15) are optional: a tdl bounds
+     * without them is read as before; with them, a measure's null classifier
+     * and below_chance pass, a kind that is not a string does not */
+    static const rk_id ledger[] = {RK_BOUNDS_CHANCE, RK_MEAS_KIND, RK_MEAS_CLASSIFIER, RK_MEAS_FIXED_SCALE, RK_MEAS_BELOW_CHANCE};
+    for (size_t i = 0; i < sizeof ledger / sizeof *ledger; i++)
+        ck_assert_msg(report_keys[ledger[i]].flags & RK_OPTIONAL, "%s is required", report_keys[ledger[i]].key);
+    char why[256];
+    cJSON *o = valid_object(RKG_BOUNDS);
+    cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "measures"), 0);
+    const char *added[] = {"kind", "classifier", "fixed_scale_value", "below_chance"};
+    for (size_t i = 0; i < 4; i++) cJSON_DeleteItemFromObjectCaseSensitive(m, added[i]);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "chance");
+    ck_assert_msg(report_keys_check(o, RKG_BOUNDS, why, sizeof why) == 0, "%s", why);
+    cJSON_AddStringToObject(m, "kind", "measure");
+    cJSON_AddNullToObject(m, "classifier");
+    cJSON_AddNullToObject(m, "below_chance");
+    cJSON_AddNumberToObject(m, "fixed_scale_value", 3.5);
+    cJSON_AddNumberToObject(o, "chance", 0.9);
+    ck_assert_msg(report_keys_check(o, RKG_BOUNDS, why, sizeof why) == 0, "%s", why);
+    ck_assert_str_eq(rk_str(m, RK_MEAS_KIND), "measure");
+    ck_assert_ptr_null(rk_str(m, RK_MEAS_CLASSIFIER));
+    ck_assert_int_eq(rk_bool(m, RK_MEAS_BELOW_CHANCE), -1);
+    ck_assert(rk_num(m, RK_MEAS_FIXED_SCALE) == 3.5 && rk_num(o, RK_BOUNDS_CHANCE) == 0.9);
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "kind", cJSON_CreateTrue());
+    ck_assert_int_eq(report_keys_check(o, RKG_BOUNDS, why, sizeof why), -1);
+    ck_assert_msg(strstr(why, "measures[0].kind") != NULL, "%s", why);
+    cJSON_Delete(o);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report_keys");
     TCase *tc = tcase_create("table");
     tcase_add_test(tc, test_every_key);
     tcase_add_test(tc, test_nested_path);
+    tcase_add_test(tc, test_bounds_ledger_keys);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -430,8 +430,8 @@ static void section_bounds(doc *d, report *r)
           r->has_test ? report_num(y, sizeof y, rk_num(b, RK_BOUNDS_TEST_ERROR)) : "", report_num(z, sizeof z, chance));
     doc_p(d, "A row of kind bound is a theorem's upper bound on the test error, holding with probability at least 1 - delta over the "
              "training sample, of the classifier in the column classifier: deterministic, the trained net itself; Gibbs, the stochastic "
-             "net Q (weights drawn from a Gaussian around the trained ones at each prediction), whose expected error is bounded, "
-             "not the trained net's. A row of kind measure is not a bound on anything: a complexity quantity, or a norm-based "
+             "classifier Q (the weights drawn afresh from a Gaussian posterior at each prediction), whose expected error is "
+             "bounded, not the trained net's. A row of kind measure is not a bound on anything: a complexity quantity, or a norm-based "
              "formula evaluated at the trained net's own norms and a margin chosen from the data without paying the union bound over "
              "those scales; its fixed-scale value (what the formula gives at those scales) is in its own column, not under bound, and "
              "is drawn hatched in the figure.%s",

@@ -5,8 +5,10 @@
  * data and model; training curve (when the report trains the model);
  * Hessian spectrum with the Gauss-Newton split and its density; a 2D loss
  * landscape and the interpolation from the initialization; the NTK spectrum
- * and drift; the bounds table (vacuous bounds marked); the theorem checks;
- * the commands and files.  A section whose command failed says so.
+ * and drift; the bounds table (each row's kind, bound or measure, and the
+ * classifier a bound is for; vacuous bounds marked) and its figure, drawn
+ * here (report_bounds_figure); the theorem checks; the commands and files.
+ * A section whose command failed says so.
  */
 #define _XOPEN_SOURCE 700
 #include <math.h>
@@ -437,7 +439,7 @@ static void section_bounds(doc *d, report *r)
              "is drawn hatched in the figure.%s",
           kinds_stated ? "" : " This tdl bounds does not state the kind and classifier of its rows (no key \"kind\"): the "
                               "bound column is as the command gave it.");
-    const char *head[10] = {"measure", "kind", "classifier", "value", "bound", "fixed-scale value (measure, not a bound)",
+    const char *head[10] = {"measure", "kind", "classifier", "value", "bound", "fixed-scale value (not a bound)",
                             "vacuous", "below chance", "delta", "source"};
     doc_table_begin(d, r, "bounds", head, 10);
     size_t vacuous = 0, with_bound = 0, below = 0;

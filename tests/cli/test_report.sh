@@ -128,7 +128,7 @@ j = json.load(open(sys.argv[1])); R = sys.argv[2]
 g6 = lambda v: '-' if v is None else '%.6g' % v
 rows = list(csv.reader(open(R + '/tables/bounds.csv')))
 head, rows = rows[0], rows[1:]
-want_head = ['measure', 'kind', 'classifier', 'value', 'bound', 'fixed-scale value (measure, not a bound)',
+want_head = ['measure', 'kind', 'classifier', 'value', 'bound', 'fixed-scale value (not a bound)',
              'vacuous', 'below chance', 'delta', 'source']
 if head != want_head: sys.exit('tables/bounds.csv header %r' % head)
 md = open(R + '/report.md').read()

@@ -347,6 +347,35 @@ void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, double *
     if (note) *note = e->note;
 }
 
+void tdl_measure_get_ledger(const tdl_measure *v, size_t i, const char **kind, const char **classifier,
+                            double *fixed_scale_value, const char **bound_reason, int *below_chance,
+                            size_t *n_terms, size_t *n_hyps)
+{
+    const tdl_measure *e = &v[i];
+    if (kind) *kind = tdl_name_of(tdl_measure_kind_names, (int)e->kind);
+    if (classifier) *classifier = e->classifier == TDL_CLASSIFIER_NONE ? NULL : tdl_name_of(tdl_classifier_names, (int)e->classifier);
+    if (fixed_scale_value) *fixed_scale_value = e->fixed_scale_value;
+    if (bound_reason) *bound_reason = e->bound_reason;
+    if (below_chance) *below_chance = e->below_chance;
+    if (n_terms) *n_terms = e->n_terms;
+    if (n_hyps) *n_hyps = e->n_hyps;
+}
+
+void tdl_measure_get_term(const tdl_measure *v, size_t i, size_t k, const char **name, double *value)
+{
+    const tdl_measure_term *t = &v[i].terms[k];
+    if (name) *name = t->name;
+    if (value) *value = t->value;
+}
+
+void tdl_measure_get_hypothesis(const tdl_measure *v, size_t i, size_t k, const char **text, int *holds, const char **why)
+{
+    const tdl_measure_hyp *h = &v[i].hyps[k];
+    if (text) *text = h->text;
+    if (holds) *holds = h->holds;
+    if (why) *why = h->why;
+}
+
 tdl_dr_config *tdl_dr_config_new(void)
 {
     tdl_dr_config *cfg = tdl_malloc(sizeof *cfg, "a PAC-Bayes configuration");

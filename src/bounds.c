@@ -8,6 +8,7 @@
  * n x (d + 1) inputs with a constant 1 column when the net has biases.
  */
 #include <float.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,8 +212,100 @@ static tdl_measure *add(table *t, const char *name, double value, double bound, 
     e->delta = isnan(bound) ? NAN : delta;
     e->available = !isnan(value);
     e->vacuous = !isnan(bound) && bound >= 1;
+    e->kind = TDL_MEASURE_KIND_MEASURE;
+    e->classifier = TDL_CLASSIFIER_NONE;
+    e->fixed_scale_value = NAN;
+    e->below_chance = -1;
+    if (isnan(bound)) {
+        if (e->available) snprintf(e->bound_reason, sizeof e->bound_reason, "a complexity measure, not a bound on the error");
+        else snprintf(e->bound_reason, sizeof e->bound_reason, "left out: %s", note && note[0] ? note : "not computed");
+    }
     return e;
 }
+
+/* ---- the ledger of a row ---- */
+const tdl_name tdl_measure_kind_names[] = {{"measure", TDL_MEASURE_KIND_MEASURE}, {"bound", TDL_MEASURE_KIND_BOUND}, {NULL, 0}};
+const tdl_name tdl_classifier_names[] = {
+    {"none", TDL_CLASSIFIER_NONE}, {"deterministic", TDL_CLASSIFIER_DETERMINISTIC}, {"gibbs", TDL_CLASSIFIER_GIBBS}, {NULL, 0}};
+
+double tdl_bounds_chance(size_t classes)
+{
+    return classes >= 2 ? 1 - 1 / (double)classes : NAN;
+}
+
+/* A bound of classifier c: kind, classifier, below_chance (its terms follow). */
+static void as_bound(tdl_measure *e, tdl_classifier_kind c, double chance)
+{
+    e->kind = TDL_MEASURE_KIND_BOUND;
+    e->classifier = c;
+    e->below_chance = e->bound < chance;
+}
+
+static void term(tdl_measure *e, const char *name, double value)
+{
+    if (e->n_terms >= TDL_MEASURE_MAX_TERMS) return;
+    snprintf(e->terms[e->n_terms].name, sizeof e->terms[0].name, "%s", name);
+    e->terms[e->n_terms++].value = value;
+}
+
+static void hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...) TDL_PRINTF(4, 5);
+static void hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...)
+{
+    if (e->n_hyps >= TDL_MEASURE_MAX_HYPS) return;
+    tdl_measure_hyp *h = &e->hyps[e->n_hyps++];
+    snprintf(h->text, sizeof h->text, "%s", text);
+    h->holds = holds;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->why, sizeof h->why, fmt, ap);
+    va_end(ap);
+}
+
+/* A bound's formula evaluated where the theorem does not apply as stated:
+ * a measure, its formula's value kept as fixed_scale_value. */
+static void as_measure(tdl_measure *e, double fixed, const char *reason)
+{
+    e->fixed_scale_value = fixed;
+    snprintf(e->bound_reason, sizeof e->bound_reason, "%s", reason);
+}
+
+const tdl_name tdl_bounds_row_names[] = {
+    {"params", 0}, {"frobenius_product", 1}, {"spectral_product", 2}, {"path_l1", 3}, {"path_l2", 4},
+    {"dist_init_frobenius", 5}, {"margin", 6}, {"train_ramp_loss", 7}, {"normalized_margin_spectral", 8},
+    {"normalized_margin_frobenius", 9}, {"linear_rademacher", 10}, {"vc", 11}, {"neyshabur2015_frobenius", 12},
+    {"golowich2018_frobenius", 13}, {"golowich2018_l1inf", 14}, {"bartlett2017_spectral", 15},
+    {"neyshabur2018_pacbayes_spectral", 16}, {"neyshabur2019_overparam", 17}, {"neyshabur2017_l2", 18},
+    {"neyshabur2017_l1path", 19}, {"neyshabur2017_l2path", 20}, {"neyshabur2017_spectral", 21},
+    {"fantastic_inverse_margin", 22}, {"fantastic_log_sum_spectral", 23}, {"fantastic_fro_over_spec", 24},
+    {"fantastic_dist_init", 25}, {"fantastic_sum_fro", 26}, {"fantastic_path_norm", 27}, {"sharpness", 28},
+    {"pacbayes_flatness", 29}, {"fantastic_pacbayes_init", 30}, {"pacbayes_mcallester", 31}, {"pacbayes_kl", 32},
+    {"pacbayes_catoni", 33}, {"pacbayes_quad", 34}, {"pacbayes_lambda", 35}, {"arora2019_ntk", 36},
+    {"dziugaite_roy", 37}, {NULL, 0}};
+
+int tdl_dr_measure(const tdl_dr_result *r, const tdl_dr_config *cfg, double chance, tdl_measure **out)
+{
+    table t = {0};
+    tdl_measure *e = add(&t, "dziugaite_roy", r->kl, r->bound, cfg->delta + cfg->delta_prime,
+                         "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
+                         "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j",
+                         "value: KL(Q||P) at the chosen prior variance");
+    if (!e) return tdl_fail(TDL_ENOMEM, "out of memory for the table");
+    as_bound(e, TDL_CLASSIFIER_GIBBS, chance);
+    term(e, "empirical", r->snn_train_bound);
+    term(e, "kl_inverse_gap", r->bound - r->snn_train_bound);
+    hyp(e, 1, "prior independent of the data", "P = N(w0, lambda I), w0 the initialization, lambda on a fixed grid");
+    hyp(e, 1, "union bound over the prior-variance grid", "paid, 2 ln j + ln(pi^2/6) in B (j = %.0f)", r->j);
+    hyp(e, 1, "Monte Carlo step (Langford and Caruana 2001)", "paid, delta' = %g (a fresh net per example, %zu passes)",
+        cfg->delta_prime, r->samples);
+    hyp(e, 1, "total confidence", "delta + delta' = %g (its own total, the --pb-delta and --pb-delta-prime)",
+        cfg->delta + cfg->delta_prime);
+    hyp(e, 1, "bounded loss", "the 0-1 loss of the Gibbs classifier Q");
+    *out = t.v;
+    return TDL_OK;
+}
+
+static const char *const unpaid_scales =
+    "fixed-class complexity at data-chosen scales; the union bound over scales is not paid: a measure, not a bound";
 
 static int left_out(table *t, const char *name, const char *source, const char *why)
 {
@@ -220,6 +313,8 @@ static int left_out(table *t, const char *name, const char *source, const char *
 }
 
 #define ADD(...) do { if (!add(&t, __VA_ARGS__)) { st = tdl_fail(TDL_ENOMEM, "out of memory for the table"); goto done; } } while (0)
+/* ADD, keeping the row in E (valid until the next ADD / OUT) */
+#define ADDE(E, ...) do { if (!((E) = add(&t, __VA_ARGS__))) { st = tdl_fail(TDL_ENOMEM, "out of memory for the table"); goto done; } } while (0)
 #define OUT(...) do { if ((st = left_out(&t, __VA_ARGS__)) != TDL_OK) goto done; } while (0)
 
 /* Mean training accuracy of theta + perturbations (Monte Carlo). */
@@ -269,7 +364,9 @@ int tdl_flatness_sigma(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     return st;
 }
 
-/* Magnitude-aware sharpness (Jiang et al. 2020, eq. (61)-style, alpha'):
+/* A linearized one-step sharpness estimate (after the magnitude-aware
+ * sharpness of Jiang et al. 2020, Sec. 4, which takes the worst case in the
+ * box by gradient ascent; this is one linearized step, not that worst case):
  * largest alpha in [0, 2] (bisection) such that moving to the vertex of the
  * box |v_i| <= alpha (|theta_i| + 1e-3) that maximizes the linearized loss
  * (v = alpha (|theta| + eps) sign(grad)) costs at most `target` accuracy. */
@@ -298,6 +395,24 @@ static int sharpness_alpha(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     free(g);
     tdl_net_work_free(&wk);
     tdl_mlp_free(&tmp);
+    return st;
+}
+
+/* The hard margin loss: the fraction of training margins <= gamma
+ * (Neyshabur, Bhojanapalli, Srebro 2018, Lemma 1's loss). */
+static int hard_margin_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double gamma, double *out)
+{
+    tdl_net_work *w = NULL;
+    tdl_eval_stats s = {0};
+    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
+    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
+    if (st == TDL_OK) {
+        size_t k = 0;
+        for (size_t i = 0; i < s.n; i++) k += s.margins[i] <= gamma;
+        *out = (double)k / (double)s.n;
+    }
+    tdl_eval_stats_free(&s);
+    tdl_net_work_free(&w);
     return st;
 }
 
@@ -378,6 +493,7 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     const int have0 = m->theta0 != NULL, lip = act_lip_hom(&m->act) || L == 1, pl = act_piecewise_linear(&m->act) || L == 1;
     const int foldable = !h.aug || lip;
     const int gpos = gamma > 0;
+    const double chance = tdl_bounds_chance(ds->classes);
     const char *no_init = "the model has no initial parameters (init.* tensors)";
     const char *no_lip = "needs a 1-Lipschitz positive-homogeneous activation (relu, identity, leaky-relu:|a|<=1) or depth 1";
     char no_gamma[120];
@@ -411,6 +527,9 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     }
 
     /* linear class */
+    tdl_measure *e;
+    char relu_why[64];
+    tdl_act_format(&m->act, relu_why, sizeof relu_why);
     {
         const char *src = "Kakade, Sridharan, Tewari 2008; Mohri et al. 2018 Thm 5.8/5.9: L_gamma + 2 B ||X||_F/(gamma m) + 3 sqrt(ln(2/delta)/(2m))";
         if (L != 1) OUT("linear_rademacher", src, "the model is not linear (depth > 1)");
@@ -426,8 +545,11 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
                 B = sqrt(s);
             }
             double rad = B * XF / mm;
-            ADD("linear_rademacher", rad / gamma, ramp + 2 * rad / gamma + conc, delta, src,
-                "value: B ||X||_F / (gamma m); B is the trained norm (no union bound over B)");
+            ADDE(e, "linear_rademacher", rad / gamma, NAN, delta, src,
+                 "value: B ||X||_F / (gamma m); B is the trained norm (no union bound over B)");
+            as_measure(e, ramp + 2 * rad / gamma + conc, unpaid_scales);
+            hyp(e, 1, "linear class {x -> <w, x>}", "depth 1");
+            hyp(e, 0, "norm B and margin gamma fixed before the data", "B = %.4g is the trained norm, gamma = %.4g the %g-th percentile margin: no union bound over them", B, gamma, cfg->margin_percentile);
         }
     }
     /* VC */
@@ -447,59 +569,102 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
             double VC = (double)L + Wsum * log2(4 * M_E * p * R * log2(2 * M_E * p * R));
             double Cf = (double)Cout;
             double M = 8 * Cf * VC * log(M_E * fmax(mm / VC, 1)) + 8 * log(2 / delta);
-            ADD("vc", VC, err + sqrt(M / mm), delta, src, "value: the VC-dimension bound");
+            const int binary = ds->classes == 2 && Cout <= 2;
+            double cx = sqrt(M / mm);
+            if (binary) {
+                ADDE(e, "vc", VC, err + cx, delta, src, "value: the VC-dimension bound");
+                as_bound(e, TDL_CLASSIFIER_DETERMINISTIC, chance);
+                term(e, "empirical", err);
+                term(e, "complexity", cx);
+            } else {
+                ADDE(e, "vc", VC, NAN, delta, src, "value: the VC-dimension bound");
+                as_measure(e, err + cx, "the factor C in M is a reference script's heuristic for C outputs "
+                                        "(Bartlett et al. 2019 is for one sign output): a measure, not a bound");
+            }
+            hyp(e, 1, "piecewise-linear activation (p = 2 pieces)", "%s", L == 1 ? "depth 1" : relu_why);
+            if (Cout == 1) hyp(e, binary, "one sign output (binary labels)", "one output, %zu classes", ds->classes);
+            else if (binary) hyp(e, 1, "one sign output (binary labels)", "two outputs read as sign(f_1 - f_0), a subclass of one-output nets; C = 2 in M only over-counts");
+            else hyp(e, 0, "one sign output (binary labels)", "%zu outputs, %zu classes", Cout, ds->classes);
+            hyp(e, 1, "nothing chosen from the data", "VCdim depends on the architecture only");
         }
     }
-    /* norm-based Rademacher bounds */
+    /* norm-based Rademacher complexities (fixed class: measures this session) */
     {
         const double Cf = (double)Cout;
+        /* multi-class margin conversion: 2/gamma for C = 1 and C = 2 (f_1 - f_0, the C = 2 of the
+         * Rademacher bound), 4C/gamma for C >= 3 (Mohri et al. 2018 Thm 9.2, 4k/rho); rad includes C */
+        const double conv = Cout >= 3 ? 4 : 2;
+        char ms[200], conv_why[160];
+        snprintf(ms, sizeof ms, "; fixed-scale margin form L_gamma + %s Rad/gamma + 3 sqrt(ln(2/delta)/(2m))",
+                 Cout >= 3 ? "4" : "2");
+        snprintf(conv_why, sizeof conv_why, Cout >= 3 ? "C = %zu >= 3: 4C/gamma (Mohri et al. 2018 Thm 9.2, 4k/rho)"
+                                                      : "C = %zu: 2C/gamma (C = 2 through f_1 - f_0)", Cout);
         const char *s1 = "Neyshabur, Tomioka, Srebro 2015 Cor. 2: Rad <= 2^(L-1) C ||X||_F prod ||W_i||_F / (sqrt2 m)";
         const char *s2 = "Golowich, Rakhlin, Shamir 2018 Thm 1: Rad <= C (1 + sqrt(2 L ln 2)) ||X||_F prod ||W_i||_F / m";
         const char *s3 = "Golowich, Rakhlin, Shamir 2018 Thm 2: Rad <= 2 C prod ||W_i||_{1,inf} sqrt(L + 1 + ln d) max_j ||X_:j|| / m";
-        const char *s4 = "Bartlett, Foster, Telgarsky 2017 Thm 1.1 / Lemma A.8 constants (rkwitt/excess_capacity), reference W_i^0";
-        const char *ms = "; margin bound L_gamma + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m))";
+        const char *s4 = "Bartlett, Foster, Telgarsky 2017 Lemma A.8 constants (rkwitt/excess_capacity; Thm 1.1 adds the union terms), reference W_i^0";
         char src[320];
         if (!lip) { OUT("neyshabur2015_frobenius", s1, no_lip); OUT("golowich2018_frobenius", s2, no_lip);
                     OUT("golowich2018_l1inf", s3, no_lip); OUT("bartlett2017_spectral", s4, no_lip); }
         else if (!gpos) { OUT("neyshabur2015_frobenius", s1, no_gamma); OUT("golowich2018_frobenius", s2, no_gamma);
                           OUT("golowich2018_l1inf", s3, no_gamma); OUT("bartlett2017_spectral", s4, no_gamma); }
         else {
-            double r1 = pow(2.0, (double)L - 1) * Cf * XF * prodF / (M_SQRT2 * mm);
-            snprintf(src, sizeof src, "%s%s", s1, ms);
-            ADD("neyshabur2015_frobenius", r1, ramp + 2 * r1 / gamma + conc, delta, src, "value: the Rademacher bound");
-            double r2 = Cf * (1 + sqrt(2 * (double)L * M_LN2)) * XF * prodF / mm;
-            snprintf(src, sizeof src, "%s%s", s2, ms);
-            ADD("golowich2018_frobenius", r2, ramp + 2 * r2 / gamma + conc, delta, src, "value: the Rademacher bound");
-            double r3 = 2 * Cf * prodL1 * sqrt((double)L + 1 + log((double)h.c[0])) * sqrt(maxcol2) / mm;
-            snprintf(src, sizeof src, "%s%s", s3, ms);
-            ADD("golowich2018_l1inf", r3, ramp + 2 * r3 / gamma + conc, delta, src, "value: the Rademacher bound");
+            const char *nm[3] = {"neyshabur2015_frobenius", "golowich2018_frobenius", "golowich2018_l1inf"};
+            const char *sr[3] = {s1, s2, s3};
+            double rr[3];
+            rr[0] = pow(2.0, (double)L - 1) * Cf * XF * prodF / (M_SQRT2 * mm);
+            rr[1] = Cf * (1 + sqrt(2 * (double)L * M_LN2)) * XF * prodF / mm;
+            rr[2] = 2 * Cf * prodL1 * sqrt((double)L + 1 + log((double)h.c[0])) * sqrt(maxcol2) / mm;
+            for (int k = 0; k < 3; k++) {
+                snprintf(src, sizeof src, "%s%s", sr[k], ms);
+                ADDE(e, nm[k], rr[k], NAN, delta, src, "value: the Rademacher complexity bound");
+                as_measure(e, ramp + conv * rr[k] / gamma + conc, unpaid_scales);
+                hyp(e, 1, "activation 1-Lipschitz positively homogeneous", "%s", L == 1 ? "depth 1" : relu_why);
+                hyp(e, 1, "multi-class margin conversion", "%s", conv_why);
+                hyp(e, 0, "union bound over the data-chosen scales (norms, gamma)", "not paid: the trained net's norms and gamma = %.4g", gamma);
+            }
             if (!have0) OUT("bartlett2017_spectral", s4, no_init);
             else {
                 double sum = 0;
                 for (size_t l = 0; l < L; l++) sum += pow(d21[l] / spec[l], 2.0 / 3.0);
                 double RA = prodS * pow(sum, 1.5);
                 double rad = 4 / mm + 36 * log(mm) * sqrt(log(2 * Wbar)) * XF * RA / (gamma * mm);
-                ADD("bartlett2017_spectral", rad, ramp + 2 * rad + conc, delta, s4,
-                    "value: Rad of the margin class (includes 1/gamma); bound L_gamma + 2 Rad + 3 sqrt(ln(2/delta)/(2m))");
+                ADDE(e, "bartlett2017_spectral", rad, NAN, delta, s4,
+                     "value: Rad of the margin class (includes 1/gamma); fixed-scale form L_gamma + 2 Rad + 3 sqrt(ln(2/delta)/(2m))");
+                as_measure(e, ramp + 2 * rad + conc, unpaid_scales);
+                hyp(e, 1, "activation 1-Lipschitz positively homogeneous", "%s", L == 1 ? "depth 1" : relu_why);
+                hyp(e, 1, "reference matrices fixed before the data", "W_i^0: the initialization");
+                hyp(e, 0, "union bound over the data-chosen scales (norms, gamma)", "not paid (Thm 1.1's extra terms): the trained net's norms and gamma = %.4g", gamma);
             }
         }
     }
-    /* two-layer bounds */
+    /* two-layer measures */
     {
-        const char *s5 = "Neyshabur, Bhojanapalli, Srebro 2018 Thm 1, two-layer form of bneyshabur/over-parametrization: R^2 + 6 ln(2m/delta), gap sqrt(M/m)";
-        const char *s6 = "Neyshabur, Li, Bhojanapalli, LeCun, Srebro 2019 Thm 2 (constants of bneyshabur/over-parametrization), gap sqrt(M/m)";
+        const char *s5 = "Neyshabur, Bhojanapalli, Srebro 2018 Thm 1 (an O~ statement), two-layer form of bneyshabur/over-parametrization "
+                         "without its extra ||U||_2: R^2 + 6 ln(2m/delta), hard margin loss + sqrt(M/m)";
+        const char *s6 = "Neyshabur, Li, Bhojanapalli, LeCun, Srebro 2019 Thm 2 (constants of bneyshabur/over-parametrization) at a fixed scale, gap sqrt(M/m)";
         int two = L == 2 && m->act.kind == TDL_ACT_RELU;
         const char *why2 = L != 2 ? "needs exactly two layers" : "needs a relu net";
         if (!two) { OUT("neyshabur2018_pacbayes_spectral", s5, why2); OUT("neyshabur2019_overparam", s6, why2); }
         else if (!have0) { OUT("neyshabur2018_pacbayes_spectral", s5, no_init); OUT("neyshabur2019_overparam", s6, no_init); }
         else if (!gpos) { OUT("neyshabur2018_pacbayes_spectral", s5, no_gamma); OUT("neyshabur2019_overparam", s6, no_gamma); }
         else {
-            double H = (double)h.r[0], Cf = (double)Cout;
-            double R = 42 * 8 * spec[0] * sqrt(log(8 * H)) * maxx *
+            double H = (double)h.r[0], Cf = (double)Cout, hard;
+            if ((st = hard_margin_loss(m, loss, ds, gamma, &hard)) != TDL_OK) goto done;
+            /* invariant under U -> aU, V -> V/a (the reference code's extra ||U||_2 factor dropped) */
+            double R = 42 * 8 * sqrt(log(8 * H)) * maxx *
                        sqrt(H * pow(spec[1] * dfro[0], 2) + Cf * pow(spec[0] * dfro[1], 2)) / (M_SQRT2 * gamma);
             double M = R * R + 6 * log(2 * mm / delta);
-            ADD("neyshabur2018_pacbayes_spectral", M, ramp + sqrt(M / mm), delta, s5,
-                "value: M; the factor ||U||_2 before sqrt(ln 8H) is kept as in that code");
+            char n5[200];
+            snprintf(n5, sizeof n5, "value: M; hard margin loss 1[f_y - max_j f_j <= gamma] = %.6g", hard);
+            ADDE(e, "neyshabur2018_pacbayes_spectral", M, NAN, delta, s5, n5);
+            as_measure(e, hard + sqrt(M / mm), "an O~ statement evaluated with a reference script's constants (42 * 8), at the trained "
+                                               "net's norms and a data-chosen gamma: a measure, not a bound");
+            hyp(e, 1, "depth 2", "two layers");
+            hyp(e, 1, "activation relu", "%s", relu_why);
+            hyp(e, 1, "hard margin loss 1[f_y - max_j f_j <= gamma]", "used (the margin lemma's loss)");
+            hyp(e, 0, "explicit constants of the theorem", "no: O~ statement; 42 * 8 is a reference script's");
+            hyp(e, 0, "union bound over the data-chosen scales (norms, gamma)", "not paid");
             /* ||relu(U0 X~)||_F over the data (hidden layer at init) */
             double hn2 = 0;
             for (size_t i = 0; i < n; i++) {
@@ -511,10 +676,17 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
                     if (z > 0) hn2 += z * z;
                 }
             }
-            double R2 = 3 * M_SQRT2 * (sqrt(2 * Cf) + 1) * (fro[1] + 1) *
-                        (sqrt(hn2 / mm) + dfro[0] * XF / sqrt(mm) + 1) / gamma;
+            /* at a fixed scale: the reference code's +1 terms (its union bound over the scales of
+             * ||V||_F and the hidden layer) are dropped, so the value is invariant under U -> aU, V -> V/a */
+            double R2 = 3 * M_SQRT2 * (sqrt(2 * Cf) + 1) * fro[1] *
+                        (sqrt(hn2 / mm) + dfro[0] * XF / sqrt(mm)) / gamma;
             double a = R2 + 3 * sqrt(5 * H + log(fmax(1, gamma * sqrt(mm)) / delta));
-            ADD("neyshabur2019_overparam", a * a, ramp + sqrt(a * a / mm), delta, s6, "value: M");
+            ADDE(e, "neyshabur2019_overparam", a * a, NAN, delta, s6, "value: M (the +1 union terms of the reference code dropped at a fixed scale)");
+            as_measure(e, ramp + sqrt(a * a / mm), unpaid_scales);
+            hyp(e, 1, "depth 2", "two layers");
+            hyp(e, 1, "activation relu", "%s", relu_why);
+            hyp(e, 1, "reference layer fixed before the data", "U0: the initialization");
+            hyp(e, 0, "union bound over the data-chosen scales (norms, gamma)", "not paid");
         }
     }
     /* Exploring generalization (Neyshabur et al. 2017), h_i = outputs of layer i */
@@ -567,8 +739,11 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
         if ((st = sharpness_alpha(m, loss, ds, cfg->flat_steps, cfg->flat_target, &alpha)) != TDL_OK) goto done;
         char note[200];
         snprintf(note, sizeof note, "alpha' = %.6g (bisection on [0,2], %zu steps, accuracy drop %g)", alpha, cfg->flat_steps, cfg->flat_target);
-        if (alpha > 0) ADD("sharpness", 1 / (alpha * alpha), NAN, NAN, "Jiang et al. 2020 eq. (61)-style magnitude-aware sharpness 1/alpha'^2 (linearized worst case)", note);
-        else OUT("sharpness", "Jiang et al. 2020 magnitude-aware sharpness", "alpha' = 0: the smallest perturbation already costs the accuracy drop");
+        const char *ssrc = "linearized one-step sharpness estimate 1/alpha'^2: alpha' the largest box scale whose sign-gradient vertex "
+                           "(one linearized step) costs the accuracy drop; after Jiang et al. 2020 Sec. 4, whose sharpness is the worst "
+                           "case in the box (gradient ascent), not this estimate";
+        if (alpha > 0) ADD("sharpness", 1 / (alpha * alpha), NAN, NAN, ssrc, note);
+        else OUT("sharpness", ssrc, "alpha' = 0: the smallest perturbation already costs the accuracy drop");
         snprintf(note, sizeof note, "sigma' = %.6g (bisection on [0,2], %zu steps x %zu nets, accuracy drop %g)", sig,
                  cfg->flat_steps, cfg->flat_samples, cfg->flat_target);
         if (!(sig > 0)) {
@@ -595,13 +770,28 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
                 char n2[200];
                 snprintf(n2, sizeof n2, "KL %.6g (incl. %zu ln 2 for sigma'), Gibbs train error %.4g <= %.4g (MC, %zu nets, delta/2); value: KL",
                          kl, cfg->flat_steps, e_n, emp, cfg->mc_samples);
-                ADD("pacbayes_mcallester", kl, tdl_pb_mcallester(emp, kl, mm, delta / 2), delta,
-                    "McAllester 1999 Thm 1, Q = N(w, sigma'^2 I), P = N(w0, sigma'^2 I)", n2);
-                ADD("pacbayes_kl", kl, tdl_pb_kl(emp, kl, mm, delta / 2), delta, "Maurer 2004 / Langford-Seeger kl bound, same Q and P", n2);
-                ADD("pacbayes_catoni", kl, tdl_pb_catoni_grid(emp, kl, mm, delta / 2), delta,
-                    "Catoni 2007 Thm 1.2.6, best of c = 2^(k/2), k = -8..8 (union bound)", n2);
-                ADD("pacbayes_quad", kl, tdl_pb_quad(emp, kl, mm, delta / 2), delta, "Perez-Ortiz et al. 2021 quad, same Q and P", n2);
-                ADD("pacbayes_lambda", kl, tdl_pb_lambda(emp, kl, mm, delta / 2), delta, "Thiemann et al. 2017 Thm 3 at the optimal lambda", n2);
+                const char *pbn[5] = {"pacbayes_mcallester", "pacbayes_kl", "pacbayes_catoni", "pacbayes_quad", "pacbayes_lambda"};
+                const char *pbs[5] = {"McAllester 1999 Thm 1, Q = N(w, sigma'^2 I), P = N(w0, sigma'^2 I)",
+                                      "Maurer 2004 / Langford-Seeger kl bound, same Q and P",
+                                      "Catoni 2007 Thm 1.2.6, best of c = 2^(k/2), k = -8..8 (union bound)",
+                                      "Perez-Ortiz et al. 2021 quad, same Q and P",
+                                      "Thiemann et al. 2017 Thm 3 at the optimal lambda"};
+                const char *gap[5] = {"complexity", "kl_inverse_gap", "catoni_gap", "quad_gap", "lambda_gap"};
+                double pbb[5] = {tdl_pb_mcallester(emp, kl, mm, delta / 2), tdl_pb_kl(emp, kl, mm, delta / 2),
+                                 tdl_pb_catoni_grid(emp, kl, mm, delta / 2), tdl_pb_quad(emp, kl, mm, delta / 2),
+                                 tdl_pb_lambda(emp, kl, mm, delta / 2)};
+                for (int k = 0; k < 5; k++) {
+                    ADDE(e, pbn[k], kl, pbb[k], delta, pbs[k], n2);
+                    as_bound(e, TDL_CLASSIFIER_GIBBS, chance);
+                    term(e, "empirical", emp);
+                    term(e, gap[k], pbb[k] - emp);
+                    hyp(e, 1, "prior independent of the data", "P = N(w0, sigma'^2 I), w0 the initialization");
+                    hyp(e, 1, "union bound over the sigma' grid", "paid, %zu ln 2 in the KL term", cfg->flat_steps);
+                    hyp(e, 1, "Monte Carlo step (Langford and Caruana 2001)", "paid, delta/2 of the total (%zu nets)", cfg->mc_samples);
+                    if (k == 2) hyp(e, 1, "union bound over Catoni's c grid", "paid, 17 values (delta/34 each)");
+                    if (k == 4) hyp(e, 1, "lambda chosen from the data", "free: Thiemann et al.'s bound holds for all lambda at once");
+                    hyp(e, 1, "bounded loss", "the 0-1 loss of the Gibbs classifier Q");
+                }
             } else {
                 OUT("pacbayes_kl", "Maurer 2004", no_init);
             }

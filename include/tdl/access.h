@@ -135,6 +135,18 @@ TDL_API int tdl_bounds_config_set_number(tdl_bounds_config *cfg, const char *fie
 TDL_API void tdl_measure_get(const tdl_measure *v, size_t i, const char **name, double *value,
                              double *bound, int *vacuous, int *available, double *delta,
                              const char **source, const char **note);
+/* The ledger of entry i (issue 15): kind "bound" / "measure"; classifier
+ * "deterministic" / "gibbs" for bounds, NULL for measures; fixed_scale_value
+ * (NaN when none); bound_reason ("" for bounds); below_chance (1 / 0 for
+ * bounds, -1 for measures); the counts of its terms and hypotheses. */
+TDL_API void tdl_measure_get_ledger(const tdl_measure *v, size_t i, const char **kind, const char **classifier,
+                                    double *fixed_scale_value, const char **bound_reason, int *below_chance,
+                                    size_t *n_terms, size_t *n_hyps);
+/* Term k of entry i (name, value); the terms of a bound add up to it. */
+TDL_API void tdl_measure_get_term(const tdl_measure *v, size_t i, size_t k, const char **name, double *value);
+/* Hypothesis k of entry i: its text, whether it holds (or is paid for), why. */
+TDL_API void tdl_measure_get_hypothesis(const tdl_measure *v, size_t i, size_t k, const char **text, int *holds,
+                                        const char **why);
 
 /* Configuration of the Dziugaite-Roy optimization (tdl_dr_optimize), with
  * tdl_dr_config_default's values and no callback.  Numbers: epochs batch lr

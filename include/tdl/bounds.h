@@ -73,16 +73,60 @@ TDL_API double tdl_pb_catoni_grid(double emp, double kl, double m, double delta)
 TDL_API double tdl_pb_mc(double emp_n, size_t n, double delta_prime);
 
 /* ---- the table of measures ---- */
+/* The ledger of a row (issue 15): a row is a "bound" only if it is a
+ * theorem's bound at its stated total confidence for a stated classifier with
+ * every data-dependent quantity paid for; everything else is a "measure". */
+typedef enum tdl_measure_kind { TDL_MEASURE_KIND_MEASURE = 0, TDL_MEASURE_KIND_BOUND = 1 } tdl_measure_kind;
+/* "measure", "bound" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_measure_kind_names[];
+typedef enum tdl_classifier_kind {
+    TDL_CLASSIFIER_NONE = 0,           /* measures: no classifier is bounded */
+    TDL_CLASSIFIER_DETERMINISTIC = 1,  /* the trained net */
+    TDL_CLASSIFIER_GIBBS = 2           /* the stochastic net Q (PAC-Bayes) */
+} tdl_classifier_kind;
+/* "none", "deterministic", "gibbs". */
+TDL_API extern const tdl_name tdl_classifier_names[];
+
+#define TDL_MEASURE_MAX_TERMS 4
+#define TDL_MEASURE_MAX_HYPS 6
+typedef struct tdl_measure_term {
+    char name[24];
+    double value;
+} tdl_measure_term;
+typedef struct tdl_measure_hyp {
+    char text[96];             /* the hypothesis, e.g. "depth 2" */
+    int holds;                 /* 1 holds / paid, 0 does not */
+    char why[160];             /* why, for this model */
+} tdl_measure_hyp;
+
 typedef struct tdl_measure {
     char name[48];
     double value;         /* the measure (NaN when left out) */
-    double bound;         /* bound on the test error, NaN when none */
+    double bound;         /* bound on the test error, NaN when none (every measure) */
     int vacuous;          /* bound >= 1 */
     int available;        /* 0: left out, `note` says why */
-    double delta;         /* confidence of the bound (NaN when none) */
+    double delta;         /* TOTAL confidence of the bound, all internal splits included (NaN when none) */
     char source[320];     /* paper, theorem / equation */
     char note[200];       /* what was assumed or why it is left out */
+    /* the ledger */
+    tdl_measure_kind kind;
+    tdl_classifier_kind classifier;
+    double fixed_scale_value;  /* measures from a bound's formula at data-chosen scales: that formula's
+                                  value (NaN when none) */
+    int below_chance;          /* bounds: bound < chance; -1 for measures */
+    char bound_reason[200];    /* measures: why there is no bound */
+    size_t n_terms;            /* bounds: terms adding up to `bound` (within 1e-12) */
+    tdl_measure_term terms[TDL_MEASURE_MAX_TERMS];
+    size_t n_hyps;             /* the theorem's hypotheses and whether they hold */
+    tdl_measure_hyp hyps[TDL_MEASURE_MAX_HYPS];
 } tdl_measure;
+
+/* The error of guessing uniformly among C classes, 1 - 1/C (0.5 for binary;
+ * NaN for C < 2): the "chance" a bound must beat to say something. */
+TDL_API double tdl_bounds_chance(size_t classes);
+/* Every row name tdl_bounds_compute may produce, and "dziugaite_roy" (values
+ * are indices), for `tdl bounds --explain NAME`. */
+TDL_API extern const tdl_name tdl_bounds_row_names[];
 
 typedef struct tdl_bounds_config {
     double delta;              /* default 0.05 */
@@ -176,6 +220,10 @@ TDL_API void tdl_dr_config_default(tdl_dr_config *cfg);
 TDL_API int tdl_dr_optimize(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train,
                             const tdl_dr_config *cfg, tdl_dr_result *out);
 TDL_API void tdl_dr_result_free(tdl_dr_result *r);
+/* The Dziugaite-Roy certificate as one row of the table (kind bound, Gibbs
+ * classifier, delta = cfg->delta + cfg->delta_prime, its total); *out is
+ * allocated (free()).  chance: tdl_bounds_chance of the labels. */
+TDL_API int tdl_dr_measure(const tdl_dr_result *r, const tdl_dr_config *cfg, double chance, tdl_measure **out);
 /* Mean 0-1 error on ds of `n` nets theta ~ N(w, diag s2) (the stochastic
  * net); errors (n values) may be NULL. */
 TDL_API int tdl_snn_error(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,

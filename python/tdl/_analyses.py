@@ -556,6 +556,7 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
     if not cfg.value:
         raise Error(_lib.ENOMEM, "out of memory for a configuration")
     v = ctypes.c_void_p()
+    dr_row = ctypes.c_void_p()
     keep = []
     try:
         setn = lambda k, x: check(lib.tdl_bounds_config_set_number(cfg, k.encode(), float(x)))
@@ -614,6 +615,9 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
         mq.append(s / margins.size)
         test_err = self._evaluate(ts, lk)[1] if ts is not None else math.nan
         dr = None
+        lib.tdl_bounds_chance.restype = ctypes.c_double
+        lib.tdl_bounds_chance.argtypes = [ctypes.c_size_t]
+        chance = lib.tdl_bounds_chance(ds.classes)
         if pb:
             res = _lib.DrResult()
             t1 = _now()
@@ -628,6 +632,10 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
                                             ctypes.byref(out), None))
                     snn_test = out.value
                 dr = {f: getattr(res, f) for f, _ in _lib.DrResult._fields_ if f not in ("w", "s2")}
+                drm = lib.tdl_dr_measure
+                drm.restype = ctypes.c_int
+                drm.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]
+                check(drm(ctypes.byref(res), dc, chance, ctypes.byref(dr_row)))
             finally:
                 lib.tdl_dr_result_free(ctypes.byref(res))
         seconds = _now() - t0
@@ -650,15 +658,35 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
         if ts is not None:
             r.num("test_error", test_err)
             r.size("test_n", ts.n)
+        r.num("chance", chance)
+        r.string("chance_definition", "1 - 1/C for C classes: the error of guessing uniformly (0.5 for binary); "
+                                      "below_chance: bound < chance")
         measures = []
-        for i in range(nv.value):
+        ledger = lib.tdl_measure_get_ledger
+        ledger.restype = None
+        ledger.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
+                           ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_double),
+                           ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int),
+                           ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)]
+        get_term = lib.tdl_measure_get_term
+        get_term.restype = None
+        get_term.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
+                             ctypes.POINTER(ctypes.c_double)]
+
+        def row(v, i):
+            # one row of "measures": the library's row and its ledger, as emit_row_json
             name, src, note = ctypes.c_char_p(), ctypes.c_char_p(), ctypes.c_char_p()
             val, bnd, dlt = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
             vac, avail = ctypes.c_int(), ctypes.c_int()
             lib.tdl_measure_get(v, i, ctypes.byref(name), ctypes.byref(val), ctypes.byref(bnd), ctypes.byref(vac),
                                 ctypes.byref(avail), ctypes.byref(dlt), ctypes.byref(src), ctypes.byref(note))
+            kind, cls, why_p = ctypes.c_char_p(), ctypes.c_char_p(), ctypes.c_char_p()
+            fsv, below = ctypes.c_double(), ctypes.c_int()
+            nt, nh = ctypes.c_size_t(), ctypes.c_size_t()
+            ledger(v, i, ctypes.byref(kind), ctypes.byref(cls), ctypes.byref(fsv), ctypes.byref(why_p),
+                   ctypes.byref(below), ctypes.byref(nt), ctypes.byref(nh))
             note_t = text(note.value) or ""
-            why = "left out: " + (note_t if note_t else "not computed")
+            why = text(why_p.value) or ""
             e = Result()
             e.string("name", text(name.value))
             e.num("value", val.value, "not finite" if avail.value else why)
@@ -667,27 +695,35 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
             e.boolean("available", avail.value)
             e.string("source", text(src.value))
             if math.isnan(bnd.value):
-                e.string("bound_reason", "a complexity measure, not a bound on the error" if avail.value else why)
+                e.string("bound_reason", why)
             e.num("delta", dlt.value, "a measure, not a bound: no confidence level" if avail.value else why)
             if note_t:
                 e.string("note" if avail.value else "reason", note_t)
-            measures.append(e.finish())
+            e.string("kind", text(kind.value))
+            if text(kind.value) == "bound":
+                e.string("classifier", text(cls.value))
+                terms = Result()
+                for k in range(nt.value):
+                    tn, tv = ctypes.c_char_p(), ctypes.c_double()
+                    get_term(v, i, k, ctypes.byref(tn), ctypes.byref(tv))
+                    terms.num(text(tn.value), tv.value)
+                e["terms"] = terms.finish()
+                e.boolean("below_chance", below.value > 0)
+            else:
+                e.null_reason("classifier", "a measure bounds no classifier")
+                e.num("fixed_scale_value", fsv.value, "no bound formula behind this measure" if avail.value else why)
+                e.null_reason("terms", "a measure, not a bound: no terms")
+                e.null_reason("below_chance", "a measure, not a bound")
+            return e.finish()
+
+        for i in range(nv.value):
+            measures.append(row(v, i))
+        if dr is not None:
+            measures.append(row(dr_row, 0))
+        r["measures"] = measures
         if dr is not None:
             pd = pb_delta if pb_delta is not None else 0.025
             pdp = pb_delta_prime if pb_delta_prime is not None else 0.01
-            e = Result()
-            e.string("name", "dziugaite_roy")
-            e.num("value", dr["kl"])
-            e.num("bound", dr["bound"])
-            e.boolean("vacuous", dr["bound"] >= 1)
-            e.boolean("available", True)
-            e.string("source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
-                               "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j")
-            e.num("delta", pd + pdp)
-            e.string("note", "value: KL(Q||P) at the chosen prior variance")
-            measures.append(e.finish())
-        r["measures"] = measures
-        if dr is not None:
             d = Result()
             for k in ("bound", "kl"):
                 d.num(k, dr[k])
@@ -715,6 +751,8 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
     finally:
         if v.value:
             _lib.libc.free(v)
+        if dr_row.value:
+            _lib.libc.free(dr_row)
         lib.tdl_bounds_config_free(ctypes.byref(cfg))
         for dc in keep:
             lib.tdl_dr_config_free(ctypes.byref(dc))

@@ -17,12 +17,12 @@
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_DELTA, OPT_PCT, OPT_NO_FLAT, OPT_FLAT_SAMPLES, OPT_MC, OPT_PB, OPT_PB_EPOCHS,
     OPT_PB_SAMPLES, OPT_PB_BATCH, OPT_PB_LR, OPT_PB_SIGMA, OPT_PB_PRIOR, OPT_PB_DELTA, OPT_PB_DELTA_PRIME,
-    OPT_QUICK, OPT_BSEED, OPT_PB_OBJ, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET, OPT_NO_NTK
+    OPT_QUICK, OPT_BSEED, OPT_PB_OBJ, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET, OPT_NO_NTK, OPT_EXPLAIN
 };
 
 typedef struct bounds_opts {
     cli_model_opts mo;
-    const char *data, *test, *plot;
+    const char *data, *test, *plot, *explain;
     tdl_bounds_config bc;
     tdl_dr_config dc;
     int as_json, quiet, pb;
@@ -35,7 +35,9 @@ typedef struct bounds_result {
     tdl_measure *v;        /* nv rows of the table (owned) */
     size_t nv;
     tdl_dr_result dr;      /* with have_dr */
+    tdl_measure *dr_row;   /* the certificate as a row (owned), with have_dr */
     int have_dr;
+    double chance;         /* 1 - 1/C */
     double mq[6];          /* margins: min, q1, median, q3, max, mean */
     double train_err, test_err, snn_test, dr_seconds, seconds;
 } bounds_result;
@@ -111,6 +113,7 @@ static int parse_options(int argc, char **argv, bounds_opts *o)
         {"plot", required_argument, NULL, OPT_PLOT},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"explain", required_argument, NULL, OPT_EXPLAIN},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -201,6 +204,17 @@ static int parse_options(int argc, char **argv, bounds_opts *o)
             if (cli_parse_size(optarg, 1, 1024, &o->threads) != 0) return cli_usage("bounds", "--threads %s: expected 1..1024", optarg);
             break;
         case OPT_QUIET: o->quiet = 1; break;
+        case OPT_EXPLAIN:
+        {
+            int v;
+            if (tdl_name_lookup(tdl_bounds_row_names, "row", optarg, &v) != TDL_OK) {
+                char names[2048];
+                tdl_name_list(tdl_bounds_row_names, " ", names, sizeof names);
+                return cli_usage("bounds", "--explain %s: unknown row (%s)", optarg, names);
+            }
+            o->explain = optarg;
+            break;
+        }
         default: return cli_bad_option("bounds", argv, optopt);
         }
     }
@@ -240,6 +254,7 @@ static int run(const bounds_opts *o, const tdl_mlp *m, tdl_loss_kind loss, const
 {
     tdl_dr_config dc = o->dc;
     int st;
+    r->chance = tdl_bounds_chance(ds->classes);
     if ((st = tdl_bounds_compute(m, loss, ds, &o->bc, &r->v, &r->nv, &r->train_err)) != TDL_OK) return st;
     /* the distribution of the training margins (quartiles) */
     if ((st = tdl_margin_distribution(m, loss, ds, r->mq, &r->mq[5])) != TDL_OK) return st;
@@ -262,6 +277,7 @@ static int run(const bounds_opts *o, const tdl_mlp *m, tdl_loss_kind loss, const
         if (st != TDL_OK) return st;
         r->dr_seconds = now() - t1;
         r->have_dr = 1;
+        if ((st = tdl_dr_measure(&r->dr, &dc, r->chance, &r->dr_row)) != TDL_OK) return st;
         if (ts && (st = tdl_snn_error(m, loss, ts, r->dr.w, r->dr.s2, dc.mc_samples < 100 ? dc.mc_samples : 100, o->seed + 7, &r->snn_test, NULL)) != TDL_OK)
             return st;
     }
@@ -310,6 +326,37 @@ static int emit_plot(const bounds_opts *o, const bounds_result *r, const tdl_mlp
     return st != TDL_OK ? cli_fail(st) : 0;
 }
 
+/* One row of "measures": the library's row and its ledger. */
+static void emit_row_json(json_writer *jw, const tdl_measure *e)
+{
+    const char *why = e->bound_reason;
+    json_object_begin(jw, NULL);
+    json_string(jw, "name", e->name);
+    json_number_or_reason(jw, "value", e->value, e->available ? "not finite" : why);
+    json_number(jw, "bound", e->bound);
+    json_bool(jw, "vacuous", e->vacuous);
+    json_bool(jw, "available", e->available);
+    json_string(jw, "source", e->source);
+    if (isnan(e->bound)) json_string(jw, "bound_reason", why);
+    json_number_or_reason(jw, "delta", e->delta, e->available ? "a measure, not a bound: no confidence level" : why);
+    if (e->note[0]) json_string(jw, e->available ? "note" : "reason", e->note);
+    json_string(jw, "kind", tdl_name_of(tdl_measure_kind_names, (int)e->kind));
+    if (e->kind == TDL_MEASURE_KIND_BOUND) {
+        json_string(jw, "classifier", tdl_name_of(tdl_classifier_names, (int)e->classifier));
+        json_object_begin(jw, "terms");
+        for (size_t k = 0; k < e->n_terms; k++) json_number(jw, e->terms[k].name, e->terms[k].value);
+        json_object_end(jw);
+        json_bool(jw, "below_chance", e->below_chance > 0);
+    } else {
+        json_null_reason(jw, "classifier", "a measure bounds no classifier");
+        json_number_or_reason(jw, "fixed_scale_value", e->fixed_scale_value,
+                              e->available ? "no bound formula behind this measure" : why);
+        json_null_reason(jw, "terms", "a measure, not a bound: no terms");
+        json_null_reason(jw, "below_chance", "a measure, not a bound");
+    }
+    json_object_end(jw);
+}
+
 static int emit_json(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds,
                      const tdl_dataset *ts, tdl_loss_kind loss)
 {
@@ -339,38 +386,12 @@ static int emit_json(const bounds_opts *o, const bounds_result *r, const tdl_mlp
         json_number(&jw, "test_error", r->test_err);
         json_size(&jw, "test_n", ts->n);
     }
+    json_number(&jw, "chance", r->chance);
+    json_string(&jw, "chance_definition", "1 - 1/C for C classes: the error of guessing uniformly (0.5 for binary); "
+                                          "below_chance: bound < chance");
     json_array_begin(&jw, "measures");
-    for (size_t i = 0; i < r->nv; i++) {
-        json_object_begin(&jw, NULL);
-        json_string(&jw, "name", r->v[i].name);
-        {
-            /* a left-out row carries its note as the reason of every null */
-            char why[240];
-            snprintf(why, sizeof why, "left out: %s", r->v[i].note[0] ? r->v[i].note : "not computed");
-            json_number_or_reason(&jw, "value", r->v[i].value, r->v[i].available ? "not finite" : why);
-            json_number(&jw, "bound", r->v[i].bound);
-            json_bool(&jw, "vacuous", r->v[i].vacuous);
-            json_bool(&jw, "available", r->v[i].available);
-            json_string(&jw, "source", r->v[i].source);
-            if (isnan(r->v[i].bound)) json_string(&jw, "bound_reason", r->v[i].available ? "a complexity measure, not a bound on the error" : why);
-            json_number_or_reason(&jw, "delta", r->v[i].delta, r->v[i].available ? "a measure, not a bound: no confidence level" : why);
-        }
-        if (r->v[i].note[0]) json_string(&jw, r->v[i].available ? "note" : "reason", r->v[i].note);
-        json_object_end(&jw);
-    }
-    if (r->have_dr) {
-        json_object_begin(&jw, NULL);
-        json_string(&jw, "name", "dziugaite_roy");
-        json_number(&jw, "value", r->dr.kl);
-        json_number(&jw, "bound", r->dr.bound);
-        json_bool(&jw, "vacuous", r->dr.bound >= 1);
-        json_bool(&jw, "available", 1);
-        json_string(&jw, "source", "Dziugaite and Roy 2017, eq. (8) and Sec. 5: kl^-1(kl^-1(e_n, ln(2/delta')/n), B/(m-1)), "
-                                   "B = KL + ln(pi^2 m/(6 delta)) + 2 ln j");
-        json_number(&jw, "delta", o->dc.delta + o->dc.delta_prime);
-        json_string(&jw, "note", "value: KL(Q||P) at the chosen prior variance");
-        json_object_end(&jw);
-    }
+    for (size_t i = 0; i < r->nv; i++) emit_row_json(&jw, &r->v[i]);
+    if (r->dr_row) emit_row_json(&jw, r->dr_row);
     json_array_end(&jw);
     if (r->have_dr) {
         json_object_begin(&jw, "dziugaite_roy");
@@ -402,6 +423,19 @@ static int emit_json(const bounds_opts *o, const bounds_result *r, const tdl_mlp
     return 0;
 }
 
+static void emit_row_text(const tdl_measure *e)
+{
+    char a[32], b[32];
+    fmt(a, sizeof a, e->value);
+    fmt(b, sizeof b, e->bound);
+    const char *kind = e->kind == TDL_MEASURE_KIND_BOUND ? "bound" : "measure";
+    const char *cls = e->classifier == TDL_CLASSIFIER_GIBBS ? "Gibbs" : (e->classifier == TDL_CLASSIFIER_DETERMINISTIC ? "det." : "-");
+    printf("%-32s %14s %12s %-7s %-5s %-8s %s\n", e->name, a, b, kind, cls, isnan(e->bound) ? "-" : (e->vacuous ? "yes" : "no"), e->source);
+    if (e->note[0]) printf("%-32s   %s: %s\n", "", e->available ? "note" : "left out", e->note);
+    if (e->available && !isnan(e->fixed_scale_value))
+        printf("%-32s   fixed-scale value %.6g: %s\n", "", e->fixed_scale_value, e->bound_reason);
+}
+
 static void emit_text(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds,
                       const tdl_dataset *ts, tdl_loss_kind loss)
 {
@@ -410,21 +444,66 @@ static void emit_text(const bounds_opts *o, const bounds_result *r, const tdl_ml
     printf("margins  min %.4g  q1 %.4g  median %.4g  q3 %.4g  max %.4g  mean %.4g\n", r->mq[0], r->mq[1], r->mq[2], r->mq[3], r->mq[4], r->mq[5]);
     printf("train error %.6f", r->train_err);
     if (ts) printf("   test error %.6f (%s, n = %zu)", r->test_err, ts->spec, ts->n);
-    printf("\n\n%-32s %14s %12s %-8s %s\n", "measure", "value", "bound", "vacuous", "source");
-    for (size_t i = 0; i < r->nv; i++) {
-        char a[32], b[32];
-        fmt(a, sizeof a, r->v[i].value);
-        fmt(b, sizeof b, r->v[i].bound);
-        printf("%-32s %14s %12s %-8s %s\n", r->v[i].name, a, b, isnan(r->v[i].bound) ? "-" : (r->v[i].vacuous ? "yes" : "no"), r->v[i].source);
-        if (r->v[i].note[0]) printf("%-32s   %s: %s\n", "", r->v[i].available ? "note" : "left out", r->v[i].note);
-    }
+    printf("\nchance (1 - 1/C) = %.6g\n", r->chance);
+    printf("\n%-32s %14s %12s %-7s %-5s %-8s %s\n", "measure", "value", "bound", "kind", "for", "vacuous", "source");
+    for (size_t i = 0; i < r->nv; i++) emit_row_text(&r->v[i]);
     if (r->have_dr) {
-        printf("%-32s %14.6g %12.6g %-8s %s\n", "dziugaite_roy", r->dr.kl, r->dr.bound, r->dr.bound >= 1 ? "yes" : "no",
-               "Dziugaite and Roy 2017 (value: KL)");
+        emit_row_text(r->dr_row);
         printf("%-32s   SNN train error %.5f (<= %.5f, %zu passes, a fresh net per example), ", "", r->dr.snn_train_error, r->dr.snn_train_bound, r->dr.samples);
         if (ts) printf("SNN test error %.5f, ", r->snn_test);
         printf("lambda %.4g (j = %.0f), %zu epochs, %.1f s, confidence %.3f\n", r->dr.lambda, r->dr.j, r->dr.epochs, r->dr_seconds, r->dr.confidence);
     }
+    (void)m;
+    (void)loss;
+}
+
+/* `--explain NAME`: the row's theorem, kind and classifier, terms (or why it
+ * is not a bound and its fixed-scale value) and hypotheses. */
+static int emit_explain(const bounds_opts *o, const bounds_result *r)
+{
+    const tdl_measure *e = NULL;
+    for (size_t i = 0; i < r->nv && !e; i++)
+        if (strcmp(r->v[i].name, o->explain) == 0) e = &r->v[i];
+    if (!e && r->dr_row && strcmp(o->explain, "dziugaite_roy") == 0) e = r->dr_row;
+    if (!e) {
+        char names[2048] = "";
+        for (size_t i = 0; i < r->nv; i++) {
+            strncat(names, i ? " " : "", sizeof names - strlen(names) - 1);
+            strncat(names, r->v[i].name, sizeof names - strlen(names) - 1);
+        }
+        if (r->dr_row) strncat(names, " dziugaite_roy", sizeof names - strlen(names) - 1);
+        return cli_failf("--explain %s: no such row in this table (%s)%s", o->explain, names,
+                         strcmp(o->explain, "dziugaite_roy") == 0 ? "; it needs --pac-bayes-opt" : "");
+    }
+    char a[32];
+    printf("%s\n", e->name);
+    printf("  source      %s\n", e->source);
+    fmt(a, sizeof a, e->value);
+    printf("  value       %s%s%s\n", a, e->note[0] ? "   " : "", e->note);
+    if (!e->available) {
+        printf("  kind        measure, left out: %s\n", e->note[0] ? e->note : "not computed");
+        return 0;
+    }
+    if (e->kind == TDL_MEASURE_KIND_BOUND) {
+        printf("  kind        bound on the test error of the %s classifier%s\n",
+               e->classifier == TDL_CLASSIFIER_GIBBS ? "Gibbs (stochastic net Q)" : "deterministic",
+               e->classifier == TDL_CLASSIFIER_GIBBS ? "" : " (the trained net)");
+        printf("  bound       %.6g at total delta %g (confidence %g); vacuous %s; below chance %.6g: %s\n", e->bound,
+               e->delta, 1 - e->delta, e->vacuous ? "yes" : "no", r->chance, e->below_chance > 0 ? "yes" : "no");
+        printf("  terms       ");
+        for (size_t k = 0; k < e->n_terms; k++) printf("%s%s %.6g", k ? " + " : "", e->terms[k].name, e->terms[k].value);
+        printf(" = %.6g\n", e->bound);
+    } else {
+        printf("  kind        measure: %s\n", e->bound_reason);
+        if (!isnan(e->fixed_scale_value))
+            printf("  fixed-scale value %.6g (the bound's formula at the data-chosen scales; not a bound)\n", e->fixed_scale_value);
+    }
+    if (e->n_hyps) {
+        printf("  hypotheses\n");
+        for (size_t k = 0; k < e->n_hyps; k++)
+            printf("    - %s: %s (%s)\n", e->hyps[k].text, e->hyps[k].holds ? "holds" : "does not hold", e->hyps[k].why);
+    }
+    return 0;
 }
 
 int cmd_bounds(int argc, char **argv)
@@ -452,7 +531,9 @@ int cmd_bounds(int argc, char **argv)
     if ((st = run(&o, m, loss, ds, ts, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     r.seconds = now() - t0;
     if (o.plot && (rc = emit_plot(&o, &r, m, ds)) != 0) goto cleanup;
-    if (o.as_json) {
+    if (o.explain) {
+        if ((rc = emit_explain(&o, &r)) != 0) goto cleanup;
+    } else if (o.as_json) {
         if ((rc = emit_json(&o, &r, m, ds, ts, loss)) != 0) goto cleanup;
     } else {
         emit_text(&o, &r, m, ds, ts, loss);
@@ -460,6 +541,7 @@ int cmd_bounds(int argc, char **argv)
     rc = 0;
 cleanup:
     tdl_dr_result_free(&r.dr);
+    free(r.dr_row);
     free(r.v);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ts);

@@ -18,8 +18,12 @@ for k in '"measures":[' '"name":"params","value":43' '"name":"vc"' '"name":"neys
     expect_out "$k" "json has $k"
 done
 ref=$(awk '$1 == "mlp2_logistic" && $2 == "golowich2018_frobenius" { print $4 }' "$B/golden.txt")
-got=$(sed -n 's/.*"name":"golowich2018_frobenius","value":[^,]*,"bound":\([^,]*\),.*/\1/p' "$WORK/out")
-if awk -v a="$got" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-9 * b) }'; then ok; else bad "golowich bound $got vs NumPy $ref"; fi
+# a measure since issue 15 (data-chosen scales, no union bound): NumPy's bound is its fixed-scale value (one output: 2/gamma)
+got=$(sed -n 's/.*"name":"golowich2018_frobenius",[^{]*"fixed_scale_value":\([^,]*\),.*/\1/p' "$WORK/out")
+if awk -v a="$got" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-9 * b) }'; then ok; else bad "golowich fixed-scale value $got vs NumPy $ref"; fi
+if grep -qE '"name":"golowich2018_frobenius","value":[^}]*"bound":null' "$WORK/out"; then ok; else bad "golowich row has a bound"; fi
+expect_out '"kind":"measure","classifier":null' "a measure names no classifier"
+expect_out '"chance":0.5,' "binary labels: chance 0.5"
 # the linear bound is left out for a two-layer net, with the reason
 expect_out '"name":"linear_rademacher","value":null' "linear bound left out"
 expect_out 'the model is not linear' "reason for leaving it out"
@@ -50,6 +54,57 @@ snn=$(sed -n 's/.*"snn_train_bound":\([^,]*\),.*/\1/p' "$WORK/out")
 if ge "$cert" "$snn" && ge 1 "$cert"; then ok; else bad "certificate $cert vs its SNN train bound $snn"; fi
 expect_out '"snn_test_error":' "SNN test error reported"
 expect_out '"test_error":' "test error reported"
+# the ledger through --json (a real JSON parser): every bound's terms add up to it within 1e-12, its
+# classifier is named, its delta is the table's total, below_chance is bound < chance
+ledger_ok() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+n = 0
+assert d["chance"] == 1 - 1 / 2, d["chance"]
+for r in d["measures"]:
+    assert r["kind"] in ("bound", "measure"), r
+    if r["kind"] == "bound":
+        s = sum(r["terms"].values())
+        assert abs(s - r["bound"]) <= 1e-12, (r["name"], s, r["bound"])
+        assert r["classifier"] in ("deterministic", "gibbs"), r
+        assert r["below_chance"] == (r["bound"] < d["chance"]), r
+        assert r["name"] == "dziugaite_roy" or r["delta"] == d["delta"], r
+        n += 1
+    else:
+        assert r["bound"] is None and r["terms"] is None and r["classifier"] is None and r["below_chance"] is None, r
+        assert "fixed_scale_value" in r and r["bound_reason"], r
+assert n >= 7, n
+print(n)' "$1"
+}
+if command -v python3 >/dev/null 2>&1; then
+    if nb=$(ledger_ok "$WORK/out"); then ok; else bad "the ledger of --json"; fi
+fi
+# --explain NAME: a bound (its terms and hypotheses), a measure (why not a bound, its fixed-scale value)
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --quick --explain pacbayes_kl
+expect_status 0 "--explain a bound"
+expect_out "kind        bound on the test error of the Gibbs" "explain names the classifier"
+expect_out "terms       empirical" "explain lists the terms"
+expect_out "union bound over the sigma' grid: holds (paid, 15 ln 2 in the KL term)" "explain lists the hypotheses"
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --no-flatness --margin-percentile 30 --explain neyshabur2018_pacbayes_spectral
+expect_status 0 "--explain a measure"
+expect_out "kind        measure: an O~ statement" "explain says why it is not a bound"
+expect_out "fixed-scale value" "explain gives the fixed-scale value"
+expect_out "depth 2: holds" "explain checks the depth"
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --explain nosuch
+expect_status 2 "--explain an unknown name"
+expect_err "unknown row (params frobenius_product" "the names are listed"
+expect_err "dziugaite_roy)" "the list ends with the certificate"
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --no-flatness --explain pacbayes_kl
+expect_status 1 "--explain a row this table does not have"
+expect_err "no such row in this table" "missing row message"
+# the text table: kind and for columns, the chance line
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --quick
+expect_out "chance (1 - 1/C) = 0.5" "chance line"
+for re in 'measure +value +bound kind    for   vacuous  source' '^pacbayes_kl .* bound   Gibbs no' '^vc .* bound   det\. ' \
+          '^golowich2018_frobenius .* - measure -     -  '; do
+    if grep -qE -- "$re" "$WORK/out"; then ok; else bad "text table lacks /$re/"; fi
+done
+
 # help lists every option with its default and an example
 run "$TDL" help bounds
 expect_status 0 "help bounds"

@@ -155,6 +155,9 @@ tics = [l for l in gp.splitlines() if l.startswith('set ytics')]
 want_tics = ', '.join("'%s' %d" % (n, i + 1) for i, n in enumerate(bars))
 if len(tics) != 1 or not tics[0].endswith('(' + want_tics + ')'): sys.exit('bar labels %r, expected (%s)' % (tics, want_tics))
 if 'with boxxyerror' not in gp: sys.exit('fig/bounds.gp: no horizontal bars')
+hatched = "fs pattern 4" in gp and "title 'measure (fixed scale, not a bound)'" in gp
+if hatched != any(m.get('kind') == 'measure' and (m.get('fixed_scale_value') or 0) > 0 for m in avail):
+    sys.exit('fig/bounds.gp: hatched measure bars with legend %r, the command has fixed-scale values %r' % (hatched, not hatched))
 chance = j.get('chance', 0.9)  # digits: 10 classes
 for what, v in (('train error', j['train_error']), ('test error', j['test_error']), ('chance 1 - 1/C', chance)):
     title = "'%s = %s'" % (what, g6(v))

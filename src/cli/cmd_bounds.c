@@ -4,7 +4,9 @@
  *
  * parse_options (bounds_opts) -> run (library calls: tdl_bounds_compute,
  * tdl_margin_distribution, tdl_mlp_evaluate, tdl_dr_optimize, tdl_snn_error)
- * -> emit_plot, then emit_json or emit_text. */
+ * -> emit_plot, then emit_explain (--explain NAME), emit_json or emit_text.
+ * Every row's ledger (kind, classifier, terms, hypotheses, fixed-scale value)
+ * comes from the library (tdl_measure); this file only prints it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,8 +455,6 @@ static void emit_text(const bounds_opts *o, const bounds_result *r, const tdl_ml
         if (ts) printf("SNN test error %.5f, ", r->snn_test);
         printf("lambda %.4g (j = %.0f), %zu epochs, %.1f s, confidence %.3f\n", r->dr.lambda, r->dr.j, r->dr.epochs, r->dr_seconds, r->dr.confidence);
     }
-    (void)m;
-    (void)loss;
 }
 
 /* `--explain NAME`: the row's theorem, kind and classifier, terms (or why it

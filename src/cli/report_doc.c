@@ -463,7 +463,7 @@ static void section_bounds(doc *d, report *r)
     doc_table_end(d);
     if (kinds_stated)
         doc_p(d, "%zu of %zu bounds are vacuous; below chance (bound < 1 - 1/C): %zu. Measures the model does not support are left out "
-                 "(json/bounds.json gives the reasons).",
+                 "(json/bounds.json gives the reasons); tdl bounds --explain NAME gives a row's terms and hypotheses.",
               vacuous, with_bound, below);
     else
         doc_p(d, "%zu of %zu bounds are vacuous. Measures the model does not support are left out (json/bounds.json gives the reasons).",

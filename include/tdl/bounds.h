@@ -14,8 +14,13 @@
  *   L_gamma  ramp loss at margin gamma (1 below 0, 1 - t/gamma on (0, gamma),
  *            0 above): the empirical margin loss of the Rademacher bounds.
  *   Rademacher margin bound (Mohri et al. 2018, Thm 9.2 / Bartlett-Mendelson):
- *            err <= L_gamma + 2 Rad / gamma + 3 sqrt(ln(2/delta) / (2m)).
- * Each measure carries its source (paper, theorem or equation) in its row.
+ *            err <= L_gamma + 2 Rad / gamma + 3 sqrt(ln(2/delta) / (2m)) for
+ *            C <= 2 (C = 2 through f_1 - f_0), 4C Rad_1 / gamma for C >= 3.
+ *            Evaluated at the trained net's norms and a data-chosen gamma
+ *            without a union bound over scales, it is a measure (kind
+ *            "measure", its value kept as fixed_scale_value), not a bound.
+ * Each measure carries its source (paper, theorem or equation) in its row,
+ * and its ledger: kind, classifier, terms, hypotheses (issue 15).
  */
 #ifndef TDL_BOUNDS_H
 #define TDL_BOUNDS_H

@@ -549,7 +549,8 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
     test: a data set whose 0-1 error is reported beside the bounds.  quick:
     fewer Monte Carlo samples (as --quick).  seed: --bound-seed.  pb=True
     adds Dziugaite and Roy's optimized PAC-Bayes bound (--pac-bayes-opt; pb_* as the
-    --pb-* options)."""
+    --pb-* options).  Every row carries the library's ledger (kind, classifier,
+    terms, fixed_scale_value, below_chance), as in the CLI."""
     ds = as_data(data)
     ts = as_data(test) if test is not None else None
     cfg = ctypes.c_void_p(lib.tdl_bounds_config_new())
@@ -648,8 +649,9 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
         r.num("margin_percentile", margin_percentile)
         r.string("margin_definition", "f(x)_y - max_{j != y} f(x)_j (one output: (2y-1) f(x)); NumPy linear percentile")
         r.string("conventions", "effective weights (w_scale W); biases folded in as a constant input / hidden unit; "
-                                "Rademacher bounds: L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)); "
-                                "vacuous means bound >= 1")
+                                "Rademacher rows (measures): fixed-scale value L_gamma (ramp) + 2 Rad/gamma (4 Rad/gamma, i.e. 4C/gamma, for C >= 3) "
+                                "+ 3 sqrt(ln(2/delta)/(2m)); kind bound: a theorem's bound at the total delta with every data-chosen quantity "
+                                "paid for; vacuous means bound >= 1")
         md = Result()
         for key, x in zip(("min", "q1", "median", "q3", "max", "mean"), mq):
             md.num(key, x)

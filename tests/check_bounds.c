@@ -531,13 +531,18 @@ START_TEST(test_ledger_terms_and_chance)
     tdl_mlp *m = NULL;
     ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
     const tdl_layer *L0 = &m->layers[0], *L1 = &m->layers[1];
-    m->theta[L0->w_off + 0] += 2; /* a unit along x_0 */
-    m->theta[L1->w_off + 0] += 2;
+    /* f(x) = relu(x_0) - relu(-x_0) = x_0, the Bayes classifier (init: the random net) */
+    for (size_t i = 0; i < m->n_params; i++) m->theta[i] = 0;
+    m->theta[L0->w_off + 0 * 5 + 0] = 1;
+    m->theta[L0->w_off + 1 * 5 + 0] = -1;
+    m->theta[L1->w_off + 0] = 1;
+    m->theta[L1->w_off + 1] = -1;
     tdl_bounds_config cfg;
     tdl_bounds_config_default(&cfg);
     cfg.flat_samples = 3;
     cfg.mc_samples = 20;
     cfg.ntk = 0;
+    cfg.margin_percentile = 30; /* 10% label noise: a positive gamma */
     tdl_measure *v = NULL;
     size_t n = 0;
     double terr;
@@ -546,6 +551,21 @@ START_TEST(test_ledger_terms_and_chance)
     const tdl_measure *vc = find(v, n, "vc"), *kl = find(v, n, "pacbayes_kl");
     ck_assert(vc && vc->kind == TDL_MEASURE_KIND_BOUND); /* binary, one output: the theorem's */
     ck_assert(kl && kl->kind == TDL_MEASURE_KIND_BOUND && !strcmp(kl->terms[1].name, "kl_inverse_gap"));
+    /* the accessors of tdl/access.h read the same ledger */
+    const char *kind, *cls, *why, *tname, *htext, *hwhy;
+    double fsv, tv;
+    int below, holds;
+    size_t nt, nh;
+    tdl_measure_get_ledger(v, (size_t)(kl - v), &kind, &cls, &fsv, &why, &below, &nt, &nh);
+    ck_assert(!strcmp(kind, "bound") && !strcmp(cls, "gibbs") && isnan(fsv) && below == kl->below_chance && nt == 2 && nh >= 3);
+    tdl_measure_get_term(v, (size_t)(kl - v), 1, &tname, &tv);
+    ck_assert(!strcmp(tname, "kl_inverse_gap") && tv == kl->terms[1].value);
+    tdl_measure_get_hypothesis(v, (size_t)(kl - v), 1, &htext, &holds, &hwhy);
+    ck_assert(!strcmp(htext, "union bound over the sigma' grid") && holds == 1 && strstr(hwhy, "15 ln 2") != NULL);
+    const tdl_measure *g = find(v, n, "golowich2018_frobenius");
+    tdl_measure_get_ledger(v, (size_t)(g - v), &kind, &cls, &fsv, &why, &below, &nt, &nh);
+    ck_assert(g->available && !strcmp(kind, "measure") && cls == NULL && fsv == g->fixed_scale_value && below == -1 && nt == 0);
+    ck_assert(strstr(why, "union bound over scales is not paid") != NULL);
     free(v);
     /* chance: 1 - 1/C */
     ck_assert(tdl_bounds_chance(2) == 0.5);

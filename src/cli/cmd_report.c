@@ -20,8 +20,9 @@
  * Sections: data and model; training curve (when the report trains the
  * model); Hessian spectrum with the Gauss-Newton split and its density; a
  * 2D loss landscape and the interpolation from the initialization; the NTK
- * spectrum and drift; the bounds table (vacuous bounds marked); the theorem
- * checks (`tdl check --all --quick`).  A section whose command fails says so
+ * spectrum and drift; the bounds table (kind, classifier, vacuous and
+ * below-chance marked) and its figure; the theorem checks
+ * (`tdl check --all --quick`).  A section whose command fails says so
  * in the report, and the exit status is 1 at the end.
  *
  * Atomicity: everything is built in DIR.tmp.XXXXXX beside DIR and renamed
@@ -337,7 +338,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
         report_ntk_drift_figure(r, arch, act); /* the drift curve from the training log */
     }
     if (!r->regression) {
-        const char *a[REPORT_MAX_ARGS] = {"bounds", MODEL_ARGS, "--json", "--quiet", "--plot", "fig/bounds.png", "--bound-seed", seed};
+        const char *a[REPORT_MAX_ARGS] = {"bounds", MODEL_ARGS, "--json", "--quiet", "--bound-seed", seed};
         size_t n = 0;
         while (a[n]) n++;
         if (r->has_test) { a[n++] = "--test"; a[n++] = r->test; }
@@ -345,8 +346,8 @@ static int run_steps(report *r, const cli_model_opts *mo)
         if (r->has_init) a[n++] = "--pac-bayes-opt";
         if (o->act) { a[n++] = "--act"; a[n++] = o->act; }
         a[n] = NULL;
+        /* the report draws fig/bounds itself from the JSON (report_bounds_figure) */
         report_run_step(r, "bounds", "generalization bounds (tdl bounds)", 1, a);
-        report_other_formats(r, "bounds");
     }
 #undef MODEL_ARGS
     if (!o->no_checks && !o->n_checks) {

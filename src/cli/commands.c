@@ -336,18 +336,28 @@ static char help_hessian_full[sizeof help_hessian + 4096];
 static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_opts + 4096];
 static char help_train_full[sizeof help_train + sizeof help_train_out + 4096];
 
-static const char help_bounds[] =
+static const char help_bounds_intro[] =
     "usage: tdl bounds --data SPEC (--model FILE | --arch A ...) [options]\n"
     "\n"
     "Complexity measures and generalization bounds of a classifier on its training\n"
-    "data, as one table: measure, value, bound on the test error, vacuous (bound >= 1)\n"
-    "or not, and the theorem it comes from.  Measures whose theorem does not apply\n"
-    "(depth, activation, labels, missing init.* tensors, margin <= 0) are listed as\n"
-    "left out with the reason.  Conventions: effective weights (w_scale W); biases\n"
-    "folded in as a constant input and a constant hidden unit (relu-like nets);\n"
-    "margin f_y - max_{j!=y} f_j ((2y-1) f for one output) at a percentile;\n"
-    "Rademacher bounds L_gamma (ramp) + 2 Rad/gamma + 3 sqrt(ln(2/delta)/(2m)).\n"
-    "\n"
+    "data, as one table.  Each row has a kind: a \"bound\" is a theorem's bound on the\n"
+    "test error at its stated total confidence, for a stated classifier (the trained\n"
+    "net: deterministic; or a stochastic posterior Q: Gibbs), with every data-chosen\n"
+    "quantity paid for, and its terms (empirical, complexity, ...) add up to it; a\n"
+    "\"measure\" is a number without that guarantee.  The norm-based rows are fixed-class\n"
+    "theorems evaluated at the trained net's own norms and a data-chosen margin, with\n"
+    "no union bound over those scales: measures, whose formula's value is kept as\n"
+    "fixed_scale_value.  Vacuous: bound >= 1; below chance: bound < 1 - 1/C.  Rows\n"
+    "whose theorem does not apply (depth, activation, labels, missing init.* tensors,\n"
+    "margin <= 0) are left out with the reason.  Conventions: effective weights\n"
+    "(w_scale W); biases folded in as a constant input and a constant hidden unit\n"
+    "(relu-like nets); margin f_y - max_{j!=y} f_j ((2y-1) f for one output) at a\n"
+    "percentile; margin conversion L_gamma (ramp) + (2/gamma) Rad for C <= 2 outputs\n"
+    "(through f_1 - f_0) and (4C/gamma) Rad for C >= 3 (Mohri et al. 2018 Thm 9.2),\n"
+    "+ 3 sqrt(ln(2/delta)/(2m)).  Every row's theorem: docs/bounds.md.\n"
+    "\n";
+
+static const char help_bounds[] =
     "options:\n"
     "  --data SPEC           training data (required; m = its size)\n"
     "  --test SPEC           held-out data: test error beside the bounds (default none)\n"
@@ -377,8 +387,13 @@ static const char help_bounds[] =
     "                        mc-samples 20 (explicit options win)\n"
     "  --bound-seed N        seed of the Monte Carlo draws (default 0)\n"
     "  --loss L              logistic (one output) or ce (default: the model's)\n"
-    "  --json                measures [{name, value, bound, vacuous, available, source, delta,\n"
-    "                        note|reason}], train_error, test_error, dziugaite_roy {...}\n"
+    "  --explain NAME        one row: its theorem, kind, classifier, every term with its\n"
+    "                        value (or, for a measure, why it is not a bound), and each\n"
+    "                        hypothesis with whether it holds for this model and why\n"
+    "  --json                measures [{name, value, bound, kind, classifier, terms,\n"
+    "                        fixed_scale_value, vacuous, below_chance, available, source,\n"
+    "                        delta, note|reason}], chance, train_error, test_error,\n"
+    "                        dziugaite_roy {...}\n"
     "  --plot FILE           .png .svg .pdf: the bounds on a log axis (FILE.gp, FILE.dat beside)\n"
     "  --threads N           BLAS threads (default: all cores)\n"
     "  --quiet               no progress on stderr (shown only when stderr is a terminal)\n"
@@ -389,7 +404,7 @@ static const char help_bounds[] =
     "  tdl bounds --model m.safetensors --data digits:split=train,binary=5 --test digits:split=test,binary=5\n"
     "  tdl bounds --model m.safetensors --data mnist:split=train,binary=5 --pac-bayes-opt --json\n";
 
-static char help_bounds_full[sizeof help_bounds + 4096];
+static char help_bounds_full[sizeof help_bounds_intro + sizeof help_bounds + 4096];
 
 static const char help_ntk[] =
     "usage: tdl ntk --data SPEC (--model FILE | --arch A ... | --h-inf) [options]\n"
@@ -722,7 +737,8 @@ const cli_command cli_commands[] = {
 /* The train help embeds the shared model options. */
 __attribute__((constructor)) static void build_help(void)
 {
-    snprintf(help_bounds_full, sizeof help_bounds_full, help_bounds, cli_model_help);
+    size_t bounds_len = (size_t)snprintf(help_bounds_full, sizeof help_bounds_full, "%s", help_bounds_intro);
+    snprintf(help_bounds_full + bounds_len, sizeof help_bounds_full - bounds_len, help_bounds, cli_model_help);
     size_t train_len = (size_t)snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_train_full + train_len, sizeof help_train_full - train_len, "%s", help_train_out);
     snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);

@@ -87,7 +87,7 @@ START_TEST(test_golden_measures)
         }
         ck_assert_msg(rel(e->value, val) <= GOLD_TOL, "%s %s: value %.17g, NumPy %.17g", cname, name, e->value, val);
         if (strcmp(bs, "nan") == 0) ck_assert_msg(isnan(e->bound) && isnan(e->fixed_scale_value), "%s %s: unexpected bound", cname, name);
-        else if (e->kind == TDL_MEASURE_KIND_BOUND) {
+        else if (e->kind == TDL_MEASURE_KIND_BOUND && isnan(e->fixed_scale_value)) {
             double b = strtod(bs, NULL);
             ck_assert_msg(rel(e->bound, b) <= GOLD_TOL, "%s %s: bound %.17g, NumPy %.17g", cname, name, e->bound, b);
             ck_assert_int_eq(e->vacuous, b >= 1);
@@ -103,10 +103,18 @@ START_TEST(test_golden_measures)
                 double conc = 3 * sqrt(log(2 / cfg.delta) / (2 * (double)ds->n));
                 b = 2 * b - ramp - conc;
             }
-            ck_assert_msg(isnan(e->bound) && !e->vacuous, "%s %s: a measure with a bound", cname, name);
             ck_assert_msg(rel(e->fixed_scale_value, b) <= GOLD_TOL, "%s %s: fixed-scale value %.17g, expected %.17g",
                           cname, name, e->fixed_scale_value, b);
-            ck_assert(e->bound_reason[0] != 0);
+            if (e->kind == TDL_MEASURE_KIND_BOUND) {
+                /* a uniform row: its complexity term is the fixed-scale one, and it pays more */
+                double conc = 3 * sqrt(log(2 / cfg.delta) / (2 * (double)ds->n));
+                double ramp = find(v, n, "train_ramp_loss")->value;
+                ck_assert_msg(rel(e->terms[1].value, b - ramp - conc) <= GOLD_TOL, "%s %s: complexity %.17g", cname, name, e->terms[1].value);
+                ck_assert_msg(e->bound >= b, "%s %s: bound %.17g below its fixed-scale value %.17g", cname, name, e->bound, b);
+            } else {
+                ck_assert_msg(isnan(e->bound) && !e->vacuous, "%s %s: a measure with a bound", cname, name);
+                ck_assert(e->bound_reason[0] != 0);
+            }
         }
         checked++;
     }
@@ -374,7 +382,7 @@ START_TEST(test_no_bound_below_true_error)
     cfg.flatness = 0;
     ck_assert_int_eq(tdl_bounds_compute(lin, TDL_LOSS_LOGISTIC, ds, &cfg, &v, &n, &terr), TDL_OK);
     const tdl_measure *e = find(v, n, "linear_rademacher");
-    ck_assert(e && e->available && e->kind == TDL_MEASURE_KIND_MEASURE && e->fixed_scale_value >= eta);
+    ck_assert(e && e->available && e->kind == TDL_MEASURE_KIND_BOUND && e->bound >= eta && e->fixed_scale_value >= eta);
     free(v);
     /* the optimized PAC-Bayes certificate (a short run) */
     tdl_dr_config dc;
@@ -480,6 +488,32 @@ END_TEST
 
 /* ---- the ledger (issue 15) ---- */
 
+/* The rows with a uniform (union-bound) version, docs/bounds.md Sec. 3. */
+static int is_uniform(const char *name)
+{
+    return !strcmp(name, "golowich2018_frobenius") || !strcmp(name, "golowich2018_l1inf") || !strcmp(name, "linear_rademacher");
+}
+
+/* A uniform row: terms empirical, complexity, rounding, confidence, union; the
+ * rounding and union terms >= 0, so the bound is >= empirical + complexity +
+ * confidence; the empirical term (ramp loss at gamma' <= gamma) is at most the
+ * one of the fixed-scale value, whose complexity and confidence terms are the
+ * bound's own. */
+static void check_uniform(const tdl_measure *e)
+{
+    static const char *const names[] = {"empirical", "complexity", "rounding", "confidence", "union"};
+    ck_assert_uint_eq(e->n_terms, 5);
+    for (size_t k = 0; k < 5; k++) ck_assert_str_eq(e->terms[k].name, names[k]);
+    const double emp = e->terms[0].value, cx = e->terms[1].value, conf = e->terms[3].value;
+    ck_assert_msg(e->terms[2].value >= 0 && e->terms[4].value > 0, "%s: rounding %g union %g", e->name, e->terms[2].value, e->terms[4].value);
+    ck_assert_msg(emp >= 0 && emp <= 1, "%s", e->name);
+    ck_assert(e->bound >= emp + cx + conf);
+    ck_assert_msg(emp <= e->fixed_scale_value - cx - conf + 1e-12, "%s: L_gamma' %.17g above L_gamma", e->name, emp);
+    /* rounding: B and 1/gamma each grow by a factor < 2 */
+    if (!strcmp(e->name, "linear_rademacher")) ck_assert(e->terms[2].value < 3 * cx);
+    ck_assert(e->classifier == TDL_CLASSIFIER_DETERMINISTIC);
+}
+
 /* Every row: a bound's terms add up to it within 1e-12, it names its classifier,
  * its total delta is the table's, below_chance is bound < chance; a measure has
  * no classifier, terms or below_chance, and a reason. */
@@ -499,7 +533,8 @@ static void check_ledger(const tdl_measure *v, size_t n, double delta, double ch
             ck_assert_msg(e->delta == delta, "%s: delta %g", e->name, e->delta);
             ck_assert_int_eq(e->below_chance, e->bound < chance);
             ck_assert_int_eq(e->vacuous, e->bound >= 1);
-            ck_assert(isnan(e->fixed_scale_value));
+            if (is_uniform(e->name)) check_uniform(e);
+            else ck_assert(isnan(e->fixed_scale_value));
             if (!strncmp(e->name, "pacbayes_", 9)) ck_assert(e->classifier == TDL_CLASSIFIER_GIBBS);
             if (!strcmp(e->name, "vc")) ck_assert(e->classifier == TDL_CLASSIFIER_DETERMINISTIC);
             ck_assert(e->n_hyps > 0);
@@ -511,10 +546,10 @@ static void check_ledger(const tdl_measure *v, size_t n, double delta, double ch
             ck_assert_msg(e->bound_reason[0] != 0, "%s: no reason", e->name);
         }
     }
-    /* the norm-based rows are measures this session */
-    static const char *const norm_rows[] = {"neyshabur2015_frobenius", "golowich2018_frobenius", "golowich2018_l1inf",
-                                            "bartlett2017_spectral", "neyshabur2018_pacbayes_spectral",
-                                            "neyshabur2019_overparam", "linear_rademacher"};
+    /* the norm-based rows without a uniform version are measures (neyshabur2015: its constant is
+     * unverified; bartlett2017: its lemma's constant; neyshabur2018/2019: O~ / a script's form) */
+    static const char *const norm_rows[] = {"neyshabur2015_frobenius", "bartlett2017_spectral", "neyshabur2018_pacbayes_spectral",
+                                            "neyshabur2019_overparam"};
     for (size_t k = 0; k < sizeof norm_rows / sizeof *norm_rows; k++) {
         const tdl_measure *e = find(v, n, norm_rows[k]);
         if (e) ck_assert_msg(e->kind == TDL_MEASURE_KIND_MEASURE, "%s is a bound", norm_rows[k]);
@@ -562,10 +597,16 @@ START_TEST(test_ledger_terms_and_chance)
     ck_assert(!strcmp(tname, "kl_inverse_gap") && tv == kl->terms[1].value);
     tdl_measure_get_hypothesis(v, (size_t)(kl - v), 1, &htext, &holds, &hwhy);
     ck_assert(!strcmp(htext, "union bound over the sigma' grid") && holds == 1 && strstr(hwhy, "15 ln 2") != NULL);
-    const tdl_measure *g = find(v, n, "golowich2018_frobenius");
+    const tdl_measure *g = find(v, n, "bartlett2017_spectral");
     tdl_measure_get_ledger(v, (size_t)(g - v), &kind, &cls, &fsv, &why, &below, &nt, &nh);
     ck_assert(g->available && !strcmp(kind, "measure") && cls == NULL && fsv == g->fixed_scale_value && below == -1 && nt == 0);
     ck_assert(strstr(why, "union bound over scales is not paid") != NULL);
+    /* a uniform row through the accessors: five terms, its fixed-scale value kept */
+    g = find(v, n, "golowich2018_frobenius");
+    tdl_measure_get_ledger(v, (size_t)(g - v), &kind, &cls, &fsv, &why, &below, &nt, &nh);
+    ck_assert(!strcmp(kind, "bound") && !strcmp(cls, "deterministic") && fsv == g->fixed_scale_value && isfinite(fsv) && nt == 5);
+    tdl_measure_get_term(v, (size_t)(g - v), 4, &tname, &tv);
+    ck_assert(!strcmp(tname, "union") && tv == g->terms[4].value && tv > 0);
     free(v);
     /* chance: 1 - 1/C */
     ck_assert(tdl_bounds_chance(2) == 0.5);
@@ -783,7 +824,19 @@ START_TEST(test_multiclass_4c)
     ck_assert_msg(rel(g->fixed_scale_value, 46.336688361123095) <= 1e-12, "%.17g", g->fixed_scale_value);
     ck_assert(rel(f->value, 5.878775382679628) <= 1e-12);
     ck_assert_msg(rel(f->fixed_scale_value, 25.537185916443427) <= 1e-12, "%.17g", f->fixed_scale_value);
-    ck_assert(g->kind == TDL_MEASURE_KIND_MEASURE && isnan(g->bound));
+    /* its uniform version by hand: ||U||_F = ||V||_F = sqrt2, balanced sqrt2 -> 2 = 2^1 (j = 3) each;
+     * gamma = 1 = 2^0 (j = 1); ramp at gamma' = 1 is 0.2; rounding = 4 (2 Rad) - 4 Rad;
+     * union = 3 sqrt((ln 40 + 4 ln 3 + 3 ln(pi^2/6))/10) - conc */
+    {
+        const double rad = 11.078650993849545, conc = 3 * sqrt(log(40.0) / 10);
+        const double un = 3 * sqrt((log(40.0) + 4 * log(3.0) + 3 * log(M_PI * M_PI / 6)) / 10) - conc;
+        const double want[5] = {0.2, 4 * rad, 4 * rad, conc, un};
+        ck_assert(g->kind == TDL_MEASURE_KIND_BOUND && g->n_terms == 5);
+        for (size_t k = 0; k < 5; k++)
+            ck_assert_msg(rel(g->terms[k].value, want[k]) <= 1e-12, "%s: %.17g, by hand %.17g", g->terms[k].name, g->terms[k].value, want[k]);
+        ck_assert(rel(g->bound, 0.2 + 8 * rad + conc + un) <= 1e-12);
+        ck_assert(f->kind == TDL_MEASURE_KIND_MEASURE && isnan(f->bound));
+    }
     /* vc: the C factor for 3 outputs is a heuristic: a measure */
     ck_assert(find(v, n, "vc")->kind == TDL_MEASURE_KIND_MEASURE);
     check_ledger(v, n, cfg.delta, 2.0 / 3.0);

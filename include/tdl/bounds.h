@@ -92,7 +92,7 @@ typedef enum tdl_classifier_kind {
 /* "none", "deterministic", "gibbs". */
 TDL_API extern const tdl_name tdl_classifier_names[];
 
-#define TDL_MEASURE_MAX_TERMS 4
+#define TDL_MEASURE_MAX_TERMS 6
 #define TDL_MEASURE_MAX_HYPS 6
 typedef struct tdl_measure_term {
     char name[24];

@@ -711,6 +711,8 @@ def bounds(self, data, test=None, *, loss=None, delta=0.05, margin_percentile=10
                     terms.num(text(tn.value), tv.value)
                 e["terms"] = terms.finish()
                 e.boolean("below_chance", below.value > 0)
+                if not math.isnan(fsv.value):
+                    e.num("fixed_scale_value", fsv.value)
             else:
                 e.null_reason("classifier", "a measure bounds no classifier")
                 e.num("fixed_scale_value", fsv.value, "no bound formula behind this measure" if avail.value else why)

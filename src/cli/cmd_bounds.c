@@ -349,6 +349,8 @@ static void emit_row_json(json_writer *jw, const tdl_measure *e)
         for (size_t k = 0; k < e->n_terms; k++) json_number(jw, e->terms[k].name, e->terms[k].value);
         json_object_end(jw);
         json_bool(jw, "below_chance", e->below_chance > 0);
+        /* uniform norm rows: the fixed-class formula at the trained scales, kept */
+        if (!isnan(e->fixed_scale_value)) json_number(jw, "fixed_scale_value", e->fixed_scale_value);
     } else {
         json_null_reason(jw, "classifier", "a measure bounds no classifier");
         json_number_or_reason(jw, "fixed_scale_value", e->fixed_scale_value,
@@ -435,8 +437,12 @@ static void emit_row_text(const tdl_measure *e)
     const char *cls = e->classifier == TDL_CLASSIFIER_GIBBS ? "Gibbs" : (e->classifier == TDL_CLASSIFIER_DETERMINISTIC ? "det." : "-");
     printf("%-32s %14s %12s %-7s %-5s %-8s %s\n", e->name, a, b, kind, cls, isnan(e->bound) ? "-" : (e->vacuous ? "yes" : "no"), e->source);
     if (e->note[0]) printf("%-32s   %s: %s\n", "", e->available ? "note" : "left out", e->note);
-    if (e->available && !isnan(e->fixed_scale_value))
-        printf("%-32s   fixed-scale value %.6g: %s\n", "", e->fixed_scale_value, e->bound_reason);
+    if (e->available && !isnan(e->fixed_scale_value)) {
+        if (e->kind == TDL_MEASURE_KIND_BOUND)
+            printf("%-32s   fixed-scale value %.6g: the fixed-class formula at the trained scales (not a bound); "
+                   "the bound pays the union over scales\n", "", e->fixed_scale_value);
+        else printf("%-32s   fixed-scale value %.6g: %s\n", "", e->fixed_scale_value, e->bound_reason);
+    }
 }
 
 static void emit_text(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds,
@@ -494,6 +500,9 @@ static int emit_explain(const bounds_opts *o, const bounds_result *r)
         printf("  terms       ");
         for (size_t k = 0; k < e->n_terms; k++) printf("%s%s %.6g", k ? " + " : "", e->terms[k].name, e->terms[k].value);
         printf(" = %.6g\n", e->bound);
+        if (!isnan(e->fixed_scale_value))
+            printf("  fixed-scale value %.6g (the fixed-class formula at the trained norms and gamma, no union term; not a bound)\n",
+                   e->fixed_scale_value);
     } else {
         printf("  kind        measure: %s\n", e->bound_reason);
         if (!isnan(e->fixed_scale_value))

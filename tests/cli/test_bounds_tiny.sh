@@ -1,7 +1,8 @@
 #!/bin/bash
 # The 2-3-2 net of docs/bounds.md, Sec. 11, computed there by hand: `tdl bounds`
 # reproduces every hand-computed number (margins, gamma, the ramp loss, the
-# norms, and the fixed-scale values of the norm-based rows) to 1e-12 relative.
+# norms, the fixed-scale values of the norm-based rows, and the uniform
+# golowich2018 bounds with their terms, Sec. 3) to 1e-12 relative.
 # usage: test_bounds_tiny.sh TDL
 TDL=$1
 . "$(dirname "$0")/lib.sh"
@@ -54,7 +55,32 @@ for (name, key), want in expected.items():
         print("FAIL: %s %s = %r, by hand %r" % (name, key, got, want))
     else:
         print("ok")
-for name in ("neyshabur2015_frobenius", "golowich2018_frobenius", "golowich2018_l1inf", "bartlett2017_spectral"):
+# the uniform golowich2018_frobenius bound of docs/bounds.md Sec. 3: ||U||_F = ||V||_F = 2 = 2^1 (j = 3),
+# gamma = 1.3 -> gamma' = 2^0 = 1 (j = 1), U = 2 ln 3 + 2 ln 3 + 2 ln 1 + 3 ln(pi^2/6); the smallest
+# margin is exactly 1, so the ramp loss at gamma' is 0
+union_cost = 4 * math.log(3) + 3 * math.log(math.pi ** 2 / 6)
+terms = {"empirical": 0.0, "complexity": 4 * rad_g1 / gamma, "rounding": 4 * rad_g1 / 1 - 4 * rad_g1 / gamma,
+         "confidence": conf, "union": 3 * math.sqrt((math.log(2 / 0.05) + union_cost) / 8) - conf}
+total = sum(terms.values())
+print("ok" if abs(total - 38.6390) < 5e-5 else "FAIL: hand total %r is not the doc's 38.6390" % total)
+g = rows.get("golowich2018_frobenius", {})
+print("ok" if g.get("kind") == "bound" and g.get("classifier") == "deterministic" and g.get("delta") == 0.05 else
+      "FAIL: golowich2018_frobenius kind %r classifier %r delta %r" % (g.get("kind"), g.get("classifier"), g.get("delta")))
+got = g.get("bound")
+print("ok" if got is not None and abs(got - total) <= 1e-12 * total else "FAIL: golowich2018_frobenius bound %r, by hand %r" % (got, total))
+gt = g.get("terms") or {}
+print("ok" if list(gt) == list(terms) else "FAIL: terms %r" % list(gt))
+for k, want in terms.items():
+    v = gt.get(k)
+    print("ok" if v is not None and abs(v - want) <= 1e-12 * max(abs(want), 1) else "FAIL: term %s = %r, by hand %r" % (k, v, want))
+print("ok" if abs(sum(gt.values()) - (got or 0)) <= 1e-12 else "FAIL: the terms do not add up to the bound")
+print("ok" if g.get("vacuous") is True and g.get("below_chance") is False else "FAIL: vacuous / below_chance")
+# golowich2018_l1inf: prod ||W_i||_{1,inf} = 4 -> balanced 2 = 2^1 each (j = 3), the same grid point
+gl = rows.get("golowich2018_l1inf", {})
+want_l = 0.0 + 4 * rad_g2 / gamma + (4 * rad_g2 - 4 * rad_g2 / gamma) + conf + (terms["union"])
+print("ok" if gl.get("kind") == "bound" and abs((gl.get("bound") or 0) - want_l) <= 1e-12 * want_l else
+      "FAIL: golowich2018_l1inf %r %r, by hand %r" % (gl.get("kind"), gl.get("bound"), want_l))
+for name in ("neyshabur2015_frobenius", "bartlett2017_spectral"):
     m = rows.get(name, {})
     print("ok" if m.get("kind") == "measure" and m.get("bound") is None else
           "FAIL: %s: kind %r bound %r (a fixed-scale theorem at data-chosen scales is a measure)" % (name, m.get("kind"), m.get("bound")))

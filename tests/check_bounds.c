@@ -748,9 +748,10 @@ START_TEST(test_monotone_in_delta)
     cfg.flat_samples = 3;
     cfg.mc_samples = 20;
     cfg.ntk = 0;
+    cfg.margin_percentile = 30; /* 10% label noise: a positive gamma, so the uniform norm rows are there */
     static const double deltas[] = {0.2, 0.05, 0.01, 1e-4};
     tdl_measure *prev = NULL;
-    size_t np = 0, bounds_seen = 0;
+    size_t np = 0, bounds_seen = 0, uniform_seen = 0;
     for (size_t k = 0; k < sizeof deltas / sizeof *deltas; k++) {
         cfg.delta = deltas[k];
         tdl_measure *v = NULL;
@@ -765,6 +766,13 @@ START_TEST(test_monotone_in_delta)
                 ck_assert(p && p->kind == TDL_MEASURE_KIND_BOUND);
                 ck_assert_msg(v[i].bound >= p->bound, "%s: %.17g at delta %g < %.17g at delta %g", v[i].name, v[i].bound,
                               deltas[k], p->bound, deltas[k - 1]);
+                if (is_uniform(v[i].name)) {
+                    /* the grid point does not depend on delta: only the confidence and union terms move, and
+                     * their sum 3 sqrt((ln(2/delta) + U)/(2m)) grows (the union term alone shrinks: sqrt is concave) */
+                    ck_assert(v[i].terms[0].value == p->terms[0].value && v[i].terms[2].value == p->terms[2].value);
+                    ck_assert(v[i].terms[3].value + v[i].terms[4].value > p->terms[3].value + p->terms[4].value);
+                    uniform_seen++;
+                }
                 bounds_seen++;
             }
         }
@@ -774,6 +782,7 @@ START_TEST(test_monotone_in_delta)
     }
     free(prev);
     ck_assert_msg(bounds_seen >= 3 * 6, "only %zu comparisons", bounds_seen);
+    ck_assert_msg(uniform_seen == 3 * 2, "%zu comparisons of the uniform rows", uniform_seen); /* golowich2018 x 2 */
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);
 }

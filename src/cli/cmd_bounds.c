@@ -375,8 +375,10 @@ static int emit_json(const bounds_opts *o, const bounds_result *r, const tdl_mlp
     json_number(&jw, "margin_percentile", o->bc.margin_percentile);
     json_string(&jw, "margin_definition", "f(x)_y - max_{j != y} f(x)_j (one output: (2y-1) f(x)); NumPy linear percentile");
     json_string(&jw, "conventions", "effective weights (w_scale W); biases folded in as a constant input / hidden unit; "
-                                    "Rademacher rows (measures): fixed-scale value L_gamma (ramp) + 2 Rad/gamma (4 Rad/gamma, i.e. 4C/gamma, for C >= 3) "
-                                    "+ 3 sqrt(ln(2/delta)/(2m)); kind bound: a theorem's bound at the total delta with every data-chosen quantity "
+                                    "Rademacher rows: fixed-scale value L_gamma (ramp) + 2 Rad/gamma (4 Rad/gamma, i.e. 4C/gamma, for C >= 3) "
+                                    "+ 3 sqrt(ln(2/delta)/(2m)); golowich2018_* and linear_rademacher: bounds uniform over dyadic scales of the norms and "
+                                    "gamma (docs/bounds.md Sec. 3; terms empirical, complexity, rounding, confidence, union); kind bound: a theorem's bound "
+                                    "at the total delta with every data-chosen quantity "
                                     "paid for; vacuous means bound >= 1");
     json_object_begin(&jw, "margin_distribution");
     json_number(&jw, "min", r->mq[0]);

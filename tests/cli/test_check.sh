@@ -42,8 +42,9 @@ expect_status 0 "--list --json"
 if json_names "$WORK/out" > "$WORK/jnames.txt"; then ok; else bad "--list --json is not valid JSON with checks[{name,claim,source,broken}] and count: $(head -c 300 "$WORK/out")"; fi
 if cmp -s "$WORK/names.txt" "$WORK/jnames.txt"; then ok; else bad "--list --json names differ from --list: $(diff "$WORK/names.txt" "$WORK/jnames.txt" | head -5)"; fi
 n_json=$(grep -c . "$WORK/jnames.txt")
-if [ "$n_json" -eq 17 ] && [ "$n_json" -eq "$n_files" ]; then ok; else bad "--list --json lists $n_json checks, expected 17 (= $n_files files)"; fi
-expect_json count 17 "--list --json count"
+# as many as proofs-checks/ has check files (not a number to edit with each new check)
+if [ "$n_json" -eq "$n_files" ] && [ "$n_json" -ge 17 ]; then ok; else bad "--list --json lists $n_json checks, expected $n_files (the check files)"; fi
+expect_json count "$n_files" "--list --json count"
 expect_out '"source":"quadratic-model analysis of GD: Nesterov' "--list --json gives the source"
 expect_no_text() { if grep -qF -- "$1" "$WORK/out"; then bad "$2"; else ok; fi; }
 expect_no_text "   (" "--list --json prints no text list"

@@ -797,6 +797,41 @@ END_TEST
  *       0.2 + 4 Rad / 1 + conc = 46.336688361123095
  *   neyshabur2015_frobenius: Rad = 2 * 3 sqrt(12) 2 / (sqrt2 5) = 5.878775382679628,
  *       0.2 + 4 Rad + conc = 25.537185916443427 */
+START_TEST(test_sharpness_ascent)
+{
+    /* Projected gradient ascent inside the box keeps the lowest accuracy over
+     * its iterates, the one-step linearized vertex included, so at every
+     * bisection point it is at least as pessimistic and alpha' (ascent) <=
+     * alpha' (linearized).  (On this trained net the two coincide: the
+     * gradient-sign vertex is already where the accuracy falls first.) */
+    tdl_dataset *ds = NULL;
+    ck_assert_int_eq(tdl_dataset_load("iris", &ds), TDL_OK);
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    ck_assert_int_eq(tdl_arch_parse("4-16-3", &mc), TDL_OK);
+    mc.seed = 5;
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    tdl_train_config tc;
+    tdl_train_config_default(&tc);
+    tc.loss = TDL_LOSS_CE;
+    tc.epochs = 200;
+    tc.batch = 0;
+    tdl_train_result tr = {0};
+    ck_assert_int_eq(tdl_train(m, ds, &tc, &tr), TDL_OK);
+    printf("sharpness test net: train accuracy %.3f\n", tr.accuracy);
+    double lin = -1, pga = -1;
+    ck_assert_int_eq(tdl_sharpness_alpha(m, TDL_LOSS_CE, ds, 15, 0, 0.1, &lin), TDL_OK);
+    ck_assert_int_eq(tdl_sharpness_alpha(m, TDL_LOSS_CE, ds, 15, 10, 0.1, &pga), TDL_OK);
+    printf("sharpness alpha': linearized %.6g, projected gradient ascent %.6g\n", lin, pga);
+    ck_assert(lin >= 0 && lin <= 2 && pga >= 0 && pga <= 2);
+    ck_assert_msg(pga <= lin, "ascent %g is above the linearized %g", pga, lin);
+    ck_assert(lin > 0);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 START_TEST(test_multiclass_4c)
 {
     static const double X[] = {2, 0, 0, 2, 1, 0, 0, 1, 1, 1};
@@ -868,6 +903,7 @@ static Suite *bounds_suite(void)
     tcase_add_test(core, test_invariance);
     tcase_add_test(core, test_monotone_in_delta);
     tcase_add_test(core, test_multiclass_4c);
+    tcase_add_test(core, test_sharpness_ascent);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("limits");
     tcase_add_test(lim, test_kl_inverse);

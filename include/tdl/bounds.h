@@ -140,6 +140,8 @@ typedef struct tdl_bounds_config {
     size_t flat_steps;         /* bisection steps (15) */
     size_t flat_samples;       /* Monte Carlo nets per step (10) */
     double flat_target;        /* accuracy drop sought (0.1) */
+    size_t sharp_ascent_steps; /* projected-gradient-ascent steps per bisection step of the sharpness search (10; 0: the
+                                  one-step linearized vertex only) */
     size_t mc_samples;         /* nets for the PAC-Bayes Monte Carlo step (100) */
     unsigned long seed;
     int ntk;                   /* Arora et al.'s NTK complexity (two-layer relu, default 1) */
@@ -169,6 +171,16 @@ TDL_API int tdl_margin_distribution(const tdl_mlp *m, tdl_loss_kind loss, const 
 TDL_API int tdl_flatness_sigma(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                                size_t steps, size_t samples, double target, unsigned long seed,
                                double *sigma);
+
+/* Largest alpha in [0, 2] (bisection, `steps` steps) such that the worst
+ * case found in the box |v_i| <= alpha (|w_i| + 1e-3) costs at most `target`
+ * training accuracy (Jiang et al. 2020's magnitude-aware sharpness; the
+ * sharpness measure is 1/alpha^2).  The worst case: from the vertex of the
+ * loss gradient's signs, `ascent_steps` steps of projected gradient ascent on
+ * the training loss (sign steps of half the box), keeping the lowest
+ * accuracy seen; ascent_steps = 0 is the one-step linearized estimate. */
+TDL_API int tdl_sharpness_alpha(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t steps,
+                                size_t ascent_steps, double target, double *alpha);
 
 /* ---- Dziugaite and Roy (2017): an optimized Gaussian posterior ---- */
 typedef struct tdl_dr_progress {

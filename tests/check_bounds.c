@@ -832,6 +832,55 @@ START_TEST(test_sharpness_ascent)
 }
 END_TEST
 
+START_TEST(test_monotone_in_m)
+{
+    /* Non-increasing in m at fixed norms: the same net on the data set taken
+     * twice (m -> 2m; the empirical losses, the margin gamma and every norm
+     * unchanged, ||X||_F -> sqrt2 ||X||_F) gets no larger deterministic bound
+     * (the complexity falls like 1/sqrt(m), and so do the confidence and union
+     * terms).  The Gibbs rows draw at random and are left to bounds-validity. */
+    tdl_dataset *ds = noisy_halfspace(500, 5, 0.1, 9);
+    tdl_dataset *d2 = NULL;
+    ck_assert_int_eq(tdl_dataset_create(2 * ds->n, ds->d, ds->classes, 0, &d2), TDL_OK);
+    for (size_t i = 0; i < 2 * ds->n; i++) {
+        for (size_t j = 0; j < ds->d; j++) gsl_matrix_set(d2->X, i, j, gsl_matrix_get(ds->X, i % ds->n, j));
+        d2->labels[i] = ds->labels[i % ds->n];
+    }
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    ck_assert_int_eq(tdl_arch_parse("5-6-1", &mc), TDL_OK);
+    mc.seed = 2;
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    m->theta[m->layers[0].w_off] += 2;
+    m->theta[m->layers[1].w_off] += 2;
+    tdl_bounds_config cfg;
+    tdl_bounds_config_default(&cfg);
+    cfg.flatness = 0;
+    cfg.ntk = 0;
+    cfg.margin_percentile = 30;
+    tdl_measure *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0, seen = 0;
+    double e;
+    ck_assert_msg(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &a, &na, &e) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert_msg(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, d2, &cfg, &b, &nb, &e) == TDL_OK, "%s", tdl_errmsg());
+    for (size_t i = 0; i < na; i++) {
+        if (a[i].kind != TDL_MEASURE_KIND_BOUND || a[i].classifier != TDL_CLASSIFIER_DETERMINISTIC) continue;
+        const tdl_measure *q = find(b, nb, a[i].name);
+        ck_assert(q && q->kind == TDL_MEASURE_KIND_BOUND);
+        ck_assert_msg(q->bound <= a[i].bound * (1 + 1e-12), "%s: %.17g at 2m > %.17g at m", a[i].name, q->bound, a[i].bound);
+        ck_assert_msg(q->bound < a[i].bound, "%s: no decrease from m to 2m", a[i].name);
+        seen++;
+    }
+    ck_assert_msg(seen >= 3, "only %zu deterministic bounds compared", seen); /* vc, golowich2018 x 2 */
+    free(a);
+    free(b);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&d2);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 START_TEST(test_multiclass_4c)
 {
     static const double X[] = {2, 0, 0, 2, 1, 0, 0, 1, 1, 1};
@@ -903,6 +952,7 @@ static Suite *bounds_suite(void)
     tcase_add_test(core, test_invariance);
     tcase_add_test(core, test_monotone_in_delta);
     tcase_add_test(core, test_multiclass_4c);
+    tcase_add_test(core, test_monotone_in_m);
     tcase_add_test(core, test_sharpness_ascent);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("limits");

@@ -974,7 +974,24 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
                 OUT("arora2019_ntk", src, tdl_errmsg());
                 st = TDL_OK;
             } else {
-                ADD("arora2019_ntk", cplx, NAN, NAN, src, "labels as +-1; inputs as given (the theorem assumes unit-norm inputs)");
+                tdl_measure *ea;
+                ADDE(ea, "arora2019_ntk", cplx, NAN, NAN, src, "labels as +-1; inputs as given (the theorem assumes unit-norm inputs)");
+                snprintf(ea->bound_reason, sizeof ea->bound_reason, "%s",
+                         "the theorem bounds the wide GD-trained net of its setting (assumptions below), not this net, and its "
+                         "confidence term is an O() without constants: a measure (docs/bounds.md Sec. 9)");
+                double worst = 0; /* how far the inputs are from the unit sphere the theorem assumes */
+                for (size_t i = 0; i < n; i++) {
+                    double r2 = 0;
+                    for (size_t j = 0; j < ds->d; j++) r2 += gsl_matrix_get(ds->X, i, j) * gsl_matrix_get(ds->X, i, j);
+                    if (fabs(sqrt(r2) - 1) > worst) worst = fabs(sqrt(r2) - 1);
+                }
+                hyp(ea, 1, "two-layer relu net, binary labels as +-1", "the model file's net and labels");
+                hyp(ea, 1, "lambda_0 = lambda_min(H_inf) > 0", "H_inf^{-1} y was computed");
+                hyp(ea, worst <= 1e-9, "inputs on the unit sphere", "max | ||x_i|| - 1 | = %.3g", worst);
+                hyp(ea, -1, "width >= poly(n, 1/lambda_0, 1/delta), init scale kappa = O(lambda_0 delta / n)",
+                    "the theorem's net, not the model file's");
+                hyp(ea, -1, "first layer trained by full-batch GD, step O(lambda_0 / n^2), second layer fixed",
+                    "false for a net trained by tdl (SGD with momentum, all layers)");
             }
         }
     }

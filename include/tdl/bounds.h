@@ -100,7 +100,7 @@ typedef struct tdl_measure_term {
 } tdl_measure_term;
 typedef struct tdl_measure_hyp {
     char text[96];             /* the hypothesis, e.g. "depth 2" */
-    int holds;                 /* 1 holds / paid, 0 does not */
+    int holds;                 /* 1 holds / paid, 0 does not, -1 an assumption tdl cannot check */
     char why[160];             /* why, for this model */
 } tdl_measure_hyp;
 

@@ -513,7 +513,8 @@ static int emit_explain(const bounds_opts *o, const bounds_result *r)
     if (e->n_hyps) {
         printf("  hypotheses\n");
         for (size_t k = 0; k < e->n_hyps; k++)
-            printf("    - %s: %s (%s)\n", e->hyps[k].text, e->hyps[k].holds ? "holds" : "does not hold", e->hyps[k].why);
+            printf("    - %s: %s (%s)\n", e->hyps[k].text, e->hyps[k].holds > 0 ? "holds" : e->hyps[k].holds < 0 ? "assumed, not checked" : "does not hold",
+                   e->hyps[k].why);
     }
     return 0;
 }

@@ -111,6 +111,13 @@ if grep -qE -- "terms       empirical [0-9.e+-]+ \+ complexity [0-9.e+-]+ \+ rou
 expect_out "union bound over the data-chosen scales (norms, gamma): holds (paid, U = " "explain: the union term is paid"
 expect_out "grid point: the norms: holds (||W_i||_F balanced to P^(1/L) = " "explain: the norms' grid point"
 expect_out "grid point: the margin: holds (gamma = " "explain: the margin's grid point"
+# Arora et al. 2019 Thm 5.1: a measure, its checkable hypotheses checked (the
+# gauss inputs are not on the unit sphere), the rest listed as assumptions
+run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --no-flatness --explain arora2019_ntk
+expect_status 0 "--explain arora2019_ntk"
+expect_out "kind        measure: the theorem bounds the wide GD-trained net" "arora: why a measure"
+expect_out "inputs on the unit sphere: does not hold (max | ||x_i|| - 1 | = " "arora: unit sphere checked"
+expect_out "second layer fixed: assumed, not checked (false for a net trained by tdl" "arora: GD assumption listed"
 run "$TDL" bounds --model "$WORK/g.safetensors" --data gauss:n=300,d=5,classes=2,sep=2 --explain nosuch
 expect_status 2 "--explain an unknown name"
 expect_err "unknown row (params frobenius_product" "the names are listed"

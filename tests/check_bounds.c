@@ -881,6 +881,53 @@ START_TEST(test_monotone_in_m)
 }
 END_TEST
 
+START_TEST(test_monotone_in_norms)
+{
+    /* Non-decreasing in each norm at a fixed function: weights on an input
+     * feature that is 0 in every example change no output and no margin, but
+     * raise ||W_1|| (Frobenius, l_{1,inf}); no deterministic bound may fall,
+     * and the norm-based ones must rise. */
+    tdl_dataset *ds = noisy_halfspace(500, 5, 0.1, 9);
+    for (size_t i = 0; i < ds->n; i++) gsl_matrix_set(ds->X, i, 4, 0.0);
+    tdl_mlp_config mc;
+    tdl_mlp_config_default(&mc);
+    ck_assert_int_eq(tdl_arch_parse("5-6-1", &mc), TDL_OK);
+    mc.seed = 2;
+    tdl_mlp *m = NULL;
+    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
+    m->theta[m->layers[0].w_off] += 2;
+    m->theta[m->layers[1].w_off] += 2;
+    tdl_bounds_config cfg;
+    tdl_bounds_config_default(&cfg);
+    cfg.flatness = 0;
+    cfg.ntk = 0;
+    cfg.margin_percentile = 30;
+    tdl_measure *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0, seen = 0, rose = 0;
+    double e;
+    ck_assert_msg(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &a, &na, &e) == TDL_OK, "%s", tdl_errmsg());
+    const tdl_layer *L0 = &m->layers[0];
+    for (size_t u = 0; u < L0->out; u++) m->theta[L0->w_off + u * L0->in + 4] += 5.0; /* the idle feature */
+    ck_assert_msg(tdl_bounds_compute(m, TDL_LOSS_LOGISTIC, ds, &cfg, &b, &nb, &e) == TDL_OK, "%s", tdl_errmsg());
+    for (size_t i = 0; i < na; i++) {
+        if (a[i].kind != TDL_MEASURE_KIND_BOUND || a[i].classifier != TDL_CLASSIFIER_DETERMINISTIC) continue;
+        const tdl_measure *q = find(b, nb, a[i].name);
+        ck_assert(q && q->kind == TDL_MEASURE_KIND_BOUND);
+        ck_assert_msg(q->bound >= a[i].bound * (1 - 1e-12), "%s: %.17g with larger norms < %.17g", a[i].name, q->bound, a[i].bound);
+        if (is_uniform(a[i].name)) {
+            ck_assert_msg(q->terms[1].value > a[i].terms[1].value, "%s: the complexity did not grow", a[i].name);
+            rose++;
+        }
+        seen++;
+    }
+    ck_assert_msg(seen >= 3 && rose == 2, "%zu deterministic bounds compared, %zu uniform", seen, rose);
+    free(a);
+    free(b);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 START_TEST(test_multiclass_4c)
 {
     static const double X[] = {2, 0, 0, 2, 1, 0, 0, 1, 1, 1};
@@ -953,6 +1000,7 @@ static Suite *bounds_suite(void)
     tcase_add_test(core, test_monotone_in_delta);
     tcase_add_test(core, test_multiclass_4c);
     tcase_add_test(core, test_monotone_in_m);
+    tcase_add_test(core, test_monotone_in_norms);
     tcase_add_test(core, test_sharpness_ascent);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("limits");

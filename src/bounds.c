@@ -337,14 +337,22 @@ static double grid_cost(int i)
 }
 
 /* The mean ramp loss of the training margins at margin g > 0 (the sum of tdl_margin_stats). */
-static int ramp_loss_at(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double g, double *out)
+/* The training margins (sorted, allocated) of m on ds, for the margin losses below. */
+static int sorted_margins(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_eval_stats *s)
 {
     tdl_net_work *w = NULL;
-    tdl_eval_stats s = {0};
     int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
-    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
+    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, s);
+    if (st == TDL_OK) tdl_sort_doubles(s->margins, s->n);
+    tdl_net_work_free(&w);
+    return st;
+}
+
+static int ramp_loss_at(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double g, double *out)
+{
+    tdl_eval_stats s = {0};
+    int st = sorted_margins(m, loss, ds, &s);
     if (st == TDL_OK) {
-        tdl_sort_doubles(s.margins, s.n);
         double r = 0;
         for (size_t i = 0; i < s.n; i++) {
             double t = s.margins[i];
@@ -353,7 +361,6 @@ static int ramp_loss_at(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
         *out = r / (double)s.n;
     }
     tdl_eval_stats_free(&s);
-    tdl_net_work_free(&w);
     return st;
 }
 
@@ -506,17 +513,14 @@ int tdl_sharpness_alpha(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
  * (Neyshabur, Bhojanapalli, Srebro 2018, Lemma 1's loss). */
 static int hard_margin_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double gamma, double *out)
 {
-    tdl_net_work *w = NULL;
     tdl_eval_stats s = {0};
-    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
-    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
+    int st = sorted_margins(m, loss, ds, &s);
     if (st == TDL_OK) {
         size_t k = 0;
         for (size_t i = 0; i < s.n; i++) k += s.margins[i] <= gamma;
         *out = (double)k / (double)s.n;
     }
     tdl_eval_stats_free(&s);
-    tdl_net_work_free(&w);
     return st;
 }
 

@@ -788,15 +788,6 @@ START_TEST(test_monotone_in_delta)
 }
 END_TEST
 
-/* C = 3: the fixed-scale values of the Rademacher rows use 4C/gamma (Mohri et
- * al. 2018 Thm 9.2).  Net 2-2-3 without biases, U = I, V = [I; 0]; data
- * (2,0):0 (0,2):1 (1,0):0 (0,1):1 (1,1):2; margins 2 2 1 1 -1; median gamma = 1;
- * ramp loss 1/5; ||X||_F^2 = 12; prod ||W||_F = 2; m = 5, L = 2, delta 0.05:
- *   conc = 3 sqrt(ln 40 / 10)
- *   golowich2018_frobenius: Rad = 3 (1 + sqrt(4 ln 2)) sqrt(12) 2 / 5 = 11.078650993849545,
- *       0.2 + 4 Rad / 1 + conc = 46.336688361123095
- *   neyshabur2015_frobenius: Rad = 2 * 3 sqrt(12) 2 / (sqrt2 5) = 5.878775382679628,
- *       0.2 + 4 Rad + conc = 25.537185916443427 */
 START_TEST(test_sharpness_ascent)
 {
     /* Projected gradient ascent inside the box keeps the lowest accuracy over
@@ -928,6 +919,15 @@ START_TEST(test_monotone_in_norms)
 }
 END_TEST
 
+/* C = 3: the fixed-scale values of the Rademacher rows use 4C/gamma (Mohri et
+ * al. 2018 Thm 9.2).  Net 2-2-3 without biases, U = I, V = [I; 0]; data
+ * (2,0):0 (0,2):1 (1,0):0 (0,1):1 (1,1):2; margins 2 2 1 1 -1; median gamma = 1;
+ * ramp loss 1/5; ||X||_F^2 = 12; prod ||W||_F = 2; m = 5, L = 2, delta 0.05:
+ *   conc = 3 sqrt(ln 40 / 10)
+ *   golowich2018_frobenius: Rad = 3 (1 + sqrt(4 ln 2)) sqrt(12) 2 / 5 = 11.078650993849545,
+ *       0.2 + 4 Rad / 1 + conc = 46.336688361123095
+ *   neyshabur2015_frobenius: Rad = 2 * 3 sqrt(12) 2 / (sqrt2 5) = 5.878775382679628,
+ *       0.2 + 4 Rad + conc = 25.537185916443427 */
 START_TEST(test_multiclass_4c)
 {
     static const double X[] = {2, 0, 0, 2, 1, 0, 0, 1, 1, 1};

@@ -13,6 +13,11 @@ from ._model import Model, _Work, _Wrap, _now, DBL_EPSILON, _LANCZOS_TOL_DEFAULT
 from ._result import Result
 
 
+def _g10(v):
+    """C's printf %.10g."""
+    return "%.10g" % v
+
+
 def _arr(ptr, n):
     return np.ctypeslib.as_array(ptr, shape=(n,)).copy() if n else np.empty(0)
 
@@ -263,8 +268,17 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         neg_frac, cond = _spectrum_stats(vals, 0.0 if math.isnan(tolv) else tolv)
         r.string("which", "all" if full else which)
         r.array("eigenvalues", vals)
-        r.num("lambda_min", vals[0])
-        r.num("lambda_max", vals[-1])
+        # each end only where the computed values contain it (as the CLI: a
+        # partial spectrum's far end is null with the reason)
+        what = {"top": "largest", "bottom": "smallest"}.get(which, "largest |lambda|")
+        for key, end, has in (("lambda_min", "smallest", count == dim or which == "bottom"),
+                              ("lambda_max", "largest", count == dim or which == "top")):
+            v = vals[0] if end == "smallest" else vals[-1]
+            if has:
+                r.num(key, v)
+            else:
+                r.null_reason(key, "only the %d %s eigenvalues were computed; the %s of them is %s"
+                              % (count, what, end, _g10(v)))
         r.num("tolerance", tolv, "no residual tolerance for this method")
         if full:
             r.num("negative_fraction", neg_frac)

@@ -66,6 +66,25 @@ typedef struct hess_result {
     double sigma;
 } hess_result;
 
+/* Whether the computed values contain the true smallest (end 0) or largest
+ * (end 1) eigenvalue: a whole spectrum has both; the k largest only the
+ * largest, the k smallest only the smallest; the k of largest |lambda|
+ * neither for certain (issue 23: a summary line is true as printed). */
+static int spectrum_has_end(const hess_opts *o, const hess_result *r, int end)
+{
+    if (r->count == r->dim) return 1;
+    return end ? o->which == TDL_WHICH_LARGEST : o->which == TDL_WHICH_SMALLEST;
+}
+
+/* Why an end is missing, with the computed value nearest to it. */
+static const char *missing_end(const hess_opts *o, const hess_result *r, int end, char *buf, size_t len)
+{
+    const char *what = o->which == TDL_WHICH_LARGEST ? "largest" : o->which == TDL_WHICH_SMALLEST ? "smallest" : "largest |lambda|";
+    snprintf(buf, len, "only the %zu %s eigenvalues were computed; the %s of them is %.10g", r->count, what,
+             end ? "largest" : "smallest", end ? r->values[r->count - 1] : r->values[0]);
+    return buf;
+}
+
 static void hess_result_free(hess_result *r)
 {
     free(r->values);
@@ -459,8 +478,11 @@ static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m,
     if (r->count) {
         json_string(&w, "which", full ? "all" : tdl_name_of(which_words, (int)o->which));
         json_number_array(&w, "eigenvalues", r->values, r->count, 1);
-        json_number(&w, "lambda_min", r->values[0]);
-        json_number(&w, "lambda_max", r->values[r->count - 1]);
+        char why[160];
+        if (spectrum_has_end(o, r, 0)) json_number(&w, "lambda_min", r->values[0]);
+        else json_null_reason(&w, "lambda_min", missing_end(o, r, 0, why, sizeof why));
+        if (spectrum_has_end(o, r, 1)) json_number(&w, "lambda_max", r->values[r->count - 1]);
+        else json_null_reason(&w, "lambda_max", missing_end(o, r, 1, why, sizeof why));
         json_number_or_reason(&w, "tolerance", r->tol, "no residual tolerance for this method");
         if (full) {
             json_number(&w, "negative_fraction", neg_frac);
@@ -517,7 +539,11 @@ static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_r
     printf("method       %s (%s), %.3g s\n", tdl_name_of(tdl_hessian_method_names, (int)o->method), r->driver, r->seconds);
     if (r->count) {
         print_values(full ? "eigenvalues" : (o->which == TDL_WHICH_SMALLEST ? "bottom" : o->which == TDL_WHICH_MAGNITUDE ? "|largest|" : "top"), r->values, r->count);
-        printf("lambda_min   %.10g\nlambda_max   %.10g\n", r->values[0], r->values[r->count - 1]);
+        char why[160];
+        if (spectrum_has_end(o, r, 0)) printf("lambda_min   %.10g\n", r->values[0]);
+        else printf("lambda_min   not computed: %s\n", missing_end(o, r, 0, why, sizeof why));
+        if (spectrum_has_end(o, r, 1)) printf("lambda_max   %.10g\n", r->values[r->count - 1]);
+        else printf("lambda_max   not computed: %s\n", missing_end(o, r, 1, why, sizeof why));
         if (full) {
             printf("negative     %.4f of the eigenvalues < -%.3g\n", neg_frac, r->tol);
             printf("cond (pos.)  %.6g (lambda_max / smallest eigenvalue > %.3g)\n", cond, r->tol);

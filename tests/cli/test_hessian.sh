@@ -162,6 +162,16 @@ run "$TDL" hessian --model "$WORK/m.safetensors" --data wine;           expect_s
 # too big for memory: refused at once, suggesting lanczos
 run "$TDL" hessian --arch 784-4000-10 --data mnist:n=100 --json
 expect_status 1 "too big"; expect_err "--method lanczos" "suggests lanczos"; expect_empty_out "no JSON on failure"
+# a partial spectrum's summary is true as printed: the far end is "not
+# computed" (text) and null with its reason (JSON), not the nearest computed value
+run "$TDL" hessian --arch 4-5-3 --data iris --k 2 --which bottom
+expect_status 0 "bottom-2"
+expect_out "lambda_max   not computed: only the 2 smallest eigenvalues were computed; the largest of them is " "bottom-k: no false lambda_max"
+run "$TDL" hessian --arch 4-5-3 --data iris --k 2 --json
+expect_status 0 "top-2 json"
+expect_json lambda_min null "top-k: lambda_min is null"
+expect_out '"lambda_min_reason":"only the 2 largest eigenvalues were computed; the smallest of them is ' "top-k: the reason"
+if [ "$(json_get lambda_max)" != null ]; then ok; else bad "top-k: lambda_max missing"; fi
 # trace(G) comes from the exact method only: Lanczos with --gn has no gn_trace
 # (it printed 0 before), the exact method has it
 run "$TDL" hessian --arch 4-5-3 --data iris --method lanczos --k 2 --gn --json

@@ -200,6 +200,11 @@ static int zero_predictor_loss(const tdl_mlp *m, const tdl_dataset *ds, tdl_loss
     return TDL_OK;
 }
 
+size_t tdl_train_batch_size(const tdl_train_config *cfg, size_t n)
+{
+    return (cfg->opt == TDL_OPT_GD || cfg->batch == 0 || cfg->batch > n) ? n : cfg->batch;
+}
+
 int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, tdl_train_result *result)
 {
     int st = validate(m, ds, cfg);
@@ -210,7 +215,7 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
     result->loss = result->accuracy = NAN;
     result->diverge_threshold = INFINITY;
     const size_t n = ds->n, d = ds->d, P = m->n_params;
-    const size_t B = (cfg->opt == TDL_OPT_GD || cfg->batch == 0 || cfg->batch > n) ? n : cfg->batch;
+    const size_t B = tdl_train_batch_size(cfg, n);
     const size_t batches = (n + B - 1) / B;
     const size_t total_steps = cfg->steps ? cfg->steps : cfg->epochs * batches;
     const int full_batch = B == n;

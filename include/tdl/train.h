@@ -136,6 +136,10 @@ TDL_API const char *tdl_train_stop_name(tdl_train_stop s);
  * TDL_EDIVERGED with a message naming the step, the loss and the learning
  * rate, and leaves in m->theta the parameters of the last evaluation that
  * met neither criterion (the last good checkpoint). */
+/* The minibatch size tdl_train uses on n examples: n (full batch) for gd, for
+ * batch 0 and for a batch larger than n; cfg->batch otherwise. */
+TDL_API size_t tdl_train_batch_size(const tdl_train_config *cfg, size_t n);
+
 TDL_API int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg,
                       tdl_train_result *result);
 

@@ -198,6 +198,7 @@ _PROTOS = {
     # train
     "tdl_train_config_new": (vp, []),
     "tdl_train_config_free": (None, [vpp]),
+    "tdl_train_batch_size": (sz, [vp, sz]),
     "tdl_train_config_set_text": (c_int, [vp, c_char_p, c_char_p]),
     "tdl_train_config_set_number": (c_int, [vp, c_char_p, c_double]),
     "tdl_train_config_set_callback": (None, [vp, TRAIN_CALLBACK, vp]),

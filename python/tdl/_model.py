@@ -455,7 +455,8 @@ class Model:
             msg = text(lib.tdl_errmsg())
             if st not in (_lib.OK, _lib.EDIVERGED, _lib.EINTR):
                 check(st)
-            self._record(lk, ds, opt_text, lr, batch, res, self._seed if seed is None else seed)
+            used_batch = lib.tdl_train_batch_size(cfg, ds.n)  # n for gd, as tdl train records it
+            self._record(lk, ds, opt_text, lr, used_batch, res, self._seed if seed is None else seed)
             model_path = last_good = None
             test_loss = test_acc = math.nan
             if st == _lib.EDIVERGED:
@@ -492,7 +493,7 @@ class Model:
             r.string("optimizer", opt_text)
             r.num("momentum", momentum)
             r.num("lr", lr)
-            r.size("batch", batch)
+            r.size("batch", lib.tdl_train_batch_size(cfg, ds.n))
             r.size("epochs", res.epochs)
             r.size("steps", res.steps)
             r.boolean("reached_target", res.reached_target)

@@ -178,7 +178,7 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
     tdl_tensors_set_meta(m->meta, "optimizer", tdl_optimizer_name(cfg->opt));
     snprintf(buf, sizeof buf, "%.17g", cfg->lr);
     tdl_tensors_set_meta(m->meta, "lr", buf);
-    snprintf(buf, sizeof buf, "%zu", cfg->batch);
+    snprintf(buf, sizeof buf, "%zu", tdl_train_batch_size(cfg, ds->n));
     tdl_tensors_set_meta(m->meta, "batch", buf);
     snprintf(buf, sizeof buf, "%zu", res->epochs);
     tdl_tensors_set_meta(m->meta, "epochs", buf);
@@ -220,7 +220,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_string(&w, "optimizer", opt_text);
     json_number(&w, "momentum", cfg->momentum);
     json_number(&w, "lr", cfg->lr);
-    json_size(&w, "batch", cfg->batch);
+    json_size(&w, "batch", tdl_train_batch_size(cfg, ds->n)); /* the one used: n for gd */
     json_size(&w, "epochs", res->epochs);
     json_size(&w, "steps", res->steps);
     json_bool(&w, "reached_target", res->reached_target);
@@ -440,8 +440,16 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
     const tdl_train_config *cfg = &o->cfg;
     printf("model        %s (%s, %s, %zu parameters)\n", o->out, arch, act, m->n_params);
     printf("data         %s (%zu examples)\n", ds->spec, ds->n);
-    printf("training     %s (momentum %g), lr %g, batch %zu, %zu epochs, %zu steps, loss %s (mean)\n",
-           o->to.opt_text, cfg->momentum, cfg->lr, cfg->batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
+    const size_t B = tdl_train_batch_size(cfg, ds->n);
+    char batch[48];
+    if (B == ds->n) snprintf(batch, sizeof batch, "full batch (%zu)", B);
+    else snprintf(batch, sizeof batch, "batch %zu", B);
+    printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s (mean)\n",
+           o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
+    if (res->stopped == TDL_STOP_TARGET) /* say why it ran fewer epochs than asked */
+        printf("stopped      at the target (%s) after %zu of %zu %s\n",
+               !isnan(cfg->target_loss) && res->loss <= cfg->target_loss ? "train loss <= --target-loss" : "train accuracy >= --target-acc",
+               cfg->steps ? res->steps : res->epochs, cfg->steps ? cfg->steps : cfg->epochs, cfg->steps ? "steps" : "epochs");
     printf("train loss   %.6g\n", res->loss);
     if (ds->classes) printf("train acc.   %.4f\n", res->accuracy);
     if (ts) {

@@ -179,4 +179,14 @@ expect_err "give --act" "asks for --act"
 run "$TDL" eval --data iris;                       expect_status 2 "eval without model"
 run "$TDL" eval --model "$WORK/d.safetensors" --data digits --margin-percentile 101; expect_status 2 "bad percentile"
 
+# training lines say what ran and why it stopped (issue 23): gd is full batch,
+# whatever --batch says, and a run the target stopped says so
+run "$TDL" train --data iris --arch 4-8-3 --opt gd --epochs 2000 --target-loss 0.3 -o "$WORK/gd.safetensors"
+expect_status 0 "gd with a target"
+expect_out "lr 0.1, full batch (150), " "gd: full batch, not batch 128"
+expect_out "stopped      at the target (train loss <= --target-loss) after " "the target stop is said"
+run "$TDL" train --data iris --arch 4-8-3 --opt gd --epochs 3 -o "$WORK/gd.safetensors" --json
+expect_json batch 150 "gd: --json batch is the one used"
+run "$TDL" info --model "$WORK/gd.safetensors" --json
+expect_out '"batch":"150"' "gd: the model file records the batch used"
 finish

@@ -75,7 +75,7 @@ TDL_TEST_HELP_DEFAULT='train.lr=0.25' "$TDL" help train >"$WORK/a"
 grep -qF "(default 0.25; " "$WORK/a" && cmp -s "$WORK/a" "$WORK/b" && ok || bad "train.lr=0.25 is not printed as --lr's default"
 
 # the table says what the commands do: their --json echoes the defaults
-data="gauss:n=40,d=2,classes=2"
+data="gauss:n=300,d=2,classes=2"  # n > the default batch, which --json reports as used
 run "$TDL" train --data "$data" --arch 2-2 --threads 1 --json -o "$WORK/m.safetensors"
 expect_status 0 "train with the defaults"
 [ "$(sed -n 's/.*"optimizer":"\([^"]*\)".*/\1/p' "$WORK/out")" = "$(value_of train.opt)" ] && ok || bad "train.opt"

@@ -101,28 +101,65 @@ void tdl_bounds_config_default(tdl_bounds_config *cfg)
     cfg->ntk = 1;
 }
 
-int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double pct,
-                     double *gamma, double *ramp, double *error)
+/* The training margins of m on ds, sorted ascending (s->margins allocated). */
+static int sorted_margins(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_eval_stats *s)
+{
+    tdl_net_work *w = NULL;
+    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
+    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, s);
+    if (st == TDL_OK) tdl_sort_doubles(s->margins, s->n);
+    tdl_net_work_free(&w);
+    return st;
+}
+
+/* Mean ramp loss L_g of n sorted margins at margin g > 0: 1 below 0,
+ * 1 - t/g on (0, g), 0 above. */
+static double ramp_mean(const double *margins, size_t n, double g)
+{
+    double r = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = margins[i];
+        r += t <= 0 ? 1 : (t < g ? 1 - t / g : 0);
+    }
+    return r / (double)n;
+}
+
+/* The hard margin loss: the fraction of margins <= gamma (Neyshabur,
+ * Bhojanapalli, Srebro 2018, Lemma 1's loss). */
+static double hard_mean(const double *margins, size_t n, double gamma)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += margins[i] <= gamma;
+    return (double)k / (double)n;
+}
+
+/* The sorted training margins, after checking that there are labels and
+ * that pct is a percentile. */
+static int margins_for(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double pct, tdl_eval_stats *s)
 {
     if (!ds->classes) return tdl_fail(TDL_EINVAL, "margins: the data set %s has no class labels", ds->spec ? ds->spec : "");
     if (!(pct >= 0 && pct <= 100)) return tdl_fail(TDL_EINVAL, "margin percentile %g is not in [0, 100]", pct);
-    tdl_net_work *w = NULL;
+    return sorted_margins(m, loss, ds, s);
+}
+
+/* gamma = the pct-th percentile of the sorted margins, and L_gamma (NaN unless gamma > 0). */
+static void margin_summary(const tdl_eval_stats *s, double pct, double *gamma, double *ramp)
+{
+    double g = tdl_percentile_sorted(s->margins, s->n, pct);
+    *gamma = g;
+    if (ramp) *ramp = g > 0 ? ramp_mean(s->margins, s->n, g) : NAN;
+}
+
+int tdl_margin_stats(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double pct,
+                     double *gamma, double *ramp, double *error)
+{
     tdl_eval_stats s = {0};
-    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
-    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, &s);
+    int st = margins_for(m, loss, ds, pct, &s);
     if (st == TDL_OK) {
-        tdl_sort_doubles(s.margins, s.n);
-        double g = tdl_percentile_sorted(s.margins, s.n, pct), r = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            double t = s.margins[i];
-            r += t <= 0 ? 1 : (g > 0 && t < g ? 1 - t / g : 0);
-        }
-        *gamma = g;
-        if (ramp) *ramp = g > 0 ? r / (double)s.n : NAN;
+        margin_summary(&s, pct, gamma, ramp);
         if (error) *error = s.error;
     }
     tdl_eval_stats_free(&s);
-    tdl_net_work_free(&w);
     return st;
 }
 
@@ -337,32 +374,6 @@ static double grid_cost(int i)
 }
 
 /* The mean ramp loss of the training margins at margin g > 0 (the sum of tdl_margin_stats). */
-/* The training margins (sorted, allocated) of m on ds, for the margin losses below. */
-static int sorted_margins(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_eval_stats *s)
-{
-    tdl_net_work *w = NULL;
-    int st = tdl_net_work_alloc(m, ds->n < 1024 ? ds->n : 1024, &w);
-    if (st == TDL_OK) st = tdl_mlp_evaluate(m, loss, ds, w, s);
-    if (st == TDL_OK) tdl_sort_doubles(s->margins, s->n);
-    tdl_net_work_free(&w);
-    return st;
-}
-
-static int ramp_loss_at(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double g, double *out)
-{
-    tdl_eval_stats s = {0};
-    int st = sorted_margins(m, loss, ds, &s);
-    if (st == TDL_OK) {
-        double r = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            double t = s.margins[i];
-            r += t <= 0 ? 1 : (t < g ? 1 - t / g : 0);
-        }
-        *out = r / (double)s.n;
-    }
-    tdl_eval_stats_free(&s);
-    return st;
-}
 
 /* Turns a row into the uniform margin bound of docs/bounds.md Sec. 3:
  * L_gamma' + (conv/gamma') rad_a + 3 sqrt((ln(2/delta) + U)/(2m)), where rad
@@ -509,20 +520,6 @@ int tdl_sharpness_alpha(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
     return st;
 }
 
-/* The hard margin loss: the fraction of training margins <= gamma
- * (Neyshabur, Bhojanapalli, Srebro 2018, Lemma 1's loss). */
-static int hard_margin_loss(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, double gamma, double *out)
-{
-    tdl_eval_stats s = {0};
-    int st = sorted_margins(m, loss, ds, &s);
-    if (st == TDL_OK) {
-        size_t k = 0;
-        for (size_t i = 0; i < s.n; i++) k += s.margins[i] <= gamma;
-        *out = (double)k / (double)s.n;
-    }
-    tdl_eval_stats_free(&s);
-    return st;
-}
 
 static int act_lip_hom(const tdl_act *a)
 {
@@ -559,7 +556,11 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     const double conc = 3 * sqrt(log(2 / delta) / (2 * mm)); /* Mohri et al. Thm 3.3 */
     double gamma, ramp, err;
     double fro[TDL_MAX_DEPTH], spec[TDL_MAX_DEPTH], l1inf[TDL_MAX_DEPTH], dfro[TDL_MAX_DEPTH], d21[TDL_MAX_DEPTH];
-    if ((st = tdl_margin_stats(m, loss, ds, cfg->margin_percentile, &gamma, &ramp, &err)) != TDL_OK) goto done;
+    /* the training margins, once for every row that reads them */
+    tdl_eval_stats marg = {0};
+    if ((st = margins_for(m, loss, ds, cfg->margin_percentile, &marg)) != TDL_OK) goto done;
+    margin_summary(&marg, cfg->margin_percentile, &gamma, &ramp);
+    err = marg.error;
     *train_error = err;
     /* data norms over the (augmented) inputs */
     double XF2 = 0, maxx2 = 0, maxcol2 = h.aug ? mm : 0;
@@ -657,8 +658,7 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
             const int ok = B > 0 && isfinite(B);
             const int ib = ok ? grid_up(B) : 0, ig = grid_down(gamma);
             const double U = grid_cost(ib) + grid_cost(ig);
-            double ramp_g;
-            if ((st = ramp_loss_at(m, loss, ds, ldexp(1, ig), &ramp_g)) != TDL_OK) goto done;
+            const double ramp_g = ramp_mean(marg.margins, marg.n, ldexp(1, ig));
             ADDE(e, "linear_rademacher", rad / gamma, NAN, delta,
                  "Kakade, Sridharan, Tewari 2008; Mohri et al. 2018 Thm 5.8/5.9, uniform over dyadic B and gamma (docs/bounds.md Sec. 3): "
                  "L_gamma' + 2 2^i ||X||_F/(gamma' m) + 3 sqrt((ln(2/delta) + U)/(2m))",
@@ -741,8 +741,7 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
              * The value is then invariant under every function-preserving rescaling of the layers. */
             const double prod[3] = {prodF, prodF, prodL1};
             const int ig = grid_down(gamma);
-            double ramp_g;
-            if ((st = ramp_loss_at(m, loss, ds, ldexp(1, ig), &ramp_g)) != TDL_OK) goto done;
+            const double ramp_g = ramp_mean(marg.margins, marg.n, ldexp(1, ig));
             for (int k = 0; k < 3; k++) {
                 const double fixed = ramp + conv * rr[k] / gamma + conc;
                 const int ok = prod[k] > 0 && isfinite(prod[k]);
@@ -804,8 +803,7 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
         else if (!have0) { OUT("neyshabur2018_pacbayes_spectral", s5, no_init); OUT("neyshabur2019_overparam", s6, no_init); }
         else if (!gpos) { OUT("neyshabur2018_pacbayes_spectral", s5, no_gamma); OUT("neyshabur2019_overparam", s6, no_gamma); }
         else {
-            double H = (double)h.r[0], Cf = (double)Cout, hard;
-            if ((st = hard_margin_loss(m, loss, ds, gamma, &hard)) != TDL_OK) goto done;
+            double H = (double)h.r[0], Cf = (double)Cout, hard = hard_mean(marg.margins, marg.n, gamma);
             /* invariant under U -> aU, V -> V/a (the reference code's extra ||U||_2 factor dropped) */
             double R = 42 * 8 * sqrt(log(8 * H)) * maxx *
                        sqrt(H * pow(spec[1] * dfro[0], 2) + Cf * pow(spec[0] * dfro[1], 2)) / (M_SQRT2 * gamma);
@@ -1002,6 +1000,7 @@ int tdl_bounds_compute(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
     st = TDL_OK;
 done:
     hnet_free(&h);
+    tdl_eval_stats_free(&marg);
     if (st != TDL_OK) { free(t.v); return st; }
     *out = t.v;
     *count = t.n;

@@ -732,9 +732,11 @@ START_TEST(test_invariance)
 END_TEST
 
 /* Each bound is non-decreasing as delta decreases. */
-START_TEST(test_monotone_in_delta)
+/* The 5-6-1 relu net of the monotonicity tests: seeded, with one first- and
+ * one second-layer weight raised so that the noisy half-space gets positive
+ * margins at the 30th percentile (the uniform norm rows are then there). */
+static tdl_mlp *halfspace_net(void)
 {
-    tdl_dataset *ds = noisy_halfspace(500, 5, 0.1, 9);
     tdl_mlp_config mc;
     tdl_mlp_config_default(&mc);
     ck_assert_int_eq(tdl_arch_parse("5-6-1", &mc), TDL_OK);
@@ -743,6 +745,13 @@ START_TEST(test_monotone_in_delta)
     ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
     m->theta[m->layers[0].w_off] += 2;
     m->theta[m->layers[1].w_off] += 2;
+    return m;
+}
+
+START_TEST(test_monotone_in_delta)
+{
+    tdl_dataset *ds = noisy_halfspace(500, 5, 0.1, 9);
+    tdl_mlp *m = halfspace_net();
     tdl_bounds_config cfg;
     tdl_bounds_config_default(&cfg);
     cfg.flat_samples = 3;
@@ -837,14 +846,7 @@ START_TEST(test_monotone_in_m)
         for (size_t j = 0; j < ds->d; j++) gsl_matrix_set(d2->X, i, j, gsl_matrix_get(ds->X, i % ds->n, j));
         d2->labels[i] = ds->labels[i % ds->n];
     }
-    tdl_mlp_config mc;
-    tdl_mlp_config_default(&mc);
-    ck_assert_int_eq(tdl_arch_parse("5-6-1", &mc), TDL_OK);
-    mc.seed = 2;
-    tdl_mlp *m = NULL;
-    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
-    m->theta[m->layers[0].w_off] += 2;
-    m->theta[m->layers[1].w_off] += 2;
+    tdl_mlp *m = halfspace_net();
     tdl_bounds_config cfg;
     tdl_bounds_config_default(&cfg);
     cfg.flatness = 0;
@@ -880,14 +882,7 @@ START_TEST(test_monotone_in_norms)
      * and the norm-based ones must rise. */
     tdl_dataset *ds = noisy_halfspace(500, 5, 0.1, 9);
     for (size_t i = 0; i < ds->n; i++) gsl_matrix_set(ds->X, i, 4, 0.0);
-    tdl_mlp_config mc;
-    tdl_mlp_config_default(&mc);
-    ck_assert_int_eq(tdl_arch_parse("5-6-1", &mc), TDL_OK);
-    mc.seed = 2;
-    tdl_mlp *m = NULL;
-    ck_assert_int_eq(tdl_mlp_create(&mc, &m), TDL_OK);
-    m->theta[m->layers[0].w_off] += 2;
-    m->theta[m->layers[1].w_off] += 2;
+    tdl_mlp *m = halfspace_net();
     tdl_bounds_config cfg;
     tdl_bounds_config_default(&cfg);
     cfg.flatness = 0;

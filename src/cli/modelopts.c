@@ -10,11 +10,13 @@ const char cli_model_help[] =
     "  --model FILE    .safetensors or .npz (a PyTorch nn.Sequential state dict loads as it is)\n"
     "  --arch A        widths input-hidden...-output, e.g. 64-128-10 (depth 1 = linear model)\n"
     "  --act ACT       identity relu leaky-relu:A abrelu:A,B tanh erf sigmoid softplus\n"
-    "                  quadratic gelu (default @{model.act}; with --model: when the file names none)\n"
+    "                  quadratic gelu (default @{model.act} for --arch; a model file names\n"
+    "                  its own, and one without an 'activation' entry needs --act)\n"
     "  --init I        gaussian he xavier orthogonal zero (default @{model.init})\n"
     "  --param P       standard (W ~ N(0, sigma_w^2/fan_in)) or ntk (W ~ N(0,1), forward\n"
     "                  scaled by sigma_w/sqrt(fan_in)) (default @{model.param})\n"
-    "  --sigma-w S     weight scale (default sqrt 2 with --init he, else 1)\n"
+    "  --sigma-w S     weight scale (default sqrt 2 with --init he, else 1; the same\n"
+    "                  for both parametrizations)\n"
     "  --sigma-b S     bias scale (default @{model.sigma_b}: biases start at zero)\n"
     "  --bias, --no-bias   biases on every layer (default --bias)\n"
     "  --freeze L,...  layers (0-based) kept fixed in training (default none)\n"
@@ -96,7 +98,6 @@ int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
     if (o->param) {
         if (tdl_param_parse(o->param, &cfg.param) != TDL_OK)
             return cli_usage(cmd, "--param %s: expected standard or ntk", o->param);
-        if (cfg.param == TDL_PARAM_NTK && !o->init) cfg.init = TDL_INIT_GAUSSIAN;
     }
     cfg.sigma_w = o->sigma_w;
     cfg.sigma_b = o->sigma_b;

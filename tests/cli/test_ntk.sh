@@ -58,6 +58,10 @@ expect_json kind '"analytic"' "analytic kind"
 tr=$(json_get trace); if close "$tr" 20.25 1e-14; then ok; else bad "analytic relu NTK trace $tr, expected 20.25"; fi
 run "$TDL" ntk --arch 5-8-1 --param ntk --sigma-w 1.5 --no-bias --data sphere:n=20,d=5 --analytic --nngp --json
 tr=$(json_get trace); if close "$tr" 10.125 1e-14; then ok; else bad "analytic relu NNGP trace $tr, expected 10.125"; fi
+# --param ntk keeps the documented default init (he: sigma_w = sqrt 2), as --param standard does
+# (issue 23: it silently switched to gaussian, sigma_w = 1, and the trace below was 5 = n/4 sw^4 with sw=1)
+run "$TDL" ntk --arch 5-8-1 --param ntk --no-bias --data sphere:n=20,d=5 --analytic --json
+tr=$(json_get trace); if close "$tr" 16 1e-14; then ok; else bad "--param ntk default sigma_w: analytic trace $tr, expected 20 sw^4/5 = 16 (sw = sqrt 2)"; fi
 # a wide net's empirical kernel is close to the analytic one (width 20000: ~1%)
 run "$TDL" ntk --arch 5-20000-1 --param ntk --sigma-w 1.5 --no-bias --data sphere:n=20,d=5 --json
 tr=$(json_get trace); if close "$tr" 20.25 0.05; then ok; else bad "wide empirical trace $tr vs analytic 20.25"; fi

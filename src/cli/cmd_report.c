@@ -52,6 +52,7 @@
 #include "modelopts.h"
 #include "check.h"
 #include "report.h"
+#include "tdl/data.h"
 #include "tdl/error.h"
 #include "tdl/io.h"
 #include "tdl/model.h"
@@ -203,6 +204,48 @@ static int prepare(report *r)
     return 0;
 }
 
+/* 1 when the model file PATH (absolute, or relative to the report's
+ * folder) holds init.* tensors: the initialization the interpolation and
+ * the NTK drift need. */
+static int model_file_has_init(const report *r, const char *path)
+{
+    char p[PATH_MAX + 64];
+    if (path[0] == '/') sfmt(p, sizeof p, "%s", path);
+    else report_path(r, p, sizeof p, path);
+    tdl_tensors *set = NULL;
+    if (tdl_tensors_read(p, &set) != TDL_OK) return 0;
+    int found = 0;
+    for (size_t i = 0; i < set->count && !found; i++) found = strncmp(set->items[i].name, "init.", 5) == 0;
+    tdl_tensors_free(&set);
+    return found;
+}
+
+/* The number of steps run_steps will take, known before the first one so
+ * that the counter [k/N] keeps one N: the data's task (regression has no
+ * bounds) and whether the model keeps its initialization (the
+ * interpolation) are read here, in-process; a file that cannot be read
+ * counts as the common case and fails in its step. */
+static size_t count_steps(report *r)
+{
+    const report_opts *o = &r->o;
+    tdl_dataset *ds = NULL;
+    int regression = 0;
+    if (tdl_dataset_load(r->data, &ds) == TDL_OK) regression = ds->classes == 0;
+    tdl_dataset_free(&ds);
+    /* a model trained here keeps its initialization (tdl train writes init.*) */
+    int has_init = o->user_model ? model_file_has_init(r, r->model) : 1;
+    size_t n = 1;                          /* data */
+    n += o->user_model ? 0 : 1;            /* training */
+    n += 2;                                /* model summary, evaluation on the training data */
+    n += r->has_test ? 1 : 0;              /* evaluation on the test data */
+    n += 2;                                /* Hessian, 2D landscape */
+    n += has_init ? 1 : 0;                 /* interpolation from the initialization */
+    n += 1;                                /* NTK */
+    n += regression ? 0 : 1;               /* bounds */
+    n += o->no_checks ? 0 : o->n_checks ? o->n_checks : 1;
+    return n;
+}
+
 /* The commands, in order (each a section of the report).  A failure of
  * the steps the rest needs (the data without --arch, the training, reading
  * the model, evaluating it on the training data) or a signal ends the
@@ -217,7 +260,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
     sfmt(lr, sizeof lr, "%.17g", o->lr);
     sfmt(grid, sizeof grid, "%zu", o->grid);
     const char *act = o->act ? o->act : "relu";
-    r->total_steps = (size_t)(o->user_model ? 8 : 9) + (size_t)(r->has_test ? 1 : 0) + (o->no_checks ? 0 : o->n_checks ? o->n_checks : 1);
+    r->total_steps = count_steps(r);
 
     /* 1. the data */
     {
@@ -226,7 +269,6 @@ static int run_steps(report *r, const cli_model_opts *mo)
     }
     const cJSON *dj = report_json(r, "data");
     r->regression = dj && rk_num(dj, RK_DATA_CLASSES) == 0;
-    if (r->regression) r->total_steps--;
     /* 2. the model: trained here, or the user's */
     if (!o->user_model) {
         if (o->arch) {
@@ -325,8 +367,6 @@ static int run_steps(report *r, const cli_model_opts *mo)
             report_run_step(r, "interpolation", "interpolation from the initialization (tdl landscape --to)", 1, a);
             report_other_formats(r, "interpolation");
         }
-    } else {
-        r->total_steps--;
     }
     {
         const char *a[] = {"ntk", MODEL_ARGS, "--json", "--plot", "fig/ntk-spectrum.png", r->has_init ? "--drift" : "--quiet",

@@ -46,6 +46,7 @@ run "$TDL" report --quick --out "$R" --checks $CHECKS --threads 1
 expect_status 0 "tdl report --quick"
 echo "report --quick: $(($(date +%s) - start)) s"
 grep -q "^tdl report: \[1/" "$WORK/err" && ok || bad "progress lines on stderr"
+cp "$WORK/err" "$WORK/err-report"
 expect_empty_out "report prints nothing on stdout"
 expect_no_file "$R.tmp" "no temporary folder left"
 ls -d "$R".tmp.* >/dev/null 2>&1 && bad "a $R.tmp.* folder is left" || ok
@@ -177,6 +178,19 @@ for c in ${CHECKS//,/ }; do
     verdict=$([ "$(json_get passed)" = true ] && echo pass || echo FAIL)
     grep -q "^| $c | $verdict | $n_ok of $n_judged |" "$R/report.md" && ok || bad "check $c: report row $(grep "^| $c |" "$R/report.md" | cut -c1-80), command: $verdict, $n_ok of $n_judged"
 done
+# the progress counter [k/N] keeps one N from the first line to the last, N
+# steps run: a regression data set (no bounds section) is known before step 1
+# (issue 23: the counter went /9 ... /8 when the data turned out to be regression)
+counter_problems() {
+    grep -o '^tdl report: \[[0-9]*/[0-9]*\]' "$1" | tr -d '[]' | awk -F'[ /]' '
+        { k = $3; n = $4; if (NR == 1) first = n; if (n != first) { print "N changes from " first " to " n; bad = 1 } ; if (k != NR) { print "step " NR " printed as " k; bad = 1 } }
+        END { if (NR == 0) print "no progress lines"; else if (k != first) print "last step " k " of " first; exit (bad || NR == 0 || k != first) }'
+}
+problems=$(counter_problems "$WORK/err-report") && ok || bad "report --quick progress counter: $problems"
+run "$TDL" report --quick --data teacher:n=60,d=4 --no-checks --out "$WORK/rep-regress" --threads 1
+expect_status 0 "report on regression data"
+problems=$(counter_problems "$WORK/err") && ok || bad "report on regression data, progress counter: $problems"
+[ ! -e "$WORK/rep-regress/json/bounds.json" ] && ok || bad "a bounds section for regression data"
 run "$TDL" report --quick --checks no-such-check --out "$WORK/rep5"
 expect_status 2 "--checks with an unknown name"
 expect_err "unknown check 'no-such-check'" "--checks message"

@@ -6,7 +6,7 @@
  *   x~ = [s1 x ; t1]                 d1 = d (+1 with bias b1)
  *   z = s1 W1 x + t1 b1 (h),  a = phi(z),  f = s2 W2 a + t2 b2 (C)
  *   a~ = [s2 a ; t2]                 h1 = h (+1 with bias b2)
- *   g = dl/df / n,  L = d2l/df2 / n (C x C),  B = s2 W2 diag(phi'(z))  (C x h)
+ *   g = dl/df / n,  L = d2l/df2 / n (C x C)  (1/n: the loss convention's scale),  B = s2 W2 diag(phi'(z))  (C x h)
  * Then, with W~1 = [W1 b1] (h x d1) and W~2 = [W2 b2] (C x h1):
  *   G[(a,j),(b,k)]  = sum_i (B^T L B)[a,b] x~_j x~_k               (layer 1, layer 1)
  *   R[(a,j),(b,k)]  = sum_i delta_ab s2 (W2^T g)_a phi''(z_a) x~_j x~_k
@@ -89,6 +89,8 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     int need_r = H != NULL && !linear && m->act.kind != TDL_ACT_IDENTITY && m->act.kind != TDL_ACT_RELU &&
                  m->act.kind != TDL_ACT_LEAKY_RELU && m->act.kind != TDL_ACT_ABRELU;
     int st = TDL_OK;
+    double inv_n; /* 1/n, or the factor of the model's loss convention (tdl/net.h) */
+    if ((st = tdl_mlp_loss_scale(m, loss, n, &inv_n)) != TDL_OK) return st;
 
     /* Per-block temporaries: Q (nb x h^2), XX (nb x d1^2), Hm (nb x C^2),
      * AA (nb x h1^2), BH (nb x hC), XA (nb x d1 h1), Rm (nb x h), Sm (nb x hC),
@@ -125,7 +127,6 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     double *Lmat = tdl_malloc((C * C + C * h + C + h * h) * sizeof(double), "loss Hessian");
     if (!Lmat) { st = TDL_ENOMEM; goto cleanup; }
     double *LB = Lmat + C * C, *unit = LB + C * h, *Qfull = unit + C;
-    const double inv_n = 1.0 / (double)n;
 
     for (size_t r0 = 0; r0 < n; r0 += nb) {
         size_t nr = n - r0 < nb ? n - r0 : nb;
@@ -164,7 +165,7 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
             const double *f = F + i * C;
             const double *y = ds->Y ? gsl_matrix_const_ptr(ds->Y, row, 0) : NULL;
             double li = tdl_net_example_loss(loss, C, f, ds->labels ? ds->labels[row] : 0, y, gvec + i * C);
-            if (!isfinite(li)) { st = tdl_fail(TDL_ENONFINITE, "the loss of example %zu is not finite", row); goto cleanup; }
+            if (!isfinite(li)) { free(Lmat); st = tdl_fail(TDL_ENONFINITE, "the loss of example %zu is not finite", row); goto cleanup; }
             for (size_t c = 0; c < C; c++) gvec[i * C + c] *= inv_n;
             /* L = d2l/df2 / n, column by column */
             for (size_t c = 0; c < C; c++) {

@@ -447,7 +447,8 @@ int tdl_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *
         goto cleanup;
     }
     {
-        const double scale = 1.0 / (double)ds->n;
+        double scale; /* 1/n, or the model's loss convention (tdl/net.h) */
+        if ((st = tdl_mlp_loss_scale(m, loss, ds->n, &scale)) != TDL_OK) goto cleanup;
         int blas_threads = openblas_get_num_threads();
         const size_t nchunks = (ncount + CELL_CHUNK - 1) / CELL_CHUNK;
         for (size_t s0 = 0; s0 < ds->n; s0 += sb) {
@@ -600,7 +601,9 @@ int tdl_curve_train(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
             tdl_curve_coef(kind, t, c);
             for (size_t i = 0; i < P; i++) net->theta[i] = c[0] * w1[i] + c[1] * bend[i] + c[2] * w2[i];
             double lb = 0;
-            if ((st = tdl_net_batch_grad_set(net, loss, &b, 1.0 / (double)nb, w, &lb, g)) != TDL_OK) {
+            double bscale; /* 1/nb, or the model's loss convention on this batch */
+            if ((st = tdl_mlp_loss_scale(net, loss, nb, &bscale)) != TDL_OK) goto cleanup;
+            if ((st = tdl_net_batch_grad_set(net, loss, &b, bscale, w, &lb, g)) != TDL_OK) {
                 if (st == TDL_ENONFINITE)
                     st = tdl_fail(TDL_EDIVERGED, "curve training diverged in epoch %zu (lower the learning rate)", ep + 1);
                 goto cleanup;

@@ -17,6 +17,7 @@
  * All products are BLAS-3 (cblas_dgemm on row-major data).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_matrix.h>
@@ -84,6 +85,109 @@ int tdl_loss_check(tdl_loss_kind loss, const tdl_mlp *m, const tdl_dataset *ds)
     if (ds->classes > C)
         return tdl_fail(TDL_ESHAPE, "the model has %zu outputs but the data has %zu classes", C, ds->classes);
     return TDL_OK;
+}
+
+/* ---- loss conventions (net.h) ------------------------------------------- */
+
+const tdl_name tdl_reduction_names[] = {{"mean", TDL_REDUCTION_MEAN}, {"sum", TDL_REDUCTION_SUM}, {NULL, 0}};
+const tdl_name tdl_mse_convention_names[] = {{"tdl", TDL_MSE_TDL}, {"torch", TDL_MSE_TORCH}, {NULL, 0}};
+
+#define META_REDUCTION "loss_reduction"
+#define META_MSE "mse_convention"
+
+void tdl_loss_convention_default(tdl_loss_convention *c)
+{
+    c->reduction = TDL_REDUCTION_MEAN;
+    c->mse = TDL_MSE_TDL;
+}
+
+double tdl_loss_scale(const tdl_loss_convention *c, tdl_loss_kind loss, size_t n, size_t C)
+{
+    double f = c->reduction == TDL_REDUCTION_SUM ? 1.0 : 1.0 / (double)n;
+    if (loss == TDL_LOSS_MSE && c->mse == TDL_MSE_TORCH)
+        f = c->reduction == TDL_REDUCTION_SUM ? 2.0 : 2.0 / ((double)n * (double)C);
+    return f;
+}
+
+int tdl_mlp_loss_convention(const tdl_mlp *m, tdl_loss_convention *out)
+{
+    tdl_loss_convention_default(out);
+    const char *red = tdl_tensors_meta(m->meta, META_REDUCTION), *mse = tdl_tensors_meta(m->meta, META_MSE);
+    int v;
+    if (red) {
+        if (tdl_name_lookup(tdl_reduction_names, "reduction", red, &v) != TDL_OK)
+            return tdl_fail(TDL_EFORMAT, "metadata %s='%s' (expected mean or sum)", META_REDUCTION, red);
+        out->reduction = (tdl_reduction)v;
+    }
+    if (mse) {
+        if (tdl_name_lookup(tdl_mse_convention_names, "mse convention", mse, &v) != TDL_OK)
+            return tdl_fail(TDL_EFORMAT, "metadata %s='%s' (expected tdl or torch)", META_MSE, mse);
+        out->mse = (tdl_mse_convention)v;
+    }
+    return TDL_OK;
+}
+
+int tdl_mlp_set_loss_convention(tdl_mlp *m, const tdl_loss_convention *c)
+{
+    const char *red = tdl_name_of(tdl_reduction_names, (int)c->reduction);
+    const char *mse = tdl_name_of(tdl_mse_convention_names, (int)c->mse);
+    if (!red) return tdl_fail(TDL_EINVAL, "loss convention: unknown reduction %d", (int)c->reduction);
+    if (!mse) return tdl_fail(TDL_EINVAL, "loss convention: unknown mse convention %d", (int)c->mse);
+    int st = tdl_tensors_set_meta(m->meta, META_REDUCTION, red);
+    if (st == TDL_OK) st = tdl_tensors_set_meta(m->meta, META_MSE, mse);
+    return st;
+}
+
+int tdl_mlp_set_loss_convention_names(tdl_mlp *m, const char *reduction, const char *mse)
+{
+    tdl_loss_convention c;
+    int v, st = tdl_mlp_loss_convention(m, &c);
+    if (st != TDL_OK) return st;
+    if (reduction) {
+        if ((st = tdl_name_lookup(tdl_reduction_names, "reduction", reduction, &v)) != TDL_OK) return st;
+        c.reduction = (tdl_reduction)v;
+    }
+    if (mse) {
+        if ((st = tdl_name_lookup(tdl_mse_convention_names, "mse convention", mse, &v)) != TDL_OK) return st;
+        c.mse = (tdl_mse_convention)v;
+    }
+    return tdl_mlp_set_loss_convention(m, &c);
+}
+
+int tdl_mlp_loss_scale(const tdl_mlp *m, tdl_loss_kind loss, size_t n, double *scale)
+{
+    tdl_loss_convention c;
+    int st = tdl_mlp_loss_convention(m, &c);
+    if (st != TDL_OK) return st;
+    *scale = tdl_loss_scale(&c, loss, n, m->layers[m->depth - 1].out);
+    return TDL_OK;
+}
+
+void tdl_loss_convention_describe(tdl_loss_kind loss, const tdl_loss_convention *c, char *buf, size_t len)
+{
+    const int sum = c->reduction == TDL_REDUCTION_SUM;
+    const char *R = sum ? "sum" : "mean";
+    switch (loss) {
+    case TDL_LOSS_MSE:
+        if (c->mse == TDL_MSE_TORCH)
+            snprintf(buf, len, "%s sum_i ||f_i - y_i||^2 = torch nn.MSELoss(reduction='%s')", sum ? "" : "(1/(n C))", R);
+        else
+            snprintf(buf, len, "%s sum_i 1/2 ||f_i - y_i||^2 = torch nn.MSELoss(reduction='%s') x %s", sum ? "" : "(1/n)", R,
+                     sum ? "1/2" : "C/2");
+        break;
+    case TDL_LOSS_CE:
+        snprintf(buf, len, "%s sum_i (logsumexp(f_i) - f_i,y_i) = torch nn.CrossEntropyLoss(reduction='%s')", sum ? "" : "(1/n)", R);
+        break;
+    case TDL_LOSS_LOGISTIC:
+        snprintf(buf, len, "%s sum_i log(1 + exp(-s_i f_i)), s = 2y - 1 = torch nn.BCEWithLogitsLoss(reduction='%s') on 0/1 targets",
+                 sum ? "" : "(1/n)", R);
+        break;
+    case TDL_LOSS_HINGE:
+        snprintf(buf, len, "%s sum_i max(0, 1 + max_{j != y} f_j - f_y) (Crammer-Singer; no torch equivalent)", sum ? "" : "(1/n)");
+        break;
+    default: snprintf(buf, len, "?");
+    }
+    if (buf[0] == ' ') memmove(buf, buf + 1, strlen(buf));
 }
 
 static inline double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
@@ -477,7 +581,8 @@ int tdl_mlp_loss_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *d
 {
     int st = tdl_loss_check(loss, m, ds);
     if (st != TDL_OK) return st;
-    double acc = 0, scale = 1.0 / (double)ds->n;
+    double acc = 0, scale;
+    if ((st = tdl_mlp_loss_scale(m, loss, ds->n, &scale)) != TDL_OK) return st;
     if (grad) memset(grad, 0, m->n_params * sizeof(double));
     for (size_t r0 = 0; r0 < ds->n; r0 += w->cap) {
         size_t nb = ds->n - r0 < w->cap ? ds->n - r0 : w->cap;
@@ -565,7 +670,8 @@ int tdl_mlp_hvp(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     if (st != TDL_OK) return st;
     if ((st = check_work(m, w)) != TDL_OK) return st;
     if ((st = work_ensure_r(w, m)) != TDL_OK) return st;
-    double scale = 1.0 / (double)ds->n;
+    double scale;
+    if ((st = tdl_mlp_loss_scale(m, loss, ds->n, &scale)) != TDL_OK) return st;
     memset(Hv, 0, m->n_params * sizeof(double));
     for (size_t r0 = 0; r0 < ds->n; r0 += w->cap) {
         size_t nb = ds->n - r0 < w->cap ? ds->n - r0 : w->cap;
@@ -707,7 +813,8 @@ int tdl_mlp_evaluate(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     int st = tdl_loss_check(loss, m, ds);
     if (st != TDL_OK) return st;
     const size_t C = w->C;
-    double acc = 0, scale = 1.0 / (double)ds->n;
+    double acc = 0, scale;
+    if ((st = tdl_mlp_loss_scale(m, loss, ds->n, &scale)) != TDL_OK) return st;
     size_t wrong = 0;
     if (ds->classes) {
         out->margins = tdl_malloc(ds->n * sizeof(double), "margins");

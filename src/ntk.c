@@ -7,7 +7,8 @@
  *     definition of Theta^(L)).
  *   Lee et al. 2019 (arXiv 1902.06720), Sec. 2.4 (the kernel's drift).
  *   neural-tangents (Novak et al. 2020) for conventions (../shared/reference/ntk.md):
- *     the traced kernel is a MEAN over the outputs.
+ *     the traced kernel is a MEAN over the outputs by default; torch.func's
+ *     tutorial (tdl_ntk_config.outputs = sum) sums them.
  *
  * The analytic kernels are in kernel_dual.c, Du et al.'s and Arora et al.'s
  * matrices in du_arora.c, the kernel linear algebra in kernel_regression.c.
@@ -29,6 +30,12 @@ const tdl_name tdl_ntk_method_names[] = {
     {"auto", TDL_NTK_AUTO},
     {"structured", TDL_NTK_STRUCTURED},
     {"jacobian", TDL_NTK_JACOBIAN},
+    {NULL, 0},
+};
+
+const tdl_name tdl_ntk_outputs_names[] = {
+    {"mean", TDL_NTK_OUTPUTS_MEAN},
+    {"sum", TDL_NTK_OUTPUTS_SUM},
     {NULL, 0},
 };
 
@@ -339,13 +346,29 @@ int tdl_ntk_empirical(const tdl_mlp *m, const gsl_matrix *X1, const gsl_matrix *
                         K ? K->size2 : 0);
     if (n1 > (size_t)INT32_MAX / (C ? C : 1) || n2 > (size_t)INT32_MAX / (C ? C : 1))
         return tdl_fail(TDL_ETOOBIG, "empirical NTK: too many examples for BLAS");
+    if (o->outputs != TDL_NTK_OUTPUTS_MEAN && o->outputs != TDL_NTK_OUTPUTS_SUM)
+        return tdl_fail(TDL_EINVAL, "empirical NTK: unknown outputs reduction %d", (int)o->outputs);
+    int st;
     if (use_structured(m, o)) {
         if (m->depth > 2)
             return tdl_fail(TDL_EINVAL, "empirical NTK: the structured method needs depth <= 2 (this net has %zu layers); use the jacobian method",
                             m->depth);
-        return ntk_structured(m, X1, X2, o, K);
+        st = ntk_structured(m, X1, X2, o, K);
+    } else {
+        st = ntk_jacobian(m, X1, X2, o, K);
     }
-    return ntk_jacobian(m, X1, X2, o, K);
+    /* the traced kernel summed over the outputs (torch.func) is C times the mean */
+    if (st == TDL_OK && !o->full && o->outputs == TDL_NTK_OUTPUTS_SUM && C > 1)
+        for (size_t i = 0; i < r1; i++)
+            for (size_t j = 0; j < r2; j++) K->data[i * K->tda + j] *= (double)C;
+    return st;
+}
+
+int tdl_ntk_config_set_outputs(tdl_ntk_config *o, const char *name)
+{
+    int v, st = tdl_name_lookup(tdl_ntk_outputs_names, "NTK outputs reduction", name, &v);
+    if (st == TDL_OK) o->outputs = (tdl_ntk_outputs)v;
+    return st;
 }
 
 int tdl_ntk_drift(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, double *out)

@@ -196,7 +196,11 @@ static int zero_predictor_loss(const tdl_mlp *m, const tdl_dataset *ds, tdl_loss
         s += tdl_net_example_loss(loss, C, f, ds->labels ? ds->labels[i] : 0,
                                   ds->labels ? NULL : gsl_matrix_const_ptr(ds->Y, i, 0), NULL);
     free(f);
-    *out = s / (double)ds->n;
+    double scale; /* 1/n, or the model's loss convention (tdl/net.h) */
+    int st = tdl_mlp_loss_scale(m, loss, ds->n, &scale);
+    if (st != TDL_OK) return st;
+    /* the default (mean) divides, as before the conventions, for the same bits */
+    *out = scale == 1.0 / (double)ds->n ? s / (double)ds->n : s * scale;
     return TDL_OK;
 }
 
@@ -219,6 +223,9 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
     const size_t batches = (n + B - 1) / B;
     const size_t total_steps = cfg->steps ? cfg->steps : cfg->epochs * batches;
     const int full_batch = B == n;
+    const size_t C_out = m->layers[m->depth - 1].out;
+    tdl_loss_convention conv;
+    if ((st = tdl_mlp_loss_convention(m, &conv)) != TDL_OK) return st;
 
     tdl_net_work *w = NULL, *ew = NULL;
     double *grad = NULL, *buf1 = NULL, *buf2 = NULL, *good = NULL, *Xb = NULL, *Yb = NULL;
@@ -302,7 +309,9 @@ int tdl_train(tdl_mlp *m, const tdl_dataset *ds, const tdl_train_config *cfg, td
                     else memcpy(Yb + i * ds->Y->size2, gsl_matrix_const_ptr(ds->Y, row, 0), ds->Y->size2 * sizeof(double));
                 }
                 tdl_batch b = {nb, Xb, d, Lb, Yb, Yb ? ds->Y->size2 : 0};
-                st = tdl_net_batch_grad_set(m, cfg->loss, &b, 1.0 / (double)nb, w, &bl, grad);
+                /* 1/nb, or the model's loss convention on this batch (tdl/net.h) */
+                double scale = tdl_loss_scale(&conv, cfg->loss, nb, C_out);
+                st = tdl_net_batch_grad_set(m, cfg->loss, &b, scale, w, &bl, grad);
             }
             if (st == TDL_ENONFINITE || (st == TDL_OK && !isfinite(bl))) {
                 bad_loss = st == TDL_OK ? bl : NAN;

@@ -6,7 +6,9 @@
  *     H = G + R,   G = (1/n) sum_i J_i^T H_l,i J_i          (Gauss-Newton)
  *                  R = (1/n) sum_i sum_c (dl/df_c)_i d2 f_c(x_i) / dtheta2
  * (Schraudolph 2002; Sagun et al. 2017; Papyan 2019).  G is PSD for convex
- * losses (mse, ce, logistic).
+ * losses (mse, ce, logistic).  Under another loss convention of the model
+ * (tdl/net.h: reduction sum, PyTorch's mse) 1/n is that convention's
+ * factor, so H, G and R scale by it.
  *
  * Assembly: for a linear model and a one-hidden-layer net the blocks come
  * from closed forms evaluated with BLAS-3 calls over blocks of examples

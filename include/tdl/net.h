@@ -3,7 +3,8 @@
  * Shape legend:  n examples in a batch, d = n_0 inputs, C = n_L outputs,
  * P = m->n_params.  X is n x d row-major; outputs F are n x C.
  *
- * Every loss is the MEAN over the examples of the whole data set:
+ * Every loss is, by default, the MEAN over the examples of the whole data set
+ * (other conventions, PyTorch's among them: "loss conventions" below):
  *   mse      l = 1/2 ||f - t||^2, t one-hot for class labels (C > 1), the 0/1
  *            label for a one-output net on binary labels, Y for regression
  *   ce       l = logsumexp(f) - f_y                      (C > 1 outputs)
@@ -37,6 +38,70 @@ TDL_API int tdl_loss_parse(const char *text, tdl_loss_kind *out);
 TDL_API const char *tdl_loss_name(tdl_loss_kind loss);
 /* "mse", "ce" (alias "cross-entropy"), "logistic", "hinge" (tdl/names.h). */
 TDL_API extern const tdl_name tdl_loss_names[];
+
+/* ---- loss conventions ------------------------------------------------------
+ *
+ * The per-example losses l_i above are tdl's.  A loss convention says how
+ * they make the loss L of a batch of n examples with C outputs:
+ *   reduction  mean (default)  L = (1/n) sum_i l_i   (PyTorch reduction='mean')
+ *              sum             L = sum_i l_i         (PyTorch reduction='sum')
+ *   mse        tdl (default)   l_i = 1/2 ||f_i - t_i||^2, mean over the n examples
+ *              torch           l_i = ||f_i - t_i||^2 (no 1/2), mean over the n C
+ *                              entries (PyTorch's nn.MSELoss)
+ * Every convention is a constant factor on tdl's sum of per-example losses,
+ *     L = tdl_loss_scale(conv, loss, n, C) * sum_i l_i:
+ *                         mean          sum
+ *     mse, tdl            1 / n         1
+ *     mse, torch          2 / (n C)     2
+ *     ce, logistic, hinge 1 / n         1      (the mse convention does not apply)
+ * hence the same factor on the gradient, the Hessian-vector product, the
+ * Hessian and its Gauss-Newton part and their eigenvalues.  In minibatch
+ * training n is the batch's size (PyTorch's loss of a batch).
+ * PyTorch's equivalents, float64, reduction R:
+ *   nn.MSELoss(reduction=R)            mse, torch, R (targets: one-hot rows for
+ *                                      class labels with C > 1, the 0/1 label
+ *                                      for one output, Y for regression)
+ *   nn.CrossEntropyLoss(reduction=R)   ce, R (integer class targets)
+ *   nn.BCEWithLogitsLoss(reduction=R)  logistic, R (float 0/1 targets: tdl's
+ *                                      log(1 + exp(-s f)), s = 2y - 1, is
+ *                                      -[y log sigma(f) + (1-y) log(1 - sigma(f))])
+ *   hinge has none (nn.MultiMarginLoss sums over j != y and divides by C;
+ *   tdl's is the Crammer-Singer max).
+ *
+ * The convention belongs to the model: tdl_mlp_set_loss_convention stores it
+ * in the model's metadata ("loss_reduction": mean|sum, "mse_convention":
+ * tdl|torch), so it is saved with the model and read back from a model file;
+ * absent entries mean the defaults.  tdl_mlp_loss_grad, tdl_mlp_hvp,
+ * tdl_mlp_evaluate, tdl_hessian_dense, the Hessian operator, tdl_train and
+ * the landscape all apply the model's convention; tdl_mlp_batch_grad takes
+ * its scale from the caller (tdl_mlp_loss_scale gives it). */
+typedef enum tdl_reduction { TDL_REDUCTION_MEAN, TDL_REDUCTION_SUM } tdl_reduction;
+typedef enum tdl_mse_convention { TDL_MSE_TDL, TDL_MSE_TORCH } tdl_mse_convention;
+typedef struct tdl_loss_convention {
+    tdl_reduction reduction;
+    tdl_mse_convention mse;
+} tdl_loss_convention;
+/* "mean", "sum"; "tdl", "torch" (tdl/names.h). */
+TDL_API extern const tdl_name tdl_reduction_names[];
+TDL_API extern const tdl_name tdl_mse_convention_names[];
+
+/* Defaults: mean, tdl. */
+TDL_API void tdl_loss_convention_default(tdl_loss_convention *c);
+/* The factor on sum_i l_i for a batch of n examples with C outputs (table above). */
+TDL_API double tdl_loss_scale(const tdl_loss_convention *c, tdl_loss_kind loss, size_t n, size_t C);
+/* The model's convention (its metadata; the defaults when absent).
+ * TDL_EFORMAT for a metadata value that names none. */
+TDL_API int tdl_mlp_loss_convention(const tdl_mlp *m, tdl_loss_convention *out);
+/* Store a convention in the model's metadata (TDL_EINVAL for an unknown value). */
+TDL_API int tdl_mlp_set_loss_convention(tdl_mlp *m, const tdl_loss_convention *c);
+/* The same by names (either may be NULL: unchanged), for bindings. */
+TDL_API int tdl_mlp_set_loss_convention_names(tdl_mlp *m, const char *reduction, const char *mse);
+/* tdl_loss_scale with the model's convention and output count. */
+TDL_API int tdl_mlp_loss_scale(const tdl_mlp *m, tdl_loss_kind loss, size_t n, double *scale);
+/* The loss L as a formula with its PyTorch equivalent, e.g.
+ * "(1/(n C)) sum_i ||f_i - y_i||^2 = torch nn.MSELoss(reduction='mean')". */
+TDL_API void tdl_loss_convention_describe(tdl_loss_kind loss, const tdl_loss_convention *c, char *buf,
+                                          size_t len);
 
 /* Can this loss train a net with C outputs on this data?  TDL_OK, or
  * TDL_ESHAPE / TDL_EINVAL with a message saying what does not fit. */
@@ -87,13 +152,14 @@ TDL_API int tdl_mlp_hidden(const tdl_mlp *m, const gsl_matrix *X, size_t layer, 
 TDL_API int tdl_mlp_batch_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_batch *b,
                                double scale, tdl_net_work *w, double *loss_acc, double *grad);
 
-/* Mean loss and its gradient over a whole data set, by blocks of the
- * work's capacity.  grad (P) is overwritten; may be NULL. */
+/* The loss over a whole data set (the mean, or the model's convention) and
+ * its gradient, by blocks of the work's capacity.  grad (P) is overwritten;
+ * may be NULL. */
 TDL_API int tdl_mlp_loss_grad(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                               tdl_net_work *w, double *loss_out, double *grad);
 
-/* Hessian-vector product Hv = H v of the mean loss over ds (exact, by the
- * R-operator).  With gauss_newton set, the Gauss-Newton part G v instead. */
+/* Hessian-vector product Hv = H v of the loss over ds (the mean, or the
+ * model's convention; exact, by the R-operator).  With gauss_newton set, the Gauss-Newton part G v instead. */
 TDL_API int tdl_mlp_hvp(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                         const double *v, int gauss_newton, tdl_net_work *w, double *Hv);
 
@@ -109,7 +175,7 @@ TDL_API size_t tdl_jacobian_block_rows(const tdl_mlp *m, size_t budget_bytes);
 /* Evaluation of a model on a data set. */
 typedef struct tdl_eval_stats {
     size_t n;
-    double loss;          /* mean loss */
+    double loss;          /* the loss (mean, or the model's convention) */
     double error;         /* 0-1 error (classification; NaN for regression) */
     double accuracy;      /* 1 - error */
     double *margins;      /* n margins f_y - max_{j!=y} f_j (owned; NULL for regression) */

@@ -11,7 +11,8 @@
  *                   subset of layers through tdl_ntk_config.layers).
  *                   "full": the (nC x nC) matrix, row i*C + c; "trace": sum
  *                   over outputs divided by C (a MEAN, as neural-tangents;
- *                   the torch.func tutorial sums: multiply by C to get it).
+ *                   the torch.func tutorial sums: tdl_ntk_config.outputs
+ *                   = TDL_NTK_OUTPUTS_SUM gives it).
  */
 #ifndef TDL_NTK_EMPIRICAL_H
 #define TDL_NTK_EMPIRICAL_H
@@ -35,16 +36,29 @@ typedef enum tdl_ntk_method {
 /* "auto", "structured", "jacobian" (tdl/names.h). */
 TDL_API extern const tdl_name tdl_ntk_method_names[];
 
+/* How the traced kernel combines the C outputs: TDL_NTK_OUTPUTS_MEAN
+ * (1/C) sum_c J_c J_c^T (neural-tangents, tdl's default; on the scale of the
+ * analytic kernel K delta_cc') or TDL_NTK_OUTPUTS_SUM sum_c J_c J_c^T
+ * (torch.func's "NTK summed over outputs": C times the mean).  Names "mean",
+ * "sum" (tdl/names.h). */
+typedef enum tdl_ntk_outputs { TDL_NTK_OUTPUTS_MEAN, TDL_NTK_OUTPUTS_SUM } tdl_ntk_outputs;
+TDL_API extern const tdl_name tdl_ntk_outputs_names[];
+
 typedef struct tdl_ntk_config {
-    int full;                  /* 0: traced, n1 x n2, MEAN over the C outputs;
+    int full;                  /* 0: traced, n1 x n2, over the C outputs as
+                                *    `outputs` says (the mean by default);
                                 * 1: full (n1 C) x (n2 C), row i*C + c */
+    tdl_ntk_outputs outputs;   /* traced kernel only: mean (default) or sum */
     tdl_ntk_method method;
     unsigned long long layers; /* bit l: include layer l's parameters (W_l, b_l); 0 = all */
     size_t budget_bytes;       /* memory for Jacobian blocks (0: 256 MB) */
 } tdl_ntk_config;
 
-/* Defaults: traced, auto method, all layers, the default budget. */
+/* Defaults: traced (mean over the outputs), auto method, all layers, the
+ * default budget. */
 TDL_API void tdl_ntk_config_default(tdl_ntk_config *o);
+/* Set o->outputs by name ("mean", "sum"), for bindings; TDL_EINVAL otherwise. */
+TDL_API int tdl_ntk_config_set_outputs(tdl_ntk_config *o, const char *name);
 /* The method tdl_ntk_empirical will use ("structured" or "jacobian"). */
 TDL_API const char *tdl_ntk_method_name(const tdl_mlp *m, const tdl_ntk_config *o);
 

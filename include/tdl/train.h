@@ -11,6 +11,11 @@
  * cosine (lr (1 + cos(pi t / T)) / 2 over the T steps of the run).
  * Minibatches: a seeded shuffle each epoch; the last, smaller batch is kept.
  * With one thread the run is bit-for-bit reproducible.
+ * The loss is the model's loss convention (tdl/net.h; the mean of tdl's
+ * per-example losses by default): under reduction sum or PyTorch's mse the
+ * loss of a minibatch, hence its gradient and the step, is that of
+ * torch's loss on the same batch, and every loss below (progress, L_0,
+ * L_zero, the target) is in that convention.
  *
  * Divergence.  Training stops as diverged (tdl_train returns TDL_EDIVERGED,
  * result->stopped = TDL_STOP_DIVERGED) when
@@ -55,7 +60,7 @@ typedef struct tdl_train_progress {
     size_t epoch;          /* epochs completed (1-based at the end of an epoch) */
     size_t step;           /* parameter updates so far */
     double lr;             /* learning rate of the last step */
-    double loss;           /* full training loss at this point (mean) */
+    double loss;           /* full training loss at this point (mean, or the model's convention) */
     double accuracy;       /* training accuracy (NaN for regression) */
     double theta_norm;     /* ||theta||_2 */
     double dist_init;      /* ||theta - theta_0||_2 */

@@ -493,9 +493,23 @@ static void check_row(doc *d, const cJSON *it, int *passed, int *total)
     doc_row(d, cells, 6, !p);
 }
 
+/* The seconds of the steps whose name starts with PREFIX, and of all. */
+static double steps_seconds(const report *r, const char *prefix, double *all)
+{
+    double sum = 0;
+    *all = 0;
+    for (size_t i = 0; i < r->n_steps; i++) {
+        *all += r->steps[i].seconds;
+        if (strncmp(r->steps[i].name, prefix, strlen(prefix)) == 0) sum += r->steps[i].seconds;
+    }
+    return sum;
+}
+
+/* The built-in theorem checks: a run of tdl's own experiments on their own
+ * synthetic data, NOT an analysis of this model, and said so first. */
 static void section_checks(doc *d, report *r)
 {
-    doc_h2(d, "checks", "Theorem checks");
+    doc_h2(d, "checks", "Theorem checks (built-in experiments, not this model)");
     if (r->o.no_checks) {
         doc_note(d, "The theorem checks were left out (--no-checks).");
         return;
@@ -520,12 +534,18 @@ static void section_checks(doc *d, report *r)
             return;
         }
     }
+    double all, secs = steps_seconds(r, "check", &all);
+    doc_p(d, "This section is not about the model above. Each check runs a small experiment of its own, on its own synthetic "
+             "or shipped data, to test that tdl reproduces a named theorem: measured numbers against the theorem's prediction. "
+             "It shows that the tools this report used compute what they claim, on this machine and this build. "
+             "The checks took %.1f s of the report's %.1f s; `tdl report --no-checks` leaves them out, and `--checks A,B` runs only some.",
+          secs, all);
     if (r->o.n_checks)
         doc_p(d, "The checks chosen with --checks, in their quick mode (seconds-scale; `tdl check NAME` runs the full experiment). "
-                 "A check compares measured numbers with a theorem's prediction; failed checks are in bold.");
+                 "Failed checks are in bold.");
     else
         doc_p(d, "Every check that exists in this build (tdl check --list), in its quick mode (seconds-scale; `tdl check NAME` runs the full experiment). "
-                 "A check compares measured numbers with a theorem's prediction; failed checks are in bold.");
+                 "Failed checks are in bold.");
     const char *head[6] = {"check", "verdict", "criteria met", "seconds", "claim", "source"};
     doc_table_begin(d, r, "checks", head, 6);
     int passed = 0, total = 0;
@@ -533,8 +553,8 @@ static void section_checks(doc *d, report *r)
     for (size_t k = 0; k < n_one; k++) check_row(d, one[k], &passed, &total);
     cJSON_ArrayForEach(it, list) check_row(d, it, &passed, &total);
     doc_table_end(d);
-    doc_p(d, "%d of %d checks passed. Each check's rows (measured, predicted, criterion) are in %s.", passed, total,
-          r->o.n_checks ? "json/check-NAME.json" : "json/checks.json");
+    doc_p(d, "%d of %d built-in checks passed (on their own experiments, not on this model). Each check's rows (measured, predicted, criterion) are in %s.",
+          passed, total, r->o.n_checks ? "json/check-NAME.json" : "json/checks.json");
     const step *s = report_find_step(r, "checks");
     if (s && s->status != 0 && passed == total)
         doc_note(d, "tdl check ended with status %d: %s (logs/checks.log).", s->status, s->message);
@@ -572,7 +592,7 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
     doc_p(&d, "Model %s on %s%s%s. Made by tdl %s on %s in %.0f s with: %s", r->o.user_model ? r->model : "trained by this report",
           r->data, r->has_test ? ", test data " : "", r->has_test ? r->test : "", tdl_version(), when, seconds, cmdline);
     fputs("<nav><a href=\"#model\">model and data</a><a href=\"#training\">training</a><a href=\"#hessian\">Hessian</a>"
-          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks\">theorem checks</a>"
+          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks\">theorem checks (built-in)</a>"
           "<a href=\"#files\">files</a></nav>\n", d.html);
     if (r->failures) doc_note(&d, "%d part(s) of this report failed; each failed section says why (logs/ holds every command's stderr).", r->failures);
     section_model(&d, r);

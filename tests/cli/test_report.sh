@@ -168,6 +168,11 @@ if any('/' in l for l in gp.splitlines() if l.startswith('set label 9')): sys.ex
 PY
 }
 problems=$(report_bounds_problems 2>&1) && ok || bad "bounds section and figure: $problems"
+# the checks' section says what it is: built-in experiments, not this model, how long they took, and --no-checks
+grep -q '^## Theorem checks (built-in experiments, not this model)' "$R/report.md" && ok || bad "the checks' section title does not say they are built-in experiments"
+grep -q 'This section is not about the model above.*The checks took [0-9.]* s of the report.s [0-9.]* s; `tdl report --no-checks` leaves them out' "$R/report.md" \
+    && ok || bad "the checks' section does not explain itself, its time and --no-checks"
+grep -q '^2 of 2 built-in checks passed (on their own experiments, not on this model)' "$R/report.md" && ok || bad "the checks' summary line: $(grep 'checks passed' "$R/report.md")"
 # the theorem checks: one row each, with the check's own verdict and criteria
 n_rows=$(($(wc -l <"$R/tables/checks.csv") - 1))
 [ "$n_rows" -eq 2 ] && ok || bad "$n_rows rows in tables/checks.csv, expected 2"

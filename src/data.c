@@ -285,6 +285,7 @@ void tdl_dataset_free(tdl_dataset **ds)
     free((*ds)->labels);
     free((*ds)->spec);
     free((*ds)->description);
+    free((*ds)->warning);
     free(*ds);
     *ds = NULL;
 }
@@ -340,9 +341,12 @@ static int dataset_select(tdl_dataset *ds, const size_t *idx, size_t m)
 /* ---- sources ----------------------------------------------------------- */
 
 /* Build a data set from an X tensor and a y tensor (or a label column).
- * task: "auto" | "classify" | "regress". */
+ * task: "auto" | "classify" | "regress".  classes_hint: the class count a
+ * file states (tdl_classes of an .npz written by tdl_dataset_save; 0 there
+ * means regression), SIZE_MAX when it states none. */
 static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_cols_skip_col,
-                               const char *ylabel, const tdl_tensor *y, const char *task, tdl_dataset **out)
+                               const char *ylabel, const tdl_tensor *y, const char *task,
+                               size_t classes_hint, tdl_dataset **out)
 {
     /* ylabel: the file the targets came from (the y of an npy pair), blamed
      * for every problem with the targets; NULL when X holds them too. */
@@ -381,8 +385,10 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
     if (d == 0) return tdl_fail(TDL_EINVAL, "%s: no input features", label);
     if (k == 0) return tdl_fail(TDL_ESHAPE, "%s: targets y have zero columns", ylabel);
 
-    /* Decide the task. */
-    int classify;
+    /* Decide the task: a file's own class count (tdl_classes) settles
+     * task=auto. */
+    if (classes_hint != SIZE_MAX && strcmp(task, "auto") == 0) task = classes_hint ? "classify" : "regress";
+    int classify, pm1 = 0;
     double max_label = 0;
     if (strcmp(task, "regress") == 0) classify = 0;
     else {
@@ -394,19 +400,39 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
         if (strcmp(task, "classify") == 0 && !integral)
             return tdl_fail(TDL_EINVAL, "%s: task=classify needs one column of integer labels", ylabel);
         classify = integral;
-        for (size_t i = 0; i < n && classify; i++) {
+        /* +-1 labels (tdl/data.h): every value -1 or +1, at least one -1,
+         * read as classes 0 and 1 */
+        if (classify) {
+            int seen_minus = 0, all_pm1 = 1;
+            for (size_t i = 0; i < n && all_pm1; i++) {
+                double v = yv[i * y_stride];
+                if (v == -1) seen_minus = 1;
+                else if (v != 1) all_pm1 = 0;
+            }
+            pm1 = all_pm1 && seen_minus;
+        }
+        for (size_t i = 0; i < n && classify && !pm1; i++) {
             double v = yv[i * y_stride];
             if (v < 0)
                 return tdl_fail(TDL_EINVAL, "%s: label %g of example %zu is negative: classification labels are integers 0..C-1 (task=regress reads them as targets)", ylabel, v, i);
             if (v > max_label) max_label = v;
         }
+        if (pm1) max_label = 1;
         if (classify && max_label >= TDL_MAX_CLASSES)
             return tdl_fail(TDL_EINVAL, "%s: label %.0f is out of range (at most %d classes; task=regress reads them as targets)",
                             ylabel, max_label, TDL_MAX_CLASSES);
     }
+    size_t classes = classify ? (size_t)max_label + 1 : 0;
+    if (classify && classes_hint != SIZE_MAX && classes_hint > 0) {
+        if (classes > classes_hint)
+            return tdl_fail(TDL_EINVAL, "%s: label %.0f is not below the %zu classes the file states (tdl_classes)",
+                            ylabel, max_label, classes_hint);
+        classes = classes_hint;
+    }
     tdl_dataset *ds;
-    int st = tdl_dataset_alloc(n, d, classify ? (size_t)max_label + 1 : 0, k, &ds);
+    int st = tdl_dataset_alloc(n, d, classes, k, &ds);
     if (st != TDL_OK) return st;
+    ds->labels_pm1 = pm1;
     for (size_t i = 0; i < n; i++) {
         size_t c = 0;
         for (size_t j = 0; j < d_all; j++) {
@@ -424,7 +450,8 @@ static int dataset_from_arrays(const char *label, const tdl_tensor *X, size_t x_
                 tdl_dataset_free(&ds);
                 return tdl_fail(TDL_ENONFINITE, "%s: target of example %zu is %s", ylabel, i, isnan(v) ? "NaN" : "infinite");
             }
-            if (classify) ds->labels[i] = (size_t)v;
+            if (pm1) ds->labels[i] = v > 0 ? 1 : 0;
+            else if (classify) ds->labels[i] = (size_t)v;
             else gsl_matrix_set(ds->Y, i, j, v);
         }
     }
@@ -444,22 +471,174 @@ static int load_npz(const char *path, const char *task, tdl_dataset **out)
     int st = tdl_npz_read(path, &set);
     if (st != TDL_OK) return st;
     const tdl_tensor *X = tdl_tensors_find(set, "X"), *y = tdl_tensors_find(set, "y");
-    if (!X || !y) st = tdl_fail(TDL_EFORMAT, "%s: a data .npz needs arrays 'X' and 'y' (missing '%s')", path, X ? "y" : "X");
-    else st = dataset_from_arrays(path, X, SIZE_MAX, NULL, y, task, out);
+    const tdl_tensor *c = tdl_tensors_find(set, "tdl_classes");
+    size_t classes_hint = SIZE_MAX;
+    if (c) { /* written by tdl_dataset_save: the class count, 0 for regression */
+        double v = c->numel == 1 ? c->data[0] : -1;
+        if (c->numel != 1 || !(v >= 0 && v <= TDL_MAX_CLASSES) || v != floor(v))
+            st = tdl_fail(TDL_EFORMAT, "%s: 'tdl_classes' must be one integer in [0, %d] (the number of classes, 0 for regression)",
+                          path, TDL_MAX_CLASSES);
+        else classes_hint = (size_t)v;
+    }
+    if (st != TDL_OK) ;
+    else if (!X || !y) st = tdl_fail(TDL_EFORMAT, "%s: a data .npz needs arrays 'X' and 'y' (missing '%s')", path, X ? "y" : "X");
+    else st = dataset_from_arrays(path, X, SIZE_MAX, NULL, y, task, classes_hint, out);
     tdl_tensors_free(&set);
     return st;
 }
 
+/* Does a CSV header cell name a target (y, y<digits>, y_*, target*, out*,
+ * output*; case ignored)?  For the multi-target warning (tdl/data.h). */
+static int names_target(const char *cell, size_t len)
+{
+    char w[64];
+    if (len == 0 || len >= sizeof w) return 0;
+    for (size_t i = 0; i < len; i++) w[i] = (char)tolower((unsigned char)cell[i]);
+    w[len] = '\0';
+    if (w[0] == 'y') {
+        if (len == 1 || w[1] == '_') return 1;
+        for (size_t i = 1; i < len; i++)
+            if (!isdigit((unsigned char)w[i])) return 0;
+        return 1;
+    }
+    return strncmp(w, "target", 6) == 0 || strncmp(w, "out", 3) == 0;
+}
+
+/* Trim blanks around s[0..*len). */
+static const char *trim_cell(const char *s, size_t *len)
+{
+    while (*len && (*s == ' ' || *s == '\t')) { s++; (*len)--; }
+    while (*len && (s[*len - 1] == ' ' || s[*len - 1] == '\t')) (*len)--;
+    return s;
+}
+
+/* The number of trailing header cells of a CSV that name targets
+ * (names_target), with those names in names[] ("y1, y2"); 0 when the first
+ * non-blank line is not a header (every cell a number, as tdl_csv_read
+ * decides) or is longer than 64 KiB. */
+static size_t csv_trailing_targets(const char *path, char *names, size_t names_len)
+{
+    enum { PREFIX = 65536 };
+    size_t len = 0, run = 0;
+    names[0] = '\0';
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    char *buf = malloc(PREFIX + 1);
+    if (buf) len = fread(buf, 1, PREFIX, fp);
+    fclose(fp);
+    if (!buf) return 0;
+    buf[len] = '\0';
+    char *p = buf;
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    while (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t') p++;
+    char *eol = strpbrk(p, "\r\n");
+    if (!eol && len == PREFIX) { free(buf); return 0; }
+    if (eol) *eol = '\0';
+    int header = 0;
+    for (char *q = p; !header;) {
+        char *e = strchr(q, ',');
+        size_t l = e ? (size_t)(e - q) : strlen(q);
+        const char *a = trim_cell(q, &l);
+        char tmp[64], *end;
+        if (l == 0 || l >= sizeof tmp) header = 1;
+        else {
+            memcpy(tmp, a, l);
+            tmp[l] = '\0';
+            (void)strtod(tmp, &end);
+            if (*end || strpbrk(tmp, "xX")) header = 1;
+        }
+        if (!e) break;
+        q = e + 1;
+    }
+    /* walk the cells from the right while they name targets */
+    char *stop = p + strlen(p);
+    const char *first = NULL;
+    while (header) {
+        char *c = stop;
+        while (c > p && c[-1] != ',') c--;
+        size_t l = (size_t)(stop - c);
+        const char *a = trim_cell(c, &l);
+        if (!names_target(a, l)) break;
+        run++;
+        first = c;
+        if (c == p) break;
+        stop = c - 1;
+    }
+    if (run) {
+        size_t used = 0;
+        for (const char *c = first; used + 1 < names_len;) {
+            const char *e = strchr(c, ',');
+            size_t l = e ? (size_t)(e - c) : strlen(c);
+            const char *a = trim_cell(c, &l);
+            int w = snprintf(names + used, names_len - used, "%s%.*s", c == first ? "" : ", ", (int)l, a);
+            if (w < 0) break;
+            used += (size_t)w;
+            if (!e) break;
+            c = e + 1;
+        }
+    }
+    free(buf);
+    return run;
+}
+
+/* A CSV: features and one label / target column (label=COL, default the
+ * last), or features and the last K columns as regression targets
+ * (targets=K). */
 static int load_csv(const char *path, tdl_spec *s, const char *task, tdl_dataset **out)
 {
+    if (tdl_spec_string(s, "label") && tdl_spec_string(s, "targets"))
+        return tdl_fail(TDL_EINVAL, "data spec '%s': label= (one label column) and targets= (the last K columns as targets) exclude each other", s->text);
     tdl_tensor *t = NULL;
     int st = tdl_csv_read(path, &t);
     if (st != TDL_OK) return st;
-    size_t cols = t->ndim == 2 ? t->shape[1] : 1;
-    size_t label_col = cols - 1;
+    size_t cols = t->ndim == 2 ? t->shape[1] : 1, rows = t->shape[0];
+    size_t label_col = cols - 1, K = 0;
     if (cols < 2) st = tdl_fail(TDL_ESHAPE, "%s: a data CSV needs at least 2 columns (features and a label)", path);
-    else st = tdl_spec_size(s, "label", 0, cols - 1, &label_col);
-    if (st == TDL_OK) st = dataset_from_arrays(path, t, label_col, NULL, NULL, task, out);
+    else if ((st = tdl_spec_size(s, "label", 0, cols - 1, &label_col)) == TDL_OK)
+        st = tdl_spec_size(s, "targets", 1, cols - 1, &K);
+    if (st == TDL_OK && K) {
+        if (strcmp(task, "classify") == 0) {
+            st = tdl_fail(TDL_EINVAL, "data spec '%s': targets=%zu reads regression targets; task=classify needs one label column (label=)", s->text, K);
+        } else {
+            /* split the table: X = the first cols - K columns, y = the last K */
+            tdl_tensor X = {0}, y = {0};
+            X.dtype = y.dtype = TDL_F64;
+            X.ndim = y.ndim = 2;
+            X.shape[0] = y.shape[0] = rows;
+            X.shape[1] = cols - K;
+            y.shape[1] = K;
+            X.numel = rows * (cols - K);
+            y.numel = rows * K;
+            X.data = tdl_malloc(X.numel * sizeof(double), "CSV inputs");
+            y.data = tdl_malloc(y.numel * sizeof(double), "CSV targets");
+            if (!X.data || !y.data) st = TDL_ENOMEM;
+            else {
+                for (size_t i = 0; i < rows; i++) {
+                    memcpy(X.data + i * (cols - K), t->data + i * cols, (cols - K) * sizeof(double));
+                    memcpy(y.data + i * K, t->data + i * cols + cols - K, K * sizeof(double));
+                }
+                st = dataset_from_arrays(path, &X, SIZE_MAX, NULL, &y, "regress", SIZE_MAX, out);
+            }
+            free(X.data);
+            free(y.data);
+        }
+    } else if (st == TDL_OK) {
+        st = dataset_from_arrays(path, t, label_col, NULL, NULL, task, SIZE_MAX, out);
+        char names[256];
+        size_t run;
+        if (st == TDL_OK && !tdl_spec_string(s, "label") && (run = csv_trailing_targets(path, names, sizeof names)) >= 2) {
+            char msg[512];
+            snprintf(msg, sizeof msg,
+                     "%s: the header names %zu target-like columns at the end (%s) but only the last is read as the %s; "
+                     "add :targets=%zu to read all %zu as regression targets",
+                     path, run, names, (*out)->classes ? "label" : "target", run, run);
+            (*out)->warning = tdl_strdup(msg);
+            if (!(*out)->warning) {
+                tdl_dataset_free(out);
+                st = TDL_ENOMEM;
+            }
+        }
+    }
     tdl_tensor_free(&t);
     return st;
 }
@@ -471,7 +650,7 @@ static int load_npy_pair(tdl_spec *s, const char *task, tdl_dataset **out)
     tdl_tensor *X = NULL, *y = NULL;
     int st = tdl_npy_read(xp, &X);
     if (st == TDL_OK) st = tdl_npy_read(yp, &y);
-    if (st == TDL_OK) st = dataset_from_arrays(xp, X, SIZE_MAX, yp, y, task, out);
+    if (st == TDL_OK) st = dataset_from_arrays(xp, X, SIZE_MAX, yp, y, task, SIZE_MAX, out);
     tdl_tensor_free(&X);
     tdl_tensor_free(&y);
     return st;
@@ -755,6 +934,10 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
         st = tdl_fail(TDL_EINVAL, "unknown data set '%s' (shipped: iris wine breast-cancer digits mnist fashion-mnist; files: .csv .npz npy:X=,y=; synthetic: gauss sphere teacher spirals xor)", s.name);
     }
     if (st != TDL_OK) goto cleanup;
+    if (ds->labels_pm1) {
+        size_t len = strlen(desc);
+        desc_append(desc, sizeof desc, &len, "; labels -1/+1 read as classes 0/1");
+    }
     if ((st = apply_modifiers(ds, &s, synthetic, desc, sizeof desc)) != TDL_OK) goto cleanup;
     for (size_t i = 0; i < s.count; i++)
         if (!s.kv[i].used) {
@@ -769,5 +952,38 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
 cleanup:
     tdl_dataset_free(&ds);
     tdl_data_spec_free(&s);
+    return st;
+}
+
+int tdl_dataset_save(const tdl_dataset *ds, const char *path)
+{
+    if (!ds || !path) return tdl_fail(TDL_EINVAL, "tdl_dataset_save: NULL argument");
+    tdl_tensors *set = tdl_tensors_new();
+    if (!set) return tdl_fail(TDL_ENOMEM, "out of memory writing %s", path);
+    double *y = NULL, classes = (double)ds->classes;
+    size_t xshape[2] = {ds->n, ds->d}, yshape[2] = {ds->n, ds->classes ? 1 : ds->Y->size2};
+    /* X and Y are gsl matrices: rows may be padded (tda > size2) */
+    double *x = tdl_malloc(ds->n * ds->d * sizeof *x, "the inputs to write");
+    int st = x ? TDL_OK : TDL_ENOMEM;
+    if (st == TDL_OK) {
+        for (size_t i = 0; i < ds->n; i++)
+            memcpy(x + i * ds->d, gsl_matrix_const_ptr(ds->X, i, 0), ds->d * sizeof *x);
+        st = tdl_tensors_add(set, "X", 2, xshape, x);
+    }
+    if (st == TDL_OK && !(y = tdl_malloc(ds->n * yshape[1] * sizeof *y, "the targets to write"))) st = TDL_ENOMEM;
+    if (st == TDL_OK) {
+        for (size_t i = 0; i < ds->n; i++) {
+            if (ds->classes) y[i] = (double)ds->labels[i];
+            else memcpy(y + i * yshape[1], gsl_matrix_const_ptr(ds->Y, i, 0), yshape[1] * sizeof *y);
+        }
+        /* labels and a single target column as a vector, as sklearn and
+         * torch keep them; several targets as n x k */
+        st = tdl_tensors_add(set, "y", yshape[1] == 1 ? 1 : 2, yshape, y);
+    }
+    if (st == TDL_OK) st = tdl_tensors_add(set, "tdl_classes", 0, NULL, &classes);
+    if (st == TDL_OK) st = tdl_npz_write(path, set);
+    free(x);
+    free(y);
+    tdl_tensors_free(&set);
     return st;
 }

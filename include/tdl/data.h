@@ -2,12 +2,32 @@
  *
  * SPEC:  NAME[:key=value[,key=value...]]
  *   shipped    iris wine breast-cancer digits mnist fashion-mnist
- *   files      path.csv (label=K: label column, default last), path.npz (X, y),
+ *   files      path.csv (label=K: label column, default last; targets=K: the
+ *              last K columns as regression targets), path.npz (X, y),
  *              npy:X=path,y=path
  *   synthetic  gauss:n=,d=,classes=,sep=   sphere:n=,d=   teacher:n=,d=,k=,act=
  *              spirals:n=   xor:n=,d=      (all take seed=)
  *   modifiers  split=train|test|all  test=0.2  seed=0  n=K  binary=K
  *              random-labels=F  normalize=none|standard|unit
+ *              task=auto|classify|regress (files only)
+ *
+ * Labels and targets of files.  task=auto reads one target column of
+ * integers as class labels 0..C-1 and anything else (non-integers, several
+ * columns) as regression targets; task=classify insists on labels,
+ * task=regress reads the column(s) as targets whatever they hold.
+ * +-1 labels: one target column whose values all lie in {-1, +1}, with at
+ * least one -1, is read under task=auto and task=classify as two classes,
+ * -1 -> class 0 and +1 -> class 1, and labels_pm1 is set.  The losses and
+ * measures that map class c to y = 2c - 1 (logistic, hinge, the Arora et
+ * al. measure) then see the original +-1; ce sees classes 0 and 1.  Under
+ * task=regress the column stays the targets -1 / +1 (for mse).  Any other
+ * negative value is refused as a label.
+ * Several targets in a CSV: path.csv:targets=K reads the last K columns as
+ * an n x K regression target (label= and targets= exclude each other).  A
+ * CSV read without either whose header names two or more trailing columns
+ * like targets (y, y<digits>, y_*, target*, out*, output*; case ignored)
+ * keeps today's reading (the last column is the target) and sets `warning`,
+ * which the CLI prints on stderr.
  *
  * Order of the modifiers, whatever order they are written in:
  *   binary -> stratified seeded split -> n (first K after a seeded shuffle)
@@ -34,6 +54,11 @@ typedef struct tdl_dataset {
     gsl_matrix *Y;       /* n x k targets (regression only), owned */
     char *spec;          /* the spec it was loaded from, owned */
     char *description;   /* one line: source, modifiers applied, owned */
+    int labels_pm1;      /* 1: the file's labels were -1/+1, read as classes
+                            0/1 (-1 -> 0, +1 -> 1); 0 otherwise */
+    char *warning;       /* one line about a doubtful reading of the file
+                            (e.g. a CSV that looks multi-target), or NULL;
+                            owned.  The library never prints: callers show it */
 } tdl_dataset;
 
 /* Load a data set from a spec.  data_dirs: NULL-terminated list of
@@ -123,6 +148,19 @@ TDL_API int tdl_dataset_class_counts(const tdl_dataset *ds, size_t **counts);
 TDL_API size_t tdl_dataset_outputs(const tdl_dataset *ds);
 
 TDL_API void tdl_dataset_free(tdl_dataset **ds);
+
+/* Write ds to path as an .npz that tdl_dataset_load (`--data path`) reads
+ * back to the same numbers, bit for bit, and the same task and class count:
+ *   X            float64, n x d: the inputs as loaded (modifiers applied)
+ *   y            float64: n labels 0..classes-1 (classification), or the
+ *                n x k targets (regression; k = 1 gives shape (n,))
+ *   tdl_classes  float64, 0-d: the number of classes, 0 for regression.
+ *                When an .npz holds it, the loader's task=auto follows it
+ *                (regression targets that happen to be integers stay
+ *                targets; a class missing from a subset is still counted).
+ * Written atomically (temporary file + rename): a failure leaves no file;
+ * TDL_EIO (message naming path) when it cannot be created. */
+TDL_API int tdl_dataset_save(const tdl_dataset *ds, const char *path);
 
 #ifdef __cplusplus
 }

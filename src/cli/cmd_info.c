@@ -7,13 +7,20 @@
 #include <string.h>
 #include "cli.h"
 
-static int info_data(const char *spec, int as_json)
+/* Describe the data set of spec; with out, also write it there as an .npz
+ * (tdl_dataset_save) that --data out reads back to the same numbers. */
+static int info_data(const char *spec, const char *out, int as_json)
 {
     tdl_dataset *ds = NULL;
     size_t *counts = NULL;
     json_writer w = {0};
     int st = tdl_dataset_load(spec, &ds);
     if (st != TDL_OK) return cli_fail(st);
+    if (ds->warning) fprintf(stderr, "tdl: warning: %s\n", ds->warning);
+    if (out && (st = tdl_dataset_save(ds, out)) != TDL_OK) {
+        tdl_dataset_free(&ds);
+        return cli_fail(st);
+    }
     double lo = DBL_MAX, hi = -DBL_MAX;
     for (size_t i = 0; i < ds->n * ds->d; i++) {
         double v = ds->X->data[i];
@@ -40,6 +47,8 @@ static int info_data(const char *spec, int as_json)
         if (counts) json_size_array(&w, "class_counts", counts, ds->classes);
         else json_null_reason(&w, "class_counts", "regression targets: no classes");
         if (!ds->classes) json_size(&w, "targets", ds->Y->size2);
+        if (ds->labels_pm1) json_string(&w, "labels", "-1/+1 read as classes 0/1");
+        if (out) json_string(&w, "written", out);
         json_number(&w, "x_min", lo);
         json_number(&w, "x_max", hi);
         json_object_end(&w);
@@ -55,9 +64,13 @@ static int info_data(const char *spec, int as_json)
             printf("per class   ");
             for (size_t c = 0; c < ds->classes; c++) printf(" %zu", counts[c]);
             printf("\n");
+            if (ds->labels_pm1) printf("labels       -1/+1 read as classes 0/1 (-1 -> 0, +1 -> 1)\n");
         } else {
             printf("task         regression, %zu target column%s\n", ds->Y->size2, ds->Y->size2 == 1 ? "" : "s");
         }
+        if (out)
+            printf("written      %s (X float64 %zu x %zu, y float64 %s, tdl_classes %zu)\n", out, ds->n, ds->d,
+                   ds->classes ? "labels" : "targets", ds->classes);
     }
     free(counts);
     tdl_dataset_free(&ds);
@@ -164,23 +177,38 @@ int cmd_info(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},
         {"act", required_argument, NULL, 'a'},
         {"json", no_argument, NULL, 'j'},
+        {"out", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *model = NULL, *act = NULL;
+    const char *data = NULL, *model = NULL, *act = NULL, *out = NULL;
     int as_json = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = cli_getopt(argc, argv, "", opts, "info")) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:", opts, "info")) != -1) {
         if (c == CLI_GETOPT_USAGE) return EXIT_USAGE;
         switch (c) {
         case 'd': data = optarg; break;
         case 'm': model = optarg; break;
         case 'a': act = optarg; break;
         case 'j': as_json = 1; break;
+        case 'o': out = optarg; break;
         default: return cli_bad_option("info", argv, optopt);
         }
     }
     if (optind < argc) return cli_usage("info", "unexpected argument '%s'", argv[optind]);
     if (!data == !model) return cli_usage("info", "give exactly one of --data SPEC or --model FILE");
-    return data ? info_data(data, as_json) : info_model(model, act, as_json);
+    if (out && !data) return cli_usage("info", "-o FILE.npz writes a data set: give --data SPEC");
+    if (out) {
+        const char *ext = strrchr(out, '.');
+        if (!ext || strcmp(ext, ".npz") != 0)
+            return cli_usage("info", "-o %s: the data set is written as .npz (X, y); give a name ending in .npz", out);
+        const cli_file ins[] = {{"--data", data, CLI_FILE_SPEC, NULL}};
+        const cli_file outs[] = {{"-o", out, CLI_FILE_PATH, NULL}};
+        if (cli_check_outputs("info", ins, 1, outs, 1) != 0) return EXIT_WORK_FAILED;
+        tdl_atomic_file probe; /* refuse an unwritable path before loading */
+        int pst = tdl_atomic_begin(out, &probe);
+        if (pst != TDL_OK) return cli_fail(pst);
+        tdl_atomic_abort(&probe);
+    }
+    return data ? info_data(data, out, as_json) : info_model(model, act, as_json);
 }

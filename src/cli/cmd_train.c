@@ -223,6 +223,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_size(&w, "batch", tdl_train_batch_size(cfg, ds->n)); /* the one used: n for gd */
     json_size(&w, "epochs", res->epochs);
     json_size(&w, "steps", res->steps);
+    if (cfg->epochs == 0 && cfg->steps == 0) json_string(&w, "training", "none: --epochs 0 saves the initialization");
     json_bool(&w, "reached_target", res->reached_target);
     json_number(&w, "diverge_factor", cfg->diverge_factor);
     json_number_or_reason(&w, "initial_loss", res->initial_loss, "the loss at the initial parameters is not finite");
@@ -279,6 +280,7 @@ static int parse_options(int argc, char **argv, train_opts *o)
     memset(o, 0, sizeof *o);
     cli_model_opts_init(&o->mo);
     cli_train_opts_init(&o->to);
+    o->to.zero_epochs_ok = 1; /* --epochs 0: save the initialization */
     o->out = "model.safetensors";
     int c;
     opterr = 0;
@@ -344,6 +346,8 @@ static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **m
     int rc, st;
     if ((st = tdl_dataset_load(o->data, dsp)) != TDL_OK) return cli_fail(st);
     if (o->test && (st = tdl_dataset_load(o->test, tsp)) != TDL_OK) return cli_fail(st);
+    if ((*dsp)->warning) fprintf(stderr, "tdl: warning: %s\n", (*dsp)->warning);
+    if (*tsp && (*tsp)->warning) fprintf(stderr, "tdl: warning: %s\n", (*tsp)->warning);
     if ((rc = cli_model_build(&o->mo, "train", mp)) != 0) return rc;
     if ((rc = cli_model_loss(&o->mo, "train", *mp, *dsp, &o->cfg.loss)) != 0) return rc;
     tdl_mlp *m = *mp;
@@ -374,6 +378,32 @@ static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **m
     return 0;
 }
 
+/* --epochs 0: no step; the result is the initial net's loss and accuracy,
+ * evaluated as tdl_train evaluates (the same block size, so `tdl eval` of
+ * the saved file gives the same bits), and the log gets that one row. */
+static int run_no_training(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds, train_log *lg, tdl_train_result *res)
+{
+    tdl_net_work *w = NULL;
+    tdl_eval_stats s;
+    memset(res, 0, sizeof *res);
+    res->stopped = TDL_STOP_COMPLETED;
+    res->diverged_loss = NAN;
+    res->diverge_threshold = INFINITY;
+    int st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w);
+    if (st == TDL_OK) st = tdl_mlp_evaluate(m, o->cfg.loss, ds, w, &s);
+    tdl_net_work_free(&w);
+    if (st != TDL_OK) return st;
+    res->loss = res->initial_loss = res->reference_loss = s.loss;
+    res->accuracy = ds->classes ? s.accuracy : NAN;
+    tdl_eval_stats_free(&s);
+    if (!isfinite(res->loss)) return tdl_error_set(TDL_ENONFINITE, "the loss of the initial model is not finite");
+    double norm = 0;
+    for (size_t i = 0; i < m->n_params; i++) norm += m->theta[i] * m->theta[i];
+    tdl_train_progress p = {0, 0, o->cfg.lr, res->loss, res->accuracy, sqrt(norm), 0.0, m->theta};
+    if (on_eval(&p, lg) != 0) return lg->failed == 2 ? TDL_ENOMEM : tdl_error_set(TDL_ENOMEM, "out of memory keeping the training log");
+    return TDL_OK;
+}
+
 /* tdl_train with the log callback; *seconds: wall time. */
 static int run(train_opts *o, tdl_mlp *m, const tdl_dataset *ds, train_log *lg, tdl_train_result *res, double *seconds)
 {
@@ -381,7 +411,7 @@ static int run(train_opts *o, tdl_mlp *m, const tdl_dataset *ds, train_log *lg, 
     o->cfg.user = lg;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int st = tdl_train(m, ds, &o->cfg, res);
+    int st = o->cfg.epochs == 0 && o->cfg.steps == 0 ? run_no_training(o, m, ds, lg, res) : tdl_train(m, ds, &o->cfg, res);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (lg->progress) fputc('\n', stderr);
@@ -444,13 +474,16 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
     char batch[48];
     if (B == ds->n) snprintf(batch, sizeof batch, "full batch (%zu)", B);
     else snprintf(batch, sizeof batch, "batch %zu", B);
-    printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s (mean)\n",
-           o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
+    if (cfg->epochs == 0 && cfg->steps == 0)
+        printf("training     none: --epochs 0 saves the initialization (0 steps), loss %s (mean)\n", tdl_loss_name(cfg->loss));
+    else
+        printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s (mean)\n",
+               o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
     if (res->stopped == TDL_STOP_TARGET) /* say why it ran fewer epochs than asked */
         printf("stopped      at the target (%s) after %zu of %zu %s\n",
                !isnan(cfg->target_loss) && res->loss <= cfg->target_loss ? "train loss <= --target-loss" : "train accuracy >= --target-acc",
                cfg->steps ? res->steps : res->epochs, cfg->steps ? cfg->steps : cfg->epochs, cfg->steps ? "steps" : "epochs");
-    printf("train loss   %.6g\n", res->loss);
+    printf("train loss   %.6g%s\n", res->loss, cfg->epochs == 0 && cfg->steps == 0 ? " (of the initialization)" : "");
     if (ds->classes) printf("train acc.   %.4f\n", res->accuracy);
     if (ts) {
         printf("test loss    %.6g\n", test_loss);

@@ -35,7 +35,10 @@ int cli_train_opts_parse(cli_train_opts *t, const char *cmd, int c, const char *
     case OPT_T_WD: bad = cli_parse_double(arg, &cfg->weight_decay) || !(cfg->weight_decay >= 0); break;
     case OPT_T_STEP_EVERY: bad = cli_parse_size(arg, 1, 1000000000, &cfg->step_every); break;
     case OPT_T_GAMMA: bad = cli_parse_double(arg, &cfg->gamma) || !(cfg->gamma > 0); break;
-    case OPT_T_EPOCHS: bad = cli_parse_size(arg, 1, 1000000000, &cfg->epochs); break;
+    case OPT_T_EPOCHS:
+        bad = cli_parse_size(arg, t->zero_epochs_ok ? 0 : 1, 1000000000, &cfg->epochs);
+        t->epochs_given = 1;
+        break;
     case OPT_T_STEPS: bad = cli_parse_size(arg, 1, 1000000000000ULL, &cfg->steps); break;
     case OPT_T_BATCH: bad = cli_parse_size(arg, 0, 1000000000, &cfg->batch); break;
     case OPT_T_TARGET_LOSS: bad = cli_parse_double(arg, &cfg->target_loss) || !(cfg->target_loss >= 0); break;
@@ -58,6 +61,8 @@ int cli_train_opts_finish(cli_train_opts *t, const char *cmd, unsigned long mode
 {
     tdl_train_config *cfg = &t->cfg;
     if (!t->seed_given) cfg->seed = model_seed;
+    if (t->epochs_given && cfg->epochs == 0 && cfg->steps)
+        return cli_usage(cmd, "--epochs 0 (save the initialization) and --steps %zu contradict each other", cfg->steps);
     if (cfg->opt == TDL_OPT_ADAM && !t->lr_given) cfg->lr = 1e-3;
     if (!t->momentum_given && (cfg->opt == TDL_OPT_NESTEROV || strcmp(t->opt_text, "momentum") == 0)) cfg->momentum = 0.9;
     if (cfg->opt == TDL_OPT_GD && t->momentum_given && cfg->momentum > 0)

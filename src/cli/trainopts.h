@@ -12,6 +12,9 @@ typedef struct cli_train_opts {
     tdl_train_config cfg;
     const char *opt_text;      /* the --opt word ("momentum" is SGD with 0.9) */
     int lr_given, momentum_given, seed_given;
+    int zero_epochs_ok;        /* set before parsing: --epochs 0 is accepted
+                                  (tdl train saves the initialization) */
+    int epochs_given;
 } cli_train_opts;
 
 /* Option codes 1100.. for getopt_long; append TRAIN_LONG_OPTIONS to a table. */

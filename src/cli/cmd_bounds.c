@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "modelopts.h"
 #include "plot.h"
+#include "bounds_chart.h"
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_DELTA, OPT_PCT, OPT_NO_FLAT, OPT_FLAT_SAMPLES, OPT_MC, OPT_PB, OPT_PB_EPOCHS,
@@ -63,22 +64,6 @@ static int dr_progress(const tdl_dr_progress *p, void *user)
     fflush(stderr);
     return 0;
 }
-
-/* Short labels for the figure's caption (gnuplot reads '_' as a subscript). */
-static const char *short_name(const char *name)
-{
-    static const char *const map[][2] = {
-        {"linear_rademacher", "lin"}, {"vc", "vc"}, {"neyshabur2015_frobenius", "nts15"},
-        {"golowich2018_frobenius", "grs18F"}, {"golowich2018_l1inf", "grs18inf"}, {"bartlett2017_spectral", "bft17"},
-        {"neyshabur2018_pacbayes_spectral", "nbs18"}, {"neyshabur2019_overparam", "nlb19"},
-        {"pacbayes_mcallester", "mcall"}, {"pacbayes_kl", "kl"}, {"pacbayes_catoni", "catoni"},
-        {"pacbayes_quad", "quad"}, {"pacbayes_lambda", "lambda"}, {"dziugaite_roy", "DR"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (strcmp(map[i][0], name) == 0) return map[i][1];
-    return "?";
-}
-
 
 static void fmt(char *buf, size_t len, double v)
 {
@@ -288,43 +273,38 @@ static int run(const bounds_opts *o, const tdl_mlp *m, tdl_loss_kind loss, const
 
 /* ---- emit ---------------------------------------------------------------- */
 
-/* Bounds on a log axis, one box per measure that has one. */
+/* The chart of the table (plot_bounds_chart): the bounds as bars named by
+ * their rows, coloured by the classifier they bound, with the train error,
+ * the test error, chance and 1; the measures' fixed-scale values hatched in
+ * a panel of their own (not bounds). */
 static int emit_plot(const bounds_opts *o, const bounds_result *r, const tdl_mlp *m, const tdl_dataset *ds)
 {
-    /* bounds on a log axis, one box per measure that has one */
-    double *x = malloc((r->nv + 1) * sizeof(double)), *y = malloc((r->nv + 1) * sizeof(double));
-    double *lx = malloc(2 * sizeof(double)), *ly = malloc(2 * sizeof(double));
-    if (!x || !y || !lx || !ly) { free(x); free(y); free(lx); free(ly); return cli_failf("out of memory for the figure"); }
-    size_t k = 0;
-    char caption[2048], arch[256];
+    plot_bar *bars = malloc((r->nv + 1) * sizeof *bars);
+    if (!bars) return cli_failf("out of memory for the figure");
+    size_t k = 0, n_bound = 0, n_meas = 0;
+    for (size_t i = 0; i <= r->nv; i++) {
+        const tdl_measure *e = i < r->nv ? &r->v[i] : r->dr_row;
+        if (!e || !e->available) continue;
+        if (e->kind == TDL_MEASURE_KIND_BOUND) {
+            if (isnan(e->bound)) continue;
+            bars[k++] = (plot_bar){e->name, e->bound, e->classifier == TDL_CLASSIFIER_GIBBS ? PLOT_BAR_GIBBS : PLOT_BAR_BOUND};
+            n_bound++;
+        } else if (!isnan(e->fixed_scale_value)) {
+            bars[k++] = (plot_bar){e->name, e->fixed_scale_value, PLOT_BAR_MEASURE};
+            n_meas++;
+        }
+    }
+    char caption[1024], arch[256];
     tdl_arch_format(m, arch, sizeof arch);
-    snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; bounds (table order): ",
-             o->mo.model ? o->mo.model : "fresh net", arch, ds->spec, ds->n, o->bc.delta, o->seed);
-    for (size_t i = 0; i < r->nv; i++) {
-        if (isnan(r->v[i].bound)) continue;
-        x[k] = (double)k + 1;
-        y[k] = r->v[i].bound;
-        k++;
-        char item[80];
-        snprintf(item, sizeof item, "%zu %s ", k, short_name(r->v[i].name));
-        strncat(caption, item, sizeof caption - strlen(caption) - 1);
-    }
-    if (r->have_dr) {
-        x[k] = (double)k + 1;
-        y[k] = r->dr.bound;
-        k++;
-        char item[80];
-        snprintf(item, sizeof item, "%zu DR", k);
-        strncat(caption, item, sizeof caption - strlen(caption) - 1);
-    }
-    lx[0] = 0.5;
-    lx[1] = (double)k + 0.5;
-    ly[0] = ly[1] = 1.0;
-    plot_series ser[2] = {{"bound", x, y, k, PLOT_BOXES}, {"vacuous (1)", lx, ly, 2, PLOT_LINES}};
-    plot_spec spec = {.title = "generalization bounds", .xlabel = "measure (see caption)", .ylabel = "bound on the test error",
-                      .caption = caption, .logy = 1, .series = ser, .n_series = 2};
-    int st = plot_render(o->plot, &spec);
-    free(x); free(y); free(lx); free(ly);
+    snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; %zu bounds (top; "
+             "vacuous when >= 1)%s; lines at the train error%s, chance 1 - 1/C and 1; bars start at the axis' left edge",
+             o->mo.model ? plot_caption_path(o->mo.model) : "fresh net", arch, ds->spec, ds->n, o->bc.delta, o->seed, n_bound,
+             n_meas ? " and the fixed-scale values of the measures (bottom, hatched: not bounds)" : "",
+             isnan(r->test_err) ? "" : ", the test error");
+    plot_bounds_spec spec = {.title = "Generalization bounds on the test error", .caption = caption, .bars = bars, .n_bars = k,
+                             .train_error = r->train_err, .test_error = r->test_err, .chance = r->chance};
+    int st = plot_bounds_chart(o->plot, &spec);
+    free(bars);
     return st != TDL_OK ? cli_fail(st) : 0;
 }
 

@@ -36,6 +36,7 @@ typedef struct land_opts {
     tdl_curve_kind curve_kind;
     size_t grid, threads, max_cells, curve_epochs, curve_batch;
     int grid_given, range_given, yrange_given, as_json, quiet;
+    int from_init;             /* --from-init: the line from the model's initialization to the model */
     int two_d, interp;         /* a plane (--plane or --via); an interpolation (--to without --via) */
     double lo, hi, ylo, yhi, curve_lr, curve_momentum;
     unsigned long dir_seed;
@@ -276,12 +277,53 @@ static int read_directions(const char *path, slice *s, size_t P)
 
 /* ---- figures ----------------------------------------------------------------- */
 
-/* gnuplot string literal: single quotes, doubled inside. */
+/* A point the map marks and names in its key. */
+typedef struct map_mark {
+    double x, y;
+    const char *title;
+} map_mark;
 
-/* A filled-contour map (pm3d) with contour lines at log-spaced levels; the
- * data (FILE.dat) and script (FILE.gp) are written beside the figure. */
+/* Matplotlib's viridis (perceptually uniform; van der Walt and Smith 2015)
+ * at 0, 0.1, ..., 1: the published colour map sampled at 11 points. */
+static const char *const viridis[11] = {"#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
+                                        "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"};
+
+/* Contour levels inside (lo, hi): on a log scale the values m 10^k with m
+ * in {1, 1.5, 2, 3, 5, 7} (fewer mantissas when that gives too many), on a
+ * linear scale multiples of a 1-2-5 step; at most 14.  Returns the count. */
+static int contour_levels(double lo, double hi, int logscale, double *lev)
+{
+    int n = 0;
+    if (logscale) {
+        static const double sets[4][6] = {{1, 1.5, 2, 3, 5, 7}, {1, 2, 3, 5, 0, 0}, {1, 2, 5, 0, 0, 0}, {1, 0, 0, 0, 0, 0}};
+        static const int sizes[4] = {6, 4, 3, 1};
+        for (int s = 0; s < 4; s++) {
+            n = 0;
+            for (int d = (int)floor(log10(lo)); d <= (int)ceil(log10(hi)) && n < 64; d++)
+                for (int k = 0; k < sizes[s] && n < 64; k++) {
+                    double v = sets[s][k] * pow(10.0, d);
+                    if (v > lo && v < hi) lev[n++] = v;
+                }
+            if (n <= 10) break;
+        }
+        if (n > 14) n = 14;
+    } else {
+        double raw = (hi - lo) / 10, d = pow(10.0, floor(log10(raw))), step = d;
+        if (raw / d > 5) step = 10 * d;
+        else if (raw / d > 2) step = 5 * d;
+        else if (raw / d > 1) step = 2 * d;
+        for (double v = ceil(lo / step) * step; v < hi && n < 14; v += step)
+            if (v > lo) lev[n++] = v;
+    }
+    return n;
+}
+
+/* A filled map of the loss (pm3d, interpolated between the grid points, on
+ * the viridis palette), labelled contour lines, a colour bar with 1-2-5 tics
+ * on a log scale, the model's point and the grid's minimum marked and named
+ * in the key; the data (FILE.dat) and script (FILE.gp) written beside it. */
 static int render_map(const char *path, const grid *g, const slice *s, const char *title, const char *caption,
-                      const char *xlabel, const char *ylabel)
+                      const char *xlabel, const char *ylabel, const map_mark *marks, size_t n_marks)
 {
     const char *ext = strrchr(path, '.') + 1;
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
@@ -290,13 +332,21 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
     snprintf(gp, len, "%.*s.gp", (int)base, path);
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < g->N; i++)
-        if (g->filled[i] && isfinite(g->loss[i])) {
-            lo = fmin(lo, g->loss[i]);
-            hi = fmax(hi, g->loss[i]);
+    double lo = INFINITY, hi = -INFINITY, min_x = 0, min_y = 0;
+    for (size_t i = 0; i < g->ny; i++)
+        for (size_t j = 0; j < g->nx; j++) {
+            size_t q = i * g->nx + j;
+            if (!g->filled[q] || !isfinite(g->loss[q])) continue;
+            if (g->loss[q] < lo) {
+                lo = g->loss[q];
+                min_x = g->x[j];
+                min_y = g->y[i];
+            }
+            hi = fmax(hi, g->loss[q]);
         }
     if (!isfinite(lo)) { st = tdl_error_set(TDL_EINVAL, "%s: no filled cell to draw", path); goto done; }
+    int logscale = lo > 0 && hi / lo > 1.5;
+    /* index 0 the grid, 1 the grid's minimum, 2.. the marked points, then the trajectory */
     tdl_atomic_file af;
     if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
     fprintf(af.fp, "# x y loss (rows of constant y; NaN: cell not evaluated)\n");
@@ -308,33 +358,58 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
         }
         fputc('\n', af.fp);
     }
+    fprintf(af.fp, "\n# the grid's smallest loss: x y loss\n%.17g %.17g %.17g\n", min_x, min_y, lo);
+    for (size_t k = 0; k < n_marks; k++)
+        fprintf(af.fp, "\n\n# %s: x y\n%.17g %.17g %.17g\n", marks[k].title, marks[k].x, marks[k].y, lo);
     if (s->traj) {
-        fprintf(af.fp, "\n# trajectory (PCA coordinates)\n");
+        fprintf(af.fp, "\n\n# trajectory (PCA coordinates)\n");
         for (size_t k = 0; k < s->traj_n; k++) fprintf(af.fp, "%.17g %.17g %.17g\n", s->traj[2 * k], s->traj[2 * k + 1], lo);
     }
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
     if ((st = tdl_atomic_begin(gp, &af)) != TDL_OK) goto done;
     FILE *fp = af.fp;
-    plot_put_preamble(fp, path, dat, 900, 750, 6.0, 5.0);
-    fprintf(fp, "set view map\nset size ratio -1\nset pm3d map interpolate 1,1\nset palette rgbformulae 33,13,10\n");
-    /* log-spaced contour levels (Li et al. draw 0.1..10; here 12 levels
-     * geometrically between the smallest and largest loss on the grid) */
-    int logscale = lo > 0 && hi / lo > 1.5;
-    if (logscale) fprintf(fp, "set logscale cb\n");
-    fprintf(fp, "set cbrange [%.17g:%.17g]\nset cblabel 'loss (mean)'\n", lo, hi > lo ? hi : lo + 1);
-    fprintf(fp, "set contour base\nunset clabel\nset cntrparam levels discrete ");
-    for (int k = 0; k < 12; k++) {
-        double v = logscale ? lo * pow(hi / lo, (k + 0.5) / 12.0) : lo + (hi - lo) * (k + 0.5) / 12.0;
-        fprintf(fp, "%s%.9g", k ? "," : "", v);
+    plot_put_preamble(fp, path, dat, 900, 800, 6.0, 5.4);
+    fprintf(fp, "set view map\nset size ratio -1\n");
+    /* smooth: pm3d interpolates bilinearly between the grid points (0,0:
+     * gnuplot picks the number of steps from the grid) */
+    fprintf(fp, "set pm3d map interpolate 0,0 corners2color mean\n");
+    fprintf(fp, "# viridis (perceptually uniform), 11 control points\nset palette defined (");
+    for (int k = 0; k < 11; k++) fprintf(fp, "%s%.1f '%s'", k ? ", " : "", k / 10.0, viridis[k]);
+    fprintf(fp, ")\n");
+    double cbhi = hi > lo ? hi : lo + 1;
+    if (logscale) {
+        fprintf(fp, "set logscale cb\n");
+        plot_put_log_tics(fp, "cb", lo, cbhi);
     }
-    fprintf(fp, "\nset xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", g->x[0], g->x[g->nx - 1], g->y[0], g->y[g->ny - 1]);
+    fprintf(fp, "set cbrange [%.17g:%.17g]\nset cblabel 'loss (mean)%s'\n", lo, cbhi, logscale ? ", log scale" : "");
+    /* contour lines at round levels, each labelled with its value */
+    double lev[64];
+    int nl = contour_levels(lo, cbhi, logscale, lev);
+    if (nl == 0) { lev[0] = 0.5 * (lo + cbhi); nl = 1; }
+    fprintf(fp, "set contour base\nset cntrparam bspline\nset cntrparam levels discrete ");
+    for (int k = 0; k < nl; k++) fprintf(fp, "%s%.9g", k ? "," : "", lev[k]);
+    fprintf(fp, "\nset cntrlabel onecolor format '%%.3g' font ',8' start 5 interval 60\n");
+    fprintf(fp, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", g->x[0], g->x[g->nx - 1], g->y[0], g->y[g->ny - 1]);
     if (title) { fprintf(fp, "set title "); plot_put_quoted(fp, title); fputc('\n', fp); }
     fprintf(fp, "set xlabel "); plot_put_quoted(fp, xlabel); fputc('\n', fp);
     fprintf(fp, "set ylabel "); plot_put_quoted(fp, ylabel); fputc('\n', fp);
+    /* the key in one row between the title and the map */
+    fprintf(fp, "set title offset 0,1.2\nset key at screen 0.45, screen 0.905 center center horizontal nobox samplen 1 font ',10'\n");
     plot_put_caption(fp, caption);
     fprintf(fp, "splot data index 0 using 1:2:3 with pm3d notitle, \\\n"
-                "      data index 0 using 1:2:3 nosurface with lines lc rgb 'black' notitle");
-    if (s->traj) fprintf(fp, ", \\\n      data index 1 using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'");
+                "      data index 0 using 1:2:3 nosurface with lines lc rgb 'white' lw 0.8 notitle, \\\n"
+                "      data index 0 using 1:2:3 nosurface with labels textcolor rgb 'white' font ',8' notitle, \\\n");
+    char mt[128];
+    snprintf(mt, sizeof mt, "grid minimum %.4g at (%.3g, %.3g)", lo, min_x, min_y);
+    fprintf(fp, "      data index 1 using 1:2:3 nocontour with points pt 6 ps 2.2 lw 2.5 lc rgb '#ff7f0e' title ");
+    plot_put_quoted(fp, mt);
+    static const char *const mark_style[3] = {"pt 7 ps 1.6 lc rgb '#e41a1c'", "pt 5 ps 1.4 lc rgb '#ff00ff'", "pt 9 ps 1.6 lc rgb '#ffffff'"};
+    for (size_t k = 0; k < n_marks; k++) {
+        fprintf(fp, ", \\\n      data index %zu using 1:2:3 nocontour with points %s title ", 2 + k, mark_style[k < 3 ? k : 2]);
+        plot_put_quoted(fp, marks[k].title);
+    }
+    if (s->traj)
+        fprintf(fp, ", \\\n      data index %zu using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'", 2 + n_marks);
     fprintf(fp, "\n");
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
     st = plot_run(path, gp, dat);
@@ -349,10 +424,10 @@ done:
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_TO, OPT_VIA, OPT_PLANE, OPT_TRAJ, OPT_GRID, OPT_RANGE, OPT_YRANGE, OPT_NORM,
     OPT_BIASMODE, OPT_DSEED, OPT_DIRS, OPT_CURVE, OPT_CEPOCHS, OPT_CLR, OPT_CBATCH, OPT_CMOM, OPT_RESUME,
-    OPT_MAXCELLS, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET
+    OPT_MAXCELLS, OPT_JSON, OPT_PLOT, OPT_THREADS, OPT_QUIET, OPT_FROM_INIT
 };
 
-static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
+static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
                      const tdl_dataset *ds, const tdl_dataset *test, const char *caption_base);
 
 /* JSON rows of a grid array (NaN -> null). */
@@ -387,6 +462,9 @@ typedef struct land_run {
     size_t pending, filled;    /* cells evaluated by this run; filled in the grid */
     double centre, lmin, lmax, ends[2], seconds;
     char arch[256], caption[768];
+    char init_source[512];     /* --from-init: where the initialization came from */
+    const char *init_how;      /* --from-init: "regenerated" or "stored" */
+    double init_diff;          /* --from-init: max |regenerated - stored| (NaN: not both) */
 } land_run;
 
 static void land_run_free(land_run *r)
@@ -425,7 +503,7 @@ static int parse_options(int argc, char **argv, land_opts *o, cli_model_opts *mo
         {"resume", required_argument, NULL, OPT_RESUME}, {"max-cells", required_argument, NULL, OPT_MAXCELLS},
         {"out", required_argument, NULL, 'o'}, {"json", no_argument, NULL, OPT_JSON},
         {"plot", required_argument, NULL, OPT_PLOT}, {"threads", required_argument, NULL, OPT_THREADS},
-        {"quiet", no_argument, NULL, OPT_QUIET}, {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, OPT_QUIET}, {"from-init", no_argument, NULL, OPT_FROM_INIT}, {NULL, 0, NULL, 0},
     };
     /* --bias / --no-bias belong to the model options; the directions' bias
      * handling is --dir-bias. */
@@ -502,12 +580,19 @@ static int parse_options(int argc, char **argv, land_opts *o, cli_model_opts *mo
         case OPT_PLOT: o->plot = optarg; break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         case OPT_QUIET: o->quiet = 1; break;
+        case OPT_FROM_INIT: o->from_init = 1; break;
         default: return cli_bad_option("landscape", argv, optopt);
         }
         if (bad) return cli_usage("landscape", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("landscape", "unexpected argument '%s'", argv[optind]);
     if (!o->data) return cli_usage("landscape", "--data SPEC is required");
+    if (o->from_init) {
+        if (!mo->model) return cli_usage("landscape", "--from-init needs --model FILE (the trained model whose initialization it regenerates)");
+        if (o->to || o->via || o->plane || o->curve || o->directions || o->trajectory)
+            return cli_usage("landscape", "--from-init is the line from the initialization to --model; drop %s",
+                             o->to ? "--to" : o->via ? "--via" : o->plane ? "--plane" : o->curve ? "--curve" : o->directions ? "--directions" : "--trajectory");
+    }
     if (o->via && !o->to) return cli_usage("landscape", "--via needs --to (the plane through three models)");
     if (o->to && o->via && o->plane && o->plane_kind != TDL_PLANE_MODELS)
         return cli_usage("landscape", "--to with --via spans the models plane; drop --plane %s", o->plane);
@@ -539,7 +624,7 @@ static int parse_options(int argc, char **argv, land_opts *o, cli_model_opts *mo
         if (cli_check_outputs("landscape", ins, 8, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
     o->two_d = o->plane != NULL || o->via != NULL;
-    o->interp = o->to && !o->via;
+    o->interp = (o->to && !o->via) || o->from_init;
     if (!o->range_given && (o->interp || o->via)) {
         o->lo = -0.5; /* Li et al.'s interpolation range */
         o->hi = 1.5;
@@ -556,6 +641,89 @@ static int parse_options(int argc, char **argv, land_opts *o, cli_model_opts *mo
 
 /* ---- run ----------------------------------------------------------------- */
 
+/* --from-init: the model's initialization, into r->m2.  Regenerated with
+ * tdl_mlp_create from the file's metadata (arch, activation,
+ * parametrization, init, sigma_w, sigma_b, biases, trainable layers, seed:
+ * what tdl train and tdl_mlp_save write); compared with the file's init.*
+ * tensors when it has them, which win if they differ (they are the net
+ * training started from).  A file with neither is refused.  Returns an exit
+ * code. */
+static int init_of(const char *path, land_run *r)
+{
+    const tdl_mlp *m = r->m;
+    const char *seed_text = tdl_mlp_meta(m, "seed"), *init_text = tdl_mlp_meta(m, "init");
+    const double *stored = tdl_mlp_init_params(m);
+    int have_meta = seed_text && init_text && tdl_mlp_meta(m, "activation") && tdl_mlp_meta(m, "parametrization") &&
+                    tdl_mlp_meta(m, "sigma_w") && tdl_mlp_meta(m, "sigma_b");
+    int st;
+    r->init_diff = NAN;
+    tdl_mlp_config cfg;
+    tdl_mlp_config_default(&cfg);
+    int mixed_bias = 0;
+    if (have_meta) {
+        char *end;
+        errno = 0;
+        unsigned long long seed = strtoull(seed_text, &end, 10);
+        if (errno || end == seed_text || *end || seed_text[0] == '-' || seed > (unsigned long long)(unsigned long)-1)
+            return cli_failf("%s: metadata seed='%s' is not a seed; --from-init cannot regenerate the initialization", path, seed_text);
+        if ((st = tdl_init_parse(init_text, &cfg.init)) != TDL_OK)
+            return cli_failf("%s: metadata init='%s': %s", path, init_text, tdl_errmsg());
+        cfg.seed = (unsigned long)seed;
+        cfg.depth = m->depth;
+        cfg.widths[0] = m->layers[0].in;
+        for (size_t l = 0; l < m->depth; l++) {
+            cfg.widths[l + 1] = m->layers[l].out;
+            cfg.trainable[l] = m->layers[l].trainable;
+            mixed_bias |= m->layers[l].has_bias != m->layers[0].has_bias;
+        }
+        cfg.bias = m->layers[0].has_bias;
+        cfg.act = m->act;
+        cfg.param = m->param;
+        cfg.sigma_w = m->sigma_w;
+        cfg.sigma_b = m->sigma_b;
+    }
+    if (have_meta && !mixed_bias) {
+        if ((st = tdl_mlp_create(&cfg, &r->m2)) != TDL_OK) return cli_failf("%s: --from-init: %s", path, tdl_errmsg());
+        if (r->m2->n_params != m->n_params) {
+            tdl_mlp_free(&r->m2);
+            return cli_failf("%s: the metadata's net has another number of parameters than the file; --from-init cannot regenerate it", path);
+        }
+        char act[64];
+        tdl_act_format(&m->act, act, sizeof act);
+        int n = snprintf(r->init_source, sizeof r->init_source,
+                         "regenerated from the model file's metadata (init %s, seed %lu, %s parametrization, activation %s, sigma_w %.6g, sigma_b %.6g)",
+                         tdl_init_name(cfg.init), cfg.seed, tdl_param_name(cfg.param), act, m->sigma_w, m->sigma_b);
+        r->init_how = "regenerated from the file's metadata";
+        if (stored) {
+            double d = 0;
+            for (size_t i = 0; i < m->n_params; i++) d = fmax(d, fabs(stored[i] - r->m2->theta[i]));
+            r->init_diff = d;
+            if (d == 0) {
+                snprintf(r->init_source + n, sizeof r->init_source - (size_t)n, "; equal to its init.* tensors");
+            } else {
+                /* the stored init is what training started from */
+                memcpy(r->m2->theta, stored, m->n_params * sizeof(double));
+                snprintf(r->init_source, sizeof r->init_source,
+                         "the model file's init.* tensors (its metadata, init %s seed %lu, regenerates a net that differs by up to %.3g)",
+                         tdl_init_name(cfg.init), cfg.seed, d);
+                r->init_how = "the file's init.* tensors";
+            }
+        }
+        return 0;
+    }
+    if (stored) {
+        if ((st = tdl_mlp_clone(m, &r->m2)) != TDL_OK) return cli_fail(st);
+        memcpy(r->m2->theta, stored, m->n_params * sizeof(double));
+        snprintf(r->init_source, sizeof r->init_source, "the model file's init.* tensors (%s)",
+                 mixed_bias ? "biases on some layers only: no net tdl_mlp_create builds" : "no metadata to regenerate it from");
+        r->init_how = "the file's init.* tensors";
+        return 0;
+    }
+    return cli_failf("%s: --from-init needs the metadata tdl writes (seed, init, activation, parametrization, sigma_w, sigma_b; %s) "
+                     "or init.* tensors, and the file has neither (e.g. a PyTorch export): save the initial net and use --to INIT.safetensors",
+                     path, mixed_bias ? "and biases on every layer or none" : "missing here");
+}
+
 /* The data, the model(s), the caption.  Returns an exit code. */
 static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
 {
@@ -567,11 +735,16 @@ static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
     if (r->test && cli_check_test(o->test, r->loss, r->m, r->test) != 0) return EXIT_WORK_FAILED;
     r->P = r->m->n_params;
     if (o->to && (st = load_peer(o->to, mo, r->m, &r->m2)) != TDL_OK) return cli_fail(st);
+    if (o->from_init && (rc = init_of(mo->model, r)) != 0) return rc;
     if (o->via && (st = load_peer(o->via, mo, r->m, &r->m3)) != TDL_OK) return cli_fail(st);
     tdl_arch_format(r->m, r->arch, sizeof r->arch);
-    snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s (mean) on %s", mo->model ? mo->model : "fresh net", r->arch,
+    snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s (mean) on %s", mo->model ? plot_caption_path(mo->model) : "fresh net", r->arch,
              tdl_loss_name(r->loss), r->ds->spec);
-    if (!o->to && !o->directions && (!o->plane || o->plane_kind == TDL_PLANE_RANDOM)) {
+    if (o->from_init) {
+        size_t used = strlen(r->caption);
+        snprintf(r->caption + used, sizeof r->caption - used, "; init %s", r->init_how);
+    }
+    if (!o->to && !o->from_init && !o->directions && (!o->plane || o->plane_kind == TDL_PLANE_RANDOM)) {
         /* random directions: the seed that drew them */
         size_t used = strlen(r->caption);
         snprintf(r->caption + used, sizeof r->caption - used, "; random directions, %s normalization, seed %lu", o->norm, o->dir_seed);
@@ -592,10 +765,12 @@ static int make_slice(land_opts *o, land_run *r)
     /* ---- the slice ---- */
     if (o->interp) {
         r->s.mode = "interpolation";
-        r->s.normalization = "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)";
+        r->s.normalization = o->from_init ? "none: theta(a) = (1 - a) theta_init + a theta (Goodfellow et al. 2015)"
+                                          : "none: theta(a) = (1 - a) M + a M2 (Goodfellow et al. 2015)";
         r->s.K = 2;
-        r->s.basis[0] = r->m->theta;
-        r->s.basis[1] = r->m2->theta;
+        /* --from-init: a = 0 the initialization (r->m2), a = 1 the model */
+        r->s.basis[0] = o->from_init ? r->m2->theta : r->m->theta;
+        r->s.basis[1] = o->from_init ? r->m->theta : r->m2->theta;
         r->s.interpolation = 1;
         r->s.cosine = NAN;
     } else if (o->via) {
@@ -762,33 +937,77 @@ static int eval_grid(const land_opts *o, land_run *r)
 
 /* ---- emit ---------------------------------------------------------------- */
 
-static int emit_plot(const land_opts *o, const land_run *r, const char *title)
+/* A file's name for a figure: its base name. */
+static const char *base_name(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    return slash && slash[1] ? slash + 1 : path ? path : "";
+}
+
+static int emit_plot(const land_opts *o, const cli_model_opts *mo, const land_run *r, const char *title)
 {
     int st;
+    const char *model = mo->model ? base_name(mo->model) : "fresh net";
     if (o->two_d) {
         /* random directions: the axis says how they were normalized */
-        char rx[96], ry[96];
+        char rx[96], ry[96], mx[320], my[320];
         snprintf(rx, sizeof rx, "direction 1 (%.40s-normalized)", o->norm);
         snprintf(ry, sizeof ry, "direction 2 (%.40s-normalized)", o->norm);
-        const char *xl = strcmp(r->s.plane, "models") == 0 ? "x (M2 - M)" : strcmp(r->s.plane, "pca") == 0 ? "PC 1 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "top eigenvector (unit)" : rx;
-        const char *yl = strcmp(r->s.plane, "models") == 0 ? "y (M3 - M)" : strcmp(r->s.plane, "pca") == 0 ? "PC 2 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "second eigenvector (unit)" : ry;
-        st = render_map(o->plot, &r->g, &r->s, title, r->caption, xl, yl);
+        int models = strcmp(r->s.plane, "models") == 0;
+        if (models) {
+            snprintf(mx, sizeof mx, "x: along %.120s - %.120s", base_name(o->to), model);
+            snprintf(my, sizeof my, "y: along %.120s - %.120s", base_name(o->via), model);
+        }
+        const char *xl = models ? mx : strcmp(r->s.plane, "pca") == 0 ? "PC 1 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "top eigenvector (unit)" : rx;
+        const char *yl = models ? my : strcmp(r->s.plane, "pca") == 0 ? "PC 2 (unit)" : strcmp(r->s.plane, "hessian") == 0 ? "second eigenvector (unit)" : ry;
+        char t0[320], t1[320], t2[320];
+        snprintf(t0, sizeof t0, "model %.200s at (0, 0)", model);
+        map_mark marks[3] = {{0, 0, t0}, {1, 0, t1}, {0, 1, t2}};
+        if (models) {
+            snprintf(t1, sizeof t1, "%.200s at (1, 0)", base_name(o->to));
+            snprintf(t2, sizeof t2, "%.200s at (0, 1)", base_name(o->via));
+        }
+        st = render_map(o->plot, &r->g, &r->s, title, r->caption, xl, yl, marks, models ? 3 : 1);
     } else {
-        plot_series ser[2];
+        plot_series ser[4];
         size_t ns = 0;
+        int acc = o->interp && r->ds->classes > 0; /* accuracy on the right axis */
         ser[ns++] = (plot_series){"train loss", r->g.x, r->g.loss, r->g.nx, PLOT_LINES};
         if (r->test) ser[ns++] = (plot_series){"test loss", r->g.x, r->g.tloss, r->g.nx, PLOT_LINES};
+        unsigned long long right = 0;
+        if (acc) {
+            right |= 1ULL << ns;
+            ser[ns++] = (plot_series){"train accuracy (right axis)", r->g.x, r->g.acc, r->g.nx, PLOT_DASHED};
+            if (r->test) {
+                right |= 1ULL << ns;
+                ser[ns++] = (plot_series){"test accuracy (right axis)", r->g.x, r->g.tacc, r->g.nx, PLOT_DASHED};
+            }
+        }
         plot_spec spec = {0};
         spec.title = title;
-        char dl[128];
+        char dl[128], il[600];
         snprintf(dl, sizeof dl, "step along a random direction (%.40s-normalized)", o->norm);
-        spec.xlabel = o->interp ? "alpha: (1 - alpha) M + alpha M2" : o->directions ? "step along the stored direction" : dl;
+        plot_xmark ends[2];
+        char e0[260], e1[260];
+        if (o->from_init) {
+            snprintf(il, sizeof il, "alpha: (1 - alpha) init + alpha trained");
+            ends[0] = (plot_xmark){0, "init"};
+            ends[1] = (plot_xmark){1, "trained"};
+        } else if (o->interp) {
+            snprintf(e0, sizeof e0, "%.250s", model);
+            snprintf(e1, sizeof e1, "%.250s", base_name(o->to));
+            snprintf(il, sizeof il, "alpha: (1 - alpha) %.250s + alpha %.250s", e0, e1);
+            ends[0] = (plot_xmark){0, e0};
+            ends[1] = (plot_xmark){1, e1};
+        }
+        spec.xlabel = o->interp ? il : o->directions ? "step along the stored direction" : dl;
         spec.ylabel = "loss (mean)";
         spec.caption = r->caption;
         spec.logy = plot_spans_decades(r->g.loss, r->g.N, 2.0);
         spec.series = ser;
         spec.n_series = ns;
-        st = plot_render(o->plot, &spec);
+        plot_axis2 y2 = {"accuracy (fraction correct)", 0, 1, right};
+        st = plot_render_marked(o->plot, &spec, acc ? &y2 : NULL, ends, o->interp ? 2 : 0);
     }
     return st != TDL_OK ? cli_fail(st) : 0;
 }
@@ -822,6 +1041,12 @@ static int emit_json(const land_opts *o, const land_run *r)
     json_size(&w, "unfilled", r->g.N - r->filled);
     if (r->filled < r->g.N) json_string(&w, "unfilled_reason", "not evaluated yet (--max-cells): null in the grids; continue with --resume");
     json_number_or_reason(&w, "centre_loss", r->centre, "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
+    if (o->from_init) {
+        json_string(&w, "init_source", r->init_source);
+        json_string(&w, "start", "the initialization (a = 0)");
+        json_string(&w, "end", "--model, the trained net (a = 1)");
+        json_number_or_reason(&w, "init_max_difference", r->init_diff, "the file has no init.* tensors, or no metadata to regenerate them from");
+    }
     if (o->interp) {
         json_number_or_reason(&w, "loss_start", r->ends[0], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
         json_number_or_reason(&w, "loss_end", r->ends[1], "not evaluated yet (--max-cells; continue with --resume), or the loss there is not finite");
@@ -858,7 +1083,10 @@ static void emit_text(const land_opts *o, const cli_model_opts *mo, const land_r
     printf("grid           %zu x %zu on x in [%g, %g]", r->g.nx, r->g.ny, o->lo, o->hi);
     if (o->two_d) printf(", y in [%g, %g]", o->ylo, o->yhi);
     printf("; %zu of %zu cells filled\n", r->filled, r->g.N);
-    if (o->interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", r->ends[0], r->ends[1]);
+    if (o->from_init) {
+        printf("init           %s\n", r->init_source);
+        printf("losses         %.10g (a = 0, the initialization), %.10g (a = 1, --model)\n", r->ends[0], r->ends[1]);
+    } else if (o->interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", r->ends[0], r->ends[1]);
     else if (!isnan(r->centre)) printf("centre loss    %.10g\n", r->centre);
     printf("loss range     %.10g .. %.10g\n", r->lmin, r->lmax);
     printf("time           %.3g s for %zu cells\n", r->seconds, r->pending);
@@ -875,7 +1103,7 @@ int cmd_landscape(int argc, char **argv)
     memset(&r, 0, sizeof r);
     if ((rc = load(&o, &mo, &r)) != 0) goto cleanup;
     if (o.curve) {
-        rc = run_curve(&o, r.m, r.m2, r.loss, r.ds, r.test, r.caption);
+        rc = run_curve(&o, mo.model, r.m, r.m2, r.loss, r.ds, r.test, r.caption);
         goto cleanup;
     }
     if ((rc = make_slice(&o, &r)) != 0 || (rc = eval_grid(&o, &r)) != 0) goto cleanup;
@@ -883,8 +1111,8 @@ int cmd_landscape(int argc, char **argv)
     const land_opts *oo = &o;
     char title[256];
     if (oo->two_d) snprintf(title, sizeof title, "loss landscape: %s plane (%zu x %zu grid)", rr->s.plane, rr->g.nx, rr->g.ny);
-    else snprintf(title, sizeof title, "loss along %s (%zu points)", oo->interp ? "the interpolation between two models" : "a random direction", rr->g.nx);
-    if (o.plot && (rc = emit_plot(&o, &r, title)) != 0) goto cleanup;
+    else snprintf(title, sizeof title, "loss along %s (%zu points)", oo->from_init ? "the line from the initialization to the trained net" : oo->interp ? "the interpolation between two models" : "a random direction", rr->g.nx);
+    if (o.plot && (rc = emit_plot(&o, &mo, &r, title)) != 0) goto cleanup;
     if (o.as_json) rc = emit_json(&o, &r);
     else emit_text(&o, &mo, &r);
 cleanup:
@@ -893,7 +1121,7 @@ cleanup:
 }
 
 /* Mode connectivity: the straight line and a trained curve between M and M2. */
-static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
+static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, const tdl_mlp *m2, tdl_loss_kind loss,
                      const tdl_dataset *ds, const tdl_dataset *test, const char *caption_base)
 {
     const size_t P = m->n_params, n = o->grid_given ? o->grid : 61; /* Garipov et al. evaluate 61 points */
@@ -961,7 +1189,9 @@ static int run_curve(const land_opts *o, const tdl_mlp *m, const tdl_mlp *m2, td
         snprintf(title, sizeof title, "mode connectivity: barrier %.4g (line) vs %.4g (%s)", bl, bc, o->curve);
         plot_spec spec = {0};
         spec.title = title;
-        spec.xlabel = "t (0: --model, 1: --to)";
+        char xl[600];
+        snprintf(xl, sizeof xl, "t (0: %.250s, 1: %.250s)", m_path ? base_name(m_path) : "fresh net", base_name(o->to));
+        spec.xlabel = xl;
         spec.ylabel = "loss (mean)";
         spec.caption = caption_base;
         spec.series = ser;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "plot.h"
+#include "bounds_chart.h"
 #include "report.h"
 #include "tdl/error.h"
 #include "tdl/fileio.h"
@@ -83,7 +84,7 @@ int report_hessian_histogram(report *r, const cJSON *h)
     char title[128], cap[1024], p[PATH_MAX + 64];
     sfmt(title, sizeof title, "Hessian spectrum: all %d eigenvalues of H and of G (LAPACK)", n);
     sfmt(cap, sizeof cap, "%s (%s), all parameters, loss %s (mean) = %.6g; data %s; exact H and G (tdl hessian --gn), 60 common bins",
-         r->o.user_model ? r->model : "model.safetensors", rk_text(h, RK_HESS_ARCH, "?"),
+         r->o.user_model ? plot_caption_path(r->model) : "model.safetensors", rk_text(h, RK_HESS_ARCH, "?"),
          rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_num(h, RK_HESS_LOSS), r->data);
     plot_spec spec = {0};
     spec.title = title;
@@ -176,14 +177,6 @@ void report_ntk_drift_figure(report *r, const char *arch, const char *act)
 
 /* ---- fig/bounds: the bounds as horizontal bars ------------------------------------ */
 
-/* A row of the bounds table that the figure draws: a bound, or a measure's
- * fixed-scale value (not a bound: drawn hatched, in another colour). */
-typedef struct bar {
-    const char *name;
-    double value;
-    int is_measure;
-} bar;
-
 /* The kind of a row: 1 bound, 0 measure, -1 not stated (a tdl bounds older
  * than the keys "kind" and "fixed_scale_value": a row with a bound is drawn
  * as a bound, as that command presented it). */
@@ -194,123 +187,45 @@ int report_bound_kind(const cJSON *m)
     return strcmp(k, "bound") == 0 ? 1 : 0;
 }
 
-/* A vertical line from the bottom to the top of the bars: data block of two
- * points (x, y) joined by `with lines`. */
-static void line_block(FILE *fp, const char *title, double x, double top)
-{
-    fprintf(fp, "# %s\n%.17g 0\n%.17g %.17g\n\n\n", title, x, x, top);
-}
-
 int report_bounds_figure(report *r, const cJSON *b, double chance, size_t m)
 {
     const cJSON *ms = rk_item(b, RK_BOUNDS_MEASURES), *it;
     size_t cap = (size_t)cJSON_GetArraySize(ms), n = 0, n_meas = 0, n_bound = 0;
-    bar *bars = calloc(cap ? cap : 1, sizeof *bars);
+    plot_bar *bars = calloc(cap ? cap : 1, sizeof *bars);
     if (!bars) {
         tdl_error_set(TDL_ENOMEM, "out of memory for the bounds figure");
         goto fail;
     }
-    /* the rows in table order, each drawn with its bound or fixed-scale value */
+    /* the rows in table order: a bound with its bound, coloured by its
+     * classifier; a measure with its fixed-scale value (own panel, hatched) */
     cJSON_ArrayForEach(it, ms) {
         if (rk_bool(it, RK_MEAS_AVAILABLE) == 0) continue;
         int kind = report_bound_kind(it);
         double v = kind == 0 ? rk_num(it, RK_MEAS_FIXED_SCALE) : rk_num(it, RK_MEAS_BOUND);
         if (!(v > 0) || !isfinite(v)) continue; /* no value, or none a log axis can show */
-        bars[n] = (bar){rk_text(it, RK_MEAS_NAME, "?"), v, kind == 0};
+        const char *cls = rk_str(it, RK_MEAS_CLASSIFIER);
+        plot_bar_kind k = kind == 0 ? PLOT_BAR_MEASURE : cls && strcmp(cls, "gibbs") == 0 ? PLOT_BAR_GIBBS : PLOT_BAR_BOUND;
+        bars[n++] = (plot_bar){rk_text(it, RK_MEAS_NAME, "?"), v, k};
         n_meas += (size_t)(kind == 0);
         n_bound += (size_t)(kind != 0);
-        n++;
     }
     double train = rk_num(b, RK_BOUNDS_TRAIN_ERROR), test = r->has_test ? rk_num(b, RK_BOUNDS_TEST_ERROR) : NAN;
-    /* the x range: whole decades around the bars and the lines (a zero
-     * error cannot sit on a log axis: its line is left out, the key says so) */
-    double lo = 1, hi = 1;
-    for (size_t i = 0; i < n; i++) { lo = fmin(lo, bars[i].value); hi = fmax(hi, bars[i].value); }
-    const double lines[3] = {train, test, chance};
-    for (int k = 0; k < 3; k++)
-        if (lines[k] > 0) lo = fmin(lo, lines[k]);
-    double least = lo;
-    lo = pow(10, floor(log10(lo)));
-    if (least < 3 * lo) lo /= 10; /* room left of the least value */
-    hi = pow(10, ceil(log10(hi) + 1e-9));
-    if (hi <= lo * 10) hi = lo * 100;
-
-    char png[PATH_MAX + 64], dat[PATH_MAX + 64], gp[PATH_MAX + 64];
+    char png[PATH_MAX + 64], caption[512];
     sfmt(png, sizeof png, "%s/fig/bounds.png", r->tmp);
-    sfmt(dat, sizeof dat, "%s/fig/bounds.dat", r->tmp);
-    sfmt(gp, sizeof gp, "%s/fig/bounds.gp", r->tmp);
-    double top = (double)(n ? n : 1) + 0.5;
-    /* data: block 0 the bounds, block 1 the measures' fixed-scale values
-     * (row, value, name), then one block a vertical line */
-    tdl_atomic_file af;
-    if (tdl_atomic_begin(dat, &af) != TDL_OK) goto fail;
-    for (int measures = 0; measures < 2; measures++) {
-        fprintf(af.fp, measures ? "# measures (not bounds): row, fixed-scale value, name\n" : "# bounds: row, bound, name\n");
-        int any = 0;
-        for (size_t i = 0; i < n; i++)
-            if (bars[i].is_measure == measures) {
-                fprintf(af.fp, "%zu %.17g \"%s\"\n", i + 1, bars[i].value, bars[i].name);
-                any = 1;
-            }
-        if (!any) fprintf(af.fp, "0 1 \"\"\n"); /* an empty block would end the file for gnuplot: a row off the plot */
-        fprintf(af.fp, "\n\n");
-    }
-    char t[3][96];
-    const char *what[3] = {"train error", "test error", "chance 1 - 1/C"};
-    for (int k = 0; k < 3; k++) {
-        char v[64];
-        sfmt(t[k], sizeof t[k], "%s = %s", what[k], report_num(v, sizeof v, lines[k]));
-        line_block(af.fp, t[k], lines[k] > 0 ? lines[k] : NAN, top);
-    }
-    line_block(af.fp, "vacuous level 1", 1, top);
-    if (tdl_atomic_commit(&af) != TDL_OK) goto fail;
-
-    /* the script: one bar a row, named by the row, the first row on top */
-    if (tdl_atomic_begin(gp, &af) != TDL_OK) goto fail;
-    FILE *fp = af.fp;
-    int height = 220 + 26 * (int)(n ? n : 1);
-    plot_put_preamble(fp, png, dat, 1050, height, 7.0, 1.6 + 0.18 * (double)(n ? n : 1));
-    fprintf(fp, "set title 'Generalization bounds on the test error (log axis)'\n"
-                "set xlabel 'bound on the test error (log scale)'\n"
-                "set logscale x\nset format x '%%g'\nset xrange [%.17g:%.17g]\n"
-                "set yrange [%.17g:0.5]\nset ytics nomirror scale 0 (",
-            lo, hi, top);
-    if (n == 0) fprintf(fp, "'' 1");
-    for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%s", i ? ", " : "");
-        plot_put_quoted(fp, bars[i].name);
-        fprintf(fp, " %zu", i + 1);
-    }
-    fprintf(fp, ")\nset grid xtics\nset key outside right top box opaque samplen 2 width -5\nset style fill solid 0.6 border -1\n");
-    char caption[256];
-    sfmt(caption, sizeof caption, "model.safetensors, m = %zu training examples; %zu bounds%s; delta as in the table; bars start at the left edge of the axis",
-         m, n_bound, n_meas ? " and the fixed-scale values of the measures (hatched, not bounds)" : "");
-    plot_put_caption(fp, caption);
-    /* boxxyerror: x y xlow xhigh ylow yhigh; a bar from the axis' left edge */
-    fprintf(fp, "plot data index 0 using 2:1:(%.17g):2:($1-0.35):($1+0.35) with boxxyerror lc rgb '#4c72b0' title 'bound', \\\n", lo);
-    if (n_meas)
-        fprintf(fp, "     data index 1 using 2:1:(%.17g):2:($1-0.35):($1+0.35) with boxxyerror fs pattern 4 border lc rgb '#dd8452' lc rgb '#dd8452' "
-                    "title 'measure (fixed scale, not a bound)', \\\n", lo);
-    const char *style[4] = {"lc rgb '#2ca02c' lw 2", "lc rgb '#d62728' lw 2", "lc rgb '#000000' lw 2 dt 2", "lc rgb '#555555' lw 1.5 dt 3"};
-    for (int k = 0; k < 4; k++) {
-        if (k == 1 && !r->has_test) continue;
-        char title[128];
-        if (k == 3) sfmt(title, sizeof title, "vacuous level 1");
-        else if (lines[k] > 0) sfmt(title, sizeof title, "%s", t[k]);
-        else sfmt(title, sizeof title, "%s (not on a log axis)", t[k]);
-        fprintf(fp, "     data index %d using 1:2 with lines %s title ", 2 + k, style[k]);
-        plot_put_quoted(fp, title);
-        fprintf(fp, "%s", k < 3 ? ", \\\n" : "\n");
-    }
-    if (tdl_atomic_commit(&af) != TDL_OK) goto fail;
-    free(bars);
-    bars = NULL;
+    sfmt(caption, sizeof caption, "%s, m = %zu training examples; %zu bounds (top)%s; delta as in the table; lines at the train error%s, "
+         "chance 1 - 1/C and 1; bars start at the axis' left edge",
+         r->o.user_model ? plot_caption_path(r->model) : "model.safetensors", m, n_bound,
+         n_meas ? " and the fixed-scale values of the measures (bottom, hatched: not bounds)" : "", r->has_test ? ", the test error" : "");
+    plot_bounds_spec spec = {.title = "Generalization bounds on the test error", .caption = caption, .bars = bars, .n_bars = n,
+                             .train_error = train, .test_error = test, .chance = chance};
     /* gnuplot runs with the terminating signals held (report_other_formats) */
     sigset_t held, prev;
     report_stop_signal_set(&held);
     sigprocmask(SIG_BLOCK, &held, &prev);
-    int st = plot_run(png, gp, dat);
+    int st = plot_bounds_chart(png, &spec);
     sigprocmask(SIG_SETMASK, &prev, NULL);
+    free(bars);
+    bars = NULL;
     if (st != TDL_OK) goto fail;
     report_other_formats(r, "bounds");
     return 0;

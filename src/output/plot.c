@@ -71,6 +71,36 @@ int plot_spans_decades(const double *v, size_t n, double decades)
     return isfinite(lo) && hi / lo > pow(10.0, decades);
 }
 
+void plot_put_log_tics(FILE *fp, const char *axis, double lo, double hi)
+{
+    if (!(lo > 0) || !(hi > lo) || !isfinite(hi)) return;
+    int d0 = (int)floor(log10(lo) + 1e-9), d1 = (int)ceil(log10(hi) - 1e-9);
+    double decades = log10(hi / lo);
+    int span = d1 - d0, step = span <= 9 ? 1 : (span + 8) / 9, dense = decades <= 3.5;
+    static const double mant[3] = {1, 2, 5};
+    fprintf(fp, "set %stics (", axis);
+    int first = 1;
+    for (int d = d0; d <= d1; d++) {
+        for (int k = 0; k < 3; k++) {
+            if (k > 0 && !dense) break;
+            if (k == 0 && span > 9 && (d - d0) % step) continue;
+            double v = mant[k] * pow(10.0, d);
+            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+            fprintf(fp, "%s'%g' %.17g", first ? "" : ", ", v, v);
+            first = 0;
+        }
+    }
+    if (first) fprintf(fp, "'%g' %.17g", lo, lo); /* a range inside one 1-2-5 step: its end */
+    fprintf(fp, ")\nset m%stics %d\n", axis, !dense && span <= 9 ? 10 : 1);
+}
+
+const char *plot_caption_path(const char *path)
+{
+    if (!path || path[0] != '/') return path ? path : "";
+    const char *slash = strrchr(path, '/');
+    return slash[1] ? slash + 1 : path;
+}
+
 /* Markers: small for dense scatters, larger when a series has few points
  * (a handful of widths or sample sizes must stay visible). */
 static const char *style_name(plot_style s, size_t n)
@@ -80,6 +110,7 @@ static const char *style_name(plot_style s, size_t n)
     case PLOT_LINESPOINTS: return n <= 64 ? "linespoints pt 7 ps 1.0" : "linespoints pt 7 ps 0.5";
     case PLOT_BOXES: return "boxes fs solid 0.5";
     case PLOT_IMPULSES: return "impulses";
+    case PLOT_DASHED: return "lines lw 2 dt 2";
     default: return "lines lw 2";
     }
 }
@@ -167,9 +198,35 @@ void plot_put_preamble(FILE *fp, const char *path, const char *dat, int width, i
             width_in, height_in, width, height, width, height);
 }
 
-void plot_put_caption(FILE *fp, const char *caption)
+/* The caption with every absolute path (a '/' opening a word, then another
+ * '/' before the word ends) cut to its base name. */
+static void strip_absolute_paths(const char *in, char *out, size_t len)
 {
-    if (!caption || !caption[0]) return;
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 1 < len;) {
+        int opens = in[i] == '/' && (i == 0 || strchr(" \t:,=(['\"", in[i - 1])) && in[i + 1] && in[i + 1] != ' ';
+        if (opens) {
+            size_t end = i;
+            while (in[end] && !strchr(" \t,;)]'\"", in[end])) end++;
+            size_t last = i, slashes = 0;
+            for (size_t k = i; k < end; k++)
+                if (in[k] == '/') { last = k; slashes++; }
+            if (slashes >= 2 && last + 1 < end) {
+                for (size_t k = last + 1; k < end && o + 1 < len; k++) out[o++] = in[k];
+                i = end;
+                continue;
+            }
+        }
+        out[o++] = in[i++];
+    }
+    out[o] = 0;
+}
+
+void plot_put_caption(FILE *fp, const char *caption_in)
+{
+    if (!caption_in || !caption_in[0]) return;
+    char caption[4096];
+    strip_absolute_paths(caption_in, caption, sizeof caption);
     /* up to three lines of at most ~130 characters, broken at spaces */
     enum { WIDTH = 130, LINES = 3 };
     const char *p = caption;
@@ -226,6 +283,12 @@ int plot_render(const char *path, const plot_spec *spec)
 
 int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2)
 {
+    return plot_render_marked(path, spec, y2, NULL, 0);
+}
+
+int plot_render_marked(const char *path, const plot_spec *spec, const plot_axis2 *y2, const plot_xmark *marks,
+                       size_t n_marks)
+{
     const char *ext = ext_of(path);
     if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
         return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
@@ -277,11 +340,28 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
         fprintf(fp, "\nset y2tics\nset ytics nomirror\n");
         if (y2->max > y2->min) fprintf(fp, "set y2range [%.17g:%.17g]\n", y2->min, y2->max);
     }
+    /* labelled positions: a dotted line, the label on the top axis */
+    if (n_marks) {
+        fprintf(fp, "set link x2\nset x2tics scale 0 (");
+        for (size_t k = 0; k < n_marks; k++) {
+            fprintf(fp, "%s", k ? ", " : "");
+            plot_put_quoted(fp, marks[k].label ? marks[k].label : "");
+            fprintf(fp, " %.17g", marks[k].x);
+        }
+        fprintf(fp, ")\nset xtics nomirror\n");
+        for (size_t k = 0; k < n_marks; k++)
+            fprintf(fp, "set arrow %zu from first %.17g, graph 0 to first %.17g, graph 1 nohead dt 3 lc rgb 'gray40' back\n", 10 + k,
+                    marks[k].x, marks[k].x);
+    }
     plot_put_caption(fp, spec->caption);
     fprintf(fp, "plot ");
+    int dashed = 0;
     for (size_t s = 0; s < spec->n_series; s++) {
-        fprintf(fp, "%sdata index %zu using 1:2%s with %s title ", s ? ", \\\n     " : "", s,
-                y2 && s < 64 && (y2->series >> s & 1ULL) ? " axes x1y2" : "", style_name(spec->series[s].style, spec->series[s].n));
+        /* the k-th dashed series in the colour of the k-th series */
+        char lt[32] = "";
+        if (spec->series[s].style == PLOT_DASHED) snprintf(lt, sizeof lt, " lt %d", ++dashed);
+        fprintf(fp, "%sdata index %zu using 1:2%s with %s%s title ", s ? ", \\\n     " : "", s,
+                y2 && s < 64 && (y2->series >> s & 1ULL) ? " axes x1y2" : "", style_name(spec->series[s].style, spec->series[s].n), lt);
         plot_put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
     }
     fprintf(fp, "\n");

@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum plot_style { PLOT_LINES, PLOT_POINTS, PLOT_LINESPOINTS, PLOT_BOXES, PLOT_IMPULSES } plot_style;
+/* PLOT_DASHED: a dashed line in the colour of the k-th series for the k-th
+ * dashed one (e.g. accuracies beside the losses they go with). */
+typedef enum plot_style { PLOT_LINES, PLOT_POINTS, PLOT_LINESPOINTS, PLOT_BOXES, PLOT_IMPULSES, PLOT_DASHED } plot_style;
 
 typedef struct plot_series {
     const char *title;
@@ -23,6 +25,13 @@ typedef struct plot_series {
     size_t n;
     plot_style style;
 } plot_series;
+
+/* A labelled position on the x axis: a dotted vertical line, its label on
+ * the top axis (e.g. the two ends of an interpolation: "init", "trained"). */
+typedef struct plot_xmark {
+    double x;
+    const char *label;
+} plot_xmark;
 
 typedef struct plot_spec {
     const char *title;
@@ -46,6 +55,11 @@ typedef struct plot_axis2 {
 
 /* plot_render with a right y axis (y2 may be NULL). */
 int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2);
+
+/* plot_render_y2 with n_marks labelled positions on the x axis (marks may
+ * be NULL). */
+int plot_render_marked(const char *path, const plot_spec *spec, const plot_axis2 *y2, const plot_xmark *marks,
+                       size_t n_marks);
 
 /* Run gnuplot on the script gp (in the figure's directory, with out= set to
  * a temporary beside path and term= to path's extension) and rename the
@@ -72,6 +86,16 @@ void plot_put_quoted(FILE *fp, const char *s);
 
 /* Histogram of values into `bins` bins: centres and counts (caller frees). */
 int plot_histogram(const double *v, size_t n, size_t bins, double **centres, double **counts);
+
+/* Explicit tics for a log axis ("x", "y", "cb", ...) over [lo, hi] (lo > 0):
+ * 1-2-5 in every decade when the range spans at most 3 decades, every
+ * decade up to 9 decades, every k-th decade beyond (so a short range still
+ * gets labels), written as `set AXIStics (...)` with minor tics off. */
+void plot_put_log_tics(FILE *fp, const char *axis, double lo, double hi);
+
+/* The figure's name for a caption: the base name of an absolute path, a
+ * relative path as given (captions never show absolute paths). */
+const char *plot_caption_path(const char *path);
 
 /* Whether the data span more than `decades` decades (for log axes). */
 int plot_spans_decades(const double *v, size_t n, double decades);

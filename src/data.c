@@ -487,21 +487,21 @@ static int load_npz(const char *path, const char *task, tdl_dataset **out)
     return st;
 }
 
-/* Does a CSV header cell name a target (y, y<digits>, y_*, target*, out*,
- * output*; case ignored)?  For the multi-target warning (tdl/data.h). */
+/* Does a CSV header cell name a target (y, y<digits>, y_*, target*,
+ * output*, out, out<digits>, out_*; case ignored)?  For the multi-target warning (tdl/data.h). */
 static int names_target(const char *cell, size_t len)
 {
     char w[64];
     if (len == 0 || len >= sizeof w) return 0;
     for (size_t i = 0; i < len; i++) w[i] = (char)tolower((unsigned char)cell[i]);
     w[len] = '\0';
-    if (w[0] == 'y') {
-        if (len == 1 || w[1] == '_') return 1;
-        for (size_t i = 1; i < len; i++)
-            if (!isdigit((unsigned char)w[i])) return 0;
-        return 1;
-    }
-    return strncmp(w, "target", 6) == 0 || strncmp(w, "out", 3) == 0;
+    if (strncmp(w, "target", 6) == 0 || strncmp(w, "output", 6) == 0) return 1;
+    size_t stem = w[0] == 'y' ? 1 : strncmp(w, "out", 3) == 0 ? 3 : 0;
+    if (!stem) return 0;
+    if (len == stem || w[stem] == '_') return 1;
+    for (size_t i = stem; i < len; i++) /* y1, y2, out1 ... */
+        if (!isdigit((unsigned char)w[i])) return 0;
+    return 1;
 }
 
 /* Trim blanks around s[0..*len). */
@@ -626,7 +626,13 @@ static int load_csv(const char *path, tdl_spec *s, const char *task, tdl_dataset
         st = dataset_from_arrays(path, t, label_col, NULL, NULL, task, SIZE_MAX, out);
         char names[256];
         size_t run;
-        if (st == TDL_OK && !tdl_spec_string(s, "label") && (run = csv_trailing_targets(path, names, sizeof names)) >= 2) {
+        if (st == TDL_EINVAL && !tdl_spec_string(s, "label") && (run = csv_trailing_targets(path, names, sizeof names)) >= 2) {
+            /* the last column refused as labels: say what was likely meant */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+            st = tdl_fail(TDL_EINVAL, "%s; the header names %zu target-like columns at the end (%s): add :targets=%zu to read them as regression targets",
+                          msg, run, names, run);
+        } else if (st == TDL_OK && !tdl_spec_string(s, "label") && (run = csv_trailing_targets(path, names, sizeof names)) >= 2) {
             char msg[512];
             snprintf(msg, sizeof msg,
                      "%s: the header names %zu target-like columns at the end (%s) but only the last is read as the %s; "

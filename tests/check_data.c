@@ -306,6 +306,238 @@ START_TEST(test_csv_and_npy_sources)
 }
 END_TEST
 
+
+/* +-1 labels (tdl/data.h): one column of -1 / +1 is two classes, -1 -> 0
+ * and +1 -> 1, under task=auto and task=classify, and the targets -1 / +1
+ * under task=regress; any other negative label stays refused. */
+START_TEST(test_pm1_labels)
+{
+    char spec[1200];
+    const char *p = write_tmp("pm.csv", "x1,x2,y\n1,2,1\n3,4,-1\n5,6,1\n7,8,-1\n9,0,-1\n");
+    const char *task[2] = {"", ":task=classify"};
+    for (int t = 0; t < 2; t++) {
+        snprintf(spec, sizeof spec, "%s%s", p, task[t]);
+        tdl_dataset *ds = load_ok(spec);
+        ck_assert_uint_eq(ds->classes, 2);
+        ck_assert_int_eq(ds->labels_pm1, 1);
+        const size_t want[5] = {1, 0, 1, 0, 0};
+        for (size_t i = 0; i < 5; i++) ck_assert_uint_eq(ds->labels[i], want[i]);
+        ck_assert_ptr_nonnull(strstr(ds->description, "labels -1/+1 read as classes 0/1"));
+        tdl_dataset_free(&ds);
+    }
+    snprintf(spec, sizeof spec, "%s:task=regress", p);
+    tdl_dataset *ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 0);
+    ck_assert_int_eq(ds->labels_pm1, 0);
+    ck_assert_double_eq(gsl_matrix_get(ds->Y, 1, 0), -1.0);
+    ck_assert_double_eq(gsl_matrix_get(ds->Y, 0, 0), 1.0);
+    tdl_dataset_free(&ds);
+    /* only -1 present: still the two classes of the +-1 convention */
+    snprintf(spec, sizeof spec, "%s", write_tmp("m1.csv", "1,2,-1\n3,4,-1\n"));
+    ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 2);
+    ck_assert_int_eq(ds->labels_pm1, 1);
+    ck_assert_uint_eq(ds->labels[0], 0);
+    tdl_dataset_free(&ds);
+    /* only +1: ordinary labels (class 1 of 2), not flagged */
+    snprintf(spec, sizeof spec, "%s", write_tmp("p1.csv", "1,2,1\n3,4,1\n"));
+    ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 2);
+    ck_assert_int_eq(ds->labels_pm1, 0);
+    tdl_dataset_free(&ds);
+    /* an npz with y = +-1, and binary= / split= applied after the mapping */
+    tdl_tensors *set = tdl_tensors_new();
+    double xv[8] = {1, 2, 3, 4, 5, 6, 7, 8}, yv[4] = {-1, 1, 1, -1};
+    size_t xs[2] = {4, 2}, ys[1] = {4};
+    ck_assert_int_eq(tdl_tensors_add(set, "X", 2, xs, xv), TDL_OK);
+    ck_assert_int_eq(tdl_tensors_add(set, "y", 1, ys, yv), TDL_OK);
+    snprintf(spec, sizeof spec, "%s/pm.npz", tmpdir);
+    ck_assert_int_eq(tdl_npz_write(spec, set), TDL_OK);
+    tdl_tensors_free(&set);
+    ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 2);
+    ck_assert_int_eq(ds->labels_pm1, 1);
+    ck_assert_uint_eq(ds->labels[0], 0);
+    ck_assert_uint_eq(ds->labels[1], 1);
+    tdl_dataset_free(&ds);
+    /* other negatives: refused as before */
+    snprintf(spec, sizeof spec, "%s", write_tmp("m2.csv", "1,2,-2\n3,4,1\n"));
+    load_fails(spec, TDL_EINVAL, "label -2 of example 0 is negative");
+    snprintf(spec, sizeof spec, "%s", write_tmp("m3.csv", "1,2,-1\n3,4,1\n5,6,0\n"));
+    load_fails(spec, TDL_EINVAL, "label -1 of example 0 is negative");
+}
+END_TEST
+
+/* path.csv:targets=K reads the last K columns as n x K regression targets. */
+START_TEST(test_csv_targets)
+{
+    char spec[1200];
+    const char *p = write_tmp("mt.csv", "a,b,y1,y2\n1,2,3,4\n5,6,7,8\n9,10,11,12\n");
+    snprintf(spec, sizeof spec, "%s:targets=2", p);
+    tdl_dataset *ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 0);
+    ck_assert_uint_eq(ds->d, 2);
+    ck_assert_uint_eq(ds->Y->size2, 2);
+    ck_assert_ptr_null(ds->warning);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_double_eq(gsl_matrix_get(ds->X, i, 1), 4.0 * (double)i + 2);
+        ck_assert_double_eq(gsl_matrix_get(ds->Y, i, 0), 4.0 * (double)i + 3);
+        ck_assert_double_eq(gsl_matrix_get(ds->Y, i, 1), 4.0 * (double)i + 4);
+    }
+    tdl_dataset_free(&ds);
+    /* integers too are targets under targets=K (one column included) */
+    snprintf(spec, sizeof spec, "%s:targets=1", p);
+    ds = load_ok(spec);
+    ck_assert_uint_eq(ds->classes, 0);
+    ck_assert_uint_eq(ds->d, 3);
+    ck_assert_uint_eq(ds->Y->size2, 1);
+    tdl_dataset_free(&ds);
+    snprintf(spec, sizeof spec, "%s:targets=2,label=0", p);
+    load_fails(spec, TDL_EINVAL, "label= (one label column) and targets= (the last K columns as targets) exclude each other");
+    snprintf(spec, sizeof spec, "%s:targets=4", p);
+    load_fails(spec, TDL_EINVAL, "targets=4 is not an integer in [1, 3]");
+    snprintf(spec, sizeof spec, "%s:targets=0", p);
+    load_fails(spec, TDL_EINVAL, "targets=0");
+    snprintf(spec, sizeof spec, "%s:targets=2,task=classify", p);
+    load_fails(spec, TDL_EINVAL, "task=classify needs one label column");
+}
+END_TEST
+
+/* The multi-target warning: set for a header with two or more trailing
+ * target names, not for ordinary feature + label files. */
+START_TEST(test_csv_multitarget_warning)
+{
+    char spec[1200];
+    tdl_dataset *ds;
+    snprintf(spec, sizeof spec, "%s", write_tmp("w.csv", "a,b, Y1 ,y2\n1,2,3.5,4.5\n5,6,7.5,8.5\n"));
+    ds = load_ok(spec);
+    ck_assert_ptr_nonnull(ds->warning);
+    ck_assert_msg(strstr(ds->warning, "2 target-like columns at the end (Y1, y2)") &&
+                      strstr(ds->warning, "add :targets=2"), "%s", ds->warning);
+    tdl_dataset_free(&ds);
+    snprintf(spec, sizeof spec, "%s", write_tmp("w3.csv", "x,target_a,target_b,target_c\n1,2,3,4\n"));
+    ds = load_ok(spec);
+    ck_assert_ptr_nonnull(ds->warning);
+    ck_assert_ptr_nonnull(strstr(ds->warning, "add :targets=3"));
+    tdl_dataset_free(&ds);
+    /* label= given: the user chose; no warning */
+    snprintf(spec, sizeof spec, "%s:label=3", write_tmp("w4.csv", "a,b,y1,y2\n1,2,3,1\n"));
+    ds = load_ok(spec);
+    ck_assert_ptr_null(ds->warning);
+    tdl_dataset_free(&ds);
+    /* ordinary files: no warning */
+    const char *plain[] = {
+        "x1,x2,y\n1,2,0\n3,4,1\n",            /* one target */
+        "x1,x2,label\n1,2,0\n3,4,1\n",
+        "y1,y2,label\n1,2,0\n3,4,1\n",        /* features named y, label last */
+        "1,2,0.5\n3,4,1.5\n",                 /* no header */
+        "sepal,petal,class\n1,2,0\n3,4,1\n",
+        "x,y\n1,0.5\n2,0.25\n",               /* one feature, one target */
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        snprintf(spec, sizeof spec, "%s", write_tmp("plain.csv", plain[i]));
+        ds = load_ok(spec);
+        ck_assert_msg(ds->warning == NULL, "file %zu: %s", i, ds->warning ? ds->warning : "");
+        tdl_dataset_free(&ds);
+    }
+    /* shipped and synthetic sets never warn */
+    const char *sets[] = {"iris", "wine", "breast-cancer", "digits", "teacher:n=20,d=3"};
+    for (size_t i = 0; i < 5; i++) {
+        ds = load_ok(sets[i]);
+        ck_assert_ptr_null(ds->warning);
+        tdl_dataset_free(&ds);
+    }
+}
+END_TEST
+
+/* Two data sets hold the same numbers, bit for bit. */
+static void assert_same_data(const tdl_dataset *a, const tdl_dataset *b)
+{
+    ck_assert_uint_eq(a->n, b->n);
+    ck_assert_uint_eq(a->d, b->d);
+    ck_assert_uint_eq(a->classes, b->classes);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_mem_eq(gsl_matrix_const_ptr(a->X, i, 0), gsl_matrix_const_ptr(b->X, i, 0), a->d * sizeof(double));
+        if (a->classes) ck_assert_uint_eq(a->labels[i], b->labels[i]);
+        else {
+            ck_assert_uint_eq(a->Y->size2, b->Y->size2);
+            ck_assert_mem_eq(gsl_matrix_const_ptr(a->Y, i, 0), gsl_matrix_const_ptr(b->Y, i, 0), a->Y->size2 * sizeof(double));
+        }
+    }
+}
+
+/* tdl_dataset_save writes what --data FILE.npz reads back unchanged: after
+ * modifiers, with a class missing from a subset, with regression targets
+ * that are integers (or +-1), with several targets. */
+START_TEST(test_dataset_save_roundtrip)
+{
+    char path[600], spec[1200];
+    snprintf(path, sizeof path, "%s/saved.npz", tmpdir);
+    const char *pm = write_tmp("pm.csv", "1,2,1\n3,4,-1\n5,6,1\n7,8,-1\n");
+    const char *mt = write_tmp("mt.csv", "1,2,3,4\n5,6,7,8\n9,10,11,12\n");
+    char pm_reg[700], pm_cls[700], mt_k[700];
+    snprintf(pm_reg, sizeof pm_reg, "%s:task=regress", pm);
+    snprintf(pm_cls, sizeof pm_cls, "%s", pm);
+    snprintf(mt_k, sizeof mt_k, "%s:targets=2,normalize=unit", mt);
+    const char *specs[] = {
+        "iris:n=20,split=train,normalize=standard",
+        "iris:n=3,seed=4",          /* 3 examples: some class may be absent */
+        "digits:binary=5,random-labels=0.3,n=50",
+        "teacher:n=12,d=3,k=2",
+        "sphere:n=10,d=4",
+        pm_reg, pm_cls, mt_k,
+    };
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        tdl_dataset *a = load_ok(specs[k]);
+        ck_assert_msg(tdl_dataset_save(a, path) == TDL_OK, "%s: %s", specs[k], tdl_errmsg());
+        tdl_dataset *b = load_ok(path);
+        assert_same_data(a, b);
+        tdl_dataset_free(&a);
+        tdl_dataset_free(&b);
+    }
+    /* the subset of iris that misses a class keeps the 3 classes */
+    tdl_dataset *a = load_ok("iris:n=2,seed=1");
+    size_t *counts = NULL;
+    ck_assert_int_eq(tdl_dataset_class_counts(a, &counts), TDL_OK);
+    int missing = counts[0] == 0 || counts[1] == 0 || counts[2] == 0;
+    free(counts);
+    ck_assert_msg(missing, "two examples cannot cover three classes");
+    ck_assert_int_eq(tdl_dataset_save(a, path), TDL_OK);
+    tdl_dataset *b = load_ok(path);
+    ck_assert_uint_eq(b->classes, 3);
+    tdl_dataset_free(&b);
+    /* the file's arrays: X n x d, y (n,), tdl_classes 0-d */
+    tdl_tensors *set = NULL;
+    ck_assert_int_eq(tdl_npz_read(path, &set), TDL_OK);
+    ck_assert_uint_eq(tdl_tensors_find(set, "X")->ndim, 2);
+    ck_assert_uint_eq(tdl_tensors_find(set, "y")->ndim, 1);
+    ck_assert_uint_eq(tdl_tensors_find(set, "tdl_classes")->ndim, 0);
+    ck_assert_double_eq(tdl_tensors_find(set, "tdl_classes")->data[0], 3.0);
+    tdl_tensors_free(&set);
+    /* a label at or above tdl_classes, and a bad tdl_classes, are refused */
+    snprintf(spec, sizeof spec, "%s/bad.npz", tmpdir);
+    set = tdl_tensors_new();
+    double xv[4] = {1, 2, 3, 4}, yv[2] = {0, 3}, c = 2, cbad = 1.5;
+    size_t xs[2] = {2, 2}, ys[1] = {2};
+    ck_assert_int_eq(tdl_tensors_add(set, "X", 2, xs, xv), TDL_OK);
+    ck_assert_int_eq(tdl_tensors_add(set, "y", 1, ys, yv), TDL_OK);
+    ck_assert_int_eq(tdl_tensors_add(set, "tdl_classes", 0, NULL, &c), TDL_OK);
+    ck_assert_int_eq(tdl_npz_write(spec, set), TDL_OK);
+    load_fails(spec, TDL_EINVAL, "label 3 is not below the 2 classes the file states (tdl_classes)");
+    set->items[2].data[0] = cbad;
+    ck_assert_int_eq(tdl_npz_write(spec, set), TDL_OK);
+    load_fails(spec, TDL_EFORMAT, "'tdl_classes' must be one integer");
+    tdl_tensors_free(&set);
+    /* an unwritable path: an error, no file */
+    snprintf(spec, sizeof spec, "%s/no/such/dir/d.npz", tmpdir);
+    tdl_errclear();
+    ck_assert_int_eq(tdl_dataset_save(a, spec), TDL_EIO);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), spec));
+    ck_assert_int_ne(access(spec, F_OK), 0);
+    tdl_dataset_free(&a);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_spec_errors)
@@ -455,6 +687,10 @@ static Suite *data_suite(void)
     tcase_add_test(core, test_random_labels);
     tcase_add_test(core, test_synthetic);
     tcase_add_test(core, test_csv_and_npy_sources);
+    tcase_add_test(core, test_pm1_labels);
+    tcase_add_test(core, test_csv_targets);
+    tcase_add_test(core, test_csv_multitarget_warning);
+    tcase_add_test(core, test_dataset_save_roundtrip);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_add_checked_fixture(limits, setup_tmp, teardown_tmp);

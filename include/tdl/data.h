@@ -25,7 +25,8 @@
  * Several targets in a CSV: path.csv:targets=K reads the last K columns as
  * an n x K regression target (label= and targets= exclude each other).  A
  * CSV read without either whose header names two or more trailing columns
- * like targets (y, y<digits>, y_*, target*, out*, output*; case ignored)
+ * like targets (y, y<digits>, y_*, target*, output*, out<digits>,
+ * out_*; case ignored)
  * keeps today's reading (the last column is the target) and sets `warning`,
  * which the CLI prints on stderr.
  *

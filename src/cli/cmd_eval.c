@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "modelopts.h"
+#include "provenance.h"
 
 
 enum { OPT_DATA = 2000, OPT_PCT, OPT_JSON, OPT_THREADS };
@@ -24,6 +25,7 @@ typedef struct eval_results {
     tdl_mlp *m;
     tdl_loss_kind loss;
     tdl_eval_stats stats;
+    double grad_norm;    /* ||grad L|| over every parameter, under the loss convention */
     /* margins (classification): min, the percentile, median, mean, max */
     double mmin, mp, mmed, mmean, mmax;
 } eval_results;
@@ -69,6 +71,16 @@ static int eval_parse(int argc, char **argv, eval_options *o)
     return 0;
 }
 
+/* ||v||_2, scaled against overflow. */
+static double norm2(const double *v, size_t n)
+{
+    double mx = 0, s = 0;
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(v[i]));
+    if (!(mx > 0)) return mx;
+    for (size_t i = 0; i < n; i++) s += (v[i] / mx) * (v[i] / mx);
+    return mx * sqrt(s);
+}
+
 /* Load, evaluate, summarize the margins: 0 or an exit status (message printed). */
 static int eval_run(const eval_options *o, eval_results *r)
 {
@@ -81,6 +93,11 @@ static int eval_run(const eval_options *o, eval_results *r)
     const tdl_dataset *ds = r->ds;
     if ((st = tdl_net_work_alloc(r->m, ds->n < 2048 ? ds->n : 2048, &w)) != TDL_OK) return cli_fail(st);
     st = tdl_mlp_evaluate(r->m, r->loss, ds, w, &r->stats);
+    double *g = st == TDL_OK ? tdl_malloc(r->m->n_params * sizeof(double), "the gradient") : NULL;
+    if (st == TDL_OK && !g) st = TDL_ENOMEM;
+    if (st == TDL_OK) st = tdl_mlp_loss_grad(r->m, r->loss, ds, w, NULL, g);
+    if (st == TDL_OK) r->grad_norm = norm2(g, r->m->n_params);
+    free(g);
     tdl_net_work_free(&w);
     if (st != TDL_OK) return cli_fail(st);
     const tdl_eval_stats *s = &r->stats;
@@ -109,9 +126,12 @@ static int eval_emit(const eval_options *o, const eval_results *r)
         json_string(&jw, "model", o->model.model);
         json_string(&jw, "data", ds->spec);
         json_size(&jw, "n", s->n);
-        json_string(&jw, "loss_name", tdl_loss_name(r->loss));
-        json_string(&jw, "reduction", "mean");
+        if (cli_provenance_loss_json(&jw, r->m, r->loss) != 0) { json_discard(&jw); return EXIT_WORK_FAILED; }
         json_number(&jw, "loss", s->loss);
+        json_number(&jw, "gradient_norm", r->grad_norm);
+        json_size(&jw, "gradient_params", r->m->n_params);
+        json_string(&jw, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
+        cli_provenance_model_json(&jw, &o->model, r->m);
         if (ds->classes) {
             json_number(&jw, "error", s->error);
             json_number(&jw, "accuracy", s->accuracy);
@@ -134,9 +154,13 @@ static int eval_emit(const eval_options *o, const eval_results *r)
         json_flush_stdout(&jw);
         return 0;
     }
-    printf("model        %s\n", o->model.model);
+    char prov[512], lossdesc[128];
+    cli_provenance_model_text(&o->model, r->m, prov, sizeof prov);
+    cli_provenance_loss_text(r->m, r->loss, lossdesc, sizeof lossdesc);
+    printf("model        %s (%s)\n", o->model.model, prov);
     printf("data         %s (%zu examples)\n", ds->spec, s->n);
-    printf("loss         %.10g (%s, mean over examples)\n", s->loss, tdl_loss_name(r->loss));
+    printf("loss         %.10g (%s)\n", s->loss, lossdesc);
+    printf("gradient     ||grad L|| = %.6g (%zu parameters)\n", r->grad_norm, r->m->n_params);
     if (ds->classes) {
         printf("error        %.6f\n", s->error);
         printf("accuracy     %.6f\n", s->accuracy);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "modelopts.h"
+#include "provenance.h"
 #include "plot.h"
 #include "tdl/spectral.h"
 
@@ -55,7 +56,9 @@ typedef struct hess_result {
     double trace, trace_se, gn_trace;
     const char *trace_method;
     double tol;           /* eigenvalues with |lambda| <= tol count as zero */
+    double roundoff;      /* (n + P) eps ||H||_F: below it a positive eigenvalue is not resolved (exact) */
     double loss;
+    double grad_norm;     /* ||grad L||_2 over every parameter */
     size_t matvecs, iterations;
     int converged;
     double seconds;
@@ -107,9 +110,20 @@ static double now(void)
 }
 
 
+/* The condition number of the positive part: lambda_max over the smallest
+ * eigenvalue above the zero tolerance (min_pos), and whether min_pos is
+ * resolved, i.e. above the roundoff level (issue 23: a ratio against an
+ * eigenvalue at roundoff level is no condition number). */
+typedef struct cond_info {
+    double ratio, min_pos, max_pos;
+    int singular;         /* min_pos <= roundoff: numerically singular */
+} cond_info;
+
 /* Negative fraction, extreme values, condition number of the positive part. */
-static void spectrum_stats(const double *v, size_t n, double tol, double *neg_frac, double *cond_pos)
+static void spectrum_stats(const double *v, size_t n, double tol, double roundoff, double *neg_frac,
+                           cond_info *ci)
 {
+    double *cond_pos = &ci->ratio;
     size_t neg = 0;
     double min_pos = INFINITY, max_pos = 0;
     for (size_t i = 0; i < n; i++) {
@@ -121,6 +135,9 @@ static void spectrum_stats(const double *v, size_t n, double tol, double *neg_fr
     }
     *neg_frac = n ? (double)neg / (double)n : NAN;
     *cond_pos = isfinite(min_pos) ? max_pos / min_pos : NAN;
+    ci->min_pos = min_pos;
+    ci->max_pos = max_pos;
+    ci->singular = isfinite(min_pos) && min_pos <= roundoff;
 }
 
 
@@ -190,6 +207,12 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
     /* LAPACK's eigenvalues are backward stable: |error| <= c P eps ||H||_2,
      * and ||H||_F bounds ||H||_2: eigenvalues within tol of 0 count as 0. */
     r->tol = (double)dim * DBL_EPSILON * sqrt(fro);
+    /* The assembly adds n per-example terms in each entry: its error is up to
+     * gamma_n ~ n eps times the sum of their magnitudes, ||H||_F when they
+     * share a sign (a Gram matrix of positive features); with the solver's
+     * backward error, a computed eigenvalue is resolved from 0 only above
+     * (n + P) eps ||H||_F. */
+    r->roundoff = (double)(ds->n + dim) * DBL_EPSILON * sqrt(fro);
     size_t lo = 0, hi = dim - 1;
     int magnitude = o->k_given && o->k < dim && o->which == TDL_WHICH_MAGNITUDE;
     if (o->k_given && o->k < dim && !magnitude) {
@@ -319,7 +342,15 @@ static int run(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, cons
     tdl_net_work *w = NULL;
     int st = tdl_net_work_alloc(m, ds->n < 2048 ? ds->n : 2048, &w);
     if (st != TDL_OK) return st;
-    st = tdl_mlp_loss_grad(m, loss, ds, w, &r->loss, NULL);
+    double *g = tdl_malloc(m->n_params * sizeof(double), "the gradient");
+    st = g ? tdl_mlp_loss_grad(m, loss, ds, w, &r->loss, g) : TDL_ENOMEM;
+    if (st == TDL_OK) {
+        double mx = 0, sq = 0;
+        for (size_t i = 0; i < m->n_params; i++) mx = fmax(mx, fabs(g[i]));
+        for (size_t i = 0; mx > 0 && i < m->n_params; i++) sq += (g[i] / mx) * (g[i] / mx);
+        r->grad_norm = mx * sqrt(sq);
+    }
+    free(g);
     tdl_net_work_free(&w);
     if (st != TDL_OK) return st;
     double t0 = now();
@@ -457,9 +488,10 @@ static int emit_files(const hess_opts *o, const hess_result *r, const char *capt
     return st;
 }
 
-static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m, const tdl_dataset *ds,
-                     tdl_loss_kind loss, const char *arch, double neg_frac, double cond)
+static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                     const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, const cond_info *ci)
 {
+    double cond = ci->ratio;
     const char *method = tdl_name_of(tdl_hessian_method_names, (int)o->method);
     int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
     json_writer w;
@@ -470,9 +502,12 @@ static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m,
     json_size(&w, "params", r->dim);
     json_size(&w, "total_params", m->n_params);
     if (o->layer_given) json_size(&w, "layer", o->layer);
-    json_string(&w, "loss_name", tdl_loss_name(loss));
-    json_string(&w, "reduction", "mean");
+    if (cli_provenance_loss_json(&w, m, loss) != 0) { json_discard(&w); return EXIT_WORK_FAILED; }
     json_number_or_reason(&w, "loss", r->loss, "the loss is not finite at these parameters");
+    json_number(&w, "gradient_norm", r->grad_norm);
+    json_size(&w, "gradient_params", m->n_params);
+    json_string(&w, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
+    cli_provenance_model_json(&w, mo, m);
     json_string(&w, "method", method);
     json_string(&w, "driver", r->driver);
     if (r->count) {
@@ -486,7 +521,23 @@ static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m,
         json_number_or_reason(&w, "tolerance", r->tol, "no residual tolerance for this method");
         if (full) {
             json_number(&w, "negative_fraction", neg_frac);
-            json_number_or_reason(&w, "condition_positive", cond, "condition number undefined: no eigenvalue above the tolerance");
+            json_number(&w, "roundoff_level", r->roundoff);
+            json_string(&w, "roundoff_level_definition", "(n + P) eps ||H||_F: the assembly's sum over n examples and the eigen-solver's backward error");
+            if (isnan(cond)) {
+                json_null_reason(&w, "condition_positive", "condition number undefined: no eigenvalue above the tolerance");
+            } else if (ci->singular) {
+                char why[256];
+                snprintf(why, sizeof why, "infinite (numerically singular): the smallest eigenvalue above the zero tolerance, %.6g, is within the roundoff level %.3g",
+                         ci->min_pos, r->roundoff);
+                json_null_reason(&w, "condition_positive", why);
+            } else {
+                json_number(&w, "condition_positive", cond);
+            }
+            if (!isnan(cond)) {
+                json_number(&w, "smallest_positive_eigenvalue", ci->min_pos);
+                json_number(&w, "condition_positive_ratio", cond);
+                json_string(&w, "condition_positive_ratio_definition", "lambda_max / smallest_positive_eigenvalue (the smallest eigenvalue above the zero tolerance)");
+            }
         }
         if (r->residuals) json_number_array(&w, "residuals", r->residuals, r->count, 1);
     }
@@ -530,11 +581,15 @@ static int emit_json(const hess_opts *o, const hess_result *r, const tdl_mlp *m,
 }
 
 static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
-                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, double cond)
+                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, const cond_info *ci)
 {
     int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
-    printf("model        %s (%s, %zu parameters)\n", mo->model ? mo->model : "fresh net", arch, m->n_params);
-    printf("data         %s (%zu examples); loss %s (mean) = %.10g\n", ds->spec, ds->n, tdl_loss_name(loss), r->loss);
+    char prov[512], lossdesc[128];
+    cli_provenance_model_text(mo, m, prov, sizeof prov);
+    cli_provenance_loss_text(m, loss, lossdesc, sizeof lossdesc);
+    printf("model        %s (%s, %zu parameters; %s)\n", mo->model ? mo->model : "fresh net", arch, m->n_params, prov);
+    printf("data         %s (%zu examples); loss (%s) = %.10g\n", ds->spec, ds->n, lossdesc, r->loss);
+    printf("gradient     ||grad L|| = %.6g (%zu parameters)\n", r->grad_norm, m->n_params);
     printf("block        %s (%zu parameters)\n", o->layer_given ? "one layer" : "all parameters", r->dim);
     printf("method       %s (%s), %.3g s\n", tdl_name_of(tdl_hessian_method_names, (int)o->method), r->driver, r->seconds);
     if (r->count) {
@@ -546,7 +601,14 @@ static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_r
         else printf("lambda_max   not computed: %s\n", missing_end(o, r, 1, why, sizeof why));
         if (full) {
             printf("negative     %.4f of the eigenvalues < -%.3g\n", neg_frac, r->tol);
-            printf("cond (pos.)  %.6g (lambda_max / smallest eigenvalue > %.3g)\n", cond, r->tol);
+            if (isnan(ci->ratio))
+                printf("cond (pos.)  undefined (no eigenvalue above %.3g)\n", r->tol);
+            else if (ci->singular)
+                printf("cond (pos.)  infinite (numerically singular: the smallest eigenvalue above %.3g is %.3g, within the roundoff level %.3g = (n + P) eps ||H||_F; lambda_max / it = %.3g)\n",
+                       r->tol, ci->min_pos, r->roundoff, ci->ratio);
+            else
+                printf("cond (pos.)  %.6g (lambda_max / %.6g, the smallest eigenvalue > %.3g; resolved above the roundoff level %.3g)\n",
+                       ci->ratio, ci->min_pos, r->tol, r->roundoff);
         }
         if (r->residuals) {
             double mx = 0;
@@ -713,19 +775,24 @@ int cmd_hessian(int argc, char **argv)
     if (o.k_given && o.k > r.dim) { rc = cli_usage("hessian", "--k %zu exceeds the %zu parameters", o.k, r.dim); goto cleanup; }
     if ((st = run(m, loss, ds, &o, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
 
-    double neg_frac = NAN, cond = NAN;
-    if (r.count) spectrum_stats(r.values, r.count, isnan(r.tol) ? 0 : r.tol, &neg_frac, &cond);
+    double neg_frac = NAN;
+    cond_info ci = {NAN, NAN, NAN, 0};
+    if (r.count) spectrum_stats(r.values, r.count, isnan(r.tol) ? 0 : r.tol, isnan(r.roundoff) ? 0 : r.roundoff, &neg_frac, &ci);
     const char *method = tdl_name_of(tdl_hessian_method_names, (int)o.method);
     char arch[256], caption[512];
     tdl_arch_format(m, arch, sizeof arch);
-    snprintf(caption, sizeof caption, "%s (%s), %s, loss %s (mean); data %s; method %s%s", mo.model ? mo.model : "fresh net",
-             arch, o.layer_given ? "one layer's block" : "all parameters", tdl_loss_name(loss), ds->spec, method,
+    char lossdesc[128];
+    cli_provenance_loss_text(m, loss, lossdesc, sizeof lossdesc);
+    if (!strchr(lossdesc, ',') || !strcmp(strchr(lossdesc, ','), ", mean over examples"))
+        snprintf(lossdesc, sizeof lossdesc, "%s (mean)", tdl_loss_name(loss)); /* the caption as before */
+    snprintf(caption, sizeof caption, "%s (%s), %s, loss %s; data %s; method %s%s", mo.model ? mo.model : "fresh net",
+             arch, o.layer_given ? "one layer's block" : "all parameters", lossdesc, ds->spec, method,
              o.method == TDL_HESSIAN_EXACT ? " (LAPACK)" : "");
     if ((st = emit_files(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (o.as_json) {
-        if ((rc = emit_json(&o, &r, m, ds, loss, arch, neg_frac, cond)) != 0) goto cleanup;
+        if ((rc = emit_json(&o, &mo, &r, m, ds, loss, arch, neg_frac, &ci)) != 0) goto cleanup;
     } else {
-        emit_text(&o, &mo, &r, m, ds, loss, arch, neg_frac, cond);
+        emit_text(&o, &mo, &r, m, ds, loss, arch, neg_frac, &ci);
     }
     rc = 0;
 cleanup:

@@ -11,20 +11,21 @@
 #include <string.h>
 #include <time.h>
 #include "modelopts.h"
+#include "provenance.h"
 #include "plot.h"
 #include "tdl/ntk.h"
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_ANALYTIC, OPT_NNGP, OPT_HINF, OPT_FULL, OPT_LAYERS, OPT_METHOD, OPT_BUDGET,
     OPT_KACT, OPT_QUAD, OPT_RIDGE, OPT_PREDICT, OPT_TIME, OPT_LR, OPT_DRIFT, OPT_OUT, OPT_JSON, OPT_PLOT,
-    OPT_THREADS, OPT_QUIET, OPT_PER_LAYER, OPT_MC
+    OPT_THREADS, OPT_QUIET, OPT_PER_LAYER, OPT_MC, OPT_NTK_OUTPUTS
 };
 
 /* What the command line asks for. */
 typedef struct ntk_opts {
     cli_model_opts mo;
     const char *data, *test, *out, *plot, *kact;
-    int analytic, nngp, hinf, full, predict, drift, as_json, per_layer;
+    int analytic, nngp, hinf, full, predict, drift, as_json, per_layer, outputs_given;
     size_t quad, budget_mb, threads, mc;
     double ridge;              /* relative to the kernel's mean diagonal */
     double t_pred, lr;
@@ -111,7 +112,7 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
         {"out", required_argument, NULL, OPT_OUT}, {"json", no_argument, NULL, OPT_JSON},
         {"plot", required_argument, NULL, OPT_PLOT}, {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, OPT_QUIET}, {"per-layer", no_argument, NULL, OPT_PER_LAYER},
-        {"mc", required_argument, NULL, OPT_MC},
+        {"mc", required_argument, NULL, OPT_MC}, {"ntk-outputs", required_argument, NULL, OPT_NTK_OUTPUTS},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -171,6 +172,10 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         case OPT_QUIET: break;
         case OPT_MC: bad = cli_parse_size(optarg, 2, 1000000, &o->mc); break;
+        case OPT_NTK_OUTPUTS:
+            if (tdl_ntk_config_set_outputs(&o->no, optarg) != TDL_OK) return cli_usage("ntk", "--ntk-outputs %s: expected mean or sum", optarg);
+            o->outputs_given = 1;
+            break;
         default: return cli_bad_option("ntk", argv, optopt);
         }
         if (bad) return cli_usage("ntk", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
@@ -181,6 +186,9 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
     if (o->mc && (o->analytic || o->hinf || o->full || o->predict || o->drift)) return cli_usage("ntk", "--mc cannot be combined with --analytic, --h-inf, --full, --predict or --drift");
     if (o->hinf && (o->analytic || o->full)) return cli_usage("ntk", "--h-inf cannot be combined with --analytic or --full");
     if (o->full && o->analytic) return cli_usage("ntk", "--full is for the empirical kernel (the analytic one is delta_cc' K)");
+    if (o->outputs_given && (o->full || o->analytic || o->hinf || o->mc))
+        return cli_usage("ntk", "--ntk-outputs belongs to the traced empirical kernel (not --full, --analytic, --h-inf or --mc)");
+    if (cli_model_no_loss(&o->mo, "ntk") != 0) return EXIT_USAGE;
     if (o->predict && !o->test) return cli_usage("ntk", "--predict needs --test SPEC");
     if (o->predict && o->full) return cli_usage("ntk", "--predict uses the traced kernel: drop --full");
     if (o->drift && !o->mo.model) return cli_usage("ntk", "--drift needs --model FILE (with its init.* tensors)");
@@ -249,11 +257,20 @@ static int ntk_kernel(const ntk_opts *o, ntk_result *r)
         if (o->nngp) r->kind = "monte_carlo_nngp";
     } else {
         r->method = tdl_ntk_method_name(m, &o->no);
-        r->normalization = o->full ? "full (nC x nC), row i*C + c" : "traced: mean over the C outputs of J_c J_c^T";
+        r->normalization = o->full ? "full (nC x nC), row i*C + c"
+                           : o->no.outputs == TDL_NTK_OUTPUTS_SUM ? "traced: sum over the C outputs of J_c J_c^T (torch.func)"
+                                                                  : "traced: mean over the C outputs of J_c J_c^T";
         st = tdl_ntk_empirical(m, r->ds->X, NULL, &o->no, r->K);
     }
     r->seconds = now() - t0;
     return st != TDL_OK ? cli_fail(st) : 0;
+}
+
+/* C for the empirical traced kernel summed over the outputs, else 1. */
+static double outputs_factor(const ntk_opts *o, const ntk_result *r)
+{
+    int empirical = !o->hinf && !o->analytic && !o->mc && !o->full;
+    return empirical && o->no.outputs == TDL_NTK_OUTPUTS_SUM ? (double)r->C : 1.0;
 }
 
 /* Kernel-regime predictions on --test (tdl_ntk_predict). */
@@ -284,7 +301,9 @@ static int ntk_predict(const ntk_opts *o, ntk_result *r)
         if (st == TDL_OK) st = tdl_mlp_predict(r->m, dt, r->Ft0->data);
     }
     if (st != TDL_OK) return ntk_fail(st);
-    double norm = (double)n; /* tdl's mse: mean over examples */
+    /* tdl's mse: mean over examples; a kernel summed over the C outputs is
+     * C times the per-output kernel the dynamics use */
+    double norm = (double)n * outputs_factor(o, r);
     if ((st = tdl_ntk_predict(r->K, r->Y, r->F0, r->Kt, r->Ft0, o->lr, o->t_pred, norm, r->ridge_abs, r->F, r->Ftest)) != TDL_OK)
         return ntk_fail(st);
     r->train_mse0 = mse_of(r->F0, r->Y);
@@ -335,7 +354,8 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
     r->lmax = r->ev[dim - 1];
     r->psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(r->lmin), fabs(r->lmax));
     r->cond = r->lmin > 0 ? r->lmax / r->lmin : INFINITY;
-    r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)n, 0) : NAN; /* norm n: tdl's mse is a mean */
+    /* norm n: tdl's mse is a mean; n C for a kernel summed over the C outputs */
+    r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)n * outputs_factor(o, r), 0) : NAN;
     /* Arora et al.'s complexity for data with one target (tdl_ntk_arora_labels:
      * two classes as +-1, or one regression column); none otherwise */
     if (!o->full && (r->C == 1 || o->hinf)) {
@@ -409,6 +429,9 @@ static int ntk_emit_json(const ntk_opts *o, const ntk_result *r)
     json_string(&w, "method", r->method);
     json_string(&w, "normalization", r->normalization);
     if (!o->hinf && !o->analytic) json_size(&w, "outputs", r->C);
+    if (!o->hinf && !o->analytic && !o->mc && !o->full)
+        json_string(&w, "ntk_outputs", tdl_name_of(tdl_ntk_outputs_names, (int)o->no.outputs));
+    if (r->m) cli_provenance_model_json(&w, &o->mo, r->m);
     if (o->mc) json_size(&w, "samples", o->mc);
     json_number_array(&w, "eigenvalues", r->ev, r->dim, 1);
     json_number(&w, "lambda_min", r->lmin);
@@ -420,7 +443,8 @@ static int ntk_emit_json(const ntk_opts *o, const ntk_result *r)
     if (isfinite(r->cond)) json_number(&w, "condition_number", r->cond);
     else { json_null(&w, "condition_number"); json_string(&w, "condition_number_reason", "condition number undefined: lambda_min <= 0"); }
     if (isfinite(r->eta_max)) json_number(&w, "eta_max", r->eta_max);
-    json_string(&w, "eta_max_convention", "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum");
+    json_string(&w, "eta_max_convention", outputs_factor(o, r) > 1 ? "2 n C / lambda_max (the kernel sums the C outputs) for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum"
+                                                                   : "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum");
     json_number(&w, "ridge", r->ridge_abs);
     if (!isnan(r->arora)) json_number(&w, "arora_complexity", r->arora);
     else if (r->has_arora_note) { json_null(&w, "arora_complexity"); json_string(&w, "arora_complexity_reason", r->arora_note); }
@@ -452,14 +476,18 @@ static void ntk_emit_text(const ntk_opts *o, const ntk_result *r)
     const tdl_mlp *m = r->m;
     size_t dim = r->dim;
     printf("kernel       %s %s (%s)\n", r->kind, o->nngp ? "nngp" : o->hinf ? "" : "ntk", r->normalization);
-    if (m) printf("model        %s (%s, %zu parameters)\n", o->mo.model ? o->mo.model : "fresh net", r->arch, m->n_params);
+    if (m) {
+        char prov[512];
+        cli_provenance_model_text(&o->mo, m, prov, sizeof prov);
+        printf("model        %s (%s, %zu parameters; %s)\n", o->mo.model ? o->mo.model : "fresh net", r->arch, m->n_params, prov);
+    }
     printf("data         %s (%zu examples); Gram matrix %zu x %zu\n", r->ds->spec, r->n, dim, dim);
     printf("method       %s, %.3g s\n", r->method, r->seconds);
     printf("lambda_min   %.10g\nlambda_max   %.10g\n", r->lmin, r->lmax);
     printf("condition    %.6g\n", r->cond);
     printf("trace        %.10g\n", r->trace);
     printf("PSD          %s (lambda_min >= -n eps ||K|| = %.3g)\n", r->lmin >= -r->psd_tol ? "yes" : "NO", -r->psd_tol);
-    if (isfinite(r->eta_max)) printf("eta_max      %.6g (2 n / lambda_max, tdl's mse)\n", r->eta_max);
+    if (isfinite(r->eta_max)) printf("eta_max      %.6g (%s / lambda_max, tdl's mse)\n", r->eta_max, outputs_factor(o, r) > 1 ? "2 n C" : "2 n");
     if (!isnan(r->arora)) printf("arora        %.6g (sqrt(2 y^T (K + ridge) ^-1 y / n), y = +-1 / targets)\n", r->arora);
     else if (r->has_arora_note) printf("arora        n/a: %s\n", r->arora_note);
     if (r->layer_tr)

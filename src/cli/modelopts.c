@@ -22,7 +22,11 @@ const char cli_model_help[] =
     "  --freeze L,...  layers (0-based) kept fixed in training (default none)\n"
     "  --seed N        initialization seed (default @{model.seed})\n"
     "  --loss L        mse ce logistic hinge (default: the model file's, else ce for\n"
-    "                  C > 1 outputs, logistic for one output, mse for regression)\n";
+    "                  C > 1 outputs, logistic for one output, mse for regression);\n"
+    "                  mse:torch is PyTorch's nn.MSELoss, (1/(n C)) sum ||f - y||^2\n"
+    "                  (tdl's mse: (1/n) sum 1/2 ||f - y||^2)\n"
+    "  --reduction R   mean or sum over the examples (PyTorch's reduction=; default\n"
+    "                  the model file's, else mean; see 'tdl help conventions')\n";
 
 void cli_model_opts_init(cli_model_opts *o)
 {
@@ -41,7 +45,39 @@ int cli_model_opts_parse(cli_model_opts *o, const char *cmd, int code, const cha
     case OPT_INIT: o->init = arg; return 1;
     case OPT_PARAM: o->param = arg; return 1;
     case OPT_FREEZE: o->freeze = arg; return 1;
-    case OPT_LOSS: o->loss = arg; return 1;
+    case OPT_LOSS: {
+        const char *colon = strchr(arg, ':');
+        if (!colon) {
+            o->loss = arg;
+            o->mse_convention = NULL;
+            return 1;
+        }
+        char base[32];
+        snprintf(base, sizeof base, "%.*s", (int)(colon - arg), arg);
+        tdl_loss_kind k;
+        int v;
+        if (tdl_loss_parse(base, &k) != TDL_OK) { cli_usage(cmd, "--loss %s: %s", arg, tdl_errmsg()); return -1; }
+        if (k != TDL_LOSS_MSE) {
+            cli_usage(cmd, "--loss %s: only mse has a convention (mse:torch, mse:tdl); %s is the same in PyTorch (use --reduction)", arg, base);
+            return -1;
+        }
+        if (tdl_name_lookup(tdl_mse_convention_names, "mse convention", colon + 1, &v) != TDL_OK) {
+            cli_usage(cmd, "--loss %s: expected mse:torch or mse:tdl", arg);
+            return -1;
+        }
+        o->loss = tdl_loss_name(k);
+        o->mse_convention = tdl_name_of(tdl_mse_convention_names, v);
+        return 1;
+    }
+    case OPT_REDUCTION: {
+        int v;
+        if (tdl_name_lookup(tdl_reduction_names, "reduction", arg, &v) != TDL_OK) {
+            cli_usage(cmd, "--reduction %s: expected mean or sum", arg);
+            return -1;
+        }
+        o->reduction = tdl_name_of(tdl_reduction_names, v);
+        return 1;
+    }
     case OPT_BIAS: o->bias = 1; return 1;
     case OPT_NO_BIAS: o->bias = 0; return 1;
     case OPT_SIGMA_W:
@@ -60,6 +96,8 @@ int cli_model_opts_parse(cli_model_opts *o, const char *cmd, int code, const cha
 /* 1 when PATH is a model file of more than one layer without an
  * 'activation' entry in its metadata: the library refuses it unless the
  * caller names an activation, and the CLI's advice is --act. */
+static int cli_model_build_net(const cli_model_opts *o, const char *cmd, tdl_mlp **out);
+
 static int model_lacks_activation(const char *path)
 {
     tdl_tensors *set = NULL;
@@ -74,7 +112,32 @@ static int model_lacks_activation(const char *path)
     return lacks;
 }
 
+/* The loss convention of the options onto the model (modelopts.h). */
+static int apply_convention(const cli_model_opts *o, tdl_mlp *m)
+{
+    const char *mse = o->mse_convention;
+    /* a plain --loss mse means tdl's mse, also on a model file saved with torch's */
+    if (!mse && o->loss && !strcmp(o->loss, "mse") && tdl_tensors_meta(m->meta, "mse_convention")) mse = "tdl";
+    if (!mse && !o->reduction) return 0;
+    int st = tdl_mlp_set_loss_convention_names(m, o->reduction, mse);
+    return st == TDL_OK ? 0 : cli_fail(st);
+}
+
+int cli_model_no_loss(const cli_model_opts *o, const char *cmd)
+{
+    if (o->reduction) return cli_usage(cmd, "--reduction: tdl %s computes no loss", cmd);
+    if (o->mse_convention) return cli_usage(cmd, "--loss mse:%s: tdl %s computes no loss", o->mse_convention, cmd);
+    return 0;
+}
+
 int cli_model_build(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
+{
+    int rc = cli_model_build_net(o, cmd, out);
+    if (rc == 0 && (rc = apply_convention(o, *out)) != 0) tdl_mlp_free(out);
+    return rc;
+}
+
+static int cli_model_build_net(const cli_model_opts *o, const char *cmd, tdl_mlp **out)
 {
     tdl_act act;
     int st;

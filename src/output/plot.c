@@ -76,22 +76,35 @@ void plot_put_log_tics(FILE *fp, const char *axis, double lo, double hi)
     if (!(lo > 0) || !(hi > lo) || !isfinite(hi)) return;
     int d0 = (int)floor(log10(lo) + 1e-9), d1 = (int)ceil(log10(hi) - 1e-9);
     double decades = log10(hi / lo);
-    int span = d1 - d0, step = span <= 9 ? 1 : (span + 8) / 9, dense = decades <= 3.5;
-    static const double mant[3] = {1, 2, 5};
+    int span = d1 - d0, step = span <= 9 ? 1 : (span + 8) / 9;
+    /* mantissas: every decade's 1 (wide ranges), 1-2-5 (up to 3.5 decades),
+     * then finer sets while fewer than 4 tics fall in the range */
+    static const double sets[4][10] = {{1}, {1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9},
+                                       {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8}};
+    static const int sizes[4] = {1, 3, 10, 10};
+    double v[64];
+    int n = 0;
+    for (int set = decades <= 3.5 ? 1 : 0; set < 4; set++) {
+        n = 0;
+        for (int d = d0; d <= d1 && n < 64; d++) {
+            if (set == 0 && (d - d0) % step) continue;
+            for (int k = 0; k < sizes[set] && n < 64; k++) {
+                double t = sets[set][k] * pow(10.0, d);
+                if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) v[n++] = t;
+            }
+        }
+        if (n >= 4 || set == 0) break;
+    }
     fprintf(fp, "set %stics (", axis);
-    int first = 1;
-    for (int d = d0; d <= d1; d++) {
-        for (int k = 0; k < 3; k++) {
-            if (k > 0 && !dense) break;
-            if (k == 0 && span > 9 && (d - d0) % step) continue;
-            double v = mant[k] * pow(10.0, d);
-            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
-            fprintf(fp, "%s'%g' %.17g", first ? "" : ", ", v, v);
-            first = 0;
+    if (n >= 2) {
+        for (int k = 0; k < n; k++) fprintf(fp, "%s'%g' %.17g", k ? ", " : "", v[k], v[k]);
+    } else { /* a range inside one fine step: its ends and two points between */
+        for (int k = 0; k < 4; k++) {
+            double t = lo * pow(hi / lo, k / 3.0);
+            fprintf(fp, "%s'%.3g' %.17g", k ? ", " : "", t, t);
         }
     }
-    if (first) fprintf(fp, "'%g' %.17g", lo, lo); /* a range inside one 1-2-5 step: its end */
-    fprintf(fp, ")\nset m%stics %d\n", axis, !dense && span <= 9 ? 10 : 1);
+    fprintf(fp, ")\nset m%stics %d\n", axis, decades > 3.5 && span <= 9 ? 10 : 1);
 }
 
 const char *plot_caption_path(const char *path)

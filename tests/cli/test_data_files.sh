@@ -130,7 +130,7 @@ done
 run "$TDL" info --data "$WORK/d3.npz" --json
 expect_json classes 3 "the written file keeps the class count"
 # refusals: one line, no file
-OUT="$WORK/nodir/x.npz" refuse "$WORK/nodir/x.npz" "unwritable -o" "$TDL" info --data iris -o "$WORK/nodir/x.npz"
+OUT="$WORK/nodir/x.npz" refuse "$WORK/nodir/x.npz: cannot create output file" "unwritable -o" "$TDL" info --data iris -o "$WORK/nodir/x.npz"
 run "$TDL" info --data iris -o "$WORK/x.csv"
 expect_status 2 "-o must be .npz"; expect_err "give a name ending in .npz" "-o .csv refused"
 run "$TDL" info --model "$WORK/iris.safetensors" -o "$WORK/x.npz"

@@ -13,6 +13,8 @@
 #include "tdl/memory.h"
 #include "tdl/names.h"
 #include "internal.h"
+#include "formats_internal.h"
+#include "torch_internal.h"
 
 /* ---- activations ------------------------------------------------------- */
 
@@ -464,11 +466,20 @@ int tdl_tensors_read(const char *path, tdl_tensors **out)
         got += (size_t)r;
     }
     close(fd);
-    if (got >= 4 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
+    if (got >= 4 && head[0] == 'P' && head[1] == 'K') {
+        /* a zip: torch.save's (TOP/data.pkl) or an .npz, told by its members */
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        if ((st = tdl_read_file(path, TDL_IO_MAX_FILE_BYTES, &buf, &len)) != TDL_OK) return st;
+        st = tdl_torch_is_archive(buf, len) ? tdl_torch_read_mem(buf, len, path, out)
+                                            : tdl_npz_read_mem(buf, len, path, out);
+        free(buf);
+        return st;
+    }
     /* a pickle starts 0x80 <protocol>; so does a safetensors file whose JSON
      * header is 128, 384, ... bytes long, but its 9th byte is the '{' */
     if (got >= 2 && head[0] == 0x80 && head[1] <= 5 && !(got == 9 && head[8] == '{'))
-        return tdl_fail(TDL_EFORMAT, "%s: a pickle (torch.save) file cannot be read safely; export with safetensors.torch.save_file(model.state_dict(), \"m.safetensors\") or numpy.savez", path);
+        return tdl_torch_read(path, out); /* refuses it, saying how to re-save */
     if (got >= 2 && head[0] == 'P' && head[1] == 'K') return tdl_npz_read(path, out);
     if (got == 0) return tdl_fail(TDL_EFORMAT, "%s: empty file", path);
     return tdl_safetensors_read(path, out);

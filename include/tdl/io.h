@@ -1,4 +1,4 @@
-/* tdl/io.h — file formats: safetensors, NumPy .npy / .npz, CSV.
+/* tdl/io.h — file formats: safetensors, NumPy .npy / .npz, torch.save .pt, CSV.
  *
  * Readers validate every length, offset, shape product and dtype before they
  * touch data, and fail with TDL_EFORMAT (malformed or truncated: a length
@@ -49,6 +49,24 @@ TDL_API int tdl_npz_read_mem(const unsigned char *buf, size_t len, const char *l
                      tdl_tensors **out);
 /* Writes stored (uncompressed) members, each as by tdl_npy_write. */
 TDL_API int tdl_npz_write(const char *path, const tdl_tensors *set);
+
+/* torch.save files: the zip archive torch >= 1.6 writes (TOP/data.pkl and
+ * TOP/data/KEY storages; TOP is any one name) holding a state dict, an
+ * OrderedDict of tensors.  The pickle is interpreted, never executed: only
+ * the opcodes and globals a state dict uses (collections.OrderedDict,
+ * torch._utils._rebuild_tensor_v2 / _rebuild_parameter, torch.<T>Storage)
+ * are accepted, any other global (os.system, builtins.eval, ...) or opcode
+ * fails with TDL_EFORMAT naming it; memo indices over 2^20 and MARKs nested
+ * over 32 deep fail with TDL_ETOOBIG.  Storages: Float Double Half BFloat16
+ * Long Int Short Char Byte Bool (dtype kept as stored), any storage offset,
+ * size and stride (non-contiguous views, storages shared by several
+ * tensors), byte order from TOP/byteorder (little when absent).  Tensor
+ * names are the dict's keys, in its order.  Refused: the bare pickle of
+ * torch < 1.6, TorchScript archives, checkpoints whose values are not all
+ * tensors, compressed members. */
+TDL_API int tdl_torch_read(const char *path, tdl_tensors **out);
+TDL_API int tdl_torch_read_mem(const unsigned char *buf, size_t len, const char *label,
+                               tdl_tensors **out);
 
 /* CSV of numbers, comma separated (spaces around cells ignored).  A first
  * line with any non-numeric cell is a header and is skipped.  Rejects ragged

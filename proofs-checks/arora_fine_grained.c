@@ -55,6 +55,9 @@
  * and the rate rows fail; the residual curve, dominated by v_2 whose shift
  * is ~ 4%, deviates by 0.029 > 0.02.
  * (Claim 1 does not depend on the width and still passes.)
+ *
+ * --data refused: not on a user's set yet: its two claims use binary digits
+ * and MNIST 0/1 with unit-norm inputs and +-1 labels at fixed sizes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -415,4 +418,8 @@ const pc_check pc_check_arora_fine_grained = {
     "Arora, Du, Hu, Li & Wang 2019 (ICML; arXiv 1901.08584), Theorems 4.1 and 5.1, Fig. 2",
     "a narrow net, m = 8 (H(k) far from H_inf: the per-direction rates and the residual curve deviate)",
     run,
+    0,
+    NULL,
+    "not on a user's set yet: its two claims use binary digits and MNIST 0/1 with unit-norm inputs and +-1 labels at fixed sizes",
+    NULL,
 };

@@ -54,6 +54,9 @@
  * 100 whole nets; here it stays above the Gibbs test error (min slack +0.07
  * in --quick), so those rows still hold: the check fails through the
  * deterministic rows.
+ *
+ * --data refused: it needs true errors from fresh draws of a known
+ * distribution (its own teacher on the sphere); a user's set has none.
  */
 #include <math.h>
 #include <stdio.h>
@@ -299,4 +302,8 @@ const pc_check pc_check_bounds_validity = {
     "each bound is replaced by its empirical term alone (training error; for Gibbs rows the MC bound on the Gibbs training "
     "error): the deterministic rows fall below the test error and fail",
     run,
+    0,
+    NULL,
+    "it needs true errors from fresh draws of a known distribution (its own teacher on the sphere); a user's set has none",
+    NULL,
 };

@@ -118,6 +118,85 @@ void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t n
     cfg->train.seed = seed;
 }
 
+const char *pc_param_name(unsigned bit)
+{
+    switch (bit) {
+    case PC_P_DATA: return "--data";
+    case PC_P_WIDTHS: return "--widths";
+    case PC_P_SEEDS: return "--seeds";
+    case PC_P_STEPS: return "--steps";
+    default: return NULL;
+    }
+}
+
+/* The spec with n=max_n in place of any n= it has (tdl/data.h: the first
+ * max_n examples after a seeded shuffle). */
+static char *spec_with_n(const char *spec, size_t max_n)
+{
+    tdl_spec s;
+    if (tdl_data_spec_parse(spec, &s) != TDL_OK) return NULL;
+    size_t len = strlen(s.name) + 32;
+    for (size_t i = 0; i < s.count; i++) len += strlen(s.kv[i].key) + strlen(s.kv[i].value) + 2;
+    char *out = tdl_malloc(len, "a data spec");
+    if (out) {
+        size_t at = (size_t)snprintf(out, len, "%s:", s.name);
+        for (size_t i = 0; i < s.count; i++)
+            if (strcmp(s.kv[i].key, "n") != 0) at += (size_t)snprintf(out + at, len - at, "%s=%s,", s.kv[i].key, s.kv[i].value);
+        snprintf(out + at, len - at, "n=%zu", max_n);
+    }
+    tdl_data_spec_free(&s);
+    return out;
+}
+
+int pc_load_user_data(const char *name, const char *spec, size_t max_n, tdl_dataset **out, char **used)
+{
+    *out = NULL;
+    *used = NULL;
+    int st = tdl_dataset_load(spec, out);
+    if (st != TDL_OK) return st;
+    if ((*out)->n <= max_n) {
+        if (!(*used = tdl_strdup(spec))) { tdl_dataset_free(out); return TDL_ENOMEM; }
+        return TDL_OK;
+    }
+    tdl_dataset_free(out);
+    char *cut = spec_with_n(spec, max_n);
+    if (!cut) return tdl_error_set(TDL_ENOMEM, "%s: out of memory", name);
+    if ((st = tdl_dataset_load(cut, out)) != TDL_OK) { free(cut); return st; }
+    *used = cut;
+    return TDL_OK;
+}
+
+/* The last component of a path-like text (itself when it has no '/'). */
+static const char *last_component(const char *s, size_t len)
+{
+    const char *base = s;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '/' && i + 1 < len) base = s + i + 1;
+    return base;
+}
+
+const char *pc_display_spec(const char *spec, char *buf, size_t len)
+{
+    /* items are separated by ':' (after the name) and ','; a value is what
+     * follows '=' in an item; each name or value keeps its last component */
+    size_t at = 0;
+    const char *p = spec;
+    if (len == 0) return buf;
+    buf[0] = '\0';
+    while (*p && at + 1 < len) {
+        size_t item = strcspn(p, ":,");
+        const char *eq = memchr(p, '=', item);
+        const char *v = eq ? eq + 1 : p;
+        size_t head = (size_t)(v - p), vlen = item - head;
+        const char *base = last_component(v, vlen);
+        at += (size_t)snprintf(buf + at, len - at, "%.*s%.*s", (int)head, p, (int)(vlen - (size_t)(base - v)), base);
+        if (at >= len) { at = len - 1; break; }
+        p += item;
+        if (*p && at + 1 < len) { buf[at++] = *p++; buf[at] = '\0'; }
+    }
+    return buf;
+}
+
 double pc_now(void)
 {
     struct timespec ts;

@@ -58,6 +58,10 @@
  * (a Hadamard product of X X^T, rank <= d, with S S^T, rank <= m) is
  * singular, lambda_min(H) = 0 < lambda_0 / 2 and the loss cannot go to zero
  * linearly: the rate rows fail.
+ *
+ * --data refused: not on a user's set yet: the theorem's hypotheses (unit-
+ * norm, pairwise non-parallel inputs, lambda_0 > 0) and the width and step
+ * it calibrates are set up for its own sphere data.
  */
 #include <math.h>
 #include <stdio.h>
@@ -345,4 +349,8 @@ const pc_check pc_check_du_gd_convergence = {
     "Du, Zhai, Poczos & Singh 2019 (ICLR; arXiv 1810.02054), Theorem 4.1, Lemmas 3.1-3.2",
     "the main run uses m = 2 neurons (m d < n: H(k) singular, no linear rate)",
     run,
+    0,
+    NULL,
+    "not on a user's set yet: the theorem's hypotheses (unit-norm, pairwise non-parallel inputs, lambda_0 > 0) and the width and step it calibrates are set up for its own sphere data",
+    NULL,
 };

@@ -32,6 +32,9 @@
  * <= 0.2 var(lambda) of Gaussian tanh (lambda = s^2), both at criticality.
  * Broken setup: the "orthogonal" nets draw Gaussian weights, so (a) and (c)
  * fail.
+ *
+ * --data refused: its claim is about the input-output Jacobian of random
+ * nets, which takes no data set.
  */
 #include <float.h>
 #include <math.h>
@@ -160,4 +163,8 @@ const pc_check pc_check_dynamical_isometry = {
     "Pennington, Schoenholz, Ganguli 2017 (NeurIPS) eq. 3, Sec. 4-5; Saxe, McClelland, Ganguli 2014",
     "the orthogonal nets draw Gaussian weights instead",
     run,
+    0,
+    NULL,
+    "its claim is about the input-output Jacobian of random nets, which takes no data set",
+    NULL,
 };

@@ -41,6 +41,9 @@
  * the fixed point q* (a common mistake), so the "critical" sigma_w is
  * 1 / sqrt(E[sech^4 z]) ~ 1.47 at sigma_b = 0 and the finite nets there are
  * chaotic (empirical chi_1 != 1): the first and the simulation rows fail.
+ *
+ * --data refused: its claim is about random nets' mean-field maps, which
+ * take no data set.
  */
 #include <math.h>
 #include <stdio.h>
@@ -215,4 +218,8 @@ const pc_check pc_check_edge_of_chaos = {
     "Poole et al. 2016 (NeurIPS) eqs. 3-7; Schoenholz et al. 2017 (ICLR) Sec. 3 eqs. 5-9",
     "chi_1 evaluated at the input length q = 1 instead of the fixed point q*",
     run,
+    0,
+    NULL,
+    "its claim is about random nets' mean-field maps, which take no data set",
+    NULL,
 };

@@ -40,6 +40,9 @@
  * Broken setup: the "true risk" is replaced by the error on the training
  * sample itself, so the measured gap is 0 at every m and the trend rows fail
  * (no decrease can be seen; log 0 is undefined).
+ *
+ * --data refused: it measures the true risk in closed form, which needs its
+ * own Gaussian distribution (a user's set has no known risk).
  */
 #include <math.h>
 #include <stdio.h>
@@ -213,4 +216,8 @@ const pc_check pc_check_generalization_gap_vs_m = {
     "(Bartlett, Harvey, Liaw, Mehrabian 2019, Thm 7)",
     "the 'true risk' is the training error itself (test on the training set): the gap is 0 and no decrease is seen",
     run,
+    0,
+    NULL,
+    "it measures the true risk in closed form, which needs its own Gaussian distribution (a user's set has no known risk)",
+    NULL,
 };

@@ -54,6 +54,10 @@
  * classes carry no information about x, so there is no class structure in the
  * logit gradients and no group of about C outliers (the rule finds a count far
  * from C, or no gap >= 2).
+ *
+ * --data refused: its claim (about C outliers) is an empirical observation
+ * on class-structured image data (digits), not a theorem for every data
+ * set.
  */
 #include <math.h>
 #include <stdio.h>
@@ -262,4 +266,8 @@ const pc_check pc_check_hessian_outliers = {
     "Measurements of three-level hierarchical structure in the outliers ..., ICML 2019",
     "random labels (random-labels=1): no class structure, so no group of about C outliers",
     run,
+    0,
+    NULL,
+    "its claim (about C outliers) is an empirical observation on class-structured image data (digits), not a theorem for every data set",
+    NULL,
 };

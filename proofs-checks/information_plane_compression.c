@@ -38,6 +38,9 @@
  * numbers are printed.
  * Broken setup: the tanh net trains with lr 1e-5, never leaves the fitting
  * phase, and shows no compression: the tanh row fails.
+ *
+ * --data refused: its claim is about the 12-bit task of Shwartz-Ziv and
+ * Tishby, whose every pattern the estimator enumerates.
  */
 #include <math.h>
 #include <stdio.h>
@@ -177,4 +180,8 @@ const pc_check pc_check_information_plane_compression = {
     "Shwartz-Ziv and Tishby 2017 (arXiv 1703.00810) Sec. 3, Fig. 3; Saxe et al. 2018 (ICLR) Sec. 3, Fig. 1",
     "the tanh net trains with lr 1e-5 and never leaves the fitting phase",
     run,
+    0,
+    NULL,
+    "its claim is about the 12-bit task of Shwartz-Ziv and Tishby, whose every pattern the estimator enumerates",
+    NULL,
 };

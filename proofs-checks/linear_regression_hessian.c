@@ -31,6 +31,15 @@
  * products, so the roundoff is ~ n eps); the first run reaches an excess loss
  * 1e-10 of its start and its rate is within 5% of rho; the second run's
  * excess grows by 1e6 or more, at |1 - eta lambda_max| within 5%.
+ * On the user's data (--data SPEC).  The Hessian identity and the GD
+ * threshold hold for any X and any targets (no hypothesis: A may be
+ * singular; the rate is over its non-zero eigenvalues and L* uses the
+ * pseudo-inverse), so any data set is taken, classes as one-hot targets,
+ * regression targets as they are.  Cost: more than 2000 examples are cut
+ * to 2000 (the data grammar's n=), more than 2000 parameters refused (the
+ * dense Hessian), and a set whose conditioning needs more GD steps than the
+ * budget (--steps, default 200000) to fall by 1e-10 is refused up front,
+ * with the number of steps it would take.
  * Broken setup: the "convergent" run uses eta = 1.1 * 2/lambda_max too, so
  * it does not converge and the rate row fails.
  */
@@ -79,6 +88,7 @@ static int run(const pc_options *opt, pc_result *res)
 {
     const char *spec = opt->quick ? "iris:normalize=standard"
                                   : "gauss:n=2000,d=30,classes=5,sep=2,seed=7,normalize=standard";
+    char *used = NULL;
     int st;
     tdl_dataset *ds = NULL;
     tdl_mlp *m = NULL;
@@ -86,8 +96,21 @@ static int run(const pc_options *opt, pc_result *res)
     tdl_sym_eigen eig = {0};
     curve good = {0}, bad = {0};
     tdl_net_work *w = NULL;
-    if ((st = tdl_dataset_load(spec, &ds)) != TDL_OK) goto cleanup;
-    const size_t n = ds->n, d = ds->d, C = ds->classes, P = C * d;
+    if (opt->data) {
+        /* a user's set: at most 2000 examples (the full mode's size; more are
+         * cut by the data grammar's n=) and 2000 parameters (a dense Hessian) */
+        if ((st = pc_load_user_data("linear-regression-hessian", opt->data, 2000, &ds, &used)) != TDL_OK) goto cleanup;
+        spec = used;
+        if (ds->d * tdl_dataset_outputs(ds) > 2000) {
+            st = tdl_error_set(TDL_ETOOBIG, "linear-regression-hessian: %s: the linear model %zu-%zu has %zu parameters; the "
+                               "check's dense Hessian takes at most 2000", used, ds->d, tdl_dataset_outputs(ds),
+                               ds->d * tdl_dataset_outputs(ds));
+            goto cleanup;
+        }
+    } else if ((st = tdl_dataset_load(spec, &ds)) != TDL_OK) {
+        goto cleanup;
+    }
+    const size_t n = ds->n, d = ds->d, C = tdl_dataset_outputs(ds), P = C * d;
 
     tdl_mlp_config cfg;
     tdl_mlp_config_default(&cfg);
@@ -140,14 +163,17 @@ static int run(const pc_options *opt, pc_result *res)
         for (size_t a = 0; a < d; a++)
             for (size_t b = 0; b < d; b++) Ainv[a * d + b] += v[a] * v[b] / eig.values[j];
     }
-    /* theta*_c = A^+ (1/n) X^T e_c (one-hot targets). */
+    /* theta*_c = A^+ (1/n) X^T y_c (one-hot targets for classes). */
     for (size_t i = 0; i < n; i++) {
         const double *x = gsl_matrix_const_ptr(ds->X, i, 0);
-        size_t c = ds->labels[i];
         for (size_t a = 0; a < d; a++) {
             double s = 0;
             for (size_t b = 0; b < d; b++) s += Ainv[a * d + b] * x[b];
-            theta_star[c * d + a] += s / (double)n;
+            if (ds->classes) {
+                theta_star[ds->labels[i] * d + a] += s / (double)n;
+            } else {
+                for (size_t c = 0; c < C; c++) theta_star[c * d + a] += gsl_matrix_get(ds->Y, i, c) * s / (double)n;
+            }
         }
     }
     double lstar;
@@ -165,6 +191,18 @@ static int run(const pc_options *opt, pc_result *res)
     int div_good = 0, div_bad = 0;
     /* Steps for the excess to fall by 1e-10 at rate rho, with margin. */
     size_t steps = (size_t)fmin(200000.0, ceil(1.3 * log(1e-10) / (2 * log(fmin(rho, 1 - 1e-9)))) + 10);
+    if (opt->data) {
+        /* a user's set: the steps the prediction needs, within the budget */
+        const double need = ceil(1.3 * log(1e-10) / (2 * log(fmin(rho, 1 - 1e-9)))) + 10;
+        const size_t budget = opt->steps ? opt->steps : 200000;
+        if (need > (double)budget) {
+            st = tdl_error_set(TDL_EINVAL, "linear-regression-hessian: %s: GD at eta = 0.9 * 2/lambda_max needs about %.3g steps "
+                               "to fall by 1e-10 (lambda_max/lambda_min = %.3g), beyond the budget of %zu: give --steps %.0f, "
+                               "or standardized inputs (normalize=standard)", used, need, lmax / lmin, budget, need);
+            goto cleanup;
+        }
+        steps = (size_t)need;
+    }
     if ((st = run_gd(m, ds, eta_good, steps, &good, &div_good)) != TDL_OK) goto cleanup;
     if ((st = run_gd(m, ds, eta_bad, 60, &bad, &div_bad)) != TDL_OK) goto cleanup;
 
@@ -195,9 +233,16 @@ static int run(const pc_options *opt, pc_result *res)
     pc_add(res, "lambda_max", "lambda_max(H)", lmax, NAN, -1, "");
     pc_add(res, "lambda_min", "smallest non-zero eigenvalue of H", lmin, NAN, -1, "");
     pc_add(res, "steps", "run 1 steps to reach 1e-10", (double)end, NAN, -1, "");
-    pc_setup(res, "data %s (n=%zu, d=%zu, C=%zu); linear model %zu-%zu without bias (P=%zu), MSE on one-hot "
-             "targets, mean over samples; init gaussian seed %lu; full-batch GD via tdl_train; "
-             "L* = %.6g from the pseudo-inverse of X^T X/n", spec, n, d, C, d, C, P, opt->seed, lstar);
+    if (!opt->data)
+        pc_setup(res, "data %s (n=%zu, d=%zu, C=%zu); linear model %zu-%zu without bias (P=%zu), MSE on one-hot "
+                 "targets, mean over samples; init gaussian seed %lu; full-batch GD via tdl_train; "
+                 "L* = %.6g from the pseudo-inverse of X^T X/n", spec, n, d, C, d, C, P, opt->seed, lstar);
+    else
+        pc_setup(res, "data %s (n=%zu, d=%zu, C=%zu%s%s); linear model %zu-%zu without bias (P=%zu), MSE on %s, mean over "
+                 "samples; init gaussian seed %lu; full-batch GD via tdl_train; L* = %.6g from the pseudo-inverse of X^T X/n",
+                 spec, n, d, C, ds->classes ? "" : " target columns",
+                 strcmp(used, opt->data) != 0 ? "; cut to the first examples of a seeded shuffle, the data grammar's n=" : "",
+                 d, C, P, ds->classes ? "one-hot targets" : "the targets", opt->seed, lstar);
 
     if (opt->plot) {
         size_t ng = end + 1, nb = bad.n;
@@ -222,7 +267,9 @@ static int run(const pc_options *opt, pc_result *res)
                 {tb, xs, yb, nb, PLOT_LINES}, {"predicted |1-eta lambda_max|^{2k}", xs, pb, nb, PLOT_LINES},
             };
             char cap[256];
-            snprintf(cap, sizeof cap, "%s; linear %zu-%zu, MSE (mean); seed %lu; L* from the pseudo-inverse", spec, d, C, opt->seed);
+            char shown[256];
+            snprintf(cap, sizeof cap, "%s; linear %zu-%zu, MSE (mean); seed %lu; L* from the pseudo-inverse",
+                     pc_display_spec(spec, shown, sizeof shown), d, C, opt->seed);
             plot_spec ps = {"Gradient descent on least squares: excess loss", "step k", "L_k - L* (mean MSE)",
                             cap, 0, 1, 0, s, 4};
             st = plot_render(opt->plot, &ps);
@@ -239,6 +286,7 @@ cleanup:
     free(H); free(A); free(Ainv); free(theta_star); free(good.loss); free(bad.loss);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);
+    free(used);
     return st;
 }
 
@@ -250,4 +298,12 @@ const pc_check pc_check_linear_regression_hessian = {
     "Boyd & Vandenberghe, Convex Optimization, sec. 9.3",
     "the 'convergent' run also uses eta = 1.1 * 2/lambda_max, beyond the threshold",
     run,
+    PC_P_DATA | PC_P_STEPS,
+    "  --data SPEC        the user's data: inputs X, targets (one-hot for classes); more than 2000 examples are\n"
+    "                     cut by the data grammar's n=; at most 2000 parameters d x C (default: iris with\n"
+    "                     --quick, else a 5-class Gaussian mixture)\n"
+    "  --steps N          with --data: the step budget of the convergent run, which takes the steps its\n"
+    "                     predicted rate needs (default 200000)\n",
+    NULL,
+    NULL,
 };

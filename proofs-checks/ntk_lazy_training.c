@@ -66,6 +66,9 @@
  * forward factor) at the same learning rate: its NTK grows like m, so
  * eta lambda_max(Theta_0) / n grows past 2 with the width, GD diverges (or
  * leaves the linear regime) and the slopes and the prediction fail.
+ *
+ * --data refused: not on a user's set yet: its widths, step and train/test
+ * split are calibrated to its own teacher data.
  */
 #include <math.h>
 #include <stdio.h>
@@ -515,4 +518,8 @@ const pc_check pc_check_ntk_lazy_training = {
     "Lee et al. 2019 (NeurIPS; arXiv 1902.06720), Theorem 2.1, Theorem H.1 (discrete GD), eq. 9-11",
     "standard parametrization at the same learning rate (its NTK grows with the width: GD leaves the lazy regime)",
     run,
+    0,
+    NULL,
+    "not on a user's set yet: its widths, step and train/test split are calibrated to its own teacher data",
+    NULL,
 };

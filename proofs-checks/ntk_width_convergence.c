@@ -41,6 +41,24 @@
  * the Jacobian is wrong: then the error stops decaying at the size of the
  * discrepancy.
  *
+ * On the user's data (--data SPEC).  Theorem 1 holds for any finite set of
+ * inputs (the limit is taken at fixed inputs; the labels play no part), so
+ * the experiment runs on the user's inputs as loaded (no normalization is
+ * added: give normalize= in the spec).  The kernels are n x n: a set of more
+ * than 32 (quick) or 64 (full) examples is cut to the first 32 / 64 of a
+ * seeded shuffle with the data grammar's n= modifier (the setup names the
+ * spec loaded).  What stays judged is the rate: the slope criterion; the
+ * error's level at the largest width depends on the data (the variance of
+ * the per-unit kernel) and is reported without a criterion.  The same holds
+ * for user widths (--widths, >= 3 spanning a factor >= 8 so that the slope
+ * is fitted over about a decade as above; the two-hidden-layer curve takes
+ * those up to 512) and --seeds (>= 2).
+ *
+ * Figure.  Each curve's points are the mean over the seeds with bars of
+ * +- one standard deviation over the nets, its fit line in the same colour
+ * (Okabe-Ito blue, vermillion, bluish green: no yellow), the m^{-1/2}
+ * reference dashed grey; the script (FILE.gp) is written here.
+ *
  * Broken.  Each net is compared with the analytic kernel of the OTHER
  * activation (relu net vs the erf kernel and vice versa): the error
  * plateaus at the kernels' O(1) difference, the slope is ~0 and the check
@@ -67,10 +85,10 @@ static double frob_diff_rel(const gsl_matrix *A, const gsl_matrix *B)
     return sqrt(num / den);
 }
 
-/* Mean relative error over `seeds` nets of width m, activation act, against
- * the analytic kernel Kinf. */
+/* Mean and standard deviation (n - 1 denominator) over `seeds` nets of width
+ * m, activation act, of the relative error against the analytic kernel Kinf. */
 static int mean_error(const tdl_dataset *ds, const tdl_act *act, size_t depth, size_t width, size_t seeds,
-                      unsigned long seed0, const gsl_matrix *Kinf, gsl_matrix *K, double *out)
+                      unsigned long seed0, const gsl_matrix *Kinf, gsl_matrix *K, double *out, double *sd)
 {
     tdl_mlp_config cfg;
     tdl_mlp_config_default(&cfg);
@@ -86,7 +104,7 @@ static int mean_error(const tdl_dataset *ds, const tdl_act *act, size_t depth, s
     cfg.bias = 1;
     tdl_ntk_config o;
     tdl_ntk_config_default(&o);
-    double sum = 0;
+    double sum = 0, sum2 = 0;
     for (size_t s = 0; s < seeds; s++) {
         tdl_mlp *m = NULL;
         cfg.seed = seed0 + 1000 * width + s;
@@ -94,9 +112,12 @@ static int mean_error(const tdl_dataset *ds, const tdl_act *act, size_t depth, s
         if (st == TDL_OK) st = tdl_ntk_empirical(m, ds->X, NULL, &o, K);
         tdl_mlp_free(&m);
         if (st != TDL_OK) return st;
-        sum += frob_diff_rel(K, Kinf);
+        double e = frob_diff_rel(K, Kinf);
+        sum += e;
+        sum2 += e * e;
     }
     *out = sum / (double)seeds;
+    *sd = seeds > 1 ? sqrt(fmax(sum2 - sum * sum / (double)seeds, 0.0) / (double)(seeds - 1)) : 0.0;
     return TDL_OK;
 }
 
@@ -127,32 +148,137 @@ static int analytic_kernel(const tdl_dataset *ds, const tdl_act *act, size_t dep
 typedef struct wc_series {
     const char *name;        /* JSON key stem */
     const char *title;       /* legend */
+    const char *colour;      /* its points, error bars and fit line */
     tdl_act act;
     size_t depth;
     double w0;               /* first width; widths w0 * 2^k */
     size_t n_widths;
-    double widths[WC_MAX_WIDTHS], err[WC_MAX_WIDTHS], fit[WC_MAX_WIDTHS];
+    double widths[WC_MAX_WIDTHS], err[WC_MAX_WIDTHS], sd[WC_MAX_WIDTHS], fit[WC_MAX_WIDTHS];
     double slope, intercept;
 } wc_series;
+
+/* The user's widths (--widths) for the two-hidden-layer curve: those up to
+ * WC_DEPTH3_MAX (its Jacobian has ~m^2 columns per example). */
+#define WC_DEPTH3_MAX 512
+
+/* --widths: a slope is fitted over them (see the header: the +-0.15 margin
+ * assumes a fit over about a decade); --seeds: the error bars need two. */
+static const char *check_params(const pc_options *opt)
+{
+    if (opt->n_widths && opt->n_widths < 3) return "--widths: give at least 3 widths (a slope is fitted over them)";
+    if (opt->n_widths && opt->widths[opt->n_widths - 1] < 8 * opt->widths[0])
+        return "--widths: the widths must span a factor >= 8 (the slope criterion +-0.15 assumes about a decade)";
+    if (opt->seeds == 1) return "--seeds: give at least 2 (a mean and its spread over the nets)";
+    return NULL;
+}
+
+/* The figure: each curve's points (mean over the seeds, bars +- one standard
+ * deviation) and its fit line in one colour of a palette read on white
+ * (Okabe-Ito blue, vermillion, bluish green; no yellow), the m^{-1/2}
+ * reference dashed grey.  Written here rather than by plot_render, which
+ * draws no error bars and picks its own colours. */
+static int draw(const char *path, const wc_series *S, size_t n_series, const double *ref_w, const double *ref,
+                size_t n_ref, size_t seeds, const char *caption)
+{
+    const char *dot = strrchr(path, '.');
+    size_t base = (size_t)(dot - path);
+    char *dat = tdl_malloc(base + 8, "a file name"), *gp = tdl_malloc(base + 8, "a file name");
+    tdl_atomic_file af;
+    int st = TDL_OK;
+    if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
+    snprintf(dat, base + 8, "%.*s.dat", (int)base, path);
+    snprintf(gp, base + 8, "%.*s.gp", (int)base, path);
+    /* data: per curve a block "m mean sd low high" and a block "m fit"; last the reference */
+    if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
+    for (size_t a = 0; a < n_series; a++) {
+        fprintf(af.fp, "# %s: width m, mean relative error over %zu nets, standard deviation, mean - sd, mean + sd\n",
+                S[a].title, seeds);
+        for (size_t k = 0; k < S[a].n_widths; k++) {
+            /* a bar cannot reach 0 on the log axis: its low end is cut at mean / 100 */
+            double lo = fmax(S[a].err[k] - S[a].sd[k], 0.01 * S[a].err[k]);
+            fprintf(af.fp, "%.17g %.17g %.17g %.17g %.17g\n", S[a].widths[k], S[a].err[k], S[a].sd[k], lo,
+                    S[a].err[k] + S[a].sd[k]);
+        }
+        fprintf(af.fp, "\n\n# %s: least-squares fit of log error on log m\n", S[a].title);
+        for (size_t k = 0; k < S[a].n_widths; k++) fprintf(af.fp, "%.17g %.17g\n", S[a].widths[k], S[a].fit[k]);
+        fprintf(af.fp, "\n\n");
+    }
+    fprintf(af.fp, "# reference m^{-1/2}\n");
+    for (size_t k = 0; k < n_ref; k++) fprintf(af.fp, "%.17g %.17g\n", ref_w[k], ref[k]);
+    fprintf(af.fp, "\n\n");
+    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
+    if ((st = tdl_atomic_begin(gp, &af)) != TDL_OK) goto done;
+    FILE *fp = af.fp;
+    plot_put_preamble(fp, path, dat, 900, 600, 6.0, 4.0);
+    fprintf(fp, "set key top right box opaque\nset grid\n"
+                "set title 'Empirical NTK at init vs the analytic kernel'\nset xlabel 'width m'\n"
+                "set ylabel '||Theta_m - Theta_inf||_F / ||Theta_inf||_F'\n"
+                "set logscale x\nset format x '%%g'\nset logscale y\nset format y '%%g'\n"
+                "set bars small\n");
+    plot_put_caption(fp, caption);
+    fprintf(fp, "plot ");
+    for (size_t a = 0; a < n_series; a++) {
+        char t[128];
+        fprintf(fp, "%sdata index %zu using 1:2:4:5 with yerrorbars lc rgb '%s' pt 7 ps 1.1 lw 1.5 title ", a ? ", \\\n     " : "",
+                2 * a, S[a].colour);
+        snprintf(t, sizeof t, "%s (mean +- sd of %zu nets)", S[a].title, seeds);
+        plot_put_quoted(fp, t);
+        fprintf(fp, ", \\\n     data index %zu using 1:2 with lines lc rgb '%s' lw 2 title ", 2 * a + 1, S[a].colour);
+        snprintf(t, sizeof t, "fit, slope %.3f", S[a].slope);
+        plot_put_quoted(fp, t);
+    }
+    fprintf(fp, ", \\\n     data index %zu using 1:2 with lines lc rgb '#555555' lw 1.5 dt 2 title 'reference m^{-1/2}'\n",
+            2 * n_series);
+    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
+    st = plot_run(path, gp, dat);
+done:
+    free(dat);
+    free(gp);
+    return st;
+}
 
 static int run(const pc_options *opt, pc_result *res)
 {
     const char *spec = "gauss:n=32,d=12,classes=2,sep=2,seed=5,normalize=standard";
-    const size_t seeds = opt->quick ? 6 : 16;
+    const size_t seeds = opt->seeds ? opt->seeds : (opt->quick ? 6 : 16);
+    /* a user's set: at most 32 (quick) or 64 examples, the kernels are n x n */
+    const size_t max_n = opt->quick ? 32 : 64;
     wc_series S[3] = {
-        {.name = "relu", .title = "relu, depth 2", .act = {TDL_ACT_RELU, 0, 0}, .depth = 2, .w0 = 64,
-         .n_widths = opt->quick ? 7 : 11},
-        {.name = "erf", .title = "erf, depth 2", .act = {TDL_ACT_ERF, 0, 0}, .depth = 2, .w0 = 64,
-         .n_widths = opt->quick ? 7 : 11},
-        {.name = "relu_depth3", .title = "relu, depth 3", .act = {TDL_ACT_RELU, 0, 0}, .depth = 3, .w0 = 32,
-         .n_widths = opt->quick ? 4 : 5},
+        {.name = "relu", .title = "relu, depth 2", .colour = "#0072B2", .act = {TDL_ACT_RELU, 0, 0}, .depth = 2,
+         .w0 = 64, .n_widths = opt->quick ? 7 : 11},
+        {.name = "erf", .title = "erf, depth 2", .colour = "#D55E00", .act = {TDL_ACT_ERF, 0, 0}, .depth = 2,
+         .w0 = 64, .n_widths = opt->quick ? 7 : 11},
+        {.name = "relu_depth3", .title = "relu, depth 3", .colour = "#009E73", .act = {TDL_ACT_RELU, 0, 0},
+         .depth = 3, .w0 = 32, .n_widths = opt->quick ? 4 : 5},
     };
-    const size_t n_series = 3;
+    size_t n_series = 3;
     tdl_dataset *ds = NULL;
     gsl_matrix *Kinf[3] = {NULL, NULL, NULL}, *K = NULL;
     double ref[WC_MAX_WIDTHS], ref_w[WC_MAX_WIDTHS];
+    char *used = NULL, shown[256], widths_text[200] = "";
     int st;
-    if ((st = tdl_dataset_load(spec, &ds)) != TDL_OK) goto cleanup;
+    for (size_t a = 0; a < n_series; a++)
+        for (size_t k = 0; k < S[a].n_widths; k++) S[a].widths[k] = S[a].w0 * pow(2.0, (double)k);
+    if (opt->n_widths) {
+        /* the user's widths: all of them for one hidden layer; those up to
+         * WC_DEPTH3_MAX for two, and that curve only when 3 or more remain */
+        size_t n3 = 0;
+        for (size_t a = 0; a < 2; a++) {
+            S[a].n_widths = opt->n_widths;
+            memcpy(S[a].widths, opt->widths, opt->n_widths * sizeof(double));
+        }
+        for (size_t k = 0; k < opt->n_widths; k++)
+            if (opt->widths[k] <= WC_DEPTH3_MAX) S[2].widths[n3++] = opt->widths[k];
+        S[2].n_widths = n3;
+        if (n3 < 3) n_series = 2;
+        size_t at = 0;
+        for (size_t k = 0; k < opt->n_widths && at < sizeof widths_text; k++)
+            at += (size_t)snprintf(widths_text + at, sizeof widths_text - at, "%s%.0f", k ? ", " : "", opt->widths[k]);
+    }
+    if (opt->data) st = pc_load_user_data("ntk-width-convergence", opt->data, max_n, &ds, &used);
+    else st = tdl_dataset_load(spec, &ds);
+    if (st != TDL_OK) goto cleanup;
+    if (opt->data) spec = used;
     const size_t n = ds->n;
     K = gsl_matrix_alloc(n, n);
     if (!K) { st = TDL_ENOMEM; goto cleanup; }
@@ -168,9 +294,8 @@ static int run(const pc_options *opt, pc_result *res)
         wc_series *c = &S[a];
         double lx[WC_MAX_WIDTHS], ly[WC_MAX_WIDTHS];
         for (size_t k = 0; k < c->n_widths; k++) {
-            c->widths[k] = c->w0 * pow(2.0, (double)k);
             if ((st = mean_error(ds, &c->act, c->depth, (size_t)c->widths[k], seeds, opt->seed, Kinf[a], K,
-                                 &c->err[k])) != TDL_OK)
+                                 &c->err[k], &c->sd[k])) != TDL_OK)
                 goto cleanup;
             if (opt->verbose) fprintf(stderr, "%s m=%g error %.4g\n", c->name, c->widths[k], c->err[k]);
             lx[k] = log(c->widths[k]);
@@ -185,7 +310,10 @@ static int run(const pc_options *opt, pc_result *res)
         pc_addf(res, key, label, c->slope, -0.5, c->slope >= -0.65 && c->slope <= -0.35, "in [-0.65, -0.35]");
         snprintf(key, sizeof key, "error_%s_max_width", c->name);
         snprintf(label, sizeof label, "%s: mean rel. error at m = %.0f", c->title, c->widths[last]);
-        if (c->depth == 2) /* neural-tangents' test accepts 6e-2 at width 1024 */
+        /* neural-tangents' test accepts 6e-2 at width 1024; the 5% is judged on
+         * the built-in data from m = 4096 on, where it was set: the level (not
+         * the rate) depends on the data */
+        if (c->depth == 2 && !opt->data && c->widths[last] >= 4096)
             pc_add(res, key, label, c->err[last], NAN, c->err[last] <= 0.05, "<= 0.05");
         else
             pc_add(res, key, label, c->err[last], NAN, -1, "");
@@ -193,12 +321,30 @@ static int run(const pc_options *opt, pc_result *res)
         snprintf(label, sizeof label, "%s: mean rel. error at m = %.0f", c->title, c->widths[0]);
         pc_add(res, key, label, c->err[0], NAN, -1, "");
     }
-    pc_setup(res, "data %s (n=%zu, d=%zu); nets %zu-m-1 and %zu-m-m-1 with biases, NTK parametrization, "
-             "sigma_w = sqrt 2, sigma_b = 0.2, relu and erf; m = 64 ... %.0f and 32 ... %.0f (x2), %zu seeds per "
-             "width from %lu; empirical NTK by tdl_ntk_empirical (structured / Jacobian), analytic by "
-             "tdl_ntk_analytic%s",
-             spec, n, ds->d, ds->d, ds->d, S[0].widths[S[0].n_widths - 1], S[2].widths[S[2].n_widths - 1], seeds,
-             opt->seed, opt->broken ? "; BROKEN: each net compared with the other activation's kernel" : "");
+    if (!opt->data && !opt->n_widths) {
+        pc_setup(res, "data %s (n=%zu, d=%zu); nets %zu-m-1 and %zu-m-m-1 with biases, NTK parametrization, "
+                 "sigma_w = sqrt 2, sigma_b = 0.2, relu and erf; m = 64 ... %.0f and 32 ... %.0f (x2), %zu seeds per "
+                 "width from %lu; empirical NTK by tdl_ntk_empirical (structured / Jacobian), analytic by "
+                 "tdl_ntk_analytic%s",
+                 spec, n, ds->d, ds->d, ds->d, S[0].widths[S[0].n_widths - 1], S[2].widths[S[2].n_widths - 1], seeds,
+                 opt->seed, opt->broken ? "; BROKEN: each net compared with the other activation's kernel" : "");
+    } else {
+        char ws[64];
+        snprintf(ws, sizeof ws, "64 ... %.0f and 32 ... %.0f (x2)", S[0].widths[S[0].n_widths - 1],
+                 S[2].widths[S[2].n_widths ? S[2].n_widths - 1 : 0]);
+        char d3[48] = "";
+        if (n_series == 3) snprintf(d3, sizeof d3, " and %zu-m-m-1%s", ds->d, opt->n_widths ? " (m <= 512)" : "");
+        pc_setup(res, "data %s%s (n=%zu, d=%zu; inputs only: the kernels do not use the labels%s); nets %zu-m-1%s "
+                 "with biases, NTK parametrization, sigma_w = sqrt 2, sigma_b = 0.2, relu and erf; m = %s%s; %zu seeds "
+                 "per width from %lu; empirical NTK by tdl_ntk_empirical, analytic by tdl_ntk_analytic%s",
+                 opt->data ? "" : "(built in) ", spec, n, ds->d,
+                 opt->data && used && strcmp(used, opt->data) != 0
+                     ? "; cut to the first examples of a seeded shuffle, the data grammar's n=" : "",
+                 ds->d, d3,
+                 opt->n_widths ? widths_text : ws,
+                 opt->n_widths && n_series == 2 ? " (fewer than 3 widths <= 512: no two-hidden-layer curve)" : "",
+                 seeds, opt->seed, opt->broken ? "; BROKEN: each net compared with the other activation's kernel" : "");
+    }
     pc_note(res, "One hidden layer: E[Theta_m] = Theta_inf exactly, the error is pure CLT fluctuation (slope -1/2). "
             "Two hidden layers: plus an O(1/m) bias, negligible here next to the m^{-1/2} fluctuation.");
 
@@ -207,25 +353,11 @@ static int run(const pc_options *opt, pc_result *res)
             ref_w[k] = S[0].widths[k];
             ref[k] = 2.0 * S[0].err[0] * sqrt(S[0].widths[0] / S[0].widths[k]);
         }
-        char t[6][80];
-        plot_series ps_s[7];
-        for (size_t a = 0; a < n_series; a++) {
-            snprintf(t[2 * a], sizeof t[0], "%s (mean of %zu nets)", S[a].title, seeds);
-            snprintf(t[2 * a + 1], sizeof t[0], "fit, slope %.3f", S[a].slope);
-            ps_s[2 * a] = (plot_series){.title = t[2 * a], .x = S[a].widths, .y = S[a].err, .n = S[a].n_widths,
-                                        .style = PLOT_POINTS};
-            ps_s[2 * a + 1] = (plot_series){.title = t[2 * a + 1], .x = S[a].widths, .y = S[a].fit,
-                                            .n = S[a].n_widths, .style = PLOT_LINES};
-        }
-        ps_s[6] = (plot_series){.title = "reference m^{-1/2}", .x = ref_w, .y = ref, .n = S[0].n_widths,
-                                .style = PLOT_LINES};
-        char cap[320];
+        char cap[400];
         snprintf(cap, sizeof cap, "%s; NTK param, sigma_w=sqrt2, sigma_b=0.2; tdl_ntk_empirical vs tdl_ntk_analytic; "
-                 "seeds %lu+%s", spec, opt->seed, opt->broken ? "; BROKEN (kernels swapped)" : "");
-        plot_spec ps = {.title = "Empirical NTK at init vs the analytic kernel", .xlabel = "width m",
-                        .ylabel = "||Theta_m - Theta_inf||_F / ||Theta_inf||_F", .caption = cap,
-                        .logx = 1, .logy = 1, .series = ps_s, .n_series = 7};
-        st = plot_render(opt->plot, &ps);
+                 "points: mean over %zu nets (seeds %lu+), bars: +- one standard deviation over the nets%s",
+                 pc_display_spec(spec, shown, sizeof shown), seeds, opt->seed, opt->broken ? "; BROKEN (kernels swapped)" : "");
+        st = draw(opt->plot, S, n_series, ref_w, ref, S[0].n_widths, seeds, cap);
     }
 
 cleanup:
@@ -234,6 +366,7 @@ cleanup:
         if (Kinf[a]) gsl_matrix_free(Kinf[a]);
     if (K) gsl_matrix_free(K);
     tdl_dataset_free(&ds);
+    free(used);
     return st;
 }
 
@@ -244,4 +377,12 @@ const pc_check pc_check_ntk_width_convergence = {
     "Jacot, Gabriel & Hongler 2018 (NeurIPS), Theorem 1; recursion as Arora et al. 2019 (NeurIPS) eq. 9-11",
     "each net is compared with the analytic kernel of the other activation (relu <-> erf)",
     run,
+    PC_P_DATA | PC_P_WIDTHS | PC_P_SEEDS,
+    "  --data SPEC        its inputs (labels unused); more than 32 examples (--quick) or 64 are cut to the\n"
+    "                     first of a seeded shuffle (the data grammar's n=) (default: the built-in gauss set)\n"
+    "  --widths W1,...    the widths, >= 3 spanning a factor >= 8; the two-hidden-layer curve takes those\n"
+    "                     <= 512 (default 64 ... 4096 x2 with --quick, 64 ... 65536; depth 3: 32 ... 256 / 512)\n"
+    "  --seeds N          nets per width, >= 2 (default 6 with --quick, else 16)\n",
+    NULL,
+    check_params,
 };

@@ -55,6 +55,10 @@
  * the unbalanced mode leaves the plateau earlier (du/dt = (a^2 + b^2)(s - u)
  * starts (a0^2 + b0^2) / (2 a0 b0) = 4.6 times faster), so the deviation
  * exceeds the tolerance.
+ *
+ * --data refused: its closed-form curves need whitened inputs (Sigma_xx =
+ * I) and initial weights aligned with the task's singular vectors: it
+ * builds such data itself.
  */
 #include <math.h>
 #include <stdio.h>
@@ -372,4 +376,8 @@ const pc_check pc_check_saxe_linear_dynamics = {
     "networks, ICLR 2014 (arXiv:1312.6120), sec. 1: gradient flow and the sigmoidal solution u_f(t)",
     "unbalanced initial weights (a0 = 3 sqrt(u0), b0 = sqrt(u0)/3, same product u0): the premise a = b fails",
     run,
+    0,
+    NULL,
+    "its closed-form curves need whitened inputs (Sigma_xx = I) and initial weights aligned with the task's singular vectors: it builds such data itself",
+    NULL,
 };

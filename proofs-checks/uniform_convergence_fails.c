@@ -51,6 +51,9 @@
  * from init, not for every norm-based bound.
  * Broken setup: the training labels are shuffled (random with respect to the
  * radius), so there is nothing to learn and the test error does not fall.
+ *
+ * --data refused: its claim is about Nagarajan and Kolter's hypersphere
+ * task, which it builds itself (fresh test draws at every m).
  */
 #include <math.h>
 #include <stdio.h>
@@ -245,4 +248,8 @@ const pc_check pc_check_uniform_convergence_fails = {
     "Nagarajan and Kolter, NeurIPS 2019, Sec. 3, Fig. 1",
     "the training labels are shuffled: nothing to learn, so the test error does not fall",
     run,
+    0,
+    NULL,
+    "its claim is about Nagarajan and Kolter's hypersphere task, which it builds itself (fresh test draws at every m)",
+    NULL,
 };

@@ -44,6 +44,9 @@
  *
  * Broken setup: the largest student width equals k (widths 8 and 8): the
  * success fractions are equal, so "larger at the largest width" fails.
+ *
+ * --data refused: its claim needs a planted teacher (a known zero-loss
+ * solution): it builds its own teacher data.
  */
 #include <math.h>
 #include <stddef.h>
@@ -177,4 +180,8 @@ const pc_check pc_check_width_eases_optimization = {
     "Safran and Shamir, Spurious local minima are common in two-layer ReLU neural networks, ICML 2018, eq. (1), Table 1, Sec. 4",
     "the largest student width equals k (widths 8 and 8): the success fractions are equal",
     run,
+    0,
+    NULL,
+    "its claim needs a planted teacher (a known zero-loss solution): it builds its own teacher data",
+    NULL,
 };

@@ -37,6 +37,9 @@
  *
  * Broken setup: the largest width is 2 (widths 1, 2): no width reaches zero
  * training error on 10 classes, W_int is undefined and the check fails.
+ *
+ * --data refused: its claim is an empirical observation on image
+ * classification (digits), not a theorem that holds for every data set.
  */
 #include <math.h>
 #include <stddef.h>
@@ -176,4 +179,8 @@ const pc_check pc_check_width_no_overfit = {
     "Neyshabur, Tomioka, Srebro, In search of the real inductive bias, ICLR 2015 workshop (arXiv 1412.6614), Sec. 2, Fig. 1",
     "widths 1 and 2 only: no width interpolates 10 classes, so the interpolation width is undefined",
     run,
+    0,
+    NULL,
+    "its claim is an empirical observation on image classification (digits), not a theorem that holds for every data set",
+    NULL,
 };

@@ -3,6 +3,8 @@
  *
  *   tdl check --list [--json]
  *   tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE]
+ *                   [the check's parameters: --data SPEC, --widths LIST,
+ *                    --seeds N, --steps N, as it declares them]
  *   tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]
  *
  * Exit status: 0 every check run passed; 1 a check failed or could not run;
@@ -71,6 +73,7 @@ static void put_json(json_writer *w, const pc_check *c, const pc_options *opt, c
     json_string(w, "mode", opt->quick ? "quick" : "full");
     json_bool(w, "broken", opt->broken);
     json_integer(w, "seed", (long long)opt->seed);
+    if (opt->data) json_string(w, "data", opt->data);   /* the user's --data (the setup names the set loaded) */
     json_bool(w, "passed", r->passed);
     json_number(w, "seconds", r->seconds);
     json_object_begin(w, "measured");
@@ -117,6 +120,11 @@ static int list_checks(int as_json)
         json_string(&w, "claim", (*c)->claim);
         json_string(&w, "source", (*c)->source);
         json_string(&w, "broken", (*c)->broken);
+        /* the parameters it takes (tdl check NAME --PARAM), in PC_P_* order */
+        json_array_begin(&w, "parameters");
+        for (unsigned bit = 1; pc_param_name(bit); bit <<= 1)
+            if ((*c)->params & bit) json_string(&w, NULL, pc_param_name(bit));
+        json_array_end(&w);
         json_object_end(&w);
     }
     json_array_end(&w);
@@ -125,7 +133,47 @@ static int list_checks(int as_json)
     return json_flush_stdout(&w) == 0 ? 0 : cli_failf("cannot write the list to stdout");
 }
 
-enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS };
+enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS,
+       O_DATA, O_WIDTHS, O_SEEDS, O_STEPS };
+
+/* --widths W1,W2,...: positive integers, increasing, at most PC_MAX_WIDTHS. */
+static int parse_widths(const char *s, pc_options *o)
+{
+    const char *p = s;
+    o->n_widths = 0;
+    for (;;) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        size_t w;
+        if (len == 0 || len >= sizeof item || o->n_widths == PC_MAX_WIDTHS) return -1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (cli_parse_size(item, 1, (size_t)1 << 24, &w) != 0) return -1;
+        if (o->n_widths && (double)w <= o->widths[o->n_widths - 1]) return -1;
+        o->widths[o->n_widths++] = (double)w;
+        if (!p[len]) return 0;
+        p += len + 1;
+    }
+}
+
+/* The parameters given (bits) against those the check takes: a usage error
+ * naming the check and the first parameter it does not take. */
+static int check_params(const char *prog, const pc_check *c, unsigned given, const pc_options *o)
+{
+    for (unsigned bit = 1; pc_param_name(bit); bit <<= 1) {
+        if (!(given & bit) || (c->params & bit)) continue;
+        if (bit == PC_P_DATA && c->no_data)
+            return cli_usage(prog, "%s takes no --data: %s", c->name, c->no_data);
+        char list[128] = "";
+        size_t at = 0;
+        for (unsigned b = 1; pc_param_name(b); b <<= 1)
+            if (c->params & b) at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at ? ", " : "", pc_param_name(b));
+        return cli_usage(prog, "%s takes no %s (its parameters: %s)", c->name, pc_param_name(bit), at ? list : "none");
+    }
+    const char *why = c->check_params ? c->check_params(o) : NULL;
+    if (why) return cli_usage(prog, "%s: %s", c->name, why);
+    return 0;
+}
 
 int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv)
 {
@@ -135,6 +183,8 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
         {"seed", required_argument, NULL, O_SEED}, {"json", no_argument, NULL, O_JSON},
         {"plot", required_argument, NULL, O_PLOT}, {"plot-dir", required_argument, NULL, O_PLOT_DIR},
         {"quiet", no_argument, NULL, O_QUIET}, {"threads", required_argument, NULL, O_THREADS},
+        {"data", required_argument, NULL, O_DATA}, {"widths", required_argument, NULL, O_WIDTHS},
+        {"seeds", required_argument, NULL, O_SEEDS}, {"steps", required_argument, NULL, O_STEPS},
         {NULL, 0, NULL, 0},
     };
     /* progress on stderr only when it is a terminal (SPEC.md) */
@@ -142,6 +192,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
     int list = 0, all = 0, as_json = 0, c, rc0;
     const char *plot_dir = NULL;
     size_t threads = 0;
+    unsigned given = 0;   /* the experiment's parameters given (PC_P_*) */
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -159,6 +210,26 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
         case O_QUIET: opt.verbose = 0; break;
         case O_THREADS:
             if (cli_parse_size(optarg, 1, 1024, &threads) != 0) return cli_usage(prog, "--threads %s: expected 1..1024", optarg);
+            break;
+        case O_DATA:
+            if (!*optarg) return cli_usage(prog, "--data: expected a data SPEC (tdl help data)");
+            opt.data = optarg;
+            given |= PC_P_DATA;
+            break;
+        case O_WIDTHS:
+            if (parse_widths(optarg, &opt) != 0)
+                return cli_usage(prog, "--widths %s: expected increasing positive integers W1,W2,... (at most %d)", optarg,
+                                 PC_MAX_WIDTHS);
+            given |= PC_P_WIDTHS;
+            break;
+        case O_SEEDS:
+            if (cli_parse_size(optarg, 1, 10000, &opt.seeds) != 0) return cli_usage(prog, "--seeds %s: expected 1..10000", optarg);
+            given |= PC_P_SEEDS;
+            break;
+        case O_STEPS:
+            if (cli_parse_size(optarg, 1, 100000000, &opt.steps) != 0)
+                return cli_usage(prog, "--steps %s: expected 1..100000000", optarg);
+            given |= PC_P_STEPS;
             break;
         default: return cli_bad_option(prog, argv, optopt);
         }
@@ -182,6 +253,11 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
     if (all && opt.plot) return cli_usage(prog, "--plot FILE is for one check; use --plot-dir DIR with --all");
     if (one && plot_dir) return cli_usage(prog, "--plot-dir is for --all; use --plot FILE with one check");
     if (all && opt.broken) return cli_usage(prog, "--broken runs one check's broken setup; give a NAME");
+    if (all && given) {
+        for (unsigned bit = 1; pc_param_name(bit); bit <<= 1)
+            if (given & bit) return cli_usage(prog, "%s is a parameter of one check's experiment; give a NAME, not --all", pc_param_name(bit));
+    }
+    if (one && (rc0 = check_params(prog, one, given, &opt)) != 0) return rc0;
     if (plot_dir) {
         struct stat sb;
         if (stat(plot_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))

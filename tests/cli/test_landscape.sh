@@ -167,6 +167,44 @@ if [ -s "$WORK/map.png" ] && grep -q "cntrparam levels discrete" "$WORK/map.gp";
 run "$TDL" landscape --model "$WORK/a.safetensors" --to "$WORK/b.safetensors" --data "$D" --plot "$WORK/line.pdf"
 if [ -s "$WORK/line.pdf" ]; then ok; else bad "1D figure"; fi
 
+# --from-init: the line from the model's initialization (a = 0) to the model
+# (a = 1).  tdl train's a.safetensors (4-8-3 tanh, seed 0) keeps its init as
+# init.* tensors and the metadata that regenerates it: the two agree exactly.
+# The a = 0 loss is the fresh net's (--arch 4-8-3 --act tanh --seed 0): the
+# same landscape evaluation of the same parameters (coefficients 1 and 0,
+# exact), so bit for bit with the fresh net's centre loss (--threads 1 both);
+# a = 1 is the model's centre loss likewise, and tdl eval's up to roundoff.
+run "$TDL" landscape --model "$WORK/a.safetensors" --data "$D" --from-init --json --threads 1
+expect_status 0 "--from-init"
+expect_json mode '"interpolation"' "--from-init is an interpolation"
+expect_out '"init_source":"regenerated from the model file'"'"'s metadata (init he, seed 0, standard parametrization, activation tanh' "--from-init: the source of the init"
+expect_json init_max_difference 0 "--from-init: the regenerated init equals the file's init.* tensors"
+fs=$(json_get loss_start); fe=$(json_get loss_end)
+n=$(arr loss | tr ',' '\n' | grep -c .); [ "$n" -eq 41 ] && ok || bad "--from-init: 41 points on [-0.5, 1.5] expected, got $n"
+run "$TDL" landscape --arch 4-8-3 --act tanh --seed 0 --data "$D" --grid 11 --json --threads 1
+[ "$fs" = "$(json_get centre_loss)" ] && ok || bad "--from-init: loss at a = 0 $fs, the fresh net's (--arch 4-8-3 --act tanh --seed 0) $(json_get centre_loss)"
+run "$TDL" landscape --model "$WORK/a.safetensors" --data "$D" --grid 11 --json --threads 1
+[ "$fe" = "$(json_get centre_loss)" ] && ok || bad "--from-init: loss at a = 1 $fe, the model's $(json_get centre_loss)"
+near "$fe" "$la" "$MI" && ok || bad "--from-init: loss at a = 1 $fe vs tdl eval $la"
+run "$TDL" landscape --model "$WORK/a.safetensors" --data "$D" --from-init --grid 5
+expect_out "init           regenerated from the model file's metadata" "--from-init text: the source"
+expect_out "(a = 0, the initialization)" "--from-init text: the ends"
+# a file with the metadata but no init.* tensors (tests/fixtures/make_init_fixtures.py,
+# seed 5): the init is regenerated, the fresh net of seed 5
+NI=$2/init/noinit.safetensors
+run "$TDL" landscape --model "$NI" --data "$D" --from-init --grid 5 --range 0:1 --json --threads 1
+expect_status 0 "--from-init without init.* tensors"
+fs=$(json_get loss_start)
+expect_out '"init_max_difference":null' "--from-init without init.*: nothing to compare"
+run "$TDL" landscape --arch 4-8-3 --act tanh --seed 5 --data "$D" --grid 11 --json --threads 1
+[ "$fs" = "$(json_get centre_loss)" ] && ok || bad "--from-init regenerated: a = 0 loss $fs, the fresh net's (seed 5) $(json_get centre_loss)"
+# init.* tensors the metadata does not regenerate (all zero): the stored init
+# is used and the text says so; the zero net's loss is ln 3 (3 equal logits)
+run "$TDL" landscape --model "$2/init/storedinit.safetensors" --data "$D" --from-init --grid 5 --range 0:1 --json
+expect_status 0 "--from-init with a stored init that differs"
+expect_out '"init_source":"the model file'"'"'s init.* tensors (its metadata, init he seed 5, regenerates a net that differs' "--from-init: the stored init wins"
+near "$(json_get loss_start)" 1.0986122886681098 "$(loss_terms 4-8-3 150)" && ok || bad "--from-init stored zero init: loss $(json_get loss_start), expected ln 3"
+
 # errors: usage (2) and failed work (1), one line, no partial output
 run "$TDL" landscape --model "$WORK/a.safetensors"; expect_status 2 "no --data"; expect_err "--data SPEC is required" "no --data message"
 run "$TDL" landscape --model "$WORK/a.safetensors" --data "$D" --via "$WORK/b.safetensors"; expect_status 2 "--via without --to"

@@ -119,6 +119,20 @@ run $L --model "$M" --resume "$WORK/d1.npz" -o "$OUT"
 expect_status 0 "--resume from a clean 1D grid"
 rm -f "$OUT"
 
+# ---- --from-init without what it needs ---------------------------------------------
+# a PyTorch export (no metadata, no init.* tensors): one line naming why and the way out
+FT=$2/torch/tanh_f64.safetensors
+refuse "--from-init needs the metadata tdl writes" "--from-init on a file without metadata" $TDL landscape --model "$FT" --act tanh --data "$2/torch/data.npz" --from-init --quiet -o "$OUT"
+expect_err "use --to INIT.safetensors" "--from-init without metadata: suggests --to"
+# metadata without a seed (a tdl fixture written without its init): refused too
+refuse "or init.* tensors, and the file has neither" "--from-init without seed metadata" $TDL landscape --model "$2/net/linear_ce.safetensors" --data gauss:n=20,d=5,classes=4 --from-init -o "$OUT"
+# usage: --from-init needs --model and is its own slice
+run "$TDL" landscape --arch 4-8-3 --data iris --from-init; expect_status 2 "--from-init without --model"
+expect_err "--from-init needs --model" "--from-init without --model: message"
+run "$TDL" landscape --model "$M" --data iris --from-init --to "$M"; expect_status 2 "--from-init with --to"
+expect_err "drop --to" "--from-init with --to: message"
+run "$TDL" landscape --model "$M" --data iris --from-init --plane random; expect_status 2 "--from-init with --plane"
+
 # ---- memory of a 1D grid ------------------------------------------------------------
 # 100001 points x 10 doubles a point: 8 MB (the old check took 100001^2 doubles,
 # 80 GB, and advised the Hessian's --method lanczos)

@@ -23,7 +23,8 @@ run "$TDL" eval --model "$WORK/b.safetensors" --data "$D" --json; lb=$(json_get 
 run "$TDL" help landscape
 expect_status 0 "help"
 for opt in --data --test --to --via --plane --trajectory --grid --range --yrange --norm --dir-bias \
-           --direction-seed --directions --curve --curve-epochs --resume --max-cells --json --plot --threads "-o, --out" --model --arch; do
+           --direction-seed --directions --curve --curve-epochs --resume --max-cells --json --plot --threads "-o, --out" --model --arch \
+           --from-init; do
     expect_out -- "$opt" "help lists $opt"
 done
 expect_out "default filter" "help states the --norm default"

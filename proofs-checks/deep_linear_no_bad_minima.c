@@ -569,7 +569,7 @@ static int run(const pc_options *opt, pc_result *res)
         tdl_mlp_free(&m);
         const double eta = 1.0 / lmax;
         eta_of[di] = eta;
-        if (opt->data) {
+        if (opt->data && !opt->broken) {
             /* A user's set: can GD reach 1e-7 L* in the budget?  Near W* the
              * slowest mode off the zero (symmetry) directions contracts by
              * 1 - eta lambda_+ a step, lambda_+ the smallest eigenvalue of H

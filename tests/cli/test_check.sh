@@ -129,4 +129,108 @@ expect_no_file "$WORK/x.jpg" "no .jpg"
 run "$TDL" check --all --quick --plot-dir "$WORK/nodir"
 expect_status 1 "--plot-dir missing"
 expect_err "not an existing directory" "--plot-dir message"
+# --- the experiment's parameters (issue 23): checks on the user's data -----
+# deep-linear-no-bad-minima on a user's set: Kawaguchi's hypotheses hold for
+# standardized iris; GD needs ~1e5 steps there (the check predicts the count
+# from the Hessian at the optimum and refuses a smaller budget), ~2 s
+DL=deep-linear-no-bad-minima
+run "$TDL" check $DL --quick --data iris:normalize=standard --steps 100000 --json
+expect_status 0 "$DL --data iris passes"
+expect_json passed true "$DL on iris: passed"
+expect_out '"data":"iris:normalize=standard"' "$DL --json names the user's data"
+expect_out 'data iris:normalize=standard,n=100 (n=100, d=4, k=3 one-hot outputs' "$DL setup names the data and the cut"
+expect_out '"depth2_reached":10' "$DL: all 10 runs reached L*"
+expect_out '"depth4_saddle13_lambda_min":' "$DL: the contrast saddle P_{1,3} for k = 3"
+run "$TDL" check $DL --quick --broken --data iris:normalize=standard --steps 100000 --json
+expect_status 1 "$DL --data --broken fails"
+expect_json passed false "$DL --broken on iris: passed false"
+# the hypothesis refusal: digits has constant pixels, so X^T X is singular
+refuse "hypothesis not met on digits:n=100: Sigma_xx = X^T X/n is singular" "$DL --data digits (singular X^T X)" \
+    "$TDL" check $DL --quick --data digits
+refuse "beyond the budget of 20000: give --steps" "$DL --data iris (raw scale): too few steps, said up front" \
+    "$TDL" check $DL --quick --data iris
+
+# linear-regression-hessian on raw iris and on regression targets
+run "$TDL" check linear-regression-hessian --quick --data iris --json
+expect_status 0 "linear-regression-hessian --data iris"
+expect_json passed true "linear-regression-hessian on iris: passed"
+run "$TDL" check linear-regression-hessian --quick --data teacher:n=300,d=5,k=2 --json
+expect_status 0 "linear-regression-hessian --data teacher (regression targets)"
+expect_out 'C=1 target columns' "linear-regression-hessian: regression targets named"
+
+# ntk-width-convergence on a CSV given by an absolute path, with user widths
+# and seeds: passes; its figure has one colour per curve for the points, the
+# error bars and the fit line, no yellow, and no absolute path in the caption
+awk 'BEGIN { for (i = 0; i < 40; i++) printf "%.6f,%.6f,%.6f,%d\n", sin(i), cos(1.7 * i), sin(0.3 * i + 1), i % 2 }' > "$WORK/mine.csv"
+run "$TDL" check ntk-width-convergence --quick --data "$WORK/mine.csv" --widths 64,256,1024,4096 --seeds 8 --plot "$WORK/ntk.png"
+expect_status 0 "ntk-width-convergence --data CSV --widths --seeds"
+expect_out "m = 64, 256, 1024, 4096 (fewer than 3 widths <= 512: no two-hidden-layer curve); 8 seeds per width" "ntk setup names the user's widths and seeds"
+expect_out "n=32, d=3" "ntk: the CSV cut to 32 examples"
+[ -s "$WORK/ntk.png" ] && [ -s "$WORK/ntk.gp" ] && [ -s "$WORK/ntk.dat" ] && ok || bad "ntk figure with .gp and .dat"
+gp_colours() {  # FILE.gp: "points-colour fit-colour" per curve, from the plot command
+    grep -o "with yerrorbars lc rgb '[^']*'\|with lines lc rgb '[^']*' lw 2 title 'fit" "$1" |
+        sed -E "s/.*rgb '([^']*)'.*/\1/" | paste - -
+}
+check_ntk_gp() {  # FILE.gp CURVES WHAT
+    local pairs n_eb
+    pairs=$(gp_colours "$1")
+    n_eb=$(grep -c "yerrorbars" "$1")
+    if [ "$(grep -c . <<<"$pairs")" -eq "$2" ] && [ "$n_eb" -eq "$2" ]; then ok; else bad "$3: $2 curves with error bars and fits expected: $(grep '^plot\|data index' "$1" | head -8)"; fi
+    if awk '$1 != $2 { exit 1 }' <<<"$pairs"; then ok; else bad "$3: a fit line's colour differs from its points': $pairs"; fi
+    if [ "$(cut -f1 <<<"$pairs" | sort -u | grep -c .)" -eq "$2" ]; then ok; else bad "$3: curves share a colour: $pairs"; fi
+    if grep -qiE "yellow|#f0e442|#ffff00|#e6e600" "$1"; then bad "$3: a yellow colour"; else ok; fi
+    grep -q "standard deviation" "$1" && ok || bad "$3: the caption does not say what the bars are"
+}
+check_ntk_gp "$WORK/ntk.gp" 2 "ntk figure (user data: two curves)"
+if grep "^set label 9[78]" "$WORK/ntk.gp" | grep -qF "$WORK"; then bad "ntk caption shows an absolute path"; else ok; fi
+grep "^set label 97" "$WORK/ntk.gp" | grep -qF "'mine.csv:n=32;" && ok || bad "ntk caption names the CSV by its file name: $(grep '^set label 97' "$WORK/ntk.gp")"
+# the built-in run's figure too (points, bars and fit in one colour)
+run "$TDL" check ntk-width-convergence --quick --plot "$WORK/ntk0.png"
+expect_status 0 "ntk-width-convergence --quick --plot"
+check_ntk_gp "$WORK/ntk0.gp" 3 "ntk figure (built in)"
+
+# parameters a check does not take: usage errors naming the check
+run "$TDL" check saxe-linear-dynamics --widths 64,256,1024
+expect_status 2 "a parameter the check does not take"
+expect_err "saxe-linear-dynamics takes no --widths (its parameters: none)" "names the check and the parameter"
+run "$TDL" check edge-of-chaos --data iris
+expect_status 2 "--data for a check whose claim takes no data"
+expect_err "edge-of-chaos takes no --data: its claim is about random nets' mean-field maps" "says why"
+run "$TDL" check linear-regression-hessian --widths 8,16,64
+expect_status 2 "--widths for linear-regression-hessian"
+expect_err "linear-regression-hessian takes no --widths (its parameters: --data, --steps)" "lists the parameters it takes"
+run "$TDL" check ntk-width-convergence --widths 64,128
+expect_status 2 "too few widths"
+expect_err "ntk-width-convergence: --widths: give at least 3 widths" "the check's own rule"
+run "$TDL" check ntk-width-convergence --widths 64,32,128
+expect_status 2 "widths not increasing"
+expect_err "--widths 64,32,128: expected increasing positive integers" "names the option"
+run "$TDL" check ntk-width-convergence --seeds 1
+expect_status 2 "one seed: no spread"
+run "$TDL" check --all --quick --data iris
+expect_status 2 "--data with --all"
+expect_err "--data is a parameter of one check's experiment" "--all message"
+
+# every check's parameters: --list --json, the standalone --help and `tdl help check` agree
+run "$TDL" check --list --json
+expect_out '"name":"deep-linear-no-bad-minima"' "--list --json"
+sed 's/},{"name"/}\n{"name"/g' "$WORK/out" |
+    sed -nE 's/.*"name":"([^"]*)".*"parameters":\[([^]]*)\].*/\1 \2/p' | sed 's/[",]/ /g' > "$WORK/params.txt"
+[ "$(grep -c . "$WORK/params.txt")" -eq "$n_files" ] && ok || bad "--list --json: parameters for every check ($(grep -c . "$WORK/params.txt") of $n_files)"
+grep -q "^deep-linear-no-bad-minima  *--data  *--seeds  *--steps *$" "$WORK/params.txt" && ok || bad "deep-linear parameters: $(grep deep-linear "$WORK/params.txt")"
+grep -q "^ntk-width-convergence  *--data  *--widths  *--seeds *$" "$WORK/params.txt" && ok || bad "ntk-width parameters: $(grep ntk-width "$WORK/params.txt")"
+"$TDL" help check > "$WORK/help.txt"
+for p in --data --widths --seeds --steps; do
+    # the help paragraph of parameter p, and the checks that declare p
+    para=$(awk -v p="$p" '$1 == p { on = 1; print; next } on && /^  --|^$/ { on = 0 } on' "$WORK/help.txt" | tr -s ' \n' '  ')
+    takers=$(awk -v p="$p" '{ for (i = 2; i <= NF; i++) if ($i == p) print $1 }' "$WORK/params.txt")
+    [ -n "$takers" ] && ok || bad "no check takes $p"
+    for c in $takers; do
+        grep -qF -- "$c" <<<"$para" && ok || bad "tdl help check: the $p paragraph does not name $c: $para"
+        "$BUILD/proofs-checks/$c" --help | grep -q -- "^  $p " && ok || bad "proofs-checks/$c --help lacks $p"
+    done
+    for c in $(grep -o '[a-z][a-z0-9]*\(-[a-z0-9]*\)\{2,\}' <<<"$para" | sort -u); do
+        grep -q "^$c .*$p" "$WORK/params.txt" && ok || bad "tdl help check names $c under $p, which it does not take"
+    done
+done
 finish

@@ -390,11 +390,13 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     for (int k = 0; k < nl; k++) fprintf(fp, "%s%.9g", k ? "," : "", lev[k]);
     fprintf(fp, "\nset cntrlabel onecolor format '%%.3g' font ',8' start 5 interval 60\n");
     fprintf(fp, "set xrange [%.17g:%.17g]\nset yrange [%.17g:%.17g]\n", g->x[0], g->x[g->nx - 1], g->y[0], g->y[g->ny - 1]);
-    if (title) { fprintf(fp, "set title "); plot_put_quoted(fp, title); fputc('\n', fp); }
+    if (title) { fprintf(fp, "set label 96 "); plot_put_quoted(fp, title); fprintf(fp, " at screen 0.45, screen 0.96 center font ',12'\n"); }
     fprintf(fp, "set xlabel "); plot_put_quoted(fp, xlabel); fputc('\n', fp);
     fprintf(fp, "set ylabel "); plot_put_quoted(fp, ylabel); fputc('\n', fp);
     /* the key in one row between the title and the map */
-    fprintf(fp, "set title offset 0,1.2\nset key at screen 0.45, screen 0.905 center center horizontal nobox samplen 1 font ',10'\n");
+    /* the title at the top, the key (up to 2 x 2 entries) between it and the map */
+    fprintf(fp, "set tmargin at screen 0.84\n"
+                "set key at screen 0.45, screen 0.895 center center horizontal maxcols 2 maxrows 2 nobox samplen 1 font ',10'\n");
     plot_put_caption(fp, caption);
     fprintf(fp, "splot data index 0 using 1:2:3 with pm3d notitle, \\\n"
                 "      data index 0 using 1:2:3 nosurface with lines lc rgb 'white' lw 0.8 notitle, \\\n"
@@ -403,7 +405,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
     snprintf(mt, sizeof mt, "grid minimum %.4g at (%.3g, %.3g)", lo, min_x, min_y);
     fprintf(fp, "      data index 1 using 1:2:3 nocontour with points pt 6 ps 2.2 lw 2.5 lc rgb '#ff7f0e' title ");
     plot_put_quoted(fp, mt);
-    static const char *const mark_style[3] = {"pt 7 ps 1.6 lc rgb '#e41a1c'", "pt 5 ps 1.4 lc rgb '#ff00ff'", "pt 9 ps 1.6 lc rgb '#ffffff'"};
+    static const char *const mark_style[3] = {"pt 7 ps 1.6 lc rgb '#e41a1c'", "pt 5 ps 1.4 lc rgb '#ff00ff'", "pt 9 ps 1.6 lc rgb '#17becf'"};
     for (size_t k = 0; k < n_marks; k++) {
         fprintf(fp, ", \\\n      data index %zu using 1:2:3 nocontour with points %s title ", 2 + k, mark_style[k < 3 ? k : 2]);
         plot_put_quoted(fp, marks[k].title);

@@ -223,7 +223,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_size(&w, "batch", tdl_train_batch_size(cfg, ds->n)); /* the one used: n for gd */
     json_size(&w, "epochs", res->epochs);
     json_size(&w, "steps", res->steps);
-    if (cfg->epochs == 0 && cfg->steps == 0) json_string(&w, "training", "none: --epochs 0 saves the initialization");
+    if (cfg->epochs == 0 && cfg->steps == 0) json_string(&w, "training", "no training: --epochs 0 saves the initialization");
     json_bool(&w, "reached_target", res->reached_target);
     json_number(&w, "diverge_factor", cfg->diverge_factor);
     json_number_or_reason(&w, "initial_loss", res->initial_loss, "the loss at the initial parameters is not finite");
@@ -475,7 +475,7 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
     if (B == ds->n) snprintf(batch, sizeof batch, "full batch (%zu)", B);
     else snprintf(batch, sizeof batch, "batch %zu", B);
     if (cfg->epochs == 0 && cfg->steps == 0)
-        printf("training     none: --epochs 0 saves the initialization (0 steps), loss %s (mean)\n", tdl_loss_name(cfg->loss));
+        printf("training     no training: --epochs 0 saves the initialization (0 steps), loss %s (mean)\n", tdl_loss_name(cfg->loss));
     else
         printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s (mean)\n",
                o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));

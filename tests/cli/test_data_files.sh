@@ -143,11 +143,11 @@ if cmp -s "$WORK/d1.npz" "$WORK/same.npz"; then ok; else bad "the input was over
 # ---- tdl train --epochs 0 -o FILE ---------------------------------------
 run "$TDL" train --data iris --arch 4-8-3 --seed 5 --epochs 0 -o "$WORK/init.safetensors" --threads 1
 expect_status 0 "--epochs 0"
-expect_out "training     none: --epochs 0 saves the initialization (0 steps)" "--epochs 0 says no training ran"
+expect_out "training     no training: --epochs 0 saves the initialization (0 steps)" "--epochs 0 says no training ran"
 expect_out "(of the initialization)" "--epochs 0: the loss is the initialization's"
 run "$TDL" train --data iris --arch 4-8-3 --seed 5 --epochs 0 -o "$WORK/init.safetensors" --threads 1 --json
 expect_json epochs 0 "--epochs 0: epochs 0"; expect_json steps 0 "--epochs 0: steps 0"
-expect_json training '"none: --epochs 0 saves the initialization"' "--epochs 0 in --json"
+expect_json training '"no training: --epochs 0 saves the initialization"' "--epochs 0 in --json"
 l0=$(json_num initial_loss); lt=$(json_num train_loss)
 if [ -n "$l0" ] && [ "$l0" = "$lt" ]; then ok; else bad "--epochs 0: initial_loss $l0 != train_loss $lt"; fi
 # tdl eval of the file: the same bits (the same evaluation, one thread)

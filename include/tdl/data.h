@@ -25,10 +25,12 @@
  * Several targets in a CSV: path.csv:targets=K reads the last K columns as
  * an n x K regression target (label= and targets= exclude each other).  A
  * CSV read without either whose header names two or more trailing columns
- * like targets (y, y<digits>, y_*, target*, output*, out<digits>,
- * out_*; case ignored)
- * keeps today's reading (the last column is the target) and sets `warning`,
- * which the CLI prints on stderr.
+ * like targets (y, y<digits>, y_*, target*, output*, out, out<digits>,
+ * out_*; case ignored) is still read with its last column as the one
+ * target, and `warning` is set (the CLI prints it on stderr); when that
+ * column is refused as labels, the error names targets=K instead.  The
+ * header alone decides: files without one, and ordinary feature + label
+ * headers (x1,x2,label; y1,y2,class), never warn.
  *
  * Order of the modifiers, whatever order they are written in:
  *   binary -> stratified seeded split -> n (first K after a seeded shuffle)

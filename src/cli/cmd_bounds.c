@@ -297,7 +297,7 @@ static int emit_plot(const bounds_opts *o, const bounds_result *r, const tdl_mlp
     char caption[1024], arch[256];
     tdl_arch_format(m, arch, sizeof arch);
     snprintf(caption, sizeof caption, "%.300s (%s), data %.200s (m = %zu), delta %g, seed %lu; %zu bounds (top; "
-             "vacuous when >= 1)%s; lines at the train error%s, chance 1 - 1/C and 1; bars start at the axis' left edge",
+             "vacuous when >= 1)%s; lines at the train error%s, chance (1 - 1 over C classes) and 1; bars start at the axis' left edge",
              o->mo.model ? plot_caption_path(o->mo.model) : "fresh net", arch, ds->spec, ds->n, o->bc.delta, o->seed, n_bound,
              n_meas ? " and the fixed-scale values of the measures (bottom, hatched: not bounds)" : "",
              isnan(r->test_err) ? "" : ", the test error");

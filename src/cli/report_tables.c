@@ -213,7 +213,7 @@ int report_bounds_figure(report *r, const cJSON *b, double chance, size_t m)
     char png[PATH_MAX + 64], caption[512];
     sfmt(png, sizeof png, "%s/fig/bounds.png", r->tmp);
     sfmt(caption, sizeof caption, "%s, m = %zu training examples; %zu bounds (top)%s; delta as in the table; lines at the train error%s, "
-         "chance 1 - 1/C and 1; bars start at the axis' left edge",
+         "chance (1 - 1 over C classes) and 1; bars start at the axis' left edge",
          r->o.user_model ? plot_caption_path(r->model) : "model.safetensors", m, n_bound,
          n_meas ? " and the fixed-scale values of the measures (bottom, hatched: not bounds)" : "", r->has_test ? ", the test error" : "");
     plot_bounds_spec spec = {.title = "Generalization bounds on the test error", .caption = caption, .bars = bars, .n_bars = n,

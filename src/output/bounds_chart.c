@@ -117,6 +117,14 @@ int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
         if (!used[b]) fprintf(af.fp, "0 1 \"\"\n");
         fprintf(af.fp, "\n\n");
     }
+    /* blocks 3-6: the vertical lines of the bounds panel (x 0, x top) */
+    static const char *const what[4] = {"train error", "test error", "chance 1 - 1/C", "vacuous level 1"};
+    char line_title[4][96];
+    for (int k = 0; k < 4; k++) {
+        if (k == 3) snprintf(line_title[k], sizeof line_title[k], "%s", what[k]);
+        else snprintf(line_title[k], sizeof line_title[k], "%s = %.6g", what[k], lines[k]);
+        fprintf(af.fp, "# %s\n%.17g 0\n%.17g %.17g\n\n\n", line_title[k], lines[k], lines[k], (double)(n1 ? n1 : 1) + 0.5);
+    }
     if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
 
     /* geometry in pixels, then screen fractions from the top */
@@ -159,18 +167,14 @@ int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
                 sep, b, lo1, bar_style[b], b);
         sep = ", \\\n     ";
     }
-    static const char *const what[4] = {"train error", "test error", "chance 1 - 1/C", "vacuous level 1"};
     static const char *const style[4] = {"lc rgb '#2ca02c' lw 2.5", "lc rgb '#d62728' lw 2.5", "lc rgb '#000000' lw 2 dt 2",
                                          "lc rgb '#7f7f7f' lw 1.5 dt 3"};
     for (int k = 0; k < 4; k++) {
         if (k == 1 && isnan(lines[1])) continue; /* no test set */
         char title[128];
-        if (k == 3) snprintf(title, sizeof title, "%s", what[k]);
-        else if (lines[k] > 0 && isfinite(lines[k])) snprintf(title, sizeof title, "%s = %.4g", what[k], lines[k]);
-        else snprintf(title, sizeof title, "%s = %.4g (not on a log axis)", what[k], lines[k]);
+        snprintf(title, sizeof title, "%s%s", line_title[k], k < 3 && !(lines[k] > 0 && isfinite(lines[k])) ? " (not on a log axis)" : "");
         if (lines[k] > 0 && isfinite(lines[k]))
-            fprintf(fp, "%s'+' using (%.17g):(0.5 + $0 * %.17g) every ::0::1 with lines %s title ", sep, lines[k],
-                    (double)(n1 ? n1 : 1), style[k]);
+            fprintf(fp, "%sdata index %d using 1:2 with lines %s title ", sep, 3 + k, style[k]);
         else
             fprintf(fp, "%sNaN with lines %s title ", sep, style[k]);
         sep = ", \\\n     ";
@@ -189,7 +193,7 @@ int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
         fprintf(fp, "set xlabel 'fixed-scale value of a measure (log scale; not a bound on the error)'\n");
         fprintf(fp, "set key at screen %.4f, screen %.4f left top box opaque reverse Left samplen 2 font ',10'\n", right + 0.015, t2);
         fprintf(fp, "plot data index 2 using 2:1:(%.17g):2:($1-0.35):($1+0.35) with boxxyerror fs pattern 4 border lc rgb '#dd8452' "
-                    "lc rgb '#dd8452' title 'measure: fixed-scale value', \\\n"
+                    "lc rgb '#dd8452' title 'measure (fixed scale, not a bound)', \\\n"
                     "     data index 2 using 2:1:(sprintf(' %%.3g', $2)) with labels left font ',8' notitle\n", lo2);
     }
     fprintf(fp, "unset multiplot\n");

@@ -113,7 +113,7 @@ grep -q "title 'train error = " "$G" && ok || bad "bounds: no train error line"
 grep -q "title 'test error = " "$G" && ok || bad "bounds: no test error line"
 grep -q "title 'chance 1 - 1/C = " "$G" && ok || bad "bounds: no chance line"
 grep -q "title 'bound on the trained net'" "$G" && grep -q "title 'Gibbs bound" "$G" && ok || bad "bounds: the classifier of the bounds not in the key"
-grep -q "fs pattern .*title 'measure: fixed-scale value'" "$G" && ok || bad "bounds: measures not hatched with their own key entry"
+grep -q "fs pattern .*title 'measure (fixed scale, not a bound)'" "$G" && ok || bad "bounds: measures not hatched with their own key entry"
 grep -q "^set xlabel 'fixed-scale value of a measure (log scale; not a bound" "$G" && ok || bad "bounds: the measures' axis does not say they are not bounds"
 # without --test: no test line
 run "$TDL" bounds $MB --quick --quiet --plot "$WORK/bounds-nt.png"

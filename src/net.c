@@ -154,6 +154,24 @@ int tdl_mlp_set_loss_convention_names(tdl_mlp *m, const char *reduction, const c
     return tdl_mlp_set_loss_convention(m, &c);
 }
 
+int tdl_mlp_loss_convention_names(const tdl_mlp *m, const char **reduction, const char **mse)
+{
+    tdl_loss_convention c;
+    int st = tdl_mlp_loss_convention(m, &c);
+    if (st != TDL_OK) return st;
+    if (reduction) *reduction = tdl_name_of(tdl_reduction_names, (int)c.reduction);
+    if (mse) *mse = tdl_name_of(tdl_mse_convention_names, (int)c.mse);
+    return TDL_OK;
+}
+
+int tdl_mlp_loss_describe(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len)
+{
+    tdl_loss_convention c;
+    int st = tdl_mlp_loss_convention(m, &c);
+    if (st == TDL_OK) tdl_loss_convention_describe(loss, &c, buf, len);
+    return st;
+}
+
 int tdl_mlp_loss_scale(const tdl_mlp *m, tdl_loss_kind loss, size_t n, double *scale)
 {
     tdl_loss_convention c;

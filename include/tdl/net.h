@@ -96,6 +96,11 @@ TDL_API int tdl_mlp_loss_convention(const tdl_mlp *m, tdl_loss_convention *out);
 TDL_API int tdl_mlp_set_loss_convention(tdl_mlp *m, const tdl_loss_convention *c);
 /* The same by names (either may be NULL: unchanged), for bindings. */
 TDL_API int tdl_mlp_set_loss_convention_names(tdl_mlp *m, const char *reduction, const char *mse);
+/* The model's convention by name ("mean" / "sum", "tdl" / "torch"), and
+ * tdl_loss_convention_describe with it, for bindings.  TDL_EFORMAT as
+ * tdl_mlp_loss_convention. */
+TDL_API int tdl_mlp_loss_convention_names(const tdl_mlp *m, const char **reduction, const char **mse);
+TDL_API int tdl_mlp_loss_describe(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len);
 /* tdl_loss_scale with the model's convention and output count. */
 TDL_API int tdl_mlp_loss_scale(const tdl_mlp *m, tdl_loss_kind loss, size_t n, double *scale);
 /* The loss L as a formula with its PyTorch equivalent, e.g.

@@ -11,6 +11,7 @@ from ._lib import Error, lib, check, text, dptr
 from ._data import Data, as_data
 from ._model import Model, _Work, _Wrap, _now, DBL_EPSILON, _LANCZOS_TOL_DEFAULT, _WHICH
 from ._result import Result
+from . import _provenance
 
 
 def _g10(v):
@@ -78,6 +79,11 @@ class _PyOperator:
 
 
 _Operator = _LibOperator if _lib.HAS_OPERATOR else _PyOperator
+
+
+def _c_g(v, digits):
+    """C's %.<digits>g."""
+    return "%.*g" % (digits, v)
 
 
 def _spectrum_stats(v, tol):
@@ -152,6 +158,8 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         res["trace_se"] = 0.0
         res["trace_method"] = "exact (sum of the diagonal)"
         res["tol"] = dim * DBL_EPSILON * math.sqrt(float(np.sum(H * H)))
+        # the assembly's sum over n examples and the solver's backward error (as the CLI)
+        res["roundoff"] = (ds.n + dim) * DBL_EPSILON * math.sqrt(float(np.sum(H * H)))
         lo, hi = 0, dim - 1
         magnitude = k is not None and k < dim and which == "magnitude"
         if k is not None and k < dim and not magnitude:
@@ -258,9 +266,10 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
     r.size("total_params", P)
     if layer is not None:
         r.size("layer", layer)
-    r.string("loss_name", text(lib.tdl_loss_name(lk)))
-    r.string("reduction", "mean")
+    _provenance.loss_keys(r, self, lk)
     r.num("loss", L, "the loss is not finite at these parameters")
+    _provenance.gradient_keys(r, self, ds, lk, _Work(self._ptr, ds.n))
+    r["model_provenance"] = _provenance.model_provenance(self)
     r.string("method", method)
     r.string("driver", res["driver"])
     if count:
@@ -282,7 +291,22 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         r.num("tolerance", tolv, "no residual tolerance for this method")
         if full:
             r.num("negative_fraction", neg_frac)
-            r.num("condition_positive", cond, "condition number undefined: no eigenvalue above the tolerance")
+            ro = res["roundoff"]
+            pos = vals[vals > tolv]
+            min_pos = float(pos.min()) if pos.size else math.nan
+            r.num("roundoff_level", ro)
+            r.string("roundoff_level_definition", "(n + P) eps ||H||_F: the assembly's sum over n examples and the eigen-solver's backward error")
+            if math.isnan(cond):
+                r.null_reason("condition_positive", "condition number undefined: no eigenvalue above the tolerance")
+            elif min_pos <= ro:
+                r.null_reason("condition_positive", "infinite (numerically singular): the smallest eigenvalue above the zero "
+                              "tolerance, %s, is within the roundoff level %s" % (_c_g(min_pos, 6), _c_g(ro, 3)))
+            else:
+                r.num("condition_positive", cond)
+            if not math.isnan(cond):
+                r.num("smallest_positive_eigenvalue", min_pos)
+                r.num("condition_positive_ratio", cond)
+                r.string("condition_positive_ratio_definition", "lambda_max / smallest_positive_eigenvalue (the smallest eigenvalue above the zero tolerance)")
         if res["residuals"] is not None:
             r.array("residuals", res["residuals"])
     if res["gn_values"] is not None:
@@ -320,7 +344,7 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
 
 def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=False, layers=None,
         method="auto", budget_mb=256, kernel_act=None, quad=0, ridge=0.0, predict=False, time=math.inf,
-        lr=1.0, drift=False, per_layer=False, mc=0, seed=None, return_matrix=False):
+        lr=1.0, drift=False, per_layer=False, mc=0, seed=None, outputs=None, return_matrix=False):
     """Kernel Gram matrix on a data set and its spectrum, as `tdl ntk --json`.
 
     Default: the empirical NTK Theta = J J^T of the net (traced: mean over the
@@ -334,6 +358,9 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
     mc=N: the Monte Carlo kernel over N random initializations of the net's
     architecture (nngp=True: the NNGP), seeds seed, seed + 1, ... (default:
     the net's init seed; 0 for a loaded model, as --seed).
+    outputs: "mean" (default) or "sum" over the C outputs for the traced
+    empirical kernel (`--ntk-outputs`; "sum" is torch.func's NTK summed over
+    the outputs, C times the mean; eta_max and the predictions are the same).
     return_matrix=True adds "K" (the Gram matrix; not a --json key)."""
     ds = as_data(data)
     dt = as_data(test) if test is not None else None
@@ -345,6 +372,8 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         raise Error(_lib.EINVAL, "h_inf cannot be combined with analytic or full")
     if full and analytic:
         raise Error(_lib.EINVAL, "full is for the empirical kernel (the analytic one is delta_cc' K)")
+    if outputs is not None and (full or analytic or h_inf or mc):
+        raise Error(_lib.EINVAL, "outputs belongs to the traced empirical kernel (not full, analytic, h_inf or mc)")
     if predict and dt is None:
         raise Error(_lib.EINVAL, "predict needs test=...")
     if predict and full:
@@ -365,6 +394,15 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
     opts = ctypes.c_void_p()
     check(lib.tdl_ntk_config_new(1 if full else 0, str(method).encode(), mask, int(budget_mb) << 20,
                                  ctypes.byref(opts)))
+    summed = False
+    if outputs is not None:
+        st = lib.tdl_ntk_config_set_outputs(opts, str(outputs).encode())
+        if st != _lib.OK:
+            lib.tdl_ntk_config_free(ctypes.byref(opts))
+            check(st)
+        summed = outputs == "sum"
+    # the per-output kernel the dynamics use is the summed one over C
+    ofac = float(C) if summed else 1.0
     wrap = _Wrap()
     ac = ctypes.c_void_p()
     try:
@@ -409,7 +447,9 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
                 kind = "monte_carlo_nngp"
         else:
             meth = text(lib.tdl_ntk_method_name(m._ptr, opts))
-            normalization = "full (nC x nC), row i*C + c" if full else "traced: mean over the C outputs of J_c J_c^T"
+            normalization = ("full (nC x nC), row i*C + c" if full else
+                             "traced: sum over the C outputs of J_c J_c^T (torch.func)" if summed else
+                             "traced: mean over the C outputs of J_c J_c^T")
             check(lib.tdl_ntk_empirical(m._ptr, Xd, None, opts, wrap(K)))
         seconds = _now() - t0
         trace = 0.0
@@ -423,7 +463,7 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         lmin, lmax = ev[0], ev[-1]
         psd_tol = dim * DBL_EPSILON * max(abs(lmin), abs(lmax))
         cond = lmax / lmin if lmin > 0 else math.inf
-        eta_max = lib.tdl_ntk_eta_max(lmax, float(n), 0.0) if lmax > 0 else math.nan
+        eta_max = lib.tdl_ntk_eta_max(lmax, float(n) * ofac, 0.0) if lmax > 0 else math.nan
         arora, arora_note = math.nan, None
         nc, _, classes, kcols = ds._shape()
         if not full and (C == 1 or h_inf) and (kcols == 1 if not classes else classes == 2):
@@ -450,6 +490,8 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
                 check(lib.tdl_ntk_config_new(1 if full else 0, str(method).encode(), 1 << l, int(budget_mb) << 20,
                                              ctypes.byref(ol)))
                 try:
+                    if outputs is not None:
+                        check(lib.tdl_ntk_config_set_outputs(ol, str(outputs).encode()))
                     check(lib.tdl_ntk_empirical(m._ptr, Xd, None, ol, wrap(Kl)))
                 finally:
                     lib.tdl_ntk_config_free(ctypes.byref(ol))
@@ -481,7 +523,7 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
                 F0 = np.ascontiguousarray(m.predict(ds)[:, :Ck])
                 Ft0 = np.ascontiguousarray(m.predict(dt)[:, :Ck])
             check(lib.tdl_ntk_predict(wrap(K), wrap(Y), wrap(F0), wrap(Kt), wrap(Ft0), float(lr), float(time),
-                                      float(n), ridge_abs, wrap(F), wrap(Ftest)))
+                                      float(n) * ofac, ridge_abs, wrap(F), wrap(Ftest)))
 
             def mse(A, B):
                 s = 0.0
@@ -518,6 +560,9 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
         r.string("normalization", normalization)
         if not h_inf and not analytic:
             r.size("outputs", C)
+        if not h_inf and not analytic and not mc and not full:
+            r.string("ntk_outputs", "sum" if summed else "mean")
+        r["model_provenance"] = _provenance.model_provenance(m)
         if mc:
             r.size("samples", mc)
         r.array("eigenvalues", ev)
@@ -533,7 +578,9 @@ def ntk(self, data, *, test=None, analytic=False, nngp=False, h_inf=False, full=
             r.null_reason("condition_number", "condition number undefined: lambda_min <= 0")
         if math.isfinite(eta_max):
             r.num("eta_max", eta_max)
-        r.string("eta_max_convention", "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum")
+        r.string("eta_max_convention", "2 n C / lambda_max (the kernel sums the C outputs) for tdl's mse (1/n) sum 1/2 "
+                 "||f - y||^2, no momentum" if summed else
+                 "2 n / lambda_max for tdl's mse (1/n) sum 1/2 ||f - y||^2, no momentum")
         r.num("ridge", ridge_abs)
         if not math.isnan(arora):
             r.num("arora_complexity", arora)

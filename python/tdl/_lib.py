@@ -195,6 +195,12 @@ _PROTOS = {
     "tdl_mlp_hvp": (c_int, [vp, c_int, vp, dp, c_int, vp, dp]),
     "tdl_mlp_evaluate": (c_int, [vp, c_int, vp, vp, POINTER(EvalStats)]),
     "tdl_eval_stats_free": (None, [POINTER(EvalStats)]),
+    "tdl_mlp_set_loss_convention_names": (c_int, [vp, c_char_p, c_char_p]),
+    "tdl_mlp_loss_convention_names": (c_int, [vp, POINTER(c_char_p), POINTER(c_char_p)]),
+    "tdl_mlp_loss_describe": (c_int, [vp, c_int, c_char_p, sz]),
+    "tdl_mlp_to_tensors": (c_int, [vp, vpp]),
+    "tdl_tensors_meta": (c_char_p, [vp, c_char_p]),
+    "tdl_ntk_config_set_outputs": (c_int, [vp, c_char_p]),
     # train
     "tdl_train_config_new": (vp, []),
     "tdl_train_config_free": (None, [vpp]),

@@ -12,6 +12,7 @@ from . import _lib
 from ._lib import Error, lib, check, text, dptr
 from ._data import Data, as_data
 from ._result import Result
+from . import _provenance
 
 DBL_EPSILON = sys.float_info.epsilon
 _LANCZOS_TOL_DEFAULT = 1e-10
@@ -268,6 +269,22 @@ class Model:
         """A metadata entry of the model (None when absent)."""
         return text(lib.tdl_mlp_meta(self._ptr, key.encode()))
 
+    def set_loss_convention(self, reduction=None, mse=None):
+        """The loss convention every analysis of this model uses (tdl/net.h;
+        saved with the model): reduction "mean" or "sum" over the examples
+        (PyTorch's reduction=), mse "tdl" ((1/n) sum 1/2 ||f - y||^2) or
+        "torch" (nn.MSELoss: (1/(n C)) sum ||f - y||^2).  None leaves a part
+        as it is; `tdl --reduction R --loss mse:torch` does the same."""
+        check(lib.tdl_mlp_set_loss_convention_names(self._ptr, reduction.encode() if reduction else None,
+                                                    mse.encode() if mse else None))
+
+    @property
+    def loss_convention(self):
+        """(reduction, mse): ("mean", "tdl") unless set."""
+        red, mse = ctypes.c_char_p(), ctypes.c_char_p()
+        check(lib.tdl_mlp_loss_convention_names(self._ptr, ctypes.byref(red), ctypes.byref(mse)))
+        return text(red.value), text(mse.value)
+
     def state_dict(self):
         """{"0.weight": W_0 (out x in), "0.bias": b_0, "2.weight": ...}: the
         names of a PyTorch nn.Sequential with activations in between."""
@@ -332,9 +349,10 @@ class Model:
             r.null_reason("model", "not loaded from a file")
         r.string("data", ds.spec)
         r.size("n", ds.n)
-        r.string("loss_name", text(lib.tdl_loss_name(lk)))
-        r.string("reduction", "mean")
+        _provenance.loss_keys(r, self, lk)
         r.num("loss", l)
+        _provenance.gradient_keys(r, self, ds, lk, _Work(self._ptr, ds.n))
+        r["model_provenance"] = _provenance.model_provenance(self)
         if margins is not None:
             r.num("error", e)
             r.num("accuracy", a)

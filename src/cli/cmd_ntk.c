@@ -16,7 +16,7 @@
 #include "tdl/ntk.h"
 
 enum {
-    OPT_DATA = 2000, OPT_TEST, OPT_ANALYTIC, OPT_NNGP, OPT_HINF, OPT_FULL, OPT_LAYERS, OPT_METHOD, OPT_BUDGET,
+    OPT_DATA = 2000, OPT_TEST, OPT_ANALYTIC, OPT_NNGP, OPT_HINF, OPT_FULL, OPT_NTK_LAYERS, OPT_METHOD, OPT_BUDGET,
     OPT_KACT, OPT_QUAD, OPT_RIDGE, OPT_PREDICT, OPT_TIME, OPT_LR, OPT_DRIFT, OPT_OUT, OPT_JSON, OPT_PLOT,
     OPT_THREADS, OPT_QUIET, OPT_PER_LAYER, OPT_MC, OPT_NTK_OUTPUTS
 };
@@ -104,7 +104,7 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
         {"data", required_argument, NULL, OPT_DATA}, {"test", required_argument, NULL, OPT_TEST},
         {"analytic", no_argument, NULL, OPT_ANALYTIC}, {"nngp", no_argument, NULL, OPT_NNGP},
         {"h-inf", no_argument, NULL, OPT_HINF}, {"full", no_argument, NULL, OPT_FULL},
-        {"layers", required_argument, NULL, OPT_LAYERS}, {"method", required_argument, NULL, OPT_METHOD},
+        {"layers", required_argument, NULL, OPT_NTK_LAYERS}, {"method", required_argument, NULL, OPT_METHOD},
         {"budget", required_argument, NULL, OPT_BUDGET}, {"kernel-act", required_argument, NULL, OPT_KACT},
         {"quad", required_argument, NULL, OPT_QUAD}, {"ridge", required_argument, NULL, OPT_RIDGE},
         {"predict", no_argument, NULL, OPT_PREDICT}, {"time", required_argument, NULL, OPT_TIME},
@@ -138,7 +138,7 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
         case OPT_HINF: o->hinf = 1; break;
         case OPT_FULL: o->full = 1; break;
         case OPT_PER_LAYER: o->per_layer = 1; break;
-        case OPT_LAYERS: {
+        case OPT_NTK_LAYERS: {
             unsigned long long mask;
             bad = cli_parse_index_list(optarg, TDL_MAX_DEPTH - 1, &mask);
             if (!bad) o->no.layers = mask;

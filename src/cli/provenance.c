@@ -5,17 +5,17 @@
 #include <string.h>
 #include "provenance.h"
 
-/* Metadata entries that the loss convention reports itself (they may come
- * from the options, not from the file). */
-static int is_convention_key(const char *k)
-{
-    return !strcmp(k, "loss_reduction") || !strcmp(k, "mse_convention");
-}
+/* The metadata entries that describe a model file's net and where it came
+ * from, listed in this order when present (the loss convention's own
+ * entries are reported by the loss keys: the options may override them). */
+static const char *const described[] = {"format", "arch", "activation", "parametrization", "sigma_w", "sigma_b",
+                                        "trainable", "init", "seed", "loss", "data", "train_seed", "tdl_version"};
+#define N_DESCRIBED (sizeof described / sizeof described[0])
 
 static size_t file_meta_count(const tdl_mlp *m)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->meta->meta_count; i++) n += !is_convention_key(m->meta->meta_keys[i]);
+    for (size_t i = 0; i < N_DESCRIBED; i++) n += tdl_tensors_meta(m->meta, described[i]) != NULL;
     return n;
 }
 
@@ -41,9 +41,10 @@ void cli_provenance_model_json(json_writer *w, const cli_model_opts *o, const td
     if (o->model) {
         if (file_meta_count(m)) {
             json_object_begin(w, "metadata");
-            for (size_t i = 0; i < m->meta->meta_count; i++)
-                if (!is_convention_key(m->meta->meta_keys[i]))
-                    json_string(w, m->meta->meta_keys[i], m->meta->meta_values[i]);
+            for (size_t i = 0; i < N_DESCRIBED; i++) {
+                const char *v = tdl_tensors_meta(m->meta, described[i]);
+                if (v) json_string(w, described[i], v);
+            }
             json_object_end(w);
         } else {
             json_null_reason(w, "metadata",

@@ -8,7 +8,10 @@
  *   "model_provenance": {"source": "fresh net" | "file", "path" (file),
  *       "parametrization", "activation", "init", "sigma_w", "sigma_b", "seed"
  *       (a fresh net; for a file the values in use),
- *       "metadata": {key: value, ...} or null with "metadata_reason" (file)}
+ *       "metadata": the entries of a file that describe its net, {"format",
+ *       "arch", "activation", "parametrization", "sigma_w", "sigma_b",
+ *       "trainable", "init", "seed", "loss", "data", "train_seed",
+ *       "tdl_version"} as far as present, or null with "metadata_reason"}
  *   "loss_name", "reduction" ("mean" | "sum"), "mse_convention" ("tdl" |
  *       "torch", mse only), "loss_definition" (the formula and its PyTorch
  *       equivalent)

@@ -485,25 +485,393 @@ int tdl_tensors_read(const char *path, tdl_tensors **out)
     return tdl_safetensors_read(path, out);
 }
 
-/* "<int>.weight" / "<int>.bias" -> index and kind; -1 otherwise. */
-static int parse_param_name(const char *name, unsigned long *index, int *is_bias)
+/* ---- recognizing an MLP in a state dict ---------------------------------
+ *
+ * A Linear layer is a prefix P with a 2-D tensor "P.weight" (out x in) and
+ * optionally a 1-D "P.bias" of length out ("weight" / "bias" alone: P is
+ * empty, a bare nn.Linear).  Any naming: nn.Sequential's "0", "2", ...;
+ * "fc1", "fc2", "fc10"; "layers.0"; "model.layers.3"; "classifier".
+ *
+ * The chain: the prefixes in natural order (digit runs compared as
+ * numbers, so fc2 < fc10 although safetensors sorts fc10 first), checked
+ * against the shapes (out of layer k = in of layer k+1).  When every prefix
+ * follows one pattern (digit runs replaced by <k>) the names decide and a
+ * mismatch is an error.  When the names follow several patterns (fc1, fc2,
+ * out) their order means little: the natural order is kept when no other
+ * order chains, the only order that chains is taken when the natural one
+ * does not, and anything else is ambiguous.  An explicit order (the layers
+ * argument) overrides all of this. */
+
+#define LAYOUT_SEARCH_BUDGET 200000u /* DFS steps when looking for chains */
+#define LAYOUT_SHOWN 3               /* candidate orders named in a message */
+
+/* Natural order: digit runs compared by value (then by length: "0" < "00"). */
+static int natural_cmp(const char *a, const char *b, int *tie)
 {
-    char *end;
-    if (!isdigit((unsigned char)name[0])) return -1;
-    if (name[0] == '0' && isdigit((unsigned char)name[1])) return -1; /* "00.weight" would alias "0.weight" */
-    errno = 0;
-    *index = strtoul(name, &end, 10);
-    if (errno || *index > 100000) return -1;
-    if (strcmp(end, ".weight") == 0) *is_bias = 0;
-    else if (strcmp(end, ".bias") == 0) *is_bias = 1;
-    else return -1;
-    return 0;
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            const char *a0 = a, *b0 = b;
+            while (*a == '0') a++;
+            while (*b == '0') b++;
+            const char *as = a, *bs = b;
+            while (isdigit((unsigned char)*a)) a++;
+            while (isdigit((unsigned char)*b)) b++;
+            size_t la = (size_t)(a - as), lb = (size_t)(b - bs);
+            if (la != lb) return la < lb ? -1 : 1;
+            int c = strncmp(as, bs, la);
+            if (c) return c;
+            if (as - a0 != bs - b0) { /* same number, other leading zeros */
+                if (tie) *tie = 1;
+            }
+            continue;
+        }
+        if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
 }
 
-static int cmp_ulong(const void *a, const void *b)
+/* The prefix with every digit run replaced by "<k>". */
+static void name_pattern(const char *p, char *out, size_t cap)
 {
-    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-    return x < y ? -1 : x > y;
+    size_t n = 0;
+    while (*p && n + 4 < cap) {
+        if (isdigit((unsigned char)*p)) {
+            memcpy(out + n, "<k>", 3);
+            n += 3;
+            while (isdigit((unsigned char)*p)) p++;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+}
+
+typedef struct layout_layer {
+    const char *prefix;          /* points into a tensor name (owned by the set) */
+    size_t plen;
+    char *name;                  /* prefix, NUL-terminated (owned) */
+    const tdl_tensor *w, *b;
+} layout_layer;
+
+static int ends_with(const char *s, const char *suffix, size_t *plen)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    if (n < m || strcmp(s + n - m, suffix) != 0) return 0;
+    if (n == m) { *plen = 0; return 1; }           /* "weight": a bare Linear */
+    if (s[n - m - 1] != '.') return 0;
+    *plen = n - m - 1;
+    return 1;
+}
+
+/* Why a tensor is not part of an MLP, from its name: NULL when no rule. */
+static const char *not_mlp_kind(const char *name)
+{
+    const char *last = strrchr(name, '.');
+    last = last ? last + 1 : name;
+    if (!strcmp(last, "running_mean") || !strcmp(last, "running_var") || !strcmp(last, "num_batches_tracked"))
+        return "a batch-norm statistic";
+    for (const char *q = name; *q; q++)
+        if (!strncmp(q, "embed", 5)) return "an embedding";
+    if (strstr(name, "norm") || !strncmp(last, "bn", 2) || strstr(name, ".bn") || strstr(name, "ln_"))
+        return "a normalization layer's";
+    if (strstr(name, "conv")) return "a convolution's";
+    if (strstr(name, "attn") || strstr(name, "attention")) return "an attention layer's";
+    return NULL;
+}
+
+#define MLP_SUPPORTED "tdl reads MLPs: Linear layers ('<name>.weight' 2-D out x in, optional '<name>.bias') with one activation"
+
+static int refuse_tensor(const tdl_tensor *t)
+{
+    const char *kind = not_mlp_kind(t->name);
+    if (kind) return tdl_fail(TDL_EFORMAT, "tensor '%s' is not a Linear layer's weight or bias: %s tensor; " MLP_SUPPORTED,
+                              t->name, kind);
+    return tdl_fail(TDL_EFORMAT, "tensor '%s' is not a Linear layer's '<name>.weight' or '<name>.bias'; " MLP_SUPPORTED, t->name);
+}
+
+static int chain_fits(layout_layer *const *c, size_t n, size_t *bad)
+{
+    for (size_t k = 1; k < n; k++)
+        if (c[k]->w->shape[1] != c[k - 1]->w->shape[0]) {
+            if (bad) *bad = k;
+            return 0;
+        }
+    return 1;
+}
+
+/* Depth-first search of the orders that chain; up to LAYOUT_SHOWN kept in
+ * found[][], *count of them (stops at LAYOUT_SHOWN + 1), *budget steps. */
+typedef struct chain_search {
+    layout_layer *L;
+    size_t n, count, budget;
+    size_t cur[TDL_MAX_DEPTH];
+    int used[TDL_MAX_DEPTH];
+    size_t found[LAYOUT_SHOWN][TDL_MAX_DEPTH];
+} chain_search;
+
+static void chain_dfs(chain_search *s, size_t k)
+{
+    if (s->count > LAYOUT_SHOWN || s->budget == 0) return;
+    s->budget--;
+    if (k == s->n) {
+        if (s->count < LAYOUT_SHOWN) memcpy(s->found[s->count], s->cur, s->n * sizeof s->cur[0]);
+        s->count++;
+        return;
+    }
+    for (size_t j = 0; j < s->n; j++) {
+        if (s->used[j]) continue;
+        if (k && s->L[j].w->shape[1] != s->L[s->cur[k - 1]].w->shape[0]) continue;
+        s->used[j] = 1;
+        s->cur[k] = j;
+        chain_dfs(s, k + 1);
+        s->used[j] = 0;
+        if (s->count > LAYOUT_SHOWN || s->budget == 0) return;
+    }
+}
+
+/* "a,b,c" of an order into buf. */
+static void order_text(layout_layer *L, const size_t *idx, size_t n, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < n && used + 1 < cap; k++) {
+        int w = snprintf(buf + used, cap - used, "%s%s", k ? "," : "", L[idx[k]].name);
+        if (w < 0 || (size_t)w >= cap - used) {
+            snprintf(buf + (cap > 4 ? cap - 4 : 0), cap > 4 ? 4 : cap, "...");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
+void tdl_mlp_layout_free(tdl_mlp_layout *l)
+{
+    if (!l) return;
+    for (size_t k = 0; k < TDL_MAX_DEPTH; k++) free(l->prefix[k]);
+    memset(l, 0, sizeof *l);
+}
+
+static int cmp_layer_natural(const void *x, const void *y)
+{
+    const layout_layer *a = x, *b = y;
+    return natural_cmp(a->name, b->name, NULL);
+}
+
+int tdl_mlp_layout_find(const tdl_tensors *set, const char *layers, tdl_mlp_layout *out)
+{
+    layout_layer L[TDL_MAX_DEPTH];
+    size_t n = 0, order[TDL_MAX_DEPTH];
+    int st = TDL_OK;
+    char msg[1024];
+    memset(out, 0, sizeof *out);
+    memset(L, 0, sizeof L);
+    /* the weights: one layer each */
+    for (size_t i = 0; i < set->count; i++) {
+        const tdl_tensor *t = &set->items[i];
+        size_t plen;
+        if (!strncmp(t->name, "init.", 5)) continue; /* tdl's copies of the initial parameters */
+        if (!ends_with(t->name, "weight", &plen)) continue;
+        if (t->ndim != 2) {
+            const char *kind = t->ndim == 1 ? " (a normalization layer's scale?)"
+                             : t->ndim >= 3 ? " (a convolution's kernel?)" : "";
+            st = tdl_fail(TDL_ESHAPE, "tensor '%s' has %zu dimensions; a Linear weight is 2-D (out x in)%s; " MLP_SUPPORTED,
+                          t->name, t->ndim, kind);
+            goto fail;
+        }
+        const char *kind = not_mlp_kind(t->name);
+        if (kind && !strcmp(kind, "an embedding")) {
+            st = refuse_tensor(t);
+            goto fail;
+        }
+        if (n == TDL_MAX_DEPTH) {
+            st = tdl_fail(TDL_EINVAL, "more than %d layers", TDL_MAX_DEPTH);
+            goto fail;
+        }
+        L[n].prefix = t->name;
+        L[n].plen = plen;
+        L[n].w = t;
+        L[n].name = tdl_malloc(plen + 1, "a layer name");
+        if (!L[n].name) { st = TDL_ENOMEM; goto fail; }
+        memcpy(L[n].name, t->name, plen);
+        L[n].name[plen] = '\0';
+        n++;
+    }
+    /* every other tensor: a bias of one of them, or refused by name */
+    for (size_t i = 0; i < set->count; i++) {
+        const tdl_tensor *t = &set->items[i];
+        size_t plen, k;
+        if (!strncmp(t->name, "init.", 5)) continue;
+        if (ends_with(t->name, "weight", &plen)) continue;
+        if (!ends_with(t->name, "bias", &plen)) {
+            st = refuse_tensor(t);
+            goto fail;
+        }
+        for (k = 0; k < n; k++)
+            if (L[k].plen == plen && !strncmp(L[k].name, t->name, plen)) break;
+        if (k == n) {
+            st = tdl_fail(TDL_EFORMAT, "tensor '%s' has no matching '%.*s%sweight'", t->name, (int)plen, t->name, plen ? "." : "");
+            goto fail;
+        }
+        if (t->ndim != 1 || t->shape[0] != L[k].w->shape[0]) {
+            st = tdl_fail(TDL_ESHAPE, "tensor '%s' should have shape [%zu]", t->name, L[k].w->shape[0]);
+            goto fail;
+        }
+        L[k].b = t;
+    }
+    if (n == 0) {
+        st = tdl_fail(TDL_EFORMAT, "no '<k>.weight' tensors: not an MLP model file (" MLP_SUPPORTED ")");
+        goto fail;
+    }
+    qsort(L, n, sizeof L[0], cmp_layer_natural);
+    const char *how = NULL;
+    if (layers) {
+        /* the explicit order: every layer once */
+        int seen[TDL_MAX_DEPTH] = {0};
+        size_t m = 0;
+        const char *p = layers;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p), k;
+            for (k = 0; k < n; k++)
+                if (strlen(L[k].name) == len && !strncmp(L[k].name, p, len)) break;
+            if (k == n || seen[k] || m == TDL_MAX_DEPTH) {
+                size_t all[TDL_MAX_DEPTH];
+                for (size_t j = 0; j < n; j++) all[j] = j;
+                order_text(L, all, n, msg, sizeof msg);
+                st = tdl_fail(TDL_EINVAL, "layer order '%s': '%.*s' is %s (the file's Linear layers: %s)", layers,
+                              (int)(len > 64 ? 64 : len), p, k == n ? "not a Linear layer of the file" : "named twice", msg);
+                goto fail;
+            }
+            seen[k] = 1;
+            order[m++] = k;
+            if (!comma) break;
+            p = comma + 1;
+        }
+        if (m != n) {
+            for (size_t k = 0; k < n; k++)
+                if (!seen[k]) {
+                    st = tdl_fail(TDL_EINVAL, "layer order '%s' leaves out the Linear layer '%s' (give every layer once)", layers, L[k].name);
+                    goto fail;
+                }
+        }
+        how = "as given";
+    } else {
+        for (size_t k = 0; k < n; k++) order[k] = k;
+        for (size_t k = 1; k < n; k++) {
+            int tie = 0;
+            if (natural_cmp(L[k - 1].name, L[k].name, &tie) == 0 || tie) {
+                size_t a = strlen(L[k - 1].name) > strlen(L[k].name) ? k - 1 : k;
+                st = tdl_fail(TDL_EFORMAT, "tensor '%s' is not a Linear layer's weight tdl can place: '%s' and '%s' number the same layer; give the layer order, e.g. %s,%s",
+                              L[a].w->name, L[k - 1].name, L[k].name, L[k - 1].name, L[k].name);
+                goto fail;
+            }
+        }
+        char pat0[128], pat[128];
+        int one_pattern = 1;
+        name_pattern(L[0].name, pat0, sizeof pat0);
+        for (size_t k = 1; k < n; k++) {
+            name_pattern(L[k].name, pat, sizeof pat);
+            if (strcmp(pat, pat0)) one_pattern = 0;
+        }
+        layout_layer *nat[TDL_MAX_DEPTH];
+        for (size_t k = 0; k < n; k++) nat[k] = &L[k];
+        size_t bad = 0;
+        int fits = chain_fits(nat, n, &bad);
+        chain_search *cs = NULL;
+        if (!(fits && one_pattern)) {
+            cs = tdl_calloc(1, sizeof *cs, "a chain search");
+            if (!cs) { st = TDL_ENOMEM; goto fail; }
+            cs->L = L;
+            cs->n = n;
+            cs->budget = LAYOUT_SEARCH_BUDGET;
+            chain_dfs(cs, 0);
+        }
+        if (fits && (one_pattern || (cs->count == 1 && cs->budget))) {
+            how = "natural order of the names";
+        } else if (!fits && !one_pattern && cs->count == 1 && cs->budget) {
+            memcpy(order, cs->found[0], n * sizeof order[0]);
+            how = "the only order the shapes chain";
+        } else {
+            /* refuse, naming the candidates */
+            char cand[600] = "";
+            size_t used = 0, shown_n = cs ? (cs->count < LAYOUT_SHOWN ? cs->count : LAYOUT_SHOWN) : 0;
+            for (size_t c = 0; c < shown_n; c++) {
+                order_text(L, cs->found[c], n, msg, sizeof msg);
+                int w = snprintf(cand + used, sizeof cand - used, "%s%s", c ? " or " : "", msg);
+                if (w < 0 || (size_t)w >= sizeof cand - used) break;
+                used += (size_t)w;
+            }
+            int more = cs && (cs->count > LAYOUT_SHOWN || !cs->budget);
+            char first[512] = "";
+            if (shown_n) order_text(L, cs->found[0], n, first, sizeof first);
+            if (!fits) {
+                if (shown_n)
+                    st = tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs (the layers in the natural order of their names); orders that chain: %s%s; give the layer order, e.g. %s",
+                                  L[bad].w->name, L[bad].w->shape[1], L[bad - 1].w->shape[0], cand, more ? " or more" : "",
+                                  first);
+                else
+                    st = tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs; no order of the %zu Linear layers chains (not a plain MLP)",
+                                  L[bad].w->name, L[bad].w->shape[1], L[bad - 1].w->shape[0], n);
+            } else {
+                size_t all[TDL_MAX_DEPTH];
+                for (size_t j = 0; j < n; j++) all[j] = j;
+                order_text(L, all, n, msg, sizeof msg);
+                st = tdl_fail(TDL_EINVAL, "the order of the Linear layers is ambiguous: their names follow several patterns and several orders chain: %s%s; give the layer order, e.g. %s",
+                              cand, more ? " or more" : "", msg);
+            }
+            free(cs);
+            goto fail;
+        }
+        free(cs);
+    }
+    if (layers) {
+        layout_layer *c[TDL_MAX_DEPTH];
+        size_t bad = 0;
+        for (size_t k = 0; k < n; k++) c[k] = &L[order[k]];
+        if (!chain_fits(c, n, &bad)) {
+            st = tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs (layer order '%s')",
+                          c[bad]->w->name, c[bad]->w->shape[1], c[bad - 1]->w->shape[0], layers);
+            goto fail;
+        }
+    }
+    /* the scheme, from the patterns */
+    {
+        char pat0[128], pat[128];
+        int one = 1;
+        name_pattern(L[0].name, pat0, sizeof pat0);
+        for (size_t k = 1; k < n; k++) {
+            name_pattern(L[k].name, pat, sizeof pat);
+            if (strcmp(pat, pat0)) one = 0;
+        }
+        if (n == 1 && !*L[0].name) snprintf(out->scheme, sizeof out->scheme, "one nn.Linear (weight, bias)");
+        else if (one && !strcmp(pat0, "<k>")) snprintf(out->scheme, sizeof out->scheme, "nn.Sequential (<k>.weight, <k>.bias)");
+        else if (one && strstr(pat0, "<k>")) snprintf(out->scheme, sizeof out->scheme, "%.64s.weight, %.64s.bias", pat0, pat0);
+        else snprintf(out->scheme, sizeof out->scheme, "named modules");
+        snprintf(out->order, sizeof out->order, "%s", how);
+    }
+    out->depth = n;
+    for (size_t k = 0; k < n; k++) {
+        layout_layer *l = &L[order[k]];
+        out->prefix[k] = l->name;
+        l->name = NULL;
+        out->in[k] = l->w->shape[1];
+        out->out[k] = l->w->shape[0];
+        out->has_bias[k] = l->b != NULL;
+    }
+fail:
+    for (size_t k = 0; k < n; k++) free(L[k].name);
+    if (st != TDL_OK) tdl_mlp_layout_free(out);
+    return st;
+}
+
+/* The tensor PREFIX.weight / PREFIX.bias (bare "weight" for an empty prefix). */
+static const tdl_tensor *layer_tensor(const tdl_tensors *set, const char *init, const char *prefix, int bias,
+                                      char *name, size_t cap)
+{
+    snprintf(name, cap, "%s%s%s%s", init, prefix, *prefix ? "." : "", bias ? "bias" : "weight");
+    return tdl_tensors_find(set, name);
 }
 
 static int meta_double(const tdl_tensors *set, const char *key, double *out)
@@ -519,58 +887,46 @@ static int meta_double(const tdl_tensors *set, const char *key, double *out)
 
 int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, tdl_mlp **out)
 {
-    unsigned long idx[TDL_MAX_DEPTH];
-    size_t nw = 0;
+    return tdl_mlp_from_tensors_ex(set, act_override, NULL, out);
+}
+
+int tdl_mlp_from_tensors_ex(const tdl_tensors *set, const tdl_act *act_override, const char *layers,
+                            tdl_mlp **out)
+{
+    tdl_mlp_layout lay;
     *out = NULL;
-    /* Collect layer indices from the weights; check every other name. */
-    for (size_t i = 0; i < set->count; i++) {
-        const char *name = set->items[i].name;
-        unsigned long k;
-        int is_bias;
-        if (strncmp(name, "init.", 5) == 0) {
-            if (parse_param_name(name + 5, &k, &is_bias) != 0)
-                return tdl_fail(TDL_EFORMAT, "tensor '%s' is not an init.<k>.weight / init.<k>.bias", name);
-            continue;
-        }
-        if (parse_param_name(name, &k, &is_bias) != 0)
-            return tdl_fail(TDL_EFORMAT, "tensor '%s' is not a Linear layer's '<k>.weight' or '<k>.bias' (tdl reads nn.Sequential MLPs)", name);
-        if (is_bias) continue;
-        if (nw == TDL_MAX_DEPTH) return tdl_fail(TDL_EINVAL, "more than %d layers", TDL_MAX_DEPTH);
-        idx[nw++] = k;
-    }
-    if (nw == 0) return tdl_fail(TDL_EFORMAT, "no '<k>.weight' tensors: not an MLP model file");
-    qsort(idx, nw, sizeof idx[0], cmp_ulong);
+    int st = tdl_mlp_layout_find(set, layers, &lay);
+    if (st != TDL_OK) return st;
+    size_t nw = lay.depth;
     size_t widths[TDL_MAX_DEPTH + 1];
     int bias[TDL_MAX_DEPTH];
     const tdl_tensor *W[TDL_MAX_DEPTH], *B[TDL_MAX_DEPTH];
-    char name[64];
+    char name[600];
     for (size_t l = 0; l < nw; l++) {
-        snprintf(name, sizeof name, "%lu.weight", idx[l]);
-        W[l] = tdl_tensors_find(set, name);
-        if (W[l]->ndim != 2)
-            return tdl_fail(TDL_ESHAPE, "tensor '%s' has %zu dimensions; a Linear weight is 2-D (out x in)", name, W[l]->ndim);
-        if (l == 0) widths[0] = W[l]->shape[1];
-        else if (W[l]->shape[1] != widths[l])
-            return tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs", name, W[l]->shape[1], widths[l]);
-        widths[l + 1] = W[l]->shape[0];
-        snprintf(name, sizeof name, "%lu.bias", idx[l]);
-        B[l] = tdl_tensors_find(set, name);
-        bias[l] = B[l] != NULL;
-        if (B[l] && (B[l]->ndim != 1 || B[l]->shape[0] != widths[l + 1]))
-            return tdl_fail(TDL_ESHAPE, "tensor '%s' should have shape [%zu]", name, widths[l + 1]);
+        W[l] = layer_tensor(set, "", lay.prefix[l], 0, name, sizeof name);
+        B[l] = layer_tensor(set, "", lay.prefix[l], 1, name, sizeof name);
+        widths[l] = lay.in[l];
+        widths[l + 1] = lay.out[l];
+        bias[l] = lay.has_bias[l];
     }
-    /* Every bias must belong to a weight. */
+    /* init.* tensors: tdl's copies of the initial parameters, init.<layer>.weight / .bias */
+    size_t n_init = 0;
     for (size_t i = 0; i < set->count; i++) {
-        unsigned long k;
-        int is_bias;
-        if (parse_param_name(set->items[i].name, &k, &is_bias) == 0 && is_bias) {
-            snprintf(name, sizeof name, "%lu.weight", k);
-            if (!tdl_tensors_find(set, name)) return tdl_fail(TDL_EFORMAT, "tensor '%s' has no matching '%s'", set->items[i].name, name);
+        const char *nm = set->items[i].name;
+        size_t plen;
+        if (strncmp(nm, "init.", 5) != 0) continue;
+        if (!ends_with(nm + 5, "weight", &plen) && !ends_with(nm + 5, "bias", &plen)) {
+            tdl_mlp_layout_free(&lay);
+            return tdl_fail(TDL_EFORMAT, "tensor '%s' is not an init.<k>.weight / init.<k>.bias", nm);
         }
+        n_init++;
     }
     tdl_mlp *m;
-    int st = mlp_alloc(nw, widths, bias, &m);
-    if (st != TDL_OK) return st;
+    st = mlp_alloc(nw, widths, bias, &m);
+    if (st != TDL_OK) {
+        tdl_mlp_layout_free(&lay);
+        return st;
+    }
     for (size_t i = 0; i < set->meta_count; i++)
         if ((st = tdl_tensors_set_meta(m->meta, set->meta_keys[i], set->meta_values[i])) != TDL_OK) goto fail;
     /* Activation */
@@ -602,15 +958,13 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
         }
     }
     /* Values, and the init if every init tensor is there. */
-    size_t n_init = 0, n_init_expected = 0;
+    size_t n_init_expected = 0;
     for (size_t l = 0; l < nw; l++) {
         tdl_layer *L = &m->layers[l];
         memcpy(m->theta + L->w_off, W[l]->data, L->in * L->out * sizeof(double));
         if (B[l]) memcpy(m->theta + L->b_off, B[l]->data, L->out * sizeof(double));
         n_init_expected += B[l] ? 2 : 1;
     }
-    for (size_t i = 0; i < set->count; i++)
-        if (strncmp(set->items[i].name, "init.", 5) == 0) n_init++;
     if (n_init > 0) {
         if (n_init != n_init_expected) {
             st = tdl_fail(TDL_EFORMAT, "the file holds %zu init.* tensors, expected %zu (one per weight and bias)", n_init, n_init_expected);
@@ -622,8 +976,7 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
             tdl_layer *L = &m->layers[l];
             for (int b = 0; b < 2; b++) {
                 if (b && !B[l]) continue;
-                snprintf(name, sizeof name, "init.%lu.%s", idx[l], b ? "bias" : "weight");
-                const tdl_tensor *t = tdl_tensors_find(set, name);
+                const tdl_tensor *t = layer_tensor(set, "init.", lay.prefix[l], b, name, sizeof name);
                 const tdl_tensor *ref = b ? B[l] : W[l];
                 if (!t || t->ndim != ref->ndim || t->numel != ref->numel ||
                     memcmp(t->shape, ref->shape, ref->ndim * sizeof(size_t)) != 0) {
@@ -647,7 +1000,7 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
                 for (size_t j = 0; j < cnt; j++) {
                     double v = th[off + j];
                     if (isfinite(v)) continue;
-                    snprintf(name, sizeof name, "%s%lu.%s", init ? "init." : "", idx[l], b ? "bias" : "weight");
+                    layer_tensor(set, init ? "init." : "", lay.prefix[l], b, name, sizeof name);
                     const char *what = isnan(v) ? "NaN" : "infinite";
                     if (b) st = tdl_fail(TDL_ENONFINITE, "tensor '%s' entry [%zu] is %s", name, j, what);
                     else st = tdl_fail(TDL_ENONFINITE, "tensor '%s' entry [%zu,%zu] is %s", name, j / L->in, j % L->in, what);
@@ -656,20 +1009,27 @@ int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override, td
             }
         }
     }
+    tdl_mlp_layout_free(&lay);
     *out = m;
     return TDL_OK;
 fail:
+    tdl_mlp_layout_free(&lay);
     tdl_mlp_free(&m);
     return st;
 }
 
 int tdl_mlp_load(const char *path, const tdl_act *act_override, tdl_mlp **out)
 {
+    return tdl_mlp_load_ex(path, act_override, NULL, out);
+}
+
+int tdl_mlp_load_ex(const char *path, const tdl_act *act_override, const char *layers, tdl_mlp **out)
+{
     tdl_tensors *set = NULL;
     *out = NULL;
     int st = tdl_tensors_read(path, &set);
     if (st != TDL_OK) return st;
-    st = tdl_mlp_from_tensors(set, act_override, out);
+    st = tdl_mlp_from_tensors_ex(set, act_override, layers, out);
     tdl_tensors_free(&set);
     if (st != TDL_OK) {
         char msg[1024];

@@ -17,7 +17,8 @@
  * The Hessian, the NTK, landscape directions and PAC-Bayes posteriors all act
  * on this theta.  Files store layer l as tensors "<2l>.weight" / "<2l>.bias",
  * the names of a PyTorch nn.Sequential(Linear, act, Linear, ...) state dict,
- * plus "init.<2l>.weight" ... for the initial parameters.
+ * plus "init.<2l>.weight" ... for the initial parameters.  The loaders read
+ * any MLP state dict naming (tdl_mlp_layout_find).
  */
 #ifndef TDL_MODEL_H
 #define TDL_MODEL_H
@@ -117,20 +118,58 @@ TDL_API void tdl_mlp_free(tdl_mlp **m);
 /* A deep copy. */
 TDL_API int tdl_mlp_clone(const tdl_mlp *m, tdl_mlp **out);
 
-/* Build a net from tensors named like nn.Sequential ("0.weight", "0.bias",
- * "2.weight", ...).  Activation, parametrization and sigmas come from the
- * metadata, or from act_override (may be NULL) which wins.  Without either,
- * a net of depth > 1 fails with a message asking for --act. */
+/* The Linear layers of a state dict and their order, as the loaders find
+ * them.  A Linear layer is a prefix P with a 2-D "P.weight" (out x in) and
+ * an optional 1-D "P.bias" of length out, under any naming: nn.Sequential's
+ * "0", "2", ...; "fc1", "fc2", ..., "fc10"; "layers.N"; "model.layers.N";
+ * "net.N"; "classifier"; a bare nn.Linear's "weight" (prefix "").  The
+ * order: `layers` when not NULL ("fc1,fc2,fc3": every layer once); else
+ * the natural order of the prefixes (digit runs compared as numbers: fc2
+ * before fc10), which must chain (out of layer k = in of layer k+1) when
+ * all prefixes follow one pattern (digit runs aside); prefixes of several
+ * patterns ("fc1", "fc2", "out") keep the natural order when it is the only
+ * order that chains and take the only order that chains when it is not;
+ * otherwise the order is ambiguous: TDL_EINVAL (TDL_ESHAPE when the natural
+ * order does not chain) with a message naming up to three orders that do
+ * chain.  Tensors that are not a Linear layer's (convolution kernels,
+ * batch-norm statistics, embeddings, anything else) fail by name with
+ * TDL_EFORMAT or TDL_ESHAPE.  init.* tensors (tdl's initial parameters)
+ * are skipped here.  Free with tdl_mlp_layout_free. */
+typedef struct tdl_mlp_layout {
+    size_t depth;
+    char *prefix[TDL_MAX_DEPTH];   /* owned; layer l is "<prefix>.weight" ("weight" when "") */
+    size_t in[TDL_MAX_DEPTH], out[TDL_MAX_DEPTH];
+    int has_bias[TDL_MAX_DEPTH];
+    char scheme[160];              /* the naming: "nn.Sequential (<k>.weight, <k>.bias)",
+                                      "fc<k>.weight, fc<k>.bias", "named modules", ... */
+    char order[64];                /* how the order was found: "natural order of the names",
+                                      "the only order the shapes chain", "as given" */
+} tdl_mlp_layout;
+TDL_API int tdl_mlp_layout_find(const tdl_tensors *set, const char *layers, tdl_mlp_layout *out);
+TDL_API void tdl_mlp_layout_free(tdl_mlp_layout *layout);
+
+/* Build a net from a state dict's tensors (the layout above).  Activation,
+ * parametrization and sigmas come from the metadata, or from act_override
+ * (may be NULL) which wins.  Without either, a net of depth > 1 fails with
+ * a message asking for an activation. */
 TDL_API int tdl_mlp_from_tensors(const tdl_tensors *set, const tdl_act *act_override,
                                  tdl_mlp **out);
-/* Load a .safetensors or .npz model file (by content). */
+/* The same with an explicit layer order (NULL: found as above). */
+TDL_API int tdl_mlp_from_tensors_ex(const tdl_tensors *set, const tdl_act *act_override,
+                                    const char *layers, tdl_mlp **out);
+/* Load a .safetensors, .npz or torch.save .pt model file (by content). */
 TDL_API int tdl_mlp_load(const char *path, const tdl_act *act_override, tdl_mlp **out);
+/* The same with an explicit layer order, "fc1,fc2,fc3" (NULL: found as
+ * tdl_mlp_layout_find says). */
+TDL_API int tdl_mlp_load_ex(const char *path, const tdl_act *act_override, const char *layers,
+                            tdl_mlp **out);
 /* Save as safetensors (F64) with init.* tensors and metadata. */
 TDL_API int tdl_mlp_save(const char *path, const tdl_mlp *m);
 /* The tensors a model file would hold (weights, init.*, metadata). */
 TDL_API int tdl_mlp_to_tensors(const tdl_mlp *m, tdl_tensors **out);
 
-/* Read a .safetensors or .npz file by its first bytes. */
+/* Read a .safetensors, .npz or torch.save .pt file by its first bytes (a
+ * zip is a .pt when it has a TOP/data.pkl member, else an .npz). */
 TDL_API int tdl_tensors_read(const char *path, tdl_tensors **out);
 
 #ifdef __cplusplus

@@ -7,7 +7,10 @@
 
 const char cli_model_help[] =
     "model (a file, or a fresh net):\n"
-    "  --model FILE    .safetensors or .npz (a PyTorch nn.Sequential state dict loads as it is)\n"
+    "  --model FILE    .safetensors, .npz or torch.save .pt: a PyTorch MLP state dict of any\n"
+    "                  naming (0.weight, fc1.weight, layers.0.weight, ...) loads as it is\n"
+    "  --layer-order L,...  the order of the Linear layers in --model, e.g. fc1,fc2,fc3\n"
+    "                  (default: the numeric order of their names, checked against their shapes)\n"
     "  --arch A        widths input-hidden...-output, e.g. 64-128-10 (depth 1 = linear model)\n"
     "  --act ACT       identity relu leaky-relu:A abrelu:A,B tanh erf sigmoid softplus\n"
     "                  quadratic gelu (default @{model.act} for --arch; a model file names\n"
@@ -45,6 +48,7 @@ int cli_model_opts_parse(cli_model_opts *o, const char *cmd, int code, const cha
     case OPT_INIT: o->init = arg; return 1;
     case OPT_PARAM: o->param = arg; return 1;
     case OPT_FREEZE: o->freeze = arg; return 1;
+    case OPT_LAYER_ORDER: o->layers = arg; return 1;
     case OPT_LOSS: {
         const char *colon = strchr(arg, ':');
         if (!colon) {
@@ -144,10 +148,19 @@ static int cli_model_build_net(const cli_model_opts *o, const char *cmd, tdl_mlp
     *out = NULL;
     if (o->act && (st = tdl_act_parse(o->act, &act)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
     if (o->model && o->arch) return cli_usage(cmd, "give --model FILE or --arch A, not both");
+    if (o->layers && !o->model) return cli_usage(cmd, "--layer-order orders the layers of --model FILE: give --model");
     if (o->model) {
-        if ((st = tdl_mlp_load(o->model, o->act ? &act : NULL, out)) != TDL_OK) {
+        if ((st = tdl_mlp_load_ex(o->model, o->act ? &act : NULL, o->layers, out)) != TDL_OK) {
             if (st == TDL_EINVAL && !o->act && model_lacks_activation(o->model))
                 return cli_failf("the model file names no activation (no __metadata__ 'activation'): give --act");
+            /* the library's "give the layer order, e.g. A,B" is --layer-order here */
+            const char *give = strstr(tdl_errmsg(), "give the layer order, e.g. ");
+            if (give) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", tdl_errmsg());
+                return cli_failf("%.*sgive the order with --layer-order %s", (int)(give - tdl_errmsg()), msg,
+                                 msg + (give - tdl_errmsg()) + strlen("give the layer order, e.g. "));
+            }
             return cli_fail(st);
         }
         return 0;

@@ -19,12 +19,13 @@ typedef struct cli_model_opts {
     const char *loss;      /* --loss (the loss's canonical name when given as mse:torch) */
     const char *mse_convention; /* --loss mse:torch / mse:tdl, or NULL */
     const char *reduction; /* --reduction mean|sum, or NULL */
+    const char *layers;    /* --layer-order fc1,fc2,fc3: the Linear layers' order in --model */
 } cli_model_opts;
 
 /* Option codes 1000.. for getopt_long; append MODEL_LONG_OPTIONS to a table. */
 enum {
     OPT_MODEL = 1000, OPT_ARCH, OPT_ACT, OPT_INIT, OPT_PARAM, OPT_SIGMA_W, OPT_SIGMA_B,
-    OPT_BIAS, OPT_NO_BIAS, OPT_SEED, OPT_FREEZE, OPT_LOSS, OPT_REDUCTION
+    OPT_BIAS, OPT_NO_BIAS, OPT_SEED, OPT_FREEZE, OPT_LOSS, OPT_REDUCTION, OPT_LAYER_ORDER
 };
 #define MODEL_LONG_OPTIONS \
     {"model", required_argument, NULL, OPT_MODEL}, {"arch", required_argument, NULL, OPT_ARCH}, \
@@ -33,7 +34,7 @@ enum {
     {"sigma-b", required_argument, NULL, OPT_SIGMA_B}, {"bias", no_argument, NULL, OPT_BIAS}, \
     {"no-bias", no_argument, NULL, OPT_NO_BIAS}, {"seed", required_argument, NULL, OPT_SEED}, \
     {"freeze", required_argument, NULL, OPT_FREEZE}, {"loss", required_argument, NULL, OPT_LOSS}, \
-    {"reduction", required_argument, NULL, OPT_REDUCTION}
+    {"reduction", required_argument, NULL, OPT_REDUCTION}, {"layer-order", required_argument, NULL, OPT_LAYER_ORDER}
 
 void cli_model_opts_init(cli_model_opts *o);
 /* Handle one model option: 1 handled, 0 not a model option, -1 bad value

@@ -85,10 +85,11 @@ static void shape_text(const tdl_tensor *t, char *buf, size_t len)
     if (used < len) snprintf(buf + used, len - used, "]");
 }
 
-static int info_model(const char *path, const char *act_text, int as_json)
+static int info_model(const char *path, const char *act_text, const char *layers, int as_json)
 {
     tdl_tensors *set = NULL;
     tdl_mlp *m = NULL;
+    tdl_mlp_layout lay;
     tdl_act act, *act_override = NULL;
     int st;
     if (act_text) {
@@ -97,9 +98,12 @@ static int info_model(const char *path, const char *act_text, int as_json)
     }
     if ((st = tdl_tensors_read(path, &set)) != TDL_OK) return cli_fail(st);
     /* The tensor listing works for any file; the MLP reading may not. */
-    st = tdl_mlp_from_tensors(set, act_override, &m);
-    char mlp_error[512] = "";
+    st = tdl_mlp_from_tensors_ex(set, act_override, layers, &m);
+    char mlp_error[1024] = "";
     if (st != TDL_OK) snprintf(mlp_error, sizeof mlp_error, "%s", tdl_errmsg());
+    /* the layout needs no activation: shown whenever the layers chain */
+    char layout_error[1024] = "";
+    if (tdl_mlp_layout_find(set, layers, &lay) != TDL_OK) snprintf(layout_error, sizeof layout_error, "%s", tdl_errmsg());
     size_t stored = 0;
     for (size_t i = 0; i < set->count; i++)
         if (strncmp(set->items[i].name, "init.", 5) != 0) stored += set->items[i].numel;
@@ -131,6 +135,25 @@ static int info_model(const char *path, const char *act_text, int as_json)
             json_string(&w, "arch_reason", mlp_error);
             json_string(&w, "activation_reason", mlp_error);
         }
+        if (lay.depth) {
+            json_object_begin(&w, "layout");
+            json_string(&w, "scheme", lay.scheme);
+            json_string(&w, "order", lay.order);
+            json_array_begin(&w, "chain");
+            for (size_t l = 0; l < lay.depth; l++) {
+                json_object_begin(&w, NULL);
+                json_string(&w, "layer", lay.prefix[l]);
+                json_size(&w, "in", lay.in[l]);
+                json_size(&w, "out", lay.out[l]);
+                json_bool(&w, "bias", lay.has_bias[l]);
+                json_object_end(&w);
+            }
+            json_array_end(&w);
+            json_object_end(&w);
+        } else {
+            json_null(&w, "layout");
+            json_string(&w, "layout_reason", layout_error);
+        }
         json_array_begin(&w, "tensors");
         for (size_t i = 0; i < set->count; i++) {
             const tdl_tensor *t = &set->items[i];
@@ -154,8 +177,17 @@ static int info_model(const char *path, const char *act_text, int as_json)
             printf("param.       %s (sigma_w %.6g, sigma_b %.6g)\n", tdl_param_name(m->param), m->sigma_w, m->sigma_b);
             printf("parameters   %zu\n", m->n_params);
             printf("init kept    %s\n", m->theta0 ? "yes" : "no");
+
         } else {
             printf("parameters   %zu (not an MLP tdl can use: %s)\n", stored, mlp_error);
+        }
+        if (lay.depth) {
+            printf("layout       %s (order: %s)\n", lay.scheme, lay.order);
+            printf("chain       ");
+            for (size_t l = 0; l < lay.depth; l++)
+                printf("%s %s: %zu -> %zu%s", l ? "," : "", *lay.prefix[l] ? lay.prefix[l] : "(top level)", lay.in[l],
+                       lay.out[l], lay.has_bias[l] ? "" : " (no bias)");
+            printf("\n");
         }
         printf("tensors      %zu\n", set->count);
         for (size_t i = 0; i < set->count; i++) {
@@ -165,6 +197,7 @@ static int info_model(const char *path, const char *act_text, int as_json)
         if (set->meta_count) printf("metadata\n");
         for (size_t i = 0; i < set->meta_count; i++) printf("  %-16s %s\n", set->meta_keys[i], set->meta_values[i]);
     }
+    tdl_mlp_layout_free(&lay);
     tdl_tensors_free(&set);
     tdl_mlp_free(&m);
     return 0;
@@ -176,11 +209,12 @@ int cmd_info(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},
         {"model", required_argument, NULL, 'm'},
         {"act", required_argument, NULL, 'a'},
+        {"layer-order", required_argument, NULL, 'L'},
         {"json", no_argument, NULL, 'j'},
         {"out", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL, *model = NULL, *act = NULL, *out = NULL;
+    const char *data = NULL, *model = NULL, *act = NULL, *out = NULL, *layers = NULL;
     int as_json = 0, c;
     opterr = 0;
     optind = 1;
@@ -190,6 +224,7 @@ int cmd_info(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'm': model = optarg; break;
         case 'a': act = optarg; break;
+        case 'L': layers = optarg; break;
         case 'j': as_json = 1; break;
         case 'o': out = optarg; break;
         default: return cli_bad_option("info", argv, optopt);
@@ -210,5 +245,6 @@ int cmd_info(int argc, char **argv)
         if (pst != TDL_OK) return cli_fail(pst);
         tdl_atomic_abort(&probe);
     }
-    return data ? info_data(data, out, as_json) : info_model(model, act, as_json);
+    if (layers && !model) return cli_usage("info", "--layer-order orders the layers of --model FILE: give --model");
+    return data ? info_data(data, out, as_json) : info_model(model, act, layers, as_json);
 }

@@ -125,27 +125,35 @@ const char *pc_param_name(unsigned bit)
     case PC_P_WIDTHS: return "--widths";
     case PC_P_SEEDS: return "--seeds";
     case PC_P_STEPS: return "--steps";
+    case PC_P_TEST: return "--test";
     default: return NULL;
     }
+}
+
+char *pc_spec_with(const char *spec, const char *key, const char *value)
+{
+    tdl_spec s;
+    if (tdl_data_spec_parse(spec, &s) != TDL_OK) return NULL;
+    size_t len = strlen(s.name) + strlen(key) + strlen(value) + 4;
+    for (size_t i = 0; i < s.count; i++) len += strlen(s.kv[i].key) + strlen(s.kv[i].value) + 2;
+    char *out = tdl_malloc(len, "a data spec");
+    if (out) {
+        size_t at = (size_t)snprintf(out, len, "%s:", s.name);
+        for (size_t i = 0; i < s.count; i++)
+            if (strcmp(s.kv[i].key, key) != 0) at += (size_t)snprintf(out + at, len - at, "%s=%s,", s.kv[i].key, s.kv[i].value);
+        snprintf(out + at, len - at, "%s=%s", key, value);
+    }
+    tdl_data_spec_free(&s);
+    return out;
 }
 
 /* The spec with n=max_n in place of any n= it has (tdl/data.h: the first
  * max_n examples after a seeded shuffle). */
 static char *spec_with_n(const char *spec, size_t max_n)
 {
-    tdl_spec s;
-    if (tdl_data_spec_parse(spec, &s) != TDL_OK) return NULL;
-    size_t len = strlen(s.name) + 32;
-    for (size_t i = 0; i < s.count; i++) len += strlen(s.kv[i].key) + strlen(s.kv[i].value) + 2;
-    char *out = tdl_malloc(len, "a data spec");
-    if (out) {
-        size_t at = (size_t)snprintf(out, len, "%s:", s.name);
-        for (size_t i = 0; i < s.count; i++)
-            if (strcmp(s.kv[i].key, "n") != 0) at += (size_t)snprintf(out + at, len - at, "%s=%s,", s.kv[i].key, s.kv[i].value);
-        snprintf(out + at, len - at, "n=%zu", max_n);
-    }
-    tdl_data_spec_free(&s);
-    return out;
+    char v[32];
+    snprintf(v, sizeof v, "%zu", max_n);
+    return pc_spec_with(spec, "n", v);
 }
 
 int pc_load_user_data(const char *name, const char *spec, size_t max_n, tdl_dataset **out, char **used)

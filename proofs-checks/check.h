@@ -37,6 +37,7 @@ enum {
     PC_P_WIDTHS = 1u << 1,   /* --widths W1,W2,...: the widths of a width sweep */
     PC_P_SEEDS = 1u << 2,    /* --seeds N: nets (or runs) per setting */
     PC_P_STEPS = 1u << 3,    /* --steps N: the GD step budget of a run */
+    PC_P_TEST = 1u << 4,     /* --test SPEC: held-out inputs, with --data */
 };
 
 typedef struct pc_options {
@@ -48,6 +49,7 @@ typedef struct pc_options {
     /* The experiment's parameters (PC_P_*); only those the check declares
      * are ever set. */
     const char *data;        /* --data SPEC, or NULL: the check's built-in data */
+    const char *test;        /* --test SPEC (only with data), or NULL */
     size_t n_widths;         /* --widths: count (0: the check's default) */
     double widths[PC_MAX_WIDTHS];
     size_t seeds;            /* --seeds (0: the check's default) */
@@ -139,10 +141,15 @@ void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t n
                            size_t d, size_t outputs, unsigned long seed);
 /* The user's data set of --data, loaded with tdl_dataset_load.  A set of
  * more than max_n examples is cut to max_n by the data grammar's own
- * modifier n=max_n (the first max_n after a seeded shuffle, tdl/data.h), so
- * the subset is reproducible with any command; *used (owned, free())
+ * n=max_n (the first max_n after a seeded shuffle, tdl/data.h; for a
+ * synthetic set, whose n= is its size, max_n drawn), so the subset is
+ * reproducible with any command; *used (owned, free())
  * receives the spec actually loaded.  name: the check, for messages. */
 int pc_load_user_data(const char *name, const char *spec, size_t max_n, tdl_dataset **out, char **used);
+/* The spec with key=value in place of any value of key it has, or added
+ * (owned, free()); NULL when the spec does not parse (message set) or
+ * out of memory. */
+char *pc_spec_with(const char *spec, const char *key, const char *value);
 /* A data spec as a caption shows it: every path in it reduced to its last
  * component (captions carry no absolute paths).  Writes into buf. */
 const char *pc_display_spec(const char *spec, char *buf, size_t len);

@@ -783,7 +783,7 @@ static int run(const pc_options *opt, pc_result *res)
                  "(tdl_train) at eta = 1/lambda_max(H) of the balanced minimum (%.3g, %.3g, %.3g), stopped at L - L* <= "
                  "1e-7 L* or after %zu steps; L* = %.10g in closed form; Hessians by tdl_hessian_dense",
                  used, n, d, k, ds->classes ? "one-hot outputs" : "regression outputs",
-                 strcmp(used, opt->data) != 0 ? "; cut to the first examples of a seeded shuffle, the data grammar's n=" : "",
+                 strcmp(used, opt->data) != 0 ? "; cut by the data grammar's n= (the first n of a seeded shuffle; a synthetic set draws n)" : "",
                  pb.sxx_ratio, w2[0], w2[1], w2[2], w3[0], w3[1], w3[2], w3[3], w4[0], w4[1], w4[2], w4[3], w4[4], r,
                  r < k ? " < k" : " = k: no bottleneck", runs, opt->seed, eta_of[0], eta_of[1], eta_of[2], budget, pb.Lstar);
         int missed = 0;

@@ -241,7 +241,7 @@ static int run(const pc_options *opt, pc_result *res)
         pc_setup(res, "data %s (n=%zu, d=%zu, C=%zu%s%s); linear model %zu-%zu without bias (P=%zu), MSE on %s, mean over "
                  "samples; init gaussian seed %lu; full-batch GD via tdl_train; L* = %.6g from the pseudo-inverse of X^T X/n",
                  spec, n, d, C, ds->classes ? "" : " target columns",
-                 strcmp(used, opt->data) != 0 ? "; cut to the first examples of a seeded shuffle, the data grammar's n=" : "",
+                 strcmp(used, opt->data) != 0 ? "; cut by the data grammar's n= (the first n of a seeded shuffle; a synthetic set draws n)" : "",
                  d, C, P, ds->classes ? "one-hot targets" : "the targets", opt->seed, lstar);
 
     if (opt->plot) {

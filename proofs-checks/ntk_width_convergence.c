@@ -339,7 +339,7 @@ static int run(const pc_options *opt, pc_result *res)
                  "per width from %lu; empirical NTK by tdl_ntk_empirical, analytic by tdl_ntk_analytic%s",
                  opt->data ? "" : "(built in) ", spec, n, ds->d,
                  opt->data && used && strcmp(used, opt->data) != 0
-                     ? "; cut to the first examples of a seeded shuffle, the data grammar's n=" : "",
+                     ? "; cut by the data grammar's n= (the first n of a seeded shuffle; a synthetic set draws n)" : "",
                  ds->d, d3,
                  opt->n_widths ? widths_text : ws,
                  opt->n_widths && n_series == 2 ? " (fewer than 3 widths <= 512: no two-hidden-layer curve)" : "",

@@ -3,8 +3,8 @@
  *
  *   tdl check --list [--json]
  *   tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE]
- *                   [the check's parameters: --data SPEC, --widths LIST,
- *                    --seeds N, --steps N, as it declares them]
+ *                   [the check's parameters: --data SPEC, --test SPEC,
+ *                    --widths LIST, --seeds N, --steps N, as it declares them]
  *   tdl check --all [--quick] [--seed N] [--json] [--plot-dir DIR]
  *
  * Exit status: 0 every check run passed; 1 a check failed or could not run;
@@ -74,6 +74,7 @@ static void put_json(json_writer *w, const pc_check *c, const pc_options *opt, c
     json_bool(w, "broken", opt->broken);
     json_integer(w, "seed", (long long)opt->seed);
     if (opt->data) json_string(w, "data", opt->data);   /* the user's --data (the setup names the set loaded) */
+    if (opt->test) json_string(w, "test", opt->test);
     json_bool(w, "passed", r->passed);
     json_number(w, "seconds", r->seconds);
     json_object_begin(w, "measured");
@@ -134,7 +135,7 @@ static int list_checks(int as_json)
 }
 
 enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS,
-       O_DATA, O_WIDTHS, O_SEEDS, O_STEPS };
+       O_DATA, O_WIDTHS, O_SEEDS, O_STEPS, O_TEST };
 
 /* --widths W1,W2,...: positive integers, increasing, at most PC_MAX_WIDTHS. */
 static int parse_widths(const char *s, pc_options *o)
@@ -185,6 +186,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
         {"quiet", no_argument, NULL, O_QUIET}, {"threads", required_argument, NULL, O_THREADS},
         {"data", required_argument, NULL, O_DATA}, {"widths", required_argument, NULL, O_WIDTHS},
         {"seeds", required_argument, NULL, O_SEEDS}, {"steps", required_argument, NULL, O_STEPS},
+        {"test", required_argument, NULL, O_TEST},
         {NULL, 0, NULL, 0},
     };
     /* progress on stderr only when it is a terminal (SPEC.md) */
@@ -215,6 +217,11 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
             if (!*optarg) return cli_usage(prog, "--data: expected a data SPEC (tdl help data)");
             opt.data = optarg;
             given |= PC_P_DATA;
+            break;
+        case O_TEST:
+            if (!*optarg) return cli_usage(prog, "--test: expected a data SPEC (tdl help data)");
+            opt.test = optarg;
+            given |= PC_P_TEST;
             break;
         case O_WIDTHS:
             if (parse_widths(optarg, &opt) != 0)
@@ -258,6 +265,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
             if (given & bit) return cli_usage(prog, "%s is a parameter of one check's experiment; give a NAME, not --all", pc_param_name(bit));
     }
     if (one && (rc0 = check_params(prog, one, given, &opt)) != 0) return rc0;
+    if (opt.test && !opt.data) return cli_usage(prog, "--test gives held-out data for --data SPEC; give --data too");
     if (plot_dir) {
         struct stat sb;
         if (stat(plot_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))

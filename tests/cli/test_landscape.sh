@@ -16,8 +16,11 @@ MI=$(loss_terms 4-8-3 150)
 "$TDL" train --data "$D" --arch 4-8-3 --act tanh --epochs 40 --quiet -o "$WORK/a.safetensors" --log-params "$WORK/snaps.npz" >/dev/null
 "$TDL" train --data "$D" --arch 4-8-3 --act tanh --epochs 40 --seed 1 --quiet -o "$WORK/b.safetensors" >/dev/null
 "$TDL" train --data "$D" --arch 4-8-3 --act tanh --epochs 40 --seed 2 --quiet -o "$WORK/c.safetensors" >/dev/null
-run "$TDL" eval --model "$WORK/a.safetensors" --data "$D" --json; la=$(json_get loss)
-run "$TDL" eval --model "$WORK/b.safetensors" --data "$D" --json; lb=$(json_get loss)
+# eval_loss: the top-level "loss" of tdl eval --json (its model_provenance
+# may repeat the key: the file's training metadata)
+eval_loss() { sed -n 's/^{[^{]*"loss":\([^,}]*\).*/\1/p' "$WORK/out" | head -n 1; }
+run "$TDL" eval --model "$WORK/a.safetensors" --data "$D" --json; la=$(eval_loss)
+run "$TDL" eval --model "$WORK/b.safetensors" --data "$D" --json; lb=$(eval_loss)
 
 # help: every option with its default, and an example
 run "$TDL" help landscape

@@ -211,6 +211,26 @@ run "$TDL" check --all --quick --data iris
 expect_status 2 "--data with --all"
 expect_err "--data is a parameter of one check's experiment" "--all message"
 
+# ntk-lazy-training on a user's regression set (its test inputs: the data
+# grammar's split), the one-output rule, and the hypothesis Theta_inf > 0
+run "$TDL" check ntk-lazy-training --quick --data teacher:n=100,d=5,k=2 --seeds 1 --json
+expect_status 0 "ntk-lazy-training --data teacher"
+expect_json passed true "ntk-lazy-training on a teacher set: passed"
+expect_out 'data teacher:d=5,k=2,split=train,test=0.25,n=30' "ntk-lazy-training setup names the training spec used"
+run "$TDL" check ntk-lazy-training --quick --broken --data teacher:n=100,d=5,k=2 --seeds 1 --json
+expect_status 1 "ntk-lazy-training --data --broken fails"
+refuse "has 3 classes; the check trains one-output nets" "ntk-lazy-training --data iris (3 classes)" \
+    "$TDL" check ntk-lazy-training --quick --data iris
+awk 'BEGIN { for (i = 0; i < 12; i++) printf "%.3f,%.3f,%d\n", i % 3, (i % 3) * 0.5, i % 2 }' > "$WORK/dup.csv"
+refuse "hypothesis not met on" "ntk-lazy-training on duplicate inputs (Theta_inf singular)" \
+    "$TDL" check ntk-lazy-training --quick --data "$WORK/dup.csv" --test "$WORK/dup.csv"
+run "$TDL" check ntk-lazy-training --quick --test iris
+expect_status 2 "--test without --data"
+expect_err "--test gives held-out data for --data SPEC" "--test alone: message"
+run "$TDL" check deep-linear-no-bad-minima --data iris --test iris
+expect_status 2 "--test for a check that takes none"
+expect_err "deep-linear-no-bad-minima takes no --test" "names the check"
+
 # every check's parameters: --list --json, the standalone --help and `tdl help check` agree
 run "$TDL" check --list --json
 expect_out '"name":"deep-linear-no-bad-minima"' "--list --json"
@@ -220,7 +240,7 @@ sed 's/},{"name"/}\n{"name"/g' "$WORK/out" |
 grep -q "^deep-linear-no-bad-minima  *--data  *--seeds  *--steps *$" "$WORK/params.txt" && ok || bad "deep-linear parameters: $(grep deep-linear "$WORK/params.txt")"
 grep -q "^ntk-width-convergence  *--data  *--widths  *--seeds *$" "$WORK/params.txt" && ok || bad "ntk-width parameters: $(grep ntk-width "$WORK/params.txt")"
 "$TDL" help check > "$WORK/help.txt"
-for p in --data --widths --seeds --steps; do
+for p in --data --test --widths --seeds --steps; do
     # the help paragraph of parameter p, and the checks that declare p
     para=$(awk -v p="$p" '$1 == p { on = 1; print; next } on && /^  --|^$/ { on = 0 } on' "$WORK/help.txt" | tr -s ' \n' '  ')
     takers=$(awk -v p="$p" '{ for (i = 2; i <= NF; i++) if ($i == p) print $1 }' "$WORK/params.txt")

@@ -161,7 +161,7 @@ bad_value() {
     done
 }
 bad_value train --lr abc --data "$W/d.csv" --arch 4-6-3
-bad_value train --epochs 0 --data "$W/d.csv" --arch 4-6-3
+bad_value train --epochs -1 --data "$W/d.csv" --arch 4-6-3
 bad_value train --threads abc --data "$W/d.csv" --arch 4-6-3
 bad_value hessian --k abc --data "$W/d.csv" --model "$W/m.safetensors"
 bad_value hessian --tol -1 --data "$W/d.csv" --model "$W/m.safetensors"

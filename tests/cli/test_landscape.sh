@@ -187,6 +187,12 @@ fs=$(json_get loss_start); fe=$(json_get loss_end)
 n=$(arr loss | tr ',' '\n' | grep -c .); [ "$n" -eq 41 ] && ok || bad "--from-init: 41 points on [-0.5, 1.5] expected, got $n"
 run "$TDL" landscape --arch 4-8-3 --act tanh --seed 0 --data "$D" --grid 11 --json --threads 1
 [ "$fs" = "$(json_get centre_loss)" ] && ok || bad "--from-init: loss at a = 0 $fs, the fresh net's (--arch 4-8-3 --act tanh --seed 0) $(json_get centre_loss)"
+# and tdl eval of the fresh net saved by tdl train --epochs 0 (another code
+# path than the landscape's: equal up to roundoff, lib.sh)
+run "$TDL" train --data "$D" --arch 4-8-3 --act tanh --seed 0 --epochs 0 --quiet -o "$WORK/init0.safetensors"
+expect_status 0 "train --epochs 0 saves the init"
+run "$TDL" eval --model "$WORK/init0.safetensors" --data "$D" --json
+near "$fs" "$(eval_loss)" "$MI" && ok || bad "--from-init: loss at a = 0 $fs vs tdl eval of the init $(eval_loss)"
 run "$TDL" landscape --model "$WORK/a.safetensors" --data "$D" --grid 11 --json --threads 1
 [ "$fe" = "$(json_get centre_loss)" ] && ok || bad "--from-init: loss at a = 1 $fe, the model's $(json_get centre_loss)"
 near "$fe" "$la" "$MI" && ok || bad "--from-init: loss at a = 1 $fe vs tdl eval $la"

@@ -494,13 +494,13 @@ int tdl_tensors_read(const char *path, tdl_tensors **out)
  *
  * The chain: the prefixes in natural order (digit runs compared as
  * numbers, so fc2 < fc10 although safetensors sorts fc10 first), checked
- * against the shapes (out of layer k = in of layer k+1).  When every prefix
- * follows one pattern (digit runs replaced by <k>) the names decide and a
- * mismatch is an error.  When the names follow several patterns (fc1, fc2,
- * out) their order means little: the natural order is kept when no other
- * order chains, the only order that chains is taken when the natural one
- * does not, and anything else is ambiguous.  An explicit order (the layers
- * argument) overrides all of this. */
+ * against the shapes (out of layer k = in of layer k+1).  Prefixes of one
+ * pattern (digit runs replaced by <k>: fc<k>, layers.<k>) keep their
+ * natural order; where prefixes of several patterns interleave (features.0,
+ * features.2, classifier) the shapes must place them: the order is the one
+ * order that keeps each pattern's natural order and chains.  None, or
+ * several, is an error naming up to LAYOUT_SHOWN orders that chain.  An
+ * explicit order (the layers argument) overrides all of this. */
 
 #define LAYOUT_SEARCH_BUDGET 200000u /* DFS steps when looking for chains */
 #define LAYOUT_SHOWN 3               /* candidate orders named in a message */
@@ -606,6 +606,8 @@ static int chain_fits(layout_layer *const *c, size_t n, size_t *bad)
 typedef struct chain_search {
     layout_layer *L;
     size_t n, count, budget;
+    const size_t *group;         /* NULL, or the pattern group of each layer: layers of
+                                    one group keep their natural order */
     size_t cur[TDL_MAX_DEPTH];
     int used[TDL_MAX_DEPTH];
     size_t found[LAYOUT_SHOWN][TDL_MAX_DEPTH];
@@ -623,6 +625,12 @@ static void chain_dfs(chain_search *s, size_t k)
     for (size_t j = 0; j < s->n; j++) {
         if (s->used[j]) continue;
         if (k && s->L[j].w->shape[1] != s->L[s->cur[k - 1]].w->shape[0]) continue;
+        if (s->group) { /* an earlier layer of j's group not placed yet: not j */
+            size_t e;
+            for (e = 0; e < j; e++)
+                if (s->group[e] == s->group[j] && !s->used[e]) break;
+            if (e < j) continue;
+        }
         s->used[j] = 1;
         s->cur[k] = j;
         chain_dfs(s, k + 1);
@@ -768,42 +776,51 @@ int tdl_mlp_layout_find(const tdl_tensors *set, const char *layers, tdl_mlp_layo
                 goto fail;
             }
         }
-        char pat0[128], pat[128];
-        int one_pattern = 1;
-        name_pattern(L[0].name, pat0, sizeof pat0);
-        for (size_t k = 1; k < n; k++) {
-            name_pattern(L[k].name, pat, sizeof pat);
-            if (strcmp(pat, pat0)) one_pattern = 0;
+        /* the pattern groups (fc<k>, layers.<k>, ...): the natural order binds
+         * within a group; how the groups interleave the shapes must say */
+        size_t group[TDL_MAX_DEPTH];
+        for (size_t k = 0; k < n; k++) {
+            char pk[128], pe[128];
+            name_pattern(L[k].name, pk, sizeof pk);
+            group[k] = k;
+            for (size_t e = 0; e < k; e++) {
+                name_pattern(L[e].name, pe, sizeof pe);
+                if (!strcmp(pk, pe)) { group[k] = group[e]; break; }
+            }
         }
         layout_layer *nat[TDL_MAX_DEPTH];
         for (size_t k = 0; k < n; k++) nat[k] = &L[k];
         size_t bad = 0;
         int fits = chain_fits(nat, n, &bad);
-        chain_search *cs = NULL;
-        if (!(fits && one_pattern)) {
-            cs = tdl_calloc(1, sizeof *cs, "a chain search");
-            if (!cs) { st = TDL_ENOMEM; goto fail; }
-            cs->L = L;
-            cs->n = n;
-            cs->budget = LAYOUT_SEARCH_BUDGET;
-            chain_dfs(cs, 0);
-        }
-        if (fits && (one_pattern || (cs->count == 1 && cs->budget))) {
-            how = "natural order of the names";
-        } else if (!fits && !one_pattern && cs->count == 1 && cs->budget) {
+        chain_search *cs = tdl_calloc(1, sizeof *cs, "a chain search");
+        if (!cs) { st = TDL_ENOMEM; goto fail; }
+        cs->L = L;
+        cs->n = n;
+        cs->group = group;
+        cs->budget = LAYOUT_SEARCH_BUDGET;
+        chain_dfs(cs, 0);
+        if (cs->count == 1 && cs->budget) {
             memcpy(order, cs->found[0], n * sizeof order[0]);
-            how = "the only order the shapes chain";
+            how = fits ? "natural order of the names" : "the only order the shapes chain";
         } else {
+            if (cs->count == 0 && cs->budget) {
+                /* no order keeps the names' order: which orders chain at all? */
+                memset(cs, 0, sizeof *cs);
+                cs->L = L;
+                cs->n = n;
+                cs->budget = LAYOUT_SEARCH_BUDGET;
+                chain_dfs(cs, 0);
+            }
             /* refuse, naming the candidates */
             char cand[600] = "";
-            size_t used = 0, shown_n = cs ? (cs->count < LAYOUT_SHOWN ? cs->count : LAYOUT_SHOWN) : 0;
+            size_t used = 0, shown_n = cs->count < LAYOUT_SHOWN ? cs->count : LAYOUT_SHOWN;
             for (size_t c = 0; c < shown_n; c++) {
                 order_text(L, cs->found[c], n, msg, sizeof msg);
                 int w = snprintf(cand + used, sizeof cand - used, "%s%s", c ? " or " : "", msg);
                 if (w < 0 || (size_t)w >= sizeof cand - used) break;
                 used += (size_t)w;
             }
-            int more = cs && (cs->count > LAYOUT_SHOWN || !cs->budget);
+            int more = cs->count > LAYOUT_SHOWN || !cs->budget;
             char first[512] = "";
             if (shown_n) order_text(L, cs->found[0], n, first, sizeof first);
             if (!fits) {
@@ -815,11 +832,8 @@ int tdl_mlp_layout_find(const tdl_tensors *set, const char *layers, tdl_mlp_layo
                     st = tdl_fail(TDL_ESHAPE, "tensor '%s' takes %zu inputs but the previous layer has %zu outputs; no order of the %zu Linear layers chains (not a plain MLP)",
                                   L[bad].w->name, L[bad].w->shape[1], L[bad - 1].w->shape[0], n);
             } else {
-                size_t all[TDL_MAX_DEPTH];
-                for (size_t j = 0; j < n; j++) all[j] = j;
-                order_text(L, all, n, msg, sizeof msg);
                 st = tdl_fail(TDL_EINVAL, "the order of the Linear layers is ambiguous: their names follow several patterns and several orders chain: %s%s; give the layer order, e.g. %s",
-                              cand, more ? " or more" : "", msg);
+                              cand, more ? " or more" : "", first);
             }
             free(cs);
             goto fail;

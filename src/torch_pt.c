@@ -288,7 +288,8 @@ static const char *const pv_kind_names[] = {"None", "a bool", "an int", "a str",
 static int pt_bad(pt_vm *vm, const char *what)
 {
     unsigned char op = vm->p[vm->op_at];
-    return tdl_fail(TDL_EFORMAT, "%s: data.pkl byte %zu (%s): %s", vm->label, vm->op_at, pt_opname(op), what);
+    return tdl_fail(TDL_EFORMAT, "%s: data.pkl byte %zu (%s): %s; tdl reads torch.save(model.state_dict()) files only: %s",
+                    vm->label, vm->op_at, pt_opname(op), what, PT_EXPORT_HINT);
 }
 
 static pv *pt_new(pt_vm *vm, pv_kind kind)
@@ -709,8 +710,8 @@ static int pt_run(pt_vm *vm, pv **result)
             return TDL_OK;
         default: {
             char what[320];
-            snprintf(what, sizeof what, "opcode 0x%02x %s is outside the state-dict subset tdl reads (it runs no pickle code); %s",
-                     op, pt_opname(op), PT_EXPORT_HINT);
+            snprintf(what, sizeof what, "opcode 0x%02x %s is outside the state-dict subset tdl reads (it runs no pickle code)",
+                     op, pt_opname(op));
             st = pt_bad(vm, what);
         }
         }
@@ -781,8 +782,8 @@ static int pt_to_set(pt_vm *vm, const pv *d, tdl_tensors **out)
         }
         if (v->kind != V_TENSOR) {
             st = tdl_fail(TDL_EFORMAT,
-                          "%s: entry '%s' is %s, not a tensor: tdl reads a state dict, torch.save(model.state_dict(), \"m.pt\"), not a checkpoint",
-                          vm->label, shown, pv_kind_names[v->kind]);
+                          "%s: entry '%s' is %s, not a tensor: tdl reads a state dict, torch.save(model.state_dict(), \"m.pt\"), not a checkpoint; or %s",
+                          vm->label, shown, pv_kind_names[v->kind], PT_EXPORT_HINT);
             break;
         }
         size_t numel = 1;
@@ -874,8 +875,8 @@ int tdl_torch_read_mem(const unsigned char *buf, size_t len, const char *label, 
     vm.file_len = len;
     st = pt_run(&vm, &result);
     if (st == TDL_OK && result->kind != V_DICT)
-        st = tdl_fail(TDL_EFORMAT, "%s: the pickle holds %s, not a state dict (torch.save(model.state_dict(), \"m.pt\"))",
-                      label, pv_kind_names[result->kind]);
+        st = tdl_fail(TDL_EFORMAT, "%s: the pickle holds %s, not a state dict (torch.save(model.state_dict(), \"m.pt\")); or %s",
+                      label, pv_kind_names[result->kind], PT_EXPORT_HINT);
     if (st == TDL_OK) st = pt_to_set(&vm, result, out);
     pt_vm_free(&vm);
 cleanup:

@@ -125,13 +125,13 @@ TDL_API int tdl_mlp_clone(const tdl_mlp *m, tdl_mlp **out);
  * "net.N"; "classifier"; a bare nn.Linear's "weight" (prefix "").  The
  * order: `layers` when not NULL ("fc1,fc2,fc3": every layer once); else
  * the natural order of the prefixes (digit runs compared as numbers: fc2
- * before fc10), which must chain (out of layer k = in of layer k+1) when
- * all prefixes follow one pattern (digit runs aside); prefixes of several
- * patterns ("fc1", "fc2", "out") keep the natural order when it is the only
- * order that chains and take the only order that chains when it is not;
- * otherwise the order is ambiguous: TDL_EINVAL (TDL_ESHAPE when the natural
- * order does not chain) with a message naming up to three orders that do
- * chain.  Tensors that are not a Linear layer's (convolution kernels,
+ * before fc10), checked against the shapes (out of layer k = in of layer
+ * k+1).  Prefixes of one pattern (digit runs aside: fc<k>, layers.<k>) keep
+ * their natural order; prefixes of several patterns ("features.0",
+ * "features.2", "classifier") are placed by the shapes: the order is the
+ * one order that keeps each pattern's natural order and chains.  When no
+ * such order chains: TDL_ESHAPE; when several do: TDL_EINVAL (ambiguous);
+ * either message names up to three orders that chain.  Tensors that are not a Linear layer's (convolution kernels,
  * batch-norm statistics, embeddings, anything else) fail by name with
  * TDL_EFORMAT or TDL_ESHAPE.  init.* tensors (tdl's initial parameters)
  * are skipped here.  Free with tdl_mlp_layout_free. */

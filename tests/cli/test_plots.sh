@@ -155,6 +155,14 @@ run "$TDL" landscape --model "$WORK/r.safetensors" --data teacher:n=64,d=3,k=1 -
 expect_status 0 "--from-init on regression data"
 grep -q "y2label" "$WORK/rinit.gp" && bad "--from-init: an accuracy axis on regression data" || ok
 
+# data given by an absolute path (the fixtures' npz): the caption names the
+# files by their base names
+FX=$(cd "$2" && pwd)
+run "$TDL" landscape --model "$FX/landscape/model.npz" --act tanh --data "$FX/landscape/data.npz" --grid 5 --quiet --plot "$WORK/abs.png"
+expect_status 0 "landscape on files given by absolute paths"
+cap=$(grep "^set label 9[7-9] " "$WORK/abs.gp")
+case $cap in *"$FX"*) bad "an absolute path in the caption: $cap" ;; *"'model.npz (4-5-3), loss ce (mean) on data.npz"*) ok ;; *) bad "caption: $cap" ;; esac
+
 # one script renders every format: the PDF from the PNG's script
 rm -f "$WORK/hess.pdf"
 (cd "$WORK" && gnuplot -e "out='hess.pdf'" hess.gp) && valid_figure "$WORK/hess.pdf" && ok || bad "hess.gp does not render a PDF"

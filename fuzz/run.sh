@@ -5,7 +5,8 @@
 #   fuzz/run.sh [SECONDS] [PARSER ...]
 #
 # SECONDS   time per harness (default 60)
-# PARSER    safetensors npy npz csv idx dataspec options (default: all;
+# PARSER    safetensors npy npz csv idx pt dataspec options (default: all;
+#           pt is the torch.save .pt reader,
 #           dataspec is the --data SPEC grammar, options the command-line
 #           option parsers of src/cli/)
 # env       BUILD_DIR (default build-fuzz at the top of the project),
@@ -20,7 +21,7 @@ set -eu
 
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-parsers=${*:-safetensors npy npz csv idx dataspec options}
+parsers=${*:-safetensors npy npz csv idx pt dataspec options}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bdir=${BUILD_DIR:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-1}

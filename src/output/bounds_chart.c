@@ -171,8 +171,8 @@ int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
                                          "lc rgb '#7f7f7f' lw 1.5 dt 3"};
     for (int k = 0; k < 4; k++) {
         if (k == 1 && isnan(lines[1])) continue; /* no test set */
-        char title[128];
-        snprintf(title, sizeof title, "%s%s", line_title[k], k < 3 && !(lines[k] > 0 && isfinite(lines[k])) ? " (not on a log axis)" : "");
+        char title[160];
+        snprintf(title, sizeof title, "%.96s%s", line_title[k], k < 3 && !(lines[k] > 0 && isfinite(lines[k])) ? " (not on a log axis)" : "");
         if (lines[k] > 0 && isfinite(lines[k]))
             fprintf(fp, "%sdata index %d using 1:2 with lines %s title ", sep, 3 + k, style[k]);
         else

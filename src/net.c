@@ -109,21 +109,26 @@ double tdl_loss_scale(const tdl_loss_convention *c, tdl_loss_kind loss, size_t n
     return f;
 }
 
+/* One part of the model's convention: its metadata entry, or dflt when absent. */
+static int convention_part(const tdl_mlp *m, const char *key, const tdl_name *table, const char *expected, int dflt,
+                           int *out)
+{
+    const char *text = tdl_tensors_meta(m->meta, key);
+    *out = dflt;
+    if (text && tdl_name_lookup(table, key, text, out) != TDL_OK)
+        return tdl_fail(TDL_EFORMAT, "metadata %s='%s' (expected %s)", key, text, expected);
+    return TDL_OK;
+}
+
 int tdl_mlp_loss_convention(const tdl_mlp *m, tdl_loss_convention *out)
 {
+    int red, mse, st;
     tdl_loss_convention_default(out);
-    const char *red = tdl_tensors_meta(m->meta, META_REDUCTION), *mse = tdl_tensors_meta(m->meta, META_MSE);
-    int v;
-    if (red) {
-        if (tdl_name_lookup(tdl_reduction_names, "reduction", red, &v) != TDL_OK)
-            return tdl_fail(TDL_EFORMAT, "metadata %s='%s' (expected mean or sum)", META_REDUCTION, red);
-        out->reduction = (tdl_reduction)v;
-    }
-    if (mse) {
-        if (tdl_name_lookup(tdl_mse_convention_names, "mse convention", mse, &v) != TDL_OK)
-            return tdl_fail(TDL_EFORMAT, "metadata %s='%s' (expected tdl or torch)", META_MSE, mse);
-        out->mse = (tdl_mse_convention)v;
-    }
+    if ((st = convention_part(m, META_REDUCTION, tdl_reduction_names, "mean or sum", TDL_REDUCTION_MEAN, &red)) != TDL_OK ||
+        (st = convention_part(m, META_MSE, tdl_mse_convention_names, "tdl or torch", TDL_MSE_TDL, &mse)) != TDL_OK)
+        return st;
+    out->reduction = (tdl_reduction)red;
+    out->mse = (tdl_mse_convention)mse;
     return TDL_OK;
 }
 
@@ -140,17 +145,15 @@ int tdl_mlp_set_loss_convention(tdl_mlp *m, const tdl_loss_convention *c)
 
 int tdl_mlp_set_loss_convention_names(tdl_mlp *m, const char *reduction, const char *mse)
 {
-    tdl_loss_convention c;
-    int v, st = tdl_mlp_loss_convention(m, &c);
+    /* a part given replaces the model's; a part not given stays (readable) */
+    int red, ms, st;
+    if (reduction) st = tdl_name_lookup(tdl_reduction_names, "reduction", reduction, &red);
+    else st = convention_part(m, META_REDUCTION, tdl_reduction_names, "mean or sum", TDL_REDUCTION_MEAN, &red);
     if (st != TDL_OK) return st;
-    if (reduction) {
-        if ((st = tdl_name_lookup(tdl_reduction_names, "reduction", reduction, &v)) != TDL_OK) return st;
-        c.reduction = (tdl_reduction)v;
-    }
-    if (mse) {
-        if ((st = tdl_name_lookup(tdl_mse_convention_names, "mse convention", mse, &v)) != TDL_OK) return st;
-        c.mse = (tdl_mse_convention)v;
-    }
+    if (mse) st = tdl_name_lookup(tdl_mse_convention_names, "mse convention", mse, &ms);
+    else st = convention_part(m, META_MSE, tdl_mse_convention_names, "tdl or torch", TDL_MSE_TDL, &ms);
+    if (st != TDL_OK) return st;
+    tdl_loss_convention c = {(tdl_reduction)red, (tdl_mse_convention)ms};
     return tdl_mlp_set_loss_convention(m, &c);
 }
 

@@ -1265,6 +1265,140 @@ START_TEST(test_train_divergence_errors)
 }
 END_TEST
 
+/* ---- loss conventions (tdl/net.h): PyTorch's reductions and nn.MSELoss ------------ */
+
+/* max_i |a_i - f b_i| / max_i |f b_i| */
+static double scaled_err(const double *a, const double *b, double f, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        num = fmax(num, fabs(a[i] - f * b[i]));
+        den = fmax(den, fabs(f * b[i]));
+    }
+    return den > 0 ? num / den : num;
+}
+
+/* The factor table, the model's metadata, and every derivative scaled by it:
+ * each convention multiplies the mean loss by a constant f (n for sum, 2/C
+ * for torch's mean, 2n for torch's sum; 1 for ce's mse convention), so the
+ * loss, gradient, H v, G v, the dense H and G and the evaluation's loss are
+ * the mean's times f.  Both sides sum the same terms in the same order and
+ * differ by the one rounding of the scale: a few ulps (tolerance 16 eps). */
+START_TEST(test_loss_conventions)
+{
+    tdl_loss_convention c;
+    tdl_loss_convention_default(&c);
+    ck_assert_double_eq(tdl_loss_scale(&c, TDL_LOSS_MSE, 8, 3), 1.0 / 8);
+    c.mse = TDL_MSE_TORCH;
+    ck_assert_double_eq(tdl_loss_scale(&c, TDL_LOSS_MSE, 8, 3), 2.0 / 24);
+    ck_assert_double_eq(tdl_loss_scale(&c, TDL_LOSS_CE, 8, 3), 1.0 / 8);
+    c.reduction = TDL_REDUCTION_SUM;
+    ck_assert_double_eq(tdl_loss_scale(&c, TDL_LOSS_MSE, 8, 3), 2.0);
+    ck_assert_double_eq(tdl_loss_scale(&c, TDL_LOSS_LOGISTIC, 8, 1), 1.0);
+
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 23);
+    const size_t n = 13, d = 3, C = 3;
+    double X[13 * 3];
+    size_t y[13];
+    for (size_t i = 0; i < n * d; i++) X[i] = gsl_ran_gaussian(r, 1.0);
+    for (size_t i = 0; i < n; i++) y[i] = i % C;
+    tdl_dataset *ds = make_ds(n, d, C, 0, X, y, NULL);
+    static const struct { const char *arch; tdl_loss_kind loss; tdl_reduction red; tdl_mse_convention mse; double f; } cases[] = {
+        {"3-5-3", TDL_LOSS_MSE, TDL_REDUCTION_SUM, TDL_MSE_TDL, 13},
+        {"3-5-3", TDL_LOSS_MSE, TDL_REDUCTION_MEAN, TDL_MSE_TORCH, 2.0 / 3},
+        {"3-5-3", TDL_LOSS_MSE, TDL_REDUCTION_SUM, TDL_MSE_TORCH, 26},
+        {"3-5-3", TDL_LOSS_CE, TDL_REDUCTION_SUM, TDL_MSE_TORCH, 13},
+        {"3-4-4-3", TDL_LOSS_MSE, TDL_REDUCTION_MEAN, TDL_MSE_TORCH, 2.0 / 3}, /* H by HVP columns */
+        {"3-4-4-3", TDL_LOSS_CE, TDL_REDUCTION_SUM, TDL_MSE_TDL, 13},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        tdl_mlp *m = make_deep(cases[t].arch, "tanh");
+        const size_t P = m->n_params;
+        double *g0 = malloc(P * sizeof(double)), *g1 = malloc(P * sizeof(double)), *v = malloc(P * sizeof(double));
+        double *h0 = malloc(P * sizeof(double)), *h1 = malloc(P * sizeof(double));
+        double *H0 = malloc(P * P * sizeof(double)), *H1 = malloc(P * P * sizeof(double));
+        double *G0 = malloc(P * P * sizeof(double)), *G1 = malloc(P * P * sizeof(double));
+        for (size_t i = 0; i < P; i++) v[i] = gsl_ran_gaussian(r, 1.0);
+        tdl_net_work *w = work(m, n);
+        double L0, L1;
+        tdl_eval_stats e0, e1;
+        ck_assert_int_eq(tdl_mlp_loss_grad(m, cases[t].loss, ds, w, &L0, g0), TDL_OK);
+        ck_assert_int_eq(tdl_mlp_hvp(m, cases[t].loss, ds, v, 0, w, h0), TDL_OK);
+        ck_assert_int_eq(tdl_hessian_dense(m, cases[t].loss, ds, 0, P, H0, G0), TDL_OK);
+        ck_assert_int_eq(tdl_mlp_evaluate(m, cases[t].loss, ds, w, &e0), TDL_OK);
+        tdl_loss_convention cv = {cases[t].red, cases[t].mse};
+        ck_assert_int_eq(tdl_mlp_set_loss_convention(m, &cv), TDL_OK);
+        tdl_loss_convention back;
+        ck_assert_int_eq(tdl_mlp_loss_convention(m, &back), TDL_OK);
+        ck_assert_int_eq(back.reduction, cv.reduction);
+        ck_assert_int_eq(back.mse, cv.mse);
+        ck_assert_int_eq(tdl_mlp_loss_grad(m, cases[t].loss, ds, w, &L1, g1), TDL_OK);
+        ck_assert_int_eq(tdl_mlp_hvp(m, cases[t].loss, ds, v, 0, w, h1), TDL_OK);
+        ck_assert_int_eq(tdl_hessian_dense(m, cases[t].loss, ds, 0, P, H1, G1), TDL_OK);
+        ck_assert_int_eq(tdl_mlp_evaluate(m, cases[t].loss, ds, w, &e1), TDL_OK);
+        const double f = cases[t].f, tol = 16 * DBL_EPSILON;
+        double el = fabs(L1 - f * L0) / (f * L0), eg = scaled_err(g1, g0, f, P), eh = scaled_err(h1, h0, f, P);
+        double eH = scaled_err(H1, H0, f, P * P), eG = scaled_err(G1, G0, f, P * P);
+        double ee = fabs(e1.loss - f * e0.loss) / (f * e0.loss);
+        printf("net conventions %s %s x %g: loss %.1e grad %.1e Hv %.1e H %.1e G %.1e eval %.1e\n", cases[t].arch,
+               tdl_loss_name(cases[t].loss), f, el, eg, eh, eH, eG, ee);
+        ck_assert_msg(el <= tol && eg <= tol && eh <= tol && eH <= tol && eG <= tol && ee <= tol,
+                      "%s: a convention is not the mean's x %g", cases[t].arch, f);
+        tdl_eval_stats_free(&e0);
+        tdl_eval_stats_free(&e1);
+        tdl_net_work_free(&w);
+        free(g0); free(g1); free(v); free(h0); free(h1); free(H0); free(H1); free(G0); free(G1);
+        tdl_mlp_free(&m);
+    }
+    /* a model file's metadata that names no convention */
+    tdl_mlp *m = make_deep("3-5-3", "tanh");
+    ck_assert_int_eq(tdl_tensors_set_meta(m->meta, "loss_reduction", "median"), TDL_OK);
+    ck_assert_int_eq(tdl_mlp_loss_convention(m, &c), TDL_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "loss_reduction='median'"));
+    double L;
+    tdl_net_work *w = work(m, n);
+    ck_assert_int_eq(tdl_mlp_loss_grad(m, TDL_LOSS_CE, ds, w, &L, NULL), TDL_EFORMAT);
+    ck_assert_int_eq(tdl_mlp_set_loss_convention_names(m, "sum", NULL), TDL_OK);
+    ck_assert_int_eq(tdl_mlp_set_loss_convention_names(m, "total", NULL), TDL_EINVAL);
+    const char *red, *mse;
+    ck_assert_int_eq(tdl_mlp_loss_convention_names(m, &red, &mse), TDL_OK);
+    ck_assert_str_eq(red, "sum");
+    ck_assert_str_eq(mse, "tdl");
+    tdl_net_work_free(&w);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* Training applies the model's convention: GD under reduction sum with
+ * learning rate eta / n takes the steps of the mean with eta (20 steps on a
+ * least-squares problem, n = 8; the two differ by the rounding of the scales,
+ * which 20 contracting steps do not amplify: 1e-13), and reports the summed
+ * loss, n times the mean's. */
+START_TEST(test_train_conventions)
+{
+    tdl_dataset *ds = train_ds();
+    const double W0[2] = {0.3, -0.2}, b0[1] = {0.1};
+    tdl_mlp *a = make_linear(2, 1, W0, b0), *b = make_linear(2, 1, W0, b0);
+    tdl_train_config tc = gd_cfg(0.05, 20, 0);
+    tdl_train_result ra, rb;
+    ck_assert_int_eq(tdl_train(a, ds, &tc, &ra), TDL_OK);
+    ck_assert_int_eq(tdl_mlp_set_loss_convention_names(b, "sum", NULL), TDL_OK);
+    tc.lr = 0.05 / 8;
+    ck_assert_int_eq(tdl_train(b, ds, &tc, &rb), TDL_OK);
+    double err = scaled_err(b->theta, a->theta, 1.0, a->n_params);
+    printf("net train conventions: sum with lr / n vs mean: theta %.1e, loss %.1e\n", err,
+           fabs(rb.loss - 8 * ra.loss) / (8 * ra.loss));
+    ck_assert_msg(err <= 1e-13, "GD under sum with lr/n differs from the mean's: %.2e", err);
+    ck_assert_msg(fabs(rb.loss - 8 * ra.loss) <= 1e-12 * 8 * ra.loss, "the sum's loss is not n x the mean's");
+    tdl_mlp_free(&a);
+    tdl_mlp_free(&b);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -1296,6 +1430,8 @@ static Suite *net_suite(void)
     tcase_add_test(limits, test_evaluate_hand_binary);
     tcase_add_test(limits, test_evaluate_regression);
     tcase_add_test(limits, test_loss_names);
+    tcase_add_test(limits, test_loss_conventions);
+    tcase_add_test(limits, test_train_conventions);
     tcase_add_test(limits, test_train_reference_loss);
     tcase_add_test(limits, test_train_stop_reasons);
     suite_add_tcase(s, limits);

@@ -464,6 +464,58 @@ START_TEST(test_structured_vs_jacobian)
 }
 END_TEST
 
+/* --ntk-outputs sum (tdl_ntk_config.outputs): the traced kernel summed over
+ * the C outputs is C times the mean, bit for bit (one multiplication by an
+ * integer), for both methods, square and cross; the full kernel ignores it;
+ * bad names are refused. */
+START_TEST(test_outputs_sum)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 23);
+    gsl_matrix *X = random_matrix(r, 9, 4, 0), *X2 = random_matrix(r, 5, 4, 0);
+    static const char *const archs[] = {"4-6-3", "4-5-5-3"};
+    for (size_t t = 0; t < 2; t++) {
+        tdl_mlp_config cfg;
+        tdl_mlp_config_default(&cfg);
+        ck_assert_int_eq(tdl_arch_parse(archs[t], &cfg), TDL_OK);
+        cfg.act.kind = TDL_ACT_TANH;
+        cfg.seed = 3;
+        tdl_mlp *m;
+        ck_assert_int_eq(tdl_mlp_create(&cfg, &m), TDL_OK);
+        for (int cross = 0; cross < 2; cross++) {
+            tdl_ntk_config mean, sum;
+            tdl_ntk_config_default(&mean);
+            ck_assert_int_eq(mean.outputs, TDL_NTK_OUTPUTS_MEAN);
+            sum = mean;
+            ck_assert_int_eq(tdl_ntk_config_set_outputs(&sum, "sum"), TDL_OK);
+            size_t rr = X->size1, cc = cross ? X2->size1 : X->size1;
+            gsl_matrix *Km = gsl_matrix_alloc(rr, cc), *Ks = gsl_matrix_alloc(rr, cc);
+            ck_assert_int_eq(tdl_ntk_empirical(m, X, cross ? X2 : NULL, &mean, Km), TDL_OK);
+            ck_assert_int_eq(tdl_ntk_empirical(m, X, cross ? X2 : NULL, &sum, Ks), TDL_OK);
+            for (size_t i = 0; i < rr * cc; i++) ck_assert_double_eq(Ks->data[i], 3.0 * Km->data[i]);
+            gsl_matrix_free(Km);
+            gsl_matrix_free(Ks);
+            /* the full kernel has no reduction over outputs */
+            mean.full = sum.full = 1;
+            gsl_matrix *Fm = gsl_matrix_alloc(rr * 3, cc * 3), *Fs = gsl_matrix_alloc(rr * 3, cc * 3);
+            ck_assert_int_eq(tdl_ntk_empirical(m, X, cross ? X2 : NULL, &mean, Fm), TDL_OK);
+            ck_assert_int_eq(tdl_ntk_empirical(m, X, cross ? X2 : NULL, &sum, Fs), TDL_OK);
+            for (size_t i = 0; i < rr * cc * 9; i++) ck_assert_double_eq(Fs->data[i], Fm->data[i]);
+            gsl_matrix_free(Fm);
+            gsl_matrix_free(Fs);
+        }
+        tdl_mlp_free(&m);
+    }
+    tdl_ntk_config o;
+    tdl_ntk_config_default(&o);
+    ck_assert_int_eq(tdl_ntk_config_set_outputs(&o, "total"), TDL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "mean sum"));
+    gsl_matrix_free(X);
+    gsl_matrix_free(X2);
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_empirical_errors)
 {
     tdl_mlp_config cfg;
@@ -1415,6 +1467,7 @@ static Suite *ntk_suite(void)
     tcase_set_timeout(emp, 120);
     tcase_add_loop_test(emp, test_empirical_golden, 0, NCASES);
     tcase_add_test(emp, test_structured_vs_jacobian);
+    tcase_add_test(emp, test_outputs_sum);
     tcase_add_test(emp, test_empirical_errors);
     tcase_add_test(emp, test_names_and_targets);
     suite_add_tcase(s, emp);

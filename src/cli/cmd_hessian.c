@@ -526,10 +526,10 @@ static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_re
             if (isnan(cond)) {
                 json_null_reason(&w, "condition_positive", "condition number undefined: no eigenvalue above the tolerance");
             } else if (ci->singular) {
-                char why[256];
-                snprintf(why, sizeof why, "infinite (numerically singular): the smallest eigenvalue above the zero tolerance, %.6g, is within the roundoff level %.3g",
+                char singular[256];
+                snprintf(singular, sizeof singular, "infinite (numerically singular): the smallest eigenvalue above the zero tolerance, %.6g, is within the roundoff level %.3g",
                          ci->min_pos, r->roundoff);
-                json_null_reason(&w, "condition_positive", why);
+                json_null_reason(&w, "condition_positive", singular);
             } else {
                 json_number(&w, "condition_positive", cond);
             }

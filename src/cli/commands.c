@@ -63,7 +63,7 @@ const char *const cli_topic_data =
     "  tdl info --data iris:split=train,normalize=standard -o iris-train.npz\n"
     "  tdl info --data runs.csv:targets=2\n";
 
-const char *const cli_topic_conventions =
+static const char conventions_a[] =
     "tdl help conventions — numerical conventions of every output\n"
     "\n"
     "  Computing is double precision; files in F32/F16/BF16 are widened on reading.\n"
@@ -82,7 +82,8 @@ const char *const cli_topic_conventions =
     "  Margin: f(x)_y - max_{j != y} f(x)_j (one output: s (f(x) - t), t the\n"
     "    decision threshold: 0.5 for mse on 0/1 labels, 0 otherwise).\n"
     "  JSON numbers have 17 significant digits; NaN/infinity are never written\n"
-    "    (null with a *_reason key instead).\n"
+    "    (null with a *_reason key instead).\n";
+static const char conventions_b[] =
     "\n"
     "Loss conventions and PyTorch (every command with a loss; float64):\n"
     "  --reduction mean|sum   the loss of n examples is the mean (default) or the\n"
@@ -109,7 +110,8 @@ const char *const cli_topic_conventions =
     "      (neural-tangents; the scale of the analytic kernel K delta_cc');\n"
     "      tdl ntk --ntk-outputs sum gives torch.func's NTK summed over the outputs\n"
     "      (C times the mean).  eta_max = 2 n / lambda_max (2 n C for the sum) and the\n"
-    "      kernel predictions are the same under both: tdl's mse dynamics.\n"
+    "      kernel predictions are the same under both: tdl's mse dynamics.\n";
+static const char conventions_c[] =
     "\n"
     "Nets and what the numbers depend on:\n"
     "  A fresh net (--arch) has the default activation @{model.act}, init @{model.init},\n"
@@ -147,6 +149,9 @@ const char *const cli_topic_conventions =
     "  An option that takes a value, given twice with different values, is a\n"
     "    usage error naming it (-o and --out are one option; the same value twice\n"
     "    is accepted).  Flags may repeat; of --bias and --no-bias the last wins.\n";
+/* over the 4095 characters C guarantees for a literal: joined in build_help */
+static char conventions_full[sizeof conventions_a + sizeof conventions_b + sizeof conventions_c];
+const char *const cli_topic_conventions = conventions_full;
 
 static const char help_info[] =
     "usage: tdl info --data SPEC [-o FILE.npz] [--json]\n"
@@ -269,7 +274,7 @@ static const char help_eval[] =
     "example:\n"
     "  tdl eval --model digits.safetensors --data digits:split=test\n";
 
-static const char help_hessian[] =
+static const char help_hessian_intro[] =
     "usage: tdl hessian --data SPEC (--model FILE | --arch A ...) [options]\n"
     "\n"
     "Spectra of the Hessian of the training loss (the MEAN over examples, or the\n"
@@ -290,7 +295,9 @@ static const char help_hessian[] =
     "           missed copies of repeated eigenvalues; trace by Hutch++\n"
     "  slq      stochastic Lanczos quadrature: spectral density (raw nodes and weights\n"
     "           kept) and trace (Ghorbani et al. 2019)\n"
-    "\n"
+    "\n";
+
+static const char help_hessian[] =
     "options:\n"
     "  --data SPEC        training data (required)\n"
     "  --method M         exact lanczos slq (default exact)\n"
@@ -424,7 +431,7 @@ static const char help_landscape_opts[] =
     "  tdl landscape --model a.safetensors --to b.safetensors --curve bezier --data digits\n"
     "  tdl landscape --model m.safetensors --data digits --plane pca --trajectory snaps.npz --plot pca.png\n";
 
-static char help_hessian_full[sizeof help_hessian + 4096];
+static char help_hessian_full[sizeof help_hessian_intro + sizeof help_hessian + 4096];
 static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_opts + 4096];
 static char help_train_full[sizeof help_train + sizeof help_train_out + 4096];
 
@@ -501,7 +508,7 @@ static const char help_bounds[] =
 
 static char help_bounds_full[sizeof help_bounds_intro + sizeof help_bounds + 4096];
 
-static const char help_ntk[] =
+static const char help_ntk_intro[] =
     "usage: tdl ntk --data SPEC (--model FILE | --arch A ... | --h-inf) [options]\n"
     "\n"
     "Neural tangent kernel (NTK) and NNGP Gram matrices on the rows of --data, their\n"
@@ -515,7 +522,9 @@ static const char help_ntk[] =
     "model line state the net's parametrization, activation, sigma_w, sigma_b, init\n"
     "and seed (a model file's metadata).  No loss is computed: --reduction and\n"
     "--loss mse:torch are refused.\n"
-    "\n"
+    "\n";
+
+static const char help_ntk[] =
     "options:\n"
     "  --data SPEC        the inputs (required; labels for --predict and arora)\n"
     "  --analytic         infinite-width kernel of the net's architecture, activation,\n"
@@ -565,7 +574,7 @@ static const char help_ntk[] =
     "  tdl ntk --model m.safetensors --data digits:split=train --drift --per-layer\n"
     "  tdl ntk --arch 2-4096-1 --param ntk --data sphere:n=50,d=2 --predict --test sphere:n=20,d=2 --time 100\n";
 
-static char help_ntk_full[sizeof help_ntk + 4096];
+static char help_ntk_full[sizeof help_ntk_intro + sizeof help_ntk + 4096];
 
 static const char help_sweep[] =
     "usage: tdl sweep width|samples|label-noise --data SPEC --arch A --values LIST [options]\n"
@@ -868,8 +877,11 @@ __attribute__((constructor)) static void build_help(void)
     snprintf(help_bounds_full + bounds_len, sizeof help_bounds_full - bounds_len, help_bounds, cli_model_help);
     size_t train_len = (size_t)snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
     snprintf(help_train_full + train_len, sizeof help_train_full - train_len, "%s", help_train_out);
-    snprintf(help_hessian_full, sizeof help_hessian_full, help_hessian, cli_model_help);
-    snprintf(help_ntk_full, sizeof help_ntk_full, help_ntk, cli_model_help);
+    size_t hessian_len = (size_t)snprintf(help_hessian_full, sizeof help_hessian_full, "%s", help_hessian_intro);
+    snprintf(help_hessian_full + hessian_len, sizeof help_hessian_full - hessian_len, help_hessian, cli_model_help);
+    size_t ntk_len = (size_t)snprintf(help_ntk_full, sizeof help_ntk_full, "%s", help_ntk_intro);
+    snprintf(help_ntk_full + ntk_len, sizeof help_ntk_full - ntk_len, help_ntk, cli_model_help);
+    snprintf(conventions_full, sizeof conventions_full, "%s%s%s", conventions_a, conventions_b, conventions_c);
     snprintf(help_infoplane_full, sizeof help_infoplane_full, help_infoplane, cli_model_help);
     size_t sweep_len = (size_t)snprintf(help_sweep_full, sizeof help_sweep_full, help_sweep, cli_model_help);
     snprintf(help_sweep_full + sweep_len, sizeof help_sweep_full - sweep_len, "%s", help_sweep_opts);

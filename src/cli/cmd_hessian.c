@@ -59,6 +59,7 @@ typedef struct hess_result {
     double roundoff;      /* (n + P) eps ||H||_F: below it a positive eigenvalue is not resolved (exact) */
     double loss;
     double grad_norm;     /* ||grad L||_2 over every parameter */
+    int summed;           /* the loss convention sums over the examples (figure labels) */
     size_t matvecs, iterations;
     int converged;
     double seconds;
@@ -440,7 +441,7 @@ static int render_plot(const hess_opts *o, const hess_result *r, const char *cap
     char title[256];
     if (r->dens) {
         series[ns++] = (plot_series){"smoothed density", r->grid, r->dens, r->points, PLOT_LINES};
-        spec.xlabel = "eigenvalue of the Hessian (mean loss)";
+        spec.xlabel = r->summed ? "eigenvalue of the Hessian (summed loss)" : "eigenvalue of the Hessian (mean loss)";
         spec.ylabel = "density";
         spec.logy = 1;
         /* a Gaussian-smoothed density falls to 1e-300 between separated
@@ -457,7 +458,7 @@ static int render_plot(const hess_opts *o, const hess_result *r, const char *cap
             if ((st = plot_histogram(r->gn_values, r->gn_count, bins, &gx, &gy)) != TDL_OK) goto done;
             series[ns++] = (plot_series){"Gauss-Newton G", gx, gy, bins, PLOT_LINESPOINTS};
         }
-        spec.xlabel = "eigenvalue of the Hessian (mean loss)";
+        spec.xlabel = r->summed ? "eigenvalue of the Hessian (summed loss)" : "eigenvalue of the Hessian (mean loss)";
         spec.ylabel = "count";
         /* counts span decades when a bulk sits at 0 and outliers are few */
         spec.logy = plot_spans_decades(cy, bins, 1.5);
@@ -774,6 +775,10 @@ int cmd_hessian(int argc, char **argv)
     if (o.layer_given) tdl_layer_range(m, o.layer, &r.off, &r.dim);
     if (o.k_given && o.k > r.dim) { rc = cli_usage("hessian", "--k %zu exceeds the %zu parameters", o.k, r.dim); goto cleanup; }
     if ((st = run(m, loss, ds, &o, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    {
+        tdl_loss_convention conv;
+        r.summed = tdl_mlp_loss_convention(m, &conv) == TDL_OK && conv.reduction == TDL_REDUCTION_SUM;
+    }
 
     double neg_frac = NAN;
     cond_info ci = {NAN, NAN, NAN, 0};

@@ -97,6 +97,11 @@ run "$TDL" hessian --arch 3-5-3 --data "$FIX/data.npz" --seed 7 --param ntk
 expect_out "model        fresh net (3-5-3, 38 parameters; ntk parametrization, relu, init he, sigma_w 1.41421, sigma_b 0, seed 7)" "hessian text: the model line"
 expect_out "loss (ce, mean over examples) = " "hessian text: the loss line"
 
+# the figure's axis says which loss it is
+run "$TDL" hessian --model "$FIX/tanh3.safetensors" --act tanh --data "$FIX/data.npz" --reduction sum --plot "$WORK/h.png"
+expect_status 0 "hessian --reduction sum --plot"
+grep -q "eigenvalue of the Hessian (summed loss)" "$WORK/h.gp" && ok || bad "hessian --plot: the axis does not say summed loss"
+
 # ---- the NTK summed over the outputs (torch.func) ----
 MN=$((P3 + M3))
 tol=$(awk -v g="$(u_gamma $MN)" -v n=$n 'BEGIN { printf "%.17g", 2 * (g + n * 2 ^ -53) }')

@@ -200,6 +200,18 @@ static int part_finish(part *p)
     return p->img ? tdl_idx_finish(p->img) : TDL_OK;
 }
 
+/* The memory guard for an n x d set read from `file`, naming it: the
+ * matrix (n d doubles) and the labels (n), before anything is allocated. */
+static int guard_set(const char *file, size_t n, size_t d)
+{
+    char what[4200], detail[96];
+    size_t cells;
+    if (tdl_mul_size(n, d, &cells) != 0) cells = SIZE_MAX;
+    snprintf(what, sizeof what, "%s: the data set", file);
+    snprintf(detail, sizeof detail, "%zu x %zu values as doubles", n, d);
+    return tdl_memory_require_detail(cells, sizeof(double), n * sizeof(size_t), what, detail);
+}
+
 /* ---- the official sets ------------------------------------------------------ */
 
 typedef struct official {
@@ -271,6 +283,13 @@ static int find_folder(const char *set, const char *root, char cands[][4096], si
                     layout);
 }
 
+static void set_where(official *o, const char *dir)
+{
+    size_t len = strnlen(dir, sizeof o->where - 1);
+    memcpy(o->where, dir, len);
+    o->where[len] = '\0';
+}
+
 /* Set up the parts of MNIST / Fashion-MNIST: train pair, test pair. */
 static int mnist_parts(official *o, const char *root, int fashion)
 {
@@ -287,7 +306,7 @@ static int mnist_parts(official *o, const char *root, int fashion)
                                  : "torchvision's MNIST(root=DIR) layout: DIR/MNIST/raw",
                          &c);
     if (st != TDL_OK) return st;
-    snprintf(o->where, sizeof o->where, "%s", cands[c]);
+    set_where(o, cands[c]);
     for (size_t k = 0; k < 2; k++) {
         part *p = &o->parts[o->nparts++];
         p->train = k == 0;
@@ -317,7 +336,7 @@ static int cifar_parts(official *o, const char *root)
     int st = find_folder(o->name, root, cands, 2, files, 6, 0,
                          "the binary version: DIR/cifar-10-batches-bin/data_batch_1..5.bin, test_batch.bin", &c);
     if (st != TDL_OK) return st;
-    snprintf(o->where, sizeof o->where, "%s", cands[c]);
+    set_where(o, cands[c]);
     for (size_t k = 0; k < 6; k++) {
         part *p = &o->parts[o->nparts++];
         p->train = k < 5;
@@ -402,6 +421,7 @@ static int official_load(official *o, tdl_data_split split, int standard, tdl_da
         if (p->train) n_train += p->n;
         if (p->img && tdl_idx_stream_header(p->img)->gz) o->gz = 1;
     }
+    if (st == TDL_OK) st = guard_set(o->where, n, d);
     if (st == TDL_OK) st = tdl_dataset_create(n, d, OFFICIAL_CLASSES, 0, &ds);
     size_t row = 0;
     for (size_t k = 0; k < o->nparts && st == TDL_OK; k++) {
@@ -581,6 +601,7 @@ static int idx_pair_load(const char *images, const char *labels, const char *tas
     if (st == TDL_OK && y->ndim >= 1 && y->shape[0] != p.n)
         st = tdl_fail(TDL_ESHAPE, "%s has %zu images but %s has %zu labels", images, p.n, labels, y->shape[0]);
     if (st == TDL_OK) st = idx_labels(labels, y, task, &classes, &pm1);
+    if (st == TDL_OK) st = guard_set(images, p.n, p.d);
     if (st == TDL_OK)
         st = tdl_dataset_create(p.n, p.d, classes, classes ? 0 : (y->ndim == 2 ? y->shape[1] : 1), &ds);
     if (st == TDL_OK) st = part_rows(&p, ds->X->data, ds->X->tda, NULL, p.n);

@@ -316,7 +316,10 @@ int tdl_idx_finish(tdl_idx_stream *s)
 static int read_stream(tdl_idx_stream *s, tdl_tensor **out)
 {
     const tdl_idx_header *h = &s->h;
-    int st = tdl_memory_require(h->numel, sizeof(double), 0, "an IDX array");
+    char what[4200], detail[64];
+    snprintf(what, sizeof what, "%s: the IDX array", s->label);
+    snprintf(detail, sizeof detail, "%zu values as doubles", h->numel);
+    int st = tdl_memory_require_detail(h->numel, sizeof(double), 0, what, detail);
     if (st != TDL_OK) return st;
     tdl_tensor *t = tdl_calloc(1, sizeof *t, "a tensor");
     if (!t) return TDL_ENOMEM;

@@ -620,6 +620,28 @@ START_TEST(test_idx_errors)
     gz[gzlen - 5] ^= 0x40;  /* inside the CRC-32 trailer */
     write_bytes(tmp("e11.gz"), gz, gzlen);
     expect_read_fails(tmp("e11.gz"), TDL_EFORMAT, "corrupt gzip data");
+    /* a file as large as its header says (sparse: no disk used) whose
+     * values do not fit in memory as doubles: the memory guard refuses it
+     * before allocating (60000 x 1000000 u8 = 6e10 bytes; 4.8e11 as doubles) */
+    memcpy(b, "\0\0\x08\x02\x00\x00\xea\x60\x00\x0f\x42\x40", 12);
+    write_bytes(tmp("sparse"), b, 12);
+    ck_assert_int_eq(truncate(tmp("sparse"), 12 + 60000LL * 1000000LL), 0);
+    if (tdl_memory_available() < (size_t)4.8e11) {
+        expect_read_fails(tmp("sparse"), TDL_ETOOBIG, "sparse: the IDX array needs 480 GB (60000000000 values as doubles) but");
+        double y6[1] = {0};
+        size_t d6[1] = {60000};
+        double *yy = calloc(60000, sizeof *yy);
+        unsigned char *lb = idx_image(0x08, 1, d6, yy, &len);
+        write_bytes(tmp("sparse-labels"), lb, len);
+        tdl_dataset *ds = (tdl_dataset *)1;
+        ck_assert_int_eq(tdl_idx_dataset_load(tmp("sparse"), tmp("sparse-labels"), NULL, &ds), TDL_ETOOBIG);
+        ck_assert_ptr_null(ds);
+        expect_msg("sparse: the data set needs 480 GB (60000 x 1000000 values as doubles) but");
+        (void)y6;
+        free(yy);
+        free(lb);
+    }
+    ck_assert_int_eq(unlink(tmp("sparse")), 0);
     /* not a file */
     expect_read_fails(tmp("missing"), TDL_EIO, "cannot open");
     expect_read_fails(tmpdir, TDL_EIO, "not a regular file");

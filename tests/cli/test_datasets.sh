@@ -139,6 +139,16 @@ refuse "short.idx: truncated: the header declares 96 values" "truncated IDX" \
 { printf '\x00\x00\x08\x04'; be32 65536; be32 65536; be32 65536; be32 65536; } >"$WORK/huge.idx"
 refuse "huge.idx: the dimensions' product overflows" "dims overflow" \
     "$TDL" info --data "idx:images=$WORK/huge.idx,labels=$WORK/l3.idx"
+# a file as large as its header says (sparse: no disk used) whose values do
+# not fit in memory as doubles: the memory guard refuses before allocating
+{ printf '\x00\x00\x08\x02'; be32 60000; be32 1000000; } >"$WORK/sparse.idx"
+truncate -s $((12 + 60000 * 1000000)) "$WORK/sparse.idx"
+{ printf '\x00\x00\x08\x01'; be32 60000; head -c 60000 /dev/zero; } >"$WORK/zeros.idx"
+if [ "$(awk '/^MemAvailable:/ { print ($2 < 480e9 / 1024) }' /proc/meminfo)" = 1 ]; then
+    refuse "sparse.idx: the data set needs 480 GB (60000 x 1000000 values as doubles) but" "over the memory guard" \
+        "$TDL" info --data "idx:images=$WORK/sparse.idx,labels=$WORK/zeros.idx"
+fi
+rm -f "$WORK/sparse.idx"
 refuse "has 6 images but" "image/label count mismatch" \
     "$TDL" info --data "idx:images=$WORK/tv/MNIST/raw/train-images-idx3-ubyte,labels=$WORK/l3.idx"
 head -c 30 "$WORK/d/train-images-idx3-ubyte.gz" >"$WORK/cut.gz"

@@ -55,6 +55,7 @@ typedef struct pt_member {
     const unsigned char *data;
     size_t size;
     uint32_t crc;
+    unsigned method;    /* 0: stored; any other is refused when the member is read */
 } pt_member;
 
 typedef struct pt_zip {
@@ -139,19 +140,17 @@ static int pt_zip_open(const unsigned char *buf, size_t len, const char *label, 
             return tdl_fail(TDL_EFORMAT, "%s: member '%s': malformed ZIP64 extra field", label, shown);
         if (tdl_le16(c + 8) & 0x41u)
             return tdl_fail(TDL_EFORMAT, "%s: member '%s' is encrypted", label, shown);
-        if (tdl_le16(c + 10) != 0)
-            return tdl_fail(TDL_EFORMAT, "%s: member '%s' is compressed (method %u); torch.save stores its members: re-save it with torch.save, or %s",
-                            label, shown, (unsigned)tdl_le16(c + 10), PT_EXPORT_HINT);
-        if (csize != usize)
+        m->method = tdl_le16(c + 10);
+        if (m->method == 0 && csize != usize)
             return tdl_fail(TDL_EFORMAT, "%s: member '%s': stored size %llu != size %llu", label, shown,
                             (unsigned long long)csize, (unsigned long long)usize);
         if (loff > off || off - loff < 30 || tdl_le32(buf + loff) != 0x04034b50u)
             return tdl_fail(TDL_EFORMAT, "%s: member '%s': bad local header", label, shown);
         size_t hdr = (size_t)loff + 30 + tdl_le16(buf + loff + 26) + tdl_le16(buf + loff + 28);
-        if (hdr > off || usize > off - hdr)
+        if (hdr > off || csize > off - hdr)
             return tdl_fail(TDL_EFORMAT, "%s: member '%s': data runs past the directory (truncated?)", label, shown);
         m->data = buf + hdr;
-        m->size = (size_t)usize;
+        m->size = (size_t)csize;
         m->crc = tdl_le32(c + 16);
         z->count++;
         p += 46 + nlen + xlen + clen;
@@ -186,6 +185,15 @@ static int pt_zip_top(const pt_zip *z, const char **top, size_t *tlen)
         found = 1;
     }
     return found;
+}
+
+/* A member's bytes are usable: stored, not compressed. */
+static int pt_member_check(const pt_member *m, const char *label)
+{
+    if (m->method == 0) return TDL_OK;
+    char shown[64];
+    return tdl_fail(TDL_EFORMAT, "%s: member '%s' is compressed (method %u); torch.save stores its members: re-save it with torch.save, or %s",
+                    label, tdl_msg_str(m->name, m->nlen, shown, sizeof shown), m->method, PT_EXPORT_HINT);
 }
 
 static int pt_crc_ok(const pt_member *m)
@@ -236,7 +244,7 @@ typedef struct pv {
     const unsigned char *data;  /* STORAGE bytes; TENSOR: its storage's */
     size_t numel;               /* STORAGE elements */
     size_t offset, ndim;        /* TENSOR */
-    size_t shape[TDL_MAX_NDIM], stride[TDL_MAX_NDIM];
+    size_t *shape, *stride;     /* TENSOR: ndim each, one allocation (owned) */
 } pv;
 
 typedef struct pt_vm {
@@ -256,6 +264,8 @@ typedef struct pt_vm {
     size_t tlen;
     int big_endian;
     size_t file_len, values; /* bound of the tensors' values */
+    size_t max_values;       /* bound of n_all */
+    int too_many;
 } pt_vm;
 
 static const struct { unsigned char op; const char *name; } pt_opnames[] = {
@@ -294,6 +304,10 @@ static int pt_bad(pt_vm *vm, const char *what)
 
 static pv *pt_new(pt_vm *vm, pv_kind kind)
 {
+    if (vm->n_all >= vm->max_values) {
+        vm->too_many = 1;
+        return NULL;
+    }
     if (vm->n_all == vm->cap_all) {
         size_t cap = vm->cap_all ? 2 * vm->cap_all : 64;
         pv **a = realloc(vm->all, cap * sizeof *a);
@@ -310,6 +324,9 @@ static pv *pt_new(pt_vm *vm, pv_kind kind)
 
 static int pt_push(pt_vm *vm, pv *v)
 {
+    if (!v && vm->too_many)
+        return tdl_fail(TDL_ETOOBIG, "%s: data.pkl byte %zu: more than %zu pickle values (one per 2 bytes of data.pkl)",
+                        vm->label, vm->op_at, vm->max_values);
     if (!v) return tdl_fail(TDL_ENOMEM, "%s: out of memory reading the pickle", vm->label);
     if (vm->sp == vm->cap_stack) {
         size_t cap = vm->cap_stack ? 2 * vm->cap_stack : 64;
@@ -362,7 +379,7 @@ static int pt_items_add(pv *c, pv *x)
 static int pt_tuple(pt_vm *vm, size_t k)
 {
     pv *t = pt_new(vm, V_TUPLE);
-    if (!t) return tdl_fail(TDL_ENOMEM, "%s: out of memory reading the pickle", vm->label);
+    if (!t) return pt_push(vm, NULL);
     if (k) {
         t->items = malloc(k * sizeof *t->items);
         if (!t->items) return tdl_fail(TDL_ENOMEM, "%s: out of memory reading the pickle", vm->label);
@@ -435,6 +452,8 @@ static int pt_persid(pt_vm *vm, pv *id)
         m = pt_zip_find(vm->zip, vm->top, vm->tlen, rest, 5 + key->len);
     }
     if (!m) return tdl_fail(TDL_EFORMAT, "%s: storage '%s' has no member data/%s in the archive", vm->label, shown, shown);
+    int cst = pt_member_check(m, vm->label);
+    if (cst != TDL_OK) return cst;
     size_t es = tdl_dtype_size(type->dt), bytes;
     if ((uint64_t)num->i > SIZE_MAX || tdl_mul_size((size_t)num->i, es, &bytes) != 0 || bytes != m->size)
         return tdl_fail(TDL_EFORMAT, "%s: storage '%s' declares %lld %s elements but its member holds %zu bytes",
@@ -475,6 +494,9 @@ static int pt_rebuild_tensor(pt_vm *vm, pv *args)
     t->numel = st->numel;
     t->ndim = size->n;
     t->offset = (size_t)off->i;
+    t->shape = calloc(2 * size->n + 1, sizeof *t->shape);
+    if (!t->shape) return tdl_fail(TDL_ENOMEM, "%s: out of memory reading the pickle", vm->label);
+    t->stride = t->shape + size->n;
     size_t numel = 1, last = t->offset;
     int overflow = (uint64_t)off->i > SIZE_MAX;
     for (size_t d = 0; d < size->n; d++) {
@@ -751,6 +773,7 @@ static void pt_vm_free(pt_vm *vm)
 {
     for (size_t i = 0; i < vm->n_all; i++) {
         free(vm->all[i]->items);
+        free(vm->all[i]->shape);
         free(vm->all[i]);
     }
     free(vm->all);
@@ -862,6 +885,8 @@ int tdl_torch_read_mem(const unsigned char *buf, size_t len, const char *label, 
         }
     }
     const pt_member *pkl = pt_zip_find(&z, top, tlen, "data.pkl", 8);
+    if ((st = pt_member_check(pkl, label)) != TDL_OK) goto cleanup;
+    if (order && (st = pt_member_check(order, label)) != TDL_OK) goto cleanup;
     if (!pt_crc_ok(pkl)) {
         st = tdl_fail(TDL_EFORMAT, "%s: data.pkl: bad CRC-32 (corrupt data)", label);
         goto cleanup;
@@ -873,6 +898,7 @@ int tdl_torch_read_mem(const unsigned char *buf, size_t len, const char *label, 
     vm.top = top;
     vm.tlen = tlen;
     vm.file_len = len;
+    vm.max_values = pkl->size / 2 + 64;
     st = pt_run(&vm, &result);
     if (st == TDL_OK && result->kind != V_DICT)
         st = tdl_fail(TDL_EFORMAT, "%s: the pickle holds %s, not a state dict (torch.save(model.state_dict(), \"m.pt\")); or %s",

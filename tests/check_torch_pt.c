@@ -319,6 +319,7 @@ START_TEST(test_hostile)
         {"no_stop", TDL_EFORMAT, "data.pkl ends before STOP (truncated)"},
         {"legacy", TDL_EFORMAT, "a bare pickle (torch.save before torch 1.6"},
         {"checkpoint", TDL_EFORMAT, "entry 'epoch' is an int, not a tensor"},
+        {"compressed", TDL_EFORMAT, "member 'archive/data.pkl' is compressed (method 8); torch.save stores its members"},
     };
     char p[512];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

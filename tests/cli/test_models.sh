@@ -86,5 +86,6 @@ refuse "MARKs nested deeper than 32" "deep nesting" "$TDL" info --model "$FIX/ho
 refuse "a bare pickle (torch.save before torch 1.6" "legacy torch.save" "$TDL" info --model "$FIX/hostile/legacy.pt"
 refuse "export with safetensors instead" "says how to export" "$TDL" info --model "$FIX/hostile/legacy.pt"
 refuse "entry 'epoch' is an int, not a tensor" "a checkpoint" "$TDL" info --model "$FIX/hostile/checkpoint.pt"
+refuse "member 'archive/data.pkl' is compressed (method 8)" "a deflated archive" "$TDL" info --model "$FIX/hostile/compressed.pt"
 
 finish

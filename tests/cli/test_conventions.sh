@@ -143,10 +143,13 @@ run "$TDL" ntk --arch 3-5-3 --data "$FIX/data.npz" --ntk-outputs total
 expect_status 2 "ntk --ntk-outputs total"
 
 # ---- cond (pos.) of a numerically singular Hessian ----
-# A linear model on x1, x2 ~ 1000 + N(0, 1), x3 = x1 + x2: H = [X 1]^T [X 1] / n
-# is singular but for the rounding of x3; the eigenvalue next to the zero
-# tolerance (~5e-7 against ||H|| ~ 6e6) is within the assembly's roundoff
-# (n + P) eps ||H||_F, so lambda_max over it (~1e13) is no condition number.
+# A linear model on x1, x2 ~ 1000 + N(0, 1), x3 = x1 + x2 exactly: H = [X 1]^T
+# [X 1] / n is exactly singular.  Its null eigenvalue comes out as roundoff of
+# either sign (1.2e-8 with the Cooperlake kernel: above the zero tolerance
+# 5.3e-9, where the old summary printed cond (pos.) 4.8e14 against it), and
+# the next one (~5e-7) is below the worst-case roundoff bound (n + P) eps
+# ||H||_F ~ 5e-6: whichever is the smallest above the tolerance, it is not
+# resolved from 0, and lambda_max over it is no condition number.
 run "$TDL" hessian --data "$FIX/collinear.npz" --arch 3-1 --loss mse
 expect_status 0 "hessian collinear"
 expect_out "cond (pos.)  infinite (numerically singular: the smallest eigenvalue above" "hessian: a numerically singular Hessian says so"

@@ -510,6 +510,19 @@ START_TEST(test_outputs_sum)
     tdl_ntk_config_default(&o);
     ck_assert_int_eq(tdl_ntk_config_set_outputs(&o, "total"), TDL_EINVAL);
     ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "mean sum"));
+    {
+        tdl_mlp_config cfg;
+        tdl_mlp_config_default(&cfg);
+        ck_assert_int_eq(tdl_arch_parse("4-3-2", &cfg), TDL_OK);
+        tdl_mlp *m;
+        ck_assert_int_eq(tdl_mlp_create(&cfg, &m), TDL_OK);
+        gsl_matrix *K = gsl_matrix_alloc(X->size1, X->size1);
+        o.outputs = (tdl_ntk_outputs)7;
+        ck_assert_int_eq(tdl_ntk_empirical(m, X, NULL, &o, K), TDL_EINVAL);
+        ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "outputs"));
+        gsl_matrix_free(K);
+        tdl_mlp_free(&m);
+    }
     gsl_matrix_free(X);
     gsl_matrix_free(X2);
     gsl_rng_free(r);

@@ -174,6 +174,26 @@ int pc_load_user_data(const char *name, const char *spec, size_t max_n, tdl_data
     return TDL_OK;
 }
 
+int pc_one_output(const char *name, const char *spec, tdl_dataset **ds)
+{
+    tdl_dataset *in = *ds, *out = NULL;
+    if (!in->classes) {
+        if (in->Y->size2 == 1) return TDL_OK;
+        return tdl_error_set(TDL_EINVAL, "%s: %s has %zu target columns; the check trains one-output nets "
+                             "(give one target, or two classes)", name, spec, in->Y->size2);
+    }
+    if (in->classes != 2)
+        return tdl_error_set(TDL_EINVAL, "%s: %s has %zu classes; the check trains one-output nets on a "
+                             "0/1 label (give two classes, e.g. binary=K)", name, spec, in->classes);
+    int st = tdl_dataset_create(in->n, in->d, 0, 1, &out);
+    if (st != TDL_OK) return st;
+    gsl_matrix_memcpy(out->X, in->X);
+    for (size_t i = 0; i < in->n; i++) gsl_matrix_set(out->Y, i, 0, (double)in->labels[i]);
+    tdl_dataset_free(ds);
+    *ds = out;
+    return TDL_OK;
+}
+
 /* The last component of a path-like text (itself when it has no '/'). */
 static const char *last_component(const char *s, size_t len)
 {

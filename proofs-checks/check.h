@@ -146,6 +146,11 @@ void pc_width_sweep_config(tdl_sweep_config *cfg, const double *widths, size_t n
  * reproducible with any command; *used (owned, free())
  * receives the spec actually loaded.  name: the check, for messages. */
 int pc_load_user_data(const char *name, const char *spec, size_t max_n, tdl_dataset **out, char **used);
+/* A user's set as one-output regression data, for checks that train
+ * one-output nets: one target column as it is, two classes as the 0/1 label
+ * (tdl's mse on a one-output net; *ds replaced); anything else TDL_EINVAL
+ * naming the check (name) and the spec. */
+int pc_one_output(const char *name, const char *spec, tdl_dataset **ds);
 /* The spec with key=value in place of any value of key it has, or added
  * (owned, free()); NULL when the spec does not parse (message set) or
  * out of memory. */

@@ -294,29 +294,6 @@ static double rel_diff(const double *a, const double *b, const double *base, siz
     return sqrt(num / den);
 }
 
-/* A user's set as one-output regression data: one target column as it is,
- * two classes as the 0/1 label (tdl's mse on a one-output net); anything
- * else is refused (the check trains one-output nets). */
-static int one_output(const char *spec, tdl_dataset **ds)
-{
-    tdl_dataset *in = *ds, *out = NULL;
-    if (!in->classes) {
-        if (in->Y->size2 == 1) return TDL_OK;
-        return tdl_error_set(TDL_EINVAL, "ntk-lazy-training: %s has %zu target columns; the check trains one-output nets "
-                             "(give one target, or two classes)", spec, in->Y->size2);
-    }
-    if (in->classes != 2)
-        return tdl_error_set(TDL_EINVAL, "ntk-lazy-training: %s has %zu classes; the check trains one-output nets on a "
-                             "0/1 label (give two classes, e.g. binary=K)", spec, in->classes);
-    int st = tdl_dataset_create(in->n, in->d, 0, 1, &out);
-    if (st != TDL_OK) return st;
-    gsl_matrix_memcpy(out->X, in->X);
-    for (size_t i = 0; i < in->n; i++) gsl_matrix_set(out->Y, i, 0, (double)in->labels[i]);
-    tdl_dataset_free(ds);
-    *ds = out;
-    return TDL_OK;
-}
-
 /* --widths: a slope is fitted over them; the last one also runs to
  * convergence (the kernel-predictor rows). */
 static const char *check_params(const pc_options *opt)
@@ -360,8 +337,8 @@ static int run(const pc_options *opt, pc_result *res)
         }
         if ((st = pc_load_user_data("ntk-lazy-training", split_tr ? split_tr : opt->data, 30, &tr, &used_tr)) != TDL_OK) goto cleanup;
         if ((st = pc_load_user_data("ntk-lazy-training", split_te ? split_te : opt->test, 10, &te, &used_te)) != TDL_OK) goto cleanup;
-        if ((st = one_output(used_tr, &tr)) != TDL_OK) goto cleanup;
-        if ((st = one_output(used_te, &te)) != TDL_OK) goto cleanup;
+        if ((st = pc_one_output("ntk-lazy-training", used_tr, &tr)) != TDL_OK) goto cleanup;
+        if ((st = pc_one_output("ntk-lazy-training", used_te, &te)) != TDL_OK) goto cleanup;
         if (te->d != tr->d) {
             st = tdl_error_set(TDL_ESHAPE, "ntk-lazy-training: the test set %s has %zu inputs, the data %s has %zu", used_te,
                                te->d, used_tr, tr->d);

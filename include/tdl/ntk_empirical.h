@@ -40,7 +40,10 @@ TDL_API extern const tdl_name tdl_ntk_method_names[];
  * (1/C) sum_c J_c J_c^T (neural-tangents, tdl's default; on the scale of the
  * analytic kernel K delta_cc') or TDL_NTK_OUTPUTS_SUM sum_c J_c J_c^T
  * (torch.func's "NTK summed over outputs": C times the mean).  Names "mean",
- * "sum" (tdl/names.h). */
+ * "sum" (tdl/names.h).  The kernel-regime dynamics of tdl's mse use the
+ * per-output kernel: with a summed kernel pass norm = n C (not n) to
+ * tdl_ntk_eta_max and tdl_ntk_predict (tdl/kernel_regression.h), which then
+ * give the same step size and predictions (tdl ntk --ntk-outputs does). */
 typedef enum tdl_ntk_outputs { TDL_NTK_OUTPUTS_MEAN, TDL_NTK_OUTPUTS_SUM } tdl_ntk_outputs;
 TDL_API extern const tdl_name tdl_ntk_outputs_names[];
 

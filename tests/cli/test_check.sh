@@ -231,6 +231,16 @@ run "$TDL" check deep-linear-no-bad-minima --data iris --test iris
 expect_status 2 "--test for a check that takes none"
 expect_err "deep-linear-no-bad-minima takes no --test" "names the check"
 
+# du-gd-convergence on a user's unit-norm set (passes, --broken fails), and
+# its hypothesis refusal on inputs not of unit norm
+run "$TDL" check du-gd-convergence --quick --data sphere:n=20,d=6 --seeds 1 --json
+expect_status 0 "du-gd-convergence --data sphere"
+expect_json passed true "du-gd-convergence on a user's sphere set: passed"
+run "$TDL" check du-gd-convergence --quick --broken --data sphere:n=20,d=6 --seeds 1 --json
+expect_status 1 "du-gd-convergence --data --broken fails"
+refuse "hypothesis not met on iris:binary=1,n=24: the inputs are not of unit norm" "du-gd-convergence --data iris (raw norms)" \
+    "$TDL" check du-gd-convergence --quick --data iris:binary=1
+
 # every check's parameters: --list --json, the standalone --help and `tdl help check` agree
 run "$TDL" check --list --json
 expect_out '"name":"deep-linear-no-bad-minima"' "--list --json"

@@ -123,7 +123,7 @@ static bv_row *find_row(bv_row *rows, size_t *n, const tdl_measure *e)
 
 static int run(const pc_options *opt, pc_result *res)
 {
-    const size_t R = opt->quick ? 12 : 100, m = opt->quick ? 200 : 1000, N = opt->quick ? 20000 : 1000000;
+    const size_t R = opt->seeds ? opt->seeds : (opt->quick ? 12 : 100), m = opt->quick ? 200 : 1000, N = opt->quick ? 20000 : 1000000;
     const size_t width = opt->quick ? 8 : 16, epochs = opt->quick ? 40 : 60;
     const double a_est = 1e-3 / (2.0 * (double)R);
     const double eps = sqrt(log(2 / a_est) / (2.0 * (double)N));
@@ -302,8 +302,8 @@ const pc_check pc_check_bounds_validity = {
     "each bound is replaced by its empirical term alone (training error; for Gibbs rows the MC bound on the Gibbs training "
     "error): the deterministic rows fall below the test error and fail",
     run,
-    0,
-    NULL,
+    PC_P_SEEDS,
+    "  --seeds N          independent runs R (the pass count adapts: Binomial(R, delta)) (default 12 with\n                     --quick, else 100)\n",
     "it needs true errors from fresh draws of a known distribution (its own teacher on the sphere); a user's set has none",
     NULL,
 };

@@ -141,7 +141,7 @@ cleanup:
 
 static int run(const pc_options *opt, pc_result *res)
 {
-    const size_t n_m = opt->quick ? 8 : 11, seeds = opt->quick ? 20 : 40;
+    const size_t n_m = opt->quick ? 8 : 11, seeds = opt->seeds ? opt->seeds : (opt->quick ? 20 : 40);
     double mu[GG_D], ms[GG_MAX_M], mean_gap[GG_MAX_M], max_gap[GG_MAX_M], vc_gap[GG_MAX_M], rad_gap[GG_MAX_M];
     double sqrt_ref[GG_MAX_M], vc_dim = NAN;
     for (size_t j = 0; j < GG_D; j++) mu[j] = 1 / sqrt((double)GG_D);
@@ -216,8 +216,8 @@ const pc_check pc_check_generalization_gap_vs_m = {
     "(Bartlett, Harvey, Liaw, Mehrabian 2019, Thm 7)",
     "the 'true risk' is the training error itself (test on the training set): the gap is 0 and no decrease is seen",
     run,
-    0,
-    NULL,
+    PC_P_SEEDS,
+    "  --seeds N          training samples per m (default 20 with --quick, else 40)\n",
     "it measures the true risk in closed form, which needs its own Gaussian distribution (a user's set has no known risk)",
     NULL,
 };

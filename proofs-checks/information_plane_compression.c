@@ -92,7 +92,7 @@ static int one_run(const tdl_dataset *ds, tdl_act_kind act, double lr, size_t ep
 
 static int run(const pc_options *opt, pc_result *res)
 {
-    const size_t seeds = opt->quick ? 1 : 5, epochs = opt->quick ? 80 : 1000;
+    const size_t seeds = opt->seeds ? opt->seeds : (opt->quick ? 1 : 5), epochs = opt->quick ? 80 : 1000;
     const double lr_tanh = opt->broken ? 1e-5 : 0.01;
     tdl_dataset *ds = NULL;
     tdl_infoplane_result traj[2];
@@ -180,8 +180,8 @@ const pc_check pc_check_information_plane_compression = {
     "Shwartz-Ziv and Tishby 2017 (arXiv 1703.00810) Sec. 3, Fig. 3; Saxe et al. 2018 (ICLR) Sec. 3, Fig. 1",
     "the tanh net trains with lr 1e-5 and never leaves the fitting phase",
     run,
-    0,
-    NULL,
+    PC_P_SEEDS,
+    "  --seeds N          training runs (default 1 with --quick, else 5)\n",
     "its claim is about the 12-bit task of Shwartz-Ziv and Tishby, whose every pattern the estimator enumerates",
     NULL,
 };

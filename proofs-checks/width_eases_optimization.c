@@ -78,6 +78,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* --seeds: a standard error over the seeds needs two. */
+static const char *check_params(const pc_options *opt)
+{
+    return opt->seeds == 1 ? "--seeds: give at least 2 (a standard error over the seeds)" : NULL;
+}
+
 static int run(const pc_options *opt, pc_result *res)
 {
     static const double full_widths[] = {TEACHER_K, 10, 12, 16, 24, 32};
@@ -85,7 +91,7 @@ static int run(const pc_options *opt, pc_result *res)
     static const double broken_widths[] = {TEACHER_K, TEACHER_K};
     const double *widths = opt->broken ? broken_widths : opt->quick ? quick_widths : full_widths;
     const size_t nw = opt->broken || opt->quick ? 2 : 6;
-    const size_t repeats = opt->quick ? 8 : 24, n = opt->quick ? 200 : 500, epochs = opt->quick ? 3000 : 6000;
+    const size_t repeats = opt->seeds ? opt->seeds : (opt->quick ? 8 : 24), n = opt->quick ? 200 : 500, epochs = opt->quick ? 3000 : 6000;
     char spec[128];
     snprintf(spec, sizeof spec, "teacher:n=%zu,d=8,k=%d,act=relu,seed=%lu", n, TEACHER_K, opt->seed);
     tdl_dataset *train = NULL;
@@ -180,8 +186,8 @@ const pc_check pc_check_width_eases_optimization = {
     "Safran and Shamir, Spurious local minima are common in two-layer ReLU neural networks, ICML 2018, eq. (1), Table 1, Sec. 4",
     "the largest student width equals k (widths 8 and 8): the success fractions are equal",
     run,
-    0,
-    NULL,
+    PC_P_SEEDS,
+    "  --seeds N          students (seeds) per width, >= 2 (default 8 with --quick, else 24)\n",
     "its claim needs a planted teacher (a known zero-loss solution): it builds its own teacher data",
-    NULL,
+    check_params,
 };

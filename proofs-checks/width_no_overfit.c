@@ -69,7 +69,7 @@ static int run(const pc_options *opt, pc_result *res)
     static const double broken_widths[] = {1, 2};
     const double *widths = opt->broken ? broken_widths : opt->quick ? quick_widths : full_widths;
     const size_t nw = opt->broken ? 2 : opt->quick ? 5 : 11;
-    const size_t repeats = opt->quick ? 1 : 2, m = opt->quick ? 200 : 300, epochs = opt->quick ? 150 : 250;
+    const size_t repeats = opt->seeds ? opt->seeds : (opt->quick ? 1 : 2), m = opt->quick ? 200 : 300, epochs = opt->quick ? 150 : 250;
     char train_spec[128];
     const char *test_spec = "digits:split=test";
     snprintf(train_spec, sizeof train_spec, "digits:split=train,n=%zu", m);
@@ -179,8 +179,8 @@ const pc_check pc_check_width_no_overfit = {
     "Neyshabur, Tomioka, Srebro, In search of the real inductive bias, ICLR 2015 workshop (arXiv 1412.6614), Sec. 2, Fig. 1",
     "widths 1 and 2 only: no width interpolates 10 classes, so the interpolation width is undefined",
     run,
-    0,
-    NULL,
+    PC_P_SEEDS,
+    "  --seeds N          repeats per width (default 1 with --quick, else 2)\n",
     "its claim is an empirical observation on image classification (digits), not a theorem that holds for every data set",
     NULL,
 };

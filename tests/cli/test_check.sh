@@ -207,6 +207,9 @@ expect_status 2 "widths not increasing"
 expect_err "--widths 64,32,128: expected increasing positive integers" "names the option"
 run "$TDL" check ntk-width-convergence --seeds 1
 expect_status 2 "one seed: no spread"
+run "$TDL" check edge-of-chaos --seeds 9
+expect_status 2 "edge-of-chaos --seeds 9 (its statistics hold 8 nets)"
+expect_err "edge-of-chaos: --seeds: give 2 to 8 nets" "the check's own range"
 run "$TDL" check --all --quick --data iris
 expect_status 2 "--data with --all"
 expect_err "--data is a parameter of one check's experiment" "--all message"

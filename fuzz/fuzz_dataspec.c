@@ -195,7 +195,7 @@ static int safe_to_load(const tdl_spec *s)
 {
     static const char *const small[] = {"iris", "wine", "breast-cancer", "digits", NULL};
     static const char *const synth[] = {"gauss", "teacher", "sphere", "spirals", "xor", NULL};
-    static const char *const never[] = {"mnist", "fashion-mnist", NULL};
+    static const char *const never[] = {"mnist", "fashion-mnist", "idx", "cifar10", NULL};
     if (strcmp(s->name, "npy") == 0) {
         const char *X = find_value(s, "X"), *y = find_value(s, "y");
         return (!X || is_fixture(X)) && (!y || is_fixture(y));

@@ -882,6 +882,9 @@ int tdl_dataset_spec_files(const char *spec, char ***files)
         /* the same keys load_npy_pair reads */
         if ((paths[n] = tdl_spec_string(&s, "X")) != NULL) n++;
         if ((paths[n] = tdl_spec_string(&s, "y")) != NULL) n++;
+    } else if (strcmp(s.name, "idx") == 0) {
+        if ((paths[n] = tdl_spec_string(&s, "images")) != NULL) n++;
+        if ((paths[n] = tdl_spec_string(&s, "labels")) != NULL) n++;
     } else if (ends_with(s.name, ".csv") || ends_with(s.name, ".npz")) {
         paths[n++] = s.name;
     }
@@ -919,7 +922,10 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
     const struct shipped *shipped = NULL;
     for (size_t i = 0; i < N_SHIPPED; i++)
         if (strcmp(s.name, shipped_sets[i].name) == 0) shipped = &shipped_sets[i];
-    if (shipped) {
+    if (tdl_dataset_is_external(&s)) {
+        /* idx:, mnist:root=, fashion-mnist:root=, cifar10: (tdl/datasets.h) */
+        st = tdl_dataset_load_external(&s, &ds, desc, sizeof desc);
+    } else if (shipped) {
         st = load_shipped(shipped, &ds);
         snprintf(desc, sizeof desc, "%s (shipped%s)", s.name,
                  shipped->scale > 0 ? (shipped->scale == 16 ? ", inputs / 16" : ", inputs / 255") : "");
@@ -937,7 +943,7 @@ int tdl_dataset_load(const char *spec, tdl_dataset **out)
         st = load_npz(s.name, task, &ds);
         snprintf(desc, sizeof desc, "%s (npz)", s.name);
     } else {
-        st = tdl_fail(TDL_EINVAL, "unknown data set '%s' (shipped: iris wine breast-cancer digits mnist fashion-mnist; files: .csv .npz npy:X=,y=; synthetic: gauss sphere teacher spirals xor)", s.name);
+        st = tdl_fail(TDL_EINVAL, "unknown data set '%s' (shipped: iris wine breast-cancer digits mnist fashion-mnist; files: .csv .npz npy:X=,y= idx:images=,labels=; distributed sets: mnist:root= fashion-mnist:root= cifar10:root=; synthetic: gauss sphere teacher spirals xor)", s.name);
     }
     if (st != TDL_OK) goto cleanup;
     if (ds->labels_pm1) {

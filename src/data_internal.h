@@ -1,4 +1,4 @@
-/* data_internal.h — pieces of the data module shared by data.c and synthetic.c. */
+/* data_internal.h — pieces of the data module shared by data.c, synthetic.c and datasets_external.c. */
 #ifndef TDL_DATA_INTERNAL_H
 #define TDL_DATA_INTERNAL_H
 
@@ -14,5 +14,13 @@
  * teacher, spirals, xor; the spec's keys are consumed. */
 int tdl_synthetic_generate(tdl_spec *s, tdl_dataset **out);
 int tdl_is_synthetic(const char *name);
+
+/* The sets in their distributed formats (datasets_external.c): idx:,
+ * mnist:root=, fashion-mnist:root=, cifar10:root=.  Public in
+ * tdl/datasets.h; declared here as well so that the loader's dispatch
+ * (data.c) does not include that header, which includes tdl/data.h (the
+ * layering test refuses the cycle data <-> datasets). */
+int tdl_dataset_is_external(const tdl_spec *s);
+int tdl_dataset_load_external(tdl_spec *s, tdl_dataset **out, char *desc, size_t desc_len);
 
 #endif

@@ -63,6 +63,7 @@
 #include "tdl/tensor.h"
 #include "tdl/io.h"
 #include "tdl/data.h"
+#include "tdl/datasets.h"
 #include "tdl/model.h"
 #include "tdl/net.h"
 #include "tdl/train.h"

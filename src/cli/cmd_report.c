@@ -352,11 +352,14 @@ static int run_steps(report *r, const cli_model_opts *mo)
         report_other_formats(r, "landscape-2d");
     }
     if (r->has_init) {
+        /* model-init.safetensors: the initialization as a model file of its
+         * own, for the user's --to runs; the figure takes --from-init, which
+         * names the ends init and trained */
         int st = write_init_model(r, "model-init.safetensors");
         if (st != TDL_OK) {
-            report_failed_step(r, "interpolation", "interpolation from the initialization (tdl landscape --to)", tdl_errmsg());
+            report_failed_step(r, "interpolation", "interpolation from the initialization (tdl landscape --from-init)", tdl_errmsg());
         } else {
-            const char *a[REPORT_MAX_ARGS] = {"landscape", "--model", "model-init.safetensors", "--to", r->model, "--data", r->data,
+            const char *a[REPORT_MAX_ARGS] = {"landscape", "--model", r->model, "--from-init", "--data", r->data,
                                        "--json", "--quiet", "--plot", "fig/interpolation.png"};
             size_t n = 0;
             while (a[n]) n++;
@@ -364,7 +367,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
             if (r->has_test) { a[n++] = "--test"; a[n++] = r->test; }
             if (o->act) { a[n++] = "--act"; a[n++] = o->act; }
             a[n] = NULL;
-            report_run_step(r, "interpolation", "interpolation from the initialization (tdl landscape --to)", 1, a);
+            report_run_step(r, "interpolation", "interpolation from the initialization (tdl landscape --from-init)", 1, a);
             report_other_formats(r, "interpolation");
         }
     }

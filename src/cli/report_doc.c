@@ -363,9 +363,10 @@ static void section_landscape(doc *d, report *r)
         doc_note(d, "No interpolation from the initialization: the model file has no init.* tensors.");
     } else if (li) {
         doc_figure(d, r, "interpolation", "Loss along the straight line (1 - alpha) theta_0 + alpha theta from the initialization "
-                                          "(alpha = 0) to the trained model (alpha = 1), beyond both ends (Goodfellow et al. 2015).");
+                                          "(alpha = 0, marked init) to the trained model (alpha = 1, marked trained), beyond both ends "
+                                          "(Goodfellow et al. 2015); train (and test) accuracy dashed on the right axis.");
     } else {
-        section_failed(d, r, "interpolation from the initialization (tdl landscape --to)", "interpolation");
+        section_failed(d, r, "interpolation from the initialization (tdl landscape --from-init)", "interpolation");
     }
 }
 
@@ -469,9 +470,10 @@ static void section_bounds(doc *d, report *r)
         doc_p(d, "%zu of %zu bounds are vacuous. Measures the model does not support are left out (json/bounds.json gives the reasons).",
               vacuous, with_bound);
     report_bounds_figure(r, b, chance, isnan(n_train) ? 0 : (size_t)n_train);
-    doc_figure(d, r, "bounds", "Each bound on the test error as a horizontal bar named by its row (log axis; bars start at the axis' left "
-                               "edge), solid for a bound, hatched for a measure's fixed-scale value (not a bound); vertical lines at the "
-                               "train error, the test error (with a test set), chance 1 - 1/C and the vacuous level 1.");
+    doc_figure(d, r, "bounds", "The bounds on the test error as horizontal bars named by their rows (log axis), coloured by the "
+                               "classifier they bound (the trained net; Gibbs: the stochastic net Q), with vertical lines at the train "
+                               "error, the test error (with a test set), chance 1 - 1/C and the vacuous level 1; below, in their own "
+                               "panel and hatched, the measures' fixed-scale values, which are not bounds.");
 }
 
 /* One row of the checks table: a check's verdict and criteria. */

@@ -33,8 +33,12 @@ expect_no_file() {
     if [ ! -e "$1" ] && ! ls "$1".tmp.* >/dev/null 2>&1; then ok; else bad "$2: file $1 (or a temporary) exists"; fi
 }
 # json_get KEY: the raw value of a top-level scalar key of the JSON on stdout
+# json_get KEY: the value of the first "KEY": in the one-line JSON of the
+# last run (a scalar: up to the next , or }).  The first: a top-level key
+# precedes the nested objects that may repeat its name (a model file's
+# metadata in model_provenance holds "loss", "seed", ...).
 json_get() {
-    sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$WORK/out" | head -n 1
+    awk -v k="\"$1\":" '{ i = index($0, k); if (i) { s = substr($0, i + length(k)); match(s, /^[^,}]*/); print substr(s, 1, RLENGTH); exit } }' "$WORK/out"
 }
 expect_json() {
     v=$(json_get "$1")

@@ -107,9 +107,15 @@ run "$TDL" ntk $M --data $D --json --drift
 expect_md "lambda_max" "$(json_get lambda_max)" "NTK lambda_max"
 expect_md "trace" "$(json_get trace)" "NTK trace"
 expect_md 'drift \|\|K_T - K_0\|\|_F / \|\|K_0\|\|_F' "$(json_get drift)" "NTK drift"
-run "$TDL" landscape --model "$R/model-init.safetensors" --to "$R/model.safetensors" --data $D --grid 21 --json --threads 1
+run "$TDL" landscape --model "$R/model.safetensors" --from-init --data $D --grid 21 --json --threads 1
 v=$(json_get loss_start); got=$(grep -F "| loss at the initialization (alpha = 0) |" "$R/report.md" | awk -F' [|] ' '{print $3}' | sed 's/ |$//')
 [ "$got" = "$(g6 "$v")" ] && ok || bad "interpolation loss at init: report $got, command $v"
+# its figure names the ends init and trained (issue 23: they were M and M2) and has the accuracy axis
+grep -q "^set x2tics .*('init' 0, 'trained' 1)" "$R/fig/interpolation.gp" && ok || bad "the report's interpolation does not name its ends init and trained"
+grep -q "^set y2label .*accuracy" "$R/fig/interpolation.gp" && ok || bad "the report's interpolation has no accuracy axis"
+# model-init.safetensors is that initialization: --to from it gives the same path
+run "$TDL" landscape --model "$R/model-init.safetensors" --to "$R/model.safetensors" --data $D --grid 21 --json --threads 1
+[ "$(json_get loss_start)" = "$v" ] && ok || bad "model-init.safetensors: --to starts at $(json_get loss_start), --from-init at $v"
 # the interpolation starts at the training's initialization: a fresh net of the same seed
 # (the loss of a fresh --arch net at the centre of a 3-point slice; another
 # slice, so another grouping of the sums: equal up to roundoff, lib.sh `near`)
@@ -149,12 +155,13 @@ for m, r in zip(avail, rows):
     if (('| **%s** |' % m['name']) in md) != vac: sys.exit('%s: bold in report.md is not its vacuous %r' % (m['name'], vac))
     if kind == 'bound' and cls not in ('deterministic', 'gibbs'): sys.exit('%s: a bound for classifier %r' % (m['name'], cls))
     v = fixed if kind == 'measure' else bound
-    if v is not None and v > 0: bars.append(m['name'])
+    if v is not None and v > 0: bars.append((m['name'], kind))
 gp = open(R + '/fig/bounds.gp').read(); dat = open(R + '/fig/bounds.dat').read()
 if 'set logscale x\n' not in gp: sys.exit('fig/bounds.gp: the x axis is not logarithmic')
 tics = [l for l in gp.splitlines() if l.startswith('set ytics')]
-want_tics = ', '.join("'%s' %d" % (n, i + 1) for i, n in enumerate(bars))
-if len(tics) != 1 or not tics[0].endswith('(' + want_tics + ')'): sys.exit('bar labels %r, expected (%s)' % (tics, want_tics))
+panels = [[n for n, k in bars if k != 'measure'], [n for n, k in bars if k == 'measure']]
+want_tics = [', '.join("'%s' %d" % (n, i + 1) for i, n in enumerate(p)) or "'' 1" for p in panels[:2 if panels[1] else 1]]
+if len(tics) != len(want_tics) or any(not t.endswith('(' + w + ')') for t, w in zip(tics, want_tics)): sys.exit('bar labels %r, expected %r' % (tics, want_tics))
 if 'with boxxyerror' not in gp: sys.exit('fig/bounds.gp: no horizontal bars')
 hatched = "fs pattern 4" in gp and "title 'measure (fixed scale, not a bound)'" in gp
 if hatched != any(m.get('kind') == 'measure' and (m.get('fixed_scale_value') or 0) > 0 for m in avail):

@@ -325,10 +325,11 @@ static int contour_levels(double lo, double hi, int logscale, double *lev)
 static int render_map(const char *path, const grid *g, const slice *s, const char *title, const char *caption,
                       const char *xlabel, const char *ylabel, const map_mark *marks, size_t n_marks)
 {
+    int st = plot_check_target(path);
+    if (st != TDL_OK) return st;
     const char *ext = strrchr(path, '.') + 1;
     size_t base = (size_t)(ext - path) - 1, len = base + 16;
     char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
-    int st = TDL_OK;
     if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
     snprintf(gp, len, "%.*s.gp", (int)base, path);

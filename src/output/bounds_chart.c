@@ -65,12 +65,11 @@ static size_t put_rows(FILE *fp, const plot_bounds_spec *sp, int measures)
 
 int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
 {
+    int st = plot_check_target(path);
+    if (st != TDL_OK) return st;
     const char *ext = strrchr(path, '.');
-    if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
-        return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
     size_t base = (size_t)(ext - path), len = base + 8;
     char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
-    int st = TDL_OK;
     if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
     snprintf(dat, len, "%.*s.dat", (int)base, path);
     snprintf(gp, len, "%.*s.gp", (int)base, path);

@@ -294,6 +294,20 @@ int plot_render(const char *path, const plot_spec *spec)
     return plot_render_y2(path, spec, NULL);
 }
 
+int plot_check_target(const char *path)
+{
+    const char *ext = ext_of(path);
+    if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
+        return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
+    /* a figure path the writer refuses (a directory, ...) is refused before
+     * its data and script are written beside it */
+    tdl_atomic_file probe;
+    int st = tdl_atomic_begin(path, &probe);
+    if (st != TDL_OK) return st;
+    tdl_atomic_abort(&probe);
+    return TDL_OK;
+}
+
 int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2)
 {
     return plot_render_marked(path, spec, y2, NULL, 0);
@@ -302,15 +316,9 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
 int plot_render_marked(const char *path, const plot_spec *spec, const plot_axis2 *y2, const plot_xmark *marks,
                        size_t n_marks)
 {
-    const char *ext = ext_of(path);
-    if (strcmp(ext, "png") && strcmp(ext, "svg") && strcmp(ext, "pdf"))
-        return tdl_error_set(TDL_EINVAL, "%s: a figure must end in .png, .svg or .pdf", path);
-    /* a figure path the writer refuses (a directory, ...) is refused before
-     * its data and script are written beside it */
-    tdl_atomic_file probe;
-    int pst = tdl_atomic_begin(path, &probe);
+    int pst = plot_check_target(path);
     if (pst != TDL_OK) return pst;
-    tdl_atomic_abort(&probe);
+    const char *ext = ext_of(path);
     size_t base_len = (size_t)(ext - path) - 1;
     char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
     if (!dat || !gp) {

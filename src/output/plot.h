@@ -44,6 +44,10 @@ typedef struct plot_spec {
 } plot_spec;
 
 /* Returns a status (tdl/error.h) and leaves a message on failure. */
+/* A figure's path: .png, .svg or .pdf, and a file the atomic writer can
+ * create (not a directory, ...); checked before the data and the script
+ * are written beside it.  TDL_OK or the status with its message. */
+int plot_check_target(const char *path);
 int plot_render(const char *path, const plot_spec *spec);
 
 /* A second quantity against a right y axis (e.g. accuracy beside a loss). */

@@ -495,7 +495,10 @@ static int run(const pc_options *opt, pc_result *res)
     const size_t runs = opt->seeds ? opt->seeds : (quick ? 10 : DL_MAX_RUNS);
     const size_t budget = opt->broken ? 30 : (opt->steps ? opt->steps : (quick ? 20000 : 60000));
     const double target_rel = 1e-7;
-    const size_t stride = quick ? 20 : 50, cap = budget / stride + 2;
+    /* loss curves sampled every `stride` steps, at most ~2000 points a run
+     * whatever --steps asks (the built-in budgets give 1000 and 1200) */
+    const size_t stride0 = quick ? 20 : 50, stride = budget / 2000 > stride0 ? budget / 2000 : stride0;
+    const size_t cap = budget / stride + 2;
     int st = TDL_OK;
     tdl_dataset *ds = NULL;
     tdl_mlp *m = NULL;
@@ -579,8 +582,9 @@ static int run(const pc_options *opt, pc_result *res)
             if (need > (double)budget) {
                 st = tdl_error_set(TDL_EINVAL, "deep-linear-no-bad-minima: %s: GD would need about %.3g steps at depth %zu "
                                    "(lambda_max/lambda_+ = %.3g of the Hessian at the optimum), beyond the budget of %zu: "
-                                   "give --steps %.0f, or standardized inputs (normalize=standard)",
-                                   used, need, depth, lmax / lplus, budget, ceil(need / 1000) * 1000);
+                                   "%s%.0f%s", used, need, depth, lmax / lplus, budget,
+                                   need <= 1e8 ? "give --steps " : "more than --steps takes (", need <= 1e8 ? ceil(need / 1000) * 1000 : 1e8,
+                                   need <= 1e8 ? ", or standardized inputs (normalize=standard)" : "): standardize the inputs (normalize=standard)");
                 goto cleanup;
             }
         }

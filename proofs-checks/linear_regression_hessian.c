@@ -84,6 +84,12 @@ static int run_gd(const tdl_mlp *init, const tdl_dataset *ds, double eta, size_t
     return st;
 }
 
+/* --steps: the convergent run keeps its loss at every step (8 bytes each). */
+static const char *check_params(const pc_options *opt)
+{
+    return opt->steps > 10000000 ? "--steps: at most 10000000 (the loss curve of every step is kept)" : NULL;
+}
+
 static int run(const pc_options *opt, pc_result *res)
 {
     const char *spec = opt->quick ? "iris:normalize=standard"
@@ -197,11 +203,18 @@ static int run(const pc_options *opt, pc_result *res)
         const size_t budget = opt->steps ? opt->steps : 200000;
         if (need > (double)budget) {
             st = tdl_error_set(TDL_EINVAL, "linear-regression-hessian: %s: GD at eta = 0.9 * 2/lambda_max needs about %.3g steps "
-                               "to fall by 1e-10 (lambda_max/lambda_min = %.3g), beyond the budget of %zu: give --steps %.0f, "
-                               "or standardized inputs (normalize=standard)", used, need, lmax / lmin, budget, need);
+                               "to fall by 1e-10 (lambda_max/lambda_min = %.3g), beyond the budget of %zu: %s%.0f%s", used, need,
+                               lmax / lmin, budget, need <= 1e7 ? "give --steps " : "more than --steps takes (",
+                               need <= 1e7 ? need : 1e7,
+                               need <= 1e7 ? ", or standardized inputs (normalize=standard)" : "): standardize the inputs (normalize=standard)");
             goto cleanup;
         }
         steps = (size_t)need;
+        if (steps + 1 > good.cap) { /* the curve of every step is kept */
+            free(good.loss);
+            good.cap = steps + 1;
+            if (!(good.loss = tdl_malloc(good.cap * sizeof(double), "a loss curve"))) { st = TDL_ENOMEM; goto cleanup; }
+        }
     }
     if ((st = run_gd(m, ds, eta_good, steps, &good, &div_good)) != TDL_OK) goto cleanup;
     if ((st = run_gd(m, ds, eta_bad, 60, &bad, &div_bad)) != TDL_OK) goto cleanup;
@@ -303,7 +316,7 @@ const pc_check pc_check_linear_regression_hessian = {
     "                     cut by the data grammar's n=; at most 2000 parameters d x C (default: iris with\n"
     "                     --quick, else a 5-class Gaussian mixture)\n"
     "  --steps N          with --data: the step budget of the convergent run, which takes the steps its\n"
-    "                     predicted rate needs (default 200000)\n",
+    "                     predicted rate needs (default 200000; at most 10^7: the curve of every step is kept)\n",
     NULL,
-    NULL,
+    check_params,
 };

@@ -56,8 +56,12 @@
  * is ~ 4%, deviates by 0.029 > 0.02.
  * (Claim 1 does not depend on the width and still passes.)
  *
- * --data refused: not on a user's set yet: its two claims use binary digits
- * and MNIST 0/1 with unit-norm inputs and +-1 labels at fixed sizes.
+ * --data refused: claim 1 is not a statement about every data set: the
+ * expected measure rises with the fraction p of random labels iff
+ * tr H_inf^{-1} > t^T H_inf^{-1} t (see Measured), a property of data with
+ * structure such as MNIST 0/1, not of any set; claim 2 (per-direction
+ * rates) holds for any unit-norm set with lambda_0 > 0, but its width and
+ * the directions it tests are set for its digits.
  */
 #include <math.h>
 #include <stdio.h>
@@ -426,6 +430,6 @@ const pc_check pc_check_arora_fine_grained = {
     run,
     PC_P_SEEDS,
     "  --seeds N          label draws per fraction of claim 1, >= 2 (default 20 with --quick, else 30)\n",
-    "not on a user's set yet: its two claims use binary digits and MNIST 0/1 with unit-norm inputs and +-1 labels at fixed sizes",
+    "claim 1 (the measure grows with the fraction of random labels) holds only where tr H_inf^{-1} > t^T H_inf^{-1} t, true of MNIST 0/1 but not of every set, and claim 2's width and tested directions are set for its digits",
     check_params,
 };

@@ -17,10 +17,7 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
     tdl_atomic_install_signal_cleanup(); /* as tdl's main: no temporary --plot file survives a signal */
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: %s [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]%s\n\n%s\n  (%s)\n\n--broken: %s\n",
-               PC_CHECK.name, PC_CHECK.params ? " [PARAMETERS]" : "", PC_CHECK.claim, PC_CHECK.source, PC_CHECK.broken);
-        if (PC_CHECK.params_help) printf("\nparameters of the experiment:\n%s", PC_CHECK.params_help);
-        if (PC_CHECK.no_data) printf("\n--data is not taken: %s\n", PC_CHECK.no_data);
+        check_cli_help(stdout, PC_CHECK.name, &PC_CHECK);
         return 0;
     }
     return check_cli_main(PC_CHECK.name, &PC_CHECK, argc, argv);

@@ -134,8 +134,16 @@ static int list_checks(int as_json)
     return json_flush_stdout(&w) == 0 ? 0 : cli_failf("cannot write the list to stdout");
 }
 
+void check_cli_help(FILE *fp, const char *usage_prog, const pc_check *c)
+{
+    fprintf(fp, "usage: %s [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]%s\n\n%s\n  (%s)\n\n--broken: %s\n",
+            usage_prog, c->params ? " [PARAMETERS]" : "", c->claim, c->source, c->broken);
+    if (c->params_help) fprintf(fp, "\nparameters of the experiment:\n%s", c->params_help);
+    if (c->no_data) fprintf(fp, "\n--data is not taken: %s\n", c->no_data);
+}
+
 enum { O_LIST = 3000, O_ALL, O_QUICK, O_BROKEN, O_SEED, O_JSON, O_PLOT, O_PLOT_DIR, O_QUIET, O_THREADS,
-       O_DATA, O_WIDTHS, O_SEEDS, O_STEPS, O_TEST };
+       O_DATA, O_WIDTHS, O_SEEDS, O_STEPS, O_TEST, O_HELP };
 
 /* --widths W1,W2,...: positive integers, increasing, at most PC_MAX_WIDTHS. */
 static int parse_widths(const char *s, pc_options *o)
@@ -186,7 +194,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
         {"quiet", no_argument, NULL, O_QUIET}, {"threads", required_argument, NULL, O_THREADS},
         {"data", required_argument, NULL, O_DATA}, {"widths", required_argument, NULL, O_WIDTHS},
         {"seeds", required_argument, NULL, O_SEEDS}, {"steps", required_argument, NULL, O_STEPS},
-        {"test", required_argument, NULL, O_TEST},
+        {"test", required_argument, NULL, O_TEST}, {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     /* progress on stderr only when it is a terminal (SPEC.md) */
@@ -195,6 +203,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
     const char *plot_dir = NULL;
     size_t threads = 0;
     unsigned given = 0;   /* the experiment's parameters given (PC_P_*) */
+    int help = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -218,6 +227,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
             opt.data = optarg;
             given |= PC_P_DATA;
             break;
+        case O_HELP: help = 1; break;
         case O_TEST:
             if (!*optarg) return cli_usage(prog, "--test: expected a data SPEC (tdl help data)");
             opt.test = optarg;
@@ -242,6 +252,15 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
         }
     }
     const pc_check *one = only;
+    if (help) {
+        /* one check's help (tdl check NAME --help); the command's own help is `tdl help check` */
+        const pc_check *h = only ? only : (optind < argc ? pc_find(argv[optind]) : NULL);
+        if (!h) return cli_usage(prog, "--help describes one check: give its NAME (all of tdl check: tdl help check)");
+        char usage_prog[96];
+        snprintf(usage_prog, sizeof usage_prog, "%s%s", only ? "" : "tdl check ", h->name);
+        check_cli_help(stdout, usage_prog, h);
+        return 0;
+    }
     if (!only) {
         if (list) {
             if (optind < argc || all) return cli_usage(prog, "--list takes no check name");

@@ -244,6 +244,16 @@ expect_status 1 "du-gd-convergence --data --broken fails"
 refuse "hypothesis not met on iris:binary=1,n=24: the inputs are not of unit norm" "du-gd-convergence --data iris (raw norms)" \
     "$TDL" check du-gd-convergence --quick --data iris:binary=1
 
+# one check's help through the command line of the checks (the standalone
+# program's --help after another option; `tdl check NAME --help` once main.c
+# passes it on): the parameters with their defaults, or why --data is refused
+if [ -x "$BUILD/proofs-checks/edge-of-chaos" ]; then
+    run "$BUILD/proofs-checks/edge-of-chaos" --quick --help
+    expect_status 0 "standalone --quick --help"
+    expect_out "--data is not taken: its claim is about random nets' mean-field maps" "the help says why --data is refused"
+    expect_out "--seeds N          finite nets R, 2..8" "the help lists the parameters"
+fi
+
 # every check's parameters: --list --json, the standalone --help and `tdl help check` agree
 run "$TDL" check --list --json
 expect_out '"name":"deep-linear-no-bad-minima"' "--list --json"

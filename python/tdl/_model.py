@@ -506,8 +506,7 @@ class Model:
             r.size("params", self.n_params)
             r.string("data", ds.spec)
             r.size("n", ds.n)
-            r.string("loss_name", text(lib.tdl_loss_name(lk)))
-            r.string("reduction", "mean")
+            _provenance.loss_keys(r, self, lk)
             r.string("optimizer", opt_text)
             r.num("momentum", momentum)
             r.num("lr", lr)
@@ -535,6 +534,7 @@ class Model:
                 r.num("test_loss", test_loss, "the test loss is not finite")
                 if ts.classes:
                     r.num("test_accuracy", test_acc, "the outputs are not finite on the test set")
+            r["model_provenance"] = _provenance.model_provenance(self)
             r.finish()
             if st == _lib.EDIVERGED:
                 hint = f" (e.g. lr={lr / 10:g}{'' if res.diverged_nonfinite else '; diverge_factor=0 turns this stop off'})"

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "provenance.h"
 #include "plot.h"
 #include "tdl/landscape.h"
 
@@ -322,7 +323,7 @@ static int contour_levels(double lo, double hi, int logscale, double *lev)
  * the viridis palette), labelled contour lines, a colour bar with 1-2-5 tics
  * on a log scale, the model's point and the grid's minimum marked and named
  * in the key; the data (FILE.dat) and script (FILE.gp) written beside it. */
-static int render_map(const char *path, const grid *g, const slice *s, const char *title, const char *caption,
+static int render_map(const char *path, const char *zlabel, const grid *g, const slice *s, const char *title, const char *caption,
                       const char *xlabel, const char *ylabel, const map_mark *marks, size_t n_marks)
 {
     int st = plot_check_target(path);
@@ -382,7 +383,7 @@ static int render_map(const char *path, const grid *g, const slice *s, const cha
         fprintf(fp, "set logscale cb\n");
         plot_put_log_tics(fp, "cb", lo, cbhi);
     }
-    fprintf(fp, "set cbrange [%.17g:%.17g]\nset cblabel 'loss (mean)%s'\n", lo, cbhi, logscale ? ", log scale" : "");
+    fprintf(fp, "set cbrange [%.17g:%.17g]\nset cblabel '%s%s'\n", lo, cbhi, zlabel, logscale ? ", log scale" : "");
     /* contour lines at round levels, each labelled with its value */
     double lev[64];
     int nl = contour_levels(lo, cbhi, logscale, lev);
@@ -465,6 +466,7 @@ typedef struct land_run {
     size_t pending, filled;    /* cells evaluated by this run; filled in the grid */
     double centre, lmin, lmax, ends[2], seconds;
     char arch[256], caption[768];
+    char loss_short[64], loss_label[80]; /* "ce (mean)"; "loss (mean)" (provenance.h) */
     char init_source[512];     /* --from-init: where the initialization came from */
     const char *init_how;      /* --from-init: "regenerated" or "stored" */
     double init_diff;          /* --from-init: max |regenerated - stored| (NaN: not both) */
@@ -741,8 +743,13 @@ static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
     if (o->from_init && (rc = init_of(mo->model, r)) != 0) return rc;
     if (o->via && (st = load_peer(o->via, mo, r->m, &r->m3)) != TDL_OK) return cli_fail(st);
     tdl_arch_format(r->m, r->arch, sizeof r->arch);
-    snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s (mean) on %s", mo->model ? plot_caption_path(mo->model) : "fresh net", r->arch,
-             tdl_loss_name(r->loss), r->ds->spec);
+    cli_provenance_loss_short(r->m, r->loss, r->loss_short, sizeof r->loss_short);
+    {
+        const char *br = strchr(r->loss_short, '(');
+        snprintf(r->loss_label, sizeof r->loss_label, "loss %s", br ? br : "");
+    }
+    snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s on %s", mo->model ? plot_caption_path(mo->model) : "fresh net", r->arch,
+             r->loss_short, r->ds->spec);
     if (o->from_init) {
         size_t used = strlen(r->caption);
         snprintf(r->caption + used, sizeof r->caption - used, "; init %s", r->init_how);
@@ -970,7 +977,7 @@ static int emit_plot(const land_opts *o, const cli_model_opts *mo, const land_ru
             snprintf(t1, sizeof t1, "%.200s at (1, 0)", base_name(o->to));
             snprintf(t2, sizeof t2, "%.200s at (0, 1)", base_name(o->via));
         }
-        st = render_map(o->plot, &r->g, &r->s, title, r->caption, xl, yl, marks, models ? 3 : 1);
+        st = render_map(o->plot, r->loss_label, &r->g, &r->s, title, r->caption, xl, yl, marks, models ? 3 : 1);
     } else {
         plot_series ser[4];
         size_t ns = 0;
@@ -1004,7 +1011,7 @@ static int emit_plot(const land_opts *o, const cli_model_opts *mo, const land_ru
             ends[1] = (plot_xmark){1, e1};
         }
         spec.xlabel = o->interp ? il : o->directions ? "step along the stored direction" : dl;
-        spec.ylabel = "loss (mean)";
+        spec.ylabel = r->loss_label;
         spec.caption = r->caption;
         spec.logy = plot_spans_decades(r->g.loss, r->g.N, 2.0);
         spec.series = ser;
@@ -1024,8 +1031,7 @@ static int emit_json(const land_opts *o, const land_run *r)
     if (r->test) json_string(&w, "test", r->test->spec);
     json_string(&w, "arch", r->arch);
     json_size(&w, "params", r->P);
-    json_string(&w, "loss_name", tdl_loss_name(r->loss));
-    json_string(&w, "reduction", "mean");
+    if (cli_provenance_loss_json(&w, r->m, r->loss) != 0) { json_discard(&w); return EXIT_WORK_FAILED; }
     json_string(&w, "mode", r->s.mode);
     if (r->s.plane && o->two_d) json_string(&w, "plane", r->s.plane);
     json_string(&w, "normalization", r->s.normalization);
@@ -1076,7 +1082,7 @@ static int emit_json(const land_opts *o, const land_run *r)
 
 static void emit_text(const land_opts *o, const cli_model_opts *mo, const land_run *r)
 {
-    printf("model          %s (%s, %zu parameters); loss %s (mean)\n", mo->model ? mo->model : "fresh net", r->arch, r->P, tdl_loss_name(r->loss));
+    printf("model          %s (%s, %zu parameters); loss %s\n", mo->model ? mo->model : "fresh net", r->arch, r->P, r->loss_short);
     printf("data           %s (%zu examples)%s%s\n", r->ds->spec, r->ds->n, r->test ? "; test " : "", r->test ? r->test->spec : "");
     printf("slice          %s%s%s\n", r->s.mode, o->two_d ? " " : "", o->two_d ? r->s.plane : "");
     printf("directions     %s\n", r->s.normalization);
@@ -1195,7 +1201,10 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         char xl[600];
         snprintf(xl, sizeof xl, "t (0: %.250s, 1: %.250s)", m_path ? base_name(m_path) : "fresh net", base_name(o->to));
         spec.xlabel = xl;
-        spec.ylabel = "loss (mean)";
+        char lshort[64], ylabel[80];
+        cli_provenance_loss_short(m, loss, lshort, sizeof lshort);
+        snprintf(ylabel, sizeof ylabel, "loss %s", strchr(lshort, '(') ? strchr(lshort, '(') : "");
+        spec.ylabel = ylabel;
         spec.caption = caption_base;
         spec.series = ser;
         spec.n_series = ns;
@@ -1207,8 +1216,7 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         json_object_begin(&w, NULL);
         json_string(&w, "data", ds->spec);
         json_size(&w, "params", P);
-        json_string(&w, "loss_name", tdl_loss_name(loss));
-        json_string(&w, "reduction", "mean");
+        if (cli_provenance_loss_json(&w, m, loss) != 0) { json_discard(&w); goto done; }
         json_string(&w, "mode", "curve");
         json_string(&w, "curve", o->curve);
         json_string(&w, "normalization", "none: phi(t) between the two models (Garipov et al. 2018)");
@@ -1242,7 +1250,9 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         json_object_end(&w);
         json_flush_stdout(&w);
     } else {
-        printf("models         %s -> %s (%zu parameters); loss %s (mean) on %s\n", o->to ? "--model" : "", o->to, P, tdl_loss_name(loss), ds->spec);
+        char lshort[64];
+        cli_provenance_loss_short(m, loss, lshort, sizeof lshort);
+        printf("models         %s -> %s (%zu parameters); loss %s on %s\n", o->to ? "--model" : "", o->to, P, lshort, ds->spec);
         printf("endpoints      loss %.10g and %.10g\n", ll[0], ll[n - 1]);
         printf("curve          %s, trained %zu epochs (batch %zu, lr %g, momentum %g) in %.3g s\n", o->curve, cc.epochs, cc.batch, cc.lr, cc.momentum, train_seconds);
         printf("barrier        straight line %.10g, %s curve %.10g (max loss along the path - mean endpoint loss; %zu points)\n", bl, o->curve, bc, n);

@@ -153,6 +153,7 @@ static int parse_options(int argc, char **argv, report_opts *o, cli_model_opts *
         if (!o->n_checks) return cli_usage("report", "--checks: give check names, comma separated");
     }
     o->loss = mo->loss;
+    o->reduction = mo->reduction;
     o->user_model = mo->model != NULL;
     int init_opts = mo->init || mo->param || mo->freeze || !isnan(mo->sigma_w) || mo->sigma_b != 0 || !mo->bias;
     if (o->user_model && init_opts)

@@ -367,6 +367,11 @@ static int parse_options(int argc, char **argv, sweep_opts *o)
     if (!o->data) return cli_usage("sweep", "--data SPEC is required");
     if (o->mo.model) return cli_usage("sweep", "a sweep trains fresh nets: give --arch (e.g. --arch 64-W-10), not --model");
     if (!o->mo.arch) return cli_usage("sweep", "--arch A is required (e.g. --arch 64-W-10 for a width sweep)");
+    /* the sweep's nets are built and trained inside tdl_sweep under tdl's
+     * default convention: say so rather than ignore the options */
+    if (o->mo.reduction || o->mo.mse_convention)
+        return cli_usage("sweep", "%s: a sweep trains and reports under tdl's default loss convention (mean; mse with its 1/2)",
+                         o->mo.reduction ? "--reduction" : "--loss mse:CONVENTION");
     if (!o->values_text) return cli_usage("sweep", "--values LIST is required (e.g. 4,8,16 or 4:4096:x2)");
     if (o->plot && !check_figure_name(o->plot)) return cli_usage("sweep", "--plot %s: expected a .png, .svg or .pdf file", o->plot);
     if (cli_train_opts_finish(&o->to, "sweep", o->mo.seed) != 0) return EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "modelopts.h"
+#include "provenance.h"
 #include "trainopts.h"
 #include "plot.h"
 #include "tdl/ntk.h"
@@ -196,7 +197,7 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
 /* The --json summary: after a completed run (model = the file written) and
  * after a divergence (model NULL, last_good = the checkpoint or NULL), with
  * "stopped" saying which (tdl_train_stop_name). */
-static void put_json(const char *model, const char *last_good, const tdl_mlp *m, const char *arch, const char *act,
+static void put_json(const cli_model_opts *mo, const char *model, const char *last_good, const tdl_mlp *m, const char *arch, const char *act,
                      const tdl_dataset *ds, const tdl_dataset *ts, const tdl_train_config *cfg, const char *opt_text,
                      const tdl_train_result *res, double seconds, double test_loss, double test_acc)
 {
@@ -215,8 +216,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
     json_size(&w, "params", m->n_params);
     json_string(&w, "data", ds->spec);
     json_size(&w, "n", ds->n);
-    json_string(&w, "loss_name", tdl_loss_name(cfg->loss));
-    json_string(&w, "reduction", "mean");
+    cli_provenance_loss_json(&w, m, cfg->loss);
     json_string(&w, "optimizer", opt_text);
     json_number(&w, "momentum", cfg->momentum);
     json_number(&w, "lr", cfg->lr);
@@ -244,6 +244,7 @@ static void put_json(const char *model, const char *last_good, const tdl_mlp *m,
         json_number_or_reason(&w, "test_loss", test_loss, "the test loss is not finite");
         if (ts->classes) json_number_or_reason(&w, "test_accuracy", test_acc, "the outputs are not finite on the test set");
     }
+    cli_provenance_model_json(&w, mo, m); /* last: its nested keys repeat top-level names */
     json_object_end(&w);
     json_flush_stdout(&w);
 }
@@ -437,7 +438,7 @@ static int emit_diverged(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds,
         char arch[256], act[64];
         tdl_arch_format(m, arch, sizeof arch);
         tdl_act_format(&m->act, act, sizeof act);
-        put_json(NULL, saved ? o->last_good : NULL, m, arch, act, ds, ts, cfg, o->to.opt_text, res, seconds, NAN, NAN);
+        put_json(&o->mo, NULL, saved ? o->last_good : NULL, m, arch, act, ds, ts, cfg, o->to.opt_text, res, seconds, NAN, NAN);
     }
     if (saved) return cli_failf("%s%s; the last good parameters are in %s", msg, hint, o->last_good);
     return cli_failf("%s%s", msg, hint);
@@ -455,10 +456,11 @@ static int emit_files(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds, co
     if (o->log_path && (st = write_log_csv(o->log_path, lg)) != TDL_OK) return st;
     if (o->params_path && (st = write_snapshots(o->params_path, lg)) != TDL_OK) return st;
     if (o->plot) {
-        char caption[1024];
-        snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s (mean); seed %lu, train seed %lu",
-                 o->out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", o->to.opt_text, cfg->lr, cfg->batch,
-                 tdl_loss_name(cfg->loss), o->mo.seed, cfg->seed);
+        char caption[1024], loss[64];
+        cli_provenance_loss_short(m, cfg->loss, loss, sizeof loss);
+        snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s; seed %lu, train seed %lu",
+                 o->out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", o->to.opt_text, cfg->lr,
+                 tdl_train_batch_size(cfg, ds->n), loss, o->mo.seed, cfg->seed);
         if ((st = render_curve(o->plot, lg, caption, ds->classes > 0)) != TDL_OK) return st;
     }
     return TDL_OK;
@@ -474,11 +476,13 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
     char batch[48];
     if (B == ds->n) snprintf(batch, sizeof batch, "full batch (%zu)", B);
     else snprintf(batch, sizeof batch, "batch %zu", B);
+    char loss[64];
+    cli_provenance_loss_short(m, cfg->loss, loss, sizeof loss);
     if (cfg->epochs == 0 && cfg->steps == 0)
-        printf("training     no training: --epochs 0 saves the initialization (0 steps), loss %s (mean)\n", tdl_loss_name(cfg->loss));
+        printf("training     no training: --epochs 0 saves the initialization (0 steps), loss %s\n", loss);
     else
-        printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s (mean)\n",
-               o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, tdl_loss_name(cfg->loss));
+        printf("training     %s (momentum %g), lr %g, %s, %zu epochs, %zu steps, loss %s\n",
+               o->to.opt_text, cfg->momentum, cfg->lr, batch, res->epochs, res->steps, loss);
     if (res->stopped == TDL_STOP_TARGET) /* say why it ran fewer epochs than asked */
         printf("stopped      at the target (%s) after %zu of %zu %s\n",
                !isnan(cfg->target_loss) && res->loss <= cfg->target_loss ? "train loss <= --target-loss" : "train accuracy >= --target-acc",
@@ -525,7 +529,7 @@ int cmd_train(int argc, char **argv)
     tdl_arch_format(m, arch, sizeof arch);
     tdl_act_format(&m->act, act, sizeof act);
     if ((st = emit_files(&o, m, ds, ts, &lg, &res, arch, act)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.as_json) put_json(o.out, NULL, m, arch, act, ds, ts, &o.cfg, o.to.opt_text, &res, seconds, test_loss, test_acc);
+    if (o.as_json) put_json(&o.mo, o.out, NULL, m, arch, act, ds, ts, &o.cfg, o.to.opt_text, &res, seconds, test_loss, test_acc);
     else emit_text(&o, m, ds, ts, &res, arch, act, test_loss, test_acc);
     rc = 0;
 cleanup:

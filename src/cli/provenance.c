@@ -83,6 +83,14 @@ void cli_provenance_model_text(const cli_model_opts *o, const tdl_mlp *m, char *
              seed ? seed : "not recorded");
 }
 
+void cli_provenance_loss_short(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len)
+{
+    tdl_loss_convention c;
+    if (tdl_mlp_loss_convention(m, &c) != TDL_OK) tdl_loss_convention_default(&c);
+    snprintf(buf, len, "%s%s (%s)", tdl_loss_name(loss), loss == TDL_LOSS_MSE && c.mse == TDL_MSE_TORCH ? ":torch" : "",
+             tdl_name_of(tdl_reduction_names, (int)c.reduction));
+}
+
 void cli_provenance_loss_text(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len)
 {
     tdl_loss_convention c;

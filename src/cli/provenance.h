@@ -35,4 +35,8 @@ void cli_provenance_model_text(const cli_model_opts *o, const tdl_mlp *m, char *
 /* "ce, mean over examples" or "mse, sum over examples, tdl's 1/2 ||f - y||^2". */
 void cli_provenance_loss_text(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len);
 
+/* The loss with its reduction in brackets, as the summary lines print it:
+ * "ce (mean)", "ce (sum)", "mse:torch (mean)". */
+void cli_provenance_loss_short(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len);
+
 #endif

@@ -31,6 +31,7 @@
 
 typedef struct report_opts {
     const char *model, *data, *test, *out, *arch, *act, *loss;
+    const char *reduction;     /* --reduction, forwarded to every command that evaluates a loss */
     size_t width, epochs, grid, threads;
     unsigned long seed;
     double lr;

@@ -251,13 +251,18 @@ static void section_model(doc *d, report *r)
          tdl_blas_core_origin());
     doc_kv(d, "BLAS kernel (OpenBLAS)", kernel);
     if (ev) {
+        char label[64];
         doc_kv(d, "loss", rk_text(ev, RK_EVAL_LOSS_NAME, "?"));
-        doc_kv_num(d, "train loss (mean)", rk_num(ev, RK_EVAL_LOSS));
+        doc_kv(d, "loss definition", rk_text(ev, RK_EVAL_LOSS_DEFINITION, "?"));
+        sfmt(label, sizeof label, "train loss (%s)", rk_text(ev, RK_EVAL_REDUCTION, "mean"));
+        doc_kv_num(d, label, rk_num(ev, RK_EVAL_LOSS));
         doc_kv_num(d, "train error", rk_num(ev, RK_EVAL_ERROR));
         doc_kv_num(d, "train accuracy", rk_num(ev, RK_EVAL_ACCURACY));
     }
     if (et) {
-        doc_kv_num(d, "test loss (mean)", rk_num(et, RK_EVAL_LOSS));
+        char label[64];
+        sfmt(label, sizeof label, "test loss (%s)", rk_text(et, RK_EVAL_REDUCTION, "mean"));
+        doc_kv_num(d, label, rk_num(et, RK_EVAL_LOSS));
         doc_kv_num(d, "test error", rk_num(et, RK_EVAL_ERROR));
         doc_kv_num(d, "test accuracy", rk_num(et, RK_EVAL_ACCURACY));
     }
@@ -266,13 +271,17 @@ static void section_model(doc *d, report *r)
     if (!model) section_failed(d, r, "model summary (tdl info --model)", "model");
     if (!ev) section_failed(d, r, "evaluation on the training data (tdl eval)", "eval-train");
     if (r->has_test && !et) section_failed(d, r, "evaluation on the test data (tdl eval)", "eval-test");
-    doc_p(d, "Losses are means over examples (tdl help conventions); error = 1 - accuracy (0-1 loss).");
+    doc_p(d, "Losses are %s over examples (the loss definition above; tdl help conventions); error = 1 - accuracy (0-1 loss).",
+          ev && strcmp(rk_text(ev, RK_EVAL_REDUCTION, "mean"), "sum") == 0 ? "sums" : "means");
 
     doc_h2(d, "training", "Training curve");
     if (r->o.user_model) {
         doc_note(d, "No training curve: the model was given with --model (trained elsewhere); the report analyses it as it is.");
     } else if (train) {
-        doc_figure(d, r, "training", "Training and test loss (mean, left axis) and accuracy (right axis) after each epoch; the log is tables/training.csv.");
+        char cap[256];
+        sfmt(cap, sizeof cap, "Training and test loss (%s, left axis) and accuracy (right axis) after each epoch; the log is tables/training.csv.",
+             ev ? rk_text(ev, RK_EVAL_REDUCTION, "mean") : "mean");
+        doc_figure(d, r, "training", cap);
     } else {
         section_failed(d, r, "training (tdl train)", "train");
     }
@@ -285,9 +294,10 @@ static void section_hessian(doc *d, report *r)
     if (!h) {
         section_failed(d, r, "Hessian spectrum (tdl hessian --gn)", "hessian");
     } else {
-        doc_p(d, "The Hessian H of the mean training loss (%s) with respect to all %s parameters, in double precision, "
-                 "and its Gauss-Newton split H = G + R (G = (1/n) sum_i J_i^T H_l,i J_i). All eigenvalues by LAPACK (%s).",
-              rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_text(h, RK_HESS_ARCH, ""),
+        int sum = strcmp(rk_text(h, RK_HESS_REDUCTION, "mean"), "sum") == 0;
+        doc_p(d, "The Hessian H of the %s training loss (%s) with respect to all %s parameters, in double precision, "
+                 "and its Gauss-Newton split H = G + R (G = %s sum_i J_i^T H_l,i J_i). All eigenvalues by LAPACK (%s).",
+              sum ? "summed" : "mean", rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_text(h, RK_HESS_ARCH, ""), sum ? "" : "(1/n)",
               rk_text(h, RK_HESS_DRIVER, "?"));
         char top[512];
         const char *head[2] = {"quantity", "value"};
@@ -353,8 +363,9 @@ static void section_landscape(doc *d, report *r)
     doc_table_end(d);
     if (l2) {
         char cap[512];
-        sfmt(cap, sizeof cap, "Training loss (mean) on the plane through the model spanned by two random directions, %s.",
-                 rk_text(l2, RK_L2_NORMALIZATION, ""));
+        const cJSON *ev = report_json(r, "eval-train");
+        sfmt(cap, sizeof cap, "Training loss (%s) on the plane through the model spanned by two random directions, %s.",
+             ev ? rk_text(ev, RK_EVAL_REDUCTION, "mean") : "mean", rk_text(l2, RK_L2_NORMALIZATION, ""));
         doc_figure(d, r, "landscape-2d", cap);
     } else {
         section_failed(d, r, "2D landscape (tdl landscape --plane random)", "landscape-2d");

@@ -40,11 +40,14 @@ const rk_key report_keys[RK_COUNT] = {
     K(RK_TRAIN_SECONDS, RKG_TRAIN, "seconds", RKT_NUMBER, 0, "summary row \"training seconds\""),
     /* tdl eval (training and test data) */
     K(RK_EVAL_LOSS_NAME, RKG_EVAL, "loss_name", RKT_STRING, 0, "summary row \"loss\""),
-    K(RK_EVAL_LOSS, RKG_EVAL, "loss", RKT_NUMBER, 0, "summary rows \"train loss (mean)\", \"test loss (mean)\""),
+    K(RK_EVAL_REDUCTION, RKG_EVAL, "reduction", RKT_STRING, 0, "the reduction in the rows \"train loss (R)\", \"test loss (R)\" and the landscape's caption"),
+    K(RK_EVAL_LOSS_DEFINITION, RKG_EVAL, "loss_definition", RKT_STRING, 0, "summary row \"loss definition\" (with its PyTorch equivalent)"),
+    K(RK_EVAL_LOSS, RKG_EVAL, "loss", RKT_NUMBER, 0, "summary rows \"train loss (R)\", \"test loss (R)\" (R the reduction, mean by default)"),
     K(RK_EVAL_ERROR, RKG_EVAL, "error", RKT_NUMBER, 0, "summary rows \"train error\", \"test error\" (null for regression)"),
     K(RK_EVAL_ACCURACY, RKG_EVAL, "accuracy", RKT_NUMBER, 0, "summary rows \"train accuracy\", \"test accuracy\" (null for regression)"),
     /* tdl hessian --gn --density: section "Hessian spectrum" and fig/hessian-spectrum */
     K(RK_HESS_LOSS_NAME, RKG_HESSIAN, "loss_name", RKT_STRING, 0, "the section's first paragraph; the histogram's caption"),
+    K(RK_HESS_REDUCTION, RKG_HESSIAN, "reduction", RKT_STRING, 0, "the histogram's caption: loss NAME (REDUCTION)"),
     K(RK_HESS_ARCH, RKG_HESSIAN, "arch", RKT_STRING, 0, "the section's first paragraph; the histogram's caption"),
     K(RK_HESS_DRIVER, RKG_HESSIAN, "driver", RKT_STRING, 0, "the LAPACK driver in the section's first paragraph"),
     K(RK_HESS_PARAMS, RKG_HESSIAN, "params", RKT_NUMBER, 0, "Hessian row \"parameters\""),

@@ -406,10 +406,17 @@ step *report_run_step(report *r, const char *name, const char *label, int json, 
     size_t argc = 0;
     argv[argc++] = "tdl";
     for (size_t i = 0; args[i] && argc < REPORT_MAX_ARGS; i++) argv[argc++] = args[i];
-    /* --loss: every command that evaluates a loss */
-    if (r->o.loss && strcmp(args[0], "info") != 0 && strcmp(args[0], "check") != 0 && argc < REPORT_MAX_ARGS - 1) {
+    /* --loss and --reduction: every command that evaluates a loss; tdl ntk
+     * takes the loss but no convention (its kernel does not depend on it) */
+    int loss_cmd = strcmp(args[0], "info") != 0 && strcmp(args[0], "check") != 0;
+    int is_ntk = strcmp(args[0], "ntk") == 0;
+    if (r->o.loss && loss_cmd && !(is_ntk && strchr(r->o.loss, ':')) && argc < REPORT_MAX_ARGS - 1) {
         argv[argc++] = "--loss";
         argv[argc++] = r->o.loss;
+    }
+    if (r->o.reduction && loss_cmd && !is_ntk && argc < REPORT_MAX_ARGS - 1) {
+        argv[argc++] = "--reduction";
+        argv[argc++] = r->o.reduction;
     }
     char threads[32];
     if (r->o.threads && strcmp(args[0], "info") != 0 && argc < REPORT_MAX_ARGS - 1) {

@@ -83,9 +83,9 @@ int report_hessian_histogram(report *r, const cJSON *h)
     plot_series ser[2] = {{"H = G + R", centre, ch, BINS, PLOT_BOXES}, {"Gauss-Newton part G", centre, cg, BINS, PLOT_LINESPOINTS}};
     char title[128], cap[1024], p[PATH_MAX + 64];
     sfmt(title, sizeof title, "Hessian spectrum: all %d eigenvalues of H and of G (LAPACK)", n);
-    sfmt(cap, sizeof cap, "%s (%s), all parameters, loss %s (mean) = %.6g; data %s; exact H and G (tdl hessian --gn), 60 common bins",
+    sfmt(cap, sizeof cap, "%s (%s), all parameters, loss %s (%s) = %.6g; data %s; exact H and G (tdl hessian --gn), 60 common bins",
          r->o.user_model ? plot_caption_path(r->model) : "model.safetensors", rk_text(h, RK_HESS_ARCH, "?"),
-         rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_num(h, RK_HESS_LOSS), r->data);
+         rk_text(h, RK_HESS_LOSS_NAME, "?"), rk_text(h, RK_HESS_REDUCTION, "mean"), rk_num(h, RK_HESS_LOSS), r->data);
     plot_spec spec = {0};
     spec.title = title;
     spec.xlabel = "eigenvalue (Hessian of the mean training loss)";

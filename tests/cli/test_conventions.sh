@@ -162,4 +162,39 @@ run "$TDL" hessian --model "$FIX/tanh3.safetensors" --act tanh --data "$FIX/data
 c=$(json_get condition_positive); r=$(json_get condition_positive_ratio)
 [ -n "$c" ] && [ "$c" = "$r" ] && [ "$c" != null ] && ok || bad "tanh3: condition_positive '$c' vs ratio '$r'"
 
+# ---- the other commands say the convention they ran under ----
+# tdl train: the text's loss and the JSON's reduction/definition; the file
+# records it, and eval of the file keeps it (the sum is n times the mean)
+run "$TDL" train --arch 3-5-3 --data "$FIX/data.npz" --loss ce --reduction sum --lr 0.001 --epochs 2 -o "$WORK/sum.safetensors"
+expect_status 0 "train --reduction sum"
+expect_out "loss ce (sum)" "train text: the loss with its reduction"
+run "$TDL" train --arch 3-5-3 --data "$FIX/data.npz" --loss ce --reduction sum --lr 0.001 --epochs 2 -o "$WORK/sum.safetensors" --json
+expect_json reduction '"sum"' "train --json reduction"
+expect_out "torch nn.CrossEntropyLoss(reduction='sum')" "train --json loss_definition"
+expect_out '"model_provenance":{"source":"fresh net"' "train --json model_provenance"
+run "$TDL" eval --model "$WORK/sum.safetensors" --data "$FIX/data.npz" --json
+expect_json reduction '"sum"' "eval of a file trained with --reduction sum keeps it"
+lsum=$(json_get loss)
+run "$TDL" eval --model "$WORK/sum.safetensors" --data "$FIX/data.npz" --reduction mean --json
+lmean=$(json_get loss); n=$(json_get n)
+near "$lsum" "$(awk -v m="$lmean" -v n="$n" 'BEGIN { printf "%.17g", m * n }')" "$(loss_terms 3-5-3 12)" && ok || bad "sum $lsum is not n x mean $lmean"
+# tdl landscape: JSON and text, the figure's labels
+run "$TDL" landscape --model "$WORK/sum.safetensors" --data "$FIX/data.npz" --json --quiet
+expect_json reduction '"sum"' "landscape --json reduction"
+c=$(json_get centre_loss)
+[ "$c" = "$lsum" ] && ok || bad "landscape centre loss $c is not eval's summed loss $lsum"
+run "$TDL" landscape --model "$WORK/sum.safetensors" --data "$FIX/data.npz" --plot "$WORK/l.png"
+expect_out "loss ce (sum)" "landscape text: the loss with its reduction"
+grep -q "^set ylabel 'loss (sum)'" "$WORK/l.gp" && ok || bad "landscape figure: the y label does not say sum"
+# tdl sweep trains under the default convention and refuses another
+run "$TDL" sweep width --arch 3-W-3 --values 2,4 --data "$FIX/data.npz" --reduction sum --epochs 1
+expect_status 2 "sweep --reduction"
+expect_err "a sweep trains and reports under tdl's default loss convention" "sweep --reduction message"
+# tdl report forwards --reduction: every row and caption says sum
+run "$TDL" report --quick --data "$FIX/data.npz" --reduction sum --lr 0.001 --no-checks --out "$WORK/rep" --quiet
+expect_status 0 "report --reduction sum"
+grep -q "^| train loss (sum) |" "$WORK/rep/report.md" && grep -q "reduction='sum'" "$WORK/rep/report.md" && ok || bad "report: the summary does not say sum"
+grep -q "Hessian H of the summed training loss" "$WORK/rep/report.md" && ok || bad "report: the Hessian section does not say summed"
+grep -q '"reduction":"sum"' "$WORK/rep/json/hessian.json" "$WORK/rep/json/landscape-2d.json" && ok || bad "report: the commands did not get --reduction"
+
 finish

@@ -772,8 +772,8 @@ START_TEST(test_load_errors)
     const tspec unknown[] = {{"0.weight", 2, 4, 3}, {"0.running_mean", 1, 4, 0}};
     load_fails(write_model("unknown.safetensors", unknown, 2, NULL, -1), TDL_EFORMAT,
                "tensor '0.running_mean' is not a Linear layer's");
-    const tspec unknown2[] = {{"fc.weight", 2, 4, 3}};
-    load_fails(write_model("unknown2.safetensors", unknown2, 1, NULL, -1), TDL_EFORMAT, "'fc.weight' is not a Linear layer's");
+    const tspec unknown2[] = {{"fc.kernel", 2, 4, 3}};
+    load_fails(write_model("unknown2.safetensors", unknown2, 1, NULL, -1), TDL_EFORMAT, "'fc.kernel' is not a Linear layer's");
     const tspec lead0[] = {{"0.weight", 2, 3, 3}, {"00.weight", 2, 3, 3}};
     load_fails(write_model("lead0.safetensors", lead0, 2, act_tanh, -1), TDL_EFORMAT, "'00.weight' is not a Linear layer's");
     const tspec orphan[] = {{"0.weight", 2, 4, 3}, {"2.bias", 1, 2, 0}};

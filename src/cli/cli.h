@@ -22,6 +22,10 @@ extern const char *const cli_topic_conventions;
 
 /* "tdl: error: <library message>" on stderr; returns EXIT_WORK_FAILED. */
 int cli_fail(int status);
+/* tdl_dataset_load, and the loader's warning about the data (e.g. a CSV
+ * whose header suggests several targets: tdl_dataset.warning) as one line
+ * "tdl: warning: ..." on stderr.  Returns the loader's status. */
+int cli_load_data(const char *spec, tdl_dataset **out);
 /* The canonical names of a table (tdl/names.h) as "a, b or c", for usage
  * messages; returns buf. */
 const char *cli_name_choices(const tdl_name *table, char *buf, size_t len);

@@ -514,8 +514,8 @@ int cmd_bounds(int argc, char **argv)
     r.train_err = r.test_err = r.snn_test = r.dr_seconds = NAN;
     tdl_loss_kind loss;
     double t0 = now(); /* the seconds reported count the loading too */
-    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.test && (st = tdl_dataset_load(o.test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = cli_load_data(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (o.test && (st = cli_load_data(o.test, &ts)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if ((rc = cli_model_build(&o.mo, "bounds", &m)) != 0) goto cleanup;
     if ((rc = cli_model_loss(&o.mo, "bounds", m, ds, &loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;

@@ -87,7 +87,7 @@ static int eval_run(const eval_options *o, eval_results *r)
     int rc, st;
     tdl_net_work *w = NULL;
     r->mmin = r->mp = r->mmed = r->mmean = r->mmax = NAN;
-    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if ((st = cli_load_data(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
     if ((rc = cli_model_build(&o->model, "eval", &r->m)) != 0) return rc;
     if ((rc = cli_model_loss(&o->model, "eval", r->m, r->ds, &r->loss)) != 0) return rc;
     const tdl_dataset *ds = r->ds;

@@ -765,7 +765,7 @@ int cmd_hessian(int argc, char **argv)
     tdl_loss_kind loss;
     hess_result r = {0};
     r.gn_trace = NAN; /* only the exact method computes trace(G) */
-    if ((st = tdl_dataset_load(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = cli_load_data(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if ((rc = cli_model_build(&mo, "hessian", &m)) != 0) goto cleanup;
     if ((rc = cli_model_loss(&mo, "hessian", m, ds, &loss)) != 0) goto cleanup;
     rc = EXIT_WORK_FAILED;

@@ -105,7 +105,7 @@ static int run(ip_opts *o, tdl_dataset **dsp, tdl_mlp **mp, tdl_infoplane_result
 {
     int rc = EXIT_WORK_FAILED, st;
     const char *data = o->data;
-    st = !strcmp(data, "task12") ? tdl_infoplane_task12(dsp) : tdl_dataset_load(data, dsp);
+    st = !strcmp(data, "task12") ? tdl_infoplane_task12(dsp) : cli_load_data(data, dsp);
     if (st != TDL_OK) return cli_fail(st);
     tdl_dataset *ds = *dsp;
     if (!ds->classes) return cli_failf("%s: the information plane needs class labels (a regression set was given)", data);

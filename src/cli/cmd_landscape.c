@@ -733,8 +733,8 @@ static int init_of(const char *path, land_run *r)
 static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
 {
     int rc, st;
-    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
-    if (o->test && (st = tdl_dataset_load(o->test, &r->test)) != TDL_OK) return cli_fail(st);
+    if ((st = cli_load_data(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = cli_load_data(o->test, &r->test)) != TDL_OK) return cli_fail(st);
     if ((rc = cli_model_build(mo, "landscape", &r->m)) != 0) return rc;
     if ((rc = cli_model_loss(mo, "landscape", r->m, r->ds, &r->loss)) != 0) return rc;
     if (r->test && cli_check_test(o->test, r->loss, r->m, r->test) != 0) return EXIT_WORK_FAILED;

@@ -322,8 +322,8 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
     r->C = 1;
     r->arora = r->drift = NAN;
     r->train_mse = r->test_mse = r->train_mse0 = r->test_mse0 = NAN;
-    if ((st = tdl_dataset_load(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
-    if (o->test && (st = tdl_dataset_load(o->test, &r->dt)) != TDL_OK) return cli_fail(st);
+    if ((st = cli_load_data(o->data, &r->ds)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = cli_load_data(o->test, &r->dt)) != TDL_OK) return cli_fail(st);
     const tdl_dataset *ds = r->ds;
     if (r->dt && r->dt->d != ds->d) return cli_failf("--test %s: %zu features but the training data has %zu", o->test, r->dt->d, ds->d);
     if (!o->hinf || o->mo.model || o->mo.arch) {

@@ -467,8 +467,8 @@ static int run(sweep_opts *o, const tdl_mlp *tmpl, tdl_dataset **dsp, tdl_datase
 {
     tdl_sweep_config *cfg = &o->cfg;
     int rc, st;
-    if ((st = tdl_dataset_load(o->data, dsp)) != TDL_OK) return cli_fail(st);
-    if (o->test && (st = tdl_dataset_load(o->test, tsp)) != TDL_OK) return cli_fail(st);
+    if ((st = cli_load_data(o->data, dsp)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = cli_load_data(o->test, tsp)) != TDL_OK) return cli_fail(st);
     const tdl_dataset *ds = *dsp, *ts = *tsp;
     if (ds->d != cfg->net.widths[0])
         return cli_failf("--arch %s takes %zu inputs; the data %s have %zu features", o->mo.arch, cfg->net.widths[0], ds->spec, ds->d);

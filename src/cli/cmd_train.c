@@ -345,10 +345,8 @@ static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **m
                 gsl_matrix_view *drift_view)
 {
     int rc, st;
-    if ((st = tdl_dataset_load(o->data, dsp)) != TDL_OK) return cli_fail(st);
-    if (o->test && (st = tdl_dataset_load(o->test, tsp)) != TDL_OK) return cli_fail(st);
-    if ((*dsp)->warning) fprintf(stderr, "tdl: warning: %s\n", (*dsp)->warning);
-    if (*tsp && (*tsp)->warning) fprintf(stderr, "tdl: warning: %s\n", (*tsp)->warning);
+    if ((st = cli_load_data(o->data, dsp)) != TDL_OK) return cli_fail(st);
+    if (o->test && (st = cli_load_data(o->test, tsp)) != TDL_OK) return cli_fail(st);
     if ((rc = cli_model_build(&o->mo, "train", mp)) != 0) return rc;
     if ((rc = cli_model_loss(&o->mo, "train", *mp, *dsp, &o->cfg.loss)) != 0) return rc;
     tdl_mlp *m = *mp;

@@ -15,6 +15,13 @@
 #include "cli.h"
 
 
+int cli_load_data(const char *spec, tdl_dataset **out)
+{
+    int st = tdl_dataset_load(spec, out);
+    if (st == TDL_OK && (*out)->warning) fprintf(stderr, "tdl: warning: %s\n", (*out)->warning);
+    return st;
+}
+
 int cli_fail(int status)
 {
     const char *msg = tdl_errmsg();

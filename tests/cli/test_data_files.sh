@@ -87,6 +87,12 @@ if [ "$(wc -l <"$WORK/err")" -eq 1 ]; then ok; else bad "the warning is one line
 run "$TDL" train --data "$WORK/mt.csv" --arch 3-4-1 --loss mse --epochs 2 --quiet -o "$WORK/mt1.safetensors"
 expect_status 0 "train on a multi-target CSV read as one target"
 expect_err "add :targets=2" "train warns too"
+# every command that loads data warns the same way (cli_load_data)
+for cmd in eval hessian ntk landscape; do
+    run "$TDL" $cmd --model "$WORK/mt1.safetensors" --data "$WORK/mt.csv" --json
+    expect_status 0 "$cmd on a multi-target CSV"
+    expect_err "tdl: warning: $WORK/mt.csv: the header names 2 target-like columns" "$cmd warns about the targets"
+done
 # integer targets that the last column would be refused as labels for: the error says targets=K
 printf 'a,b,y1,y2\n0.5,1,1,2\n1.5,-2,0,-3\n' >"$WORK/mti.csv"
 refuse "label -3 of example 1 is negative: classification labels are integers 0..C-1 (task=regress reads them as targets); the header names 2 target-like columns at the end (y1, y2): add :targets=2" \

@@ -1,8 +1,9 @@
 /* tdl/landscape.h — loss-landscape slices, interpolation, mode connectivity.
  *
- * Every slice evaluates the MEAN training loss (tdl/net.h) and the accuracy
- * at parameter vectors that are affine combinations of K <= 3 "basis"
- * vectors of length P (file order, tdl/model.h):
+ * Every slice evaluates the training loss under the model's convention (tdl/net.h;
+ * the mean by default) and the accuracy at parameter vectors that are affine
+ * combinations of K <= 3 "basis" vectors of length P (file order,
+ * tdl/model.h):
  *
  *     theta(cell) = sum_k c_k(cell) B_k
  *

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "modelopts.h"
 
-const char *const cli_topic_data =
+static const char topic_data_a[] =
     "tdl help data — the --data SPEC grammar\n"
     "\n"
     "  SPEC = NAME[:key=value[,key=value...]]\n"
@@ -28,6 +28,14 @@ const char *const cli_topic_data =
     "  PATH.npz       arrays X (n x d) and y (n, or n x k); tdl_classes (written by\n"
     "                 tdl info -o) fixes the task and the class count\n"
     "  npy:X=PATH,y=PATH\n"
+    "  task=auto|classify|regress (default auto: one column of integers >= 0 is\n"
+    "                 a class label, anything else a regression target)\n"
+    "  Labels -1/+1 (one column, every value -1 or +1, at least one -1) are two\n"
+    "                 classes under auto and classify: -1 -> 0, +1 -> 1, so logistic,\n"
+    "                 hinge and the Arora et al. measure (class c -> y = 2c - 1) see\n"
+    "                 the original -1/+1 and ce sees 0/1; task=regress keeps them as\n"
+    "                 the targets -1/+1 (mse).  Other negative labels are refused.\n";
+static const char topic_data_b[] =
     "\n"
     "Distributed formats (your copy of a public set):\n"
     "  idx:images=PATH,labels=PATH  IDX files (.gz or not, any IDX type) as MNIST,\n"
@@ -40,14 +48,6 @@ const char *const cli_topic_data =
     "  With root=: split=train|test|all is the official split (60,000/10,000;\n"
     "  CIFAR-10 50,000/10,000; default all), test= does not apply, normalize=standard\n"
     "  uses the training files' statistics.  Without root=, the shipped subsets.\n"
-    "\n"
-    "  task=auto|classify|regress (default auto: one column of integers >= 0 is\n"
-    "                 a class label, anything else a regression target)\n"
-    "  Labels -1/+1 (one column, every value -1 or +1, at least one -1) are two\n"
-    "                 classes under auto and classify: -1 -> 0, +1 -> 1, so logistic,\n"
-    "                 hinge and the Arora et al. measure (class c -> y = 2c - 1) see\n"
-    "                 the original -1/+1 and ce sees 0/1; task=regress keeps them as\n"
-    "                 the targets -1/+1 (mse).  Other negative labels are refused.\n"
     "\n"
     "Synthetic, seeded (seed=N, default 0):\n"
     "  gauss:n=200,d=2,classes=2,sep=3    unit-variance Gaussian blobs; means sep apart\n"
@@ -76,6 +76,9 @@ const char *const cli_topic_data =
     "  tdl info --data gauss:n=500,d=10,classes=3,sep=2,seed=7\n"
     "  tdl info --data iris:split=train,normalize=standard -o iris-train.npz\n"
     "  tdl info --data runs.csv:targets=2\n";
+/* over the 4095 characters C guarantees for a literal: joined in build_help */
+static char topic_data_full[sizeof topic_data_a + sizeof topic_data_b];
+const char *const cli_topic_data = topic_data_full;
 
 static const char conventions_a[] =
     "tdl help conventions — numerical conventions of every output\n"
@@ -903,6 +906,7 @@ __attribute__((constructor)) static void build_help(void)
     snprintf(help_hessian_full + hessian_len, sizeof help_hessian_full - hessian_len, help_hessian, cli_model_help);
     size_t ntk_len = (size_t)snprintf(help_ntk_full, sizeof help_ntk_full, "%s", help_ntk_intro);
     snprintf(help_ntk_full + ntk_len, sizeof help_ntk_full - ntk_len, help_ntk, cli_model_help);
+    snprintf(topic_data_full, sizeof topic_data_full, "%s%s", topic_data_a, topic_data_b);
     snprintf(conventions_full, sizeof conventions_full, "%s%s%s", conventions_a, conventions_b, conventions_c);
     snprintf(help_infoplane_full, sizeof help_infoplane_full, help_infoplane, cli_model_help);
     size_t sweep_len = (size_t)snprintf(help_sweep_full, sizeof help_sweep_full, help_sweep, cli_model_help);

@@ -206,7 +206,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
     int help = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_LIST: list = 1; break;
         case O_ALL: all = 1; break;
@@ -227,7 +227,7 @@ int check_cli_main(const char *prog, const pc_check *only, int argc, char **argv
             opt.data = optarg;
             given |= PC_P_DATA;
             break;
-        case O_HELP: help = 1; break;
+        case O_HELP: case 'h': help = 1; break;
         case O_TEST:
             if (!*optarg) return cli_usage(prog, "--test: expected a data SPEC (tdl help data)");
             opt.test = optarg;

@@ -106,7 +106,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "tdl: unknown command '%s' (see 'tdl help')\n", name);
         return EXIT_USAGE;
     }
-    for (int i = 2; i < argc; i++)
+    /* `tdl check NAME --help` is that check's help (its parameters), which
+     * the check command prints itself; any other --help is the command's */
+    int check_name = strcmp(name, "check") == 0 && argc > 2 && argv[2][0] != '-';
+    for (int i = 2; i < argc && !check_name; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return cli_help_print(stdout, c->help);
     return c->run(argc - 1, argv + 1);
 }

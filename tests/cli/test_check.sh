@@ -245,14 +245,23 @@ refuse "hypothesis not met on iris:binary=1,n=24: the inputs are not of unit nor
     "$TDL" check du-gd-convergence --quick --data iris:binary=1
 
 # one check's help through the command line of the checks (the standalone
-# program's --help after another option; `tdl check NAME --help` once main.c
-# passes it on): the parameters with their defaults, or why --data is refused
+# program's --help after another option, and `tdl check NAME --help`): the
+# parameters with their defaults, or why --data is refused
 if [ -x "$BUILD/proofs-checks/edge-of-chaos" ]; then
     run "$BUILD/proofs-checks/edge-of-chaos" --quick --help
     expect_status 0 "standalone --quick --help"
     expect_out "--data is not taken: its claim is about random nets' mean-field maps" "the help says why --data is refused"
     expect_out "--seeds N          finite nets R, 2..8" "the help lists the parameters"
 fi
+# tdl check NAME --help (and -h): that check's help, not the command's
+for h in --help -h; do
+    run "$TDL" check edge-of-chaos $h
+    expect_status 0 "tdl check NAME $h"
+    expect_out "--data is not taken: its claim is about random nets' mean-field maps" "tdl check NAME $h: why --data is refused"
+    expect_out "--seeds N          finite nets R, 2..8" "tdl check NAME $h: the parameters"
+done
+run "$TDL" check --help
+expect_out "usage: tdl check --list [--json]" "tdl check --help is the command's help"
 
 # every check's parameters: --list --json, the standalone --help and `tdl help check` agree
 run "$TDL" check --list --json

@@ -221,6 +221,18 @@ static int model_file_has_init(const report *r, const char *path)
     return found;
 }
 
+/* 1 when the theorem check C runs on the report's data: it takes --data
+ * (its claim holds for any data set, proofs-checks/check.h), the checks are
+ * not left out, and --checks (when given) names it. */
+static int data_check_runs(const report *r, const pc_check *c)
+{
+    if (r->o.no_checks || !(c->params & PC_P_DATA)) return 0;
+    if (!r->o.n_checks) return 1;
+    for (size_t k = 0; k < r->o.n_checks; k++)
+        if (strcmp(r->o.check_names[k], c->name) == 0) return 1;
+    return 0;
+}
+
 /* The number of steps run_steps will take, known before the first one so
  * that the counter [k/N] keeps one N: the data's task (regression has no
  * bounds) and whether the model keeps its initialization (the
@@ -244,6 +256,7 @@ static size_t count_steps(report *r)
     n += 1;                                /* NTK */
     n += regression ? 0 : 1;               /* bounds */
     n += o->no_checks ? 0 : o->n_checks ? o->n_checks : 1;
+    for (size_t k = 0; pc_checks[k]; k++) n += (size_t)data_check_runs(r, pc_checks[k]);
     return n;
 }
 
@@ -394,6 +407,22 @@ static int run_steps(report *r, const cli_model_opts *mo)
         report_run_step(r, "bounds", "generalization bounds (tdl bounds)", 1, a);
     }
 #undef MODEL_ARGS
+    /* the checks whose claim holds for any data set, on the report's data
+     * (their own nets, not the model): a check may refuse the data (a
+     * hypothesis not met), which the report says and does not count as a failure */
+    for (size_t k = 0; pc_checks[k]; k++) {
+        const pc_check *c = pc_checks[k];
+        if (!data_check_runs(r, c)) continue;
+        char name[96], label[160];
+        sfmt(name, sizeof name, "check-on-data-%s", c->name);
+        sfmt(label, sizeof label, "theorem check on this data (tdl check %s --quick --data ...)", c->name);
+        const char *a[REPORT_MAX_ARGS] = {"check", c->name, "--quick", "--data", r->data, "--json", "--quiet"};
+        size_t n = 0;
+        while (a[n]) n++;
+        if (r->has_test && (c->params & PC_P_TEST)) { a[n++] = "--test"; a[n++] = r->test; }
+        a[n] = NULL;
+        report_run_data_check(r, name, label, a);
+    }
     if (!o->no_checks && !o->n_checks) {
         const char *a[] = {"check", "--all", "--quick", "--json", "--quiet", NULL};
         report_run_step(r, "checks", "theorem checks (tdl check --all --quick)", 1, a);

@@ -50,6 +50,8 @@ typedef struct step {
     double seconds;
     char message[512];   /* last line of its stderr when it failed, or the JSON's problem */
     cJSON *json;         /* json/NAME.json parsed and checked, or NULL (owned) */
+    int not_applicable;  /* a check on the report's data that refused it (its
+                            hypotheses or budget: message says why); not a failure */
 } step;
 
 typedef struct report {
@@ -111,6 +113,10 @@ void report_stop_signal_set(sigset_t *set);
  * json is set; parsed and checked with report_keys_check), stderr to
  * logs/NAME.log.  Returns the step. */
 step *report_run_step(report *r, const char *name, const char *label, int json, const char *const *args);
+/* The same for a theorem check run on the report's data: a check that
+ * refuses the data (exit 1 without a JSON result: a hypothesis not met, a
+ * step budget) is marked not_applicable with its reason, not a failure. */
+step *report_run_data_check(report *r, const char *name, const char *label, const char *const *args);
 /* A step that failed without running a command (message: tdl_errmsg()). */
 void report_failed_step(report *r, const char *name, const char *label, const char *message);
 const step *report_find_step(const report *r, const char *name);

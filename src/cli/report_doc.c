@@ -518,6 +518,56 @@ static double steps_seconds(const report *r, const char *prefix, double *all)
     return sum;
 }
 
+/* The checks whose claim holds for any data set, run on the report's data
+ * (cmd_report.c: steps check-on-data-NAME): each with its verdict, or the
+ * reason it does not apply (a hypothesis the data do not meet, a budget). */
+static void section_data_checks(doc *d, report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_steps; i++) n += strncmp(r->steps[i].name, "check-on-data-", 14) == 0;
+    if (r->o.no_checks || n == 0) return;
+    doc_h2(d, "checks-on-data", "Theorem checks on this data set");
+    doc_p(d, "The checks whose theorem holds for any data set, run on this report's data (%s) in their quick mode. "
+             "Each trains or samples nets of its own on these inputs (not the model analysed above) and compares what it "
+             "measures with the theorem's prediction. A check whose hypotheses the data do not meet says so and is "
+             "not run: that is not a failure.", r->data);
+    const char *head[5] = {"check", "verdict", "criteria met", "seconds", "claim, or why it does not apply"};
+    doc_table_begin(d, r, "checks-on-data", head, 5);
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const step *s = &r->steps[i];
+        if (strncmp(s->name, "check-on-data-", 14) != 0) continue;
+        char crit[32] = "-", sec[64], why[560];
+        const char *verdict;
+        int mark = 0;
+        if (s->not_applicable) {
+            const char *m = s->message;
+            if (strncmp(m, "tdl: error: ", 12) == 0) m += 12;
+            verdict = "does not apply";
+            sfmt(why, sizeof why, "%s", m);
+        } else if (s->json) {
+            int met = 0, judged = 0;
+            const cJSON *row;
+            cJSON_ArrayForEach(row, rk_item(s->json, RK_CHECK_ROWS)) {
+                int ok = rk_bool(row, RK_ROW_OK);
+                if (ok >= 0) { judged++; met += ok; }
+            }
+            int p = rk_bool(s->json, RK_CHECK_PASSED) == 1;
+            verdict = p ? "pass" : "FAIL";
+            mark = !p;
+            sfmt(crit, sizeof crit, "%d of %d", met, judged);
+            sfmt(why, sizeof why, "%s", rk_text(s->json, RK_CHECK_CLAIM, ""));
+        } else {
+            verdict = "FAIL";
+            mark = 1;
+            sfmt(why, sizeof why, "the check did not run: %s (logs/%s.log)", s->message, s->name);
+        }
+        const char *cells[5] = {s->name + 14, verdict, crit, report_num(sec, sizeof sec, s->seconds), why};
+        doc_row(d, cells, 5, mark);
+    }
+    doc_table_end(d);
+    doc_p(d, "Each check's rows (measured, predicted, criterion) are in json/check-on-data-NAME.json.");
+}
+
 /* The built-in theorem checks: a run of tdl's own experiments on their own
  * synthetic data, NOT an analysis of this model, and said so first. */
 static void section_checks(doc *d, report *r)
@@ -605,7 +655,7 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
     doc_p(&d, "Model %s on %s%s%s. Made by tdl %s on %s in %.0f s with: %s", r->o.user_model ? r->model : "trained by this report",
           r->data, r->has_test ? ", test data " : "", r->has_test ? r->test : "", tdl_version(), when, seconds, cmdline);
     fputs("<nav><a href=\"#model\">model and data</a><a href=\"#training\">training</a><a href=\"#hessian\">Hessian</a>"
-          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks\">theorem checks (built-in)</a>"
+          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks-on-data\">checks on this data</a><a href=\"#checks\">theorem checks (built-in)</a>"
           "<a href=\"#files\">files</a></nav>\n", d.html);
     if (r->failures) doc_note(&d, "%d part(s) of this report failed; each failed section says why (logs/ holds every command's stderr).", r->failures);
     section_model(&d, r);
@@ -613,6 +663,7 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
     section_landscape(&d, r);
     section_ntk(&d, r);
     section_bounds(&d, r);
+    section_data_checks(&d, r);
     section_checks(&d, r);
     doc_h2(&d, "files", "Commands and files");
     doc_p(&d, "Every number above comes from the JSON output of a tdl command run by this report (json/NAME.json; its stderr in logs/NAME.log). "

@@ -392,7 +392,19 @@ void report_failed_step(report *r, const char *name, const char *label, const ch
     r->failures++;
 }
 
+static step *run_step(report *r, const char *name, const char *label, int json, int may_not_apply, const char *const *args);
+
 step *report_run_step(report *r, const char *name, const char *label, int json, const char *const *args)
+{
+    return run_step(r, name, label, json, 0, args);
+}
+
+step *report_run_data_check(report *r, const char *name, const char *label, const char *const *args)
+{
+    return run_step(r, name, label, 1, 1, args);
+}
+
+static step *run_step(report *r, const char *name, const char *label, int json, int may_not_apply, const char *const *args)
 {
     step *s = new_step(r, name, label);
     char out_path[PATH_MAX + 64], log_path[PATH_MAX + 64];
@@ -478,9 +490,16 @@ step *report_run_step(report *r, const char *name, const char *label, int json, 
     sigprocmask(SIG_SETMASK, &prev, NULL);
     s->seconds = report_now() - t;
     int failed = s->status != 0 || s->bad_json;
+    /* a check that ran prints its JSON (passed or not); one that refused the
+     * data prints none and exits 1 with its reason */
+    if (may_not_apply && s->status == 1 && !s->json && !s->bad_json && !report_signal) {
+        s->not_applicable = 1;
+        failed = 0;
+    }
     if (failed) r->failures++;
     if (!r->o.quiet) {
-        if (!failed) fprintf(stderr, " %.1f s\n", s->seconds);
+        if (s->not_applicable) fprintf(stderr, " does not apply (%.1f s): %s\n", s->seconds, s->message);
+        else if (!failed) fprintf(stderr, " %.1f s\n", s->seconds);
         else fprintf(stderr, " FAILED (%.1f s): %s\n", s->seconds, s->message);
     }
     return s;

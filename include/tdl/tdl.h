@@ -76,4 +76,5 @@
 #include "tdl/signal.h"
 #include "tdl/infoplane.h"
 #include "tdl/access.h"
+#include "tdl/verify.h"
 #endif

@@ -723,18 +723,43 @@ static void diagnose(const tdl_verify_context *ctx, const double *E, tdl_verify_
                  "with the layers in reverse order (the last layer first): tdl's order starts at layer 0, "
                  "the input layer"},
             };
-            for (size_t o = 0; o < sizeof orders / sizeof *orders; o++) {
-                orders[o].build(m, idx);
-                if (perm_is_identity(idx, P)) continue;
-                take_params(kind, E, R, P, idx, P, T);
-                if (!matches(T, A, N, tol)) continue;
-                set_slip(out, orders[o].slip, NAN);
-                snprintf(out->diagnosis, sizeof out->diagnosis, "your %s is tdl's %s%s", noun, orders[o].what,
-                         kind == K_PMAT ? " (the same order on the rows and the columns)"
-                         : kind == K_JAC ? " (on the columns)"
-                                         : "");
-                return;
-            }
+            /* first each order alone, then each order with one named scale
+             * factor (the least-squares ratio picks the candidate) */
+            for (int scaled = 0; scaled < 2; scaled++)
+                for (size_t o = 0; o < sizeof orders / sizeof *orders; o++) {
+                    orders[o].build(m, idx);
+                    if (perm_is_identity(idx, P)) continue;
+                    take_params(kind, E, R, P, idx, P, T);
+                    const scale_try *st = NULL;
+                    if (!scaled) {
+                        if (!matches(T, A, N, tol)) continue;
+                    } else {
+                        double tt = 0, at = 0;
+                        for (size_t i = 0; i < N; i++) {
+                            tt += T[i] * T[i];
+                            at += A[i] * T[i];
+                        }
+                        double c = tt > 0 ? at / tt : 0;
+                        for (size_t t = 0; t < nt && !st; t++)
+                            if (fabs(c - tries[t].factor) <= 1e-6 * fabs(tries[t].factor) &&
+                                matches_scaled(T, tries[t].factor, A, N, tol))
+                                st = &tries[t];
+                        if (!st) continue;
+                    }
+                    set_slip(out, orders[o].slip, st ? st->factor : NAN);
+                    const char *where = kind == K_PMAT ? " (the same order on the rows and the columns)"
+                                        : kind == K_JAC ? " (on the columns)"
+                                                        : "";
+                    if (!st)
+                        snprintf(out->diagnosis, sizeof out->diagnosis, "your %s is tdl's %s%s", noun,
+                                 orders[o].what, where);
+                    else {
+                        fmt_factor(st->factor, f, sizeof f);
+                        snprintf(out->diagnosis, sizeof out->diagnosis, "your %s is tdl's %s%s, and times %s%s%s",
+                                 noun, orders[o].what, where, f, st->why[0] == ':' ? "" : " ", st->why);
+                    }
+                    return;
+                }
         }
         if (try_shape_slips(ctx, E, es, A, as, tol, T, idx, out)) return;
         /* 4. eigenvalue order */

@@ -299,6 +299,17 @@ START_TEST(test_parameter_orders)
     ck_assert_msg(strstr(r.diagnosis, "your gradient is tdl's with each weight matrix transposed (in x out, or "
                                       "column-major storage)"),
                   "%s", r.diagnosis);
+    /* an order together with a named factor: transposed and summed over the examples */
+    c = ctx_of(&f, TDL_VQ_HESSIAN);
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < P; j++) A[i * P + j] = 12.0 * f.H[perm[i] * P + perm[j]];
+    r = run(&c, f.H, sh2(P, P), A, sh2(P, P));
+    expect_slip(&r, TDL_SLIP_TRANSPOSED_WEIGHTS, "hessian transposed x n");
+    ck_assert_msg(r.factor == 12.0 && strstr(r.diagnosis, "times 12 = n"), "%g: %s", r.factor, r.diagnosis);
+    /* ... but not with an unnamed one (no composition beyond the named factors) */
+    for (size_t i = 0; i < P * P; i++) A[i] *= 1.2345 / 12.0;
+    r = run(&c, f.H, sh2(P, P), A, sh2(P, P));
+    ck_assert(!r.passed && r.slip == TDL_SLIP_NONE);
     /* the whole Jacobian stored column-major, with tdl's shape or the swapped one */
     c = ctx_of(&f, TDL_VQ_JACOBIAN);
     for (size_t i = 0; i < R; i++)
@@ -335,6 +346,21 @@ START_TEST(test_structure)
         for (size_t j = 0; j < q; j++) A[i * q + j] = f.H[idx[i] * P + idx[j]];
     r = run(&c, f.H, sh2(P, P), A, sh2(q, q));
     expect_slip(&r, TDL_SLIP_NO_BIASES, "hessian without biases");
+    /* the Jacobian without its bias columns */
+    size_t R = f.n * f.C;
+    double *B = dalloc(R * P);
+    c = ctx_of(&f, TDL_VQ_JACOBIAN);
+    for (size_t i = 0; i < R; i++)
+        for (size_t j = 0; j < q; j++) B[i * q + j] = f.J[i * P + idx[j]];
+    r = run(&c, f.J, sh2(R, P), B, sh2(R, q));
+    expect_slip(&r, TDL_SLIP_NO_BIASES, "jacobian without biases");
+    /* the gradient of layer 0 only (W_0, b_0: 16 entries) */
+    c = ctx_of(&f, TDL_VQ_GRADIENT);
+    r = run(&c, f.g, sh1(P), f.g, sh1(16));
+    expect_slip(&r, TDL_SLIP_ONE_LAYER_BLOCK, "gradient layer 0");
+    ck_assert_uint_eq(r.layer, 0);
+    free(B);
+    c = ctx_of(&f, TDL_VQ_HESSIAN);
     /* one layer's block, from tdl_hessian_dense on the layer's range */
     for (size_t l = 0; l < 2; l++) {
         size_t off, len;

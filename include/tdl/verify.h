@@ -124,8 +124,9 @@ typedef struct tdl_verify_shape {
  *        fan_in, sigma_w^2 and its inverse;
  *     3. parameter orders from the layer layout (weights transposed, biases
  *        first, layers reversed): on the vector (gradient, H v), on rows and
- *        columns (Hessian, G), on the columns (Jacobian); then the whole
- *        matrix stored column-major;
+ *        columns (Hessian, G), on the columns (Jacobian); then each order
+ *        times one named or parametrization factor of 1-2 (slip: the order;
+ *        factor: the factor); then the whole matrix stored column-major;
  *     4. eigenvalues descending, then unsorted (the sorted answer);
  *     5. integer targets (ctx->alt_integer_targets);
  *     6. another constant factor c (the least-squares ratio <a,e>/<e,e>; not
@@ -147,8 +148,9 @@ typedef struct tdl_verify_result {
     double worst_exact, worst_answer;
     char worst_meaning[160];  /* "d^2 L / d W_0[3,1] d b_1[2]" (tdl_verify_entry_name) */
     tdl_verify_slip slip;     /* the slip that explains a failed answer, or NONE */
-    double factor;            /* the factor of a scale slip (answer / exact); NaN for the
-                                 other slips and NONE */
+    double factor;            /* the factor of a scale slip (answer / exact); for a parameter
+                                 order found together with a named scale factor (the one
+                                 composition tried), that factor; NaN otherwise */
     size_t layer;             /* the layer of TDL_SLIP_ONE_LAYER_BLOCK */
     char diagnosis[512];      /* one or two sentences: "your matrix equals tdl's times
                                  30 = n: did you sum the loss over the examples instead

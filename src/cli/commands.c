@@ -295,6 +295,55 @@ static const char help_eval[] =
     "example:\n"
     "  tdl eval --model digits.safetensors --data digits:split=test\n";
 
+static const char help_verify[] =
+    "usage: tdl verify --quantity Q (--model FILE | --arch A ...) --data SPEC --answer FILE\n"
+    "                  [--vector FILE] [--ntk-full] [--tol T] [--json]\n"
+    "       tdl verify --quantity kl-inverse --q Q --c C --answer NUMBER [--tol T] [--json]\n"
+    "\n"
+    "Check your own numbers against tdl's exact ones: tdl computes the quantity\n"
+    "for the model and data, compares it with your answer and, when they differ,\n"
+    "names the convention that slipped (a factor n, a missing 1/2, transposed\n"
+    "weights, ...) with the evidence.  Exit status: 0 pass, 1 fail, 2 usage.\n"
+    "\n"
+    "quantities (--quantity):\n"
+    "  loss                 the loss over the data (mean, or the model's convention)\n"
+    "  gradient             dL/dtheta, P values in the file order of the parameters\n"
+    "                       (per layer W_l row-major out x in, then b_l)\n"
+    "  jacobian             (n C) x P, row i*C + c = d f_c(x_i) / dtheta\n"
+    "  hessian, gn          P x P: the Hessian, its Gauss-Newton part G\n"
+    "  hvp                  H v for --vector FILE (P values)\n"
+    "  hessian-eigenvalues  the P eigenvalues of the Hessian, ascending\n"
+    "  ntk                  the empirical NTK, n x n traced: (1/C) sum_c J_c J_c^T;\n"
+    "                       --ntk-full: the (n C) x (n C) kernel J J^T\n"
+    "  ntk:analytic, nngp   the infinite-width NTK / NNGP per output of the net's\n"
+    "                       depth, activation, parametrization, sigma_w and sigma_b\n"
+    "                       (tdl_ntk_analytic), n x n\n"
+    "  kl-inverse           kl^-1(q, c) = max {p : kl(q || p) <= c}, with --q and --c\n"
+    "  bound:NAME           a row of 'tdl bounds' (its bound, else its value)\n"
+    "\n"
+    "options:\n"
+    "  --answer FILE        .npy, FILE.npz (its only member) or FILE.npz:MEMBER, .csv\n"
+    "                       (numbers, one row per line), or a literal number; up to\n"
+    "                       2-D; a one-column CSV is read as a vector\n"
+    "  --data SPEC          the data ('tdl help data')\n"
+    "  --vector FILE        the v of --quantity hvp (same formats)\n"
+    "  --tol T              relative tolerance: pass when max |answer - exact| <=\n"
+    "                       T max(1, max |exact|) (default 1e-8)\n"
+    "  --q Q, --c C         the arguments of kl-inverse\n"
+    "  --json               quantity, exact, answer, shape, answer_shape, shape_ok,\n"
+    "                       tol, verdict, passed, rel_error, abs_error, worst_index,\n"
+    "                       worst_meaning, worst_exact, worst_answer, slip, factor,\n"
+    "                       layer (one_layer_block), diagnosis\n"
+    "\n"
+    "%s"
+    "\n"
+    "slips diagnosed (the \"slip\" of --json):\n";
+
+/* the slip list of `tdl help verify` (src/cli/cmd_verify.c) */
+void cli_verify_slips_help(char *buf, size_t len);
+int cmd_verify(int argc, char **argv);
+static char help_verify_full[sizeof help_verify + 8192];
+
 static const char help_hessian_intro[] =
     "usage: tdl hessian --data SPEC (--model FILE | --arch A ...) [options]\n"
     "\n"
@@ -892,6 +941,7 @@ const cli_command cli_commands[] = {
     {"infoplane", "information plane: I(X;T), I(T;Y) of hidden layers during training", cmd_infoplane, help_infoplane_full},
     {"check", "theorem checks (proofs-checks): --list, NAME, --all", cmd_check, help_check},
     {"report", "the whole analysis of one model on one data set, as a folder with figures", cmd_report, help_report},
+    {"verify", "check your own loss, gradient, Hessian, NTK or bound against tdl's; names the slip", cmd_verify, help_verify_full},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -913,4 +963,7 @@ __attribute__((constructor)) static void build_help(void)
     snprintf(help_sweep_full + sweep_len, sizeof help_sweep_full - sweep_len, "%s", help_sweep_opts);
     size_t landscape_len = (size_t)snprintf(help_landscape_full, sizeof help_landscape_full, "%s", help_landscape);
     snprintf(help_landscape_full + landscape_len, sizeof help_landscape_full - landscape_len, help_landscape_opts, cli_model_help);
+    size_t verify_len = (size_t)snprintf(help_verify_full, sizeof help_verify_full, help_verify, cli_model_help);
+    if (verify_len < sizeof help_verify_full)
+        cli_verify_slips_help(help_verify_full + verify_len, sizeof help_verify_full - verify_len);
 }

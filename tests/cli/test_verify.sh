@@ -74,6 +74,7 @@ slip() { # EXPECTED(alternatives a|b) DESCRIPTION ARGS...
 slip sum_not_mean "gradient x n" --quantity gradient "${MSE[@]}" --answer "$F/slip_sum_grad.npy"
 slip no_half "mse loss without the 1/2" --quantity loss "${MSE[@]}" --answer "$F/slip_nohalf_loss.npy"
 slip outputs_summed "NTK summed over the outputs" --quantity ntk "${MSE[@]}" --answer "$F/slip_ntk_summed.npy"
+slip outputs_averaged "NTK divided by C" --quantity ntk "${MSE[@]}" --answer "$F/slip_ntk_averaged.npy"
 slip "transposed_weights|column_major" "weights in x out" --quantity gradient "${MSE[@]}" --answer "$F/slip_transposed_grad.npy"
 slip biases_first "biases before weights" --quantity gradient "${MSE[@]}" --answer "$F/slip_biasfirst_grad.npy"
 slip descending "eigenvalues descending" --quantity hessian-eigenvalues "${MSE[@]}" --answer "$F/slip_desc_eig.npy"

@@ -8,6 +8,7 @@ loss landscapes, reproducible training).
     model.train(data, epochs=50)                # the dict of `tdl train --json`
     model.hessian(data, method="exact")         # `tdl hessian --json`
     model.ntk(data), model.bounds(data), model.landscape(data)
+    tdl.verify("gradient", g, model, data)     # `tdl verify --json`: your g vs tdl's
 
 Everything runs in libtdl (ctypes over its public C API, include/tdl/*.h);
 results are dicts with the keys of the matching `tdl <command> --json`;
@@ -20,8 +21,9 @@ from ._lib import Error, library_path, find_cli, lib as _clib, text as _text
 from ._data import Data
 from ._model import Model
 from . import _analyses  # noqa: F401  (attaches hessian, ntk, bounds, landscape)
+from ._verify import verify
 
-__all__ = ["Data", "Model", "Error", "check", "version", "blas_core", "library_path"]
+__all__ = ["Data", "Model", "Error", "check", "verify", "version", "blas_core", "library_path"]
 
 
 def version():

@@ -10,6 +10,7 @@
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
 #include "tdl/landscape.h"
+#include "tdl/verify.h"
 #include "internal.h"
 
 size_t tdl_sizeof(const char *type_name)
@@ -26,6 +27,9 @@ size_t tdl_sizeof(const char *type_name)
         {"tdl_train_progress", sizeof(tdl_train_progress)},
         {"tdl_dr_result", sizeof(tdl_dr_result)},
         {"tdl_curve_config", sizeof(tdl_curve_config)},
+        {"tdl_verify_context", sizeof(tdl_verify_context)},
+        {"tdl_verify_shape", sizeof(tdl_verify_shape)},
+        {"tdl_verify_result", sizeof(tdl_verify_result)},
     };
     if (!type_name) return 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)

@@ -21,7 +21,7 @@ from ._model import Model, _Work, _Wrap
 from ._result import Result
 
 # ---- tdl/verify.h, tdl/names.h, tdl/tensor.h (mirrored as declared) --------
-# (tdl_sizeof does not list these structs; the layouts follow the header)
+# (the verify structs are checked against tdl_sizeof below)
 
 
 class _Name(Structure):  # tdl_name
@@ -70,6 +70,12 @@ for _name, _res, _args in (
         ("tdl_tensors_free", None, [c_void_p])):
     getattr(lib, _name).restype = _res
     getattr(lib, _name).argtypes = _args
+
+for _cname, _cls in (("tdl_verify_context", VerifyContext), ("tdl_verify_shape", VerifyShape),
+                     ("tdl_verify_result", VerifyResult)):
+    if lib.tdl_sizeof(_cname.encode()) != ctypes.sizeof(_cls):
+        raise ImportError(f"tdl: {_cname} is {lib.tdl_sizeof(_cname.encode())} bytes in the library but "
+                          f"{ctypes.sizeof(_cls)} in the Python mirror: the package and the library do not match")
 
 _QUANTITY_NAMES = ctypes.cast(ctypes.addressof(_Name.in_dll(lib, "tdl_verify_quantity_names")), c_void_p)
 _SLIP_NAMES = ctypes.cast(ctypes.addressof(_Name.in_dll(lib, "tdl_verify_slip_names")), c_void_p)

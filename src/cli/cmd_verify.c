@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "modelopts.h"
+#include "verify_cli.h"
 #include "tdl/verify.h"
 #include "tdl/ntk.h"
 #include "tdl/bounds.h"
@@ -394,13 +395,18 @@ static void shape_json(json_writer *w, const char *key, tdl_verify_shape s)
     json_array_end(w);
 }
 
+static void quantity_name(const verify_opts *o, char *qname, size_t len)
+{
+    if (o->quantity == TDL_VQ_BOUND) snprintf(qname, len, "bound:%s", o->bound_name);
+    else if (o->quantity == TDL_VQ_NTK && o->analytic) snprintf(qname, len, "ntk:analytic");
+    else snprintf(qname, len, "%s", tdl_name_of(tdl_verify_quantity_names, (int)o->quantity));
+}
+
 static int emit(const verify_opts *o, const exact_q *e, const varray *a, const tdl_verify_result *r)
 {
     const char *slip = tdl_name_of(tdl_verify_slip_names, (int)r->slip);
     char qname[96], es[64], as[64];
-    if (o->quantity == TDL_VQ_BOUND) snprintf(qname, sizeof qname, "bound:%s", o->bound_name);
-    else if (o->quantity == TDL_VQ_NTK && o->analytic) snprintf(qname, sizeof qname, "ntk:analytic");
-    else snprintf(qname, sizeof qname, "%s", tdl_name_of(tdl_verify_quantity_names, (int)o->quantity));
+    quantity_name(o, qname, sizeof qname);
     if (o->as_json) {
         json_writer w;
         if (json_open(&w) != 0) return cli_failf("out of memory");
@@ -526,12 +532,30 @@ static int parse_options(int argc, char **argv, verify_opts *o, cli_model_opts *
     return -1;
 }
 
-int cmd_verify(int argc, char **argv)
+/* A work error: printed (the single command), or kept in the outcome (an
+ * assignment's task). */
+static int fail_st(cli_verify_outcome *out, int st)
+{
+    if (!out) return cli_fail(st);
+    const char *msg = tdl_errmsg();
+    snprintf(out->error, sizeof out->error, "%s", msg && *msg ? msg : tdl_strerror(st));
+    return EXIT_WORK_FAILED;
+}
+
+/* Parse, compute tdl's exact quantity, compare and diagnose: the one grading
+ * of `tdl verify`, for the single command (out == NULL: the verdict is
+ * printed) and for each task of an assignment (out != NULL: the verdict is
+ * kept, nothing printed but the model loader's own error lines). */
+int cli_verify_grade(int argc, char **argv, cli_verify_outcome *out)
 {
     cli_model_opts mo;
     verify_opts o;
+    if (out) memset(out, 0, sizeof *out);
     int rc = parse_options(argc, argv, &o, &mo);
-    if (rc >= 0) return rc;
+    if (rc >= 0) {
+        if (out) snprintf(out->error, sizeof out->error, "bad options (the line above)");
+        return rc;
+    }
 
     int st;
     tdl_dataset *ds = NULL;
@@ -547,20 +571,22 @@ int cmd_verify(int argc, char **argv)
     ctx.full_ntk = o.ntk_full;
 
     rc = EXIT_WORK_FAILED;
-    if ((st = read_array("--answer", o.answer, &ans)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.vector && (st = read_array("--vector", o.vector, &vec)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if ((st = read_array("--answer", o.answer, &ans)) != TDL_OK) { rc = fail_st(out, st); goto cleanup; }
+    if (o.vector && (st = read_array("--vector", o.vector, &vec)) != TDL_OK) { rc = fail_st(out, st); goto cleanup; }
     if (o.quantity == TDL_VQ_KL_INVERSE) {
         e.v = malloc(sizeof(double));
-        if (!e.v) { rc = cli_failf("out of memory"); goto cleanup; }
-        if ((st = tdl_kl_inv(o.q, o.c, e.v)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (!e.v) { rc = out ? (snprintf(out->error, sizeof out->error, "out of memory"), EXIT_WORK_FAILED) : cli_failf("out of memory"); goto cleanup; }
+        if ((st = tdl_kl_inv(o.q, o.c, e.v)) != TDL_OK) { rc = fail_st(out, st); goto cleanup; }
         set_shape(&e, 0, 0, 0);
         snprintf(e.what, sizeof e.what, "kl^-1(q = %g, c = %g) = max {p : kl(q || p) <= c}", o.q, o.c);
     } else {
-        if ((st = cli_load_data(o.data, &ds)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-        if ((rc = cli_model_build(&mo, "verify", &m)) != 0) goto cleanup;
-        if ((rc = cli_model_loss(&mo, "verify", m, ds, &loss)) != 0) goto cleanup;
+        if ((st = cli_load_data(o.data, &ds)) != TDL_OK) { rc = fail_st(out, st); goto cleanup; }
+        if ((rc = cli_model_build(&mo, "verify", &m)) != 0 || (rc = cli_model_loss(&mo, "verify", m, ds, &loss)) != 0) {
+            if (out) snprintf(out->error, sizeof out->error, "the model (the line above)");
+            goto cleanup;
+        }
         rc = EXIT_WORK_FAILED;
-        if ((st = compute(&o, m, loss, ds, &vec, &e)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if ((st = compute(&o, m, loss, ds, &vec, &e)) != TDL_OK) { rc = fail_st(out, st); goto cleanup; }
         ctx.m = m;
         ctx.n = ds->n;
         ctx.C = m->layers[m->depth - 1].out;
@@ -570,10 +596,19 @@ int cmd_verify(int argc, char **argv)
     }
     conform(&ans, e.shape);
     if ((st = tdl_verify_compare(&ctx, e.v, e.shape, ans.v, ans.shape, o.tol, &res)) != TDL_OK) {
-        rc = cli_fail(st);
+        rc = fail_st(out, st);
         goto cleanup;
     }
-    rc = emit(&o, &e, &ans, &res);
+    if (out) {
+        out->graded = 1;
+        out->res = res;
+        out->shape = e.shape;
+        out->answer_shape = ans.shape;
+        quantity_name(&o, out->quantity, sizeof out->quantity);
+        rc = res.passed ? 0 : EXIT_WORK_FAILED;
+    } else {
+        rc = emit(&o, &e, &ans, &res);
+    }
 cleanup:
     free(e.v);
     free(e.alt);
@@ -581,7 +616,15 @@ cleanup:
     varray_free(&vec);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);
+    if (out) out->rc = rc;
     return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--assignment") || !strncmp(argv[i], "--assignment=", 13)) return cli_verify_assignment(argc, argv);
+    return cli_verify_grade(argc, argv, NULL);
 }
 
 /* ---- help ------------------------------------------------------------------ */

@@ -84,6 +84,22 @@ expect_json layer 1 "one layer's block: the layer"
 slip integer_targets "integer targets (loss)" --quantity loss "${MSE[@]}" --answer "$F/slip_int_loss.npy"
 slip integer_targets "integer targets (gradient)" --quantity gradient "${MSE[@]}" --answer "$F/slip_int_grad.npy"
 slip log2 "cross-entropy in bits" --quantity loss "${CE[@]}" --answer "$F/slip_log2_ce.npy"
+slip no_biases "the biases left out" --quantity gradient "${MSE[@]}" --answer "$F/slip_nobias_grad.npy"
+slip layers_reversed "the layers in reverse order" --quantity gradient "${MSE[@]}" --answer "$F/slip_reversed_grad.npy"
+slip torch_mse "nn.MSELoss" --quantity loss "${MSE[@]}" --answer "$F/slip_torchmse_loss.npy"
+slip parametrization "the NTK normalized by the width" --quantity ntk "${MSE[@]}" --answer "$F/slip_param_ntk.npy"
+slip unsorted "eigenvalues unsorted" --quantity hessian-eigenvalues "${MSE[@]}" --answer "$F/slip_unsorted_eig.npy"
+slip mean_not_sum "the mean where the convention sums" --quantity loss "${MSE[@]}" --reduction sum --answer "$F/slip_mean_loss.npy"
+slip column_major "the Jacobian as P x nC" --quantity jacobian "${MSE[@]}" --answer "$F/slip_colmajor_jac.npy"
+expect_json shape_ok false "the Jacobian as P x nC: the shapes differ"
+slip column_major "the Jacobian's column-major storage read as nC x P" --quantity jacobian "${MSE[@]}" --answer "$F/slip_colmajor_flat_jac.npy"
+# the factors: 2/C = 2/3 (nn.MSELoss), 1/m = 1/5 (the width), 1/n = 1/6
+for a in "slip_torchmse_loss loss 0.6666666666666666" "slip_param_ntk ntk 0.2" "slip_mean_loss loss 0.16666666666666666"; do
+    set -- $a
+    red=(); [ "$1" = slip_mean_loss ] && red=(--reduction sum)
+    run "$TDL" verify --quantity "$2" "${MSE[@]}" "${red[@]}" --answer "$F/$1.npy" --json
+    if awk -v f="$(json_get factor)" -v w="$3" 'BEGIN { exit !(f > w - 1e-9 && f < w + 1e-9) }'; then ok; else bad "$1: factor $3 expected, got $(json_get factor)"; fi
+done
 # the factor of a scale slip: n = 6, 2, C = 3, 1/ln 2
 run "$TDL" verify --quantity gradient "${MSE[@]}" --answer "$F/slip_sum_grad.npy" --json
 if awk -v f="$(json_get factor)" 'BEGIN { exit !(f > 6 - 1e-8 && f < 6 + 1e-8) }'; then ok; else bad "factor n = 6 expected, got $(json_get factor)"; fi
@@ -146,7 +162,7 @@ usage "--ntk-full" "--ntk-full on a loss" --quantity loss "${MSE[@]}" --ntk-full
 # ---- tdl help verify lists the slips it knows, one line each
 run "$TDL" help verify
 expect_status 0 "help verify"
-for s in sum_not_mean no_half outputs_summed transposed_weights biases_first descending sign one_layer_block integer_targets log2; do
+for s in sum_not_mean mean_not_sum no_half outputs_summed torch_mse parametrization transposed_weights column_major biases_first layers_reversed no_biases descending unsorted sign one_layer_block integer_targets log2; do
     if grep -qE "^  $s " "$WORK/out"; then ok; else bad "help verify lacks the slip $s"; fi
 done
 

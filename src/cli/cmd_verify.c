@@ -648,7 +648,7 @@ static const char *slip_description(int slip)
     case TDL_SLIP_SIGN: return "answer = -tdl's: a sign flip";
     case TDL_SLIP_CONSTANT_FACTOR: return "answer = c x tdl's for another constant c (reported)";
     case TDL_SLIP_TRANSPOSED_WEIGHTS: return "weights stored in x out (transposed)";
-    case TDL_SLIP_COLUMN_MAJOR: return "weights flattened column-major";
+    case TDL_SLIP_COLUMN_MAJOR: return "the whole matrix stored column-major (a Jacobian as P x nC)";
     case TDL_SLIP_BIASES_FIRST: return "each layer's bias before its weight";
     case TDL_SLIP_LAYERS_REVERSED: return "the layers' blocks in reverse order";
     case TDL_SLIP_NO_BIASES: return "the bias parameters left out";

@@ -180,14 +180,11 @@ static const char *check_params(const pc_options *opt)
 static int draw(const char *path, const wc_series *S, size_t n_series, const double *ref_w, const double *ref,
                 size_t n_ref, size_t seeds, const char *caption)
 {
-    const char *dot = strrchr(path, '.');
-    size_t base = (size_t)(dot - path);
-    char *dat = tdl_malloc(base + 8, "a file name"), *gp = tdl_malloc(base + 8, "a file name");
+    plot_files f;
+    int st = plot_files_begin(path, &f);
+    if (st != TDL_OK) return st;
+    const char *dat = f.dat, *gp = f.gp;
     tdl_atomic_file af;
-    int st = TDL_OK;
-    if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
-    snprintf(dat, base + 8, "%.*s.dat", (int)base, path);
-    snprintf(gp, base + 8, "%.*s.gp", (int)base, path);
     /* data: per curve a block "m mean sd low high" and a block "m fit"; last the reference */
     if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
     for (size_t a = 0; a < n_series; a++) {
@@ -230,12 +227,9 @@ static int draw(const char *path, const wc_series *S, size_t n_series, const dou
     }
     fprintf(fp, ", \\\n     data index %zu using 1:2 with lines lc rgb '#555555' lw 1.5 dt 2 title 'reference m^{-1/2}'\n",
             2 * n_series);
-    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    st = plot_run(path, gp, dat);
+    st = tdl_atomic_commit(&af);
 done:
-    free(dat);
-    free(gp);
-    return st;
+    return plot_files_finish(path, &f, st);
 }
 
 static int run(const pc_options *opt, pc_result *res)

@@ -326,14 +326,10 @@ static int contour_levels(double lo, double hi, int logscale, double *lev)
 static int render_map(const char *path, const char *zlabel, const grid *g, const slice *s, const char *title, const char *caption,
                       const char *xlabel, const char *ylabel, const map_mark *marks, size_t n_marks)
 {
-    int st = plot_check_target(path);
+    plot_files f;
+    int st = plot_files_begin(path, &f);
     if (st != TDL_OK) return st;
-    const char *ext = strrchr(path, '.') + 1;
-    size_t base = (size_t)(ext - path) - 1, len = base + 16;
-    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
-    if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
-    snprintf(dat, len, "%.*s.dat", (int)base, path);
-    snprintf(gp, len, "%.*s.gp", (int)base, path);
+    const char *dat = f.dat, *gp = f.gp;
     double lo = INFINITY, hi = -INFINITY, min_x = 0, min_y = 0;
     for (size_t i = 0; i < g->ny; i++)
         for (size_t j = 0; j < g->nx; j++) {
@@ -415,12 +411,9 @@ static int render_map(const char *path, const char *zlabel, const grid *g, const
     if (s->traj)
         fprintf(fp, ", \\\n      data index %zu using 1:2:3 nocontour with linespoints lc rgb 'white' pt 7 ps 0.6 lw 1.5 title 'trajectory'", 2 + n_marks);
     fprintf(fp, "\n");
-    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    st = plot_run(path, gp, dat);
+    st = tdl_atomic_commit(&af);
 done:
-    free(dat);
-    free(gp);
-    return st;
+    return plot_files_finish(path, &f, st);
 }
 
 /* ---- the command ------------------------------------------------------------- */
@@ -744,10 +737,7 @@ static int load(const land_opts *o, const cli_model_opts *mo, land_run *r)
     if (o->via && (st = load_peer(o->via, mo, r->m, &r->m3)) != TDL_OK) return cli_fail(st);
     tdl_arch_format(r->m, r->arch, sizeof r->arch);
     cli_provenance_loss_short(r->m, r->loss, r->loss_short, sizeof r->loss_short);
-    {
-        const char *br = strchr(r->loss_short, '(');
-        snprintf(r->loss_label, sizeof r->loss_label, "loss %s", br ? br : "");
-    }
+    cli_provenance_loss_label(r->m, r->loss_label, sizeof r->loss_label);
     snprintf(r->caption, sizeof r->caption, "%s (%s), loss %s on %s", mo->model ? plot_caption_path(mo->model) : "fresh net", r->arch,
              r->loss_short, r->ds->spec);
     if (o->from_init) {
@@ -1201,9 +1191,8 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         char xl[600];
         snprintf(xl, sizeof xl, "t (0: %.250s, 1: %.250s)", m_path ? base_name(m_path) : "fresh net", base_name(o->to));
         spec.xlabel = xl;
-        char lshort[64], ylabel[80];
-        cli_provenance_loss_short(m, loss, lshort, sizeof lshort);
-        snprintf(ylabel, sizeof ylabel, "loss %s", strchr(lshort, '(') ? strchr(lshort, '(') : "");
+        char ylabel[80];
+        cli_provenance_loss_label(m, ylabel, sizeof ylabel);
         spec.ylabel = ylabel;
         spec.caption = caption_base;
         spec.series = ser;

@@ -317,11 +317,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
         const char *a[] = {"info", "--model", r->model, "--json", o->act ? "--act" : NULL, o->act, NULL};
         step *s = report_run_step(r, "model", "model summary (tdl info --model)", 1, a);
         if (s->status != 0 && report_signal) return cli_failf("interrupted; %s was not written", r->dir);
-        if (s->status != 0) {
-            const char *why = s->message;
-            if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;   /* the command's own prefix */
-            return cli_failf("the model cannot be read: %s", why);
-        }
+        if (s->status != 0) return cli_failf("the model cannot be read: %s", report_step_why(s));
         r->has_init = rk_bool(s->json, RK_MODEL_HAS_INIT) == 1;
     }
     /* every later command takes the model (and --act for a file without it) */
@@ -333,11 +329,7 @@ static int run_steps(report *r, const cli_model_opts *mo)
         const char *a[] = {"eval", MODEL_ARGS, "--json", o->act ? "--act" : NULL, o->act, NULL};
         step *s = report_run_step(r, "eval-train", "evaluation on the training data (tdl eval)", 1, a);
         if (s->status != 0 && report_signal) return cli_failf("interrupted; %s was not written", r->dir);
-        if (s->status != 0) {
-            const char *why = s->message;
-            if (strncmp(why, "tdl: error: ", 12) == 0) why += 12;
-            return cli_failf("the model cannot be evaluated on %s: %s", r->data, why);
-        }
+        if (s->status != 0) return cli_failf("the model cannot be evaluated on %s: %s", r->data, report_step_why(s));
     }
     if (r->has_test) {
         const char *a[] = {"eval", "--model", r->model, "--data", r->test, "--json", o->act ? "--act" : NULL, o->act, NULL};

@@ -91,6 +91,13 @@ void cli_provenance_loss_short(const tdl_mlp *m, tdl_loss_kind loss, char *buf, 
              tdl_name_of(tdl_reduction_names, (int)c.reduction));
 }
 
+void cli_provenance_loss_label(const tdl_mlp *m, char *buf, size_t len)
+{
+    tdl_loss_convention c;
+    if (tdl_mlp_loss_convention(m, &c) != TDL_OK) tdl_loss_convention_default(&c);
+    snprintf(buf, len, "loss (%s)", tdl_name_of(tdl_reduction_names, (int)c.reduction));
+}
+
 void cli_provenance_loss_text(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len)
 {
     tdl_loss_convention c;

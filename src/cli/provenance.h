@@ -38,5 +38,7 @@ void cli_provenance_loss_text(const tdl_mlp *m, tdl_loss_kind loss, char *buf, s
 /* The loss with its reduction in brackets, as the summary lines print it:
  * "ce (mean)", "ce (sum)", "mse:torch (mean)". */
 void cli_provenance_loss_short(const tdl_mlp *m, tdl_loss_kind loss, char *buf, size_t len);
+/* A figure's axis label for the loss: "loss (mean)", "loss (sum)". */
+void cli_provenance_loss_label(const tdl_mlp *m, char *buf, size_t len);
 
 #endif

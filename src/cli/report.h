@@ -117,6 +117,8 @@ step *report_run_step(report *r, const char *name, const char *label, int json, 
  * refuses the data (exit 1 without a JSON result: a hypothesis not met, a
  * step budget) is marked not_applicable with its reason, not a failure. */
 step *report_run_data_check(report *r, const char *name, const char *label, const char *const *args);
+/* A failed step's message without the command's own "tdl: error: " prefix. */
+const char *report_step_why(const step *s);
 /* A step that failed without running a command (message: tdl_errmsg()). */
 void report_failed_step(report *r, const char *name, const char *label, const char *message);
 const step *report_find_step(const report *r, const char *name);

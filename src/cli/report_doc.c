@@ -487,20 +487,27 @@ static void section_bounds(doc *d, report *r)
                                "panel and hatched, the measures' fixed-scale values, which are not bounds.");
 }
 
-/* One row of the checks table: a check's verdict and criteria. */
-static void check_row(doc *d, const cJSON *it, int *passed, int *total)
+/* A check's JSON result: 1 when it passed; crit = "MET of JUDGED" over its
+ * rows with a criterion. */
+static int check_verdict(const cJSON *it, char *crit, size_t len)
 {
     int met = 0, judged = 0;
-    const cJSON *rows = rk_item(it, RK_CHECK_ROWS), *row;
-    cJSON_ArrayForEach(row, rows) {
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rk_item(it, RK_CHECK_ROWS)) {
         int ok = rk_bool(row, RK_ROW_OK);
         if (ok >= 0) { judged++; met += ok; }
     }
-    int p = rk_bool(it, RK_CHECK_PASSED) == 1;
+    sfmt(crit, len, "%d of %d", met, judged);
+    return rk_bool(it, RK_CHECK_PASSED) == 1;
+}
+
+/* One row of the checks table: a check's verdict and criteria. */
+static void check_row(doc *d, const cJSON *it, int *passed, int *total)
+{
+    char crit[32], sec[64];
+    int p = check_verdict(it, crit, sizeof crit);
     *passed += p;
     (*total)++;
-    char crit[32], sec[64];
-    sfmt(crit, sizeof crit, "%d of %d", met, judged);
     const char *cells[6] = {rk_text(it, RK_CHECK_NAME, "?"), p ? "pass" : "FAIL", crit, report_num(sec, sizeof sec, rk_num(it, RK_CHECK_SECONDS)),
                             rk_text(it, RK_CHECK_CLAIM, ""), rk_text(it, RK_CHECK_SOURCE, "")};
     doc_row(d, cells, 6, !p);
@@ -540,21 +547,12 @@ static void section_data_checks(doc *d, report *r)
         const char *verdict;
         int mark = 0;
         if (s->not_applicable) {
-            const char *m = s->message;
-            if (strncmp(m, "tdl: error: ", 12) == 0) m += 12;
             verdict = "does not apply";
-            sfmt(why, sizeof why, "%s", m);
+            sfmt(why, sizeof why, "%s", report_step_why(s));
         } else if (s->json) {
-            int met = 0, judged = 0;
-            const cJSON *row;
-            cJSON_ArrayForEach(row, rk_item(s->json, RK_CHECK_ROWS)) {
-                int ok = rk_bool(row, RK_ROW_OK);
-                if (ok >= 0) { judged++; met += ok; }
-            }
-            int p = rk_bool(s->json, RK_CHECK_PASSED) == 1;
+            int p = check_verdict(s->json, crit, sizeof crit);
             verdict = p ? "pass" : "FAIL";
             mark = !p;
-            sfmt(crit, sizeof crit, "%d of %d", met, judged);
             sfmt(why, sizeof why, "%s", rk_text(s->json, RK_CHECK_CLAIM, ""));
         } else {
             verdict = "FAIL";

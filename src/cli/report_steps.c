@@ -505,6 +505,11 @@ static step *run_step(report *r, const char *name, const char *label, int json, 
     return s;
 }
 
+const char *report_step_why(const step *s)
+{
+    return strncmp(s->message, "tdl: error: ", 12) == 0 ? s->message + 12 : s->message;
+}
+
 const step *report_find_step(const report *r, const char *name)
 {
     for (size_t i = 0; i < r->n_steps; i++)

@@ -65,14 +65,10 @@ static size_t put_rows(FILE *fp, const plot_bounds_spec *sp, int measures)
 
 int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
 {
-    int st = plot_check_target(path);
+    plot_files f;
+    int st = plot_files_begin(path, &f);
     if (st != TDL_OK) return st;
-    const char *ext = strrchr(path, '.');
-    size_t base = (size_t)(ext - path), len = base + 8;
-    char *dat = tdl_malloc(len, "a file name"), *gp = tdl_malloc(len, "a file name");
-    if (!dat || !gp) { st = TDL_ENOMEM; goto done; }
-    snprintf(dat, len, "%.*s.dat", (int)base, path);
-    snprintf(gp, len, "%.*s.gp", (int)base, path);
+    const char *dat = f.dat, *gp = f.gp;
     /* rows of each panel and the longest name (the left margin) */
     size_t n1 = 0, n2 = 0, longest = 8;
     for (size_t i = 0; i < sp->n_bars; i++) {
@@ -196,10 +192,7 @@ int plot_bounds_chart(const char *path, const plot_bounds_spec *sp)
                     "     data index 2 using 2:1:(sprintf(' %%.3g', $2)) with labels left font ',8' notitle\n", lo2);
     }
     fprintf(fp, "unset multiplot\n");
-    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    st = plot_run(path, gp, dat);
+    st = tdl_atomic_commit(&af);
 done:
-    free(dat);
-    free(gp);
-    return st;
+    return plot_files_finish(path, &f, st);
 }

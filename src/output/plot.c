@@ -308,6 +308,29 @@ int plot_check_target(const char *path)
     return TDL_OK;
 }
 
+int plot_files_begin(const char *path, plot_files *f)
+{
+    f->dat = f->gp = NULL;
+    int st = plot_check_target(path);
+    if (st != TDL_OK) return st;
+    size_t base = (size_t)(ext_of(path) - path) - 1, len = base + 8;
+    f->dat = tdl_malloc(len, "a file name");
+    f->gp = tdl_malloc(len, "a file name");
+    if (!f->dat || !f->gp) return plot_files_finish(path, f, TDL_ENOMEM);
+    snprintf(f->dat, len, "%.*s.dat", (int)base, path);
+    snprintf(f->gp, len, "%.*s.gp", (int)base, path);
+    return TDL_OK;
+}
+
+int plot_files_finish(const char *path, plot_files *f, int st)
+{
+    if (st == TDL_OK) st = plot_run(path, f->gp, f->dat);
+    free(f->dat);
+    free(f->gp);
+    f->dat = f->gp = NULL;
+    return st;
+}
+
 int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2)
 {
     return plot_render_marked(path, spec, y2, NULL, 0);
@@ -316,19 +339,10 @@ int plot_render_y2(const char *path, const plot_spec *spec, const plot_axis2 *y2
 int plot_render_marked(const char *path, const plot_spec *spec, const plot_axis2 *y2, const plot_xmark *marks,
                        size_t n_marks)
 {
-    int pst = plot_check_target(path);
-    if (pst != TDL_OK) return pst;
-    const char *ext = ext_of(path);
-    size_t base_len = (size_t)(ext - path) - 1;
-    char *dat = tdl_malloc(base_len + 8, "a file name"), *gp = tdl_malloc(base_len + 8, "a file name");
-    if (!dat || !gp) {
-        free(dat);
-        free(gp);
-        return TDL_ENOMEM;
-    }
-    snprintf(dat, base_len + 8, "%.*s.dat", (int)base_len, path);
-    snprintf(gp, base_len + 8, "%.*s.gp", (int)base_len, path);
-    int st;
+    plot_files f;
+    int st = plot_files_begin(path, &f);
+    if (st != TDL_OK) return st;
+    const char *dat = f.dat, *gp = f.gp;
     /* data: one block per series, separated by two blank lines (gnuplot index) */
     tdl_atomic_file af;
     if ((st = tdl_atomic_begin(dat, &af)) != TDL_OK) goto done;
@@ -386,10 +400,7 @@ int plot_render_marked(const char *path, const plot_spec *spec, const plot_axis2
         plot_put_quoted(fp, spec->series[s].title ? spec->series[s].title : "");
     }
     fprintf(fp, "\n");
-    if ((st = tdl_atomic_commit(&af)) != TDL_OK) goto done;
-    st = plot_run(path, gp, dat);
+    st = tdl_atomic_commit(&af);
 done:
-    free(dat);
-    free(gp);
-    return st;
+    return plot_files_finish(path, &f, st);
 }

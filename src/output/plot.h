@@ -48,6 +48,18 @@ typedef struct plot_spec {
  * create (not a directory, ...); checked before the data and the script
  * are written beside it.  TDL_OK or the status with its message. */
 int plot_check_target(const char *path);
+
+/* The two files a figure FILE.{png,svg,pdf} has beside it: its data
+ * FILE.dat and its gnuplot script FILE.gp.  Every figure writer:
+ *   plot_files f; st = plot_files_begin(path, &f) (the path checked with
+ *   plot_check_target, the two names made); write f.dat and f.gp (each
+ *   atomically); return plot_files_finish(path, &f, st): gnuplot runs when
+ *   st is TDL_OK, the names are freed, and the status is returned. */
+typedef struct plot_files {
+    char *dat, *gp;
+} plot_files;
+int plot_files_begin(const char *path, plot_files *f);
+int plot_files_finish(const char *path, plot_files *f, int st);
 int plot_render(const char *path, const plot_spec *spec);
 
 /* A second quantity against a right y axis (e.g. accuracy beside a loss). */

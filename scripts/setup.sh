@@ -5,8 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
-libopenblas0-pthread check libcjson-dev zlib1g-dev gnuplot-nox python3 python3-numpy python3-pytest \
+libopenblas0-pthread check libcjson-dev zlib1g-dev liblinear-dev gnuplot-nox python3 python3-numpy python3-pytest \
 python3-setuptools python3-venv"
+# liblinear-dev: the hard-margin SVM of the implicit-bias check (src/svm.c);
 # python3: meson runs on it, and a few CLI tests use its standard library to
 # validate JSON and to write small or deliberately broken npy/npz files;
 # python3-numpy and python3-pytest: the Python package (python/) and its

@@ -258,6 +258,28 @@ static int lz_restart(lz *s, gsl_rng *r)
                     s->A->who, s->m + s->nlock, P);
 }
 
+/* V[0] = start, made orthogonal to Y and normalized; a NULL start, or one
+ * with (almost) nothing outside span(Y) (norm after projection <= 1e-6 of
+ * the norm before, or exactly 0), gets the seeded random start instead. */
+static int lz_start(lz *s, gsl_rng *r, const double *start)
+{
+    const size_t P = s->P;
+    if (start) {
+        double *v = s->V;
+        memcpy(v, start, P * sizeof(double));
+        double n0 = cblas_dnrm2((int)P, v, 1);
+        if (n0 > 0 && isfinite(n0)) {
+            for (int pass = 0; pass < 2; pass++) cgs_pass(s->Y, s->nlock, P, v, s->h);
+            double n1 = cblas_dnrm2((int)P, v, 1);
+            if (n1 > 1e-6 * n0) {
+                cblas_dscal((int)P, 1.0 / n1, v, 1);
+                return TDL_OK;
+            }
+        }
+    }
+    return lz_restart(s, r);
+}
+
 /* Eigen-decomposition of the work buffers for T_m. */
 typedef struct tri {
     double *d, *e;       /* cap each (copies: LAPACK overwrites them) */
@@ -357,11 +379,12 @@ static double hidden_probability(tdl_which which, double gate, double lo, double
  * ordinary one and the usual test applies.  A finite `gate` makes the whole
  * run a probe against that score (the multiplicity check). */
 static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, size_t limit, double tol,
-                       double gate, size_t *idx, double *val, double *est, int *pconv, double *vec)
+                       double gate, const double *start, size_t *idx, double *val, double *est, int *pconv,
+                       double *vec)
 {
     const size_t P = s->P;
     s->m = 0;
-    int st = lz_restart(s, r);
+    int st = lz_start(s, r, start);
     if (st != TDL_OK) return st;
     size_t next_check = k, bs = 0; /* first row of the current block */
     int probe = gate > -INFINITY;  /* the current block follows a breakdown */
@@ -464,6 +487,12 @@ void tdl_lanczos_result_free(tdl_lanczos_result *r)
 int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which, size_t max_steps,
                 double tol, unsigned long seed, unsigned flags, tdl_lanczos_result *out)
 {
+    return tdl_lanczos_from(f, ctx, P, k, which, max_steps, tol, seed, flags, NULL, out);
+}
+
+int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which, size_t max_steps,
+                     double tol, unsigned long seed, unsigned flags, const double *start, tdl_lanczos_result *out)
+{
     static const char who[] = "lanczos";
     if (!out) return tdl_fail(TDL_EINVAL, "%s: no result structure", who);
     memset(out, 0, sizeof *out);
@@ -536,7 +565,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
     if (!(rng = rng_new(seed, who))) goto cleanup;
 
     /* Run 1: the k wanted pairs. */
-    st = lanczos_run(&s, &t, rng, k, which, steps, tol, -INFINITY, idx, pool_val, pool_est, pool_conv,
+    st = lanczos_run(&s, &t, rng, k, which, steps, tol, -INFINITY, start, idx, pool_val, pool_est, pool_conv,
                      keep_vec ? Y : NULL);
     if (st != TDL_OK) goto cleanup;
     out->iterations = s.m;
@@ -561,7 +590,7 @@ int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
         s.nlock = npool;
         size_t limit = steps < P - npool ? steps : P - npool;
         size_t i1;
-        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, gate - tol * s.anorm, &i1, pool_val + npool,
+        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, gate - tol * s.anorm, NULL, &i1, pool_val + npool,
                          pool_est + npool, pool_conv + npool, Y + npool * P);
         if (st != TDL_OK) goto cleanup;
         out->iterations += s.m;

@@ -357,6 +357,69 @@ START_TEST(test_lanczos_reproducible)
 }
 END_TEST
 
+/* Warm start (tdl_lanczos_from).  NULL and the zero vector are the seeded
+ * random start: the same result as tdl_lanczos, bit for bit.  On a nearby
+ * operator A + E (||E||_2 ~ 1e-3 ||A||, like the Hessian one training step
+ * later) the sum of the previous top-3 Ritz vectors as start converges in
+ * fewer products than the random start, to the same values (1e-8 ||A||,
+ * the contract of test_lanczos_dense). */
+START_TEST(test_lanczos_warm_start)
+{
+    const size_t P = 400, k = 3;
+    dense d, e;
+    make_case(&d, SP_MIXED, P, 31);
+    tdl_lanczos_result a, b, c;
+    double *zero = calloc(P, sizeof(double)), *start = calloc(P, sizeof(double));
+    ck_assert(zero && start);
+    ck_assert_int_eq(tdl_lanczos(dense_mv, &d, P, k, TDL_WHICH_LARGEST, 0, 0, 5, VEC, &a), TDL_OK);
+    ck_assert_int_eq(tdl_lanczos_from(dense_mv, &d, P, k, TDL_WHICH_LARGEST, 0, 0, 5, VEC, NULL, &b), TDL_OK);
+    ck_assert_int_eq(tdl_lanczos_from(dense_mv, &d, P, k, TDL_WHICH_LARGEST, 0, 0, 5, VEC, zero, &c), TDL_OK);
+    for (size_t j = 0; j < k; j++) ck_assert(a.values[j] == b.values[j] && a.values[j] == c.values[j]);
+    ck_assert_uint_eq(a.matvecs, b.matvecs);
+    ck_assert_uint_eq(a.matvecs, c.matvecs);
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = 0; j < k; j++) start[i] += a.vectors[i * k + j];
+    tdl_lanczos_result_free(&b);
+    tdl_lanczos_result_free(&c);
+
+    /* the nearby operator: A + 1e-3 ||A|| (G + G^T) / (2 sqrt(P)), G Gaussian
+     * (||G + G^T||_2 ~ 2 sqrt(2P), so ||E|| ~ 1.4e-3 ||A||) */
+    make_case(&e, SP_MIXED, P, 31);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 77);
+    for (size_t i = 0; i < P; i++)
+        for (size_t j = i; j < P; j++) {
+            double g = 1e-3 * d.norm * gsl_ran_gaussian(rng, 1.0) / sqrt((double)P);
+            e.A[i * P + j] += g;
+            if (j != i) e.A[j * P + i] += g;
+        }
+    gsl_rng_free(rng);
+    double *B = malloc(P * P * sizeof(double));
+    ck_assert_ptr_nonnull(B);
+    memcpy(B, e.A, P * P * sizeof(double));
+    ck_assert_int_eq(LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', (lapack_int)P, B, (lapack_int)P, e.lambda), 0);
+    e.norm = fmax(fabs(e.lambda[0]), fabs(e.lambda[P - 1]));
+    free(B);
+    ck_assert_int_eq(tdl_lanczos(dense_mv, &e, P, k, TDL_WHICH_LARGEST, 0, 0, 5, 0, &b), TDL_OK);
+    ck_assert_int_eq(tdl_lanczos_from(dense_mv, &e, P, k, TDL_WHICH_LARGEST, 0, 0, 5, 0, start, &c), TDL_OK);
+    ck_assert(b.converged && c.converged);
+    for (size_t j = 0; j < k; j++) {
+        ck_assert(fabs(b.values[j] - e.lambda[P - k + j]) <= 1e-8 * e.norm);
+        ck_assert(fabs(c.values[j] - e.lambda[P - k + j]) <= 1e-8 * e.norm);
+    }
+    printf("spectral lanczos warm start (P=%zu, top-%zu, operator moved by ~1e-3 ||A||): matvecs cold %zu, warm %zu\n",
+           P, k, b.matvecs, c.matvecs);
+    ck_assert_uint_lt(c.matvecs, b.matvecs);
+    tdl_lanczos_result_free(&a);
+    tdl_lanczos_result_free(&b);
+    tdl_lanczos_result_free(&c);
+    free(zero);
+    free(start);
+    dense_free(&d);
+    dense_free(&e);
+}
+END_TEST
+
 /* ---- Lanczos: limits --------------------------------------------------------- */
 
 /* Without the multiplicity check, single-vector Lanczos sees one copy of a
@@ -994,6 +1057,7 @@ static Suite *spectral_suite(void)
     tcase_set_timeout(core, 120);
     tcase_add_loop_test(core, test_lanczos_dense, 0, NLCASES);
     tcase_add_test(core, test_lanczos_reproducible);
+    tcase_add_test(core, test_lanczos_warm_start);
     tcase_add_test(core, test_hutchinson_known_trace);
     tcase_add_test(core, test_hutchpp_beats_hutchinson);
     tcase_add_test(core, test_hutchpp_exact);

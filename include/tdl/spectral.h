@@ -148,6 +148,19 @@ TDL_API int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_whic
                         size_t max_steps, double tol, unsigned long seed, unsigned flags,
                         tdl_lanczos_result *out);
 
+/* tdl_lanczos_from — tdl_lanczos from a given start vector (warm start).
+ * start: P doubles, need not be normalized; NULL, a zero vector or one with
+ * a non-finite entry gives the seeded random start, i.e. exactly
+ * tdl_lanczos.  A good warm start for a slowly changing operator (the
+ * Hessian along training) is the previous top Ritz vector, or the sum of the
+ * previous top-k vectors: the Krylov space then starts rich in the wanted
+ * eigenvectors and converges in fewer products.  The seed still drives the
+ * restarts after a breakdown and the multiplicity probes (which start from
+ * random vectors: a probe must be random for its probability bound). */
+TDL_API int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which, size_t max_steps,
+                             double tol, unsigned long seed, unsigned flags, const double *start,
+                             tdl_lanczos_result *out);
+
 /* Frees the arrays and zeroes *r (NULL-safe, idempotent). */
 TDL_API void tdl_lanczos_result_free(tdl_lanczos_result *r);
 

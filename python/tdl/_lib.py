@@ -221,6 +221,8 @@ _PROTOS = {
     "tdl_sym_eigen_residuals": (c_int, [dp, POINTER(SymEigen), dp]),
     "tdl_dense_memory_check": (c_int, [sz, sz, sz, c_char_p]),
     "tdl_lanczos": (c_int, [MATVEC, vp, sz, sz, c_int, sz, c_double, c_ulong, c_int, POINTER(LanczosResult)]),
+    "tdl_lanczos_from": (c_int, [MATVEC, vp, sz, sz, c_int, sz, c_double, c_ulong, c_int, dp,
+                                 POINTER(LanczosResult)]),
     "tdl_lanczos_result_free": (None, [POINTER(LanczosResult)]),
     "tdl_hutchpp": (c_int, [MATVEC, vp, sz, sz, c_ulong, dp, dp]),
     "tdl_slq": (c_int, [MATVEC, vp, sz, sz, sz, c_ulong, POINTER(SlqResult)]),

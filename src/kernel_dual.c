@@ -593,6 +593,10 @@ int tdl_ntk_analytic(const tdl_ntk_analytic_config *cfg, const gsl_matrix *X1, c
         return tdl_fail(TDL_ESHAPE, "analytic kernel: NNGP matrix must be %zu x %zu", n1, n2);
     if (ntk && (ntk->size1 != n1 || ntk->size2 != n2))
         return tdl_fail(TDL_ESHAPE, "analytic kernel: NTK matrix must be %zu x %zu", n1, n2);
+    if (cfg->param == TDL_PARAM_MF)
+        return tdl_fail(TDL_EINVAL, "analytic kernel: the mean-field parametrization has no infinite-width kernel: its NNGP "
+                        "and NTK are the ntk parametrization's divided by the last hidden width (-> 0), and n Theta, "
+                        "though it starts at the ntk kernel, moves by O(1) in training (use --param ntk for the kernel at init)");
     const int standard = cfg->param == TDL_PARAM_STANDARD;
     if (standard && ntk)
         for (size_t l = 0; l + 1 < cfg->depth; l++)

@@ -137,7 +137,7 @@ const tdl_name tdl_init_names[] = {
 };
 
 const tdl_name tdl_param_names[] = {
-    {"standard", TDL_PARAM_STANDARD}, {"ntk", TDL_PARAM_NTK}, {NULL, 0},
+    {"standard", TDL_PARAM_STANDARD}, {"ntk", TDL_PARAM_NTK}, {"mf", TDL_PARAM_MF}, {NULL, 0},
 };
 
 const char *tdl_init_name(tdl_init_kind k)
@@ -220,9 +220,14 @@ static void set_scales(tdl_mlp *m)
 {
     for (size_t l = 0; l < m->depth; l++) {
         tdl_layer *L = &m->layers[l];
-        if (m->param == TDL_PARAM_NTK) {
+        if (m->param == TDL_PARAM_NTK || m->param == TDL_PARAM_MF) {
             L->w_scale = m->sigma_w / sqrt((double)L->in);
             L->b_scale = m->sigma_b;
+            if (m->param == TDL_PARAM_MF && l + 1 == m->depth) {
+                /* mean-field: the output carries one more 1/sqrt(n_{L-1}) (tdl/model.h) */
+                L->w_scale = m->sigma_w / (double)L->in;
+                L->b_scale = m->sigma_b / sqrt((double)L->in);
+            }
         } else {
             L->w_scale = 1.0;
             L->b_scale = 1.0;
@@ -382,7 +387,7 @@ static int mlp_initialize(tdl_mlp *m, const tdl_mlp_config *cfg)
         size_t wn = L->in * L->out;
         /* standard deviation of the stored weights */
         double sd;
-        if (m->param == TDL_PARAM_NTK) sd = 1.0;
+        if (m->param != TDL_PARAM_STANDARD) sd = 1.0;
         else if (cfg->init == TDL_INIT_XAVIER) sd = sqrt(2.0 / (double)(L->in + L->out));
         else sd = m->sigma_w / sqrt((double)L->in);
         switch (cfg->init) {
@@ -396,7 +401,7 @@ static int mlp_initialize(tdl_mlp *m, const tdl_mlp_config *cfg)
             for (size_t i = 0; i < wn; i++) W[i] = gsl_ran_gaussian_ziggurat(r, sd);
         }
         if (L->has_bias) {
-            double bsd = m->param == TDL_PARAM_NTK ? 1.0 : m->sigma_b;
+            double bsd = m->param != TDL_PARAM_STANDARD ? 1.0 : m->sigma_b;
             for (size_t i = 0; i < L->out; i++)
                 m->theta[L->b_off + i] = (bsd > 0 && cfg->init != TDL_INIT_ZERO) ? gsl_ran_gaussian_ziggurat(r, bsd) : 0.0;
         }
@@ -411,8 +416,9 @@ int tdl_mlp_create(const tdl_mlp_config *cfg, tdl_mlp **out)
     *out = NULL;
     if (cfg->depth == 0 || cfg->depth > TDL_MAX_DEPTH)
         return tdl_fail(TDL_EINVAL, "a net needs 1 to %d layers", TDL_MAX_DEPTH);
-    if (cfg->init == TDL_INIT_XAVIER && cfg->param == TDL_PARAM_NTK)
-        return tdl_fail(TDL_EINVAL, "init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set sigma_w)");
+    if (cfg->init == TDL_INIT_XAVIER && cfg->param != TDL_PARAM_STANDARD)
+        return tdl_fail(TDL_EINVAL, "init xavier belongs to the standard parametrization (%s stores N(0,1) weights; set sigma_w)",
+                        tdl_param_name(cfg->param));
     for (size_t l = 0; l < cfg->depth; l++) bias[l] = cfg->bias;
     tdl_mlp *m;
     int st = mlp_alloc(cfg->depth, cfg->widths, bias, &m);
@@ -954,7 +960,7 @@ int tdl_mlp_from_tensors_ex(const tdl_tensors *set, const tdl_act *act_override,
     }
     const char *param = tdl_tensors_meta(set, "parametrization");
     if (param && tdl_param_parse(param, &m->param) != TDL_OK) {
-        st = tdl_fail(TDL_EFORMAT, "metadata parametrization='%s' (expected standard or ntk)", param);
+        st = tdl_fail(TDL_EFORMAT, "metadata parametrization='%s' (expected standard, ntk or mf)", param);
         goto fail;
     }
     if ((st = meta_double(set, "sigma_w", &m->sigma_w)) != TDL_OK) goto fail;

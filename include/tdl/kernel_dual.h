@@ -92,7 +92,16 @@ TDL_API void tdl_ntk_analytic_config_from_mlp(const tdl_mlp *m, tdl_ntk_analytic
  * bias gradients are not scaled, so the "+ Sigma^(l)" term of the NTK becomes
  * n_{l-1} T(Sigma^(l-1)) + 1 (x.x' + 1 at l = 1; the bias term only with
  * biases): it grows with the widths, which is why the NTK limit uses the NTK
- * parametrization.  nngp and ntk (n1 x n2) may be NULL; X2 NULL = X1. */
+ * parametrization.  Mean-field parametrization (TDL_PARAM_MF, tdl/model.h):
+ * refused with TDL_EINVAL.  There f_mf = f_ntk / sqrt(n_{L-1}) at the same
+ * theta, so at any width its NNGP is Sigma^(L) / n_{L-1} and its NTK at init
+ * Theta^(L) / n_{L-1}: both -> 0 (the output at init vanishes like
+ * n^{-1/2}).  The rescaled n_{L-1} Theta_mf starts at Theta^(L), but with
+ * the mean-field learning rate (~ n_{L-1}) it moves by O(1) during training
+ * (Chizat, Oyallon & Bach 2019; Mei, Montanari & Nguyen 2018: the limit is a
+ * PDE on the distribution of the units, not a kernel method), so no fixed
+ * kernel describes the trained net.  nngp and ntk (n1 x n2) may be NULL;
+ * X2 NULL = X1. */
 TDL_API int tdl_ntk_analytic(const tdl_ntk_analytic_config *cfg, const gsl_matrix *X1,
                              const gsl_matrix *X2, gsl_matrix *nngp, gsl_matrix *ntk);
 

@@ -9,6 +9,37 @@
  *                             W ~ N(0, sigma_w^2 / fan_in), b ~ N(0, sigma_b^2)
  *   NTK parametrization:      w_scale = sigma_w / sqrt(n_{l-1}), b_scale = sigma_b,
  *                             W, b ~ N(0, 1)   (Jacot et al. 2018; neural-tangents)
+ *   mean-field (mf):          the NTK parametrization in every layer but the
+ *                             last, whose multipliers carry one more factor
+ *                             1/sqrt(n_{L-1}):
+ *                             w_scale_L = sigma_w / n_{L-1}, b_scale_L = sigma_b / sqrt(n_{L-1});
+ *                             W, b ~ N(0, 1).  So f_mf = f_ntk / sqrt(n_{L-1})
+ *                             exactly, at the same theta.  Two layers:
+ *                             f(x) = (sigma_w / m) sum_r a_r phi(sigma_w w_r.x / sqrt d + ...),
+ *                             the mean-field net of Mei, Montanari & Nguyen 2018
+ *                             (PNAS: y = (1/N) sum_i sigma_*(x; theta_i)) and
+ *                             of Chizat & Bach 2018; Chizat, Oyallon & Bach 2019
+ *                             (Sec. 2) call it the scale alpha(m) = 1/m, against
+ *                             1/sqrt m for the lazy (NTK) scale.  Deeper nets:
+ *                             this is the maximal-update parametrization (muP)
+ *                             of Yang & Hu 2021 (ICML, Tensor Programs IV) in
+ *                             its NTK-style form: by their symmetry
+ *                             (a, b, c) -> (a + t, b - t, c - 2t), muP with all
+ *                             weights N(0, 1) has the multipliers n^{-1/2} for
+ *                             the hidden layers (d^{-1/2} for the input: width
+ *                             independent), n^{-1} for the last, and ONE
+ *                             learning rate growing like n for every layer.
+ *                             Learning rate: f_mf = f_ntk / sqrt n makes the
+ *                             tangent kernel Theta_mf = Theta_ntk / n_{L-1}, so
+ *                             GD needs lr_mf = n_{L-1} * lr_ntk to move at all
+ *                             in O(1) steps (Mei et al.'s step s_k without the
+ *                             1/N is this lr * N; the time t = k lr / n_{L-1}).
+ *                             tdl applies --lr as given: pass lr = c * n_{L-1}
+ *                             (c a step that suits the ntk parametrization).
+ *                             No analytic kernel: the NNGP and the NTK are those
+ *                             of ntk divided by n_{L-1} -> 0 (tdl_ntk_analytic
+ *                             refuses mf); n_{L-1} Theta at init is the ntk
+ *                             parametrization's, but it moves by O(1) in training.
  *
  * Depth 1 is a linear model; identity activations make a deep linear net.
  *
@@ -53,10 +84,12 @@ TDL_API void tdl_act_format(const tdl_act *act, char *buf, size_t len);
 TDL_API void tdl_act_eval(const tdl_act *act, const double *z, size_t n,
                           double *phi, double *dphi, double *d2phi);
 
-typedef enum tdl_param_kind { TDL_PARAM_STANDARD, TDL_PARAM_NTK } tdl_param_kind;
+/* TDL_PARAM_MF: the mean-field parametrization (above); appended, so the
+ * values of the others are unchanged. */
+typedef enum tdl_param_kind { TDL_PARAM_STANDARD, TDL_PARAM_NTK, TDL_PARAM_MF } tdl_param_kind;
 
 typedef enum tdl_init_kind {
-    TDL_INIT_GAUSSIAN,    /* N(0, sigma_w^2 / fan_in) (standard) or N(0,1) (ntk) */
+    TDL_INIT_GAUSSIAN,    /* N(0, sigma_w^2 / fan_in) (standard) or N(0,1) (ntk, mf) */
     TDL_INIT_HE,          /* gaussian with sigma_w = sqrt 2 */
     TDL_INIT_XAVIER,      /* N(0, 2 / (fan_in + fan_out)), standard only */
     TDL_INIT_ORTHOGONAL,  /* scaled orthogonal rows/columns (QR of a Gaussian) */
@@ -108,7 +141,7 @@ TDL_API const char *tdl_param_name(tdl_param_kind p);
 TDL_API const char *tdl_init_name(tdl_init_kind k);
 TDL_API int tdl_init_parse(const char *text, tdl_init_kind *out);
 TDL_API int tdl_param_parse(const char *text, tdl_param_kind *out);
-/* Name tables (tdl/names.h): "gaussian", "he", ...; "standard", "ntk". */
+/* Name tables (tdl/names.h): "gaussian", "he", ...; "standard", "ntk", "mf". */
 TDL_API extern const tdl_name tdl_init_names[];
 TDL_API extern const tdl_name tdl_param_names[];
 

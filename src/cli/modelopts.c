@@ -17,9 +17,11 @@ const char cli_model_help[] =
     "                  its own, and one without an 'activation' entry needs --act)\n"
     "  --init I        gaussian he xavier orthogonal zero (default @{model.init})\n"
     "  --param P       standard (W ~ N(0, sigma_w^2/fan_in)) or ntk (W ~ N(0,1), forward\n"
-    "                  scaled by sigma_w/sqrt(fan_in)) (default @{model.param})\n"
+    "                  scaled by sigma_w/sqrt(fan_in)) or mf (mean-field: ntk, but the\n"
+    "                  last layer scaled by sigma_w/fan_in, so f = f_ntk/sqrt(fan_in);\n"
+    "                  train it with --lr ~ fan_in of the last layer) (default @{model.param})\n"
     "  --sigma-w S     weight scale (default sqrt 2 with --init he, else 1; the same\n"
-    "                  for both parametrizations)\n"
+    "                  for every parametrization)\n"
     "  --sigma-b S     bias scale (default @{model.sigma_b}: biases start at zero)\n"
     "  --bias, --no-bias   biases on every layer (default --bias)\n"
     "  --freeze L,...  layers (0-based) kept fixed in training (default none)\n"
@@ -173,7 +175,7 @@ static int cli_model_build_net(const cli_model_opts *o, const char *cmd, tdl_mlp
     if (o->init && (st = tdl_init_parse(o->init, &cfg.init)) != TDL_OK) return cli_usage(cmd, "%s", tdl_errmsg());
     if (o->param) {
         if (tdl_param_parse(o->param, &cfg.param) != TDL_OK)
-            return cli_usage(cmd, "--param %s: expected standard or ntk", o->param);
+            return cli_usage(cmd, "--param %s: expected standard, ntk or mf", o->param);
     }
     cfg.sigma_w = o->sigma_w;
     cfg.sigma_b = o->sigma_b;
@@ -187,8 +189,9 @@ static int cli_model_build_net(const cli_model_opts *o, const char *cmd, tdl_mlp
             if (mask >> l & 1) cfg.trainable[l] = 0;
     }
     if ((st = tdl_mlp_create(&cfg, out)) != TDL_OK) {
-        if (st == TDL_EINVAL && cfg.init == TDL_INIT_XAVIER && cfg.param == TDL_PARAM_NTK)
-            return cli_failf("init xavier belongs to the standard parametrization (ntk stores N(0,1) weights; set --sigma-w)");
+        if (st == TDL_EINVAL && cfg.init == TDL_INIT_XAVIER && cfg.param != TDL_PARAM_STANDARD)
+            return cli_failf("init xavier belongs to the standard parametrization (%s stores N(0,1) weights; set --sigma-w)",
+                             tdl_param_name(cfg.param));
         return cli_fail(st);
     }
     return 0;

@@ -11,7 +11,7 @@ typedef struct cli_model_opts {
     const char *arch;      /* --arch 64-128-10 */
     const char *act;       /* --act */
     const char *init;      /* --init */
-    const char *param;     /* --param standard|ntk */
+    const char *param;     /* --param standard|ntk|mf */
     const char *freeze;    /* --freeze 0,2: layers not trained */
     double sigma_w, sigma_b;
     int bias;

@@ -1,9 +1,12 @@
-/* sweep.c — width / sample-size / label-noise experiments (tdl/sweep.h).
+/* sweep.c — width / sample-size / label-noise / parameter-count experiments
+ * (tdl/sweep.h).
  *
  * One code path for `tdl sweep` and the width checks of proofs-checks/:
  * for every (value, repeat) pair build the net, train it with tdl_train,
  * evaluate train / test error and loss with tdl_mlp_evaluate, compute the
- * bounds table with tdl_bounds_compute; then the Kendall rank correlation of
+ * bounds table with tdl_bounds_compute (a params sweep fits the last layer
+ * with tdl_rf_fit instead of training, and measures nothing); then the
+ * Kendall rank correlation of
  * every measure with the generalization gap (Jiang et al. 2020, eq. (3)-(5)).
  */
 #include <math.h>
@@ -14,6 +17,7 @@
 #include <gsl/gsl_randist.h>
 #include "tdl/sweep.h"
 #include "tdl/stats.h"
+#include "tdl/random_features.h"
 #include "internal.h"
 #include "data_internal.h"
 
@@ -21,12 +25,13 @@
 #define SWEEP_MAX_WIDTH 10000000.0
 
 const tdl_name tdl_sweep_kind_names[] = {
-    {"width", TDL_SWEEP_WIDTH}, {"samples", TDL_SWEEP_SAMPLES}, {"label-noise", TDL_SWEEP_LABEL_NOISE}, {NULL, 0}};
+    {"width", TDL_SWEEP_WIDTH}, {"samples", TDL_SWEEP_SAMPLES}, {"label-noise", TDL_SWEEP_LABEL_NOISE},
+    {"params", TDL_SWEEP_PARAMS}, {NULL, 0}};
 
 int tdl_sweep_kind_parse(const char *text, tdl_sweep_kind *out)
 {
     int v;
-    if (!text) return tdl_fail(TDL_EINVAL, "unknown sweep '' (width samples label-noise)");
+    if (!text) return tdl_fail(TDL_EINVAL, "unknown sweep '' (width samples label-noise params)");
     int st = tdl_name_lookup(tdl_sweep_kind_names, "sweep", text, &v);
     if (st == TDL_OK) *out = (tdl_sweep_kind)v;
     return st;
@@ -150,6 +155,8 @@ void tdl_sweep_config_default(tdl_sweep_config *cfg)
     tdl_bounds_config_default(&cfg->bounds);
     cfg->bounds.flatness = 0;
     cfg->success_loss = NAN;
+    cfg->ridge = 0;
+    cfg->rcond = -1;
 }
 
 tdl_sweep_stat tdl_sweep_summary(const tdl_sweep_result *r, size_t value_index, size_t field)
@@ -229,7 +236,7 @@ static int check_config(const tdl_sweep_config *cfg, const tdl_dataset *train, c
 {
     if (!cfg->values || cfg->count == 0) return tdl_fail(TDL_EINVAL, "sweep: no values to sweep");
     if (cfg->repeats == 0) return tdl_fail(TDL_EINVAL, "sweep: the number of repeats must be at least 1");
-    if ((unsigned)cfg->kind > TDL_SWEEP_LABEL_NOISE) return tdl_fail(TDL_EINVAL, "sweep: unknown kind");
+    if ((unsigned)cfg->kind > TDL_SWEEP_PARAMS) return tdl_fail(TDL_EINVAL, "sweep: unknown kind");
     if (cfg->net.depth < 1 || cfg->net.widths[0] != train->d)
         return tdl_fail(TDL_ESHAPE, "sweep: the architecture takes %zu inputs, the data %s have %zu features",
                         cfg->net.widths[0], train->spec ? train->spec : "", train->d);
@@ -258,7 +265,22 @@ static int check_config(const tdl_sweep_config *cfg, const tdl_dataset *train, c
             if (!(v >= 0 && v <= 1)) return tdl_fail(TDL_EINVAL, "sweep label-noise: value %g is not a fraction in [0, 1]", v);
             if (!train->classes) return tdl_fail(TDL_EINVAL, "sweep label-noise: the data %s have no class labels", train->spec ? train->spec : "");
             break;
+        case TDL_SWEEP_PARAMS:
+            if (!(v >= 1 && v <= SWEEP_MAX_WIDTH && v == floor(v)))
+                return tdl_fail(TDL_EINVAL, "sweep params: value %g is not a number of random features (an integer in 1..%.0f)", v,
+                                SWEEP_MAX_WIDTH);
+            break;
         }
+    }
+    if (cfg->kind == TDL_SWEEP_PARAMS) {
+        if (cfg->net.depth != 2)
+            return tdl_fail(TDL_EINVAL, "sweep params: random-features regression needs a net with one hidden layer (d-p-C), "
+                            "the architecture has %zu layers", cfg->net.depth);
+        if (cfg->train.loss != TDL_LOSS_MSE)
+            return tdl_fail(TDL_EINVAL, "sweep params: random-features regression fits the mse loss (least squares), not %s",
+                            tdl_loss_name(cfg->train.loss));
+        if (!(cfg->ridge >= 0) || !isfinite(cfg->ridge)) return tdl_fail(TDL_EINVAL, "sweep params: ridge %g is not a finite number >= 0", cfg->ridge);
+        if (cfg->output_ones) return tdl_fail(TDL_EINVAL, "sweep params: output-ones fixes the last layer that random-features regression fits");
     }
     if (cfg->output_ones && cfg->net.widths[cfg->net.depth] != 1)
         return tdl_fail(TDL_EINVAL, "sweep: output-ones needs a net with one output (it has %zu)", cfg->net.widths[cfg->net.depth]);
@@ -304,7 +326,8 @@ static int one_run(const tdl_sweep_config *cfg, const tdl_dataset *train, const 
     tc.seed = run->train_seed;
     tc.callback = NULL;
     tc.user = NULL;
-    if (cfg->kind == TDL_SWEEP_WIDTH) {
+    run->cond = run->coef_norm = NAN;
+    if (cfg->kind == TDL_SWEEP_WIDTH || cfg->kind == TDL_SWEEP_PARAMS) {
         int any = 0;
         for (size_t l = 1; l < nc.depth; l++) any |= cfg->width_slot[l];
         run->width = (size_t)run->value;
@@ -323,16 +346,26 @@ static int one_run(const tdl_sweep_config *cfg, const tdl_dataset *train, const 
     }
     run->params = m->n_params;
     if ((st = tdl_loss_check(tc.loss, m, ds)) != TDL_OK) goto cleanup;
-    tdl_train_result tr = {0};
-    st = tdl_train(m, ds, &tc, &tr);
-    if (st == TDL_EDIVERGED) {
-        run->diverged = 1;
-        st = TDL_OK;
+    if (cfg->kind == TDL_SWEEP_PARAMS) {
+        /* random-features regression: the last layer by least squares, no training */
+        tdl_lstsq_info li;
+        if ((st = tdl_rf_fit(m, ds, cfg->ridge, cfg->rcond, &li)) != TDL_OK) goto cleanup;
+        run->coefficients = tdl_rf_coefficients(m);
+        run->rank = li.rank;
+        run->cond = li.cond;
+        run->coef_norm = li.coef_norm;
+    } else {
+        tdl_train_result tr = {0};
+        st = tdl_train(m, ds, &tc, &tr);
+        if (st == TDL_EDIVERGED) {
+            run->diverged = 1;
+            st = TDL_OK;
+        }
+        if (st != TDL_OK) goto cleanup;
+        run->epochs = tr.epochs;
+        run->steps = tr.steps;
+        run->reached_target = tr.reached_target;
     }
-    if (st != TDL_OK) goto cleanup;
-    run->epochs = tr.epochs;
-    run->steps = tr.steps;
-    run->reached_target = tr.reached_target;
     size_t cap = ds->n < 1024 ? ds->n : 1024;
     if (test && test->n > cap) cap = test->n < 1024 ? test->n : 1024;
     if ((st = tdl_net_work_alloc(m, cap, &w)) != TDL_OK) goto cleanup;
@@ -349,7 +382,7 @@ static int one_run(const tdl_sweep_config *cfg, const tdl_dataset *train, const 
         run->gap = train->classes ? run->test_error - run->train_error : run->test_loss - run->train_loss;
     }
     run->success = !isnan(cfg->success_loss) && run->train_loss < cfg->success_loss;
-    if (cfg->measures && ds->classes && !run->diverged) {
+    if (cfg->measures && ds->classes && !run->diverged && cfg->kind != TDL_SWEEP_PARAMS) {
         double err;
         tdl_bounds_config bc = cfg->bounds;
         bc.seed = cfg->bounds.seed + run->repeat;
@@ -384,6 +417,7 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
     out->repeats = cfg->repeats;
     out->has_test = test != NULL;
     out->classification = train->classes != 0;
+    out->threshold = NAN;
     for (size_t i = 0; i < total; i++) {
         tdl_sweep_run *run = &out->runs[i];
         run->value = cfg->values[i / cfg->repeats];
@@ -445,6 +479,9 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
         }
         c->granulated_tau = used ? sum / (double)used : NAN;
     }
+    /* the interpolation threshold: q = p + (q - p) coefficients per output equal n */
+    if (cfg->kind == TDL_SWEEP_PARAMS && total > 0)
+        out->threshold = (double)out->runs[0].n_train - ((double)out->runs[0].coefficients - (double)out->runs[0].width);
     out->seconds = now_seconds() - t0;
     st = TDL_OK;
 cleanup:

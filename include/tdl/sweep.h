@@ -1,4 +1,5 @@
-/* tdl/sweep.h — width / sample-size / label-noise experiments.
+/* tdl/sweep.h — width / sample-size / label-noise / parameter-count
+ * (double-descent) experiments.
  *
  * A sweep trains one fresh net for every (value, repeat) pair, evaluates its
  * training and test error and loss, computes every measure of the bounds
@@ -18,6 +19,19 @@
  *                (seeded per repeat), replaced by uniform random classes (the
  *                semantics of the data modifier random-labels=F; Zhang et
  *                al. 2017).  The test set keeps its labels.
+ *   params       p, the number of random features of a random-features
+ *                regression (tdl/random_features.h): the net d-p-C (one
+ *                hidden layer, its width the value, as a width sweep) keeps
+ *                its random first layer and gets its last layer from
+ *                tdl_rf_fit (minimum-norm least squares, ridge `ridge`) in
+ *                place of training; loss mse.  The curve of test loss
+ *                against p is the double-descent curve (Belkin, Hsu, Ma,
+ *                Mandal 2019, PNAS, Fig. 2; Mei and Montanari 2022): a peak
+ *                at the interpolation threshold, where the fitted
+ *                coefficients per output q = p (+ 1 for a last-layer bias)
+ *                equal the n training examples (result.threshold = that p),
+ *                and a second descent beyond it.  No bounds measures (the
+ *                bounds table is about trained classifiers).  Integers >= 1.
  *
  * Seeds: repeat r uses init seed net.seed + r and minibatch seed
  * train.seed + r for every value, so that the runs of one repeat differ only
@@ -48,12 +62,12 @@
 extern "C" {
 #endif
 
-typedef enum tdl_sweep_kind { TDL_SWEEP_WIDTH, TDL_SWEEP_SAMPLES, TDL_SWEEP_LABEL_NOISE } tdl_sweep_kind;
+typedef enum tdl_sweep_kind { TDL_SWEEP_WIDTH, TDL_SWEEP_SAMPLES, TDL_SWEEP_LABEL_NOISE, TDL_SWEEP_PARAMS } tdl_sweep_kind;
 
-/* "width", "samples", "label-noise" (tdl/names.h). */
+/* "width", "samples", "label-noise", "params" (tdl/names.h). */
 TDL_API extern const tdl_name tdl_sweep_kind_names[];
 TDL_API int tdl_sweep_kind_parse(const char *text, tdl_sweep_kind *out);
-/* "width", "samples", "label-noise". */
+/* "width", "samples", "label-noise", "params". */
 TDL_API const char *tdl_sweep_kind_name(tdl_sweep_kind k);
 
 /* Parse an architecture with "W" placeholders ("64-W-10", "4-W-W-1") into
@@ -95,11 +109,14 @@ typedef struct tdl_sweep_config {
                                 student f(x) = sum_j phi(w_j . x) of Safran and Shamir 2018 */
     tdl_sweep_callback callback;
     void *user;
+    double ridge;            /* params sweeps: the ridge of tdl_lstsq_minnorm (>= 0; default 0, min-norm) */
+    double rcond;            /* params sweeps: its rank tolerance (< 0: max(n, q) * DBL_EPSILON, the default) */
 } tdl_sweep_config;
 
 /* Defaults: width, 1 repeat, measures on with flatness off (the sigma'
- * search costs 150 forward passes a run), success_loss NaN; net and train
- * as tdl_mlp_config_default / tdl_train_config_default. */
+ * search costs 150 forward passes a run), success_loss NaN, ridge 0,
+ * rcond -1; net and train as tdl_mlp_config_default /
+ * tdl_train_config_default. */
 TDL_API void tdl_sweep_config_default(tdl_sweep_config *cfg);
 
 typedef struct tdl_sweep_run {
@@ -117,6 +134,11 @@ typedef struct tdl_sweep_run {
     double seconds;
     double *measure_values;  /* n_measures entries (NaN: not available for this run), owned */
     double *measure_bounds;  /* n_measures entries (NaN: none), owned */
+    /* params sweeps (0 / NaN otherwise): the least-squares fit */
+    size_t coefficients;     /* fitted coefficients per output, q */
+    size_t rank;             /* rank of the n x q feature matrix */
+    double cond;             /* its condition number s_max / s_min (inf: singular) */
+    double coef_norm;        /* ||fitted last layer||_F */
 } tdl_sweep_run;
 
 typedef struct tdl_sweep_correlation {
@@ -135,12 +157,14 @@ typedef struct tdl_sweep_result {
     tdl_sweep_correlation *correlations; /* n_measures */
     int has_test, classification;
     double seconds;
+    double threshold;        /* params sweeps: the p at which q = n (the interpolation threshold); NaN otherwise */
 } tdl_sweep_result;
 
 /* Run the sweep on train (and test, may be NULL).  For each run the net is
  * tdl_mlp_create(net with the swept width), trained with tdl_train (a run
- * that diverges is kept, flagged, with the last good parameters), evaluated
- * with tdl_mlp_evaluate, and measured with tdl_bounds_compute.  The result
+ * that diverges is kept, flagged, with the last good parameters) or, in a
+ * params sweep, fitted with tdl_rf_fit, evaluated with tdl_mlp_evaluate,
+ * and measured with tdl_bounds_compute (not in params sweeps).  The result
  * is owned by the caller (tdl_sweep_result_free). */
 TDL_API int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
                               tdl_sweep_result *out);

@@ -1,7 +1,10 @@
-/* cmd_sweep.c — `tdl sweep width|samples|label-noise`: train a family of
- * nets (tdl/sweep.h), tabulate train / test error and every measure of the
- * bounds table against the swept value, and rank the measures by how well
- * they track the generalization gap (Kendall tau, Jiang et al. 2020).
+/* cmd_sweep.c — `tdl sweep width|samples|label-noise|params`: train a
+ * family of nets (tdl/sweep.h), tabulate train / test error and every
+ * measure of the bounds table against the swept value, and rank the
+ * measures by how well they track the generalization gap (Kendall tau,
+ * Jiang et al. 2020).  `params` fits random-features regressions instead of
+ * training (the double-descent curve) and marks the interpolation
+ * threshold p = n in every output.
  *
  * The training options repeat those of `tdl train` (same names, defaults and
  * checks); cmd_train.c keeps its parsing private, so the switch below is a
@@ -22,7 +25,8 @@
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
-    OPT_REPEATS, OPT_PLOT, OPT_NO_MEASURES, OPT_FLATNESS, OPT_PCT, OPT_DELTA, OPT_SUCCESS, OPT_OUTPUT_ONES
+    OPT_REPEATS, OPT_PLOT, OPT_NO_MEASURES, OPT_FLATNESS, OPT_PCT, OPT_DELTA, OPT_SUCCESS, OPT_OUTPUT_ONES,
+    OPT_RIDGE
 };
 
 typedef struct progress_state { int show; } progress_state;
@@ -33,7 +37,7 @@ typedef struct sweep_opts {
     tdl_sweep_config cfg;      /* cfg.values: owned (tdl_sweep_values_parse) */
     const char *data, *test, *out_dir, *plot, *values_text;
     double *values;            /* = cfg.values, owned */
-    int as_json, quiet;
+    int as_json, quiet, ridge_given;
     size_t threads;
 } sweep_opts;
 
@@ -75,6 +79,8 @@ static int write_csv(const char *path, const tdl_sweep_config *cfg, const tdl_sw
      * "measure_<name>" (the measure "params" beside the net's "params"). */
     fprintf(fp, "sweep_%s,repeat,init_seed,train_seed,width,n_train,params,epochs,steps,diverged,reached_target,success,"
             "train_loss,train_error,test_loss,test_error,gap,seconds", tdl_sweep_kind_name(cfg->kind));
+    const int rf = cfg->kind == TDL_SWEEP_PARAMS;
+    if (rf) fprintf(fp, ",coefficients,rank,cond,coef_norm,interpolation_threshold");
     for (size_t j = 0; j < r->n_measures; j++) fprintf(fp, ",measure_%s", r->measure_names[j]);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n_runs; i++) {
@@ -87,6 +93,12 @@ static int write_csv(const char *path, const tdl_sweep_config *cfg, const tdl_sw
         csv_num(fp, u->test_error);
         csv_num(fp, u->gap);
         csv_num(fp, u->seconds);
+        if (rf) {
+            fprintf(fp, ",%zu,%zu", u->coefficients, u->rank);
+            if (isinf(u->cond)) fputs(",inf", fp); else csv_num(fp, u->cond);
+            csv_num(fp, u->coef_norm);
+            csv_num(fp, r->threshold);
+        }
         for (size_t j = 0; j < r->n_measures; j++) csv_num(fp, u->measure_values[j]);
         fputc('\n', fp);
     }
@@ -102,6 +114,19 @@ static void json_stat(json_writer *w, const char *key, tdl_sweep_stat s)
     json_number_or_reason(w, "min", s.min, none);
     json_number_or_reason(w, "max", s.max, none);
     json_object_end(w);
+}
+
+/* The value index of the largest mean test loss (the double-descent peak);
+ * r->count when there is no test loss. */
+static size_t test_loss_peak(const tdl_sweep_result *r)
+{
+    size_t best = r->count;
+    double top = -INFINITY;
+    for (size_t v = 0; r->has_test && v < r->count; v++) {
+        double m = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, test_loss)).mean;
+        if (isfinite(m) && m > top) { top = m; best = v; }
+    }
+    return best;
 }
 
 static double success_fraction(const tdl_sweep_result *r, size_t v)
@@ -127,18 +152,33 @@ static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sw
     json_string(w, "reduction", "mean");
     json_string(w, "gap_definition", r->classification ? "test_error - train_error (0-1)" : "test_loss - train_loss (mean)");
     json_string(w, "seeds", "repeat r: init seed --seed + r, minibatch seed --train-seed + r (the same for every value)");
-    json_object_begin(w, "training");
-    json_string(w, "optimizer", opt_text);
-    json_number(w, "lr", cfg->train.lr);
-    json_number(w, "momentum", cfg->train.momentum);
-    json_size(w, "batch", cfg->train.batch);
-    json_size(w, "epochs", cfg->train.epochs);
-    json_size(w, "steps", cfg->train.steps);
-    if (!isnan(cfg->train.target_loss)) json_number(w, "target_loss", cfg->train.target_loss);
-    if (!isnan(cfg->train.target_accuracy)) json_number(w, "target_accuracy", cfg->train.target_accuracy);
-    json_object_end(w);
+    const int rf = cfg->kind == TDL_SWEEP_PARAMS;
+    if (!rf) {
+        json_object_begin(w, "training");
+        json_string(w, "optimizer", opt_text);
+        json_number(w, "lr", cfg->train.lr);
+        json_number(w, "momentum", cfg->train.momentum);
+        json_size(w, "batch", cfg->train.batch);
+        json_size(w, "epochs", cfg->train.epochs);
+        json_size(w, "steps", cfg->train.steps);
+        if (!isnan(cfg->train.target_loss)) json_number(w, "target_loss", cfg->train.target_loss);
+        if (!isnan(cfg->train.target_accuracy)) json_number(w, "target_accuracy", cfg->train.target_accuracy);
+        json_object_end(w);
+    }
     if (!isnan(cfg->success_loss)) json_number(w, "success_loss", cfg->success_loss);
     json_bool(w, "output_ones", cfg->output_ones);
+    if (rf) {
+        json_object_begin(w, "fit");
+        json_string(w, "method", "random-features regression: first layer random and frozen, last layer by minimum-norm "
+                                 "ridge least squares on the mse targets (SVD; tdl_rf_fit)");
+        json_number(w, "ridge", cfg->ridge);
+        json_string(w, "ridge_definition", "minimizes (1/n) ||Y - A B||^2 + ridge ||B||^2 (Hastie et al. 2022, eq. (4))");
+        json_string(w, "rank_tolerance", "singular values <= max(n, q) * DBL_EPSILON * s_max count as zero (ridge 0)");
+        json_object_end(w);
+        json_number(w, "interpolation_threshold", r->threshold);
+        json_string(w, "interpolation_threshold_definition",
+                    "the value p (random features) at which the coefficients per output q (p, + 1 with a last-layer bias) equal n");
+    }
     json_array_begin(w, "runs");
     for (size_t i = 0; i < r->n_runs; i++) {
         const tdl_sweep_run *u = &r->runs[i];
@@ -163,6 +203,12 @@ static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sw
             json_number(w, "gap", u->gap);
         }
         json_number(w, "seconds", u->seconds);
+        if (rf) {
+            json_size(w, "coefficients", u->coefficients);
+            json_size(w, "rank", u->rank);
+            json_number_or_reason(w, "cond", u->cond, "the feature matrix is singular (a zero singular value)");
+            json_number(w, "coef_norm", u->coef_norm);
+        }
         json_object_begin(w, "measures");
         for (size_t j = 0; j < r->n_measures; j++)
             json_number_or_reason(w, r->measure_names[j], u->measure_values[j],
@@ -188,6 +234,17 @@ static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sw
         json_object_end(w);
     }
     json_array_end(w);
+    if (rf && r->has_test) {
+        size_t pk = test_loss_peak(r);
+        json_object_begin(w, "test_loss_peak");
+        if (pk < r->count) {
+            json_number(w, "value", cfg->values[pk]);
+            json_number(w, "mean", tdl_sweep_summary(r, pk, offsetof(tdl_sweep_run, test_loss)).mean);
+        }
+        json_string(w, "definition", "the swept value with the largest mean test loss (the double-descent peak when the values "
+                                     "bracket the threshold)");
+        json_object_end(w);
+    }
     json_array_begin(w, "correlations");
     for (size_t j = 0; j < r->n_measures; j++) {
         const tdl_sweep_correlation *c = &r->correlations[j];
@@ -216,9 +273,10 @@ static int plot_main(const char *path, const tdl_sweep_config *cfg, const tdl_sw
     double *ptx = malloc(V * R * sizeof(double)), *pty = malloc(2 * V * R * sizeof(double));
     if (!x || !buf || !ptx || !pty) { free(x); free(buf); free(ptx); free(pty); return tdl_error_set(TDL_ENOMEM, "out of memory for the figure"); }
     memcpy(x, cfg->values, V * sizeof(double));
-    plot_series s[4];
+    plot_series s[5];
     size_t ns = 0;
     int logy = 0;
+    double lx[2], ly[2];
     const char *ylabel;
     if (!isnan(cfg->success_loss)) {
         for (size_t v = 0; v < V; v++) buf[v] = success_fraction(r, v);
@@ -248,14 +306,31 @@ static int plot_main(const char *path, const tdl_sweep_config *cfg, const tdl_sw
         }
         ylabel = r->classification ? "0-1 error" : "loss (mean)";
         logy = !r->classification && plot_spans_decades(pty, V * R, 2.0);
+        /* a params sweep: the test loss (mse) is the double-descent curve; its
+         * interpolation fits reach train loss ~ 1e-30, so log y whenever the
+         * points span decades */
+        if (cfg->kind == TDL_SWEEP_PARAMS && !r->classification) logy = plot_spans_decades(pty, (r->has_test ? 2 : 1) * V * R, 2.0);
         if (logy)
             for (size_t i = 0; i < 2 * V * R; i++) if (!(pty[i] > 0)) pty[i] = NAN;
+        if (cfg->kind == TDL_SWEEP_PARAMS && isfinite(r->threshold)) {
+            /* the interpolation threshold p = n: a vertical line over the plotted range */
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t i = 0; i < (r->has_test ? 2 : 1) * V * R; i++)
+                if (isfinite(pty[i]) && (!logy || pty[i] > 0)) { lo = fmin(lo, pty[i]); hi = fmax(hi, pty[i]); }
+            if (lo <= hi) {
+                lx[0] = lx[1] = r->threshold;
+                ly[0] = lo;
+                ly[1] = hi;
+                s[ns++] = (plot_series){"interpolation threshold (p = n coefficients per output)", lx, ly, 2, PLOT_DASHED};
+            }
+        }
     }
     char title[128];
     snprintf(title, sizeof title, "tdl sweep %s", tdl_sweep_kind_name(cfg->kind));
     plot_spec ps = {.title = title, .xlabel = tdl_sweep_kind_name(cfg->kind), .ylabel = ylabel, .caption = caption,
-                    .logx = cfg->values[0] > 0 && plot_spans_decades(cfg->values, V, 1.0), .logy = logy,
-                    .series = s, .n_series = ns};
+                    .logx = cfg->kind == TDL_SWEEP_PARAMS || (cfg->values[0] > 0 && plot_spans_decades(cfg->values, V, 1.0)),
+                    .logy = logy, .series = s, .n_series = ns};
+    if (cfg->kind == TDL_SWEEP_PARAMS) ps.xlabel = "random features p (hidden width; log scale)";
     int st = plot_render(path, &ps);
     free(x); free(buf); free(ptx); free(pty);
     return st;
@@ -323,6 +398,7 @@ static int parse_options(int argc, char **argv, sweep_opts *o)
         {"no-measures", no_argument, NULL, OPT_NO_MEASURES}, {"flatness", no_argument, NULL, OPT_FLATNESS},
         {"margin-percentile", required_argument, NULL, OPT_PCT}, {"delta", required_argument, NULL, OPT_DELTA},
         {"success-loss", required_argument, NULL, OPT_SUCCESS}, {"output-ones", no_argument, NULL, OPT_OUTPUT_ONES},
+        {"ridge", required_argument, NULL, OPT_RIDGE},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -354,6 +430,7 @@ static int parse_options(int argc, char **argv, sweep_opts *o)
         case OPT_DELTA: bad = cli_parse_double(optarg, &cfg->bounds.delta) || !(cfg->bounds.delta > 0 && cfg->bounds.delta < 1); break;
         case OPT_SUCCESS: bad = cli_parse_double(optarg, &cfg->success_loss) || !(cfg->success_loss > 0) || !isfinite(cfg->success_loss); break;
         case OPT_OUTPUT_ONES: cfg->output_ones = 1; break;
+        case OPT_RIDGE: bad = cli_parse_double(optarg, &cfg->ridge) || !(cfg->ridge >= 0) || !isfinite(cfg->ridge); o->ridge_given = 1; break;
         case OPT_JSON: o->as_json = 1; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
@@ -361,8 +438,13 @@ static int parse_options(int argc, char **argv, sweep_opts *o)
         }
         if (bad) return cli_usage("sweep", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
-    if (optind >= argc) return cli_usage("sweep", "give what to sweep: width, samples or label-noise");
+    if (optind >= argc) return cli_usage("sweep", "give what to sweep: width, samples, label-noise or params");
     if (tdl_sweep_kind_parse(argv[optind], &cfg->kind) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
+    if (o->ridge_given && cfg->kind != TDL_SWEEP_PARAMS)
+        return cli_usage("sweep", "--ridge is the ridge of a params sweep's least-squares fit; a %s sweep trains by gradient methods "
+                         "(use --weight-decay)", tdl_sweep_kind_name(cfg->kind));
+    if (cfg->kind == TDL_SWEEP_PARAMS && cfg->output_ones)
+        return cli_usage("sweep", "--output-ones: a params sweep fits the last layer by least squares; it cannot be fixed to 1");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
     if (!o->data) return cli_usage("sweep", "--data SPEC is required");
     if (o->mo.model) return cli_usage("sweep", "a sweep trains fresh nets: give --arch (e.g. --arch 64-W-10), not --model");
@@ -377,13 +459,16 @@ static int parse_options(int argc, char **argv, sweep_opts *o)
     if (cli_train_opts_finish(&o->to, "sweep", o->mo.seed) != 0) return EXIT_USAGE;
     *tc = o->to.cfg;
     if (tc->opt == TDL_OPT_GD) tc->batch = 0;
+    if (cfg->kind == TDL_SWEEP_PARAMS && (o->to.lr_given || o->to.momentum_given || o->to.epochs_given))
+        return cli_usage("sweep", "%s: a params sweep fits the last layer by least squares and trains nothing",
+                         o->to.lr_given ? "--lr" : o->to.momentum_given ? "--momentum" : "--epochs");
 
     /* The architecture template: "W" fields are the swept width. */
     size_t n_slots = 0;
     tdl_mlp_config arch_cfg;
     tdl_mlp_config_default(&arch_cfg);
     if (tdl_sweep_arch(o->mo.arch, &arch_cfg, cfg->width_slot, &n_slots) != TDL_OK) return cli_usage("sweep", "%s", tdl_errmsg());
-    if (n_slots && cfg->kind != TDL_SWEEP_WIDTH)
+    if (n_slots && cfg->kind != TDL_SWEEP_WIDTH && cfg->kind != TDL_SWEEP_PARAMS)
         return cli_usage("sweep", "--arch %s: W placeholders are for width sweeps; give numbers for a %s sweep", o->mo.arch,
                          tdl_sweep_kind_name(cfg->kind));
     double *values = NULL;
@@ -472,7 +557,17 @@ static int run(sweep_opts *o, const tdl_mlp *tmpl, tdl_dataset **dsp, tdl_datase
     const tdl_dataset *ds = *dsp, *ts = *tsp;
     if (ds->d != cfg->net.widths[0])
         return cli_failf("--arch %s takes %zu inputs; the data %s have %zu features", o->mo.arch, cfg->net.widths[0], ds->spec, ds->d);
-    if ((rc = cli_model_loss(&o->mo, "sweep", tmpl, ds, &cfg->train.loss)) != 0) return rc;
+    cli_model_opts mo = o->mo;
+    if (cfg->kind == TDL_SWEEP_PARAMS) {
+        /* random-features regression is least squares: mse, whatever the data */
+        if (mo.loss && strcmp(mo.loss, "mse") != 0)
+            return cli_usage("sweep", "--loss %s: a params sweep fits random features by least squares (loss mse)", mo.loss);
+        mo.loss = "mse";
+        if (tmpl->depth != 2)
+            return cli_usage("sweep", "--arch %s: a params sweep needs one hidden layer, d-W-C (W: the number of random features)",
+                             o->mo.arch);
+    }
+    if ((rc = cli_model_loss(&mo, "sweep", tmpl, ds, &cfg->train.loss)) != 0) return rc;
     if (ts && cli_check_test(o->test, cfg->train.loss, tmpl, ts) != 0) return EXIT_WORK_FAILED;
     progress_state ps = {!o->quiet && isatty(2)};
     cfg->callback = on_run;
@@ -506,12 +601,22 @@ static void emit_text(const sweep_opts *o, const tdl_sweep_result *r, const tdl_
     const int cls = r->classification;
     printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg->kind),
            ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", o->mo.arch, act, cfg->count, cfg->repeats, r->seconds);
-    printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", o->to.opt_text, cfg->train.lr, cfg->train.batch, cfg->train.epochs,
-           tdl_loss_name(cfg->train.loss));
-    printf("%12s %10s %12s %21s", tdl_sweep_kind_name(cfg->kind), "params", "train loss", cls ? "train error" : "");
+    const int rf = cfg->kind == TDL_SWEEP_PARAMS;
+    if (rf) {
+        printf("fit: random features (first layer random, frozen), last layer by minimum-norm least squares (SVD), ridge %g, "
+               "loss mse (mean)\n", cfg->ridge);
+        printf("interpolation threshold: p = %g (coefficients per output = n = %zu)%s\n\n", r->threshold, ds->n,
+               r->runs[0].coefficients > r->runs[0].width ? ", the last layer's bias counted" : "");
+    } else {
+        printf("training: %s, lr %g, batch %zu, %zu epochs, loss %s (mean)\n\n", o->to.opt_text, cfg->train.lr, cfg->train.batch, cfg->train.epochs,
+               tdl_loss_name(cfg->train.loss));
+    }
+    printf("%12s %10s %12s %21s", rf ? "features p" : tdl_sweep_kind_name(cfg->kind), "params", "train loss", cls ? "train error" : "");
     if (ts) printf(" %21s %21s", cls ? "test error" : "test loss", "gap");
     if (!isnan(cfg->success_loss)) printf(" %9s", "success");
+    if (rf) printf(" %6s %10s  %s", "rank", "cond", ts && cls ? "test loss (mse)" : "");
     printf("\n");
+    const size_t peak = rf ? test_loss_peak(r) : r->count;
     for (size_t v = 0; v < cfg->count; v++) {
         tdl_sweep_stat tl = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_loss));
         tdl_sweep_stat te = tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, train_error));
@@ -524,7 +629,21 @@ static void emit_text(const sweep_opts *o, const tdl_sweep_result *r, const tdl_
             printf("    %8.4g +- %-7.3g    %8.4g +- %-7.3g", tt.mean, tt.std, g.mean, g.std);
         }
         if (!isnan(cfg->success_loss)) printf(" %9.3f", success_fraction(r, v));
+        if (rf) {
+            const tdl_sweep_run *u = &r->runs[v * cfg->repeats];
+            printf(" %6zu %10.3g", u->rank, u->cond);
+            if (ts && cls) printf("  %.4g", tdl_sweep_summary(r, v, offsetof(tdl_sweep_run, test_loss)).mean);
+            if (cfg->values[v] == r->threshold) printf("  <- p = n (interpolation threshold)");
+            if (v == peak) printf("  <- largest test loss");
+        }
         printf("\n");
+    }
+    if (rf) {
+        printf("\n(params: the net's parameter count; rank and cond: of the n x q feature matrix of repeat 0; "
+               "the fit interpolates the training set when q >= n at ridge 0)\n");
+        if (ts && peak < r->count)
+            printf("test loss peak at p = %g (threshold p = %g): mean test loss %.4g\n", cfg->values[peak], r->threshold,
+                   tdl_sweep_summary(r, peak, offsetof(tdl_sweep_run, test_loss)).mean);
     }
     if (r->n_measures) {
         printf("\nrank correlation with the generalization gap (Kendall tau-b; granulated: within repeats, Jiang et al. 2020)\n");

@@ -171,7 +171,8 @@ int tdl_mlp_config_set_text(tdl_mlp_config *cfg, const char *field, const char *
     if (strcmp(field, "param") == 0) {
         if (strcmp(value, "standard") == 0) cfg->param = TDL_PARAM_STANDARD;
         else if (strcmp(value, "ntk") == 0) cfg->param = TDL_PARAM_NTK;
-        else return tdl_fail(TDL_EINVAL, "unknown parametrization '%s' (standard ntk)", value);
+        else if (strcmp(value, "mf") == 0) cfg->param = TDL_PARAM_MF;
+        else return tdl_fail(TDL_EINVAL, "unknown parametrization '%s' (standard ntk mf)", value);
         return TDL_OK;
     }
     return tdl_fail(TDL_EINVAL, "net configuration: unknown text field '%s' (arch act init param)", field);

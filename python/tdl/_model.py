@@ -174,7 +174,8 @@ class Model:
                bias=True, seed=0, freeze=()):
         """A fresh net, as `tdl train --arch A --act ... --seed N`: arch "4-16-3"
         (or a list of widths), init gaussian he xavier orthogonal zero (default
-        he; gaussian with param="ntk"), sigma_w None for the init's default,
+        he; gaussian with param="ntk" or "mf"), param standard ntk mf
+        (mf: mean-field, tdl/model.h), sigma_w None for the init's default,
         freeze: layers kept fixed in training."""
         if not isinstance(arch, str):
             arch = "-".join(str(int(w)) for w in arch)
@@ -186,7 +187,7 @@ class Model:
             if activation is not None:
                 check(lib.tdl_mlp_config_set_text(cfg, b"act", str(activation).encode()))
             check(lib.tdl_mlp_config_set_text(cfg, b"param", str(param).encode()))
-            if init is None and param == "ntk":
+            if init is None and param in ("ntk", "mf"):
                 init = "gaussian"
             if init is not None:
                 check(lib.tdl_mlp_config_set_text(cfg, b"init", str(init).encode()))

@@ -5,7 +5,8 @@
  * (tdl_mlp_create + tdl_train + tdl_mlp_evaluate) and compared bit for bit;
  * the correlations recomputed from the runs; label-noise 0 and samples = N
  * against the plain width run; the Safran-Shamir student (output weights 1);
- * every error path of the configuration.
+ * a params sweep against tdl_rf_fit by hand, its threshold and its
+ * double-descent peak; every error path of the configuration.
  */
 #include <check.h>
 #include <float.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tdl/tdl.h"
+#include "tdl/random_features.h"
 
 static const char *fixture(const char *name)
 {
@@ -109,7 +111,7 @@ START_TEST(test_arch_placeholders)
     ck_assert(tdl_sweep_kind_parse("label-noise", &k) == TDL_OK && k == TDL_SWEEP_LABEL_NOISE);
     ck_assert(tdl_sweep_kind_parse("depth", &k) != TDL_OK);
     ck_assert_str_eq(tdl_sweep_kind_name(TDL_SWEEP_SAMPLES), "samples");
-    ck_assert_str_eq(tdl_errmsg(), "unknown sweep 'depth' (width samples label-noise)");
+    ck_assert_str_eq(tdl_errmsg(), "unknown sweep 'depth' (width samples label-noise params)");
     /* the training enums' tables: "momentum" is an alias of sgd, listed in the message */
     tdl_optimizer opt;
     ck_assert_int_eq(tdl_optimizer_parse("momentum", &opt), TDL_OK);
@@ -330,6 +332,100 @@ START_TEST(test_output_ones)
 }
 END_TEST
 
+/* A params sweep: every run is tdl_rf_fit on the net of that width (bit for
+ * bit), the threshold is n (no bias) or n - 1 (bias), the least-squares fit
+ * interpolates from p = n on, and the test loss peaks at p = n.  The peak:
+ * at p = n the n x n feature matrix's smallest singular value is of order
+ * n^-1/2 times its typical one (Edelman 1988, for square Gaussian
+ * matrices), so the min-norm coefficients and the test loss blow up there;
+ * at p = n/2 and 8n the fit is well conditioned (cond < 30 by
+ * Marchenko-Pastur), hence the factor 3 asked below is far from the
+ * measured ratio. */
+START_TEST(test_params_sweep)
+{
+    tdl_dataset *train = NULL, *test = NULL;
+    ck_assert(tdl_dataset_load("teacher:n=80,d=6,k=3,seed=2,split=train", &train) == TDL_OK);
+    ck_assert(tdl_dataset_load("teacher:n=80,d=6,k=3,seed=2,split=test", &test) == TDL_OK);
+    const size_t n = train->n;
+    double values[5] = {(double)(n / 2), (double)(n - 8), (double)n, (double)(n + 8), (double)(8 * n)};
+    tdl_sweep_config cfg;
+    tdl_sweep_config_default(&cfg);
+    cfg.kind = TDL_SWEEP_PARAMS;
+    cfg.values = values;
+    cfg.count = 5;
+    cfg.repeats = 2;
+    cfg.net.depth = 2;
+    cfg.net.widths[0] = 6;
+    cfg.net.widths[1] = 1;
+    cfg.net.widths[2] = 1;
+    cfg.net.bias = 0;
+    cfg.net.param = TDL_PARAM_NTK;
+    cfg.net.seed = 3;
+    cfg.train.loss = TDL_LOSS_MSE;
+    tdl_sweep_result r;
+    ck_assert_msg(tdl_sweep_run_all(&cfg, train, test, &r) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert(r.threshold == (double)n);
+    ck_assert_uint_eq(r.n_measures, 0);
+    for (size_t i = 0; i < r.n_runs; i++) {
+        const tdl_sweep_run *u = &r.runs[i];
+        tdl_mlp_config nc = cfg.net;
+        nc.widths[1] = (size_t)u->value;
+        nc.seed = cfg.net.seed + u->repeat;
+        tdl_mlp *m = NULL;
+        ck_assert(tdl_mlp_create(&nc, &m) == TDL_OK);
+        tdl_lstsq_info li;
+        ck_assert(tdl_rf_fit(m, train, 0, -1, &li) == TDL_OK);
+        tdl_eval_stats es = {0};
+        tdl_net_work *w = NULL;
+        ck_assert(tdl_net_work_alloc(m, n, &w) == TDL_OK);
+        ck_assert(tdl_mlp_evaluate(m, TDL_LOSS_MSE, test, w, &es) == TDL_OK);
+        ck_assert_msg(es.loss == u->test_loss, "run %zu: test loss %.17g vs by hand %.17g", i, u->test_loss, es.loss);
+        tdl_eval_stats_free(&es);
+        ck_assert(u->rank == li.rank && u->cond == li.cond && u->coefficients == (size_t)u->value);
+        ck_assert_uint_eq(u->epochs, 0);
+        /* interpolation from q = n on: train loss at rounding level */
+        if (u->value >= (double)n) ck_assert_msg(u->train_loss < 1e-12, "p = %g: train loss %g", u->value, u->train_loss);
+        else ck_assert_msg(u->train_loss > 1e-6, "p = %g < n: train loss %g", u->value, u->train_loss);
+        tdl_net_work_free(&w);
+        tdl_mlp_free(&m);
+    }
+    double te[5];
+    for (size_t v = 0; v < 5; v++) te[v] = tdl_sweep_summary(&r, v, offsetof(tdl_sweep_run, test_loss)).mean;
+    ck_assert_msg(te[2] > 3 * te[0] && te[2] > 3 * te[4] && te[2] >= te[1] && te[2] >= te[3],
+                  "no peak at p = n: test loss %g %g %g %g %g", te[0], te[1], te[2], te[3], te[4]);
+    tdl_sweep_result_free(&r);
+    /* a last-layer bias moves the threshold to n - 1 */
+    cfg.net.bias = 1;
+    cfg.net.sigma_b = 1;
+    cfg.count = 1;
+    ck_assert_msg(tdl_sweep_run_all(&cfg, train, NULL, &r) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert(r.threshold == (double)n - 1);
+    ck_assert_uint_eq(r.runs[0].coefficients, n / 2 + 1);
+    tdl_sweep_result_free(&r);
+    /* errors: two hidden layers, a loss other than mse, a negative ridge, a fractional p */
+    cfg.net.depth = 3;
+    cfg.net.widths[2] = 4;
+    cfg.net.widths[3] = 1;
+    ck_assert_int_eq(tdl_sweep_run_all(&cfg, train, NULL, &r), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "one hidden layer") != NULL);
+    cfg.net.depth = 2;
+    cfg.net.widths[2] = 1;
+    cfg.train.loss = TDL_LOSS_HINGE;
+    ck_assert_int_eq(tdl_sweep_run_all(&cfg, train, NULL, &r), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "mse") != NULL);
+    cfg.train.loss = TDL_LOSS_MSE;
+    cfg.ridge = -1;
+    ck_assert_int_eq(tdl_sweep_run_all(&cfg, train, NULL, &r), TDL_EINVAL);
+    cfg.ridge = 0;
+    const double frac[1] = {2.5};
+    cfg.values = frac;
+    ck_assert_int_eq(tdl_sweep_run_all(&cfg, train, NULL, &r), TDL_EINVAL);
+    ck_assert(strstr(tdl_errmsg(), "number of random features") != NULL);
+    tdl_dataset_free(&train);
+    tdl_dataset_free(&test);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     tdl_dataset *train = NULL, *other = NULL, *reg = NULL;
@@ -391,6 +487,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(core, test_runs_match_by_hand);
     tcase_add_test(core, test_kinds_agree);
     tcase_add_test(core, test_output_ones);
+    tcase_add_test(core, test_params_sweep);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("limits");

@@ -306,6 +306,14 @@ static int plot_main(const char *path, const tdl_sweep_config *cfg, const tdl_sw
         }
         ylabel = r->classification ? "0-1 error" : "loss (mean)";
         logy = !r->classification && plot_spans_decades(pty, V * R, 2.0);
+        if (cfg->kind == TDL_SWEEP_PARAMS && !r->classification) {
+            /* interpolating fits have train loss at rounding level (~1e-30):
+             * not drawn, or the log axis would be all rounding noise */
+            double top = 0;
+            for (size_t i = 0; i < (r->has_test ? 2 : 1) * V * R; i++) if (isfinite(pty[i])) top = fmax(top, pty[i]);
+            for (size_t i = 0; i < V * R; i++) if (pty[i] < 1e-12 * top) pty[i] = NAN;
+            for (size_t v = 0; v < V; v++) if (buf[v] < 1e-12 * top) buf[v] = NAN;
+        }
         /* a params sweep: the test loss (mse) is the double-descent curve; its
          * interpolation fits reach train loss ~ 1e-30, so log y whenever the
          * points span decades */
@@ -681,8 +689,13 @@ int cmd_sweep(int argc, char **argv)
     const tdl_train_config *tc = &o.cfg.train;
     char act[64], caption[512];
     tdl_act_format(&o.cfg.net.act, act, sizeof act);
-    snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
-             ds->spec, o.mo.arch, act, o.to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), o.cfg.repeats, o.cfg.net.seed);
+    if (o.cfg.kind == TDL_SWEEP_PARAMS)
+        snprintf(caption, sizeof caption, "data %s; random features %s (%s), min-norm least squares, ridge %g; train loss < 1e-12 x "
+                 "the top not drawn (interpolation); %zu repeats, seeds %lu+r", ds->spec, o.mo.arch, act, o.cfg.ridge, o.cfg.repeats,
+                 o.cfg.net.seed);
+    else
+        snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
+                 ds->spec, o.mo.arch, act, o.to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), o.cfg.repeats, o.cfg.net.seed);
     if (json_open(&jw) != 0) { rc = cli_failf("out of memory"); goto cleanup; }
     have_json = 1;
     write_json(&jw, &o.cfg, &res, ds, ts, o.mo.arch, act, o.to.opt_text);

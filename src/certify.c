@@ -220,8 +220,8 @@ static int bounded_loss_grad(const tdl_mlp *net, tdl_loss_kind loss, const tdl_b
 /* ---- objectives: J(L^, KL) and its partial derivatives ---- */
 
 /* B = (KL + ln(2 sqrt(m)/delta)) / m. */
-static void objective(tdl_cert_objective o, double emp, double kl, double m, double delta, double *J, double *dJ_demp,
-                      double *dJ_dkl)
+void tdl_certify_objective(tdl_cert_objective o, double emp, double kl, double m, double delta, double *J,
+                           double *dJ_demp, double *dJ_dkl)
 {
     double num = kl + log(2 * sqrt(m) / delta);
     if (num < DBL_MIN) num = DBL_MIN;
@@ -624,7 +624,7 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
             memset(g, 0, P * sizeof(double));
             if ((st = bounded_loss_grad(tmp, loss, &bt, cfg->pmin, wk, &bw, &emp, g, NULL)) != TDL_OK) goto done;
             kl = kl_and_grad(cfg->posterior, mu, sc, wp, scale0, P, gmu, gsc);
-            objective(cfg->objective, emp, kl, mb, cfg->delta, &J, &a, &k);
+            tdl_certify_objective(cfg->objective, emp, kl, mb, cfg->delta, &J, &a, &k);
             if (!isfinite(J)) { st = tdl_fail(TDL_ENONFINITE, "certificate: the objective is not finite (epoch %zu)", ep + 1); goto done; }
             /* dJ/dmu = a g + k dKL/dmu;  dJ/drho = (a g eps + k dKL/dsc) sigmoid(rho);
              * SGD with momentum as torch.optim.SGD: v = mom v + grad, x -= lr v */

@@ -174,6 +174,11 @@ TDL_API int tdl_certify_test(const tdl_mlp *m, tdl_loss_kind loss, const tdl_cer
 TDL_API int tdl_certify_measure(const tdl_certify_result *r, const tdl_certify_config *cfg, double chance,
                                 tdl_measure **out);
 
+/* The training objective J(L^, KL) of step 3 for m bound examples, and its
+ * partial derivatives dJ/dL^ and dJ/dKL (flambda: at the optimal lambda). */
+TDL_API void tdl_certify_objective(tdl_cert_objective o, double emp, double kl, double m, double delta, double *J,
+                                   double *dJ_demp, double *dJ_dkl);
+
 /* KL( prod Lap(mu_i, b_i) || prod Lap(mu0_i, b0) ), closed form above. */
 TDL_API double tdl_kl_diag_laplace(const double *mu, const double *b, const double *mu0, double b0, size_t P);
 

@@ -358,6 +358,52 @@ static double hidden_probability(tdl_which which, double gate, double lo, double
     return p;
 }
 
+/* Rounding allowance of the error bounds: (P + m) eps ||A||_est, m the
+ * Lanczos steps.  A safe multiple of the rounding in a computed residual
+ * ||A y - theta y|| (a product, an axpy, a norm of P terms: O(sqrt(P) eps
+ * ||A||) each) and of the gap between the estimate |beta_m s_m| and the true
+ * residual under full re-orthogonalization (Paige 1976; Parlett sec. 13.4:
+ * the Lanczos relation holds to O(sqrt(m) eps ||A||) while the basis stays
+ * orthonormal to working precision, which the two Gram-Schmidt passes
+ * ensure). */
+static double bound_rounding(size_t P, size_t m, double anorm)
+{
+    return ((double)P + (double)m) * DBL_EPSILON * anorm;
+}
+
+/* The gap of each of the k wanted Ritz values of T_m (theta and Z in t) to
+ * the rest of the spectrum, estimated from the other Ritz values of the same
+ * T_m: gap_j = min over i != idx[j] of |theta_i - theta_j| - (est_i + rnd),
+ * est_i = |beta_m Z_{m,i}| and rnd = bound_rounding.  By the residual bound
+ * each interval theta_i +- (est_i + rnd) holds an eigenvalue of A; the gap
+ * estimate assumes that A has no eigenvalue closer to theta_j than those
+ * intervals besides the one theta_j approximates.  It is set (else NaN)
+ * only when both neighbours of theta_j in T_m's spectrum (one at an end)
+ * have converged (est_i <= tol max |theta|), i.e. when the Ritz values
+ * around theta_j are eigenvalues themselves: Lanczos from a random start
+ * finds the extreme eigenvalues in order, and a missed one (an eigenvalue
+ * between converged Ritz values that the Krylov space does not see) is the
+ * event that the multiplicity probe (TDL_LANCZOS_MULTIPLICITY) bounds by
+ * TDL_PROBE_DELTA at the end of the spectrum that is wanted. */
+static void ritz_gaps(const lz *s, const tri *t, size_t m, size_t k, const size_t *idx, double tol, int exhausted,
+                      double *gap)
+{
+    const double scale = fmax(fabs(t->theta[0]), fabs(t->theta[m - 1]));
+    const double rnd = bound_rounding(s->P, m, fmax(s->anorm, scale));
+    for (size_t j = 0; j < k; j++) {
+        const size_t c = idx[j];
+        int ok = 1;
+        double g = INFINITY;
+        for (size_t i = 0; i < m; i++) {
+            if (i == c) continue;
+            double est = exhausted ? 0.0 : fabs(s->beta[m - 1] * t->Z[(m - 1) + i * m]);
+            if ((i + 1 == c || i == c + 1) && !(est <= tol * scale)) ok = 0;
+            g = fmin(g, fabs(t->theta[i] - t->theta[c]) - est - rnd);
+        }
+        gap[j] = ok && g > 0 ? g : NAN;
+    }
+}
+
 /* Accepted probability of a missed eigenvalue when a probe stops early. */
 #define TDL_PROBE_DELTA 1e-10
 
@@ -380,7 +426,7 @@ static double hidden_probability(tdl_which which, double gate, double lo, double
  * run a probe against that score (the multiplicity check). */
 static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, size_t limit, double tol,
                        double gate, const double *start, size_t *idx, double *val, double *est, int *pconv,
-                       double *vec)
+                       double *gap, double *vec)
 {
     const size_t P = s->P;
     s->m = 0;
@@ -453,6 +499,7 @@ static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, siz
             done = 1;
         }
         if (done) {
+            ritz_gaps(s, t, m, k, idx, tol, exhausted, gap);
             for (size_t j = 0; j < k; j++) {
                 val[j] = t->theta[idx[j]];
                 if (vec) {
@@ -481,6 +528,10 @@ void tdl_lanczos_result_free(tdl_lanczos_result *r)
     free(r->values);
     free(r->vectors);
     free(r->residuals);
+    free(r->residual_bounds);
+    free(r->gaps);
+    free(r->quadratic_bounds);
+    free(r->error_bounds);
     memset(r, 0, sizeof *r);
 }
 
@@ -525,7 +576,8 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
     plan_doubles(&pl, 2, P);               /* w, residual work */
     if (keep_vec) plan_doubles(&pl, pool_cap, P);
     if (want_vec) plan_doubles(&pl, k, P); /* the output */
-    plan_doubles(&pl, 4, pool_cap);
+    plan_doubles(&pl, 7, pool_cap);
+    plan_doubles(&pl, 4, k); /* the bounds */
     char what[160];
     snprintf(what, sizeof what, "a basis of %zu Lanczos vectors of length %zu", steps, P);
     st = plan_check(&pl, who, what);
@@ -534,7 +586,9 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
     op A = {f, ctx, P, 0, who};
     lz s = {&A, P, steps, NULL, 0, NULL, NULL, NULL, NULL, NULL, 0, 0.0};
     tri t = {NULL, NULL, NULL, NULL, NULL};
-    double *pool_val = NULL, *pool_est = NULL, *Y = NULL, *tmp = NULL;
+    double *pool_val = NULL, *pool_est = NULL, *pool_gap = NULL, *pool_couple = NULL, *pool_rb = NULL, *Y = NULL,
+           *tmp = NULL;
+    size_t *pool_nlock = NULL;
     int *pool_conv = NULL;
     size_t *idx = NULL, *order = NULL;
     gsl_rng *rng = NULL;
@@ -556,20 +610,32 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
     if (!(pool_val = tdl_malloc(pool_cap * sizeof(double), "Ritz values"))) goto cleanup;
     if (!(pool_est = tdl_malloc(pool_cap * sizeof(double), "Ritz residuals"))) goto cleanup;
     if (!(pool_conv = tdl_malloc(pool_cap * sizeof(int), "Lanczos work"))) goto cleanup;
+    if (!(pool_gap = tdl_malloc(pool_cap * sizeof(double), "Ritz gaps"))) goto cleanup;
+    if (!(pool_couple = tdl_malloc(pool_cap * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(pool_rb = tdl_malloc(pool_cap * sizeof(double), "Lanczos work"))) goto cleanup;
+    if (!(pool_nlock = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
     if (!(idx = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
     if (!(order = tdl_malloc(pool_cap * sizeof(size_t), "Lanczos work"))) goto cleanup;
     if (keep_vec && !(Y = tdl_malloc(pool_cap * P * sizeof(double), "Ritz vectors"))) goto cleanup;
     if (!(out->values = tdl_malloc(k * sizeof(double), "eigenvalues"))) goto cleanup;
     if (!(out->residuals = tdl_malloc(k * sizeof(double), "residuals"))) goto cleanup;
+    if (!(out->residual_bounds = tdl_malloc(k * sizeof(double), "error bounds"))) goto cleanup;
+    if (!(out->gaps = tdl_malloc(k * sizeof(double), "error bounds"))) goto cleanup;
+    if (!(out->quadratic_bounds = tdl_malloc(k * sizeof(double), "error bounds"))) goto cleanup;
+    if (!(out->error_bounds = tdl_malloc(k * sizeof(double), "error bounds"))) goto cleanup;
     if (want_vec && !(out->vectors = tdl_malloc(k * P * sizeof(double), "eigenvectors"))) goto cleanup;
     if (!(rng = rng_new(seed, who))) goto cleanup;
 
     /* Run 1: the k wanted pairs. */
     st = lanczos_run(&s, &t, rng, k, which, steps, tol, -INFINITY, start, idx, pool_val, pool_est, pool_conv,
-                     keep_vec ? Y : NULL);
+                     pool_gap, keep_vec ? Y : NULL);
     if (st != TDL_OK) goto cleanup;
     out->iterations = s.m;
     npool = k;
+    for (size_t j = 0; j < k; j++) {
+        pool_couple[j] = 0;
+        pool_nlock[j] = 0;
+    }
 
     /* Multiplicity check: Lanczos on the complement of every locked vector;
      * its extreme eigenvalue enters the wanted set only if it beats the
@@ -591,8 +657,18 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
         size_t limit = steps < P - npool ? steps : P - npool;
         size_t i1;
         st = lanczos_run(&s, &t, rng, 1, which, limit, tol, gate - tol * s.anorm, NULL, &i1, pool_val + npool,
-                         pool_est + npool, pool_conv + npool, Y + npool * P);
+                         pool_est + npool, pool_conv + npool, pool_gap + npool, Y + npool * P);
         if (st != TDL_OK) goto cleanup;
+        /* A pair found on the complement of the locked Y has A y = (deflated
+         * A) y + Y (A Y)^T y, and (A Y)^T y = (A Y - Y Theta)^T y since
+         * Y^T y = 0: its true residual exceeds the estimate by at most the
+         * locked pairs' residuals, sqrt(sum r_l^2).  Its gap is not
+         * estimated (the run saw only the complement). */
+        double c2 = 0;
+        for (size_t l = 0; l < npool; l++) c2 += (pool_est[l] + pool_couple[l]) * (pool_est[l] + pool_couple[l]);
+        pool_couple[npool] = sqrt(c2);
+        pool_nlock[npool] = npool;
+        pool_gap[npool] = NAN;
         out->iterations += s.m;
         if (!(which_score(which, pool_val[npool]) > gate)) break;
         npool++;
@@ -618,6 +694,12 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
         }
         order[j] = x;
     }
+    /* Error bounds.  rnd: the rounding allowance with the scale seen. */
+    double scale = s.anorm;
+    for (size_t i = 0; i < npool; i++) scale = fmax(scale, fabs(pool_val[i]));
+    const double rnd = bound_rounding(P, out->iterations, scale);
+    for (size_t i = 0; i < npool; i++) /* the residual bound of every candidate */
+        pool_rb[i] = pool_est[i] + pool_couple[i] + (1.0 + (double)pool_nlock[i]) * rnd;
     for (size_t j = 0; j < k; j++) {
         size_t p = order[j];
         out->values[j] = pool_val[p];
@@ -631,8 +713,27 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
             if (st != TDL_OK) goto cleanup;
             cblas_daxpy((int)P, -pool_val[p], y, 1, tmp, 1);
             out->residuals[j] = cblas_dnrm2((int)P, tmp, 1);
+            pool_rb[p] = out->residuals[j] + rnd;
         }
     }
+    for (size_t j = 0; j < k; j++) {
+        size_t p = order[j];
+        const double rb = pool_rb[p];
+        double g = pool_gap[p];
+        /* the other candidates (copies found by the multiplicity check
+         * included) narrow the gap; a copy closes it */
+        for (size_t q = 0; q < npool && !isnan(g); q++)
+            if (q != p) g = fmin(g, fabs(pool_val[q] - pool_val[p]) - pool_rb[q]);
+        if (!(g > rb)) g = NAN; /* not isolated: no quadratic bound */
+        out->residual_bounds[j] = rb;
+        out->gaps[j] = g;
+        /* + rnd: values[j] comes from T_m, not from y^T A y (the Rayleigh
+         * quotient the quadratic bound is about); they differ by rounding */
+        out->quadratic_bounds[j] = isnan(g) ? INFINITY : rb * rb / g + rnd;
+        out->error_bounds[j] = fmin(rb, out->quadratic_bounds[j]);
+    }
+    out->norm_estimate = scale;
+    out->rounding = rnd;
     out->k = k;
     out->P = P;
     out->matvecs = A.count;
@@ -656,6 +757,10 @@ cleanup:
     free(pool_val);
     free(pool_est);
     free(pool_conv);
+    free(pool_gap);
+    free(pool_couple);
+    free(pool_rb);
+    free(pool_nlock);
     free(idx);
     free(order);
     free(Y);

@@ -33,6 +33,12 @@ typedef struct tdl_sym_eigen {
     double *values;       /* owned, count */
     double *vectors;      /* owned, count x dim, or NULL */
     const char *driver;   /* LAPACK routine used (static string) */
+    double norm;          /* ||A||_2 used by the bound: max |lambda| for the
+                             whole spectrum, else min(||A||_1, ||A||_F) of the
+                             input (an upper bound of ||A||_2) */
+    double error_bound;   /* tdl_sym_eigen_error_bound(norm, dim): every
+                             values[j] is within it of the exact eigenvalue of
+                             the same index */
 } tdl_sym_eigen;
 
 /* Symmetric eigen-decomposition by LAPACK.  A (dim x dim, symmetric, both
@@ -45,6 +51,25 @@ typedef struct tdl_sym_eigen {
 TDL_API int tdl_sym_eigen_solve(double *A, size_t dim, size_t lo, size_t hi, int want_vectors,
                                 tdl_sym_eigen *out);
 TDL_API void tdl_sym_eigen_free(tdl_sym_eigen *e);
+
+/* Error bound of the dense symmetric eigenvalues (LAPACK Users' Guide, 3rd
+ * ed., sec. 4.7 "Error bounds for the symmetric eigenproblem"): the computed
+ * lambda_hat_i of every driver above (dsyevd, dsyevd_2stage, dsyev, dsyevr,
+ * dsyevr_2stage: backward stable) satisfy
+ *     |lambda_hat_i - lambda_i| <= p(n) eps ||A||_2
+ * for the i-th exact eigenvalue in ascending order (Weyl's theorem applied to
+ * the backward error; the same bound for every i).  LAPACK's guide leaves
+ * p(n) as "a modestly growing function of n" and takes p(n) = 1 in its
+ * example code (EERRBD = EPSMCH * ANRM).  The worst-case rounding analysis of
+ * Householder tridiagonalization gives a constant times n^2 eps (Golub & Van
+ * Loan, 4th ed., sec. 8.3.7: O(n^2) flops per entry, mostly far below), in
+ * practice it grows like sqrt(n).  tdl takes p(n) = n: a safe multiple of
+ * what is observed (tests/check_eigen_bounds.c: 24 eps ||A|| = 0.094 n eps
+ * ||A|| at n = 256 on a matrix with a known spectrum), not a proven worst
+ * case.  The
+ * bound is about the matrix as stored: errors in forming A (a Hessian summed
+ * over n examples) are not included.  Returns dim * DBL_EPSILON * norm. */
+TDL_API double tdl_sym_eigen_error_bound(double norm, size_t dim);
 
 /* Keep the k values of largest |lambda| (and their vectors), still in
  * ascending order: of an ascending spectrum that is a prefix plus a suffix,

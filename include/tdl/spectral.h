@@ -83,6 +83,18 @@ typedef struct tdl_lanczos_result {
                             invariant subspace, basis filling R^P); 0 if
                             max_steps ran out first -- the values are then
                             the best Ritz values found, with residuals */
+    /* Error bounds, k each (see "Error bounds" below) */
+    double *residual_bounds;  /* ||r_j|| + rounding: some eigenvalue of A
+                                 lies within it of values[j] */
+    double *gaps;             /* estimated distance from values[j] to the
+                                 rest of the spectrum; NaN when not known */
+    double *quadratic_bounds; /* residual_bounds^2 / gaps + rounding
+                                 (INFINITY where the gap is NaN) */
+    double *error_bounds;     /* the bound to report: min of the two */
+    double norm_estimate;     /* ||A||_est = max(max_j ||A v_j||, max |theta|),
+                                 a lower estimate of ||A||_2 */
+    double rounding;          /* (P + iterations) eps norm_estimate, added to
+                                 every residual in the bounds */
 } tdl_lanczos_result;
 
 /* tdl_lanczos — k extreme eigenpairs of A by Lanczos with full
@@ -143,6 +155,45 @@ typedef struct tdl_lanczos_result {
  *
  * converged is 1 when every returned pair met the tolerance by its estimate
  * (or is exact).
+ *
+ * Error bounds.  For a unit vector y and theta = y^T A y with residual
+ * r = A y - theta y, some eigenvalue lambda of A satisfies
+ *     |lambda - theta| <= ||r||                    (residual bound; Parlett,
+ *                  The Symmetric Eigenvalue Problem, Thm 4.5.1; GVL 4th ed.
+ *                  Thm 8.1.13 / sec. 10.1.4)
+ * and, if no other eigenvalue lies within gap of theta,
+ *     |lambda - theta| <= ||r||^2 / gap            (Parlett Thm 11.7.1;
+ *                  Kahan-Parlett-Jiang 1982).
+ * "Some" eigenvalue: when the k intervals values[j] +- residual_bounds[j]
+ * are disjoint they hold k distinct eigenvalues, and since Ritz values
+ * interlace (the i-th largest Ritz value never exceeds lambda_i) those are
+ * the k wanted ones once no eigenvalue was missed -- which the
+ * multiplicity probe makes a 1e-10 event.
+ *   residual_bounds[j] = ||r_j|| + rounding, with ||r_j|| the TRUE residual
+ *       (TDL_LANCZOS_VECTORS: one product per pair) or the estimate
+ *       |beta_m s_{m,j}|, which under full re-orthogonalization differs from
+ *       it by O(sqrt(m) eps ||A||) (Paige 1976), covered by `rounding`; a pair
+ *       found by the multiplicity check on the complement of locked pairs
+ *       also gets their residuals sqrt(sum r_l^2) (the coupling) and one
+ *       more rounding term per locked pair.
+ *   gaps[j] = min over the other Ritz values theta_i of the same run (and
+ *       the other candidates of the multiplicity check) of
+ *       |theta_i - values[j]| - (their residual bound), set only when both
+ *       Ritz neighbours of values[j] have converged and the gap exceeds
+ *       residual_bounds[j] (NaN otherwise).  It assumes that A has no
+ *       eigenvalue besides those the converged neighbours approximate
+ *       closer to values[j]: Lanczos finds the end of the spectrum in
+ *       order, and a missed eigenvalue there is what the multiplicity probe
+ *       bounds (probability 1e-10); without TDL_LANCZOS_MULTIPLICITY (or for
+ *       a pair inside a cluster that Lanczos has not resolved) the gap is an
+ *       estimate, and residual_bounds is the bound that needs no assumption.
+ *   quadratic_bounds[j] = residual_bounds[j]^2 / gaps[j] + rounding (the
+ *       bound is about the Rayleigh quotient y^T A y; values[j] comes from
+ *       T_m and differs from it by rounding).
+ *   error_bounds[j] = min(residual_bounds[j], quadratic_bounds[j]).
+ * The operator is A as the callback computes it: errors of the products
+ * themselves (a Hessian-vector product summed over n examples) are not
+ * included.
  */
 TDL_API int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
                         size_t max_steps, double tol, unsigned long seed, unsigned flags,

@@ -79,13 +79,17 @@ class EvalStats(Structure):  # tdl_eval_stats
 
 class SymEigen(Structure):  # tdl_sym_eigen
     _fields_ = [("dim", c_size_t), ("count", c_size_t), ("values", POINTER(c_double)),
-                ("vectors", POINTER(c_double)), ("driver", c_char_p)]
+                ("vectors", POINTER(c_double)), ("driver", c_char_p), ("norm", c_double),
+                ("error_bound", c_double)]
 
 
 class LanczosResult(Structure):  # tdl_lanczos_result
     _fields_ = [("k", c_size_t), ("P", c_size_t), ("values", POINTER(c_double)),
                 ("vectors", POINTER(c_double)), ("residuals", POINTER(c_double)),
-                ("iterations", c_size_t), ("matvecs", c_size_t), ("converged", c_int)]
+                ("iterations", c_size_t), ("matvecs", c_size_t), ("converged", c_int),
+                ("residual_bounds", POINTER(c_double)), ("gaps", POINTER(c_double)),
+                ("quadratic_bounds", POINTER(c_double)), ("error_bounds", POINTER(c_double)),
+                ("norm_estimate", c_double), ("rounding", c_double)]
 
 
 class SlqResult(Structure):  # tdl_slq_result
@@ -217,6 +221,7 @@ _PROTOS = {
     "tdl_hessian_dense": (c_int, [vp, c_int, vp, sz, sz, dp, dp]),
     "tdl_sym_eigen_solve": (c_int, [dp, sz, sz, sz, c_int, POINTER(SymEigen)]),
     "tdl_sym_eigen_free": (None, [POINTER(SymEigen)]),
+    "tdl_sym_eigen_error_bound": (c_double, [c_double, sz]),
     "tdl_sym_eigen_keep_magnitude": (None, [POINTER(SymEigen), sz]),
     "tdl_sym_eigen_residuals": (c_int, [dp, POINTER(SymEigen), dp]),
     "tdl_dense_memory_check": (c_int, [sz, sz, sz, c_char_p]),

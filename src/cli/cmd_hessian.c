@@ -24,6 +24,7 @@
 #include "provenance.h"
 #include "plot.h"
 #include "tdl/spectral.h"
+#include "tdl/gn_dual.h"
 
 typedef struct hess_opts {
     const char *data, *vectors, *plot, *out;
@@ -33,6 +34,7 @@ typedef struct hess_opts {
     const char *smoothing_text;
     size_t k, layer, runs, steps, probes, points, threads, max_steps;
     int k_given, layer_given, gn, density, as_json, quiet;
+    int dual, class_split;    /* --method dual (G through its kernel dual), --class-split */
     unsigned long seed;
     double tol;
 } hess_opts;
@@ -68,6 +70,8 @@ typedef struct hess_result {
     size_t points, runs, steps;
     const char *smoothing;
     double sigma;
+    /* --method dual */
+    tdl_gn_dual_result dual;
 } hess_result;
 
 /* Whether the computed values contain the true smallest (end 0) or largest
@@ -100,6 +104,7 @@ static void hess_result_free(hess_result *r)
     free(r->dens);
     free(r->nodes);
     free(r->weights);
+    tdl_gn_dual_result_free(&r->dual);
     memset(r, 0, sizeof *r);
 }
 
@@ -337,6 +342,26 @@ cleanup:
     return st;
 }
 
+/* --method dual: the whole nonzero spectrum of G (or its top k) through the
+ * n C x n C kernel dual (tdl/gn_dual.h), with the class split on request. */
+static int run_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
+                    hess_result *r)
+{
+    tdl_gn_dual_config cfg;
+    tdl_gn_dual_config_default(&cfg);
+    cfg.k = o->k_given ? o->k : 0;
+    cfg.want_vectors = o->vectors != NULL;
+    cfg.class_split = o->class_split;
+    int st = tdl_gn_dual(m, loss, ds, &cfg, &r->dual);
+    if (st == TDL_ETOOBIG) return with_advice(st, ": ", "use --method lanczos --gn (top eigenvalues of G)");
+    if (st == TDL_ENOCONV) return with_advice(st, ", ", "or use --method lanczos --gn");
+    if (st != TDL_OK) return st;
+    r->driver = r->dual.driver;
+    r->trace = r->dual.trace;
+    r->trace_method = "exact (the trace of the dual K)";
+    return TDL_OK;
+}
+
 /* The loss at the parameters, then the spectrum by the chosen method. */
 static int run(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o, hess_result *r)
 {
@@ -355,7 +380,8 @@ static int run(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, cons
     tdl_net_work_free(&w);
     if (st != TDL_OK) return st;
     double t0 = now();
-    st = o->method == TDL_HESSIAN_EXACT ? run_exact(m, loss, ds, o, r) : run_matrix_free(m, loss, ds, o, r);
+    if (o->dual) st = run_dual(m, loss, ds, o, r);
+    else st = o->method == TDL_HESSIAN_EXACT ? run_exact(m, loss, ds, o, r) : run_matrix_free(m, loss, ds, o, r);
     r->seconds = now() - t0;
     return st;
 }
@@ -629,12 +655,152 @@ static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_r
                        r->gn_values ? ", lambda_G" : "", r->r_values ? ", lambda_R" : "");
 }
 
+/* ---- --method dual ---------------------------------------------------------- */
+
+/* -o FILE with --method dual: one column lambda_G (the eigenvalues of G
+ * returned, ascending, the same doubles as the JSON's gn_eigenvalues). */
+static int write_dual_values(const char *path, const tdl_gn_dual_result *d)
+{
+    const char *ext = strrchr(path, '.');
+    if (ext && strcmp(ext, ".csv") == 0) {
+        tdl_atomic_file af;
+        int st = tdl_atomic_begin(path, &af);
+        if (st != TDL_OK) return st;
+        fprintf(af.fp, "lambda_G\n");
+        for (size_t i = 0; i < d->count; i++) fprintf(af.fp, "%.17g\n", d->values[i]);
+        return tdl_atomic_commit(&af);
+    }
+    tdl_tensor t = {.name = (char *)"eigenvalues", .dtype = TDL_F64, .ndim = 1, .shape = {d->count},
+                    .numel = d->count, .data = d->values};
+    return tdl_npy_write(path, &t);
+}
+
+static const char dual_definition[] =
+    "G = c sum_i J_i^T H_l,i J_i (c the loss convention's factor) has the nonzero eigenvalues of the n C x n C "
+    "Gram matrix K = c S^T (J J^T) S, S = blockdiag(S_i), S_i S_i^T = H_l,i; J J^T the full empirical NTK";
+static const char split_definition[] =
+    "Papyan 2019 (ICML) Sec. 3, Papyan 2020 (JMLR 21) Sec. 3: G = sum_{i,c'} w_i,c' delta_i,c' delta_i,c'^T "
+    "(ce: w = p_i,c', delta = sqrt(c) (df_c'/dtheta - sum_c'' p_i,c'' df_c''/dtheta); mse: w = 1, delta = sqrt(c) df_c'/dtheta), "
+    "grouped by (class of example i, output c'): G_class = sum_c W_cc delta_cc delta_cc^T (class means), "
+    "G_cross = sum_{c != c'} W_cc' delta_cc' delta_cc'^T (cross-class means), G_within the rest; W_cc' the summed "
+    "weights, delta_cc' the weighted means (the papers' equation numbers not checked here)";
+
+static void print_top(const char *label, const double *asc, size_t n, size_t show)
+{
+    /* the largest first */
+    printf("%-13s", label);
+    if (show > n) show = n;
+    for (size_t j = 0; j < show; j++) printf(" %.6g", asc[n - 1 - j]);
+    if (show < n) printf(" ... (%zu more)", n - show);
+    printf("\n");
+}
+
+static void emit_dual_text(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                           const tdl_dataset *ds, tdl_loss_kind loss, const char *arch)
+{
+    const tdl_gn_dual_result *d = &r->dual;
+    char prov[512], lossdesc[128];
+    cli_provenance_model_text(mo, m, prov, sizeof prov);
+    cli_provenance_loss_text(m, loss, lossdesc, sizeof lossdesc);
+    printf("model        %s (%s, %zu parameters; %s)\n", mo->model ? mo->model : "fresh net", arch, m->n_params, prov);
+    printf("data         %s (%zu examples); loss (%s) = %.10g\n", ds->spec, ds->n, lossdesc, r->loss);
+    printf("gradient     ||grad L|| = %.6g (%zu parameters)\n", r->grad_norm, m->n_params);
+    printf("block        all parameters (%zu parameters)\n", m->n_params);
+    printf("method       dual: the Gauss-Newton part G through K = c S^T (J J^T) S, n C = %zu x %zu = %zu (Gram %s, %s), %.3g s (Gram %.3g s, eigen-solve %.3g s",
+           d->n, d->C, d->N, d->gram_method, d->driver, r->seconds, d->seconds_gram, d->seconds_eigen);
+    if (d->vectors) printf(", eigenvectors %.3g s", d->seconds_vectors);
+    printf(")\n");
+    printf("memory       %.3g GB counted by the guard (8 (n C)^2 bytes per Gram matrix: %.3g GB; %s)\n", (double)d->bytes / 1e9,
+           8.0 * (double)d->N * (double)d->N / 1e9, (d->vectors || d->has_split) ? "two, for eigenvectors of K" : "one");
+    print_values(d->count == d->N ? "GN eigen." : "GN top", d->values, d->count);
+    printf("rank(G)      %zu (eigenvalues of K above the tolerance %.3g = n C eps ||K||_F; the other %zu of G's %zu are 0)\n",
+           d->rank, d->tol, m->n_params - d->rank, m->n_params);
+    printf("lambda_max   %.10g (G)\n", d->values[d->count - 1]);
+    printf("trace(G)     %.10g (exact: the trace of K); ||G||_F = %.6g\n", d->trace, d->frobenius);
+    if (d->has_split) {
+        printf("class split  G = G_class + G_cross + G_within (Papyan 2019, 2020; weighted cluster means, tdl help hessian)\n");
+        printf("  traces     G_class %.6g, G_cross %.6g, G_within %.6g (sum %.6g = trace(G))\n", d->trace_class,
+               d->trace_cross, d->trace_within, d->trace_class + d->trace_cross + d->trace_within);
+        print_top("  G_class", d->class_values, d->C, d->C);
+        print_top("  G_cross", d->cross_values, d->C * d->C - d->C, d->C);
+        printf("  outliers   the top C = %zu eigenvalues of G; share = ||projection of the eigenvector on the span of the class (cross-class) means||^2\n", d->outliers);
+        for (size_t j = 0; j < d->outliers; j++)
+            printf("  %3zu        lambda %.6g  class %.4f  cross %.4f\n", j + 1, d->outlier_values[j], d->share_class[j], d->share_cross[j]);
+    }
+    if (o->out) printf("written      %s (%zu eigenvalues of G; column lambda_G)\n", o->out, d->count);
+    if (o->vectors) printf("written      %s (%zu eigenvectors of G as columns, P x k)\n", o->vectors, d->count);
+}
+
+static int emit_dual_json(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                          const tdl_dataset *ds, tdl_loss_kind loss, const char *arch)
+{
+    const tdl_gn_dual_result *d = &r->dual;
+    json_writer w;
+    if (json_open(&w) != 0) return cli_failf("out of memory");
+    json_object_begin(&w, NULL);
+    json_string(&w, "data", ds->spec);
+    json_string(&w, "arch", arch);
+    json_size(&w, "params", m->n_params);
+    json_size(&w, "total_params", m->n_params);
+    if (cli_provenance_loss_json(&w, m, loss) != 0) { json_discard(&w); return EXIT_WORK_FAILED; }
+    json_number_or_reason(&w, "loss", r->loss, "the loss is not finite at these parameters");
+    json_number(&w, "gradient_norm", r->grad_norm);
+    json_size(&w, "gradient_params", m->n_params);
+    json_string(&w, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
+    cli_provenance_model_json(&w, mo, m);
+    json_string(&w, "method", "dual");
+    json_string(&w, "dual_definition", dual_definition);
+    json_string(&w, "driver", d->driver);
+    json_string(&w, "gram_method", d->gram_method);
+    json_size(&w, "n", d->n);
+    json_size(&w, "outputs", d->C);
+    json_size(&w, "gram_order", d->N);
+    json_number(&w, "gram_bytes", 8.0 * (double)d->N * (double)d->N);
+    json_size(&w, "memory_bytes", d->bytes);
+    json_string(&w, "which", d->count == d->N ? "all" : "top");
+    json_number_array(&w, "gn_eigenvalues", d->values, d->count, 1);
+    json_number(&w, "gn_lambda_max", d->values[d->count - 1]);
+    json_size(&w, "gn_rank", d->rank);
+    json_number(&w, "gn_tolerance", d->tol);
+    json_string(&w, "gn_tolerance_definition", "n C eps ||K||_F (the order of the dual times eps times its Frobenius norm); eigenvalues of K above it count in rank(G)");
+    json_number(&w, "gn_trace", d->trace);
+    json_number(&w, "gn_frobenius", d->frobenius);
+    if (d->has_split) {
+        json_object_begin(&w, "class_split");
+        json_string(&w, "definition", split_definition);
+        json_number(&w, "trace_class", d->trace_class);
+        json_number(&w, "trace_cross", d->trace_cross);
+        json_number(&w, "trace_within", d->trace_within);
+        json_number_array(&w, "class_eigenvalues", d->class_values, d->C, 1);
+        json_number_array(&w, "cross_eigenvalues", d->cross_values, d->C * d->C - d->C, 1);
+        json_number_array(&w, "outlier_eigenvalues", d->outlier_values, d->outliers, 1);
+        json_number_array(&w, "outlier_class_share", d->share_class, d->outliers, 1);
+        json_number_array(&w, "outlier_cross_share", d->share_cross, d->outliers, 1);
+        json_string(&w, "share_definition", "||P v_j||^2, v_j the unit eigenvector of the j-th largest eigenvalue of G, P the orthogonal projection on the span of the class means delta_cc (class) or of the cross-class means delta_cc', c != c' (cross)");
+        json_object_end(&w);
+    }
+    if (o->out) {
+        json_string(&w, "out", o->out);
+        json_array_begin(&w, "out_columns");
+        json_string(&w, NULL, "lambda_G");
+        json_array_end(&w);
+    }
+    if (o->vectors) json_string(&w, "vectors", o->vectors);
+    json_number(&w, "seconds", r->seconds);
+    json_number(&w, "seconds_gram", d->seconds_gram);
+    json_number(&w, "seconds_eigen", d->seconds_eigen);
+    if (d->vectors) json_number(&w, "seconds_vectors", d->seconds_vectors);
+    json_object_end(&w);
+    json_flush_stdout(&w);
+    return 0;
+}
+
 /* ---- parse --------------------------------------------------------------- */
 
 enum {
     OPT_DATA = 2000, OPT_METHOD, OPT_K, OPT_WHICH, OPT_GN, OPT_LAYER, OPT_VECTORS, OPT_DENSITY, OPT_RUNS,
     OPT_STEPS, OPT_PROBES, OPT_POINTS, OPT_SMOOTHING, OPT_HSEED, OPT_TOL, OPT_MAXSTEPS, OPT_JSON, OPT_PLOT,
-    OPT_THREADS, OPT_QUIET, OPT_OUT
+    OPT_THREADS, OPT_QUIET, OPT_OUT, OPT_CLASS_SPLIT
 };
 
 /* -1: go on; otherwise the exit code (usage printed). */
@@ -652,7 +818,7 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
         {"tol", required_argument, NULL, OPT_TOL}, {"max-steps", required_argument, NULL, OPT_MAXSTEPS},
         {"json", no_argument, NULL, OPT_JSON}, {"plot", required_argument, NULL, OPT_PLOT},
         {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
-        {"out", required_argument, NULL, OPT_OUT},
+        {"out", required_argument, NULL, OPT_OUT}, {"class-split", no_argument, NULL, OPT_CLASS_SPLIT},
         {NULL, 0, NULL, 0},
     };
     cli_model_opts_init(mo);
@@ -676,6 +842,8 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
         switch (c) {
         case OPT_DATA: o->data = optarg; break;
         case OPT_METHOD:
+            o->dual = strcmp(optarg, "dual") == 0;
+            if (o->dual) { o->method = TDL_HESSIAN_EXACT; break; }
             if (tdl_name_lookup(tdl_hessian_method_names, "method", optarg, &v) != TDL_OK)
                 return cli_usage("hessian", "--method %s: expected exact, lanczos or slq", optarg);
             o->method = (tdl_hessian_method)v;
@@ -704,6 +872,7 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
         case OPT_QUIET: o->quiet = 1; break;
         case 'o':
         case OPT_OUT: o->out = optarg; break;
+        case OPT_CLASS_SPLIT: o->class_split = 1; break;
         default: return cli_bad_option("hessian", argv, optopt);
         }
         if (bad) return cli_usage("hessian", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
@@ -713,6 +882,16 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
     if (tdl_name_lookup(tdl_smoothing_names, "density smoothing", o->smoothing_text, &v) != TDL_OK)
         return cli_usage("hessian", "%s", tdl_errmsg());
     o->smoothing = (tdl_smoothing)v;
+    if (o->class_split && !o->dual)
+        return cli_usage("hessian", "--class-split splits G through its kernel dual: it needs --method dual --gn");
+    if (o->dual) {
+        if (!o->gn)
+            return cli_usage("hessian", "--method dual computes the Gauss-Newton part G through its kernel dual, not H (whose second-derivative part has no such dual): add --gn");
+        if (o->layer_given || o->density || o->plot || o->which != TDL_WHICH_LARGEST)
+            return cli_usage("hessian", "--method dual gives the spectrum of G over all parameters, largest first: --layer, --density, --plot and --which belong to exact, lanczos and slq");
+        if (o->vectors && !o->k_given)
+            return cli_usage("hessian", "--vectors with --method dual: say how many eigenvectors with --k");
+    }
     if (o->method == TDL_HESSIAN_SLQ && (o->vectors || o->k_given))
         return cli_usage("hessian", "--method slq gives a density: --k and --vectors belong to exact and lanczos");
     if (o->method == TDL_HESSIAN_SLQ) o->density = 1;
@@ -780,6 +959,19 @@ int cmd_hessian(int argc, char **argv)
         r.summed = tdl_mlp_loss_convention(m, &conv) == TDL_OK && conv.reduction == TDL_REDUCTION_SUM;
     }
 
+    if (o.dual) {
+        char darch[256];
+        tdl_arch_format(m, darch, sizeof darch);
+        if (o.vectors && (st = write_vectors(o.vectors, r.dual.vectors, m->n_params, r.dual.count, 1)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (o.out && (st = write_dual_values(o.out, &r.dual)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+        if (o.as_json) {
+            if ((rc = emit_dual_json(&o, &mo, &r, m, ds, loss, darch)) != 0) goto cleanup;
+        } else {
+            emit_dual_text(&o, &mo, &r, m, ds, loss, darch);
+        }
+        rc = 0;
+        goto cleanup;
+    }
     double neg_frac = NAN;
     cond_info ci = {NAN, NAN, NAN, 0};
     if (r.count) spectrum_stats(r.values, r.count, isnan(r.tol) ? 0 : r.tol, isnan(r.roundoff) ? 0 : r.roundoff, &neg_frac, &ci);

@@ -15,6 +15,7 @@
 #include "trainopts.h"
 #include "plot.h"
 #include "tdl/ntk.h"
+#include "tdl/sharpness.h"
 
 /* Everything the per-evaluation callback keeps. */
 typedef struct train_log {
@@ -34,9 +35,34 @@ typedef struct train_log {
     int failed;
     /* --log-ntk-drift: ||Theta_t - Theta_0||_F / ||Theta_0||_F on these rows */
     const gsl_matrix *drift_X;
+    /* --log-sharpness K: per row 2k + 1 numbers (values descending, their
+     * error bounds, Hessian-vector products), NaN where not measured */
+    tdl_sharpness_tracker *sharp;
+    size_t sharp_every, sharp_k;
+    double weight_decay;     /* added to the values: Hessian of loss + wd/2 ||theta||^2 */
+    double *sharp_rows;
+    int sharp_any;           /* a measurement was made */
+    size_t sharp_last;       /* its step */
+    int sharp_status;        /* a failed measurement's status */
 } train_log;
 
 #define LOG_COLS 10
+#define SHARP_COLS(lg) (2 * (lg)->sharp_k + 1)
+
+/* The sharpness of the current parameters into row r of the log. */
+static int measure_sharpness(train_log *lg, size_t r)
+{
+    tdl_sharpness s;
+    int st = tdl_sharpness_measure(lg->sharp, &s);
+    if (st != TDL_OK) return st;
+    double *out = lg->sharp_rows + r * SHARP_COLS(lg);
+    for (size_t j = 0; j < lg->sharp_k; j++) {
+        out[j] = j < s.k ? s.values[j] + lg->weight_decay : NAN;
+        out[lg->sharp_k + j] = j < s.k ? s.bounds[j] : NAN;
+    }
+    out[2 * lg->sharp_k] = (double)s.matvecs;
+    return TDL_OK;
+}
 
 static int on_eval(const tdl_train_progress *p, void *user)
 {
@@ -55,6 +81,11 @@ static int on_eval(const tdl_train_progress *p, void *user)
         double *rows = realloc(lg->rows, cap * LOG_COLS * sizeof(double));
         if (!rows) { lg->failed = 1; return 1; }
         lg->rows = rows;
+        if (lg->sharp) {
+            double *sr = realloc(lg->sharp_rows, cap * SHARP_COLS(lg) * sizeof(double));
+            if (!sr) { lg->failed = 1; return 1; }
+            lg->sharp_rows = sr;
+        }
         lg->cap_rows = cap;
     }
     double drift = NAN;
@@ -65,7 +96,19 @@ static int on_eval(const tdl_train_progress *p, void *user)
     }
     double row[LOG_COLS] = {(double)p->epoch, (double)p->step, p->lr, p->loss, p->accuracy,
                             p->theta_norm, p->dist_init, test_loss, test_acc, drift};
-    memcpy(lg->rows + lg->n_rows++ * LOG_COLS, row, sizeof row);
+    memcpy(lg->rows + lg->n_rows * LOG_COLS, row, sizeof row);
+    if (lg->sharp) {
+        double *sr = lg->sharp_rows + lg->n_rows * SHARP_COLS(lg);
+        for (size_t c = 0; c < SHARP_COLS(lg); c++) sr[c] = NAN;
+        /* at step 0 and at the first evaluation at least K steps after the last measurement */
+        if (!lg->sharp_any || p->step >= lg->sharp_last + lg->sharp_every) {
+            int st = measure_sharpness(lg, lg->n_rows);
+            if (st != TDL_OK) { lg->sharp_status = st; lg->failed = 3; return 1; }
+            lg->sharp_any = 1;
+            lg->sharp_last = p->step;
+        }
+    }
+    lg->n_rows++;
     if (lg->keep_params) {
         size_t P = lg->m->n_params;
         if (lg->n_snap == lg->cap_snap) {
@@ -91,14 +134,25 @@ static int write_log_csv(const char *path, const train_log *lg)
     tdl_atomic_file af;
     int st = tdl_atomic_begin(path, &af);
     if (st != TDL_OK) return st;
-    fprintf(af.fp, "epoch,step,lr,loss,accuracy,theta_norm,dist_init,test_loss,test_accuracy%s\n",
+    fprintf(af.fp, "epoch,step,lr,loss,accuracy,theta_norm,dist_init,test_loss,test_accuracy%s",
             lg->drift_X ? ",ntk_drift" : "");
+    if (lg->sharp) {
+        for (size_t j = 1; j <= lg->sharp_k; j++) fprintf(af.fp, ",sharpness_%zu", j);
+        for (size_t j = 1; j <= lg->sharp_k; j++) fprintf(af.fp, ",sharpness_bound_%zu", j);
+        fprintf(af.fp, ",sharpness_matvecs");
+    }
+    fputc('\n', af.fp);
     for (size_t r = 0; r < lg->n_rows; r++) {
         const double *row = lg->rows + r * LOG_COLS;
         fprintf(af.fp, "%.0f,%.0f", row[0], row[1]);
         for (int c = 2; c < (lg->drift_X ? LOG_COLS : LOG_COLS - 1); c++) {
             if (isnan(row[c])) fprintf(af.fp, ",");
             else fprintf(af.fp, ",%.17g", row[c]);
+        }
+        for (size_t c = 0; lg->sharp && c < SHARP_COLS(lg); c++) {
+            double v = lg->sharp_rows[r * SHARP_COLS(lg) + c];
+            if (isnan(v)) fprintf(af.fp, ",");
+            else fprintf(af.fp, ",%.17g", v);
         }
         fputc('\n', af.fp);
     }
@@ -122,9 +176,37 @@ static int write_snapshots(const char *path, const train_log *lg)
     return st;
 }
 
+/* The stability threshold drawn beside the sharpness, and what it means
+ * (Cohen, Kaur, Li, Kolter, Talwalkar, ICLR 2021): NaN when there is none. */
+static double sharpness_threshold(const tdl_train_config *cfg, size_t batch, size_t n, const char **meaning)
+{
+    if (cfg->schedule != TDL_SCHED_CONSTANT) {
+        *meaning = "no threshold: the learning rate follows a schedule (2/eta(t) moves with it)";
+        return NAN;
+    }
+    if (cfg->opt == TDL_OPT_ADAM) {
+        *meaning = "no threshold for Adam: its stability is set by the preconditioned Hessian, not by lambda_1";
+        return NAN;
+    }
+    if (cfg->opt == TDL_OPT_NESTEROV) {
+        *meaning = "no threshold drawn for Nesterov momentum (its value was not checked against the paper)";
+        return NAN;
+    }
+    if (cfg->momentum > 0) {
+        *meaning = batch < n ? "2(1+beta)/eta: full-batch heavy-ball momentum is unstable on the quadratic model above it "
+                               "(a full-batch threshold: minibatch runs usually stay below)"
+                             : "2(1+beta)/eta: full-batch heavy-ball momentum is unstable on the quadratic model above it";
+        return 2 * (1 + cfg->momentum) / cfg->lr;
+    }
+    *meaning = batch < n ? "2/eta: full-batch GD is unstable on the quadratic model above it "
+                           "(a full-batch threshold: minibatch SGD usually stays below)"
+                         : "2/eta: full-batch GD is unstable on the quadratic model above it (the edge of stability)";
+    return 2 / cfg->lr;
+}
+
 /* The training curve: train (and test) loss against the left axis, accuracy
  * against the right one, one point per evaluation (--eval-every). */
-static int render_curve(const char *path, const train_log *lg, const char *caption, int classes)
+static int render_curve(const char *path, const train_log *lg, const char *caption, int classes, double thr, int momentum)
 {
     size_t n = lg->n_rows;
     if (n == 0) return tdl_error_set(TDL_EINVAL, "%s: no evaluation was logged to draw (raise --epochs or lower --eval-every)", path);
@@ -139,12 +221,39 @@ static int render_curve(const char *path, const train_log *lg, const char *capti
         tloss[r] = row[7];
         tacc[r] = row[8];
     }
-    plot_series ser[4];
+    plot_series ser[4 + TDL_SHARPNESS_MAX_K];
     size_t ns = 0;
     unsigned long long right = 0;
     ser[ns++] = (plot_series){"train loss", ep, loss, n, PLOT_LINES};
     if (lg->test) ser[ns++] = (plot_series){"test loss", ep, tloss, n, PLOT_LINES};
-    if (classes) {
+    /* --log-sharpness: the top-k eigenvalues (and the threshold) take the
+     * right axis in place of the accuracy (which stays in --log) */
+    double *sx = NULL, *sy = NULL, lx[2], ly[2];
+    char names[TDL_SHARPNESS_MAX_K][32];
+    if (lg->sharp) {
+        sx = tdl_malloc((lg->sharp_k + 1) * n * sizeof(double), "the sharpness curve");
+        if (!sx) { free(col); return TDL_ENOMEM; }
+        sy = sx + n;
+        size_t m = 0;
+        for (size_t r = 0; r < n; r++)
+            if (!isnan(lg->sharp_rows[r * SHARP_COLS(lg)])) {
+                sx[m] = lg->rows[r * LOG_COLS];
+                for (size_t j = 0; j < lg->sharp_k; j++) sy[j * n + m] = lg->sharp_rows[r * SHARP_COLS(lg) + j];
+                m++;
+            }
+        for (size_t j = 0; j < lg->sharp_k; j++) {
+            snprintf(names[j], sizeof names[j], "lambda_%zu (right axis)", j + 1);
+            right |= 1ULL << ns;
+            ser[ns++] = (plot_series){names[j], sx, sy + j * n, m, PLOT_LINESPOINTS};
+        }
+        if (isfinite(thr)) {
+            lx[0] = ep[0];
+            lx[1] = ep[n - 1];
+            ly[0] = ly[1] = thr;
+            right |= 1ULL << ns;
+            ser[ns++] = (plot_series){momentum ? "2(1+beta)/eta (right axis)" : "2/eta (right axis)", lx, ly, 2, PLOT_DASHED};
+        }
+    } else if (classes) {
         right |= 1ULL << ns;
         ser[ns++] = (plot_series){"train accuracy (right axis)", ep, acc, n, PLOT_LINESPOINTS};
         if (lg->test) {
@@ -165,8 +274,10 @@ static int render_curve(const char *path, const train_log *lg, const char *capti
     spec.series = ser;
     spec.n_series = ns;
     plot_axis2 y2 = {"accuracy", 0.0, 1.0, right};
-    int st = plot_render_y2(path, &spec, classes ? &y2 : NULL);
+    if (lg->sharp) y2 = (plot_axis2){"top Hessian eigenvalues", 0.0, 0.0, right};
+    int st = plot_render_y2(path, &spec, classes || lg->sharp ? &y2 : NULL);
     free(col);
+    free(sx);
     return st;
 }
 
@@ -194,12 +305,78 @@ static void record_metadata(tdl_mlp *m, const tdl_train_config *cfg, const tdl_d
     tdl_tensors_set_meta(m->meta, "tdl_version", tdl_version());
 }
 
+/* The sharpness summary: the first, largest and last lambda_1 and their rows
+ * (first_row < 0 when nothing was measured). */
+typedef struct sharp_summary {
+    long first_row, max_row, last_row;
+    size_t points, matvecs;
+    double bound_max;    /* the largest error bound on any value */
+} sharp_summary;
+
+static sharp_summary summarize_sharpness(const train_log *lg)
+{
+    sharp_summary s = {-1, -1, -1, 0, 0, 0};
+    for (size_t r = 0; r < lg->n_rows; r++) {
+        const double *sr = lg->sharp_rows + r * SHARP_COLS(lg);
+        if (isnan(sr[0])) continue;
+        if (s.first_row < 0) s.first_row = (long)r;
+        if (s.max_row < 0 || sr[0] > lg->sharp_rows[s.max_row * SHARP_COLS(lg)]) s.max_row = (long)r;
+        s.last_row = (long)r;
+        s.points++;
+        s.matvecs += (size_t)sr[2 * lg->sharp_k];
+        for (size_t j = 0; j < lg->sharp_k; j++)
+            if (sr[lg->sharp_k + j] > s.bound_max) s.bound_max = sr[lg->sharp_k + j];
+    }
+    return s;
+}
+
+/* "sharpness": {...} of --json. */
+static void put_sharpness_json(json_writer *w, const train_log *lg, const tdl_train_config *cfg, const tdl_dataset *ds)
+{
+    const char *meaning;
+    double thr = sharpness_threshold(cfg, tdl_train_batch_size(cfg, ds->n), ds->n, &meaning);
+    sharp_summary s = summarize_sharpness(lg);
+    json_object_begin(w, "sharpness");
+    json_string(w, "what", "the top-k eigenvalues of the Hessian of the training loss (the loss trained, all parameters), "
+                           "descending, by Lanczos warm-started from the previous top vectors; bounds: residual norms "
+                           "||H v - lambda v|| (an eigenvalue lies within each)");
+    json_size(w, "every", lg->sharp_every);
+    json_size(w, "k", lg->sharp_k);
+    if (lg->weight_decay > 0) json_number(w, "weight_decay_added", lg->weight_decay);
+    json_number_or_reason(w, "threshold", thr, meaning);
+    if (isfinite(thr)) json_string(w, "threshold_meaning", meaning);
+    json_size(w, "points", s.points);
+    json_size(w, "matvecs", s.matvecs);
+    json_number(w, "bound_max", s.bound_max);
+    const size_t C = SHARP_COLS(lg);
+    if (s.first_row >= 0) {
+        json_number(w, "first", lg->sharp_rows[s.first_row * C]);
+        json_number(w, "max", lg->sharp_rows[s.max_row * C]);
+        json_size(w, "max_step", (size_t)lg->rows[s.max_row * LOG_COLS + 1]);
+        json_number(w, "last", lg->sharp_rows[s.last_row * C]);
+    }
+    json_array_begin(w, "log");
+    for (size_t r = 0; r < lg->n_rows; r++) {
+        const double *sr = lg->sharp_rows + r * C;
+        if (isnan(sr[0])) continue;
+        json_object_begin(w, NULL);
+        json_size(w, "step", (size_t)lg->rows[r * LOG_COLS + 1]);
+        json_size(w, "epoch", (size_t)lg->rows[r * LOG_COLS]);
+        json_number_array(w, "values", sr, lg->sharp_k, 1);
+        json_number_array(w, "bounds", sr + lg->sharp_k, lg->sharp_k, 1);
+        json_size(w, "matvecs", (size_t)sr[2 * lg->sharp_k]);
+        json_object_end(w);
+    }
+    json_array_end(w);
+    json_object_end(w);
+}
+
 /* The --json summary: after a completed run (model = the file written) and
  * after a divergence (model NULL, last_good = the checkpoint or NULL), with
  * "stopped" saying which (tdl_train_stop_name). */
 static void put_json(const cli_model_opts *mo, const char *model, const char *last_good, const tdl_mlp *m, const char *arch, const char *act,
                      const tdl_dataset *ds, const tdl_dataset *ts, const tdl_train_config *cfg, const char *opt_text,
-                     const tdl_train_result *res, double seconds, double test_loss, double test_acc)
+                     const tdl_train_result *res, double seconds, double test_loss, double test_acc, const train_log *lg)
 {
     json_writer w;
     if (json_open(&w) != 0) return;
@@ -244,13 +421,15 @@ static void put_json(const cli_model_opts *mo, const char *model, const char *la
         json_number_or_reason(&w, "test_loss", test_loss, "the test loss is not finite");
         if (ts->classes) json_number_or_reason(&w, "test_accuracy", test_acc, "the outputs are not finite on the test set");
     }
+    if (lg->sharp) put_sharpness_json(&w, lg, cfg, ds);
     cli_provenance_model_json(&w, mo, m); /* last: its nested keys repeat top-level names */
     json_object_end(&w);
     json_flush_stdout(&w);
 }
 
 enum {
-    OPT_DATA = 2000, OPT_TEST, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_DRIFT, OPT_PLOT
+    OPT_DATA = 2000, OPT_TEST, OPT_LOG, OPT_LOG_PARAMS, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_DRIFT, OPT_PLOT,
+    OPT_SHARPNESS, OPT_SHARPNESS_K
 };
 
 typedef struct train_opts {
@@ -260,6 +439,7 @@ typedef struct train_opts {
     const char *data, *test, *out, *log_path, *params_path, *plot;
     int as_json, quiet;
     size_t threads, drift_rows;
+    size_t sharp_every, sharp_k;  /* --log-sharpness K (0: off), --sharpness-k k (0: not given) */
     char last_good[4096];  /* OUT.last-good.safetensors: the divergence checkpoint */
 } train_opts;
 
@@ -276,6 +456,8 @@ static int parse_options(int argc, char **argv, train_opts *o)
         {"out", required_argument, NULL, 'o'},
         {"log-ntk-drift", optional_argument, NULL, OPT_DRIFT},
         {"plot", required_argument, NULL, OPT_PLOT},
+        {"log-sharpness", required_argument, NULL, OPT_SHARPNESS},
+        {"sharpness-k", required_argument, NULL, OPT_SHARPNESS_K},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -307,12 +489,24 @@ static int parse_options(int argc, char **argv, train_opts *o)
             break;
         case OPT_THREADS: bad = cli_parse_size(optarg, 1, 1024, &o->threads); break;
         case OPT_PLOT: o->plot = optarg; break;
+        case OPT_SHARPNESS:
+            if (cli_parse_size(optarg, 0, 1000000000, &o->sharp_every) || o->sharp_every == 0)
+                return cli_usage("train", "bad value '%s' for --log-sharpness: expected K >= 1 (the top Hessian eigenvalues every K steps)", optarg);
+            break;
+        case OPT_SHARPNESS_K:
+            if (cli_parse_size(optarg, 0, 1000000, &o->sharp_k) || o->sharp_k == 0 || o->sharp_k > TDL_SHARPNESS_MAX_K)
+                return cli_usage("train", "bad value '%s' for --sharpness-k: expected 1 .. %d eigenvalues", optarg, TDL_SHARPNESS_MAX_K);
+            break;
         default: return cli_bad_option("train", argv, optopt);
         }
         if (bad) return cli_usage("train", "bad value '%s' for %s", optarg, cli_option_name(opts, c));
     }
     if (optind < argc) return cli_usage("train", "unexpected argument '%s'", argv[optind]);
     if (!o->data) return cli_usage("train", "--data SPEC is required");
+    if (o->sharp_k && !o->sharp_every) return cli_usage("train", "--sharpness-k needs --log-sharpness K");
+    if (o->sharp_every && !o->sharp_k) o->sharp_k = 1;
+    if (o->sharp_every && !o->log_path && !o->as_json && !o->plot && o->quiet)
+        return cli_usage("train", "--log-sharpness: nothing would show the values (give --log, --json or --plot, or drop --quiet)");
     if (o->plot) {
         const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))
@@ -374,6 +568,13 @@ static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **m
         lg->drift_X = &drift_view->matrix;
     }
     if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg->test_work)) != TDL_OK) return cli_fail(st);
+    if (o->sharp_every) {
+        if ((st = tdl_sharpness_tracker_create(m, o->cfg.loss, ds, o->sharp_k, 0, o->mo.seed, &lg->sharp)) != TDL_OK)
+            return cli_fail(st);
+        lg->sharp_every = o->sharp_every;
+        lg->sharp_k = o->sharp_k;
+        lg->weight_decay = o->cfg.weight_decay;
+    }
     return 0;
 }
 
@@ -399,7 +600,7 @@ static int run_no_training(const train_opts *o, tdl_mlp *m, const tdl_dataset *d
     double norm = 0;
     for (size_t i = 0; i < m->n_params; i++) norm += m->theta[i] * m->theta[i];
     tdl_train_progress p = {0, 0, o->cfg.lr, res->loss, res->accuracy, sqrt(norm), 0.0, m->theta};
-    if (on_eval(&p, lg) != 0) return lg->failed == 2 ? TDL_ENOMEM : tdl_error_set(TDL_ENOMEM, "out of memory keeping the training log");
+    if (on_eval(&p, lg) != 0) return lg->failed == 3 ? lg->sharp_status : lg->failed == 2 ? TDL_ENOMEM : tdl_error_set(TDL_ENOMEM, "out of memory keeping the training log");
     return TDL_OK;
 }
 
@@ -410,7 +611,22 @@ static int run(train_opts *o, tdl_mlp *m, const tdl_dataset *ds, train_log *lg, 
     o->cfg.user = lg;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int st = o->cfg.epochs == 0 && o->cfg.steps == 0 ? run_no_training(o, m, ds, lg, res) : tdl_train(m, ds, &o->cfg, res);
+    int st;
+    if (o->cfg.epochs == 0 && o->cfg.steps == 0) {
+        st = run_no_training(o, m, ds, lg, res);
+    } else {
+        /* --log-sharpness: a row at step 0 (the initial parameters) */
+        tdl_train_result r0;
+        st = lg->sharp ? run_no_training(o, m, ds, lg, &r0) : TDL_OK;
+        if (st == TDL_OK) st = tdl_train(m, ds, &o->cfg, res);
+        /* and at the end when the last evaluation was not measured (the
+         * parameters are those of the last row: a completed run or a target) */
+        if (st == TDL_OK && lg->sharp && lg->n_rows && lg->sharp_last != res->steps) {
+            st = measure_sharpness(lg, lg->n_rows - 1);
+            if (st == TDL_OK) lg->sharp_last = res->steps;
+        }
+    }
+    if (lg->failed == 3) st = lg->sharp_status;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (lg->progress) fputc('\n', stderr);
@@ -436,7 +652,7 @@ static int emit_diverged(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds,
         char arch[256], act[64];
         tdl_arch_format(m, arch, sizeof arch);
         tdl_act_format(&m->act, act, sizeof act);
-        put_json(&o->mo, NULL, saved ? o->last_good : NULL, m, arch, act, ds, ts, cfg, o->to.opt_text, res, seconds, NAN, NAN);
+        put_json(&o->mo, NULL, saved ? o->last_good : NULL, m, arch, act, ds, ts, cfg, o->to.opt_text, res, seconds, NAN, NAN, lg);
     }
     if (saved) return cli_failf("%s%s; the last good parameters are in %s", msg, hint, o->last_good);
     return cli_failf("%s%s", msg, hint);
@@ -454,18 +670,27 @@ static int emit_files(const train_opts *o, tdl_mlp *m, const tdl_dataset *ds, co
     if (o->log_path && (st = write_log_csv(o->log_path, lg)) != TDL_OK) return st;
     if (o->params_path && (st = write_snapshots(o->params_path, lg)) != TDL_OK) return st;
     if (o->plot) {
-        char caption[1024], loss[64];
+        char caption[1536], loss[64];
         cli_provenance_loss_short(m, cfg->loss, loss, sizeof loss);
         snprintf(caption, sizeof caption, "%s (%s, %s, %zu parameters); data %s%s%s; %s, lr %g, batch %zu, loss %s; seed %lu, train seed %lu",
                  o->out, arch, act, m->n_params, ds->spec, ts ? ", test " : "", ts ? ts->spec : "", o->to.opt_text, cfg->lr,
                  tdl_train_batch_size(cfg, ds->n), loss, o->mo.seed, cfg->seed);
-        if ((st = render_curve(o->plot, lg, caption, ds->classes > 0)) != TDL_OK) return st;
+        double thr = NAN;
+        if (lg->sharp) {
+            const char *meaning;
+            thr = sharpness_threshold(cfg, tdl_train_batch_size(cfg, ds->n), ds->n, &meaning);
+            size_t len = strlen(caption);
+            snprintf(caption + len, sizeof caption - len, "; right axis: top-%zu Hessian eigenvalues (Lanczos) every %zu steps, %s",
+                     lg->sharp_k, lg->sharp_every, meaning);
+        }
+        if ((st = render_curve(o->plot, lg, caption, ds->classes > 0, thr, cfg->momentum > 0)) != TDL_OK) return st;
     }
     return TDL_OK;
 }
 
 static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *ds, const tdl_dataset *ts,
-                      const tdl_train_result *res, const char *arch, const char *act, double test_loss, double test_acc)
+                      const tdl_train_result *res, const char *arch, const char *act, double test_loss, double test_acc,
+                      const train_log *lg)
 {
     const tdl_train_config *cfg = &o->cfg;
     printf("model        %s (%s, %s, %zu parameters)\n", o->out, arch, act, m->n_params);
@@ -491,6 +716,21 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
         printf("test loss    %.6g\n", test_loss);
         if (ts->classes) printf("test acc.    %.4f\n", test_acc);
     }
+    if (lg->sharp) {
+        sharp_summary s = summarize_sharpness(lg);
+        const size_t C = SHARP_COLS(lg);
+        const char *meaning;
+        double thr = sharpness_threshold(cfg, B, ds->n, &meaning);
+        if (s.first_row >= 0)
+            printf("sharpness    lambda_1 (top Hessian eigenvalue) %.6g at step %.0f (first), max %.6g at step %.0f, %.6g at step %.0f (last)\n",
+                   lg->sharp_rows[s.first_row * C], lg->rows[s.first_row * LOG_COLS + 1], lg->sharp_rows[s.max_row * C],
+                   lg->rows[s.max_row * LOG_COLS + 1], lg->sharp_rows[s.last_row * C], lg->rows[s.last_row * LOG_COLS + 1]);
+        printf("             top-%zu by Lanczos every %zu steps: %zu points, %zu Hessian-vector products, error bounds <= %.2g%s\n",
+               lg->sharp_k, lg->sharp_every, s.points, s.matvecs, s.bound_max,
+               lg->weight_decay > 0 ? " (weight decay added: loss + wd/2 ||theta||^2)" : "");
+        if (isfinite(thr)) printf("             threshold %.6g = %s\n", thr, meaning);
+        else printf("             %s\n", meaning);
+    }
 }
 
 int cmd_train(int argc, char **argv)
@@ -515,7 +755,8 @@ int cmd_train(int argc, char **argv)
         goto cleanup;
     }
     if (st != TDL_OK) {
-        rc = lg.failed == 1 ? cli_failf("out of memory keeping the training log") : lg.failed == 2 ? cli_fail(TDL_ENOMEM) : cli_fail(st);
+        rc = lg.failed == 1 ? cli_failf("out of memory keeping the training log") : lg.failed == 2 ? cli_fail(TDL_ENOMEM)
+           : lg.failed == 3 ? cli_failf("--log-sharpness: %s", tdl_errmsg()) : cli_fail(st);
         goto cleanup;
     }
     double test_loss = NAN, test_acc = NAN;
@@ -527,12 +768,14 @@ int cmd_train(int argc, char **argv)
     tdl_arch_format(m, arch, sizeof arch);
     tdl_act_format(&m->act, act, sizeof act);
     if ((st = emit_files(&o, m, ds, ts, &lg, &res, arch, act)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
-    if (o.as_json) put_json(&o.mo, o.out, NULL, m, arch, act, ds, ts, &o.cfg, o.to.opt_text, &res, seconds, test_loss, test_acc);
-    else emit_text(&o, m, ds, ts, &res, arch, act, test_loss, test_acc);
+    if (o.as_json) put_json(&o.mo, o.out, NULL, m, arch, act, ds, ts, &o.cfg, o.to.opt_text, &res, seconds, test_loss, test_acc, &lg);
+    else emit_text(&o, m, ds, ts, &res, arch, act, test_loss, test_acc, &lg);
     rc = 0;
 cleanup:
     free(lg.rows);
     free(lg.snapshots);
+    free(lg.sharp_rows);
+    tdl_sharpness_tracker_free(&lg.sharp);
     tdl_net_work_free(&lg.test_work);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);

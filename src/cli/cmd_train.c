@@ -505,8 +505,6 @@ static int parse_options(int argc, char **argv, train_opts *o)
     if (!o->data) return cli_usage("train", "--data SPEC is required");
     if (o->sharp_k && !o->sharp_every) return cli_usage("train", "--sharpness-k needs --log-sharpness K");
     if (o->sharp_every && !o->sharp_k) o->sharp_k = 1;
-    if (o->sharp_every && !o->log_path && !o->as_json && !o->plot && o->quiet)
-        return cli_usage("train", "--log-sharpness: nothing would show the values (give --log, --json or --plot, or drop --quiet)");
     if (o->plot) {
         const char *ext = strrchr(o->plot, '.');
         if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg") && strcmp(ext, ".pdf")))

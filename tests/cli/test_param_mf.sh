@@ -10,8 +10,8 @@ DATA="teacher:n=24,d=4,k=2,act=erf,seed=3"
 
 # the help names mf and the learning rate it needs
 run "$TDL" help train
-expect_out "or mf (mean-field" "help train: --param mf"
-expect_out "train it with --lr" "help train: the mf learning rate"
+expect_out "or mf (mean-field, muP" "help train: --param mf"
+expect_out "give it --lr n times an ntk step" "help train: the mf learning rate"
 
 # train in mf (lr = n x an ntk step: 64 x 0.5), save; the file says "mf"
 run "$TDL" train --arch 4-64-1 --act erf --param mf --data "$DATA" --loss mse --opt gd --lr 32 --steps 60 \

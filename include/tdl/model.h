@@ -18,9 +18,11 @@
  *                             f(x) = (sigma_w / m) sum_r a_r phi(sigma_w w_r.x / sqrt d + ...),
  *                             the mean-field net of Mei, Montanari & Nguyen 2018
  *                             (PNAS: y = (1/N) sum_i sigma_*(x; theta_i)) and
- *                             of Chizat & Bach 2018; Chizat, Oyallon & Bach 2019
- *                             (Sec. 2) call it the scale alpha(m) = 1/m, against
- *                             1/sqrt m for the lazy (NTK) scale.  Deeper nets:
+ *                             of Chizat & Bach 2018; in Chizat, Oyallon & Bach
+ *                             2019's terms the output scale alpha(m) = 1/m,
+ *                             against 1/sqrt m for the lazy (NTK) scale (their
+ *                             section numbers not re-checked).  Depth 1: the
+ *                             linear model with w_scale = sigma_w / d.  Deeper nets:
  *                             this is the maximal-update parametrization (muP)
  *                             of Yang & Hu 2021 (ICML, Tensor Programs IV) in
  *                             its NTK-style form: by their symmetry
@@ -28,7 +30,11 @@
  *                             weights N(0, 1) has the multipliers n^{-1/2} for
  *                             the hidden layers (d^{-1/2} for the input: width
  *                             independent), n^{-1} for the last, and ONE
- *                             learning rate growing like n for every layer.
+ *                             learning rate growing like n for every layer
+ *                             (Everett et al. 2024, "Scaling exponents across
+ *                             parameterizations and optimizers": muP and the
+ *                             mean-field parametrization are one class under
+ *                             this symmetry, a_{L+1} + b_{L+1} = 1).
  *                             Learning rate: f_mf = f_ntk / sqrt n makes the
  *                             tangent kernel Theta_mf = Theta_ntk / n_{L-1}, so
  *                             GD needs lr_mf = n_{L-1} * lr_ntk to move at all

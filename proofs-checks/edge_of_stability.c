@@ -24,8 +24,8 @@
  * (tdl_train, opt gd) at constant eta = 0.3 (2/eta = 6.67) for T steps
  * (full 3000, quick 700; --steps).  The sharpness is measured by
  * tdl_sharpness_measure (the function behind `tdl train --log-sharpness`:
- * Lanczos warm-started from the previous top direction, with its residual
- * as the error bound) at step 0 and every 10 steps; the loss is logged at
+ * Lanczos warm-started from the previous top direction, with Lanczos's
+ * certified error bound) at step 0 and every 10 steps; the loss is logged at
  * every step.  Why digits and not the paper's CIFAR-10 5k: seconds instead
  * of hours; the phenomenon is the same (the paper reports it across data
  * sets and architectures, Sec. 3 and appendices).
@@ -237,7 +237,7 @@ static int run(const pc_options *opt, pc_result *res)
     pc_add(res, "loss_onset", "training loss at t*", reached ? r.loss[ts] : NAN, NAN, -1, "");
     pc_add(res, "loss_final_ratio", "L(T) / L(t*)", reached ? r.loss[T] / r.loss[ts] : NAN, 0.5, reached && r.loss[T] <= 0.5 * r.loss[ts],
            "<= 0.5 (the loss keeps decreasing)");
-    pc_add(res, "sharpness_bound_max", "largest error bound on lambda_1 (residual)", 0, NAN, -1, "");
+    pc_add(res, "sharpness_bound_max", "largest Lanczos error bound on lambda_1", 0, NAN, -1, "");
     double bmax = 0;
     for (size_t i = 0; i < r.n_sharp; i++) bmax = fmax(bmax, r.sbound[i]);
     res->rows[res->n_rows - 1].measured = bmax;

@@ -73,7 +73,7 @@ int tdl_sharpness_measure(tdl_sharpness_tracker *t, tdl_sharpness *out)
     out->converged = r.converged;
     for (size_t j = 0; j < k; j++) { /* ascending -> descending */
         out->values[j] = r.values[k - 1 - j];
-        out->bounds[j] = r.residuals[k - 1 - j];
+        out->bounds[j] = r.error_bounds ? r.error_bounds[k - 1 - j] : r.residuals[k - 1 - j];
     }
     /* the next start: sum of the Ritz vectors (each unit norm, mutually
      * orthogonal) normalized, plus WARM_NOISE of a random unit direction */

@@ -23,13 +23,17 @@
  * Hessian-vector product (Pearlmutter's R-operator: ~ 2-4 passes of the
  * data through the net).
  *
- * The error bound of each value is the residual norm of its Ritz pair
- * ||H v - theta v||_2 (a true residual, one extra product per pair): for a
- * symmetric H some eigenvalue lies within it (Parlett, The Symmetric
- * Eigenvalue Problem, Thm 4.5.1).  Whether that eigenvalue is the j-th
- * largest rests on Lanczos having found the top of the spectrum (it does,
- * from any start with a component along the top eigenvectors, unless two
- * eigenvalues are closer than the tolerance).
+ * The error bound of each value is tdl_lanczos_result.error_bounds (tdl/
+ * spectral.h, "Error bounds"): the smaller of the residual bound
+ * ||H v - theta v||_2 + rounding (a true residual, one extra product per
+ * pair: some eigenvalue lies within it; Parlett, The Symmetric Eigenvalue
+ * Problem, Thm 4.5.1) and the gap bound ||r||^2 / gap (Parlett Thm 11.7.1).
+ * That the eigenvalue within the bound of values[j] is the (j+1)-th largest
+ * rests on Lanczos having found the top of the spectrum: it does from any
+ * start with a component along the top eigenvectors (the random component
+ * of the warm start guarantees one), unless an eigenvalue is missed by
+ * rounding, which the tracker does not probe for (no
+ * TDL_LANCZOS_MULTIPLICITY: it would double the cost of each measurement).
  */
 #ifndef TDL_SHARPNESS_H
 #define TDL_SHARPNESS_H
@@ -49,7 +53,7 @@ typedef struct tdl_sharpness_tracker tdl_sharpness_tracker;
 typedef struct tdl_sharpness {
     size_t k;
     double values[16];      /* k, descending */
-    double bounds[16];      /* k: |lambda - values[j]| <= bounds[j] for some eigenvalue lambda */
+    double bounds[16];      /* k: error_bounds of tdl_lanczos_result (above) */
     size_t matvecs;         /* Hessian-vector products of this measurement */
     int converged;          /* 1 if every pair met the tolerance */
 } tdl_sharpness;

@@ -338,8 +338,8 @@ static void put_sharpness_json(json_writer *w, const train_log *lg, const tdl_tr
     sharp_summary s = summarize_sharpness(lg);
     json_object_begin(w, "sharpness");
     json_string(w, "what", "the top-k eigenvalues of the Hessian of the training loss (the loss trained, all parameters), "
-                           "descending, by Lanczos warm-started from the previous top vectors; bounds: residual norms "
-                           "||H v - lambda v|| (an eigenvalue lies within each)");
+                           "descending, by Lanczos warm-started from the previous top vectors; bounds: Lanczos's error bounds "
+                           "(residual ||H v - lambda v|| or residual^2 / gap, rounding included: an eigenvalue lies within each)");
     json_size(w, "every", lg->sharp_every);
     json_size(w, "k", lg->sharp_k);
     if (lg->weight_decay > 0) json_number(w, "weight_decay_added", lg->weight_decay);

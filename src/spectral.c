@@ -371,37 +371,67 @@ static double bound_rounding(size_t P, size_t m, double anorm)
     return ((double)P + (double)m) * DBL_EPSILON * anorm;
 }
 
-/* The gap of each of the k wanted Ritz values of T_m (theta and Z in t) to
- * the rest of the spectrum, estimated from the other Ritz values of the same
- * T_m: gap_j = min over i != idx[j] of |theta_i - theta_j| - (est_i + rnd),
- * est_i = |beta_m Z_{m,i}| and rnd = bound_rounding.  By the residual bound
- * each interval theta_i +- (est_i + rnd) holds an eigenvalue of A; the gap
- * estimate assumes that A has no eigenvalue closer to theta_j than those
- * intervals besides the one theta_j approximates.  It is set (else NaN)
- * only when both neighbours of theta_j in T_m's spectrum (one at an end)
- * have converged (est_i <= tol max |theta|), i.e. when the Ritz values
- * around theta_j are eigenvalues themselves: Lanczos from a random start
- * finds the extreme eigenvalues in order, and a missed one (an eigenvalue
- * between converged Ritz values that the Krylov space does not see) is the
- * event that the multiplicity probe (TDL_LANCZOS_MULTIPLICITY) bounds by
- * TDL_PROBE_DELTA at the end of the spectrum that is wanted. */
-static void ritz_gaps(const lz *s, const tri *t, size_t m, size_t k, const size_t *idx, double tol, int exhausted,
-                      double *gap)
+/* Ritz pairs of one block of T (n x n, eigenvalues t->theta, vectors t->Z,
+ * coupling beta to the next Lanczos vector; exact = the block is invariant
+ * or the basis fills R^P, so every residual is 0). */
+static double ritz_est(const tri *t, size_t n, double beta, int exact, size_t i)
 {
-    const double scale = fmax(fabs(t->theta[0]), fabs(t->theta[m - 1]));
-    const double rnd = bound_rounding(s->P, m, fmax(s->anorm, scale));
-    for (size_t j = 0; j < k; j++) {
-        const size_t c = idx[j];
-        int ok = 1;
-        double g = INFINITY;
-        for (size_t i = 0; i < m; i++) {
-            if (i == c) continue;
-            double est = exhausted ? 0.0 : fabs(s->beta[m - 1] * t->Z[(m - 1) + i * m]);
-            if ((i + 1 == c || i == c + 1) && !(est <= tol * scale)) ok = 0;
-            g = fmin(g, fabs(t->theta[i] - t->theta[c]) - est - rnd);
-        }
-        gap[j] = ok && g > 0 ? g : NAN;
-    }
+    return exact ? 0.0 : fabs(beta * t->Z[(n - 1) + i * n]);
+}
+
+/* min over l != i of |theta_l - theta_i| - (est_l + rnd): the distance from
+ * theta_i to the intervals that each hold an eigenvalue (residual bound). */
+static double ritz_gap_raw(const tri *t, size_t n, double beta, int exact, size_t i, double rnd)
+{
+    double g = INFINITY;
+    for (size_t l = 0; l < n; l++)
+        if (l != i) g = fmin(g, fabs(t->theta[l] - t->theta[i]) - ritz_est(t, n, beta, exact, l) - rnd);
+    return g;
+}
+
+/* A Ritz value is settled when its residual, or its quadratic bound with
+ * its own raw gap, is within tol_abs. */
+static int ritz_settled(const tri *t, size_t n, double beta, int exact, size_t i, double tol_abs, double rnd)
+{
+    double e = ritz_est(t, n, beta, exact, i);
+    if (e <= tol_abs) return 1;
+    double g = ritz_gap_raw(t, n, beta, exact, i, rnd);
+    return g > e + rnd && (e + rnd) * (e + rnd) / g + rnd <= tol_abs;
+}
+
+/* The gap of Ritz value i to the rest of the spectrum, estimated from the
+ * other Ritz values of the same block: ritz_gap_raw, set (else NaN) only
+ * when both neighbours of theta_i (one at an end) are settled, i.e. when the
+ * Ritz values around theta_i are eigenvalues themselves.  By the residual
+ * bound each interval theta_l +- (est_l + rnd) holds an eigenvalue of A; the
+ * estimate assumes that A has no eigenvalue closer to theta_i than those
+ * intervals besides the one theta_i approximates: Lanczos finds the end of
+ * the spectrum in order, and a missed eigenvalue there (one the Krylov space
+ * does not see) is the event that the multiplicity probe
+ * (TDL_LANCZOS_MULTIPLICITY) bounds by TDL_PROBE_DELTA. */
+static double ritz_gap(const tri *t, size_t n, double beta, int exact, size_t i, double tol_abs, double rnd,
+                       tdl_which which)
+{
+    /* Beyond the last (first) Ritz value only the wanted end of the spectrum
+     * may be taken as empty: below the lowest Ritz value of a run for the
+     * largest lies the unexplored bulk.  And never for a lone Ritz value. */
+    if (n < 2) return NAN;
+    if (i == 0 && which == TDL_WHICH_LARGEST) return NAN;
+    if (i + 1 == n && which == TDL_WHICH_SMALLEST) return NAN;
+    if (i > 0 && !ritz_settled(t, n, beta, exact, i - 1, tol_abs, rnd)) return NAN;
+    if (i + 1 < n && !ritz_settled(t, n, beta, exact, i + 1, tol_abs, rnd)) return NAN;
+    double g = ritz_gap_raw(t, n, beta, exact, i, rnd);
+    return g > 0 ? g : NAN;
+}
+
+/* The certified error bound of Ritz value i: min(residual bound, quadratic
+ * bound where the gap is known); see tdl/spectral.h. */
+static double ritz_bound(const tri *t, size_t n, double beta, int exact, size_t i, double tol_abs, double rnd,
+                         tdl_which which)
+{
+    double rb = ritz_est(t, n, beta, exact, i) + rnd;
+    double g = ritz_gap(t, n, beta, exact, i, tol_abs, rnd, which);
+    return g > rb ? fmin(rb, rb * rb / g + rnd) : rb;
 }
 
 /* Accepted probability of a missed eigenvalue when a probe stops early. */
@@ -425,8 +455,8 @@ static void ritz_gaps(const lz *s, const tri *t, size_t m, size_t k, const size_
  * ordinary one and the usual test applies.  A finite `gate` makes the whole
  * run a probe against that score (the multiplicity check). */
 static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, size_t limit, double tol,
-                       double gate, const double *start, size_t *idx, double *val, double *est, int *pconv,
-                       double *gap, double *vec)
+                       int on_bound, double gate, const double *start, size_t *idx, double *val, double *est,
+                       int *pconv, double *gap, double *vec)
 {
     const size_t P = s->P;
     s->m = 0;
@@ -458,6 +488,9 @@ static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, siz
             if (which == TDL_WHICH_MAGNITUDE && fabs(t->theta[0]) > fabs(t->theta[nb - 1])) je = 0;
             ext_score = which_score(which, t->theta[je]);
             ext_conv = fabs(s->beta[m - 1] * t->Z[(nb - 1) + je * nb]) <= tol * s->anorm;
+            if (on_bound && !ext_conv)
+                ext_conv = ritz_bound(t, nb, s->beta[m - 1], 0, je, tol * s->anorm,
+                                      bound_rounding(P, m, s->anorm), which) <= tol * s->anorm;
             const double g = prev_kth + tol * s->anorm;
             unlikely = !ext_conv && ext_score < g &&
                        hidden_probability(which, g, t->theta[0], t->theta[nb - 1], s->anorm, P - s->nlock - bs, nb) <=
@@ -472,6 +505,9 @@ static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, siz
             for (size_t j = 0; j < k; j++) {
                 est[j] = fabs(s->beta[m - 1] * t->Z[(m - 1) + idx[j] * m]);
                 pconv[j] = est[j] <= tol * scale || exhausted;
+                if (on_bound && !pconv[j])
+                    pconv[j] = ritz_bound(t, m, s->beta[m - 1], 0, idx[j], tol * scale,
+                                          bound_rounding(P, m, fmax(s->anorm, scale)), which) <= tol * scale;
                 if (!pconv[j]) conv_w = 0;
             }
         }
@@ -499,7 +535,9 @@ static int lanczos_run(lz *s, tri *t, gsl_rng *r, size_t k, tdl_which which, siz
             done = 1;
         }
         if (done) {
-            ritz_gaps(s, t, m, k, idx, tol, exhausted, gap);
+            const double scale = fmax(fabs(t->theta[0]), fabs(t->theta[m - 1]));
+            const double rnd = bound_rounding(P, m, fmax(s->anorm, scale));
+            for (size_t j = 0; j < k; j++) gap[j] = ritz_gap(t, m, s->beta[m - 1], exhausted, idx[j], tol * scale, rnd, which);
             for (size_t j = 0; j < k; j++) {
                 val[j] = t->theta[idx[j]];
                 if (vec) {
@@ -552,7 +590,7 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
     if (k == 0) return tdl_fail(TDL_EINVAL, "%s: k = 0 eigenpairs requested", who);
     if (k > P) return tdl_fail(TDL_EINVAL, "%s: k = %zu eigenpairs requested of a %zu x %zu operator", who, k, P, P);
     if ((unsigned)which > TDL_WHICH_MAGNITUDE) return tdl_fail(TDL_EINVAL, "%s: unknown selection %d", who, (int)which);
-    if (flags & ~(TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY))
+    if (flags & ~(TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY | TDL_LANCZOS_STOP_ON_BOUND))
         return tdl_fail(TDL_EINVAL, "%s: unknown flags 0x%x", who, flags);
     if (isnan(tol) || tol < 0 || isinf(tol)) return tdl_fail(TDL_EINVAL, "%s: tolerance %g is not a finite number >= 0", who, tol);
     if (tol == 0) tol = TDL_LANCZOS_TOL_DEFAULT;
@@ -564,6 +602,7 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
 
     const int want_vec = (flags & TDL_LANCZOS_VECTORS) != 0;
     const int verify = (flags & TDL_LANCZOS_MULTIPLICITY) != 0;
+    const int on_bound = (flags & TDL_LANCZOS_STOP_ON_BOUND) != 0;
     /* Pool of candidate pairs: the k of the first run, then at most k + 1
      * checks, each adding at most one. */
     const size_t pool_cap = verify ? 2 * k + 1 : k;
@@ -627,7 +666,7 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
     if (!(rng = rng_new(seed, who))) goto cleanup;
 
     /* Run 1: the k wanted pairs. */
-    st = lanczos_run(&s, &t, rng, k, which, steps, tol, -INFINITY, start, idx, pool_val, pool_est, pool_conv,
+    st = lanczos_run(&s, &t, rng, k, which, steps, tol, on_bound, -INFINITY, start, idx, pool_val, pool_est, pool_conv,
                      pool_gap, keep_vec ? Y : NULL);
     if (st != TDL_OK) goto cleanup;
     out->iterations = s.m;
@@ -656,7 +695,7 @@ int tdl_lanczos_from(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which w
         s.nlock = npool;
         size_t limit = steps < P - npool ? steps : P - npool;
         size_t i1;
-        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, gate - tol * s.anorm, NULL, &i1, pool_val + npool,
+        st = lanczos_run(&s, &t, rng, 1, which, limit, tol, on_bound, gate - tol * s.anorm, NULL, &i1, pool_val + npool,
                          pool_est + npool, pool_conv + npool, pool_gap + npool, Y + npool * P);
         if (st != TDL_OK) goto cleanup;
         /* A pair found on the complement of the locked Y has A y = (deflated

@@ -78,12 +78,12 @@ START_TEST(test_lanczos_bounds_golden)
     tdl_sym_eigen ex = {0};
     ck_assert_int_eq(tdl_sym_eigen_solve(H, P, 0, P - 1, 0, &ex), TDL_OK);
     const double norm = ex.norm, slack = ex.error_bound + 0.5 * (double)P * asym;
-    const tdl_which whiches[3] = {TDL_WHICH_LARGEST, TDL_WHICH_SMALLEST, TDL_WHICH_MAGNITUDE};
-    const unsigned flags[3] = {TDL_LANCZOS_MULTIPLICITY, TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY,
-                               TDL_LANCZOS_VECTORS};
+    const tdl_which whiches[4] = {TDL_WHICH_LARGEST, TDL_WHICH_SMALLEST, TDL_WHICH_MAGNITUDE, TDL_WHICH_LARGEST};
+    const unsigned flags[4] = {TDL_LANCZOS_MULTIPLICITY, TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY,
+                               TDL_LANCZOS_VECTORS, TDL_LANCZOS_MULTIPLICITY | TDL_LANCZOS_STOP_ON_BOUND};
     double worst_ratio = 0, worst_bound = 0;
     size_t checked = 0, with_gap = 0;
-    for (int w = 0; w < 3; w++) {
+    for (int w = 0; w < 4; w++) {
         const size_t k = P < 4 ? P : 4;
         tdl_lanczos_result r;
         ck_assert_int_eq(tdl_lanczos(hess_mv, op, P, k, whiches[w], 0, 0, 3, flags[w], &r), TDL_OK);

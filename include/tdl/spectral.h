@@ -63,6 +63,7 @@ TDL_API const char *tdl_which_name(tdl_which which);
 /* Flags of tdl_lanczos (OR them; 0 = values only, no check). */
 #define TDL_LANCZOS_VECTORS 1u      /* return the Ritz vectors (and true residuals) */
 #define TDL_LANCZOS_MULTIPLICITY 2u /* check for missed copies of multiple eigenvalues */
+#define TDL_LANCZOS_STOP_ON_BOUND 4u /* stop each pair at its certified accuracy (below) */
 
 /* Defaults used when tdl_lanczos gets max_steps = 0 or tol = 0. */
 #define TDL_LANCZOS_TOL_DEFAULT 1e-10
@@ -194,6 +195,18 @@ typedef struct tdl_lanczos_result {
  * The operator is A as the callback computes it: errors of the products
  * themselves (a Hessian-vector product summed over n examples) are not
  * included.
+ *
+ * TDL_LANCZOS_STOP_ON_BOUND: a pair counts as converged when its error
+ * bound (as above, computed from T_m at every check) is <= tol ||A||_est,
+ * rather than its residual: once the gap is known the quadratic bound
+ * ||r||^2 / gap reaches tol ||A|| at a residual near sqrt(tol ||A|| gap),
+ * so each eigenvalue stops at its certified accuracy, in fewer products
+ * (top-5 of the Hessian of a 784-8-10 net on 2,000 MNIST images: 19
+ * products against 21, and ARPACK's 31 at tol 1e-10 and 34 at tol 0;
+ * bench/bench_lanczos.sh).  The values are as accurate as with the residual
+ * test; the Ritz VECTORS are then accurate to about sqrt(tol) only, and
+ * `residuals` are larger than tol ||A||.  With TDL_LANCZOS_MULTIPLICITY the
+ * probe's extreme value stops the same way.
  */
 TDL_API int tdl_lanczos(tdl_matvec_fn f, void *ctx, size_t P, size_t k, tdl_which which,
                         size_t max_steps, double tol, unsigned long seed, unsigned flags,

@@ -479,9 +479,13 @@ static int run(const pc_options *opt, pc_result *res)
                 "not checked against the papers' full text (abstracts only).");
 
     if (opt->plot) {
+        size_t p0 = 0;
+        while (p0 + 1 < np && cl->t[p0] < 1000) p0++;
         plot_series ser[3] = {
             {.title = "linear: GD", .x = cl->t, .y = cl->gap, .n = np, .style = PLOT_POINTS},
-            {.title = "linear: predicted (w_svm log t + w~)", .x = cl->t, .y = pgap, .n = np, .style = PLOT_LINES},
+            /* The prediction is asymptotic: drawn from t = 1000 on. */
+            {.title = "linear: predicted (w_svm log t + w~)", .x = cl->t + p0, .y = pgap + p0, .n = np - p0,
+             .style = PLOT_LINES},
             {.title = "deep linear: (W2 W1)^T", .x = cd->t, .y = cd->gap, .n = np, .style = PLOT_LINESPOINTS},
         };
         char cap[256];

@@ -44,6 +44,7 @@ typedef struct train_log {
     int sharp_any;           /* a measurement was made */
     size_t sharp_last;       /* its step */
     int sharp_status;        /* a failed measurement's status */
+    char sharp_msg[512];     /* and its message (tdl_train's stop message replaces tdl_errmsg) */
 } train_log;
 
 #define LOG_COLS 10
@@ -103,7 +104,12 @@ static int on_eval(const tdl_train_progress *p, void *user)
         /* at step 0 and at the first evaluation at least K steps after the last measurement */
         if (!lg->sharp_any || p->step >= lg->sharp_last + lg->sharp_every) {
             int st = measure_sharpness(lg, lg->n_rows);
-            if (st != TDL_OK) { lg->sharp_status = st; lg->failed = 3; return 1; }
+            if (st != TDL_OK) {
+                lg->sharp_status = st;
+                snprintf(lg->sharp_msg, sizeof lg->sharp_msg, "at step %zu: %s", p->step, tdl_errmsg());
+                lg->failed = 3;
+                return 1;
+            }
             lg->sharp_any = 1;
             lg->sharp_last = p->step;
         }
@@ -567,6 +573,10 @@ static int load(train_opts *o, tdl_dataset **dsp, tdl_dataset **tsp, tdl_mlp **m
     }
     if (ts && (st = tdl_net_work_alloc(m, ts->n < 2048 ? ts->n : 2048, &lg->test_work)) != TDL_OK) return cli_fail(st);
     if (o->sharp_every) {
+        for (size_t l = 0; l < m->depth; l++)
+            if (!m->layers[l].trainable)
+                return cli_usage("train", "--log-sharpness: layer %zu is frozen (--freeze, or the model's trainable flags): "
+                                 "the Hessian over all parameters is not that of the parameters trained", l);
         if ((st = tdl_sharpness_tracker_create(m, o->cfg.loss, ds, o->sharp_k, 0, o->mo.seed, &lg->sharp)) != TDL_OK)
             return cli_fail(st);
         lg->sharp_every = o->sharp_every;
@@ -754,7 +764,7 @@ int cmd_train(int argc, char **argv)
     }
     if (st != TDL_OK) {
         rc = lg.failed == 1 ? cli_failf("out of memory keeping the training log") : lg.failed == 2 ? cli_fail(TDL_ENOMEM)
-           : lg.failed == 3 ? cli_failf("--log-sharpness: %s", tdl_errmsg()) : cli_fail(st);
+           : lg.failed == 3 ? cli_failf("--log-sharpness %s", lg.sharp_msg) : cli_fail(st);
         goto cleanup;
     }
     double test_loss = NAN, test_acc = NAN;

@@ -144,5 +144,6 @@ usage "--log-sharpness: expected K >= 1" "--log-sharpness abc" --log-sharpness a
 usage "--sharpness-k: expected 1 .. 16" "--sharpness-k 0" --log-sharpness 1 --sharpness-k 0
 usage "--sharpness-k: expected 1 .. 16" "--sharpness-k 17" --log-sharpness 1 --sharpness-k 17
 usage "--sharpness-k needs --log-sharpness K" "--sharpness-k alone" --sharpness-k 2
+usage "layer 0 is frozen" "--log-sharpness with a frozen layer" --log-sharpness 1 --freeze 0
 
 finish

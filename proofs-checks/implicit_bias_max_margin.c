@@ -434,30 +434,30 @@ static int run(const pc_options *opt, pc_result *res)
      * predicted| <= 2 |rho - w~| / |w|), and a one-decade fit amplifies an
      * error at one end about threefold: 10%. */
     const int fit_ok = opt->quick ? -1 : 1;
-    pc_addf(res, "inv_gap_slope", "linear: slope of 1/gap vs log t (fit window)", inv_slope, inv_slope_pred,
+    pc_addf(res, "inv_gap_slope", "linear: d(1/gap) / d log t, last decade", inv_slope, inv_slope_pred,
             fit_ok < 0 ? -1 : (have_pred && fabs(inv_slope / inv_slope_pred - 1) <= 0.10),
             "%s (fit R^2 = %.6f)", fit_ok < 0 ? "informational in --quick" : "within 10% of predicted", r2);
-    pc_addf(res, "loglog_slope", "linear: slope of log gap vs log log t (fit window)", ll_slope, ll_slope_pred,
+    pc_addf(res, "loglog_slope", "linear: d log gap / d log log t, last decade", ll_slope, ll_slope_pred,
             fit_ok < 0 ? -1 : (have_pred && fabs(ll_slope - ll_slope_pred) <= 0.10 * fabs(ll_slope_pred)),
             "%s (-> -1 as t -> inf)", fit_ok < 0 ? "informational in --quick" : "within 10% of predicted");
-    pc_addf(res, "norm_growth", "linear: d||w|| / d log t (fit window)", norm_slope, w_hat_norm,
+    pc_addf(res, "norm_growth", "linear: d||w|| / d log t, last decade", norm_slope, w_hat_norm,
             fabs(norm_slope / w_hat_norm - 1) <= 0.05, "within 5%% of ||w_svm|| = 1/margin");
     {
         char label[112];
         snprintf(label, sizeof label, "linear: |rho(t) - w~| / |w~|, t = %zu", T);
         pc_addf(res, "residual", label, resid, 0.0, have_pred && resid <= 0.05, "<= 0.05 (rho(t) -> w~)");
-        pc_addf(res, "residual_decay", "linear: slope of log |rho - w~| vs log t (fit window)", resid_slope, -1.0,
+        pc_addf(res, "residual_decay", "linear: d log|rho-w~| / d log t, last decade", resid_slope, -1.0,
                 have_pred && resid_slope <= -0.5, "<= -0.5 (decays; ~ t^-1 here)");
     }
     {
         char label[112];
         snprintf(label, sizeof label, "deep %zu-%zu-1: gap of (W2 W1)^T, t = %zu", d, h, T);
         pc_addf(res, "deep_gap_final", label, cd->gap[np - 1], NAN, deep_monotone,
-                "falls at every point of the fit window");
+                "falls at every point of the last decade");
     }
-    pc_addf(res, "deep_loglog_slope", "deep: slope of log gap vs log log t (fit window)", deep_ll_slope, -1.0,
+    pc_addf(res, "deep_loglog_slope", "deep: d log gap / d log log t, last decade", deep_ll_slope, -1.0,
             deep_ll_slope <= -0.5, "<= -0.5 (converging; 0 if the direction stalls)");
-    pc_addf(res, "deep_alignment", "deep: |u1(W1)^T W2^T| / |W2| (layer alignment)", align, 1.0,
+    pc_addf(res, "deep_alignment", "deep: |u1(W1)^T W2^T| / |W2| (alignment)", align, 1.0,
             align >= 1 - 1e-4, ">= 1 - 1e-4");
     pc_add(res, "deep_rank1", "deep: sigma_1(W1) / ||W1||_F", rank1, 1.0, -1, "");
 

@@ -88,7 +88,8 @@
  * tdl_rf_fit's mse targets; the risk is then the test mean of ||f - t||^2),
  * at most 200 (quick 100) training examples (the data grammar's n=), the
  * test set from --test or the grammar's split of --data (test=0.25); the
- * threshold is that n.  The linear-model rows stay on their Gaussian model.
+ * threshold is that n.  The linear-model and GD-net rows stay on their
+ * Gaussian data (the setup line says so).
  */
 #include <float.h>
 #include <math.h>
@@ -412,8 +413,8 @@ static int run(const pc_options *opt, pc_result *res)
 
     pc_setup(res, "(1) random ReLU features relu(w.x/sqrt d), w ~ N(0, I), min-norm least squares (tdl_rf_fit, SVD), ridge %g; "
              "data %s; p = n/8 .. 16 n (%zu points), %zu seeds %lu..; (2) isotropic linear model r = 1, sigma = %g, n = %zu, "
-             "%zu draws; (3) net %zu-p-1, first layer those features (frozen), output layer from 0 by full-batch GD (step "
-             "n/s_max^2) on the mse, %zu steps, n = %zu",
+             "%zu draws; (3) net %zu-p-1 on Gaussian data as (1), first layer random ReLU features (frozen), output layer "
+             "from 0 by full-batch GD (step n/s_max^2) on the mse, %zu steps, n = %zu",
              ridge, data_text, G, S, opt->seed, DD_SIGMA, lin_n, lin_draws, gd_d, gd_steps, gd_n);
     pc_note(res, "Risk: test mean of ||f(x) - t||^2 (built-in data: noiseless targets, the excess risk). The condition number "
             "of the n x n feature matrix at p = n is %.3g (seed 0). Closed form checked: Hastie et al.'s isotropic linear "

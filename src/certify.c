@@ -568,6 +568,8 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
     /* step 2: the prior */
     double t0 = now();
     if ((st = tdl_mlp_clone(m, &net)) != TDL_OK) goto done;
+    /* from the initialization: a model already trained on S would leak S_b into the prior */
+    if (m->theta0) memcpy(net->theta, m->theta0, P * sizeof(double));
     if ((st = train_net(net, loss, cfg->leak ? train : prior, cfg)) != TDL_OK) goto done;
     double sp = cfg->prior_sigma;
     if (isnan(sp)) {

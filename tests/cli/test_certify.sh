@@ -93,6 +93,13 @@ expect_out "certificate      " "text: the ledger"
 run "$TDL" certify --data digits:split=train --test digits:split=test --arch 64-64-10 --prior-epochs 2 --epochs 1 --mc 1 --test-draws 1 --threads 1
 grep -q "tdl certify: posterior epoch 1/1" "$WORK/err" && ok || bad "progress on stderr: $(head -c 200 "$WORK/err")"
 
+# --plot: the posterior's training curve, one point per epoch, with its data and script beside it
+run "$TDL" certify --data digits:split=train --test digits:split=test --arch 64-16-10 --prior-epochs 2 --epochs 3 --mc 1 \
+    --test-draws 1 --threads 1 --quiet --plot "$WORK/curve.png"
+expect_status 0 "certify --plot"
+[ -s "$WORK/curve.png" ] && [ -s "$WORK/curve.gp" ] && ok || bad "--plot: no figure or script"
+[ "$(grep -c '^[0-9]' "$WORK/curve.dat")" -eq 9 ] && ok || bad "--plot: expected 3 series x 3 epochs in curve.dat: $(head -c 300 "$WORK/curve.dat")"
+
 # ---- --prior-fraction 0: Dziugaite and Roy's certificate, as tdl bounds --pac-bayes-opt computes it ----
 run "$TDL" certify --data digits:split=train,binary=5 --test digits:split=test,binary=5 --arch 64-16-1 --prior-fraction 0 \
     --prior-epochs 3 --epochs 2 --mc 3 --test-draws 1 --objective pinsker --threads 1 --quiet --json --seed 3

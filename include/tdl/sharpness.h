@@ -5,10 +5,13 @@
  * "Gradient descent on neural networks typically occurs at the edge of
  * stability", ICLR 2021, Sec. 2).  For full-batch gradient descent at step
  * size eta, the quadratic model of the loss is stable iff lambda_1 <= 2/eta
- * (ibid., Sec. 2, the "edge of stability" 2/eta); with heavy-ball momentum
- * beta the threshold is 2 (1 + beta) / eta (ibid., Appendix: Polyak
- * momentum); Adam has no such fixed threshold in lambda_1 (its
- * preconditioned sharpness is the relevant quantity: Cohen et al. 2022).
+ * (ibid., Sec. 2: on a quadratic, GD diverges along any eigenvector whose
+ * eigenvalue exceeds 2/eta).  With heavy-ball momentum beta (torch's SGD:
+ * b = beta b + g, theta -= eta b) the quadratic's recursion
+ * x+ = (1 + beta - eta lambda) x - beta x- is stable iff eta lambda <
+ * 2 (1 + beta) (Jury's criterion), so the threshold is 2 (1 + beta) / eta;
+ * Adam has no fixed threshold in lambda_1 (its preconditioned Hessian is
+ * what matters).
  *
  * The tracker measures the top k eigenvalues of the Hessian of the loss
  * tdl_train minimizes (the mean loss over ds, or the model's loss

@@ -274,6 +274,15 @@ static void check_lanczos_result(const char *label, const dense *d, const lcase 
     for (size_t j = 0; j < k; j++)
         ck_assert_msg(fabs(r->values[j] - ref[j]) <= 1e-8 * d->norm, "%s: value %zu = %.17g, dsyevd %.17g", label, j,
                       r->values[j], ref[j]);
+    /* the reported error bound holds against dsyevd (whose own error is
+     * within P eps ||A||, tdl/linalg.h), and is the smaller of the two */
+    for (size_t j = 0; j < k; j++) {
+        ck_assert_msg(fabs(r->values[j] - ref[j]) <= r->error_bounds[j] + (double)P * EPS * d->norm,
+                      "%s: value %zu off by %.3g, bound %.3g (gap %.3g)", label, j, fabs(r->values[j] - ref[j]),
+                      r->error_bounds[j], r->gaps[j]);
+        ck_assert(r->error_bounds[j] == fmin(r->residual_bounds[j], r->quadratic_bounds[j]));
+        ck_assert(r->residual_bounds[j] >= r->residuals[j] + r->rounding);
+    }
     double tol = TDL_LANCZOS_TOL_DEFAULT;
     double worst_res = 0, worst_rep = 0, worst_orth = 0;
     if (r->vectors) {
@@ -478,6 +487,9 @@ START_TEST(test_lanczos_multiplicity_needs_check)
         /* Ritz value within its residual of an eigenvalue (Parlett Thm 11.5.1) */
         ck_assert_msg(nearest <= r.residuals[j] + (double)P * EPS * d.norm, "value %.17g is not an eigenvalue",
                       r.values[j]);
+        /* the error bound is about SOME eigenvalue without the check */
+        ck_assert_msg(nearest <= r.error_bounds[j] + (double)P * EPS * d.norm, "value %.17g: %.3g > bound %.3g",
+                      r.values[j], nearest, r.error_bounds[j]);
     }
     printf("spectral lanczos kron3 P=%zu top-%zu without check (converged %d, steps %zu):", P, k, r.converged,
            r.iterations);

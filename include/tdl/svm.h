@@ -19,7 +19,11 @@
  * far the direction moved between the two C (<= tol: C no longer matters).
  * Both hold only for linearly separable data: on non-separable data some
  * point has y_i f(x_i) < 1 whatever C, and `hard` stays 0 (the result is then
- * the soft-margin solution at 10 C).
+ * the soft-margin solution at 10 C).  `hard` = 0 also when the solver did
+ * not reach the optimum: LIBLINEAR 2.3's dual coordinate descent stops after
+ * 1000 passes over the data, which an ill-conditioned set (e.g. a bias with
+ * inputs far from the origin) may need more of; its result then fails the
+ * margin or the stability test, and is never reported as the hard margin.
  *
  * With a bias, LIBLINEAR regularizes b like a weight (it appends a constant
  * feature B and penalizes its weight): the solution is then the hard-margin

@@ -63,7 +63,7 @@ START_TEST(test_hand_2d)
     ck_assert_ptr_null(r.w);
     tdl_svm_result_free(&r); /* idempotent */
 
-    /* A small C gives the soft margin, which is not hard: C = 0.1 < alpha = 1/2. */
+    /* A small C gives the soft margin, which is not hard: 10 C = 0.1 < alpha = 1/2. */
     cfg.C = 0.01;
     ck_assert_int_eq(tdl_svm_max_margin(ds, &cfg, &r), TDL_OK);
     ck_assert_int_eq(r.hard, 0);

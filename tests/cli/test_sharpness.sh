@@ -84,6 +84,17 @@ measured=$(awk -F, 'NR > 1 && $10 != "" { printf "%s ", $2 }' "$WORK/log12.csv")
 if [ "$measured" = "0 5 10 12 " ]; then ok; else bad "K = 5 over 12 steps measured at '$measured', expected 0 5 10 12"; fi
 if head -n 1 "$WORK/log12.csv" | grep -q ",sharpness_1,sharpness_bound_1,sharpness_matvecs$"; then ok; else bad "k = 1 columns"; fi
 
+# minibatch SGD: measured at step 0, then at the first evaluation (epoch ends,
+# --eval-every 2: 4 steps an epoch, 8 between evaluations) at least K = 3
+# steps after the last measurement, and at the end
+run "$TDL" train --data "$DATA" --arch 64-16-10 --act tanh --loss mse --opt sgd --batch 50 --lr 0.1 --epochs 6 --eval-every 2 \
+    --log-sharpness 3 --log "$WORK/sgd.csv" --threads 1 --quiet -o "$WORK/sgd.safetensors"
+expect_status 0 "sgd --log-sharpness 3"
+measured=$(awk -F, 'NR > 1 && $10 != "" { printf "%s ", $2 }' "$WORK/sgd.csv")
+if [ "$measured" = "0 8 16 24 " ]; then ok; else bad "sgd: measured at steps '$measured', expected 0 8 16 24"; fi
+expect_out "at evaluations (--eval-every) at least 3 steps apart: 4 points" "sgd: the summary says when it measured"
+expect_out "(a full-batch threshold: minibatch SGD usually stays below)" "sgd: the threshold is a full-batch one"
+
 # (b) --json: the "sharpness" object
 run "$TDL" train "${NET[@]}" --epochs 20 --log-sharpness 5 --sharpness-k 2 --json -o "$WORK/j.safetensors"
 expect_status 0 "train --json --log-sharpness"

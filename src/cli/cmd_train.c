@@ -735,8 +735,8 @@ static void emit_text(const train_opts *o, const tdl_mlp *m, const tdl_dataset *
                    lg->rows[s.max_row * LOG_COLS + 1], lg->sharp_rows[s.last_row * C], lg->rows[s.last_row * LOG_COLS + 1]);
         /* a step is an evaluation only for full-batch runs with --eval-every 1 */
         const int each_step = B == ds->n && cfg->eval_every == 1;
-        printf("             top-%zu by Lanczos %s %zu steps%s: %zu points, %zu Hessian-vector products, error bounds <= %.2g%s\n",
-               lg->sharp_k, each_step ? "every" : "at evaluations (--eval-every) at least", lg->sharp_every, each_step ? "" : " apart", s.points,
+        printf("             top-%zu by Lanczos %s %zu steps%s: %zu point%s, %zu Hessian-vector products, error bounds <= %.2g%s\n",
+               lg->sharp_k, each_step ? "every" : "at evaluations (--eval-every) at least", lg->sharp_every, each_step ? "" : " apart", s.points, s.points == 1 ? "" : "s",
                s.matvecs, s.bound_max,
                lg->weight_decay > 0 ? " (weight decay added: loss + wd/2 ||theta||^2)" : "");
         if (isfinite(thr)) printf("             threshold %.6g = %s\n", thr, meaning);

@@ -234,6 +234,7 @@ typedef struct lcase {
 
 #define VEC TDL_LANCZOS_VECTORS
 #define MULT TDL_LANCZOS_MULTIPLICITY
+#define BOUND TDL_LANCZOS_STOP_ON_BOUND
 static const lcase lcases[] = {
     {SP_SMALL5, 5, 2, TDL_WHICH_LARGEST, 100, VEC},       /* P < max_steps */
     {SP_SMALL5, 5, 5, TDL_WHICH_SMALLEST, 100, VEC},      /* k = P */
@@ -255,6 +256,12 @@ static const lcase lcases[] = {
     {SP_LOWRANK, 60, 6, TDL_WHICH_MAGNITUDE, 0, VEC | MULT},
     {SP_FEW, 40, 3, TDL_WHICH_LARGEST, 0, VEC | MULT},      /* 4, 4, 4 */
     {SP_FEW, 40, 12, TDL_WHICH_SMALLEST, 0, VEC | MULT},    /* 1 x10, 2 x2 */
+    /* stopping on the error bound: the same values, copies included */
+    {SP_REPEATED, 300, 5, TDL_WHICH_MAGNITUDE, 0, VEC | MULT | BOUND},
+    {SP_FEW, 40, 12, TDL_WHICH_SMALLEST, 0, MULT | BOUND},
+    {SP_HESSIAN, 2000, 9, TDL_WHICH_LARGEST, 0, BOUND},
+    {SP_CLUSTERED, 1000, 2, TDL_WHICH_SMALLEST, 300, MULT | BOUND},
+    {SP_LOWRANK, 60, 6, TDL_WHICH_MAGNITUDE, 0, VEC | MULT | BOUND},
 };
 #define NLCASES ((int)(sizeof lcases / sizeof lcases[0]))
 
@@ -285,7 +292,11 @@ static void check_lanczos_result(const char *label, const dense *d, const lcase 
     }
     double tol = TDL_LANCZOS_TOL_DEFAULT;
     double worst_res = 0, worst_rep = 0, worst_orth = 0;
-    if (r->vectors) {
+    if (c->flags & BOUND) { /* stopped on the error bound: the residuals are larger */
+        for (size_t j = 0; j < k; j++)
+            ck_assert_msg(r->error_bounds[j] <= tol * r->norm_estimate * 1.0001, "%s: bound %zu = %.3g", label, j,
+                          r->error_bounds[j]);
+    } else if (r->vectors) {
         double *y = malloc(P * sizeof(double)), *Ay = malloc(P * sizeof(double));
         for (size_t j = 0; j < k; j++) {
             for (size_t i = 0; i < P; i++) y[i] = r->vectors[i * k + j];
@@ -330,8 +341,9 @@ START_TEST(test_lanczos_dense)
     dense d;
     make_case(&d, c->sp, c->P, 1000 + (unsigned long)_i);
     char label[128];
-    snprintf(label, sizeof label, "lanczos %s P=%zu k=%zu %s%s%s", spectrum_names[c->sp], c->P, c->k,
-             tdl_which_name(c->which), (c->flags & VEC) ? " +vectors" : "", (c->flags & MULT) ? " +multiplicity" : "");
+    snprintf(label, sizeof label, "lanczos %s P=%zu k=%zu %s%s%s%s", spectrum_names[c->sp], c->P, c->k,
+             tdl_which_name(c->which), (c->flags & VEC) ? " +vectors" : "", (c->flags & MULT) ? " +multiplicity" : "",
+             (c->flags & BOUND) ? " +stop-on-bound" : "");
     tdl_lanczos_result r;
     int st = tdl_lanczos(dense_mv, &d, c->P, c->k, c->which, c->max_steps, 0, 7, c->flags, &r);
     ck_assert_msg(st == TDL_OK, "%s: %s", label, tdl_errmsg());

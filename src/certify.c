@@ -46,7 +46,7 @@ void tdl_certify_config_default(tdl_certify_config *cfg)
     cfg->posterior = TDL_POSTERIOR_GAUSSIAN;
     cfg->prior_epochs = 20;
     cfg->prior_lr = 0.005;
-    cfg->prior_momentum = 0.95;
+    cfg->prior_momentum = 0.99;
     cfg->epochs = 20;
     cfg->lr = 0.001;
     cfg->momentum = 0.95;

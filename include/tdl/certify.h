@@ -96,7 +96,7 @@ typedef struct tdl_certify_config {
     tdl_posterior_kind posterior; /* gaussian */
     size_t prior_epochs;       /* SGD epochs of the prior net (20) */
     double prior_lr;           /* 0.005 (PBB) */
-    double prior_momentum;     /* 0.95 (PBB's runexp default) */
+    double prior_momentum;     /* 0.99 (PBB's running example) */
     size_t epochs;             /* posterior epochs (20) */
     double lr;                 /* posterior SGD learning rate (0.001, PBB) */
     double momentum;           /* 0.95 (PBB) */

@@ -981,7 +981,7 @@ static const char help_certify[] =
     "  --delta D              PAC-Bayes confidence [0.025]\n"
     "  --delta-mc D           Monte Carlo confidence [0.01]\n"
     "  --prior-epochs N       SGD epochs of the prior net [20]\n"
-    "  --prior-lr X           [0.005]   --prior-momentum X [0.95]\n"
+    "  --prior-lr X           [0.005]   --prior-momentum X [0.99]\n"
     "  --epochs N             posterior epochs [20]\n"
     "  --lr X                 posterior SGD learning rate [0.001]   --momentum X [0.95]\n"
     "  --batch N              minibatch [250]\n"

@@ -107,8 +107,8 @@ expect_status 0 "certify data-free"
 v=$(ledger_check); [ "$v" = ok ] && ok || bad "data-free: ledger: $v"
 dr_cert=$(json_get certificate)
 expect_json m_prior 0 "data-free: no prior part"
-# the same net: tdl train with the prior's recipe (SGD lr 0.005, momentum 0.95, batch 250, seed 3)
-run "$TDL" train --data digits:split=train,binary=5 --arch 64-16-1 --opt sgd --lr 0.005 --momentum 0.95 --batch 250 \
+# the same net: tdl train with the prior's recipe (SGD lr 0.005, momentum 0.99, batch 250, seed 3)
+run "$TDL" train --data digits:split=train,binary=5 --arch 64-16-1 --opt sgd --lr 0.005 --momentum 0.99 --batch 250 \
     --epochs 3 --seed 3 --threads 1 -o "$WORK/dr.safetensors"
 expect_status 0 "train the data-free net"
 run "$TDL" bounds --model "$WORK/dr.safetensors" --data digits:split=train,binary=5 --pac-bayes-opt --pb-epochs 2 \

@@ -25,7 +25,7 @@
  * He scales start at a sharpness that first FALLS, and progressive
  * sharpening is then hard to see on digits), seed --seed.  Full-batch GD
  * (tdl_train, opt gd) at constant eta = 0.3 (2/eta = 6.67) for T steps
- * (full 3000, quick 700; --steps).  The sharpness is measured by
+ * (full 3000, quick 1000; --steps).  The sharpness is measured by
  * tdl_sharpness_measure (the function behind `tdl train --log-sharpness`:
  * Lanczos warm-started from the previous top direction, with Lanczos's
  * certified error bound) at step 0 and every 10 steps; the loss is logged at
@@ -52,7 +52,7 @@
  *       above it when the loss spikes; a median within 20 per cent is that
  *       statement, while a run whose sharpness kept rising (or fell back to
  *       its initial value, here ~0.36 x 2/eta) leaves the band.  (The
- *       full run's median is 1.008, the quick run's 1.07.)
+ *       full run's median is 1.008, the quick run's 1.04.)
  *   (4) non-monotone: at least 3 steps after t* with L(t+1) > L(t)
  *       (monotone GD, lambda_1 < 2/eta, has none, as on a quadratic);
  *   (5) and still decreasing: L(T) <= 0.5 x L(t*) (the paper: the loss
@@ -156,7 +156,7 @@ static int run(const pc_options *opt, pc_result *res)
 {
     const int quick = opt->quick;
     const size_t n = quick ? 200 : 500, W = 32;
-    const size_t T = opt->steps ? opt->steps : quick ? 700 : 3000;
+    const size_t T = opt->steps ? opt->steps : quick ? 1000 : 3000;
     const double eta = ETA / (opt->broken ? 40.0 : 1.0);
     const double thr = 2.0 / eta;
     char spec[128];
@@ -280,7 +280,7 @@ const pc_check pc_check_edge_of_stability = {
     "eta / 40 with the same step budget: training ends before the sharpness reaches 2/eta (the regime is not reached)",
     run,
     PC_P_STEPS,
-    "  --steps N          GD steps (default 700 with --quick, else 3000)\n",
+    "  --steps N          GD steps (default 1000 with --quick, else 3000)\n",
     "its step size and horizon are tuned to the built-in digits subset (a user's set needs its own eta and budget)",
     NULL,
 };

@@ -690,9 +690,9 @@ int cmd_sweep(int argc, char **argv)
     char act[64], caption[512];
     tdl_act_format(&o.cfg.net.act, act, sizeof act);
     if (o.cfg.kind == TDL_SWEEP_PARAMS)
-        snprintf(caption, sizeof caption, "data %s; random features %s (%s), min-norm least squares, ridge %g; train loss < 1e-12 x "
-                 "the top not drawn (interpolation); %zu repeats, seeds %lu+r", ds->spec, o.mo.arch, act, o.cfg.ridge, o.cfg.repeats,
-                 o.cfg.net.seed);
+        snprintf(caption, sizeof caption, "data %s; random features %s (%s), min-norm least squares, ridge %g%s; %zu repeats, seeds %lu+r",
+                 ds->spec, o.mo.arch, act, o.cfg.ridge,
+                 res.classification ? "" : "; train loss < 1e-12 x the top not drawn (interpolation)", o.cfg.repeats, o.cfg.net.seed);
     else
         snprintf(caption, sizeof caption, "data %s; net %s (%s); %s lr %g, %zu epochs, loss %s (mean); %zu repeats, seeds %lu+r",
                  ds->spec, o.mo.arch, act, o.to.opt_text, tc->lr, tc->epochs, tdl_loss_name(tc->loss), o.cfg.repeats, o.cfg.net.seed);

@@ -77,4 +77,9 @@
 #include "tdl/infoplane.h"
 #include "tdl/access.h"
 #include "tdl/verify.h"
+#include "tdl/gn_dual.h"
+#include "tdl/sharpness.h"
+#include "tdl/random_features.h"
+#include "tdl/svm.h"
+#include "tdl/certify.h"
 #endif

@@ -133,10 +133,12 @@ static const char conventions_c[] =
     "Nets and what the numbers depend on:\n"
     "  A fresh net (--arch) has the default activation @{model.act}, init @{model.init},\n"
     "      parametrization @{model.param}, sigma_b @{model.sigma_b} and seed @{model.seed};\n"
-    "      sigma_w defaults to sqrt 2 with --init he and 1 otherwise, for both\n"
-    "      parametrizations (--param ntk keeps init he and sigma_w = sqrt 2).\n"
+    "      sigma_w defaults to sqrt 2 with --init he and 1 otherwise, for every\n"
+    "      parametrization (--param ntk and mf keep init he and sigma_w = sqrt 2).\n"
     "  standard: W ~ N(0, sigma_w^2 / fan_in), b ~ N(0, sigma_b^2), forward W a + b;\n"
     "      ntk: W, b ~ N(0, 1), forward sigma_w / sqrt(fan_in) W a + sigma_b b.\n"
+    "      mf: as ntk, but the last layer is sigma_w / fan_in W a + sigma_b / sqrt(fan_in) b\n"
+    "      (f = f_ntk / sqrt fan_in); train it with --lr fan_in times an ntk step.\n"
     "  Initializations draw from GSL's mt19937 seeded with --seed.\n"
     "  Every JSON states what its numbers depend on: model_provenance {source,\n"
     "      parametrization, activation, sigma_w, sigma_b, init, seed, and for a model\n"
@@ -236,7 +238,21 @@ static const char help_train[] =
     "  --diverge-factor F stop as diverged once the training loss exceeds F x max(initial\n"
     "                     loss, zero-predictor loss); 0 = off, else >= 1 (default @{train.diverge_factor})\n"
     "\n";
-/* split in two: ISO C limits a string literal to 4095 characters */
+/* split in parts: ISO C limits a string literal to 4095 characters */
+static const char help_train_sharpness[] =
+    "  --log-sharpness K  the top Hessian eigenvalues (the Hessian of the training loss that\n"
+    "                     is minimized, all parameters; + WD with --weight-decay) at step 0,\n"
+    "                     every K steps (full batch, --eval-every 1; else at the first\n"
+    "                     evaluation >= K steps after the last) and at the last step, by\n"
+    "                     Lanczos warm-started from the previous top vectors.  --log gets\n"
+    "                     sharpness_1..k, sharpness_bound_1..k (certified error bounds) and\n"
+    "                     sharpness_matvecs; --json a \"sharpness\" object; the summary first,\n"
+    "                     max and last; --plot draws them on the right axis (instead of\n"
+    "                     accuracy) with 2/eta (gd, sgd) or 2(1+beta)/eta (heavy-ball\n"
+    "                     momentum); no line for adam, nesterov or a schedule (said why).\n"
+    "                     Cost: ~15-35 Hessian-vector products per point (one product ~\n"
+    "                     2-4 passes over the data).  Refused with frozen layers.\n"
+    "  --sharpness-k k    eigenvalues per point, 1..16 (default 1)\n";
 static const char help_train_out[] =
     "output:\n"
     "  -o, --out FILE     model file (default model.safetensors)\n"
@@ -246,8 +262,10 @@ static const char help_train_out[] =
     "  --log-ntk-drift[=N]  add a column ntk_drift to the log: ||Theta_t - Theta_0||_F /\n"
     "                     ||Theta_0||_F of the empirical NTK (traced, mean over outputs)\n"
     "                     on the first N training examples (default 256; Lee et al. 2019)\n"
+    "%s"
     "  --plot FILE        .png .svg .pdf: the training curve, train (and --test) loss\n"
-    "                     (mean, left axis) and accuracy (right axis) per evaluation;\n"
+    "                     (mean, left axis) and accuracy (right axis; the sharpness\n"
+    "                     with --log-sharpness) per evaluation;\n"
     "                     the gnuplot script FILE.gp and data FILE.dat are written beside it\n"
     "  --json             a JSON summary on stdout: stopped (completed, target or\n"
     "                     diverged), model, epochs, steps, train_loss, initial_loss, ...\n"
@@ -376,7 +394,8 @@ static const char help_hessian_intro[] =
     "methods:\n"
     "  exact    the dense Hessian (closed forms with BLAS-3 for linear and one-hidden-\n"
     "           layer nets, exact Hessian-vector products for deeper ones) and\n"
-    "           LAPACK (dsyevd_2stage for values, dsyevd with vectors, dsyevr for --k).\n"
+    "           LAPACK (dsyevd_2stage for values, dsyevd with vectors; with --k,\n"
+    "           dsyevr_2stage for values and dsyevr with vectors).\n"
     "           Refused before allocating when 8 P^2 bytes do not fit in memory.\n"
     "  lanczos  k extreme eigenvalues from exact Hessian-vector products (Pearlmutter's\n"
     "           R-operator), full re-orthogonalization, Ritz residuals, and a search for\n"
@@ -521,7 +540,7 @@ static const char help_landscape_opts[] =
 
 static char help_hessian_full[sizeof help_hessian_intro + sizeof help_hessian + 4096];
 static char help_landscape_full[sizeof help_landscape + sizeof help_landscape_opts + 4096];
-static char help_train_full[sizeof help_train + sizeof help_train_out + 4096];
+static char help_train_full[sizeof help_train + sizeof help_train_out + sizeof help_train_sharpness + 4096];
 
 static const char help_bounds_intro[] =
     "usage: tdl bounds --data SPEC (--model FILE | --arch A ...) [options]\n"
@@ -616,7 +635,8 @@ static const char help_ntk[] =
     "options:\n"
     "  --data SPEC        the inputs (required; labels for --predict and arora)\n"
     "  --analytic         infinite-width kernel of the net's architecture, activation,\n"
-    "                     parametrization and sigmas (default: empirical)\n"
+    "                     parametrization and sigmas (default: empirical); refused for\n"
+    "                     --param mf (no infinite-width kernel: NNGP and NTK -> 0)\n"
     "  --nngp             with --analytic or --mc: the NNGP kernel instead of the NTK\n"
     "  --h-inf            Du et al. 2019's H_inf = x.x' (pi - theta) / (2 pi) on the rows\n"
     "                     as given (the theorem assumes unit rows: normalize=unit)\n"
@@ -665,7 +685,7 @@ static const char help_ntk[] =
 static char help_ntk_full[sizeof help_ntk_intro + sizeof help_ntk + 4096];
 
 static const char help_sweep[] =
-    "usage: tdl sweep width|samples|label-noise --data SPEC --arch A --values LIST [options]\n"
+    "usage: tdl sweep width|samples|label-noise|params --data SPEC --arch A --values LIST [options]\n"
     "\n"
     "Train one fresh net per (value, repeat), evaluate train and test error and loss,\n"
     "compute every measure of 'tdl bounds' (classification), and rank the measures by\n"
@@ -680,6 +700,13 @@ static const char help_sweep[] =
     "  samples      n: the first n examples of a seeded shuffle of --data (per repeat)\n"
     "  label-noise  F: round(F n) training labels, chosen at random, replaced by uniform\n"
     "               random classes (as random-labels=F; the --test labels stay clean)\n"
+    "  params       p random features: --arch d-W-C (one hidden layer); the first layer\n"
+    "               keeps its random init (frozen), the last is the minimum-norm least-\n"
+    "               squares fit of the mse targets (SVD; --ridge): no training, no bounds\n"
+    "               measures.  Test loss against p is the double-descent curve (Belkin et\n"
+    "               al. 2019); the threshold p = n (n - 1 with a last-layer bias) is marked\n"
+    "               in the table, the JSON (interpolation_threshold, test_loss_peak),\n"
+    "               sweep.csv and the figure\n"
     "Repeat r (0-based) uses init seed --seed + r and minibatch seed --train-seed + r for\n"
     "every value, so the runs of one repeat differ only in the swept value.\n"
     "\n"
@@ -695,6 +722,8 @@ static const char help_sweep[] =
     "  --margin-percentile P, --delta D   as in 'tdl bounds' (default @{sweep.margin_percentile}, @{sweep.delta})\n"
     "  --success-loss EPS a run succeeds when its final train loss is < EPS; the\n"
     "                     figure then shows the success fraction (default off)\n"
+    "  --ridge L          params: ridge of the fit, (1/n)||Y - A B||^2 + L ||B||^2\n"
+    "                     (default 0: the minimum-norm least-squares fit)\n"
     "  --output-ones      last layer's weights set to 1 and frozen: the student\n"
     "                     f(x) = sum_j phi(w_j . x) of Safran and Shamir 2018 (use with\n"
     "                     --no-bias and one output)\n"
@@ -739,11 +768,13 @@ static const char help_sweep_opts[] =
     "      --values 4:1024:x4 --repeats 2 --epochs 250 --batch 0 --lr 0.05 -o width-sweep\n"
     "  tdl sweep width --data teacher:n=500,d=8,k=8 --arch 8-W-1 --no-bias --output-ones --init xavier \\\n"
     "      --loss mse --values 8,16,32 --repeats 20 --batch 0 --lr 0.05 --epochs 6000 --target-loss 1e-4 \\\n"
-    "      --eval-every 10 --success-loss 1e-3 -o teacher-sweep\n";
+    "      --eval-every 10 --success-loss 1e-3 -o teacher-sweep\n"
+    "  tdl sweep params --data teacher:n=80,d=6,k=3,split=train --test teacher:n=80,d=6,k=3,split=test \\\n"
+    "      --arch 6-W-1 --no-bias --param ntk --values 8:1024:x2 --repeats 5 --plot dd.png\n";
 
 static char help_sweep_full[sizeof help_sweep + sizeof help_sweep_opts + 4096];
 
-static const char help_check[] =
+static const char help_check_a[] =
     "usage: tdl check --list [--json]\n"
     "       tdl check NAME  [--quick] [--broken] [--seed N] [--json] [--plot FILE.{png,svg,pdf}]\n"
     "                       [--data SPEC [--test SPEC]] [--widths W1,W2,...] [--seeds N] [--steps N]\n"
@@ -771,7 +802,9 @@ static const char help_check[] =
     "  --plot-dir DIR   with --all: DIR/NAME.png for every check\n"
     "  --threads N      threads for OpenBLAS / OpenMP (default: library default)\n"
     "  --quiet          no progress lines on stderr\n"
-    "\n"
+    "\n";
+/* split in two: ISO C limits a string literal to 4095 characters */
+static const char help_check_params[] =
     "The experiment's parameters, for one check NAME: each check declares those it\n"
     "takes (tdl check --list --json: \"parameters\"; proofs-checks/NAME --help gives\n"
     "their defaults); any other is a usage error naming the check, and a check whose\n"
@@ -781,20 +814,24 @@ static const char help_check[] =
     "                   deep-linear-no-bad-minima (Kawaguchi's hypotheses checked first:\n"
     "                   'hypothesis not met' otherwise), ntk-width-convergence (inputs only),\n"
     "                   ntk-lazy-training (one target or two classes; Theta_inf > 0 checked),\n"
-    "                   du-gd-convergence (unit-norm inputs and lambda_0 > 0 checked).\n"
+    "                   du-gd-convergence (unit-norm inputs and lambda_0 > 0 checked),\n"
+    "                   double-descent (random-features regression on its targets).\n"
     "                   A large set is cut to the check's size by the data grammar's n=\n"
     "                   (the first K of a seeded shuffle; the setup names the spec used)\n"
-    "  --test SPEC      held-out inputs, with --data: ntk-lazy-training (default: the\n"
-    "                   data grammar's split of --data)\n"
+    "  --test SPEC      held-out inputs, with --data: ntk-lazy-training, double-descent\n"
+    "                   (default: the data grammar's split of --data)\n"
     "  --widths LIST    widths W1,W2,... (>= 3, spanning a factor >= 8):\n"
-    "                   ntk-width-convergence, ntk-lazy-training, du-gd-convergence\n"
+    "                   ntk-width-convergence, ntk-lazy-training, du-gd-convergence,\n"
+    "                   mean-field-vs-lazy (even, >= 16)\n"
     "  --seeds N        nets or runs per setting: deep-linear-no-bad-minima,\n"
     "                   ntk-width-convergence, ntk-lazy-training, du-gd-convergence,\n"
     "                   arora-fine-grained, width-no-overfit, width-eases-optimization,\n"
     "                   generalization-gap-vs-m, edge-of-chaos,\n"
-    "                   information-plane-compression, bounds-validity\n"
+    "                   information-plane-compression, bounds-validity, double-descent,\n"
+    "                   mean-field-vs-lazy\n"
     "  --steps N        GD step budget: deep-linear-no-bad-minima,\n"
-    "                   linear-regression-hessian, du-gd-convergence\n"
+    "                   linear-regression-hessian, du-gd-convergence, edge-of-stability,\n"
+    "                   mean-field-vs-lazy\n"
     "\n"
     "Exit status: 0 every check passed, 1 a check failed (or could not run), 2 usage.\n"
     "\n"
@@ -802,6 +839,7 @@ static const char help_check[] =
     "          tdl check ntk-width-convergence --data iris --widths 64,256,1024,4096 --seeds 8\n"
     "          tdl check --list --json\n"
     "          tdl check --all --quick --json > checks.json\n";
+static char help_check[sizeof help_check_a + sizeof help_check_params];
 
 static const char help_report[] =
     "usage: tdl report [--model FILE --data SPEC [--test SPEC]] [--out DIR] [--quick]\n"
@@ -1012,7 +1050,7 @@ const cli_command cli_commands[] = {
     {"landscape", "1D / 2D loss-landscape slices, interpolation and mode connectivity", cmd_landscape, help_landscape_full},
     {"bounds", "complexity measures and generalization bounds as one table", cmd_bounds, help_bounds_full},
     {"certify", "a PAC-Bayes risk certificate with a data-dependent prior (Perez-Ortiz et al. 2021)", cmd_certify, help_certify},
-    {"sweep", "width / sample-size / label-noise experiments", cmd_sweep, help_sweep_full},
+    {"sweep", "width / sample-size / label-noise / double-descent (params) experiments", cmd_sweep, help_sweep_full},
     {"signal", "signal propagation: q*, chi_1, depth scales, phase diagram, Jacobian spectra", cmd_signal, help_signal},
     {"infoplane", "information plane: I(X;T), I(T;Y) of hidden layers during training", cmd_infoplane, help_infoplane_full},
     {"check", "theorem checks (proofs-checks): --list, NAME, --all", cmd_check, help_check},
@@ -1027,13 +1065,14 @@ __attribute__((constructor)) static void build_help(void)
     size_t bounds_len = (size_t)snprintf(help_bounds_full, sizeof help_bounds_full, "%s", help_bounds_intro);
     snprintf(help_bounds_full + bounds_len, sizeof help_bounds_full - bounds_len, help_bounds, cli_model_help);
     size_t train_len = (size_t)snprintf(help_train_full, sizeof help_train_full, help_train, cli_model_help);
-    snprintf(help_train_full + train_len, sizeof help_train_full - train_len, "%s", help_train_out);
+    snprintf(help_train_full + train_len, sizeof help_train_full - train_len, help_train_out, help_train_sharpness);
     size_t hessian_len = (size_t)snprintf(help_hessian_full, sizeof help_hessian_full, "%s", help_hessian_intro);
     snprintf(help_hessian_full + hessian_len, sizeof help_hessian_full - hessian_len, help_hessian, cli_model_help);
     size_t ntk_len = (size_t)snprintf(help_ntk_full, sizeof help_ntk_full, "%s", help_ntk_intro);
     snprintf(help_ntk_full + ntk_len, sizeof help_ntk_full - ntk_len, help_ntk, cli_model_help);
     snprintf(topic_data_full, sizeof topic_data_full, "%s%s", topic_data_a, topic_data_b);
     snprintf(conventions_full, sizeof conventions_full, "%s%s%s", conventions_a, conventions_b, conventions_c);
+    snprintf(help_check, sizeof help_check, "%s%s", help_check_a, help_check_params);
     snprintf(help_infoplane_full, sizeof help_infoplane_full, help_infoplane, cli_model_help);
     size_t sweep_len = (size_t)snprintf(help_sweep_full, sizeof help_sweep_full, help_sweep, cli_model_help);
     snprintf(help_sweep_full + sweep_len, sizeof help_sweep_full - sweep_len, "%s", help_sweep_opts);

@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 
 packages="gcc meson ninja-build pkg-config libgsl-dev liblapacke-dev libopenblas-dev \
 libopenblas0-pthread check libcjson-dev zlib1g-dev liblinear-dev gnuplot-nox python3 python3-numpy python3-pytest \
-python3-setuptools python3-venv"
+python3-setuptools python3-venv libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libelpa-dev"
+# libopenmpi-dev, openmpi-bin, libscalapack-openmpi-dev, libelpa-dev: the
+# optional MPI build (src/dist.c, src/dist_eigen.c: `tdl` under mpirun,
+# ScaLAPACK / ELPA for distributed dense spectra; the 'mpi' test suite);
+# the build works without them, as before
 # liblinear-dev: the hard-margin SVM of the implicit-bias check (src/svm.c);
 # python3: meson runs on it, and a few CLI tests use its standard library to
 # validate JSON and to write small or deliberately broken npy/npz files;

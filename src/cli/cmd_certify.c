@@ -381,14 +381,7 @@ int cmd_certify(int argc, char **argv)
     cv.emp = cv.x + 2 * cv.cap;
     cv.klm = cv.x + 3 * cv.cap;
     cv.progress = !o.quiet;
-    cv.m_bound = 1;
-    {
-        /* m_bound for the curve's KL/m: the split's size, known before the run */
-        tdl_dataset *pp = NULL, *bp = NULL;
-        if (tdl_certify_split(ds, o.cc.prior_fraction, o.cc.seed, &pp, &bp) == TDL_OK) cv.m_bound = (double)bp->n;
-        tdl_dataset_free(&pp);
-        tdl_dataset_free(&bp);
-    }
+    cv.m_bound = 1; /* the curve keeps KL; divided by m_bound after the run */
     tdl_certify_config cc = o.cc;
     cc.callback = progress_cb;
     cc.user = &cv;
@@ -399,6 +392,7 @@ int cmd_certify(int argc, char **argv)
         goto cleanup;
     }
     if ((st = tdl_certify_measure(&r, &o.cc, tdl_bounds_chance(ds->classes), &row)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    for (size_t i = 0; i < cv.n; i++) cv.klm[i] /= (double)r.m_bound;
     double seconds = now() - t0;
     if (o.plot && (rc = emit_plot(&o, &cv, &r)) != 0) goto cleanup;
     if (o.as_json) emit_json(&o, &r, row, m, ds, ts, stoch, stoch_n, mean_err, seconds);

@@ -424,6 +424,9 @@ static int check_config(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
     if (!isnan(cfg->prior_sigma) && !(cfg->prior_sigma > 0 && isfinite(cfg->prior_sigma)))
         return tdl_fail(TDL_EINVAL, "certificate: prior_sigma %g must be positive", cfg->prior_sigma);
     if (!(cfg->prior_sigma_tol >= 0)) return tdl_fail(TDL_EINVAL, "certificate: prior_sigma_tol %g must be >= 0", cfg->prior_sigma_tol);
+    if (!m->theta0)
+        return tdl_fail(TDL_EINVAL, "certificate: the nets train from the model's initial parameters (init.* tensors), "
+                        "and the model has none (its trained weights may have seen the bound part)");
     if (cfg->prior_fraction == 0) {
         if (cfg->objective != TDL_CERT_FQUAD && cfg->objective != TDL_CERT_PINSKER)
             return tdl_fail(TDL_EINVAL, "certificate: the data-free path (prior_fraction 0) is Dziugaite and Roy's optimizer, "
@@ -432,7 +435,6 @@ static int check_config(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
         if (cfg->posterior != TDL_POSTERIOR_GAUSSIAN)
             return tdl_fail(TDL_EINVAL, "certificate: the data-free path (prior_fraction 0) is Dziugaite and Roy's Gaussian posterior");
         if (cfg->leak) return tdl_fail(TDL_EINVAL, "certificate: leak needs a prior part (prior_fraction > 0)");
-        if (!m->theta0) return tdl_fail(TDL_EINVAL, "certificate: the data-free prior is centred at the initial parameters, and the model has none");
     }
     return TDL_OK;
 }
@@ -569,7 +571,7 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
     double t0 = now();
     if ((st = tdl_mlp_clone(m, &net)) != TDL_OK) goto done;
     /* from the initialization: a model already trained on S would leak S_b into the prior */
-    if (m->theta0) memcpy(net->theta, m->theta0, P * sizeof(double));
+    memcpy(net->theta, m->theta0, P * sizeof(double));
     if ((st = train_net(net, loss, cfg->leak ? train : prior, cfg)) != TDL_OK) goto done;
     double sp = cfg->prior_sigma;
     if (isnan(sp)) {

@@ -330,6 +330,12 @@ START_TEST(test_errors)
     small_config(&c);
     c.prior_fraction = 1;
     ck_assert_int_eq(tdl_certify(m, TDL_LOSS_CE, ds, &c, &r), TDL_EINVAL);
+    /* no initial parameters: refused (trained weights could have seen the bound part) */
+    small_config(&c);
+    free(m->theta0);
+    m->theta0 = NULL;
+    ck_assert_int_eq(tdl_certify(m, TDL_LOSS_CE, ds, &c, &r), TDL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(tdl_errmsg(), "initial parameters"));
     tdl_dataset *p = NULL, *b = NULL;
     ck_assert_int_eq(tdl_certify_split(ds, -0.1, 0, &p, &b), TDL_EINVAL);
     ck_assert_ptr_null(p);

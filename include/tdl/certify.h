@@ -141,9 +141,9 @@ typedef struct tdl_certify_result {
 
 /* Run steps 1-4 on the net m: its architecture and its initial parameters
  * m->theta0 (the data-free prior's mean; the data-dependent path trains the
- * prior net from them, or from m->theta when the model has none, so that a
- * model already trained on S can be passed without leaking S into the
- * prior), with loss ce (C >= 2 outputs) or logistic (one output).
+ * prior net from them, never from m->theta, so that a model already trained
+ * on S can be passed without leaking S into the prior; a model without
+ * theta0 is refused), with loss ce (C >= 2 outputs) or logistic (one output).
  * m is not modified.  TDL_EINVAL for a bad configuration or loss, fewer
  * than 8 bound examples, an empty prior part. */
 TDL_API int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train,

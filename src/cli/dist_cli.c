@@ -1,0 +1,27 @@
+/* dist_cli.c — the `tdl` command under an MPI launcher (dist_cli.h). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "cli.h"
+#include "dist_cli.h"
+
+int cli_dist_begin(void)
+{
+    int st = tdl_dist_init();
+    if (st != TDL_OK) return cli_fail(st);
+    if (tdl_dist_active() && tdl_dist_rank() != 0) {
+        fflush(stdout);
+        fflush(stderr);
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+    }
+    return 0;
+}
+
+int cli_dist_active(void) { return tdl_dist_active(); }
+
+int cli_dist_root(void) { return tdl_dist_rank() == 0; }

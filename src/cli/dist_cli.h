@@ -1,0 +1,18 @@
+/* dist_cli.h — the `tdl` command under an MPI launcher (issue 20; the
+ * library side is tdl/dist.h). */
+#ifndef TDL_DIST_CLI_H
+#define TDL_DIST_CLI_H
+#include "tdl/dist.h"
+
+/* Start the ranks (tdl_dist_init).  Under `mpirun -np N` every rank runs
+ * the command; ranks other than 0 send stdout and stderr to /dev/null and
+ * write no file: rank 0 prints and writes for all, and the library's
+ * checkpoints bring another rank's error to it (tdl_dist_agree).  Without a
+ * launcher: nothing (one process, as always).  0, or EXIT_WORK_FAILED with
+ * the message printed (a launcher with N > 1 and a build without MPI). */
+int cli_dist_begin(void);
+/* 1 under a launcher (MPI initialized); 0 otherwise. */
+int cli_dist_active(void);
+/* 1 on rank 0 (and without MPI): the rank that prints and writes files. */
+int cli_dist_root(void);
+#endif

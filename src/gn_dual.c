@@ -24,9 +24,45 @@
 #include "tdl/linalg.h"
 #include "tdl/memory.h"
 #include "tdl/ntk_empirical.h"
+#include "tdl/spectral.h"
 #include "internal.h"
 
 #define DEFAULT_BUDGET ((size_t)256 << 20)
+#define DEFAULT_DENSE_VECTORS_MAX 3000
+#define LANCZOS_TOL 1e-13
+
+/* y = K x for Lanczos on the dense dual (ctx: K, then its order). */
+typedef struct dense_op {
+    const double *K;
+    size_t N;
+} dense_op;
+
+static int dense_apply(const double *x, double *y, void *ctx)
+{
+    const dense_op *op = ctx;
+    cblas_dsymv(CblasRowMajor, CblasLower, (int)op->N, 1.0, op->K, (int)op->N, x, 1, 0.0, y, 1);
+    return TDL_OK;
+}
+
+/* The top ku eigenvectors of K (rows of U, descending) by Lanczos. */
+static int lanczos_vectors(const double *K, size_t N, size_t ku, double *U)
+{
+    dense_op op = {K, N};
+    tdl_lanczos_result lr;
+    int st = tdl_lanczos(dense_apply, &op, N, ku, TDL_WHICH_LARGEST, 0, LANCZOS_TOL, 1,
+                         TDL_LANCZOS_VECTORS | TDL_LANCZOS_MULTIPLICITY, &lr);
+    if (st != TDL_OK) return st;
+    if (!lr.converged || lr.k != ku) {
+        tdl_lanczos_result_free(&lr);
+        return tdl_fail(TDL_ENOCONV, "Gauss-Newton dual: Lanczos on K did not reach the top %zu eigenvectors at relative tolerance %.0e",
+                        ku, LANCZOS_TOL);
+    }
+    /* lr.vectors: N x ku row-major, column j <-> lr.values[j] ascending */
+    for (size_t j = 0; j < ku; j++)
+        for (size_t r = 0; r < N; r++) U[j * N + r] = lr.vectors[r * ku + (ku - 1 - j)];
+    tdl_lanczos_result_free(&lr);
+    return TDL_OK;
+}
 
 void tdl_gn_dual_config_default(tdl_gn_dual_config *cfg)
 {
@@ -337,7 +373,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     /* the guard: Gram matrices, then the vectors' and the split's work */
     size_t extra = N * sizeof(double) * 40 + n * C * C * sizeof(double) * 2;
     if (cfg->class_split) extra += N * C * C * sizeof(double) + C * C * C * C * sizeof(double);
-    if (need_u) extra += ku * N * sizeof(double);
+    if (need_u) extra += ku * N * sizeof(double) + (ku * 10 > 100 ? ku * 10 : 100) * 2 * N * sizeof(double); /* + a Lanczos basis */
     if (cfg->want_vectors) extra += cfg->k * P * sizeof(double) + budget;
     size_t count = N * N, cnt2;
     if (need_u && tdl_mul_size(count, 2, &cnt2) == 0) count = cnt2;
@@ -424,8 +460,20 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     out->driver = e.driver;
     for (size_t j = 0; j < N; j++)
         if (e.values[j] > out->tol) out->rank++;
+    const size_t dense_max = cfg->dense_vectors_max ? cfg->dense_vectors_max : DEFAULT_DENSE_VECTORS_MAX;
+    double *U = NULL;
     if (need_u) {
-        if ((st = tdl_sym_eigen_solve(Kc, N, N - ku, N - 1, 1, &eu)) != TDL_OK) goto fail;
+        /* eigenvectors of K, descending: row j of U is the (j+1)-th largest */
+        U = tdl_malloc(ku * N * sizeof(double), "eigenvectors of the dual");
+        if (!U) { st = TDL_ENOMEM; goto fail; }
+        if (N <= dense_max) {
+            out->vector_driver = "dsyevr";
+            if ((st = tdl_sym_eigen_solve(Kc, N, N - ku, N - 1, 1, &eu)) != TDL_OK) { free(U); goto fail; }
+            for (size_t j = 0; j < ku; j++) memcpy(U + j * N, eu.vectors + (ku - 1 - j) * N, N * sizeof(double));
+        } else {
+            out->vector_driver = "lanczos";
+            if ((st = lanczos_vectors(Kc, N, ku, U)) != TDL_OK) { free(U); goto fail; }
+        }
         free(Kc);
         Kc = NULL;
     }
@@ -433,18 +481,13 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     /* the values returned: all, or the top k (ascending) */
     out->count = cfg->k ? cfg->k : N;
     out->values = tdl_malloc(out->count * sizeof(double), "the eigenvalues of G");
-    if (!out->values) { st = TDL_ENOMEM; goto fail; }
+    if (!out->values) { free(U); st = TDL_ENOMEM; goto fail; }
     memcpy(out->values, e.values + (N - out->count), out->count * sizeof(double));
     if (need_u) {
-        /* eigenvectors of K, descending: row j of U is the (j+1)-th largest */
-        double *U = tdl_malloc(ku * N * sizeof(double), "eigenvectors of the dual");
         ulam = tdl_malloc(ku * sizeof(double), "eigenvalues of the dual");
-        if (!U || !ulam) { free(U); st = TDL_ENOMEM; goto fail; }
-        for (size_t j = 0; j < ku; j++) {
-            /* the values of the full solve (the same matrix; dsyevr's agree to roundoff) */
-            ulam[j] = e.values[N - 1 - j];
-            memcpy(U + j * N, eu.vectors + (ku - 1 - j) * N, N * sizeof(double));
-        }
+        if (!ulam) { free(U); st = TDL_ENOMEM; goto fail; }
+        /* the values of the full solve (the same matrix; the vector solver's agree to its accuracy) */
+        for (size_t j = 0; j < ku; j++) ulam[j] = e.values[N - 1 - j];
         if (cfg->class_split && (st = class_split(M, C, E, ds->labels, n, U, ulam, out->tol, out)) != TDL_OK) {
             free(U);
             goto fail;

@@ -100,18 +100,22 @@ START_TEST(test_vectors)
         fixture_free(&fx);
         return;
     }
+    double lmax = all.values[all.N - 1];
+    tdl_hessian_operator *op = NULL;
+    ck_assert_int_eq(tdl_hessian_operator_create(fx.m, fx.loss, fx.ds, 1, &op), TDL_OK);
+    double *Gv = dalloc(fx.P);
+    /* eigenvectors of K by dsyevr (the default at this size), then by Lanczos on K */
+    for (int lz = 0; lz < 2; lz++) {
     tdl_gn_dual_config cfg;
     tdl_gn_dual_config_default(&cfg);
     cfg.k = all.rank < 3 ? all.rank : 3;
     cfg.want_vectors = 1;
     cfg.budget_bytes = 4096; /* several Jacobian blocks */
+    cfg.dense_vectors_max = lz ? 1 : 0;
     ck_assert_msg(tdl_gn_dual(fx.m, fx.loss, fx.ds, &cfg, &r) == TDL_OK, "%s: %s", fx.name, tdl_errmsg());
     ck_assert_uint_eq(r.count, cfg.k);
     ck_assert_ptr_nonnull(r.vectors);
-    double lmax = all.values[all.N - 1];
-    tdl_hessian_operator *op = NULL;
-    ck_assert_int_eq(tdl_hessian_operator_create(fx.m, fx.loss, fx.ds, 1, &op), TDL_OK);
-    double *Gv = dalloc(fx.P);
+    ck_assert_str_eq(r.vector_driver, lz ? "lanczos" : "dsyevr");
     for (size_t j = 0; j < r.count; j++) {
         /* the same values (another Jacobian budget, so another summation order for a deep net) */
         ck_assert_msg(fabs(r.values[j] - all.values[all.N - r.count + j]) <= 1e-12 * lmax, "%s: top-k value %zu", fx.name, j);
@@ -122,8 +126,10 @@ START_TEST(test_vectors)
         double res = 0;
         for (size_t p = 0; p < fx.P; p++) res += (Gv[p] - r.values[j] * v[p]) * (Gv[p] - r.values[j] * v[p]);
         /* residual of a backward-stable pair: ~ N eps ||K|| / gap-free; 1e-10 lambda_max */
-        ck_assert_msg(sqrt(res) <= SPEC_TOL * lmax, "%s: ||G v - lambda v|| = %.3g (lambda_max %.3g)", fx.name,
-                      sqrt(res), lmax);
+        ck_assert_msg(sqrt(res) <= SPEC_TOL * lmax, "%s (%s): ||G v - lambda v|| = %.3g (lambda_max %.3g)", fx.name,
+                      r.vector_driver, sqrt(res), lmax);
+    }
+    tdl_gn_dual_result_free(&r);
     }
     free(Gv);
     tdl_hessian_operator_free(&op);
@@ -292,6 +298,15 @@ START_TEST(test_class_split)
             got += r.share_class[j];
         }
         ck_assert_msg(fabs(got - want) <= 1e-8, "%s: summed class share %.17g vs %.17g", fx.name, got, want);
+        /* the same through Lanczos on K (the solver of large duals) */
+        tdl_gn_dual_result rl;
+        cfg.dense_vectors_max = 1;
+        ck_assert_msg(tdl_gn_dual(fx.m, fx.loss, fx.ds, &cfg, &rl) == TDL_OK, "%s: %s", fx.name, tdl_errmsg());
+        ck_assert_str_eq(rl.vector_driver, "lanczos");
+        double got2 = 0;
+        for (size_t j = 0; j < C; j++) got2 += rl.share_class[j];
+        ck_assert_msg(fabs(got2 - want) <= 1e-8, "%s: summed class share (Lanczos) %.17g vs %.17g", fx.name, got2, want);
+        tdl_gn_dual_result_free(&rl);
         tdl_sym_eigen_free(&ea);
         free(A);
     }

@@ -74,6 +74,12 @@ typedef struct tdl_gn_dual_config {
     int class_split;       /* the class / cross-class split (needs class labels
                             * and C = the number of classes >= 2) */
     size_t budget_bytes;   /* memory for Jacobian blocks (0: 256 MB) */
+    size_t dense_vectors_max; /* eigenvectors of K (vectors, split): LAPACK's
+                            * dsyevr on a copy of K up to this order N (0:
+                            * 3000); above it Lanczos on K (tdl_lanczos with
+                            * the multiplicity check, relative tolerance
+                            * 1e-13, products by dsymv: O(N^2) each instead of
+                            * dsyevr's O(N^3) tridiagonalization) */
 } tdl_gn_dual_config;
 
 /* Defaults: all eigenvalues, no vectors, no split, the default budget. */
@@ -89,6 +95,7 @@ typedef struct tdl_gn_dual_result {
     double trace;          /* trace(G) = trace(K) */
     double frobenius;      /* ||K||_F = ||G||_F */
     const char *driver;    /* LAPACK routine for the values */
+    const char *vector_driver; /* for eigenvectors of K: "dsyevr" or "lanczos" (NULL: none) */
     const char *gram_method; /* the NTK's: "structured" or "jacobian" */
     size_t bytes;          /* memory counted by the guard */
     double seconds_gram, seconds_eigen, seconds_vectors;

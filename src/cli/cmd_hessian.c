@@ -710,6 +710,8 @@ static void emit_dual_text(const hess_opts *o, const cli_model_opts *mo, const h
            d->n, d->C, d->N, d->gram_method, d->driver, r->seconds, d->seconds_gram, d->seconds_eigen);
     if (d->vectors) printf(", eigenvectors %.3g s", d->seconds_vectors);
     printf(")\n");
+    if (d->vector_driver)
+        printf("eigenvectors of K by %s\n", !strcmp(d->vector_driver, "lanczos") ? "Lanczos on K (relative tolerance 1e-13, multiplicity check)" : "LAPACK dsyevr (index range)");
     printf("memory       %.3g GB counted by the guard (8 (n C)^2 bytes per Gram matrix: %.3g GB; %s)\n", (double)d->bytes / 1e9,
            8.0 * (double)d->N * (double)d->N / 1e9, (d->vectors || d->has_split) ? "two, for eigenvectors of K" : "one");
     print_values(d->count == d->N ? "GN eigen." : "GN top", d->values, d->count);
@@ -752,6 +754,7 @@ static int emit_dual_json(const hess_opts *o, const cli_model_opts *mo, const he
     json_string(&w, "dual_definition", dual_definition);
     json_string(&w, "driver", d->driver);
     json_string(&w, "gram_method", d->gram_method);
+    if (d->vector_driver) json_string(&w, "vector_driver", d->vector_driver);
     json_size(&w, "n", d->n);
     json_size(&w, "outputs", d->C);
     json_size(&w, "gram_order", d->N);
@@ -860,7 +863,7 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
         case OPT_DENSITY: o->density = 1; break;
         case OPT_RUNS: bad = cli_parse_size(optarg, 1, 100000, &o->runs); break;
         case OPT_STEPS: bad = cli_parse_size(optarg, 2, 100000, &o->steps); break;
-        case OPT_PROBES: bad = cli_parse_size(optarg, 3, 1000000, &o->probes); break;
+        case OPT_PROBES: bad = cli_parse_size(optarg, 4, 1000000, &o->probes); break; /* Hutch++: sketch, projection, 2 probes */
         case OPT_POINTS: bad = cli_parse_size(optarg, 2, 10000000, &o->points); break;
         case OPT_SMOOTHING: o->smoothing_text = optarg; break;
         case OPT_HSEED: bad = cli_parse_ulong(optarg, &o->seed); break;

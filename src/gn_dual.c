@@ -458,6 +458,14 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     free(K);
     K = NULL;
     out->driver = e.driver;
+    {
+        /* tdl/gn_dual.h: error_bound = LAPACK's bound + gamma_L trace(K) */
+        size_t terms = m->n_params + 2 * C;
+        if (out->gram_method && strcmp(out->gram_method, "structured") == 0 && m->depth == 2)
+            terms = m->layers[0].in + m->layers[0].out + 2 * C + 4;
+        double u = DBL_EPSILON / 2, gamma = (double)terms * u / (1.0 - (double)terms * u);
+        out->error_bound = e.error_bound + gamma * fabs(tr);
+    }
     for (size_t j = 0; j < N; j++)
         if (e.values[j] > out->tol) out->rank++;
     const size_t dense_max = cfg->dense_vectors_max ? cfg->dense_vectors_max : DEFAULT_DENSE_VECTORS_MAX;

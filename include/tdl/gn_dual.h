@@ -94,6 +94,18 @@ typedef struct tdl_gn_dual_result {
     double tol;            /* N eps ||K||_F */
     double trace;          /* trace(G) = trace(K) */
     double frobenius;      /* ||K||_F = ||G||_F */
+    double error_bound;    /* every returned eigenvalue is within it of the
+                            * eigenvalue of the same rank of the exact G:
+                            * LAPACK's backward error on K (tdl/linalg.h,
+                            * tdl_sym_eigen_error_bound: N eps ||K||_2) plus
+                            * the rounding of forming K, gamma_L trace(K)
+                            * with L the terms summed per entry (Higham,
+                            * Accuracy and Stability, 2nd ed., eq. (3.5):
+                            * |fl(a.b) - a.b| <= gamma_L |a|.|b|, and
+                            * sum_ij |b_i|^2 |b_j|^2 = trace(K)^2 bounds
+                            * ||dK||_F); L = d + h + 2 C + 4 for the
+                            * structured shallow kernel, P + 2 C for
+                            * Jacobian blocks */
     const char *driver;    /* LAPACK routine for the values */
     const char *vector_driver; /* for eigenvectors of K: "dsyevr" or "lanczos" (NULL: none) */
     const char *gram_method; /* the NTK's: "structured" or "jacobian" */

@@ -53,6 +53,11 @@ typedef struct hess_result {
     double *gn_values, *r_values;
     size_t gn_count;
     double *residuals;    /* per value, or NULL */
+    /* certified |computed - exact eigenvalue of the same rank| per value
+     * (issue 22): exact, LAPACK's bound plus the assembly's rounding;
+     * Lanczos, tdl_lanczos_result.error_bounds; NULL for slq */
+    double *error_bounds, *gn_error_bounds, *r_error_bounds;
+    const char *bound_definition;
     double *vectors;      /* for --vectors: rows (exact, count x dim) or columns (lanczos, dim x count) */
     int vectors_as_rows;
     double trace, trace_se, gn_trace;
@@ -99,6 +104,9 @@ static void hess_result_free(hess_result *r)
     free(r->gn_values);
     free(r->r_values);
     free(r->residuals);
+    free(r->error_bounds);
+    free(r->gn_error_bounds);
+    free(r->r_error_bounds);
     free(r->vectors);
     free(r->grid);
     free(r->dens);
@@ -187,6 +195,24 @@ static int exact_density(hess_result *r, const hess_opts *o)
     return TDL_OK;
 }
 
+/* count copies of one bound (the dense bounds are the same for every index). */
+static double *uniform_bounds(double bound, size_t count)
+{
+    double *b = tdl_malloc((count ? count : 1) * sizeof(double), "error bounds");
+    for (size_t j = 0; b && j < count; j++) b[j] = bound;
+    return b;
+}
+
+static const char exact_bound_definition[] =
+    "certified |value - exact eigenvalue of the same rank|: LAPACK's backward error P eps ||A||_2 "
+    "(LAPACK Users' Guide sec. 4.7 with p(P) = P; tdl_sym_eigen_error_bound) plus the rounding of the "
+    "assembly, n eps ||A||_F (n per-example terms summed in each entry; a bound when they share a sign, "
+    "an estimate otherwise)";
+static const char lanczos_bound_definition[] =
+    "certified |value - eigenvalue|: min(||r|| + rounding, ||r||^2 / gap + rounding) (Parlett, The Symmetric "
+    "Eigenvalue Problem, Thm 4.5.1 and 11.7.1; the gap from the converged neighbouring Ritz values), "
+    "rounding = (P + steps) eps ||H||_est; with the multiplicity check it is the eigenvalue of the same rank";
+
 static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                      hess_result *r)
 {
@@ -205,7 +231,9 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         tr += H[i * dim + i];
         if (G) gtr += G[i * dim + i];
     }
+    double gfro = 0;
     for (size_t i = 0; i < dim * dim; i++) fro += H[i] * H[i];
+    for (size_t i = 0; G && i < dim * dim; i++) gfro += G[i] * G[i];
     r->trace = tr;
     r->gn_trace = G ? gtr : NAN;
     r->trace_se = 0;
@@ -238,6 +266,16 @@ static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds
         if ((st = eigen_solve(H, dim, lo, hi, 0, &er)) != TDL_OK) goto cleanup;
     }
     r->driver = e.driver;
+    /* issue 22: the error bound of every eigenvalue (the assembly's rounding
+     * as for the roundoff level above) */
+    double nd = (double)ds->n * DBL_EPSILON;
+    r->bound_definition = exact_bound_definition;
+    if (!(r->error_bounds = uniform_bounds(e.error_bound + nd * sqrt(fro), e.count))) { st = TDL_ENOMEM; goto cleanup; }
+    if (G) {
+        r->gn_error_bounds = uniform_bounds(eg.error_bound + nd * sqrt(gfro), eg.count);
+        r->r_error_bounds = uniform_bounds(er.error_bound + nd * (sqrt(fro) + sqrt(gfro)), er.count);
+        if (!r->gn_error_bounds || !r->r_error_bounds) { st = TDL_ENOMEM; goto cleanup; }
+    }
     if (magnitude) tdl_sym_eigen_keep_magnitude(&e, o->k);
     r->values = e.values;
     r->count = e.count;
@@ -289,6 +327,9 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         r->values = lr.values;
         r->count = lr.k;
         r->residuals = lr.residuals;
+        r->error_bounds = lr.error_bounds;
+        r->bound_definition = lanczos_bound_definition;
+        lr.error_bounds = NULL;
         r->vectors = lr.vectors;
         r->vectors_as_rows = 0;
         r->iterations = lr.iterations;
@@ -305,7 +346,8 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             if (st != TDL_OK) goto cleanup;
             r->gn_values = lr.values;
             r->gn_count = lr.k;
-            lr.values = NULL;
+            r->gn_error_bounds = lr.error_bounds;
+            lr.values = lr.error_bounds = NULL;
             tdl_lanczos_result_free(&lr);
             tdl_hessian_operator_set_gauss_newton(op, 0);
         }
@@ -567,10 +609,16 @@ static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_re
             }
         }
         if (r->residuals) json_number_array(&w, "residuals", r->residuals, r->count, 1);
+        if (r->error_bounds) {
+            json_number_array(&w, "error_bounds", r->error_bounds, r->count, 1);
+            json_string(&w, "error_bounds_definition", r->bound_definition);
+        }
     }
     if (r->gn_values) {
         json_number_array(&w, "gn_eigenvalues", r->gn_values, r->gn_count, 1);
+        if (r->gn_error_bounds) json_number_array(&w, "gn_error_bounds", r->gn_error_bounds, r->gn_count, 1);
         if (r->r_values) json_number_array(&w, "residual_part_eigenvalues", r->r_values, r->gn_count, 1);
+        if (r->r_error_bounds) json_number_array(&w, "residual_part_error_bounds", r->r_error_bounds, r->gn_count, 1);
         if (!isnan(r->gn_trace)) json_number(&w, "gn_trace", r->gn_trace);
     }
     json_number(&w, "trace", r->trace);
@@ -641,6 +689,13 @@ static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_r
             double mx = 0;
             for (size_t i = 0; i < r->count; i++) mx = fmax(mx, r->residuals[i]);
             printf("residuals    max ||H v - lambda v|| = %.3g\n", mx);
+        }
+        if (r->error_bounds) {
+            double mx = 0;
+            for (size_t i = 0; i < r->count; i++) mx = fmax(mx, r->error_bounds[i]);
+            printf("error bound  |lambda - exact| <= %.3g for every value above (%s)\n", mx,
+                   o->method == TDL_HESSIAN_EXACT ? "LAPACK's P eps ||H||_2 + the assembly's n eps ||H||_F"
+                                                  : "Lanczos: min(||r||, ||r||^2 / gap) + rounding; --json: one per value");
         }
     }
     if (r->gn_values) {
@@ -718,6 +773,8 @@ static void emit_dual_text(const hess_opts *o, const cli_model_opts *mo, const h
     printf("rank(G)      %zu (eigenvalues of K above the tolerance %.3g = n C eps ||K||_F; the other %zu of G's %zu are 0)\n",
            d->rank, d->tol, m->n_params - d->rank, m->n_params);
     printf("lambda_max   %.10g (G)\n", d->values[d->count - 1]);
+    printf("error bound  |lambda - exact| <= %.3g for every eigenvalue of G above (LAPACK's n C eps ||K||_2 + the Gram's rounding gamma_L trace(K))\n",
+           d->error_bound);
     printf("trace(G)     %.10g (exact: the trace of K); ||G||_F = %.6g\n", d->trace, d->frobenius);
     if (d->has_split) {
         printf("class split  G = G_class + G_cross + G_within (Papyan 2019, 2020; weighted cluster means, tdl help hessian)\n");
@@ -762,6 +819,16 @@ static int emit_dual_json(const hess_opts *o, const cli_model_opts *mo, const he
     json_size(&w, "memory_bytes", d->bytes);
     json_string(&w, "which", d->count == d->N ? "all" : "top");
     json_number_array(&w, "gn_eigenvalues", d->values, d->count, 1);
+    {
+        double *eb = uniform_bounds(d->error_bound, d->count);
+        if (!eb) { json_discard(&w); return cli_failf("out of memory"); }
+        json_number_array(&w, "error_bounds", eb, d->count, 1);
+        free(eb);
+    }
+    json_string(&w, "error_bounds_definition",
+                "certified |value - exact eigenvalue of G of the same rank|: LAPACK's backward error on K, n C eps ||K||_2 "
+                "(LAPACK Users' Guide sec. 4.7, p(N) = N), plus the rounding of forming K, gamma_L trace(K) (Higham 2002 "
+                "eq. (3.5), L the terms per entry; tdl/gn_dual.h)");
     json_number(&w, "gn_lambda_max", d->values[d->count - 1]);
     json_size(&w, "gn_rank", d->rank);
     json_number(&w, "gn_tolerance", d->tol);

@@ -351,11 +351,16 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             tdl_lanczos_result_free(&lr);
             tdl_hessian_operator_set_gauss_newton(op, 0);
         }
-        /* trace by Hutch++ (Meyer et al. 2021) */
-        st = tdl_hutchpp(tdl_hessian_operator_apply, op, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
-        r->trace_method = "Hutch++";
-        r->matvecs += o->probes;
-        if (st != TDL_OK) goto cleanup;
+        /* trace by Hutch++ (Meyer et al. 2021); --probes 0: none */
+        if (o->probes) {
+            st = tdl_hutchpp(tdl_hessian_operator_apply, op, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
+            r->trace_method = "Hutch++";
+            r->matvecs += o->probes;
+            if (st != TDL_OK) goto cleanup;
+        } else {
+            r->trace = r->trace_se = NAN;
+            r->trace_method = "not computed (--probes 0)";
+        }
     } else { /* slq */
         tdl_slq_result sr;
         st = tdl_slq(tdl_hessian_operator_apply, op, r->dim, o->runs, o->steps, o->seed, &sr);
@@ -621,9 +626,10 @@ static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_re
         if (r->r_error_bounds) json_number_array(&w, "residual_part_error_bounds", r->r_error_bounds, r->gn_count, 1);
         if (!isnan(r->gn_trace)) json_number(&w, "gn_trace", r->gn_trace);
     }
-    json_number(&w, "trace", r->trace);
+    json_number_or_reason(&w, "trace", r->trace, "not computed: --probes 0");
     json_string(&w, "trace_method", r->trace_method);
-    json_number_or_reason(&w, "trace_std_error", r->trace_se, "one run: no standard error (--runs >= 2)");
+    json_number_or_reason(&w, "trace_std_error", r->trace_se,
+                          isnan(r->trace) ? "no trace: --probes 0" : "one run: no standard error (--runs >= 2)");
     if (r->matvecs) {
         json_size(&w, "hessian_vector_products", r->matvecs);
         if (r->iterations) json_size(&w, "lanczos_steps", r->iterations);
@@ -702,9 +708,13 @@ static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_r
         print_values("GN eigen.", r->gn_values, r->gn_count);
         if (r->r_values) print_values("R eigen.", r->r_values, r->gn_count);
     }
-    printf("trace        %.10g (%s", r->trace, r->trace_method);
-    if (r->trace_se > 0) printf(", standard error %.3g", r->trace_se);
-    printf(")\n");
+    if (isnan(r->trace)) {
+        printf("trace        %s\n", r->trace_method);
+    } else {
+        printf("trace        %.10g (%s", r->trace, r->trace_method);
+        if (r->trace_se > 0) printf(", standard error %.3g", r->trace_se);
+        printf(")\n");
+    }
     if (r->dens) printf("density      %zu points, %s smoothing, sigma %.4g, %zu runs x %zu steps\n", r->points, r->smoothing, r->sigma, r->runs, r->steps);
     if (o->out) printf("written      %s (%zu eigenvalues; columns lambda_H%s%s)\n", o->out, r->count,
                        r->gn_values ? ", lambda_G" : "", r->r_values ? ", lambda_R" : "");
@@ -915,7 +925,7 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
             o->dual = strcmp(optarg, "dual") == 0;
             if (o->dual) { o->method = TDL_HESSIAN_EXACT; break; }
             if (tdl_name_lookup(tdl_hessian_method_names, "method", optarg, &v) != TDL_OK)
-                return cli_usage("hessian", "--method %s: expected exact, lanczos or slq", optarg);
+                return cli_usage("hessian", "--method %s: expected exact, lanczos, slq or dual", optarg);
             o->method = (tdl_hessian_method)v;
             break;
         case OPT_K: bad = cli_parse_size(optarg, 1, SIZE_MAX, &o->k); o->k_given = 1; break;
@@ -930,7 +940,10 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
         case OPT_DENSITY: o->density = 1; break;
         case OPT_RUNS: bad = cli_parse_size(optarg, 1, 100000, &o->runs); break;
         case OPT_STEPS: bad = cli_parse_size(optarg, 2, 100000, &o->steps); break;
-        case OPT_PROBES: bad = cli_parse_size(optarg, 4, 1000000, &o->probes); break; /* Hutch++: sketch, projection, 2 probes */
+        case OPT_PROBES: /* Hutch++: sketch, projection, 2 probes; 0: no trace */
+            bad = cli_parse_size(optarg, 0, 1000000, &o->probes);
+            if (!bad && o->probes > 0 && o->probes < 4) return cli_usage("hessian", "--probes %s: Hutch++ needs at least 4 products (or 0: no trace)", optarg);
+            break;
         case OPT_POINTS: bad = cli_parse_size(optarg, 2, 10000000, &o->points); break;
         case OPT_SMOOTHING: o->smoothing_text = optarg; break;
         case OPT_HSEED: bad = cli_parse_ulong(optarg, &o->seed); break;

@@ -57,4 +57,16 @@ within du.txt dub.txt lzg.txt lzgb.txt 6 "dual top 6 within the bounds of Lanczo
 # text: one line with the largest bound
 run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D" --method lanczos --k 3
 expect_out "error bound  |lambda - exact| <=" "text: the error-bound line"
+# --probes 0: Lanczos without the Hutch++ trace (the products a peer's eigsh
+# would not spend): the trace is null with its reason, fewer products
+run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D" --method lanczos --k 3 --probes 0 --json
+expect_status 0 "--probes 0"
+expect_out '"trace":null,"trace_reason":"not computed: --probes 0"' "--probes 0: no trace, said why"
+p0=$(json_get hessian_vector_products)
+run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D" --method lanczos --k 3 --json
+p99=$(json_get hessian_vector_products)
+[ $((p99 - p0)) -eq 99 ] && ok || bad "the default trace costs 99 products ($p99 vs $p0)"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D" --method lanczos --k 3 --probes 3
+expect_status 2 "--probes 3"
+expect_err "Hutch++ needs at least 4 products (or 0: no trace)" "--probes 3: why"
 finish

@@ -44,8 +44,10 @@ static int dense_apply(const double *x, double *y, void *ctx)
     return TDL_OK;
 }
 
-/* The top ku eigenvectors of K (rows of U, descending) by Lanczos. */
-static int lanczos_vectors(const double *K, size_t N, size_t ku, double *U)
+/* The top ku eigenvectors of K (rows of U, descending; U may be NULL) by
+ * Lanczos; with vals (ku, descending) and bound (the largest certified error
+ * bound of tdl_lanczos_result) when not NULL. */
+static int lanczos_top(const double *K, size_t N, size_t ku, double *U, double *vals, double *bound)
 {
     dense_op op = {K, N};
     tdl_lanczos_result lr;
@@ -58,8 +60,13 @@ static int lanczos_vectors(const double *K, size_t N, size_t ku, double *U)
                         ku, LANCZOS_TOL);
     }
     /* lr.vectors: N x ku row-major, column j <-> lr.values[j] ascending */
-    for (size_t j = 0; j < ku; j++)
+    for (size_t j = 0; U && j < ku; j++)
         for (size_t r = 0; r < N; r++) U[j * N + r] = lr.vectors[r * ku + (ku - 1 - j)];
+    for (size_t j = 0; vals && j < ku; j++) vals[j] = lr.values[ku - 1 - j];
+    if (bound) {
+        *bound = 0;
+        for (size_t j = 0; j < ku; j++) *bound = fmax(*bound, lr.error_bounds[j]);
+    }
     tdl_lanczos_result_free(&lr);
     return TDL_OK;
 }
@@ -370,18 +377,22 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     }
     const int need_u = cfg->want_vectors || cfg->class_split;
     const size_t ku = cfg->class_split && C > cfg->k ? C : cfg->k; /* eigenvectors of K wanted */
+    const size_t dense_max = cfg->dense_vectors_max ? cfg->dense_vectors_max : DEFAULT_DENSE_VECTORS_MAX;
+    /* the top k of a large dual by Lanczos on K: one copy, no O(N^3) solve */
+    const int partial = cfg->k > 0 && N > dense_max;
+    const size_t kl = ku > cfg->k ? ku : cfg->k; /* eigenpairs Lanczos finds */
     /* the guard: Gram matrices, then the vectors' and the split's work */
     size_t extra = N * sizeof(double) * 40 + n * C * C * sizeof(double) * 2;
     if (cfg->class_split) extra += N * C * C * sizeof(double) + C * C * C * C * sizeof(double);
-    if (need_u) extra += ku * N * sizeof(double) + (ku * 10 > 100 ? ku * 10 : 100) * 2 * N * sizeof(double); /* + a Lanczos basis */
+    if (need_u || partial) extra += kl * N * sizeof(double) + (kl * 10 > 100 ? kl * 10 : 100) * 2 * N * sizeof(double); /* + a Lanczos basis */
     if (cfg->want_vectors) extra += cfg->k * P * sizeof(double) + budget;
     size_t count = N * N, cnt2;
-    if (need_u && tdl_mul_size(count, 2, &cnt2) == 0) count = cnt2;
-    else if (need_u) count = SIZE_MAX;
+    if (need_u && !partial && tdl_mul_size(count, 2, &cnt2) == 0) count = cnt2;
+    else if (need_u && !partial) count = SIZE_MAX;
     {
         char detail[256];
         snprintf(detail, sizeof detail, "n = %zu examples x C = %zu outputs: %d Gram matri%s of (n C)^2 = %zu^2 doubles, plus work space",
-                 n, C, need_u ? 2 : 1, need_u ? "ces" : "x", N);
+                 n, C, need_u && !partial ? 2 : 1, need_u && !partial ? "ces" : "x", N);
         if ((st = tdl_memory_require_detail(count, sizeof(double), extra, "the Gauss-Newton dual", detail)) != TDL_OK)
             return st;
         double b = (double)count * 8.0 + (double)extra;
@@ -394,7 +405,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     double *K = tdl_malloc(N * N * sizeof(double), "the Gauss-Newton dual (n C x n C)");
     double *S = tdl_malloc(n * C * C * sizeof(double), "the output-Hessian factors");
     double *wts = tdl_malloc(n * C * sizeof(double), "the split's weights");
-    double *Kc = NULL, *E = NULL, *KE = NULL, *M = NULL, *ulam = NULL;
+    double *Kc = NULL, *E = NULL, *KE = NULL, *M = NULL, *ulam = NULL, *top = NULL;
     tdl_sym_eigen e = {0}, eu = {0};
     if (!K || !S || !wts) { st = TDL_ENOMEM; goto fail; }
     double t0 = now();
@@ -448,54 +459,79 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
         free(KE);
         KE = NULL;
     }
-    if (need_u) {
-        Kc = tdl_malloc(N * N * sizeof(double), "a copy of the Gauss-Newton dual");
-        if (!Kc) { st = TDL_ENOMEM; goto fail; }
-        memcpy(Kc, K, N * N * sizeof(double));
-    }
-    t0 = now();
-    if ((st = tdl_sym_eigen_solve(K, N, 0, N - 1, 0, &e)) != TDL_OK) goto fail;
-    free(K);
-    K = NULL;
-    out->driver = e.driver;
+    /* tdl/gn_dual.h: the rounding of forming K, gamma_L trace(K) */
+    double gram_rounding;
     {
-        /* tdl/gn_dual.h: error_bound = LAPACK's bound + gamma_L trace(K) */
         size_t terms = m->n_params + 2 * C;
         if (out->gram_method && strcmp(out->gram_method, "structured") == 0 && m->depth == 2)
             terms = m->layers[0].in + m->layers[0].out + 2 * C + 4;
         double u = DBL_EPSILON / 2, gamma = (double)terms * u / (1.0 - (double)terms * u);
-        out->error_bound = e.error_bound + gamma * fabs(tr);
+        gram_rounding = gamma * fabs(tr);
     }
-    for (size_t j = 0; j < N; j++)
-        if (e.values[j] > out->tol) out->rank++;
-    const size_t dense_max = cfg->dense_vectors_max ? cfg->dense_vectors_max : DEFAULT_DENSE_VECTORS_MAX;
-    double *U = NULL;
-    if (need_u) {
-        /* eigenvectors of K, descending: row j of U is the (j+1)-th largest */
-        U = tdl_malloc(ku * N * sizeof(double), "eigenvectors of the dual");
-        if (!U) { st = TDL_ENOMEM; goto fail; }
-        if (N <= dense_max) {
-            out->vector_driver = "dsyevr";
-            if ((st = tdl_sym_eigen_solve(Kc, N, N - ku, N - 1, 1, &eu)) != TDL_OK) { free(U); goto fail; }
-            for (size_t j = 0; j < ku; j++) memcpy(U + j * N, eu.vectors + (ku - 1 - j) * N, N * sizeof(double));
-        } else {
-            out->vector_driver = "lanczos";
-            if ((st = lanczos_vectors(Kc, N, ku, U)) != TDL_OK) { free(U); goto fail; }
+    double *U = NULL; /* top: the eigenvalues found, descending */
+    size_t ntop;
+    t0 = now();
+    if (partial) {
+        /* the top kl eigenpairs of K by Lanczos (dsymv products on K itself) */
+        out->partial = 1;
+        out->driver = "Lanczos on K (dsymv products, relative tolerance 1e-13, multiplicity check)";
+        ntop = kl;
+        top = tdl_malloc(kl * sizeof(double), "the top eigenvalues of the dual");
+        if (need_u) U = tdl_malloc(kl * N * sizeof(double), "eigenvectors of the dual");
+        if (!top || (need_u && !U)) { free(U); st = TDL_ENOMEM; goto fail; }
+        double lbound = 0;
+        if ((st = lanczos_top(K, N, kl, U, top, &lbound)) != TDL_OK) { free(U); goto fail; }
+        if (need_u) out->vector_driver = "lanczos";
+        out->error_bound = lbound + gram_rounding;
+        out->rank_known = 0;
+        free(K);
+        K = NULL;
+    } else {
+        if (need_u) {
+            Kc = tdl_malloc(N * N * sizeof(double), "a copy of the Gauss-Newton dual");
+            if (!Kc) { st = TDL_ENOMEM; goto fail; }
+            memcpy(Kc, K, N * N * sizeof(double));
         }
-        free(Kc);
-        Kc = NULL;
+        if ((st = tdl_sym_eigen_solve(K, N, 0, N - 1, 0, &e)) != TDL_OK) goto fail;
+        free(K);
+        K = NULL;
+        out->driver = e.driver;
+        out->error_bound = e.error_bound + gram_rounding;
+        out->rank_known = 1;
+        for (size_t j = 0; j < N; j++)
+            if (e.values[j] > out->tol) out->rank++;
+        ntop = N;
+        top = tdl_malloc(N * sizeof(double), "the eigenvalues of the dual");
+        if (!top) { st = TDL_ENOMEM; goto fail; }
+        for (size_t j = 0; j < N; j++) top[j] = e.values[N - 1 - j];
+        if (need_u) {
+            /* eigenvectors of K, descending: row j of U is the (j+1)-th largest */
+            U = tdl_malloc(ku * N * sizeof(double), "eigenvectors of the dual");
+            if (!U) { st = TDL_ENOMEM; goto fail; }
+            if (N <= dense_max) {
+                out->vector_driver = "dsyevr";
+                if ((st = tdl_sym_eigen_solve(Kc, N, N - ku, N - 1, 1, &eu)) != TDL_OK) { free(U); goto fail; }
+                for (size_t j = 0; j < ku; j++) memcpy(U + j * N, eu.vectors + (ku - 1 - j) * N, N * sizeof(double));
+            } else {
+                out->vector_driver = "lanczos";
+                if ((st = lanczos_top(Kc, N, ku, U, NULL, NULL)) != TDL_OK) { free(U); goto fail; }
+            }
+            free(Kc);
+            Kc = NULL;
+        }
     }
     out->seconds_eigen = now() - t0;
     /* the values returned: all, or the top k (ascending) */
     out->count = cfg->k ? cfg->k : N;
     out->values = tdl_malloc(out->count * sizeof(double), "the eigenvalues of G");
-    if (!out->values) { free(U); st = TDL_ENOMEM; goto fail; }
-    memcpy(out->values, e.values + (N - out->count), out->count * sizeof(double));
+    if (!out->values || ntop < out->count) { free(U); st = TDL_ENOMEM; goto fail; }
+    for (size_t j = 0; j < out->count; j++) out->values[j] = top[out->count - 1 - j];
     if (need_u) {
         ulam = tdl_malloc(ku * sizeof(double), "eigenvalues of the dual");
         if (!ulam) { free(U); st = TDL_ENOMEM; goto fail; }
-        /* the values of the full solve (the same matrix; the vector solver's agree to its accuracy) */
-        for (size_t j = 0; j < ku; j++) ulam[j] = e.values[N - 1 - j];
+        /* the values of the full solve (the same matrix; the vector solver's agree to its accuracy),
+         * or Lanczos's own */
+        for (size_t j = 0; j < ku; j++) ulam[j] = top[j];
         if (cfg->class_split && (st = class_split(M, C, E, ds->labels, n, U, ulam, out->tol, out)) != TDL_OK) {
             free(U);
             goto fail;
@@ -506,7 +542,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
                 if (!(ulam[j] > out->tol)) {
                     free(U);
                     st = tdl_fail(TDL_EINVAL, "Gauss-Newton dual: eigenvalue %zu of the top %zu is %.3g, zero within the tolerance %.3g: G has rank %zu, so only the top %zu eigenvectors are determined",
-                                  j + 1, k, ulam[j], out->tol, out->rank, out->rank);
+                                  j + 1, k, ulam[j], out->tol, j, j);
                     goto fail;
                 }
             t0 = now();
@@ -532,6 +568,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     free(E);
     free(M);
     free(ulam);
+    free(top);
     tdl_sym_eigen_free(&e);
     tdl_sym_eigen_free(&eu);
     return TDL_OK;
@@ -544,6 +581,7 @@ fail:
     free(KE);
     free(M);
     free(ulam);
+    free(top);
     tdl_sym_eigen_free(&e);
     tdl_sym_eigen_free(&eu);
     tdl_gn_dual_result_free(out);

@@ -90,7 +90,16 @@ typedef struct tdl_gn_dual_result {
     size_t count;          /* eigenvalues returned (N or k) */
     double *values;        /* ascending, count (owned) */
     double *vectors;       /* count x P row-major unit eigenvectors of G, or NULL */
-    size_t rank;           /* eigenvalues of K above tol (of all N) */
+    size_t rank;           /* eigenvalues of K above tol (of all N); 0 when
+                            * rank_known = 0 */
+    int rank_known;        /* 0 for the top-k path by Lanczos (partial = 1):
+                            * the rank needs the whole spectrum */
+    int partial;           /* 1: k > 0 and N above dense_vectors_max: the top
+                            * k (or C for the split) eigenpairs of K by
+                            * Lanczos on K (dsymv products, one copy of K, no
+                            * O(N^3) solve); the error bound is then
+                            * Lanczos's (tdl/spectral.h) plus the Gram's
+                            * rounding */
     double tol;            /* N eps ||K||_F */
     double trace;          /* trace(G) = trace(K) */
     double frobenius;      /* ||K||_F = ||G||_F */

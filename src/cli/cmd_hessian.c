@@ -778,13 +778,17 @@ static void emit_dual_text(const hess_opts *o, const cli_model_opts *mo, const h
     if (d->vector_driver)
         printf("eigenvectors of K by %s\n", !strcmp(d->vector_driver, "lanczos") ? "Lanczos on K (relative tolerance 1e-13, multiplicity check)" : "LAPACK dsyevr (index range)");
     printf("memory       %.3g GB counted by the guard (8 (n C)^2 bytes per Gram matrix: %.3g GB; %s)\n", (double)d->bytes / 1e9,
-           8.0 * (double)d->N * (double)d->N / 1e9, (d->vectors || d->has_split) ? "two, for eigenvectors of K" : "one");
+           8.0 * (double)d->N * (double)d->N / 1e9, (d->vectors || d->has_split) && !d->partial ? "two, for eigenvectors of K" : "one");
     print_values(d->count == d->N ? "GN eigen." : "GN top", d->values, d->count);
-    printf("rank(G)      %zu (eigenvalues of K above the tolerance %.3g = n C eps ||K||_F; the other %zu of G's %zu are 0)\n",
-           d->rank, d->tol, m->n_params - d->rank, m->n_params);
+    if (d->rank_known)
+        printf("rank(G)      %zu (eigenvalues of K above the tolerance %.3g = n C eps ||K||_F; the other %zu of G's %zu are 0)\n",
+               d->rank, d->tol, m->n_params - d->rank, m->n_params);
+    else
+        printf("rank(G)      not computed: the top %zu of a dual of order %zu came from Lanczos on K (the rank needs every eigenvalue: omit --k)\n",
+               d->count, d->N);
     printf("lambda_max   %.10g (G)\n", d->values[d->count - 1]);
-    printf("error bound  |lambda - exact| <= %.3g for every eigenvalue of G above (LAPACK's n C eps ||K||_2 + the Gram's rounding gamma_L trace(K))\n",
-           d->error_bound);
+    printf("error bound  |lambda - exact| <= %.3g for every eigenvalue of G above (%s + the Gram's rounding gamma_L trace(K))\n",
+           d->error_bound, d->partial ? "Lanczos's certified bound" : "LAPACK's n C eps ||K||_2");
     printf("trace(G)     %.10g (exact: the trace of K); ||G||_F = %.6g\n", d->trace, d->frobenius);
     if (d->has_split) {
         printf("class split  G = G_class + G_cross + G_within (Papyan 2019, 2020; weighted cluster means, tdl help hessian)\n");
@@ -836,11 +840,15 @@ static int emit_dual_json(const hess_opts *o, const cli_model_opts *mo, const he
         free(eb);
     }
     json_string(&w, "error_bounds_definition",
-                "certified |value - exact eigenvalue of G of the same rank|: LAPACK's backward error on K, n C eps ||K||_2 "
-                "(LAPACK Users' Guide sec. 4.7, p(N) = N), plus the rounding of forming K, gamma_L trace(K) (Higham 2002 "
-                "eq. (3.5), L the terms per entry; tdl/gn_dual.h)");
+                d->partial ? "certified |value - exact eigenvalue of G of the same rank|: Lanczos on K's bound, min(||r||, ||r||^2 / gap) "
+                             "plus rounding (Parlett Thm 4.5.1, 11.7.1; with the multiplicity check), plus the rounding of forming K, "
+                             "gamma_L trace(K) (Higham 2002 eq. (3.5), L the terms per entry; tdl/gn_dual.h)"
+                           : "certified |value - exact eigenvalue of G of the same rank|: LAPACK's backward error on K, n C eps ||K||_2 "
+                             "(LAPACK Users' Guide sec. 4.7, p(N) = N), plus the rounding of forming K, gamma_L trace(K) (Higham 2002 "
+                             "eq. (3.5), L the terms per entry; tdl/gn_dual.h)");
     json_number(&w, "gn_lambda_max", d->values[d->count - 1]);
-    json_size(&w, "gn_rank", d->rank);
+    if (d->rank_known) json_size(&w, "gn_rank", d->rank);
+    else json_number_or_reason(&w, "gn_rank", NAN, "not computed: the top k of a large dual came from Lanczos on K; the rank needs every eigenvalue (omit --k)");
     json_number(&w, "gn_tolerance", d->tol);
     json_string(&w, "gn_tolerance_definition", "n C eps ||K||_F (the order of the dual times eps times its Frobenius norm); eigenvalues of K above it count in rank(G)");
     json_number(&w, "gn_trace", d->trace);

@@ -54,6 +54,22 @@ arr gn_eigenvalues dual.json >"$WORK/du.txt"; arr error_bounds dual.json >"$WORK
 within du.txt dub.txt exg.txt exgb.txt 910 "every nonzero-spectrum value of the dual within the bounds of the exact G"
 within du.txt dub.txt lzg.txt lzgb.txt 6 "dual top 6 within the bounds of Lanczos on G"
 
+# the top k of a large dual (n C = 4000 > 3000) by Lanczos on K: its values
+# within the bounds of the exact G on the same data; no rank (it needs the
+# whole spectrum), said why
+D4=digits:n=400,normalize=standard
+run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D4" --gn --json
+cp "$WORK/out" "$WORK/exact4.json"
+arr gn_eigenvalues exact4.json >"$WORK/exg4.txt"; arr gn_error_bounds exact4.json >"$WORK/exgb4.txt"
+run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D4" --gn --method dual --k 6 --json
+expect_status 0 "dual --k 6 on n C = 4000"
+cp "$WORK/out" "$WORK/dual4.json"
+expect_out '"gn_rank":null,"gn_rank_reason":"not computed' "partial dual: rank null with its reason"
+expect_out '"driver":"Lanczos on K' "partial dual: Lanczos on K named as the driver"
+arr gn_eigenvalues dual4.json >"$WORK/du4.txt"; arr error_bounds dual4.json >"$WORK/dub4.txt"
+[ "$(grep -c . "$WORK/du4.txt")" -eq 6 ] && ok || bad "partial dual: 6 values"
+within du4.txt dub4.txt exg4.txt exgb4.txt 6 "partial dual's top 6 within the bounds of the exact G"
+
 # text: one line with the largest bound
 run "$TDL" hessian --model "$WORK/m.safetensors" --data "$D" --method lanczos --k 3
 expect_out "error bound  |lambda - exact| <=" "text: the error-bound line"

@@ -8,11 +8,17 @@
  *       tdl_dist_hessian_exact (values of H and G) against tdl_hessian_dense
  *       + LAPACK on rank 0: prints the largest difference of eigenvalues
  *       relative to max |lambda|, the seconds of both, and the driver
+ *   dist_bench ntk SPEC ARCH [TOL]
+ *       tdl_dist_ntk_eigenvalues (the traced empirical NTK Gram matrix of
+ *       the data's inputs) against tdl_ntk_empirical + LAPACK on rank 0:
+ *       prints the difference relative to max |lambda| and both times; with
+ *       TOL, exit 1 when the difference exceeds TOL (tests/cli/test_mpi.sh)
  * Exit 1 on an error (rank 0 prints it). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 #include "tdl/tdl.h"
 #include "tdl/dist.h"
@@ -93,6 +99,31 @@ int main(int argc, char **argv)
             free(G);
         }
         tdl_dist_hessian_result_free(&r);
+    }
+    if (!strcmp(argv[1], "ntk")) {
+        size_t n = ds->n;
+        double *w = malloc(n * sizeof(double));
+        char driver[160];
+        if (!w) return 1;
+        double t0 = now();
+        if (tdl_dist_ntk_eigenvalues(m, ds->X, NULL, 0, SIZE_MAX, TDL_DIST_SOLVER_AUTO, w, driver, sizeof driver) != TDL_OK)
+            return fail();
+        double td = now() - t0;
+        int bad = 0;
+        if (root) {
+            gsl_matrix *K = gsl_matrix_alloc(n, n);
+            tdl_sym_eigen e;
+            t0 = now();
+            if (tdl_ntk_empirical(m, ds->X, NULL, NULL, K) || tdl_sym_eigen_solve(K->data, n, 0, n - 1, 0, &e)) return fail();
+            double ts = now() - t0, mx = fmax(fabs(e.values[0]), fabs(e.values[n - 1])), d = 0;
+            for (size_t i = 0; i < n; i++) d = fmax(d, fabs(e.values[i] - w[i]));
+            printf("n %zu: |dK|/max|l| %.3g  dist %.3f s  single %.3f s  %s\n", n, d / mx, td, ts, driver);
+            bad = argc >= 5 && !(d / mx <= atof(argv[4]));
+            tdl_sym_eigen_free(&e);
+            gsl_matrix_free(K);
+        }
+        free(w);
+        if (bad) return 1;
     }
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);

@@ -51,6 +51,15 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                                 "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
 }
 
+int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
+                             size_t hi, tdl_dist_solver solver, double *values, char *driver, size_t driver_len)
+{
+    (void)m; (void)X; (void)o; (void)lo; (void)hi; (void)solver; (void)values;
+    if (driver && driver_len) driver[0] = '\0';
+    return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum needs MPI, ScaLAPACK and ELPA, and tdl was built "
+                                "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
+}
+
 int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver, double *values, const char **driver)
 {
     (void)A; (void)dim; (void)solver; (void)values;
@@ -511,7 +520,7 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     out->h.norm = count == len ? fmax(fabs(out->h.values[0]), fabs(out->h.values[count - 1])) : out->frobenius;
     out->h.error_bound = tdl_sym_eigen_error_bound(out->h.norm, len);
     out->seconds_eigen = now() - t0;
-    snprintf(out->driver, sizeof out->driver, "%s on a %d x %d BLACS grid (%zu MPI ranks), blocks of %d",
+    snprintf(out->driver, sizeof out->driver, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d",
              solver_name(solver), g.nprow, g.npcol, tdl_dist_size(), g.nb);
 cleanup:
     free(A);
@@ -524,6 +533,67 @@ cleanup:
         tdl_dist_hessian_result_free(out);
         memset(out, 0, sizeof *out);
     }
+    return st;
+}
+
+int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
+                             size_t hi, tdl_dist_solver solver, double *values, char *driver, size_t driver_len)
+{
+    if (driver && driver_len) driver[0] = '\0';
+    if (!tdl_dist_active())
+        return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum runs under an MPI launcher (mpirun -np N tdl ...)");
+    if (o && o->full) return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum takes the traced kernel (full = 0)");
+    size_t n = X->size1;
+    if (hi == SIZE_MAX) hi = n ? n - 1 : 0;
+    if (n == 0 || lo > hi || hi >= n) return tdl_fail(TDL_EINVAL, "eigenvalue indices %zu..%zu outside 0..%zu", lo, hi, n ? n - 1 : 0);
+    solver = choose(solver);
+    int rank = (int)tdl_dist_rank();
+    grid g;
+    int st = grid_make(n, 0, &g);
+    double *L = NULL;
+    gsl_matrix *Xr = NULL, *Xc = NULL, *K = NULL;
+    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    {
+        char what[96];
+        snprintf(what, sizeof what, "rank %d's share of the NTK Gram matrix", rank);
+        st = tdl_memory_require(local_count(&g) * 2, sizeof(double), (size_t)(g.lr + g.lc) * X->size2 * sizeof(double), what);
+    }
+    if (st == TDL_OK && g.lr > 0 && g.lc > 0) {
+        L = tdl_malloc(local_count(&g) * sizeof(double), "the local blocks of the Gram matrix");
+        Xr = gsl_matrix_alloc((size_t)g.lr, X->size2);
+        Xc = gsl_matrix_alloc((size_t)g.lc, X->size2);
+        K = gsl_matrix_alloc((size_t)g.lr, (size_t)g.lc);
+        if (!L || !Xr || !Xc || !K) st = tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the local Gram blocks", rank);
+    } else if (st == TDL_OK) {
+        L = tdl_malloc(sizeof(double), "the local blocks of the Gram matrix");
+        if (!L) st = TDL_ENOMEM;
+    }
+    if (st == TDL_OK && K) {
+        for (int li = 0; li < g.lr; li++)
+            for (size_t k = 0; k < X->size2; k++)
+                gsl_matrix_set(Xr, (size_t)li, k, gsl_matrix_get(X, (size_t)l2g(li, g.nb, g.myrow, g.nprow), k));
+        for (int lj = 0; lj < g.lc; lj++)
+            for (size_t k = 0; k < X->size2; k++)
+                gsl_matrix_set(Xc, (size_t)lj, k, gsl_matrix_get(X, (size_t)l2g(lj, g.nb, g.mycol, g.npcol), k));
+        st = tdl_ntk_empirical(m, Xr, Xc, o, K);
+        for (int lj = 0; st == TDL_OK && lj < g.lc; lj++)
+            for (int li = 0; li < g.lr; li++)
+                L[(size_t)lj * (size_t)g.lr + (size_t)li] = gsl_matrix_get(K, (size_t)li, (size_t)lj);
+    }
+    gsl_matrix_free(K);
+    K = NULL;
+    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    int zc;
+    st = solve(&g, solver, L, lo, hi, NULL, values, &zc);
+    if (st == TDL_OK && driver && driver_len)
+        snprintf(driver, driver_len, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d", solver_name(solver),
+                 g.nprow, g.npcol, tdl_dist_size(), g.nb);
+cleanup:
+    free(L);
+    if (Xr) gsl_matrix_free(Xr);
+    if (Xc) gsl_matrix_free(Xc);
+    if (K) gsl_matrix_free(K);
+    grid_free(&g);
     return st;
 }
 

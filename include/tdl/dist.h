@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include "tdl/net.h"
 #include "tdl/linalg.h"
+#include "tdl/ntk_empirical.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,7 +110,7 @@ typedef struct tdl_dist_hessian_result {
     size_t grid_rows, grid_cols, block;
     size_t local_bytes;   /* the largest per-rank share of the matrices */
     double seconds_assembly, seconds_eigen;
-    char driver[160];     /* "ELPA 2-stage on a 1 x 2 BLACS grid, blocks 64" */
+    char driver[160];     /* "ELPA 2-stage, 1 x 2 BLACS grid of 2 MPI ranks, blocks of 64" */
 } tdl_dist_hessian_result;
 
 /* Collective.  The dense Hessian of the mean loss (tdl/hessian.h: the same
@@ -127,6 +128,21 @@ TDL_API int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const t
                                    const tdl_dist_hessian_config *cfg, tdl_dist_hessian_result *out);
 /* NULL-safe, idempotent. */
 TDL_API void tdl_dist_hessian_result_free(tdl_dist_hessian_result *r);
+
+/* Collective.  Eigenvalues lo..hi (0-based, ascending; hi = SIZE_MAX:
+ * n - 1) of the traced empirical NTK Gram matrix Theta(X, X) of the n rows
+ * of X (tdl_ntk_empirical, tdl/ntk_empirical.h, with o; o->full must be 0),
+ * X the same on every rank.  The n x n matrix is block-cyclic: rank (r, c)
+ * computes Theta(X_I, X_J) for all its row blocks I and column blocks J in
+ * one call of tdl_ntk_empirical (about n^2 / N entries; the memory guard
+ * applies to them per rank); then the solver of `solver` (AUTO: ELPA).
+ * values: hi - lo + 1 doubles, the same on every rank; driver (may be
+ * NULL): DRIVER_LEN bytes for a description as in tdl_dist_hessian_result.
+ * TDL_EINVAL (range, full kernel, no launcher), TDL_ETOOBIG, TDL_ENOMEM,
+ * TDL_ENOCONV, TDL_EIO; agreed over the ranks. */
+TDL_API int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
+                                     size_t hi, tdl_dist_solver solver, double *values, char *driver,
+                                     size_t driver_len);
 
 /* Collective.  Eigenvalues (all, ascending) of a symmetric dim x dim matrix
  * given in full on every rank (row-major, both triangles), by the

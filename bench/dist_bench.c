@@ -13,6 +13,13 @@
  *       the data's inputs) against tdl_ntk_empirical + LAPACK on rank 0:
  *       prints the difference relative to max |lambda| and both times; with
  *       TOL, exit 1 when the difference exceeds TOL (tests/cli/test_mpi.sh)
+ *   dist_bench lanczos SPEC ARCH K [TOL]
+ *       the K largest eigenvalues of H by Lanczos over the data-parallel
+ *       operator (tdl_dist_hessian_operator: examples split over the ranks)
+ *       against Lanczos over tdl_hessian_operator on rank 0 alone, and
+ *       Hutch++'s trace estimate (same seed) likewise: prints the largest
+ *       difference relative to max |lambda| (and to |trace|); with TOL, exit 1
+ *       beyond it
  * Exit 1 on an error (rank 0 prints it). */
 #include <math.h>
 #include <stdio.h>
@@ -123,6 +130,41 @@ int main(int argc, char **argv)
             gsl_matrix_free(K);
         }
         free(w);
+        if (bad) return 1;
+    }
+    if (!strcmp(argv[1], "lanczos") && argc >= 5) {
+        size_t k = (size_t)atol(argv[4]);
+        tdl_dist_hessian_operator *op;
+        tdl_lanczos_result lr;
+        double tr, se;
+        double t0 = now();
+        if (tdl_dist_hessian_operator_create(m, TDL_LOSS_CE, ds, 0, &op) ||
+            tdl_lanczos(tdl_dist_hessian_operator_apply, op, P, k, TDL_WHICH_LARGEST, 0, 0, 1, TDL_LANCZOS_MULTIPLICITY, &lr) ||
+            tdl_hutchpp(tdl_dist_hessian_operator_apply, op, P, 12, 2, &tr, &se))
+            return fail();
+        double td = now() - t0;
+        int bad = 0;
+        if (root) {
+            tdl_hessian_operator *one;
+            tdl_lanczos_result l1;
+            double tr1, se1;
+            t0 = now();
+            if (tdl_hessian_operator_create(m, TDL_LOSS_CE, ds, 0, &one) ||
+                tdl_lanczos(tdl_hessian_operator_apply, one, P, k, TDL_WHICH_LARGEST, 0, 0, 1, TDL_LANCZOS_MULTIPLICITY, &l1) ||
+                tdl_hutchpp(tdl_hessian_operator_apply, one, P, 12, 2, &tr1, &se1))
+                return fail();
+            double ts = now() - t0, mx = fabs(l1.values[l1.k - 1]), d = 0;
+            for (size_t i = 0; i < k && i < l1.k && i < lr.k; i++) d = fmax(d, fabs(l1.values[i] - lr.values[i]));
+            if (l1.k != lr.k) d = INFINITY;
+            double dt = fabs(tr - tr1) / fabs(tr1);
+            printf("lanczos k %zu: |d|/max|l| %.3g  Hutch++ trace %.10g vs %.10g (rel %.3g)  dist %.3f s  single %.3f s  %zu ranks\n",
+                   k, d / mx, tr, tr1, dt, td, ts, tdl_dist_size());
+            bad = argc >= 6 && !(d / mx <= atof(argv[5]) && dt <= atof(argv[5]));
+            tdl_lanczos_result_free(&l1);
+            tdl_hessian_operator_free(&one);
+        }
+        tdl_lanczos_result_free(&lr);
+        tdl_dist_hessian_operator_free(&op);
         if (bad) return 1;
     }
     tdl_mlp_free(&m);

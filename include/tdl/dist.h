@@ -153,6 +153,35 @@ TDL_API int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, cons
 TDL_API int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver, double *values,
                                      const char **driver);
 
+/* ---- data-parallel Hessian-vector products --------------------------------
+ *
+ * The Hessian (or G) of the mean loss over ds as a matrix-free operator whose
+ * products are split over the ranks by examples: rank r holds the examples
+ * [r n / N, (r + 1) n / N) (a copy), computes its share of H x with
+ * tdl_hessian_operator_apply on them, scaled by n_r / n under the mean
+ * reduction (1 under the sum reduction: tdl/net.h), and the shares are
+ * summed by an allreduce, so every rank gets the same y = H x, equal to one
+ * process's up to the order of the sums over examples.  Lanczos, SLQ and
+ * Hutch++ (tdl/spectral.h) then run the same iteration on every rank (the
+ * same seeds, the same products) with the per-product cost divided by N.
+ * Without a launcher: one rank holding every example.  Collective: every
+ * rank creates, applies (tdl_dist_hessian_operator_apply, a tdl_matvec_fn)
+ * and frees in the same order.  A rank with no example (n < N) contributes
+ * zeros. */
+typedef struct tdl_dist_hessian_operator tdl_dist_hessian_operator;
+
+/* TDL_EINVAL (loss and data do not fit the net), TDL_ENOMEM; agreed. */
+TDL_API int tdl_dist_hessian_operator_create(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+                                             int gauss_newton, tdl_dist_hessian_operator **op);
+/* As tdl_hessian_operator_set_block / _set_gauss_newton / _dim / _products. */
+TDL_API int tdl_dist_hessian_operator_set_block(tdl_dist_hessian_operator *op, size_t off, size_t len);
+TDL_API void tdl_dist_hessian_operator_set_gauss_newton(tdl_dist_hessian_operator *op, int gauss_newton);
+TDL_API size_t tdl_dist_hessian_operator_dim(const tdl_dist_hessian_operator *op);
+TDL_API size_t tdl_dist_hessian_operator_products(const tdl_dist_hessian_operator *op);
+/* y = H x summed over the ranks (a tdl_matvec_fn; ctx: the operator). */
+TDL_API int tdl_dist_hessian_operator_apply(const double *x, double *y, void *op);
+TDL_API void tdl_dist_hessian_operator_free(tdl_dist_hessian_operator **op);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,105 @@
+/* dist_ops.c — data-parallel Hessian-vector products (tdl/dist.h): the
+ * examples split over the ranks, the products summed by an allreduce.  The
+ * same code with or without MPI (one rank: the whole data set). */
+#include <stdlib.h>
+#include <string.h>
+#include "tdl/dist.h"
+#include "tdl/hessian.h"
+#include "tdl/data.h"
+#include "internal.h"
+
+struct tdl_dist_hessian_operator {
+    tdl_dataset *slice;           /* this rank's examples (NULL: none) */
+    tdl_hessian_operator *local;  /* over the slice (NULL: none) */
+    double scale;                 /* n_r / n (mean reduction) or 1 */
+    size_t dim, P, products;
+};
+
+/* This rank's examples [lo, hi) as a data set of their own. */
+static int make_slice(const tdl_dataset *ds, size_t lo, size_t hi, tdl_dataset **out)
+{
+    *out = NULL;
+    if (hi <= lo) return TDL_OK;
+    const gsl_matrix *X = ds->X;
+    tdl_matrix_view xv = {X->data + lo * X->tda, hi - lo, X->size2, (ptrdiff_t)X->tda, 1};
+    if (ds->classes) {
+        long long *lab = tdl_malloc((hi - lo) * sizeof(long long), "this rank's labels");
+        if (!lab) return TDL_ENOMEM;
+        for (size_t i = lo; i < hi; i++) lab[i - lo] = (long long)ds->labels[i];
+        int st = tdl_dataset_from_arrays(xv, lab, ds->classes, NULL, ds->description, out);
+        free(lab);
+        return st;
+    }
+    const gsl_matrix *Y = ds->Y;
+    tdl_matrix_view yv = {Y->data + lo * Y->tda, hi - lo, Y->size2, (ptrdiff_t)Y->tda, 1};
+    return tdl_dataset_from_arrays(xv, NULL, 0, &yv, ds->description, out);
+}
+
+int tdl_dist_hessian_operator_create(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+                                     int gauss_newton, tdl_dist_hessian_operator **out)
+{
+    *out = NULL;
+    size_t N = tdl_dist_size(), r = tdl_dist_rank(), n = ds->n;
+    size_t lo = (size_t)((unsigned long long)n * r / N), hi = (size_t)((unsigned long long)n * (r + 1) / N);
+    tdl_dist_hessian_operator *op = tdl_calloc(1, sizeof *op, "the data-parallel Hessian operator");
+    int st = op ? TDL_OK : TDL_ENOMEM;
+    if (st == TDL_OK) {
+        op->P = op->dim = m->n_params;
+        tdl_loss_convention conv;
+        int summed = tdl_mlp_loss_convention(m, &conv) == TDL_OK && conv.reduction == TDL_REDUCTION_SUM;
+        op->scale = summed || n == 0 ? 1.0 : (double)(hi - lo) / (double)n;
+        /* a slice of the whole set: the loss's checks see the same data */
+        if (N == 1) st = tdl_hessian_operator_create(m, loss, ds, gauss_newton, &op->local);
+        else if ((st = make_slice(ds, lo, hi, &op->slice)) == TDL_OK && op->slice)
+            st = tdl_hessian_operator_create(m, loss, op->slice, gauss_newton, &op->local);
+    }
+    st = tdl_dist_agree(st);
+    if (st != TDL_OK) {
+        tdl_dist_hessian_operator_free(&op);
+        return st;
+    }
+    *out = op;
+    return TDL_OK;
+}
+
+int tdl_dist_hessian_operator_set_block(tdl_dist_hessian_operator *op, size_t off, size_t len)
+{
+    if (off > op->P || len > op->P - off || len == 0)
+        return tdl_fail(TDL_EINVAL, "Hessian block [%zu, %zu) outside the %zu parameters", off, off + len, op->P);
+    int st = op->local ? tdl_hessian_operator_set_block(op->local, off, len) : TDL_OK;
+    if (st == TDL_OK) op->dim = len;
+    return st;
+}
+
+void tdl_dist_hessian_operator_set_gauss_newton(tdl_dist_hessian_operator *op, int gauss_newton)
+{
+    if (op->local) tdl_hessian_operator_set_gauss_newton(op->local, gauss_newton);
+}
+
+size_t tdl_dist_hessian_operator_dim(const tdl_dist_hessian_operator *op) { return op->dim; }
+size_t tdl_dist_hessian_operator_products(const tdl_dist_hessian_operator *op) { return op->products; }
+
+int tdl_dist_hessian_operator_apply(const double *x, double *y, void *ctx)
+{
+    tdl_dist_hessian_operator *op = ctx;
+    int st = TDL_OK;
+    if (op->local) {
+        st = tdl_hessian_operator_apply(x, y, op->local);
+        if (op->scale != 1.0)
+            for (size_t i = 0; i < op->dim; i++) y[i] *= op->scale;
+    } else {
+        memset(y, 0, op->dim * sizeof(double));
+    }
+    if ((st = tdl_dist_agree(st)) != TDL_OK) return st;
+    op->products++;
+    return tdl_dist_agree(tdl_dist_allreduce_sum(y, op->dim));
+}
+
+void tdl_dist_hessian_operator_free(tdl_dist_hessian_operator **op)
+{
+    if (!op || !*op) return;
+    tdl_hessian_operator_free(&(*op)->local);
+    tdl_dataset_free(&(*op)->slice);
+    free(*op);
+    *op = NULL;
+}

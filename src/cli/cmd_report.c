@@ -252,6 +252,7 @@ static size_t count_steps(report *r)
     n += 2;                                /* model summary, evaluation on the training data */
     n += r->has_test ? 1 : 0;              /* evaluation on the test data */
     n += 2;                                /* Hessian, 2D landscape */
+    n += regression ? 0 : 1;               /* the class split of G (the dual) */
     n += has_init ? 1 : 0;                 /* interpolation from the initialization */
     n += 1;                                /* NTK */
     n += regression ? 0 : 1;               /* bounds */
@@ -350,6 +351,17 @@ static int run_steps(report *r, const cli_model_opts *mo)
                 report_other_formats(r, "hessian-spectrum");
             }
         }
+    }
+    if (!r->regression) {
+        /* the outliers of G and Papyan's class / cross-class split, through
+         * the kernel dual: the top C eigenpairs by Lanczos on K once n C is
+         * large (tdl/gn_dual.h); a model whose outputs are not one per class
+         * (a binary net with one output) is "does not apply" */
+        char kc[32];
+        sfmt(kc, sizeof kc, "%.0f", dj ? rk_num(dj, RK_DATA_CLASSES) : 0.0);
+        const char *a[] = {"hessian", MODEL_ARGS, "--gn", "--method", "dual", "--class-split", "--k", kc, "--json", "--quiet",
+                           o->act ? "--act" : NULL, o->act, NULL};
+        report_run_data_check(r, "hessian-dual", "class structure of G (tdl hessian --gn --method dual --class-split)", a);
     }
     {
         const char *a[] = {"landscape", MODEL_ARGS, "--plane", "random", "--grid", grid, "--direction-seed", seed, "--json", "--quiet",

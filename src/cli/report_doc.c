@@ -314,8 +314,21 @@ static void section_hessian(doc *d, report *r)
         const cJSON *ev = rk_item(h, RK_HESS_EIGENVALUES);
         const cJSON *gv = rk_item(h, RK_HESS_GN_EIGENVALUES);
         const cJSON *rv = rk_item(h, RK_HESS_R_EIGENVALUES);
-        if (cJSON_IsArray(ev)) { report_top_values(ev, 5, top, sizeof top); doc_kv(d, "top 5 eigenvalues of H", top); }
-        if (cJSON_IsArray(gv)) { report_top_values(gv, 5, top, sizeof top); doc_kv(d, "top 5 eigenvalues of G", top); }
+        const cJSON *eb = rk_item(h, RK_HESS_ERROR_BOUNDS), *gb = rk_item(h, RK_HESS_GN_ERROR_BOUNDS);
+        double ebmax = 0;
+        for (int i = 0; cJSON_IsArray(eb) && i < cJSON_GetArraySize(eb); i++) {
+            const cJSON *x = cJSON_GetArrayItem(eb, i);
+            if (cJSON_IsNumber(x)) ebmax = fmax(ebmax, x->valuedouble);
+        }
+        doc_kv_num(d, "error bound of every eigenvalue (certified)", ebmax);
+        if (cJSON_IsArray(ev)) {
+            report_certified_values(ev, eb, 5, top, sizeof top);
+            doc_kv(d, "top 5 eigenvalues of H (certified digits)", top);
+        }
+        if (cJSON_IsArray(gv)) {
+            report_certified_values(gv, gb, 5, top, sizeof top);
+            doc_kv(d, "top 5 eigenvalues of G (certified digits)", top);
+        }
         if (cJSON_IsArray(rv)) { report_top_values(rv, 5, top, sizeof top); doc_kv(d, "top 5 eigenvalues of R = H - G", top); }
         doc_table_end(d);
         const char *vh[3] = {"H", "G", "R"};
@@ -323,6 +336,9 @@ static void section_hessian(doc *d, report *r)
         report_values_csv(r, "hessian-eigenvalues", vh, cols, 3);
         doc_figure(d, r, "hessian-spectrum", "Histogram of all eigenvalues of H (boxes) and of its Gauss-Newton part G (line); "
                                              "all eigenvalues in tables/hessian-eigenvalues.csv.");
+        doc_note(d, "Every eigenvalue carries a certified error bound (json/hessian.json, \"error_bounds\"): LAPACK's backward "
+                    "error P eps ||H||_2 plus the rounding of summing n per-example terms, n eps ||H||_F. The top eigenvalues "
+                    "above are printed with the digits that bound guarantees.");
     }
     if (!hd) {
         section_failed(d, r, "Hessian density (tdl hessian --density)", "hessian");
@@ -333,6 +349,77 @@ static void section_hessian(doc *d, report *r)
                  rk_text(dens, RK_DENS_SMOOTHING, "?"), report_num(b, sizeof b, rk_num(dens, RK_DENS_SIGMA)));
         doc_figure(d, r, "hessian-density", cap);
     }
+}
+
+/* tdl hessian --gn --method dual --class-split: the outliers of G and
+ * Papyan's class / cross-class split (issue 22). */
+static void section_class_split(doc *d, report *r)
+{
+    if (r->regression) return;
+    const step *s = report_find_step(r, "hessian-dual");
+    if (!s) return;
+    doc_h2(d, "class-split", "Class structure of the Gauss-Newton part");
+    if (s->not_applicable) {
+        doc_p(d, "Does not apply to this model: %s.", report_step_why(s));
+        return;
+    }
+    const cJSON *h = report_json(r, "hessian-dual");
+    if (!h) {
+        section_failed(d, r, "the class split (tdl hessian --gn --method dual --class-split)", "hessian-dual");
+        return;
+    }
+    const cJSON *sp = rk_item(h, RK_DUAL_SPLIT);
+    char b1[64], b2[64], top[512];
+    doc_p(d, "The Gauss-Newton part G of the Hessian through its kernel dual K = c S^T (J J^T) S (n C = %s x %s; %s, %s s), "
+             "split as G = G_class + G_cross + G_within by the class of each example and each output (Papyan 2019, ICML; "
+             "2020, JMLR 21): G_class is spanned by the C class means of the logit gradients, G_cross by the C (C - 1) "
+             "cross-class means, G_within is the rest. An outlier eigenvector of G that lies in the span of the class means "
+             "has class-mean share 1. (The papers' equation numbers were not checked here; tdl help hessian.)",
+          report_num(b1, sizeof b1, rk_num(h, RK_DUAL_N)), report_num(b2, sizeof b2, rk_num(h, RK_DUAL_OUTPUTS)),
+          rk_text(h, RK_DUAL_DRIVER, "?"), report_num(top, sizeof top, rk_num(h, RK_DUAL_SECONDS)));
+    const char *head[2] = {"quantity", "value"};
+    doc_table_begin(d, r, "class-split", head, 2);
+    doc_kv_num(d, "trace(G)", rk_num(h, RK_DUAL_TRACE));
+    doc_kv_num(d, "trace(G_class)", rk_num(sp, RK_SPLIT_TRACE_CLASS));
+    doc_kv_num(d, "trace(G_cross)", rk_num(sp, RK_SPLIT_TRACE_CROSS));
+    doc_kv_num(d, "trace(G_within)", rk_num(sp, RK_SPLIT_TRACE_WITHIN));
+    const cJSON *cv = rk_item(sp, RK_SPLIT_CLASS_EIGENVALUES), *xv = rk_item(sp, RK_SPLIT_CROSS_EIGENVALUES);
+    if (cJSON_IsArray(cv)) { report_top_values(cv, 5, top, sizeof top); doc_kv(d, "top 5 eigenvalues of G_class", top); }
+    if (cJSON_IsArray(xv)) { report_top_values(xv, 5, top, sizeof top); doc_kv(d, "top 5 eigenvalues of G_cross", top); }
+    doc_table_end(d);
+    const cJSON *ov = rk_item(sp, RK_SPLIT_OUTLIERS), *cs = rk_item(sp, RK_SPLIT_CLASS_SHARE), *xs = rk_item(sp, RK_SPLIT_CROSS_SHARE);
+    const cJSON *gv = rk_item(h, RK_DUAL_EIGENVALUES), *gb = rk_item(h, RK_DUAL_ERROR_BOUNDS);
+    int no = cJSON_GetArraySize(ov), outliers = 0;
+    const char *head2[4] = {"j", "lambda_j(G), certified digits", "class-mean share", "cross-class share"};
+    doc_table_begin(d, r, "class-split-outliers", head2, 4);
+    for (int j = 0; j < no; j++) {
+        char cj[16], lam[64], c1[32], c2[32];
+        sfmt(cj, sizeof cj, "%d", j + 1);
+        /* gn_eigenvalues ascending, the outliers descending: the same values */
+        int ng = cJSON_GetArraySize(gv);
+        cJSON *one = cJSON_CreateArray(), *oneb = cJSON_CreateArray();
+        if (one && oneb && ng - 1 - j >= 0) {
+            cJSON_AddItemToArray(one, cJSON_Duplicate(cJSON_GetArrayItem(gv, ng - 1 - j), 0));
+            cJSON_AddItemToArray(oneb, cJSON_Duplicate(cJSON_GetArrayItem(gb, ng - 1 - j), 0));
+            report_certified_values(one, oneb, 1, lam, sizeof lam);
+        } else {
+            const cJSON *x = cJSON_GetArrayItem(ov, j);
+            report_num(lam, sizeof lam, cJSON_IsNumber(x) ? x->valuedouble : NAN);
+        }
+        cJSON_Delete(one);
+        cJSON_Delete(oneb);
+        const cJSON *a = cJSON_GetArrayItem(cs, j), *bx = cJSON_GetArrayItem(xs, j);
+        double share = cJSON_IsNumber(a) ? a->valuedouble : NAN;
+        sfmt(c1, sizeof c1, "%.4f", share);
+        sfmt(c2, sizeof c2, "%.4f", cJSON_IsNumber(bx) ? bx->valuedouble : NAN);
+        if (share >= 0.5) outliers++;
+        const char *cells[4] = {cj, lam, c1, c2};
+        doc_row(d, cells, 4, 0);
+    }
+    doc_table_end(d);
+    doc_note(d, "%d of the top %d eigenvectors of G lie mostly (share >= 0.5) in the span of the %d class means: Papyan's "
+                "class outliers (for cross-entropy the logit Hessian annihilates the all-ones direction, so C - 1 are expected).",
+             outliers, no, no);
 }
 
 static void section_landscape(doc *d, report *r)
@@ -653,11 +740,13 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
     doc_p(&d, "Model %s on %s%s%s. Made by tdl %s on %s in %.0f s with: %s", r->o.user_model ? r->model : "trained by this report",
           r->data, r->has_test ? ", test data " : "", r->has_test ? r->test : "", tdl_version(), when, seconds, cmdline);
     fputs("<nav><a href=\"#model\">model and data</a><a href=\"#training\">training</a><a href=\"#hessian\">Hessian</a>"
+          "<a href=\"#class-split\">class structure</a>"
           "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks-on-data\">checks on this data</a><a href=\"#checks\">theorem checks (built-in)</a>"
           "<a href=\"#files\">files</a></nav>\n", d.html);
     if (r->failures) doc_note(&d, "%d part(s) of this report failed; each failed section says why (logs/ holds every command's stderr).", r->failures);
     section_model(&d, r);
     section_hessian(&d, r);
+    section_class_split(&d, r);
     section_landscape(&d, r);
     section_ntk(&d, r);
     section_bounds(&d, r);

@@ -69,6 +69,26 @@ const rk_key report_keys[RK_COUNT] = {
     NESTED(RK_HESS_DENSITY, RKG_HESSIAN, "density", RKT_OBJECT, 0, RKG_DENSITY, "the spectral density (fig/hessian-density)"),
     K(RK_DENS_SMOOTHING, RKG_DENSITY, "smoothing", RKT_STRING, 0, "the caption of fig/hessian-density"),
     K(RK_DENS_SIGMA, RKG_DENSITY, "sigma", RKT_NUMBER, 0, "the caption of fig/hessian-density"),
+    K(RK_HESS_ERROR_BOUNDS, RKG_HESSIAN, "error_bounds", RKT_NUMBERS, 0,
+      "the certified error bound of every eigenvalue of H: Hessian row \"error bound of every eigenvalue\"; the digits shown"),
+    K(RK_HESS_GN_ERROR_BOUNDS, RKG_HESSIAN, "gn_error_bounds", RKT_NUMBERS, 0, "the same for G: the digits of \"top 5 eigenvalues of G\""),
+    /* tdl hessian --gn --method dual --class-split --k C (classifiers): section "Class structure of G" */
+    K(RK_DUAL_N, RKG_GN_DUAL, "n", RKT_NUMBER, 0, "the section's paragraph: n"),
+    K(RK_DUAL_OUTPUTS, RKG_GN_DUAL, "outputs", RKT_NUMBER, 0, "the section's paragraph: C"),
+    K(RK_DUAL_DRIVER, RKG_GN_DUAL, "driver", RKT_STRING, 0, "the section's paragraph: the solver"),
+    K(RK_DUAL_EIGENVALUES, RKG_GN_DUAL, "gn_eigenvalues", RKT_NUMBERS, 0, "the top C eigenvalues of G (the outliers' column)"),
+    K(RK_DUAL_ERROR_BOUNDS, RKG_GN_DUAL, "error_bounds", RKT_NUMBERS, 0, "their certified error bounds (the digits shown)"),
+    K(RK_DUAL_TRACE, RKG_GN_DUAL, "gn_trace", RKT_NUMBER, 0, "row \"trace(G)\""),
+    K(RK_DUAL_SECONDS, RKG_GN_DUAL, "seconds", RKT_NUMBER, 0, "the section's paragraph: the time"),
+    NESTED(RK_DUAL_SPLIT, RKG_GN_DUAL, "class_split", RKT_OBJECT, 0, RKG_SPLIT, "Papyan's class / cross-class split"),
+    K(RK_SPLIT_TRACE_CLASS, RKG_SPLIT, "trace_class", RKT_NUMBER, 0, "row \"trace(G_class)\""),
+    K(RK_SPLIT_TRACE_CROSS, RKG_SPLIT, "trace_cross", RKT_NUMBER, 0, "row \"trace(G_cross)\""),
+    K(RK_SPLIT_TRACE_WITHIN, RKG_SPLIT, "trace_within", RKT_NUMBER, 0, "row \"trace(G_within)\""),
+    K(RK_SPLIT_CLASS_EIGENVALUES, RKG_SPLIT, "class_eigenvalues", RKT_NUMBERS, 0, "row \"top eigenvalues of G_class\""),
+    K(RK_SPLIT_CROSS_EIGENVALUES, RKG_SPLIT, "cross_eigenvalues", RKT_NUMBERS, 0, "row \"top eigenvalues of G_cross\""),
+    K(RK_SPLIT_OUTLIERS, RKG_SPLIT, "outlier_eigenvalues", RKT_NUMBERS, 0, "the outliers' table, column lambda_j"),
+    K(RK_SPLIT_CLASS_SHARE, RKG_SPLIT, "outlier_class_share", RKT_NUMBERS, 0, "the outliers' table, column \"class-mean share\""),
+    K(RK_SPLIT_CROSS_SHARE, RKG_SPLIT, "outlier_cross_share", RKT_NUMBERS, 0, "the outliers' table, column \"cross-class share\""),
     /* tdl landscape --plane random: table "Loss landscape" */
     K(RK_L2_CENTRE_LOSS, RKG_LANDSCAPE, "centre_loss", RKT_NUMBER, 0, "landscape row \"loss at the model (centre)\""),
     K(RK_L2_LOSS_MIN, RKG_LANDSCAPE, "loss_min", RKT_NUMBER, 0, "landscape row \"smallest loss on the grid\""),
@@ -128,7 +148,7 @@ rk_group report_keys_group(const char *step_name)
 {
     static const struct { const char *name; rk_group group; } steps[] = {
         {"data", RKG_DATA}, {"model", RKG_MODEL}, {"train", RKG_TRAIN}, {"eval-train", RKG_EVAL}, {"eval-test", RKG_EVAL},
-        {"hessian", RKG_HESSIAN}, {"landscape-2d", RKG_LANDSCAPE}, {"interpolation", RKG_INTERP}, {"ntk", RKG_NTK},
+        {"hessian", RKG_HESSIAN}, {"hessian-dual", RKG_GN_DUAL}, {"landscape-2d", RKG_LANDSCAPE}, {"interpolation", RKG_INTERP}, {"ntk", RKG_NTK},
         {"bounds", RKG_BOUNDS}, {"checks", RKG_CHECKS},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)

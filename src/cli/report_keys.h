@@ -22,6 +22,8 @@ typedef enum rk_group {
     RKG_EVAL,          /* json/eval-train.json, json/eval-test.json: tdl eval */
     RKG_HESSIAN,       /* json/hessian.json: tdl hessian --gn --density */
     RKG_DENSITY,       /*   its "density" object */
+    RKG_GN_DUAL,       /* json/hessian-dual.json: tdl hessian --gn --method dual --class-split */
+    RKG_SPLIT,         /*   its "class_split" object */
     RKG_LANDSCAPE,     /* json/landscape-2d.json: tdl landscape --plane random */
     RKG_INTERP,        /* json/interpolation.json: tdl landscape --to */
     RKG_NTK,           /* json/ntk.json: tdl ntk */
@@ -63,6 +65,11 @@ typedef enum rk_id {
     RK_HESS_LOSS_NAME, RK_HESS_REDUCTION, RK_HESS_ARCH, RK_HESS_DRIVER, RK_HESS_PARAMS, RK_HESS_LOSS, RK_HESS_LAMBDA_MAX, RK_HESS_LAMBDA_MIN,
     RK_HESS_TRACE, RK_HESS_GN_TRACE, RK_HESS_NEGATIVE_FRACTION, RK_HESS_CONDITION_POSITIVE, RK_HESS_TOLERANCE,
     RK_HESS_EIGENVALUES, RK_HESS_GN_EIGENVALUES, RK_HESS_R_EIGENVALUES, RK_HESS_DENSITY,
+    RK_HESS_ERROR_BOUNDS, RK_HESS_GN_ERROR_BOUNDS,
+    RK_DUAL_N, RK_DUAL_OUTPUTS, RK_DUAL_DRIVER, RK_DUAL_EIGENVALUES, RK_DUAL_ERROR_BOUNDS, RK_DUAL_TRACE, RK_DUAL_SECONDS,
+    RK_DUAL_SPLIT,
+    RK_SPLIT_TRACE_CLASS, RK_SPLIT_TRACE_CROSS, RK_SPLIT_TRACE_WITHIN, RK_SPLIT_CLASS_EIGENVALUES,
+    RK_SPLIT_CROSS_EIGENVALUES, RK_SPLIT_OUTLIERS, RK_SPLIT_CLASS_SHARE, RK_SPLIT_CROSS_SHARE,
     RK_DENS_SMOOTHING, RK_DENS_SIGMA,
     RK_L2_CENTRE_LOSS, RK_L2_LOSS_MIN, RK_L2_LOSS_MAX, RK_L2_COSINE, RK_L2_NORMALIZATION,
     RK_INTERP_LOSS_START, RK_INTERP_LOSS_END, RK_INTERP_LOSS_MAX,

@@ -38,6 +38,26 @@ void report_top_values(const cJSON *arr, int k, char *out, size_t len)
     }
 }
 
+void report_certified_values(const cJSON *arr, const cJSON *bounds, int k, char *out, size_t len)
+{
+    int n = cJSON_GetArraySize(arr), nb = cJSON_IsArray(bounds) ? cJSON_GetArraySize(bounds) : 0;
+    out[0] = 0;
+    char b[64];
+    for (int i = n - 1; i >= 0 && i >= n - k; i--) {
+        size_t l = strlen(out);
+        const cJSON *v = cJSON_GetArrayItem(arr, i), *e = i < nb ? cJSON_GetArrayItem(bounds, i) : NULL;
+        double x = cJSON_IsNumber(v) ? v->valuedouble : NAN, eb = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+        if (isfinite(x) && x != 0 && eb > 0 && isfinite(eb)) {
+            int digits = (int)floor(log10(fabs(x) / eb));
+            if (digits < 1) digits = 1;
+            if (digits > 15) digits = 15;
+            sfmt(out + l, len - l, "%s%.*g", l ? ", " : "", digits, x);
+        } else {
+            sfmt(out + l, len - l, "%s%s", l ? ", " : "", report_num(b, sizeof b, x));
+        }
+    }
+}
+
 void report_values_csv(report *r, const char *name, const char *const *head, const cJSON *const *cols, size_t ncols)
 {
     char p[PATH_MAX + 64];

@@ -459,6 +459,7 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     st = tdl_dist_agree(assemble(m, loss, ds, cfg.off, len, &g, A, B));
     if (st != TDL_OK) goto cleanup;
     symmetrize(&g, A, W); /* W = H */
+    if (!B && !Z) { free(A); A = NULL; } /* not needed again: the solver gets its memory */
     if (B) {
         symmetrize(&g, B, A); /* A = G */
         for (size_t i = 0; i < local_count(&g); i++) B[i] = W[i] - A[i]; /* B = R */

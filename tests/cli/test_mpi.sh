@@ -1,0 +1,183 @@
+#!/bin/bash
+# CLI tests of `tdl` under `mpirun` (issue 20; tdl/dist.h): the exact Hessian,
+# G and R = H - G on 2 and 3 ranks (a 1 x 2 and a 1 x 3 BLACS grid; with 3 the
+# block-cyclic split is uneven) and under `mpirun -np 1`, against one process
+# without mpirun; index ranges, --which magnitude with eigenvectors and
+# residuals; one JSON document and one written file; the NTK Gram spectrum and
+# data-parallel Lanczos / Hutch++ (through bench/dist_bench); and errors: a malformed
+# file (every rank fails alike) and a memory refusal on rank 1 alone (each
+# gives one "tdl: error:" line, a non-zero exit and no hang: every mpirun runs
+# under `timeout`).
+# Skips (exit 77) when tdl was built without MPI or mpirun is missing.
+# As root (CI): OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;
+# --oversubscribe: 3 ranks on a 2-core machine.
+# usage: test_mpi.sh PATH/TO/tdl FIXTURES_DIR
+TDL=$1
+FIX=$2
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v mpirun >/dev/null; then echo "skip: no mpirun (scripts/setup.sh installs openmpi-bin)"; exit 77; fi
+if ! ldd "$TDL" 2>/dev/null | grep -q 'libmpi\.so'; then echo "skip: tdl was built without MPI"; exit 77; fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# no OpenMPI network probing on a CI box; shared memory between the ranks
+export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+# a sanitizer build: OpenMPI's own allocations are not tdl's leaks
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+MPI="timeout 120 mpirun --oversubscribe"
+
+# max |a_i - b_i| / max |a_i| over the numbers of two CSV files (header skipped)
+rel_diff() {
+    paste -d, <(tail -n +2 "$1") <(tail -n +2 "$2") | awk -F, '
+        { h = NF / 2; if (h != int(h) || NF == 0) { bad = 1; exit }
+          for (i = 1; i <= h; i++) { d = $i - $(i + h); if (d < 0) d = -d; if (d > dd) dd = d
+                                     a = $i < 0 ? -$i : $i; if (a > mx) mx = a } ; n++ }
+        END { if (bad || n == 0) print "nan"; else printf "%.3g\n", dd / (mx > 0 ? mx : 1) }'
+}
+# rel_ok VALUE BOUND: VALUE a number <= BOUND
+rel_ok() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v ~ /^[0-9.e+-]+$/ && v + 0 <= b + 0) }'; }
+# The bound: each side's eigenvalues are within dim eps ||H||_2 of those of
+# the matrix it solved (tdl/linalg.h, both solvers backward stable), and the
+# two matrices differ by the assembly's rounding, at most (n + P) eps ||H||_F
+# (the roundoff level of `tdl hessian`); with ||H||_F <= sqrt(P) ||H||_2:
+# |diff| <= 2 (n + P) eps sqrt(P) max|lambda|.  Iris: n = 150.
+bound() { awk -v n="$1" -v p="$2" 'BEGIN { printf "%.3g\n", 2 * (n + p) * 2 ^ -52 * sqrt(p) }'; }
+
+D=iris:normalize=standard
+# a deep net (HVP columns in both paths) and a shallow one (closed forms in one
+# process, HVP columns under MPI): P = 4*8+8+8*5+5+5*3+3 = 103, 4*16+16+16*3+3 = 131
+for arch in 4-8-5-3 4-16-3; do
+    P=$(echo "$arch" | awk -F- '{ p = 0; for (i = 2; i <= NF; i++) p += $(i - 1) * $i + $i; print p }')
+    B=$(bound 150 "$P")
+    run "$TDL" hessian --arch "$arch" --data "$D" --gn -o "$WORK/one.csv"
+    expect_status 0 "$arch: one process"
+    for np in 1 2 3; do
+        run $MPI -np $np "$TDL" hessian --arch "$arch" --data "$D" --gn -o "$WORK/np$np.csv"
+        expect_status 0 "$arch: mpirun -np $np"
+        expect_out "BLACS grid of $np MPI ranks" "$arch -np $np: the driver says the grid"
+        [ "$(grep -c '^method' "$WORK/out")" -eq 1 ] && ok || bad "$arch -np $np: stdout printed once, by rank 0"
+        r=$(rel_diff "$WORK/one.csv" "$WORK/np$np.csv")
+        rel_ok "$r" "$B" && ok || bad "$arch -np $np: H, G, R differ by $r of max|lambda| (bound $B)"
+        ! ls "$WORK/np$np.csv".tmp.* >/dev/null 2>&1 && ok || bad "$arch -np $np: a temporary left"
+    done
+done
+
+# an index range and the scalapack solver: the 5 smallest of H on 3 ranks
+run "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b1.csv"
+TDL_DIST_SOLVER=scalapack run $MPI -np 3 "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b3.csv"
+expect_status 0 "--k 5 --which bottom on 3 ranks"
+expect_out "ScaLAPACK pdsyevr" "TDL_DIST_SOLVER=scalapack is reported"
+r=$(rel_diff "$WORK/b1.csv" "$WORK/b3.csv")
+rel_ok "$r" "$(bound 150 103)" && ok || bad "--k 5 bottom: differ by $r"
+[ "$(tail -n +2 "$WORK/b3.csv" | wc -l)" -eq 5 ] && ok || bad "--k 5: 5 values written"
+
+# --which magnitude with eigenvectors: the same values; residuals in the JSON
+# (one document on stdout); each vector equal up to sign to one process's
+run "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 4 --which magnitude --vectors "$WORK/v1.npy" -o "$WORK/m1.csv"
+run $MPI -np 2 "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 4 --which magnitude --vectors "$WORK/v2.npy" -o "$WORK/m2.csv" --json
+expect_status 0 "--which magnitude --vectors on 2 ranks"
+[ "$(wc -l <"$WORK/out")" -eq 1 ] && ok || bad "--json: one JSON line on stdout"
+expect_out '"residuals":[' "--json: the residuals"
+r=$(rel_diff "$WORK/m1.csv" "$WORK/m2.csv")
+rel_ok "$r" "$(bound 150 103)" && ok || bad "--which magnitude: differ by $r"
+# vectors: |v1_j . v2_j| = 1 within the angle bound eps ||H|| / gap (Davis-Kahan);
+# the top values of this net are separated by > 1e-3 ||H||: 1e-9 is ample
+if /usr/bin/python3 - "$WORK/v1.npy" "$WORK/v2.npy" <<'EOF'
+import struct, sys
+def load(p):
+    b = open(p, 'rb').read()
+    hl = struct.unpack('<H', b[8:10])[0]
+    h = b[10:10 + hl].decode()
+    shape = eval(h)['shape']
+    n = shape[0] * shape[1]
+    return shape, struct.unpack('<%dd' % n, b[10 + hl:10 + hl + 8 * n])
+s1, a = load(sys.argv[1]); s2, b = load(sys.argv[2])
+assert s1 == s2, (s1, s2)
+rows, cols = s1
+for j in range(cols):
+    d = sum(a[i * cols + j] * b[i * cols + j] for i in range(rows))
+    assert abs(abs(d) - 1) < 1e-9, (j, d)
+EOF
+then ok; else bad "eigenvectors on 2 ranks differ from one process's"; fi
+
+# tdl hessian --method lanczos / slq on 3 ranks (data-parallel products, the
+# same iteration on every rank) against one process: every number of the
+# JSON but the timings; eigenvalues, residuals and bounds relative to the
+# largest |value| of their array, within 1e-10 (the issue's contract; the
+# products differ by the order of sums over examples: observed 1e-15)
+for args in "--method lanczos --k 4 --gn" "--method slq --runs 3 --steps 20"; do
+    run "$TDL" hessian --arch 4-8-5-3 --data "$D" $args --json
+    cp "$WORK/out" "$WORK/mf1.json"
+    run $MPI -np 3 "$TDL" hessian --arch 4-8-5-3 --data "$D" $args --json
+    expect_status 0 "$args on 3 ranks"
+    if /usr/bin/python3 - "$WORK/mf1.json" "$WORK/out" <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+def cmp(x, y, path):
+    if isinstance(x, dict):
+        assert set(x) == set(y), path
+        for k in x:
+            if not k.startswith('seconds'): cmp(x[k], y[k], path + '.' + k)
+    elif isinstance(x, list) and x and all(isinstance(v, (int, float)) for v in x):
+        m = max(abs(v) for v in x) or 1
+        assert len(x) == len(y) and max(abs(p - q) for p, q in zip(x, y)) <= 1e-10 * m, path
+    elif isinstance(x, list):
+        assert len(x) == len(y), path
+        for i, (p, q) in enumerate(zip(x, y)): cmp(p, q, '%s[%d]' % (path, i))
+    elif isinstance(x, float):
+        assert abs(x - y) <= 1e-10 * max(abs(x), 1e-300), (path, x, y)
+    else:
+        assert x == y, (path, str(x)[:80], str(y)[:80])
+cmp(a, b, '')
+EOF
+    then ok; else bad "$args: 3 ranks differ from one process"; fi
+done
+
+# the traced empirical NTK Gram matrix of iris (n = 150) on 2 and 3 ranks,
+# by bench/dist_bench (tdl_dist_ntk_eigenvalues against tdl_ntk_empirical +
+# LAPACK on rank 0; exit 1 beyond the bound): entries of the two sides differ
+# by rounding of sums over h + d = 20 terms, and each solver is within n eps
+# ||K||: 2 (n + 20) eps sqrt(n) of max|lambda| as above
+DB=$(dirname "$TDL")/bench/dist_bench
+if [ -x "$DB" ]; then
+    for np in 2 3; do
+        run $MPI -np $np "$DB" ntk "$D" 4-16-3 "$(bound 150 20 | awk -v n=150 '{ printf "%.3g", $1 * sqrt(n) / sqrt(20) }')"
+        expect_status 0 "NTK Gram spectrum on $np ranks: $(head -c 200 "$WORK/out") $(head -c 200 "$WORK/err")"
+        expect_out "BLACS grid of $np MPI ranks" "NTK on $np ranks: the driver"
+    done
+    # data-parallel Hessian-vector products (tdl_dist_hessian_operator: the
+    # examples split over the ranks): the 5 largest eigenvalues by Lanczos
+    # and Hutch++'s trace (same seeds) against one process; the products
+    # differ by the order of the sums over examples, rounding that the
+    # converged Ritz values carry at the same order; 1e-10 is the issue's
+    # contract (observed: 1e-15)
+    for np in 2 3; do
+        run $MPI -np $np "$DB" lanczos "$D" 4-8-5-3 5 1e-10
+        expect_status 0 "Lanczos + Hutch++ data-parallel on $np ranks: $(head -c 200 "$WORK/out") $(head -c 200 "$WORK/err")"
+        expect_out "$np ranks" "Lanczos on $np ranks ran on $np ranks"
+    done
+else
+    bad "no $DB (ninja builds bench/)"
+fi
+
+# errors: a malformed file on every rank -> one message, exit 1
+printf '\020\0\0\0\0\0\0\0{"a":' >"$WORK/bad.safetensors" # a header of 16 bytes cut at 5
+run $MPI -np 2 "$TDL" hessian --model "$WORK/bad.safetensors" --data "$D"
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && ok || bad "malformed file: exit $status (124: hung)"
+[ "$(grep -c '^tdl: error:' "$WORK/err")" -eq 1 ] && ok || bad "malformed file: not one tdl error line: $(head -c 300 "$WORK/err")"
+grep -q "bad.safetensors: truncated" "$WORK/err" && ok || bad "malformed file: the message names the file and the fault"
+expect_empty_out "malformed file: nothing on stdout"
+
+# a memory refusal on rank 1 alone (its address space capped by ulimit -v):
+# P = 64*160+160+160*10+10 = 12010, each rank's share 2 x 12010 x 6005
+# doubles = 1.15 GB; rank 1 may map 0.8 GB in all: its allocation fails, rank
+# 0's succeeds, and rank 0 reports rank 1's message; nothing is computed
+run $MPI -np 2 sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then ulimit -v 800000; fi; exec "$0" "$@"' \
+    "$TDL" hessian --arch 64-160-10 --data digits --threads 1 -o "$WORK/never.csv"
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && ok || bad "refusal on rank 1: exit $status (124: hung)"
+[ "$(grep -c '^tdl: error:' "$WORK/err")" -eq 1 ] && ok || bad "refusal on rank 1: not one tdl error line: $(head -c 400 "$WORK/err")"
+grep -q "^tdl: error: rank 1 of 2: out of memory allocating [0-9]* bytes for" "$WORK/err" && ok ||
+    bad "refusal on rank 1: rank 0 does not say whose and what: $(head -c 300 "$WORK/err")"
+expect_empty_out "refusal on rank 1: nothing on stdout"
+expect_no_file "$WORK/never.csv" "refusal on rank 1: no output file"
+
+finish

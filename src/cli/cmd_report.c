@@ -256,6 +256,7 @@ static size_t count_steps(report *r)
     n += has_init ? 1 : 0;                 /* interpolation from the initialization */
     n += 1;                                /* NTK */
     n += regression ? 0 : 1;               /* bounds */
+    n += !regression && r->has_test ? 1 : 0; /* the PAC-Bayes certificate */
     n += o->no_checks ? 0 : o->n_checks ? o->n_checks : 1;
     for (size_t k = 0; pc_checks[k]; k++) n += (size_t)data_check_runs(r, pc_checks[k]);
     return n;
@@ -409,6 +410,20 @@ static int run_steps(report *r, const cli_model_opts *mo)
         a[n] = NULL;
         /* the report draws fig/bounds itself from the JSON (report_bounds_figure) */
         report_run_step(r, "bounds", "generalization bounds (tdl bounds)", 1, a);
+    }
+    if (!r->regression && r->has_test) {
+        /* a PAC-Bayes certificate with a data-dependent prior for a net of
+         * the model's architecture trained by the recipe (tdl certify: the
+         * model's own weights cannot be certified this way, the prior must
+         * not see the bound part); refused (e.g. an unsupported loss) = does
+         * not apply */
+        const cJSON *mj = report_json(r, "model");
+        const char *model_arch = mj ? rk_str(mj, RK_MODEL_ARCH) : NULL;
+        if (model_arch) {
+            const char *a[] = {"certify", "--data", r->data, "--test", r->test, "--arch", model_arch, "--json", "--quiet",
+                               o->act ? "--act" : NULL, o->act, NULL};
+            report_run_data_check(r, "certify", "PAC-Bayes certificate, data-dependent prior (tdl certify)", a);
+        }
     }
 #undef MODEL_ARGS
     /* the checks whose claim holds for any data set, on the report's data

@@ -336,7 +336,7 @@ static void section_hessian(doc *d, report *r)
         report_values_csv(r, "hessian-eigenvalues", vh, cols, 3);
         doc_figure(d, r, "hessian-spectrum", "Histogram of all eigenvalues of H (boxes) and of its Gauss-Newton part G (line); "
                                              "all eigenvalues in tables/hessian-eigenvalues.csv.");
-        doc_note(d, "Every eigenvalue carries a certified error bound (json/hessian.json, \"error_bounds\"): LAPACK's backward "
+        doc_p(d, "Every eigenvalue carries a certified error bound (json/hessian.json, \"error_bounds\"): LAPACK's backward "
                     "error P eps ||H||_2 plus the rounding of summing n per-example terms, n eps ||H||_F. The top eigenvalues "
                     "above are printed with the digits that bound guarantees.");
     }
@@ -417,9 +417,46 @@ static void section_class_split(doc *d, report *r)
         doc_row(d, cells, 4, 0);
     }
     doc_table_end(d);
-    doc_note(d, "%d of the top %d eigenvectors of G lie mostly (share >= 0.5) in the span of the %d class means: Papyan's "
+    doc_p(d, "%d of the top %d eigenvectors of G lie mostly (share >= 0.5) in the span of the %d class means: Papyan's "
                 "class outliers (for cross-entropy the logit Hessian annihilates the all-ones direction, so C - 1 are expected).",
              outliers, no, no);
+}
+
+/* tdl certify: a certificate for the model's architecture (issue 19) */
+static void section_certify(doc *d, report *r)
+{
+    if (r->regression || !r->has_test) return;
+    const step *s = report_find_step(r, "certify");
+    if (!s) return;
+    doc_h2(d, "certify", "PAC-Bayes certificate (data-dependent prior)");
+    if (s->not_applicable) {
+        doc_p(d, "Does not apply: %s.", report_step_why(s));
+        return;
+    }
+    const cJSON *c = report_json(r, "certify");
+    if (!c) {
+        section_failed(d, r, "the PAC-Bayes certificate (tdl certify)", "certify");
+        return;
+    }
+    char b1[64];
+    doc_p(d, "A risk certificate for a net of this architecture trained by the recipe of Perez-Ortiz, Rivasplata, "
+             "Shawe-Taylor and Szepesvari 2021 (JMLR 22(227)): a prior net trained on half of the training data (stratified), "
+             "a Gaussian posterior trained on the other half with the %s objective, and the 0-1 error of the stochastic net Q "
+             "certified on that half (%s s). It certifies Q, not this report's trained model: the prior may not see the data "
+             "the bound is computed on. Every term: json/certify.json.",
+          rk_text(c, RK_CERT_OBJECTIVE, "?"), report_num(b1, sizeof b1, rk_num(c, RK_CERT_SECONDS)));
+    const char *head[2] = {"quantity", "value"};
+    doc_table_begin(d, r, "certify", head, 2);
+    doc_kv_num(d, "certificate (0-1 error of Q)", rk_num(c, RK_CERT_CERTIFICATE));
+    doc_kv_num(d, "confidence 1 - delta - delta_mc", rk_num(c, RK_CERT_CONFIDENCE));
+    doc_kv_num(d, "test error of the stochastic net Q", rk_num(c, RK_CERT_STOCHASTIC_TEST));
+    doc_kv_num(d, "test error of the mean net", rk_num(c, RK_CERT_MEAN_TEST));
+    doc_kv_num(d, "KL(Q || P)", rk_num(c, RK_CERT_KL));
+    doc_kv_num(d, "bound part m", rk_num(c, RK_CERT_M_BOUND));
+    doc_kv_num(d, "prior part", rk_num(c, RK_CERT_M_PRIOR));
+    doc_kv_num(d, "prior scale (chosen on the prior part)", rk_num(c, RK_CERT_PRIOR_SIGMA));
+    doc_table_end(d);
+    doc_p(d, "Theorem: %s.", rk_text(c, RK_CERT_THEOREM, "?"));
 }
 
 static void section_landscape(doc *d, report *r)
@@ -741,7 +778,7 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
           r->data, r->has_test ? ", test data " : "", r->has_test ? r->test : "", tdl_version(), when, seconds, cmdline);
     fputs("<nav><a href=\"#model\">model and data</a><a href=\"#training\">training</a><a href=\"#hessian\">Hessian</a>"
           "<a href=\"#class-split\">class structure</a>"
-          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#checks-on-data\">checks on this data</a><a href=\"#checks\">theorem checks (built-in)</a>"
+          "<a href=\"#landscape\">landscape</a><a href=\"#ntk\">NTK</a><a href=\"#bounds\">bounds</a><a href=\"#certify\">certificate</a><a href=\"#checks-on-data\">checks on this data</a><a href=\"#checks\">theorem checks (built-in)</a>"
           "<a href=\"#files\">files</a></nav>\n", d.html);
     if (r->failures) doc_note(&d, "%d part(s) of this report failed; each failed section says why (logs/ holds every command's stderr).", r->failures);
     section_model(&d, r);
@@ -750,6 +787,7 @@ int report_write_documents(report *r, const char *cmdline, double seconds)
     section_landscape(&d, r);
     section_ntk(&d, r);
     section_bounds(&d, r);
+    section_certify(&d, r);
     section_data_checks(&d, r);
     section_checks(&d, r);
     doc_h2(&d, "files", "Commands and files");

@@ -89,6 +89,18 @@ const rk_key report_keys[RK_COUNT] = {
     K(RK_SPLIT_OUTLIERS, RKG_SPLIT, "outlier_eigenvalues", RKT_NUMBERS, 0, "the outliers' table, column lambda_j"),
     K(RK_SPLIT_CLASS_SHARE, RKG_SPLIT, "outlier_class_share", RKT_NUMBERS, 0, "the outliers' table, column \"class-mean share\""),
     K(RK_SPLIT_CROSS_SHARE, RKG_SPLIT, "outlier_cross_share", RKT_NUMBERS, 0, "the outliers' table, column \"cross-class share\""),
+    /* tdl certify --arch (the model's) with the report's data: section "PAC-Bayes certificate" */
+    K(RK_CERT_CERTIFICATE, RKG_CERTIFY, "certificate", RKT_NUMBER, 0, "row \"certificate\""),
+    K(RK_CERT_CONFIDENCE, RKG_CERTIFY, "confidence", RKT_NUMBER, 0, "row \"confidence 1 - delta - delta_mc\""),
+    K(RK_CERT_STOCHASTIC_TEST, RKG_CERTIFY, "stochastic_test_error", RKT_NUMBER, 0, "row \"test error of the stochastic net Q\""),
+    K(RK_CERT_MEAN_TEST, RKG_CERTIFY, "mean_net_test_error", RKT_NUMBER, 0, "row \"test error of the mean net\""),
+    K(RK_CERT_KL, RKG_CERTIFY, "kl", RKT_NUMBER, 0, "row \"KL(Q || P)\""),
+    K(RK_CERT_M_BOUND, RKG_CERTIFY, "m_bound", RKT_NUMBER, 0, "row \"bound part m\""),
+    K(RK_CERT_M_PRIOR, RKG_CERTIFY, "m_prior", RKT_NUMBER, 0, "row \"prior part\""),
+    K(RK_CERT_OBJECTIVE, RKG_CERTIFY, "objective", RKT_STRING, 0, "the section's paragraph"),
+    K(RK_CERT_PRIOR_SIGMA, RKG_CERTIFY, "prior_sigma", RKT_NUMBER, 0, "row \"prior scale\""),
+    K(RK_CERT_THEOREM, RKG_CERTIFY, "theorem", RKT_STRING, 0, "the section's note: the theorem"),
+    K(RK_CERT_SECONDS, RKG_CERTIFY, "seconds", RKT_NUMBER, 0, "the section's paragraph: the time"),
     /* tdl landscape --plane random: table "Loss landscape" */
     K(RK_L2_CENTRE_LOSS, RKG_LANDSCAPE, "centre_loss", RKT_NUMBER, 0, "landscape row \"loss at the model (centre)\""),
     K(RK_L2_LOSS_MIN, RKG_LANDSCAPE, "loss_min", RKT_NUMBER, 0, "landscape row \"smallest loss on the grid\""),
@@ -148,7 +160,7 @@ rk_group report_keys_group(const char *step_name)
 {
     static const struct { const char *name; rk_group group; } steps[] = {
         {"data", RKG_DATA}, {"model", RKG_MODEL}, {"train", RKG_TRAIN}, {"eval-train", RKG_EVAL}, {"eval-test", RKG_EVAL},
-        {"hessian", RKG_HESSIAN}, {"hessian-dual", RKG_GN_DUAL}, {"landscape-2d", RKG_LANDSCAPE}, {"interpolation", RKG_INTERP}, {"ntk", RKG_NTK},
+        {"hessian", RKG_HESSIAN}, {"hessian-dual", RKG_GN_DUAL}, {"certify", RKG_CERTIFY}, {"landscape-2d", RKG_LANDSCAPE}, {"interpolation", RKG_INTERP}, {"ntk", RKG_NTK},
         {"bounds", RKG_BOUNDS}, {"checks", RKG_CHECKS},
     };
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)

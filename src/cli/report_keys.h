@@ -24,6 +24,7 @@ typedef enum rk_group {
     RKG_DENSITY,       /*   its "density" object */
     RKG_GN_DUAL,       /* json/hessian-dual.json: tdl hessian --gn --method dual --class-split */
     RKG_SPLIT,         /*   its "class_split" object */
+    RKG_CERTIFY,       /* json/certify.json: tdl certify (classifiers with test data) */
     RKG_LANDSCAPE,     /* json/landscape-2d.json: tdl landscape --plane random */
     RKG_INTERP,        /* json/interpolation.json: tdl landscape --to */
     RKG_NTK,           /* json/ntk.json: tdl ntk */
@@ -70,6 +71,8 @@ typedef enum rk_id {
     RK_DUAL_SPLIT,
     RK_SPLIT_TRACE_CLASS, RK_SPLIT_TRACE_CROSS, RK_SPLIT_TRACE_WITHIN, RK_SPLIT_CLASS_EIGENVALUES,
     RK_SPLIT_CROSS_EIGENVALUES, RK_SPLIT_OUTLIERS, RK_SPLIT_CLASS_SHARE, RK_SPLIT_CROSS_SHARE,
+    RK_CERT_CERTIFICATE, RK_CERT_CONFIDENCE, RK_CERT_STOCHASTIC_TEST, RK_CERT_MEAN_TEST, RK_CERT_KL, RK_CERT_M_BOUND,
+    RK_CERT_M_PRIOR, RK_CERT_OBJECTIVE, RK_CERT_PRIOR_SIGMA, RK_CERT_THEOREM, RK_CERT_SECONDS,
     RK_DENS_SMOOTHING, RK_DENS_SIGMA,
     RK_L2_CENTRE_LOSS, RK_L2_LOSS_MIN, RK_L2_LOSS_MAX, RK_L2_COSINE, RK_L2_NORMALIZATION,
     RK_INTERP_LOSS_START, RK_INTERP_LOSS_END, RK_INTERP_LOSS_MAX,

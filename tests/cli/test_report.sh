@@ -53,6 +53,24 @@ ls -d "$R".tmp.* >/dev/null 2>&1 && bad "a $R.tmp.* folder is left" || ok
 for f in index.html report.md model.safetensors model-init.safetensors .tdl-report; do
     [ -s "$R/$f" ] && ok || bad "missing $f"
 done
+# issue 22: the Hessian's certified error bound and digits; the class
+# structure of G (Papyan's outliers through the dual); issue 19: the
+# PAC-Bayes certificate with a data-dependent prior
+grep -q "^| error bound of every eigenvalue (certified) | [0-9.e+-]* |$" "$R/report.md" && ok || bad "Hessian row: the certified error bound"
+grep -q "^| top 5 eigenvalues of H (certified digits) | " "$R/report.md" && ok || bad "Hessian row: top 5 in certified digits"
+grep -q "^## Class structure of the Gauss-Newton part" "$R/report.md" && ok || bad "the class-split section"
+grep -q "eigenvectors of G lie mostly (share >= 0.5) in the span of the 10 class means" "$R/report.md" && ok || bad "the class-split summary"
+n_rows=$(grep -c "^| [0-9]* | [0-9.e+-]* | [01]\.[0-9]* | [01]\.[0-9]* |$" "$R/report.md")
+[ "$n_rows" -eq 10 ] && ok || bad "the class-split table has 10 outlier rows, not $n_rows"
+[ -s "$R/json/hessian-dual.json" ] && [ -s "$R/tables/class-split-outliers.csv" ] && ok || bad "json/hessian-dual.json, tables/class-split-outliers.csv"
+# lambda_1 of the dual = lambda_1(G) of the exact run, within their bounds
+l_dual=$(sed -n 's/.*"gn_lambda_max":\([^,}]*\).*/\1/p' "$R/json/hessian-dual.json")
+l_ex=$(sed -n 's/.*"gn_eigenvalues":\[\([^]]*\)\].*/\1/p' "$R/json/hessian.json" | tr ',' '\n' | tail -n 1)
+awk -v a="$l_dual" -v b="$l_ex" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-10 * b) }' && ok || bad "dual lambda_1 $l_dual vs exact $l_ex"
+grep -q "^## PAC-Bayes certificate (data-dependent prior)" "$R/report.md" && ok || bad "the certificate section"
+cert=$(sed -n 's/.*"certificate":\([0-9.e+-]*\).*/\1/p' "$R/json/certify.json")
+snn=$(sed -n 's/.*"stochastic_test_error":\([0-9.e+-]*\).*/\1/p' "$R/json/certify.json")
+awk -v c="$cert" -v e="$snn" 'BEGIN { exit !(c != "" && c + 0 < 1 && c + 0 >= e + 0) }' && ok || bad "certificate $cert below 1 and >= the stochastic test error $snn"
 figs="training hessian-spectrum hessian-density landscape-2d interpolation ntk-spectrum ntk-drift bounds"
 for fig in $figs; do
     for ext in png svg pdf; do

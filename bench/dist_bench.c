@@ -20,6 +20,11 @@
  *       Hutch++'s trace estimate (same seed) likewise: prints the largest
  *       difference relative to max |lambda| (and to |trace|); with TOL, exit 1
  *       beyond it
+ *   dist_bench landscape SPEC ARCH NX NY
+ *       the loss and accuracy on an NX x NY grid in the plane of theta and
+ *       two seeded random directions, by tdl_dist_landscape_eval (cells
+ *       round-robin over the ranks) against tdl_landscape_eval on rank 0:
+ *       exit 1 unless every cell is equal bit for bit
  * Exit 1 on an error (rank 0 prints it). */
 #include <math.h>
 #include <stdio.h>
@@ -165,6 +170,37 @@ int main(int argc, char **argv)
         }
         tdl_lanczos_result_free(&lr);
         tdl_dist_hessian_operator_free(&op);
+        if (bad) return 1;
+    }
+    if (!strcmp(argv[1], "landscape") && argc >= 6) {
+        size_t nx = (size_t)atol(argv[4]), ny = (size_t)atol(argv[5]), N = nx * ny;
+        double *d1 = malloc(P * sizeof(double)), *d2 = malloc(P * sizeof(double)), *coef = malloc(3 * N * sizeof(double));
+        double *l = malloc(N * sizeof(double)), *a = malloc(N * sizeof(double));
+        double *l1 = malloc(N * sizeof(double)), *a1 = malloc(N * sizeof(double));
+        if (!d1 || !d2 || !coef || !l || !a || !l1 || !a1) return 1;
+        if (tdl_direction_random(m, 1, TDL_NORM_FILTER, TDL_BIAS_IGNORE, d1) ||
+            tdl_direction_random(m, 2, TDL_NORM_FILTER, TDL_BIAS_IGNORE, d2))
+            return fail();
+        const double *basis[3] = {m->theta, d1, d2};
+        for (size_t c = 0; c < N; c++) {
+            coef[3 * c] = 1;
+            coef[3 * c + 1] = -1 + 2.0 * (double)(c % nx) / (double)(nx - 1);
+            coef[3 * c + 2] = -1 + 2.0 * (double)(c / nx) / (double)(ny - 1);
+        }
+        double t0 = now();
+        if (tdl_dist_landscape_eval(m, TDL_LOSS_CE, ds, 3, basis, N, coef, NULL, 1, l, a) != TDL_OK) return fail();
+        double td = now() - t0;
+        int bad = 0;
+        if (root) {
+            t0 = now();
+            if (tdl_landscape_eval(m, TDL_LOSS_CE, ds, 3, basis, N, coef, NULL, 1, l1, a1) != TDL_OK) return fail();
+            size_t diff = 0;
+            for (size_t c = 0; c < N; c++) diff += memcmp(&l[c], &l1[c], sizeof(double)) != 0 || memcmp(&a[c], &a1[c], sizeof(double)) != 0;
+            printf("landscape %zu x %zu: %zu cells differ  dist %.3f s  single %.3f s  %zu ranks\n", nx, ny, diff, td,
+                   now() - t0, tdl_dist_size());
+            bad = diff != 0;
+        }
+        free(d1); free(d2); free(coef); free(l); free(a); free(l1); free(a1);
         if (bad) return 1;
     }
     tdl_mlp_free(&m);

@@ -103,3 +103,36 @@ void tdl_dist_hessian_operator_free(tdl_dist_hessian_operator **op)
     free(*op);
     *op = NULL;
 }
+
+int tdl_dist_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t K,
+                            const double *const *basis, size_t ncells, const double *coef,
+                            const unsigned char *todo, size_t threads, double *loss_out, double *acc_out)
+{
+    size_t N = tdl_dist_size(), r = tdl_dist_rank();
+    if (N == 1)
+        return tdl_landscape_eval(m, loss, ds, K, basis, ncells, coef, todo, threads, loss_out, acc_out);
+    /* mine: the cells to do with c mod N == r; results [loss | acc] summed */
+    unsigned char *mine = tdl_calloc(ncells ? ncells : 1, 1, "this rank's landscape cells");
+    double *sum = tdl_calloc(2 * (ncells ? ncells : 1), sizeof(double), "this rank's landscape values");
+    int st = mine && sum ? TDL_OK : TDL_ENOMEM;
+    if (st == TDL_OK) {
+        size_t count = 0;
+        for (size_t c = r; c < ncells; c += N)
+            if (!todo || todo[c]) { mine[c] = 1; count++; }
+        if (count)
+            st = tdl_landscape_eval(m, loss, ds, K, basis, ncells, coef, mine, threads, sum, acc_out ? sum + ncells : NULL);
+        /* evaluated cells hold their values; the others must add nothing */
+        for (size_t c = 0; c < ncells; c++)
+            if (!mine[c]) sum[c] = sum[ncells + c] = 0;
+    }
+    if ((st = tdl_dist_agree(st)) == TDL_OK) st = tdl_dist_agree(tdl_dist_allreduce_sum(sum, 2 * ncells));
+    if (st == TDL_OK)
+        for (size_t c = 0; c < ncells; c++)
+            if (!todo || todo[c]) {
+                loss_out[c] = sum[c];
+                if (acc_out) acc_out[c] = sum[ncells + c];
+            }
+    free(mine);
+    free(sum);
+    return st;
+}

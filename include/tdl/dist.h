@@ -41,6 +41,7 @@
 #include "tdl/net.h"
 #include "tdl/linalg.h"
 #include "tdl/ntk_empirical.h"
+#include "tdl/landscape.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -181,6 +182,18 @@ TDL_API size_t tdl_dist_hessian_operator_products(const tdl_dist_hessian_operato
 /* y = H x summed over the ranks (a tdl_matvec_fn; ctx: the operator). */
 TDL_API int tdl_dist_hessian_operator_apply(const double *x, double *y, void *op);
 TDL_API void tdl_dist_hessian_operator_free(tdl_dist_hessian_operator **op);
+
+/* ---- landscape grids split over the ranks -----------------------------------
+ *
+ * Collective.  tdl_landscape_eval (tdl/landscape.h, same arguments and
+ * contract) with the cells dealt round-robin: rank r evaluates the cells
+ * c = r, r + N, ... that are to do, and a sum-allreduce of the results
+ * (zero elsewhere; a NaN or infinite loss stays so) gives every rank every
+ * evaluated cell, equal bit for bit to one process's (each cell is the same
+ * computation).  Without a launcher: tdl_landscape_eval itself. */
+TDL_API int tdl_dist_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t K,
+                                    const double *const *basis, size_t ncells, const double *coef,
+                                    const unsigned char *todo, size_t threads, double *loss_out, double *acc_out);
 
 #ifdef __cplusplus
 }

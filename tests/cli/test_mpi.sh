@@ -4,7 +4,8 @@
 # block-cyclic split is uneven) and under `mpirun -np 1`, against one process
 # without mpirun; index ranges, --which magnitude with eigenvectors and
 # residuals; one JSON document and one written file; the NTK Gram spectrum and
-# data-parallel Lanczos / Hutch++ (through bench/dist_bench); and errors: a malformed
+# data-parallel Lanczos / Hutch++ and a landscape grid split over the ranks
+# (through bench/dist_bench); and errors: a malformed
 # file (every rank fails alike) and a memory refusal on rank 1 alone (each
 # gives one "tdl: error:" line, a non-zero exit and no hang: every mpirun runs
 # under `timeout`).
@@ -154,6 +155,14 @@ if [ -x "$DB" ]; then
         run $MPI -np $np "$DB" lanczos "$D" 4-8-5-3 5 1e-10
         expect_status 0 "Lanczos + Hutch++ data-parallel on $np ranks: $(head -c 200 "$WORK/out") $(head -c 200 "$WORK/err")"
         expect_out "$np ranks" "Lanczos on $np ranks ran on $np ranks"
+    done
+    # a 7 x 5 landscape grid (35 cells: 18/17 and 12/12/11 per rank), cells
+    # round-robin over the ranks (tdl_dist_landscape_eval): each cell is the
+    # same computation as on one process, so equal bit for bit
+    for np in 2 3; do
+        run $MPI -np $np "$DB" landscape "$D" 4-8-5-3 7 5
+        expect_status 0 "landscape grid on $np ranks: $(head -c 200 "$WORK/out") $(head -c 200 "$WORK/err")"
+        expect_out "0 cells differ" "landscape grid on $np ranks: every cell bit for bit"
     done
 else
     bad "no $DB (ninja builds bench/)"

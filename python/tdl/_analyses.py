@@ -105,6 +105,17 @@ def _density(nodes, weights, runs, steps, conv, points):
         lib.tdl_density_free(ctypes.byref(d))
 
 
+_EXACT_BOUND_DEFINITION = (
+    "certified |value - exact eigenvalue of the same rank|: LAPACK's backward error P eps ||A||_2 "
+    "(LAPACK Users' Guide sec. 4.7 with p(P) = P; tdl_sym_eigen_error_bound) plus the rounding of the "
+    "assembly, n eps ||A||_F (n per-example terms summed in each entry; a bound when they share a sign, "
+    "an estimate otherwise)")
+_LANCZOS_BOUND_DEFINITION = (
+    "certified |value - eigenvalue|: min(||r|| + rounding, ||r||^2 / gap + rounding) (Parlett, The Symmetric "
+    "Eigenvalue Problem, Thm 4.5.1 and 11.7.1; the gap from the converged neighbouring Ritz values), "
+    "rounding = (P + steps) eps ||H||_est; with the multiplicity check it is the eigenvalue of the same rank")
+
+
 def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=False, layer=None,
             density=False, runs=10, steps=80, probes=99, points=0, smoothing="pyhessian", seed=0,
             tol=None, max_steps=0, vectors=False):
@@ -144,7 +155,8 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         raise Error(_lib.EINVAL, f"k {k} exceeds the {dim} parameters" if k > dim else f"k {k}: expected >= 1")
     L = self.loss(ds, text(lib.tdl_loss_name(lk)))
     # trace(G) only from the exact method (as the CLI: no gn_trace key otherwise)
-    res = dict(values=None, gn_values=None, r_values=None, residuals=None, trace=math.nan, trace_se=math.nan,
+    res = dict(values=None, gn_values=None, r_values=None, residuals=None, error_bounds=None, gn_error_bounds=None,
+               r_error_bounds=None, bound_definition=None, trace=math.nan, trace_se=math.nan,
                gn_trace=math.nan, tol=math.nan, matvecs=0, iterations=0, converged=0, dens=None, vecs=None)
     t0 = _now()
     if method == "exact":
@@ -158,6 +170,8 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         res["trace_se"] = 0.0
         res["trace_method"] = "exact (sum of the diagonal)"
         res["tol"] = dim * DBL_EPSILON * math.sqrt(float(np.sum(H * H)))
+        fro_h = math.sqrt(float(np.sum(H * H)))
+        fro_g = math.sqrt(float(np.sum(G * G))) if gn else 0.0
         # the assembly's sum over n examples and the solver's backward error (as the CLI)
         res["roundoff"] = (ds.n + dim) * DBL_EPSILON * math.sqrt(float(np.sum(H * H)))
         lo, hi = 0, dim - 1
@@ -184,15 +198,22 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
                     vv = np.ctypeslib.as_array(e.vectors, shape=(e.count, dim)).copy()
                     res_ = np.empty(e.count)
                     check(lib.tdl_sym_eigen_residuals(dptr(Hcopy), ctypes.byref(e), dptr(res_)))
-                return vals, vv, res_, text(e.driver)
+                return vals, vv, res_, text(e.driver), e.error_bound
             finally:
                 lib.tdl_sym_eigen_free(ctypes.byref(e))
 
-        vals, vecs, resid, res["driver"] = solve(H, want_vec, magnitude)
+        vals, vecs, resid, res["driver"], eb = solve(H, want_vec, magnitude)
+        # the certified error bounds (as the CLI): LAPACK's bound + the assembly's n eps ||.||_F
+        nd = ds.n * DBL_EPSILON
+        res["error_bounds"] = np.full(len(vals), eb + nd * fro_h)
+        res["bound_definition"] = _EXACT_BOUND_DEFINITION
         if gn:   # G and R are not selected by magnitude (as the CLI)
             R = Hcopy - G
-            res["gn_values"] = solve(G, False, False)[0]
-            res["r_values"] = solve(np.ascontiguousarray(R), False, False)[0]
+            sg = solve(G, False, False)
+            sr_ = solve(np.ascontiguousarray(R), False, False)
+            res["gn_values"], res["r_values"] = sg[0], sr_[0]
+            res["gn_error_bounds"] = np.full(len(sg[0]), sg[4] + nd * fro_g)
+            res["r_error_bounds"] = np.full(len(sr_[0]), sr_[4] + nd * (fro_h + fro_g))
         res["values"] = vals
         if want_vec:
             res["residuals"] = resid
@@ -219,6 +240,8 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
             try:
                 res["values"] = _arr(lr.values, lr.k)
                 res["residuals"] = _arr(lr.residuals, lr.k)
+                res["error_bounds"] = _arr(lr.error_bounds, lr.k)
+                res["bound_definition"] = _LANCZOS_BOUND_DEFINITION
                 res["iterations"], res["matvecs"], res["converged"] = lr.iterations, lr.matvecs, lr.converged
                 if vectors:
                     res["vecs"] = np.ctypeslib.as_array(lr.vectors, shape=(dim, lr.k)).copy()
@@ -232,13 +255,17 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
                 opg.check(lib.tdl_lanczos(opg.fn, opg.ctx, dim, kk, _WHICH[which], max_steps, t, seed, 2, ctypes.byref(lr)))
                 try:
                     res["gn_values"] = _arr(lr.values, lr.k)
+                    res["gn_error_bounds"] = _arr(lr.error_bounds, lr.k)
                 finally:
                     lib.tdl_lanczos_result_free(ctypes.byref(lr))
-            tr, se = ctypes.c_double(), ctypes.c_double()
-            op.check(lib.tdl_hutchpp(op.fn, op.ctx, dim, probes, seed + 1, ctypes.byref(tr), ctypes.byref(se)))
-            res["trace"], res["trace_se"] = tr.value, se.value
-            res["trace_method"] = "Hutch++"
-            res["matvecs"] += probes
+            if probes:
+                tr, se = ctypes.c_double(), ctypes.c_double()
+                op.check(lib.tdl_hutchpp(op.fn, op.ctx, dim, probes, seed + 1, ctypes.byref(tr), ctypes.byref(se)))
+                res["trace"], res["trace_se"] = tr.value, se.value
+                res["trace_method"] = "Hutch++"
+                res["matvecs"] += probes
+            else:   # as the CLI's --probes 0
+                res["trace_method"] = "not computed (--probes 0)"
         else:
             sr = _lib.SlqResult()
             op.check(lib.tdl_slq(op.fn, op.ctx, dim, runs, steps, seed, ctypes.byref(sr)))
@@ -309,15 +336,23 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
                 r.string("condition_positive_ratio_definition", "lambda_max / smallest_positive_eigenvalue (the smallest eigenvalue above the zero tolerance)")
         if res["residuals"] is not None:
             r.array("residuals", res["residuals"])
+        if res["error_bounds"] is not None:
+            r.array("error_bounds", res["error_bounds"])
+            r.string("error_bounds_definition", res["bound_definition"])
     if res["gn_values"] is not None:
         r.array("gn_eigenvalues", res["gn_values"])
+        if res["gn_error_bounds"] is not None:
+            r.array("gn_error_bounds", res["gn_error_bounds"])
         if res["r_values"] is not None:
             r.array("residual_part_eigenvalues", res["r_values"])
+        if res["r_error_bounds"] is not None:
+            r.array("residual_part_error_bounds", res["r_error_bounds"])
         if not math.isnan(res["gn_trace"]):
             r.num("gn_trace", res["gn_trace"])
-    r.num("trace", res["trace"])
+    r.num("trace", res["trace"], "not computed: --probes 0")
     r.string("trace_method", res["trace_method"])
-    r.num("trace_std_error", res["trace_se"], "one run: no standard error (--runs >= 2)")
+    r.num("trace_std_error", res["trace_se"],
+          "no trace: --probes 0" if math.isnan(res["trace"]) else "one run: no standard error (--runs >= 2)")
     if res["matvecs"]:
         r.size("hessian_vector_products", res["matvecs"])
         if res["iterations"]:

@@ -279,15 +279,16 @@ static void as_bound(tdl_measure *e, tdl_classifier_kind c, double chance)
     e->below_chance = e->bound < chance;
 }
 
-static void term(tdl_measure *e, const char *name, double value)
+void tdl_measure_add_term(tdl_measure *e, const char *name, double value)
 {
     if (e->n_terms >= TDL_MEASURE_MAX_TERMS) return;
     snprintf(e->terms[e->n_terms].name, sizeof e->terms[0].name, "%s", name);
     e->terms[e->n_terms++].value = value;
 }
+#define term tdl_measure_add_term
+#define hyp tdl_measure_add_hyp
 
-static void hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...) TDL_PRINTF(4, 5);
-static void hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...)
+void tdl_measure_add_hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...)
 {
     if (e->n_hyps >= TDL_MEASURE_MAX_HYPS) return;
     tdl_measure_hyp *h = &e->hyps[e->n_hyps++];

@@ -31,13 +31,6 @@ const tdl_name tdl_posterior_names[] = {{"gaussian", TDL_POSTERIOR_GAUSSIAN}, {"
 static const double sigma_grid[] = {0.1, 0.05, 0.04, 0.03, 0.02, 0.01, 0.005};
 #define SIGMA_GRID_N (sizeof sigma_grid / sizeof sigma_grid[0])
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 void tdl_certify_config_default(tdl_certify_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -460,9 +453,9 @@ static int certify_data_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dat
     tdl_dr_result dr = {0};
     int st = tdl_mlp_clone(m, &net);
     if (st != TDL_OK) return st;
-    double t0 = now();
+    double t0 = tdl_seconds_now();
     if ((st = train_net(net, loss, train, cfg)) != TDL_OK) goto done;
-    out->seconds_prior = now() - t0;
+    out->seconds_prior = tdl_seconds_now() - t0;
     tdl_dr_config dc;
     dr_cb_data u = {cfg};
     tdl_dr_config_default(&dc);
@@ -473,9 +466,9 @@ static int certify_data_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dat
     dc.delta_prime = cfg->delta_mc;
     dc.seed = cfg->seed;
     if (cfg->callback) { dc.callback = dr_progress; dc.user = &u; }
-    t0 = now();
+    t0 = tdl_seconds_now();
     if ((st = tdl_dr_optimize(net, loss, train, &dc, &dr)) != TDL_OK) goto done;
-    out->seconds_posterior = now() - t0;
+    out->seconds_posterior = tdl_seconds_now() - t0;
     const size_t P = m->n_params;
     out->prior_mean = tdl_malloc(P * sizeof(double), "the prior mean");
     out->mu = dr.w;
@@ -568,7 +561,7 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
     /* memory: the posterior (mu, rho, their momenta), the prior mean, noise and gradients */
     if ((st = tdl_memory_require(P, 9 * sizeof(double), 0, "the PAC-Bayes posterior and its optimizer state")) != TDL_OK) goto done;
     /* step 2: the prior */
-    double t0 = now();
+    double t0 = tdl_seconds_now();
     if ((st = tdl_mlp_clone(m, &net)) != TDL_OK) goto done;
     /* from the initialization: a model already trained on S would leak S_b into the prior */
     memcpy(net->theta, m->theta0, P * sizeof(double));
@@ -581,10 +574,10 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
     /* Laplace: the same variance as the Gaussian of std sp, 2 b^2 = sp^2 */
     const double scale0 = cfg->posterior == TDL_POSTERIOR_LAPLACE ? sp / M_SQRT2 : sp;
     out->prior_sigma = scale0;
-    out->seconds_prior = now() - t0;
+    out->seconds_prior = tdl_seconds_now() - t0;
     if ((st = net_error(m, loss, bound, net->theta, &out->prior_net_bound_error)) != TDL_OK) goto done;
     /* step 3: the posterior */
-    t0 = now();
+    t0 = tdl_seconds_now();
     const size_t nb = cfg->batch < bound->n ? cfg->batch : bound->n;
     buf = tdl_malloc(P * 9 * sizeof(double), "the posterior and its optimizer state");
     Xb = tdl_malloc(nb * d * sizeof(double), "a minibatch");
@@ -654,9 +647,9 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
             if (cfg->callback(&pr, cfg->user)) { st = tdl_fail(TDL_EINTR, "certificate: interrupted"); goto done; }
         }
     }
-    out->seconds_posterior = now() - t0;
+    out->seconds_posterior = tdl_seconds_now() - t0;
     /* step 4: the certificate, on the bound part only */
-    t0 = now();
+    t0 = tdl_seconds_now();
     out->prior_mean = tdl_malloc(P * sizeof(double), "the prior mean");
     out->mu = tdl_malloc(P * sizeof(double), "the posterior mean");
     out->scale = tdl_malloc(P * sizeof(double), "the posterior scales");
@@ -685,7 +678,7 @@ int tdl_certify(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *train, 
     out->kl_rhs = out->complexity / mb;
     if ((st = tdl_kl_inv(out->mc_bound, out->kl_rhs, &out->certificate)) != TDL_OK) goto done;
     if ((st = net_error(m, loss, bound, mu, &out->mean_net_bound_error)) != TDL_OK) goto done;
-    out->seconds_certificate = now() - t0;
+    out->seconds_certificate = tdl_seconds_now() - t0;
     st = TDL_OK;
 done:
     if (st != TDL_OK) tdl_certify_result_free(out);
@@ -733,19 +726,6 @@ int tdl_certify_test(const tdl_mlp *m, tdl_loss_kind loss, const tdl_certify_res
     return st;
 }
 
-static void add_hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...) TDL_PRINTF(4, 5);
-static void add_hyp(tdl_measure *e, int holds, const char *text, const char *fmt, ...)
-{
-    if (e->n_hyps >= TDL_MEASURE_MAX_HYPS) return;
-    tdl_measure_hyp *h = &e->hyps[e->n_hyps++];
-    snprintf(h->text, sizeof h->text, "%s", text);
-    h->holds = holds;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(h->why, sizeof h->why, fmt, ap);
-    va_end(ap);
-}
-
 int tdl_certify_measure(const tdl_certify_result *r, const tdl_certify_config *cfg, double chance, tdl_measure **out)
 {
     tdl_measure *e = tdl_calloc(1, sizeof *e, "a table row");
@@ -767,27 +747,23 @@ int tdl_certify_measure(const tdl_certify_result *r, const tdl_certify_config *c
     e->classifier = TDL_CLASSIFIER_GIBBS;
     e->fixed_scale_value = NAN;
     e->below_chance = r->certificate < chance;
-    e->n_terms = 3;
-    snprintf(e->terms[0].name, sizeof e->terms[0].name, "mc_empirical");
-    e->terms[0].value = r->mc_error;
-    snprintf(e->terms[1].name, sizeof e->terms[1].name, "mc_gap");
-    e->terms[1].value = r->mc_bound - r->mc_error;
-    snprintf(e->terms[2].name, sizeof e->terms[2].name, "kl_inverse_gap");
-    e->terms[2].value = r->certificate - r->mc_bound;
+    tdl_measure_add_term(e, "mc_empirical", r->mc_error);
+    tdl_measure_add_term(e, "mc_gap", r->mc_bound - r->mc_error);
+    tdl_measure_add_term(e, "kl_inverse_gap", r->certificate - r->mc_bound);
     if (r->data_free)
-        add_hyp(e, 1, "prior independent of the data", "P = N(w0, lambda I), w0 the initialization, lambda on a fixed grid "
+        tdl_measure_add_hyp(e, 1, "prior independent of the data", "P = N(w0, lambda I), w0 the initialization, lambda on a fixed grid "
                 "(union bound paid, j = %.0f)", r->dr_j);
     else if (cfg->leak)
-        add_hyp(e, 0, "prior independent of the bound part",
+        tdl_measure_add_hyp(e, 0, "prior independent of the bound part",
                 "NO: the prior net was trained on all the data, the bound part included (leak)");
     else
-        add_hyp(e, 1, "prior independent of the bound part",
+        tdl_measure_add_hyp(e, 1, "prior independent of the bound part",
                 "the prior net and its scale use the prior part only (%zu examples, disjoint from the %zu of the bound)",
                 r->m_prior, r->m_bound);
-    add_hyp(e, 1, "Monte Carlo step (Langford and Caruana 2001)", "paid, delta_mc = %g over N = %.0f draws", cfg->delta_mc,
+    tdl_measure_add_hyp(e, 1, "Monte Carlo step (Langford and Caruana 2001)", "paid, delta_mc = %g over N = %.0f draws", cfg->delta_mc,
             r->mc_draws);
-    add_hyp(e, 1, "total confidence", "delta + delta_mc = %g", cfg->delta + cfg->delta_mc);
-    add_hyp(e, 1, "bounded loss", "the 0-1 loss of the stochastic classifier Q (not its mean net)");
+    tdl_measure_add_hyp(e, 1, "total confidence", "delta + delta_mc = %g", cfg->delta + cfg->delta_mc);
+    tdl_measure_add_hyp(e, 1, "bounded loss", "the 0-1 loss of the stochastic classifier Q (not its mean net)");
     *out = e;
     return TDL_OK;
 }

@@ -76,13 +76,6 @@ void tdl_gn_dual_config_default(tdl_gn_dual_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static size_t outputs_of(const tdl_mlp *m) { return m->layers[m->depth - 1].out; }
 
 /* The factors S_i (C x C row-major each, n of them) with sqrt(c) folded in,
@@ -408,9 +401,9 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     double *Kc = NULL, *E = NULL, *KE = NULL, *M = NULL, *ulam = NULL, *top = NULL;
     tdl_sym_eigen e = {0}, eu = {0};
     if (!K || !S || !wts) { st = TDL_ENOMEM; goto fail; }
-    double t0 = now();
+    double t0 = tdl_seconds_now();
     if ((st = gram(m, loss, ds, budget, K, S, wts, &out->gram_method)) != TDL_OK) goto fail;
-    out->seconds_gram = now() - t0;
+    out->seconds_gram = tdl_seconds_now() - t0;
     double tr = 0, fro = 0;
     for (size_t i = 0; i < N; i++) tr += K[i * N + i];
     {
@@ -470,7 +463,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
     }
     double *U = NULL; /* top: the eigenvalues found, descending */
     size_t ntop;
-    t0 = now();
+    t0 = tdl_seconds_now();
     if (partial) {
         /* the top kl eigenpairs of K by Lanczos (dsymv products on K itself) */
         out->partial = 1;
@@ -520,7 +513,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
             Kc = NULL;
         }
     }
-    out->seconds_eigen = now() - t0;
+    out->seconds_eigen = tdl_seconds_now() - t0;
     /* the values returned: all, or the top k (ascending) */
     out->count = cfg->k ? cfg->k : N;
     out->values = tdl_malloc(out->count * sizeof(double), "the eigenvalues of G");
@@ -545,7 +538,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
                                   j + 1, k, ulam[j], out->tol, j, j);
                     goto fail;
                 }
-            t0 = now();
+            t0 = tdl_seconds_now();
             out->vectors = tdl_malloc(k * P * sizeof(double), "eigenvectors of G");
             /* ascending order like the values: row j of out->vectors pairs out->values[j] */
             double *Ua = tdl_malloc(k * N * sizeof(double), "eigenvectors of the dual");
@@ -558,7 +551,7 @@ int tdl_gn_dual(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, con
             st = param_vectors(m, ds, S, Ua, la, k, budget, out->vectors);
             free(Ua);
             free(la);
-            out->seconds_vectors = now() - t0;
+            out->seconds_vectors = tdl_seconds_now() - t0;
             if (st != TDL_OK) { free(U); goto fail; }
         }
         free(U);

@@ -55,6 +55,22 @@ static inline uint64_t tdl_le64(const unsigned char *p)
 /* Index of text in names[0..count) (exact match), or -1; text may be NULL. */
 int tdl_name_index(const char *const *names, size_t count, const char *text);
 
+/* Seconds on the monotonic clock (for the times a result reports). */
+#include <time.h>
+static inline double tdl_seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Rows of the bounds table (tdl/bounds.h, bounds.c): append a term
+ * (name, value) or a hypothesis (text, holds, why) to a row; beyond the
+ * row's capacity they are dropped. */
+struct tdl_measure;
+void tdl_measure_add_term(struct tdl_measure *e, const char *name, double value);
+void tdl_measure_add_hyp(struct tdl_measure *e, int holds, const char *text, const char *fmt, ...) TDL_PRINTF(4, 5);
+
 /* Replace a square matrix (n x n, row stride ld) by (M + M^T) / 2: exact
  * symmetry where mirrored entries came from different summation orders. */
 void tdl_symmetrize(double *M, size_t n, size_t ld);

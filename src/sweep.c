@@ -43,13 +43,6 @@ const char *tdl_sweep_kind_name(tdl_sweep_kind k)
     return n ? n : "?";
 }
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 int tdl_sweep_arch(const char *text, tdl_mlp_config *cfg, int *width_slot, size_t *n_slots)
 {
     char buf[1024];
@@ -312,7 +305,7 @@ static int measure_index(tdl_sweep_result *r, size_t *cap, const tdl_measure *m,
 static int one_run(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
                    tdl_sweep_run *run, tdl_measure **meas, size_t *n_meas)
 {
-    const double t0 = now_seconds();
+    const double t0 = tdl_seconds_now();
     tdl_mlp_config nc = cfg->net;
     tdl_train_config tc = cfg->train;
     tdl_dataset *ds = NULL;
@@ -388,7 +381,7 @@ static int one_run(const tdl_sweep_config *cfg, const tdl_dataset *train, const 
         bc.seed = cfg->bounds.seed + run->repeat;
         if ((st = tdl_bounds_compute(m, tc.loss, ds, &bc, meas, n_meas, &err)) != TDL_OK) goto cleanup;
     }
-    run->seconds = now_seconds() - t0;
+    run->seconds = tdl_seconds_now() - t0;
 cleanup:
     tdl_eval_stats_free(&es);
     tdl_net_work_free(&w);
@@ -403,7 +396,7 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
     memset(out, 0, sizeof *out);
     int st = check_config(cfg, train, test);
     if (st != TDL_OK) return st;
-    const double t0 = now_seconds();
+    const double t0 = tdl_seconds_now();
     size_t total;
     if (tdl_mul_size(cfg->count, cfg->repeats, &total) != 0 || total > 1000000)
         return tdl_fail(TDL_ETOOBIG, "sweep: %zu values x %zu repeats is too many runs", cfg->count, cfg->repeats);
@@ -482,7 +475,7 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
     /* the interpolation threshold: q = p + (q - p) coefficients per output equal n */
     if (cfg->kind == TDL_SWEEP_PARAMS && total > 0)
         out->threshold = (double)out->runs[0].n_train - ((double)out->runs[0].coefficients - (double)out->runs[0].width);
-    out->seconds = now_seconds() - t0;
+    out->seconds = tdl_seconds_now() - t0;
     st = TDL_OK;
 cleanup:
     if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "sweep: out of memory");

@@ -1,6 +1,7 @@
 /* dist_cli.c — the `tdl` command under an MPI launcher (dist_cli.h). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "cli.h"
 #include "dist_cli.h"
@@ -25,3 +26,5 @@ int cli_dist_begin(void)
 int cli_dist_active(void) { return tdl_dist_active(); }
 
 int cli_dist_root(void) { return tdl_dist_rank() == 0; }
+
+int cli_dist_command(const char *name) { return name && strcmp(name, "hessian") == 0; }

@@ -15,4 +15,8 @@ int cli_dist_begin(void);
 int cli_dist_active(void);
 /* 1 on rank 0 (and without MPI): the rank that prints and writes files. */
 int cli_dist_root(void);
+/* 1 when command NAME has a distributed path (the ranks share its work):
+ * "hessian".  For main.c: under mpirun, the ranks other than 0 of any other
+ * command return 0 at once, and rank 0 runs it alone, as without mpirun. */
+int cli_dist_command(const char *name);
 #endif

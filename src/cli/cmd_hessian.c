@@ -562,6 +562,26 @@ static int emit_files(const hess_opts *o, const hess_result *r, const char *capt
     return st;
 }
 
+/* The keys every `tdl hessian --json` starts with: data, net, block, loss,
+ * gradient and provenance.  0, or -1 (the writer discarded). */
+static int json_head(json_writer *w, const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                     const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, size_t params)
+{
+    json_object_begin(w, NULL);
+    json_string(w, "data", ds->spec);
+    json_string(w, "arch", arch);
+    json_size(w, "params", params);
+    json_size(w, "total_params", m->n_params);
+    if (o->layer_given) json_size(w, "layer", o->layer);
+    if (cli_provenance_loss_json(w, m, loss) != 0) { json_discard(w); return -1; }
+    json_number_or_reason(w, "loss", r->loss, "the loss is not finite at these parameters");
+    json_number(w, "gradient_norm", r->grad_norm);
+    json_size(w, "gradient_params", m->n_params);
+    json_string(w, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
+    cli_provenance_model_json(w, mo, m);
+    return 0;
+}
+
 static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, const cond_info *ci)
 {
@@ -570,18 +590,7 @@ static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_re
     int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
     json_writer w;
     if (json_open(&w) != 0) return cli_failf("out of memory");
-    json_object_begin(&w, NULL);
-    json_string(&w, "data", ds->spec);
-    json_string(&w, "arch", arch);
-    json_size(&w, "params", r->dim);
-    json_size(&w, "total_params", m->n_params);
-    if (o->layer_given) json_size(&w, "layer", o->layer);
-    if (cli_provenance_loss_json(&w, m, loss) != 0) { json_discard(&w); return EXIT_WORK_FAILED; }
-    json_number_or_reason(&w, "loss", r->loss, "the loss is not finite at these parameters");
-    json_number(&w, "gradient_norm", r->grad_norm);
-    json_size(&w, "gradient_params", m->n_params);
-    json_string(&w, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
-    cli_provenance_model_json(&w, mo, m);
+    if (json_head(&w, o, mo, r, m, ds, loss, arch, r->dim) != 0) return EXIT_WORK_FAILED;
     json_string(&w, "method", method);
     json_string(&w, "driver", r->driver);
     if (r->count) {
@@ -810,17 +819,7 @@ static int emit_dual_json(const hess_opts *o, const cli_model_opts *mo, const he
     const tdl_gn_dual_result *d = &r->dual;
     json_writer w;
     if (json_open(&w) != 0) return cli_failf("out of memory");
-    json_object_begin(&w, NULL);
-    json_string(&w, "data", ds->spec);
-    json_string(&w, "arch", arch);
-    json_size(&w, "params", m->n_params);
-    json_size(&w, "total_params", m->n_params);
-    if (cli_provenance_loss_json(&w, m, loss) != 0) { json_discard(&w); return EXIT_WORK_FAILED; }
-    json_number_or_reason(&w, "loss", r->loss, "the loss is not finite at these parameters");
-    json_number(&w, "gradient_norm", r->grad_norm);
-    json_size(&w, "gradient_params", m->n_params);
-    json_string(&w, "gradient_definition", "||grad_theta L||_2 over every parameter (frozen layers included), L the loss above");
-    cli_provenance_model_json(&w, mo, m);
+    if (json_head(&w, o, mo, r, m, ds, loss, arch, m->n_params) != 0) return EXIT_WORK_FAILED;
     json_string(&w, "method", "dual");
     json_string(&w, "dual_definition", dual_definition);
     json_string(&w, "driver", d->driver);

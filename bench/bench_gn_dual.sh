@@ -38,13 +38,16 @@ awk -v s="$(num seconds <"$out/dual.json")" -v g="$(num seconds_gram <"$out/dual
   printf "    peak memory     %8.2f GB (8 (n C)^2 = %.2f GB for K); rank(G) = %d\n", kb * 1024 / 1e9, 8 * N * N / 1e9, r;
 }'
 arr gn_eigenvalues <"$out/dual.json" | tail -n 10 | sort -g -r >"$out/dual_top.txt"
+arr error_bounds <"$out/dual.json" | tail -n 1 >"$out/dual_bound.txt"
 
 # 2. Lanczos on G (the matrix-free Gauss-Newton products), top 10
-"$tdl" hessian "${net[@]}" --gn --method lanczos --k 10 --probes 4 --json >"$out/lanczos.json"
+"$tdl" hessian "${net[@]}" --gn --method lanczos --k 10 --probes 0 --json >"$out/lanczos.json"
 arr gn_eigenvalues <"$out/lanczos.json" | sort -g -r >"$out/lan_top.txt"
+arr gn_error_bounds <"$out/lanczos.json" | tac >"$out/lan_bound.txt"
 echo "  top 10 of G: dual (exact) vs Lanczos (--gn --method lanczos --k 10, $(num seconds <"$out/lanczos.json") s for H and G)"
-paste "$out/dual_top.txt" "$out/lan_top.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d;
-  printf "    %2d  dual %.15g  lanczos %.15g  |diff| %.3g (relative %.3g)\n", NR, $1, $2, d, d / $1 }'
+paste "$out/dual_top.txt" "$out/lan_top.txt" "$out/lan_bound.txt" | awk -v db="$(cat "$out/dual_bound.txt")" '{ d = $1 - $2; if (d < 0) d = -d;
+  within = d <= db + $3 ? "within the bounds" : "OUTSIDE the bounds";
+  printf "    %2d  dual %.15g  lanczos %.15g  |diff| %.3g <= %.3g + %.3g? %s\n", NR, $1, $2, d, db, $3, within }'
 
 # 3. the class / cross-class split (eigenvectors of K for the top C: a second, partial solve)
 "$tdl" hessian "${net[@]}" --gn --method dual --class-split --k 10 | sed -n '/^method/p;/^class split/,$p'

@@ -233,7 +233,7 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
         op = _Operator(self, lk, ds, off, dim)
         if method == "lanczos":
             kk = min(10 if k is None else k, dim)
-            flags = (1 if vectors else 0) | 2
+            flags = (1 if vectors else 4) | 2   # as the CLI: vectors + residual test, or stop on the bound
             lr = _lib.LanczosResult()
             t = 0.0 if tol is None else float(tol)
             op.check(lib.tdl_lanczos(op.fn, op.ctx, dim, kk, _WHICH[which], max_steps, t, seed, flags, ctypes.byref(lr)))
@@ -252,7 +252,7 @@ def hessian(self, data, method="exact", k=None, loss=None, *, which="top", gn=Fa
             if gn:
                 opg = _Operator(self, lk, ds, off, dim, gauss_newton=True)
                 lr = _lib.LanczosResult()
-                opg.check(lib.tdl_lanczos(opg.fn, opg.ctx, dim, kk, _WHICH[which], max_steps, t, seed, 2, ctypes.byref(lr)))
+                opg.check(lib.tdl_lanczos(opg.fn, opg.ctx, dim, kk, _WHICH[which], max_steps, t, seed, 4 | 2, ctypes.byref(lr)))
                 try:
                     res["gn_values"] = _arr(lr.values, lr.k)
                     res["gn_error_bounds"] = _arr(lr.error_bounds, lr.k)

@@ -320,9 +320,13 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         if (k > r->dim) k = r->dim;
         tdl_lanczos_result lr;
         /* The multiplicity check finds every copy of a repeated eigenvalue
-         * (a linear model's Hessian repeats each one C times). */
+         * (a linear model's Hessian repeats each one C times).  Without
+         * --vectors each value stops at its certified accuracy (the error
+         * bound <= tol ||H||, issue 22: fewer products than ARPACK); with
+         * them the residual test keeps the vectors accurate to tol. */
+        const unsigned stop = o->vectors ? TDL_LANCZOS_VECTORS : TDL_LANCZOS_STOP_ON_BOUND;
         st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
-                         (o->vectors ? TDL_LANCZOS_VECTORS : 0u) | TDL_LANCZOS_MULTIPLICITY, &lr);
+                         stop | TDL_LANCZOS_MULTIPLICITY, &lr);
         if (st != TDL_OK) goto cleanup;
         r->values = lr.values;
         r->count = lr.k;
@@ -342,7 +346,7 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         if (o->gn) {
             tdl_hessian_operator_set_gauss_newton(op, 1);
             st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
-                             TDL_LANCZOS_MULTIPLICITY, &lr);
+                             TDL_LANCZOS_STOP_ON_BOUND | TDL_LANCZOS_MULTIPLICITY, &lr);
             if (st != TDL_OK) goto cleanup;
             r->gn_values = lr.values;
             r->gn_count = lr.k;

@@ -465,23 +465,25 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         for (size_t i = 0; i < local_count(&g); i++) B[i] = W[i] - A[i]; /* B = R */
     }
     {
-        /* trace(H), trace(G), ||H||_F */
-        double s[3] = {0, 0, 0};
+        /* trace(H), trace(G), ||H||_F^2, ||G||_F^2 */
+        double s[4] = {0, 0, 0, 0};
         for (int lj = 0; lj < g.lc; lj++) {
             int j = l2g(lj, g.nb, g.mycol, g.npcol);
             for (int li = 0; li < g.lr; li++) {
                 size_t at = (size_t)lj * (size_t)g.lr + (size_t)li;
                 s[2] += W[at] * W[at];
+                if (B) s[3] += A[at] * A[at];
                 if (l2g(li, g.nb, g.myrow, g.nprow) == j) {
                     s[0] += W[at];
                     if (B) s[1] += A[at];
                 }
             }
         }
-        if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(s, 3))) != TDL_OK) goto cleanup;
+        if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(s, 4))) != TDL_OK) goto cleanup;
         out->trace = s[0];
         out->gn_trace = B ? s[1] : NAN;
         out->frobenius = sqrt(s[2]);
+        out->gn_frobenius = B ? sqrt(s[3]) : NAN;
     }
     out->seconds_assembly = now() - t0;
     t0 = now();
@@ -520,6 +522,14 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
      * or ||H||_F (an index range) */
     out->h.norm = count == len ? fmax(fabs(out->h.values[0]), fabs(out->h.values[count - 1])) : out->frobenius;
     out->h.error_bound = tdl_sym_eigen_error_bound(out->h.norm, len);
+    if (out->g.values) {
+        /* ||R||_F <= ||H||_F + ||G||_F for an index range */
+        out->g.norm = count == len ? fmax(fabs(out->g.values[0]), fabs(out->g.values[count - 1])) : out->gn_frobenius;
+        out->r.norm = count == len ? fmax(fabs(out->r.values[0]), fabs(out->r.values[count - 1]))
+                                   : out->frobenius + out->gn_frobenius;
+        out->g.error_bound = tdl_sym_eigen_error_bound(out->g.norm, len);
+        out->r.error_bound = tdl_sym_eigen_error_bound(out->r.norm, len);
+    }
     out->seconds_eigen = now() - t0;
     snprintf(out->driver, sizeof out->driver, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d",
              solver_name(solver), g.nprow, g.npcol, tdl_dist_size(), g.nb);

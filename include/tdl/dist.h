@@ -104,10 +104,13 @@ typedef struct tdl_dist_hessian_result {
     tdl_sym_eigen h;      /* eigenvalues of H (every rank); vectors, count x
                              len rows, on rank 0 only; h.driver as below */
     tdl_sym_eigen g, r;   /* with gauss_newton: eigenvalues of G and of
-                             R = H - G for the same indices (no vectors) */
+                             R = H - G for the same indices (no vectors);
+                             norm and error_bound as tdl_sym_eigen_solve's,
+                             ||A||_F (||H||_F + ||G||_F for R) for a range */
     double *residuals;    /* with vectors, rank 0: ||H v_j - lambda_j v_j||_2 */
     double trace, gn_trace;   /* trace(H), trace(G) (NAN without G) */
     double frobenius;     /* ||H||_F */
+    double gn_frobenius;  /* ||G||_F (NAN without G) */
     size_t grid_rows, grid_cols, block;
     size_t local_bytes;   /* the largest per-rank share of the matrices */
     double seconds_assembly, seconds_eigen;

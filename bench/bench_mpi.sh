@@ -8,8 +8,9 @@
 #   2. the whole command (values of H): one process without mpirun (closed
 #      forms + LAPACK), then mpirun -np 1, 2, 3 (HVP columns + ELPA): wall
 #      seconds and the peak resident memory of every rank (GNU time %M);
-#   3. the flop rate behind the capacity model of the README: (4/3) P^3 flops
-#      of the values-only tridiagonal reduction over the measured seconds.
+#   3. the NTK Gram spectrum (n = 8000; --quick: 2000) on 1 and 2 ranks;
+#   the flop rates of part 1 ((4/3) P^3 flops of the values-only
+#   tridiagonal reduction over the seconds) feed the README's capacity model.
 # usage: bash bench/bench_mpi.sh [BUILD_DIR] [--quick]
 #   --quick: P = 4810 only (a few minutes on 2 cores); else 4810 and 9610
 # The load average is printed beside each measurement: on a shared machine
@@ -53,8 +54,10 @@ for h in $hidden; do
         l=$(load)
         rm -f /tmp/bench_mpi.$$.r*
         s0=$(date +%s.%N)
+        # the cores shared out: --threads nproc / np per rank (at least 1)
+        th=$(( $(nproc) / np )); [ "$th" -ge 1 ] || th=1
         $MPI -np $np sh -c 'exec /usr/bin/time -f "%e %M" -o "$0.r$OMPI_COMM_WORLD_RANK" "$@"' /tmp/bench_mpi.$$ \
-            "$TDL" hessian --arch "64-$h-10" --data digits:normalize=standard -o /tmp/bench_mpi_n.$$.npy >/dev/null
+            "$TDL" hessian --arch "64-$h-10" --data digits:normalize=standard --threads $th -o /tmp/bench_mpi_n.$$.npy >/dev/null
         s1=$(date +%s.%N)
         peaks=$(for f in /tmp/bench_mpi.$$.r*; do awk '{ printf "%d ", $2 / 1024 }' "$f"; done)
         echo "P=$P  mpirun -np $np (ELPA)      $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }') s   peak per rank MB: $peaks  (load $l)"
@@ -63,5 +66,14 @@ import numpy as np, sys
 a = np.load('/tmp/bench_mpi_1.$$.npy'); b = np.load('/tmp/bench_mpi_n.$$.npy')
 print('        max |diff| / max|lambda| = %.2e' % (abs(a - b).max() / abs(a).max()))" 2>/dev/null
     done
+done
+
+echo
+echo "== 3. the spectrum of the empirical NTK Gram matrix (traced, 784-100-10 on MNIST, n = 8000):"
+echo "      tdl_dist_ntk_eigenvalues on np ranks against tdl_ntk_empirical + LAPACK on rank 0"
+[ "$QUICK" = 1 ] && n=2000 || n=8000
+for np in 1 2; do
+    l=$(load)
+    echo "np=$np: $($MPI -np $np "$DB" ntk "mnist:n=$n" 784-100-10)  (load $l)"
 done
 rm -f /tmp/bench_mpi.$$* /tmp/bench_mpi_1.$$.npy /tmp/bench_mpi_n.$$.npy

@@ -25,6 +25,12 @@
  *       two seeded random directions, by tdl_dist_landscape_eval (cells
  *       round-robin over the ranks) against tdl_landscape_eval on rank 0:
  *       exit 1 unless every cell is equal bit for bit
+ *   dist_bench krr SPEC ARCH [TOL]
+ *       NTK kernel ridge regression on one-hot labels, ridge 1e-3 trace/n,
+ *       predictions at the first 20 examples: tdl_dist_ntk_ridge_predict
+ *       (pdpotrf / pdpotrs) against an eigendecomposition on rank 0
+ *       (alpha = V (Lambda + ridge)^-1 V^T Y); with TOL, exit 1 when the
+ *       largest difference relative to max |prediction| exceeds it
  * Exit 1 on an error (rank 0 prints it). */
 #include <math.h>
 #include <stdio.h>
@@ -201,6 +207,50 @@ int main(int argc, char **argv)
             bad = diff != 0;
         }
         free(d1); free(d2); free(coef); free(l); free(a); free(l1); free(a1);
+        if (bad) return 1;
+    }
+    if (!strcmp(argv[1], "krr") && ds->classes) {
+        size_t n = ds->n, k = ds->classes, nt = n < 20 ? n : 20;
+        double *Y = calloc(n * k, sizeof(double)), *pred = malloc(nt * k * sizeof(double));
+        gsl_matrix *K = gsl_matrix_alloc(n, n), *Kt = gsl_matrix_alloc(nt, n);
+        if (!Y || !pred || !K || !Kt) return 1;
+        for (size_t i = 0; i < n; i++) Y[i * k + ds->labels[i]] = 1;
+        gsl_matrix_const_view Xt = gsl_matrix_const_submatrix(ds->X, 0, 0, nt, ds->X->size2);
+        if (tdl_ntk_empirical(m, ds->X, NULL, NULL, K) || tdl_ntk_empirical(m, &Xt.matrix, ds->X, NULL, Kt)) return fail();
+        double tr = 0;
+        for (size_t i = 0; i < n; i++) tr += gsl_matrix_get(K, i, i);
+        double ridge = 1e-3 * tr / (double)n, t0 = now();
+        if (tdl_dist_ntk_ridge_predict(m, ds->X, Y, k, ridge, &Xt.matrix, NULL, pred) != TDL_OK) return fail();
+        double td = now() - t0;
+        int bad = 0;
+        if (root) {
+            tdl_sym_eigen e;
+            if (tdl_sym_eigen_solve(K->data, n, 0, n - 1, 1, &e)) return fail();
+            /* alpha = V (Lambda + ridge)^-1 V^T Y; rows of e.vectors are the v_j */
+            double *c = calloc(n * k, sizeof(double)), *alpha = calloc(n * k, sizeof(double)), mx = 0, d = 0;
+            for (size_t j = 0; j < n; j++)
+                for (size_t i = 0; i < n; i++)
+                    for (size_t q = 0; q < k; q++) c[j * k + q] += e.vectors[j * n + i] * Y[i * k + q];
+            for (size_t j = 0; j < n; j++)
+                for (size_t q = 0; q < k; q++) c[j * k + q] /= e.values[j] + ridge;
+            for (size_t j = 0; j < n; j++)
+                for (size_t i = 0; i < n; i++)
+                    for (size_t q = 0; q < k; q++) alpha[i * k + q] += e.vectors[j * n + i] * c[j * k + q];
+            for (size_t t = 0; t < nt; t++)
+                for (size_t q = 0; q < k; q++) {
+                    double p = 0;
+                    for (size_t i = 0; i < n; i++) p += gsl_matrix_get(Kt, t, i) * alpha[i * k + q];
+                    mx = fmax(mx, fabs(p));
+                    d = fmax(d, fabs(p - pred[t * k + q]));
+                }
+            printf("krr n %zu k %zu ridge %.3g: |d|/max|pred| %.3g  dist %.3f s  %zu ranks\n", n, k, ridge, d / mx, td, tdl_dist_size());
+            bad = argc >= 5 && !(d / mx <= atof(argv[4]));
+            free(c);
+            free(alpha);
+            tdl_sym_eigen_free(&e);
+        }
+        free(Y); free(pred);
+        gsl_matrix_free(K); gsl_matrix_free(Kt);
         if (bad) return 1;
     }
     tdl_mlp_free(&m);

@@ -60,6 +60,14 @@ int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_nt
                                 "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
 }
 
+int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k, double ridge,
+                               const gsl_matrix *Xt, const tdl_ntk_config *o, double *pred)
+{
+    (void)m; (void)X; (void)Y; (void)k; (void)ridge; (void)Xt; (void)o; (void)pred;
+    return tdl_fail(TDL_EINVAL, "distributed kernel regression needs MPI, ScaLAPACK and ELPA, and tdl was built "
+                                "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
+}
+
 int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver, double *values, const char **driver)
 {
     (void)A; (void)dim; (void)solver; (void)values;
@@ -102,6 +110,9 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
              const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
              const double *b, const int *ib, const int *jb, const int *descb, const double *beta, double *c,
              const int *ic, const int *jc, const int *descc);
+void pdpotrf_(const char *uplo, const int *n, double *a, const int *ia, const int *ja, const int *desca, int *info);
+void pdpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *ia, const int *ja,
+              const int *desca, double *b, const int *ib, const int *jb, const int *descb, int *info);
 void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *ia,
               const int *ja, const int *desca, const double *vl, const double *vu, const int *il, const int *iu,
               int *m, int *nz, double *w, double *z, const int *iz, const int *jz, const int *descz, double *work,
@@ -544,6 +555,121 @@ cleanup:
         tdl_dist_hessian_result_free(out);
         memset(out, 0, sizeof *out);
     }
+    return st;
+}
+
+/* The local blocks L (column-major, lld = lr) of Theta(X, X) on grid g:
+ * one tdl_ntk_empirical call on this rank's rows and columns.  Local
+ * status (the caller agrees). */
+static int ntk_local(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, const grid *g, double *L)
+{
+    if (g->lr <= 0 || g->lc <= 0) return TDL_OK;
+    int rank = (int)tdl_dist_rank();
+    gsl_matrix *Xr = gsl_matrix_alloc((size_t)g->lr, X->size2);
+    gsl_matrix *Xc = gsl_matrix_alloc((size_t)g->lc, X->size2);
+    gsl_matrix *K = gsl_matrix_alloc((size_t)g->lr, (size_t)g->lc);
+    int st = Xr && Xc && K ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the local Gram blocks", rank);
+    if (st == TDL_OK) {
+        for (int li = 0; li < g->lr; li++)
+            for (size_t k = 0; k < X->size2; k++)
+                gsl_matrix_set(Xr, (size_t)li, k, gsl_matrix_get(X, (size_t)l2g(li, g->nb, g->myrow, g->nprow), k));
+        for (int lj = 0; lj < g->lc; lj++)
+            for (size_t k = 0; k < X->size2; k++)
+                gsl_matrix_set(Xc, (size_t)lj, k, gsl_matrix_get(X, (size_t)l2g(lj, g->nb, g->mycol, g->npcol), k));
+        st = tdl_ntk_empirical(m, Xr, Xc, o, K);
+        for (int lj = 0; st == TDL_OK && lj < g->lc; lj++)
+            for (int li = 0; li < g->lr; li++)
+                L[(size_t)lj * (size_t)g->lr + (size_t)li] = gsl_matrix_get(K, (size_t)li, (size_t)lj);
+    }
+    if (Xr) gsl_matrix_free(Xr);
+    if (Xc) gsl_matrix_free(Xc);
+    if (K) gsl_matrix_free(K);
+    return st;
+}
+
+int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k, double ridge,
+                               const gsl_matrix *Xt, const tdl_ntk_config *o, double *pred)
+{
+    if (!tdl_dist_active())
+        return tdl_fail(TDL_EINVAL, "distributed kernel regression runs under an MPI launcher (mpirun -np N tdl ...)");
+    if (o && o->full) return tdl_fail(TDL_EINVAL, "distributed kernel regression takes the traced kernel (full = 0)");
+    if (!(ridge >= 0) || k == 0 || k > INT_MAX || X->size1 == 0)
+        return tdl_fail(TDL_EINVAL, "kernel regression: ridge %g, %zu targets, %zu examples", ridge, k, X->size1);
+    size_t n = X->size1, nt = Xt->size1;
+    int rank = (int)tdl_dist_rank(), zero = 0, one = 1, info = 0, ki = (int)k;
+    grid g;
+    int st = tdl_dist_agree(grid_make(n, 0, &g));
+    double *L = NULL, *B = NULL, *alpha = NULL, *Kt_alpha = NULL;
+    gsl_matrix *Xs = NULL, *Kt = NULL;
+    if (st != TDL_OK) goto cleanup;
+    int lcb = numroc_(&ki, &g.nb, &g.mycol, &zero, &g.npcol), descb[9], lldb = g.lr > 1 ? g.lr : 1;
+    descinit_(descb, &g.n, &ki, &g.nb, &g.nb, &zero, &zero, &g.ctxt, &lldb, &info);
+    {
+        char what[96];
+        snprintf(what, sizeof what, "rank %d's share of the NTK Gram matrix", rank);
+        st = info ? tdl_fail(TDL_EINVAL, "ScaLAPACK descinit rejected argument %d (a bug in libtdl)", -info)
+                  : tdl_memory_require(local_count(&g), sizeof(double), (n * k + nt * k) * sizeof(double), what);
+    }
+    if (st == TDL_OK) {
+        L = tdl_malloc(local_count(&g) * sizeof(double), "the local blocks of the Gram matrix");
+        B = tdl_calloc((size_t)lldb * (size_t)(lcb > 0 ? lcb : 1), sizeof(double), "the local targets");
+        alpha = tdl_calloc(n * k, sizeof(double), "the regression coefficients");
+        Kt_alpha = tdl_calloc(nt * k > 0 ? nt * k : 1, sizeof(double), "the predictions");
+        if (!L || !B || !alpha || !Kt_alpha) st = TDL_ENOMEM;
+    }
+    if (st == TDL_OK) st = ntk_local(m, X, o, &g, L);
+    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    for (int lj = 0; lj < g.lc; lj++)
+        for (int li = 0; li < g.lr; li++)
+            if (l2g(li, g.nb, g.myrow, g.nprow) == l2g(lj, g.nb, g.mycol, g.npcol)) L[(size_t)lj * (size_t)g.lr + (size_t)li] += ridge;
+    for (int lj = 0; lj < lcb; lj++)
+        for (int li = 0; li < g.lr; li++)
+            B[(size_t)lj * (size_t)lldb + (size_t)li] =
+                Y[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * k + (size_t)l2g(lj, g.nb, g.mycol, g.npcol)];
+    pdpotrf_("L", &g.n, L, &one, &one, g.desc, &info);
+    if (info > 0) st = tdl_fail(TDL_ENOTPD, "the NTK Gram matrix plus ridge %g is not positive definite (pdpotrf: leading minor %d); raise the ridge", ridge, info);
+    else if (info < 0) st = tdl_fail(TDL_EINVAL, "pdpotrf rejected argument %d (a bug in libtdl)", -info);
+    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    pdpotrs_("L", &g.n, &ki, L, &one, &one, g.desc, B, &one, &one, descb, &info);
+    st = info ? tdl_fail(TDL_EINVAL, "pdpotrs rejected argument %d (a bug in libtdl)", -info) : TDL_OK;
+    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    /* alpha on every rank: each rank's entries, zeros elsewhere, summed */
+    for (int lj = 0; lj < lcb; lj++)
+        for (int li = 0; li < g.lr; li++)
+            alpha[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * k + (size_t)l2g(lj, g.nb, g.mycol, g.npcol)] =
+                B[(size_t)lj * (size_t)lldb + (size_t)li];
+    if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(alpha, n * k))) != TDL_OK) goto cleanup;
+    /* predictions: Theta(Xt, X[lo, hi)) alpha[lo, hi), summed over the ranks */
+    {
+        size_t N = tdl_dist_size(), r = tdl_dist_rank();
+        size_t lo = n * r / N, hi = n * (r + 1) / N;
+        if (hi > lo && nt > 0) {
+            Xs = gsl_matrix_alloc(hi - lo, X->size2);
+            Kt = gsl_matrix_alloc(nt, hi - lo);
+            st = Xs && Kt ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the test kernel", rank);
+            if (st == TDL_OK) {
+                for (size_t i = lo; i < hi; i++)
+                    for (size_t c = 0; c < X->size2; c++) gsl_matrix_set(Xs, i - lo, c, gsl_matrix_get(X, i, c));
+                st = tdl_ntk_empirical(m, Xt, Xs, o, Kt);
+            }
+            for (size_t t = 0; st == TDL_OK && t < nt; t++)
+                for (size_t i = lo; i < hi; i++) {
+                    double kv = gsl_matrix_get(Kt, t, i - lo);
+                    for (size_t c = 0; c < k; c++) Kt_alpha[t * k + c] += kv * alpha[i * k + c];
+                }
+        }
+        if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+        if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(Kt_alpha, nt * k))) != TDL_OK) goto cleanup;
+        memcpy(pred, Kt_alpha, nt * k * sizeof(double));
+    }
+cleanup:
+    free(L);
+    free(B);
+    free(alpha);
+    free(Kt_alpha);
+    if (Xs) gsl_matrix_free(Xs);
+    if (Kt) gsl_matrix_free(Kt);
+    grid_free(&g);
     return st;
 }
 

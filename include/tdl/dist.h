@@ -148,6 +148,20 @@ TDL_API int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, cons
                                      size_t hi, tdl_dist_solver solver, double *values, char *driver,
                                      size_t driver_len);
 
+/* Collective.  Kernel ridge regression with the traced empirical NTK:
+ * alpha = (Theta(X, X) + ridge I)^-1 Y by ScaLAPACK's Cholesky (pdpotrf,
+ * pdpotrs) on the block-cyclic Gram matrix (built as in
+ * tdl_dist_ntk_eigenvalues), then the predictions Theta(Xt, X) alpha: each
+ * rank takes its contiguous share of the training examples, the shares are
+ * summed by an allreduce.  Y: n x k row-major targets, pred: nt x k
+ * row-major, the same on every rank.  X, Y, Xt the same on every rank.
+ * TDL_ENOTPD when Theta + ridge I is not numerically positive definite
+ * (raise ridge), TDL_EINVAL (ridge < 0, k = 0, full kernel, no launcher),
+ * TDL_ETOOBIG, TDL_ENOMEM, TDL_EIO; agreed over the ranks. */
+TDL_API int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k,
+                                       double ridge, const gsl_matrix *Xt, const tdl_ntk_config *o,
+                                       double *pred);
+
 /* Collective.  Eigenvalues (all, ascending) of a symmetric dim x dim matrix
  * given in full on every rank (row-major, both triangles), by the
  * distributed solver: each rank copies its blocks.  Under a launcher only

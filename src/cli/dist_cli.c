@@ -1,6 +1,7 @@
 /* dist_cli.c — the `tdl` command under an MPI launcher (dist_cli.h). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
@@ -9,7 +10,14 @@
 int cli_dist_begin(void)
 {
     int st = tdl_dist_init();
-    if (st != TDL_OK) return cli_fail(st);
+    if (st != TDL_OK) {
+        /* no MPI to agree with: the launcher's rank variable picks the one
+         * rank that prints */
+        const char *r = getenv("OMPI_COMM_WORLD_RANK");
+        if (!r) r = getenv("PMIX_RANK");
+        if (!r) r = getenv("PMI_RANK");
+        return r && strcmp(r, "0") != 0 ? EXIT_WORK_FAILED : cli_fail(st);
+    }
     if (tdl_dist_active() && tdl_dist_rank() != 0) {
         fflush(stdout);
         fflush(stderr);

@@ -107,7 +107,20 @@ int tdl_dist_bcast(void *buf, size_t bytes, size_t root)
     return TDL_OK;
 }
 
+static int agreed_failure;
+
+int tdl_dist_failure_agreed(void) { return agreed_failure; }
+
+static int agree(int status);
+
 int tdl_dist_agree(int status)
+{
+    int st = agree(status);
+    agreed_failure = st != TDL_OK;
+    return st;
+}
+
+static int agree(int status)
 {
     if (!active || size_ == 1) return status;
     /* the lowest failing rank (size_ when none), and how many failed */
@@ -143,5 +156,6 @@ int tdl_dist_barrier(void) { return TDL_OK; }
 int tdl_dist_allreduce_sum(double *x, size_t n) { (void)x; (void)n; return TDL_OK; }
 int tdl_dist_bcast(void *buf, size_t bytes, size_t root) { (void)buf; (void)bytes; (void)root; return TDL_OK; }
 int tdl_dist_agree(int status) { return status; }
+int tdl_dist_failure_agreed(void) { return 0; }
 
 #endif

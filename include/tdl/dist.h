@@ -75,6 +75,12 @@ TDL_API int tdl_dist_bcast(void *buf, size_t bytes, size_t root);
  * every rank failed alike), or TDL_OK when all succeeded. */
 TDL_API int tdl_dist_agree(int status);
 
+/* 1 when the last tdl_dist_agree returned a failure (every rank knows it);
+ * 0 after a successful one, and without MPI.  Programs use it at exit: a
+ * failure that was not agreed is this rank's alone, and the other ranks may
+ * be waiting for it (dist_cli.c then ends the job). */
+TDL_API int tdl_dist_failure_agreed(void);
+
 /* ---- the exact Hessian on several processes -------------------------------
  *
  * Which eigen-solver (the CLI reports it as the driver):

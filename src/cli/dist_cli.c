@@ -7,6 +7,9 @@
 #include "cli.h"
 #include "dist_cli.h"
 
+static int real_stderr = -1; /* a non-root rank's stderr before /dev/null */
+static int ready_done;
+
 int cli_dist_begin(void)
 {
     int st = tdl_dist_init();
@@ -21,6 +24,7 @@ int cli_dist_begin(void)
     if (tdl_dist_active() && tdl_dist_rank() != 0) {
         fflush(stdout);
         fflush(stderr);
+        real_stderr = dup(STDERR_FILENO);
         int fd = open("/dev/null", O_WRONLY);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);
@@ -36,3 +40,27 @@ int cli_dist_active(void) { return tdl_dist_active(); }
 int cli_dist_root(void) { return tdl_dist_rank() == 0; }
 
 int cli_dist_command(const char *name) { return name && strcmp(name, "hessian") == 0; }
+
+int cli_dist_ready(int rc)
+{
+    if (!tdl_dist_active() || ready_done) return rc;
+    ready_done = 1;
+    int st = tdl_dist_agree(rc ? TDL_EINVAL : TDL_OK);
+    if (st == TDL_OK || rc) return rc; /* a rank that failed has said so already */
+    return cli_fail(st);               /* another rank's message, from rank 0 */
+}
+
+int cli_dist_end(int rc)
+{
+    if (!tdl_dist_active()) return rc;
+    if (!ready_done) return cli_dist_ready(rc);
+    if (rc == 0 || tdl_dist_failure_agreed()) return rc;
+    if (tdl_dist_rank() != 0 && real_stderr >= 0) {
+        char line[1200];
+        int n = snprintf(line, sizeof line, "tdl: error: rank %zu of %zu: %s\n", tdl_dist_rank(), tdl_dist_size(),
+                         tdl_errmsg());
+        if (n > 0 && write(real_stderr, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0) n = 0;
+    }
+    fflush(NULL);
+    _exit(rc);
+}

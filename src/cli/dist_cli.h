@@ -15,6 +15,21 @@ int cli_dist_begin(void);
 int cli_dist_active(void);
 /* 1 on rank 0 (and without MPI): the rank that prints and writes files. */
 int cli_dist_root(void);
+/* The exit rule under mpirun, in two calls every command with a
+ * distributed path makes (both return rc unchanged without MPI):
+ *   cli_dist_ready(0) just before the distributed work: the ranks agree that
+ *     every one of them has loaded its data and options; a rank that failed
+ *     earlier calls it from its exit path (cli_dist_end does), so nobody
+ *     waits.  Returns 0, or EXIT_WORK_FAILED when another rank failed (rank
+ *     0 prints that rank's message) or the rank's own rc.  Once per process.
+ *   rc = cli_dist_end(rc) at the exit: runs cli_dist_ready(rc) if this rank
+ *     never reached it; a failure after it that the ranks did not agree on
+ *     (tdl_dist_failure_agreed() == 0) is this rank's alone while the others
+ *     may wait in a collective: the rank prints "tdl: error: rank R of N:
+ *     MESSAGE" (rank 0 has printed already) and leaves without MPI_Finalize,
+ *     so that mpirun ends the job instead of hanging. */
+int cli_dist_ready(int rc);
+int cli_dist_end(int rc);
 /* 1 when command NAME has a distributed path (the ranks share its work):
  * "hessian".  For main.c: under mpirun, the ranks other than 0 of any other
  * command return 0 at once, and rank 0 runs it alone, as without mpirun. */

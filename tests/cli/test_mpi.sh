@@ -9,7 +9,7 @@
 # (through bench/dist_bench); and errors: a malformed
 # file (every rank fails alike) and a memory refusal on rank 1 alone (each
 # gives one "tdl: error:" line, a non-zero exit and no hang: every mpirun runs
-# under `timeout`).
+# under `timeout`), and a file that only rank 1 cannot read.
 # Skips (exit 77) when tdl was built without MPI or mpirun is missing.
 # As root (CI): OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;
 # --oversubscribe: 3 ranks on a 2-core machine.
@@ -185,6 +185,15 @@ run $MPI -np 2 "$TDL" hessian --model "$WORK/bad.safetensors" --data "$D"
 [ "$(grep -c '^tdl: error:' "$WORK/err")" -eq 1 ] && ok || bad "malformed file: not one tdl error line: $(head -c 300 "$WORK/err")"
 grep -q "bad.safetensors: truncated" "$WORK/err" && ok || bad "malformed file: the message names the file and the fault"
 expect_empty_out "malformed file: nothing on stdout"
+
+# a file that only rank 1 cannot read (as on a node without the shared
+# disk; mpirun's MPMD form gives rank 1 other arguments): rank 0 waits at the
+# checkpoint before the work, learns rank 1's error there and prints it once
+run $MPI -np 1 "$TDL" hessian --arch 4-8-5-3 --data "$D" : -np 1 "$TDL" hessian --arch 4-8-5-3 --data "$WORK/nowhere/x.csv"
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && ok || bad "unreadable file on rank 1: exit $status (124: hung)"
+[ "$(grep -c '^tdl: error:' "$WORK/err")" -eq 1 ] && ok || bad "unreadable file on rank 1: not one tdl error line: $(head -c 300 "$WORK/err")"
+grep -q "^tdl: error: rank 1 of 2: .*nowhere/x.csv" "$WORK/err" && ok || bad "unreadable file on rank 1: whose and which file: $(head -c 300 "$WORK/err")"
+expect_empty_out "unreadable file on rank 1: nothing on stdout"
 
 # a memory refusal on rank 1 alone (its address space capped by ulimit -v):
 # P = 64*160+160+160*10+10 = 12010, each rank's share 2 x 12010 x 6005

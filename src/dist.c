@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "src/dist/tdl_dist_config.h"
 #include "tdl/dist.h"
 #include "dist_internal.h"
@@ -35,6 +36,7 @@ int tdl_dist_built(void)
 
 #ifdef TDL_HAVE_MPI
 static int active, rank_, size_ = 1;
+static MPI_Comm exit_comm = MPI_COMM_NULL; /* tdl_dist_all_reach's own */
 
 static void finalize(void)
 {
@@ -68,6 +70,7 @@ int tdl_dist_init(void)
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    MPI_Comm_dup(MPI_COMM_WORLD, &exit_comm);
     active = 1;
     return TDL_OK;
 }
@@ -105,6 +108,23 @@ int tdl_dist_bcast(void *buf, size_t bytes, size_t root)
         if (st != TDL_OK) return st;
     }
     return TDL_OK;
+}
+
+int tdl_dist_all_reach(double seconds)
+{
+    if (!active || size_ == 1 || exit_comm == MPI_COMM_NULL) return 1;
+    MPI_Request req;
+    if (MPI_Ibarrier(exit_comm, &req) != MPI_SUCCESS) return 0;
+    struct timespec t0, t, nap = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return 0;
+        if (done) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((double)(t.tv_sec - t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - t0.tv_nsec) > seconds) return 0;
+        nanosleep(&nap, NULL);
+    }
 }
 
 static int agreed_failure;
@@ -157,5 +177,6 @@ int tdl_dist_allreduce_sum(double *x, size_t n) { (void)x; (void)n; return TDL_O
 int tdl_dist_bcast(void *buf, size_t bytes, size_t root) { (void)buf; (void)bytes; (void)root; return TDL_OK; }
 int tdl_dist_agree(int status) { return status; }
 int tdl_dist_failure_agreed(void) { return 0; }
+int tdl_dist_all_reach(double seconds) { (void)seconds; return 1; }
 
 #endif

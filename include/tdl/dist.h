@@ -81,6 +81,13 @@ TDL_API int tdl_dist_agree(int status);
  * be waiting for it (dist_cli.c then ends the job). */
 TDL_API int tdl_dist_failure_agreed(void);
 
+/* Whether every rank calls this within `seconds` of each other: a
+ * non-blocking barrier on a communicator of its own (so that it cannot be
+ * matched with a collective some other rank is blocked in), polled until
+ * it completes (1) or the time is up (0).  For the exit path of programs:
+ * 1 means no rank is left waiting in a collective.  1 without MPI. */
+TDL_API int tdl_dist_all_reach(double seconds);
+
 /* ---- the exact Hessian on several processes -------------------------------
  *
  * Which eigen-solver (the CLI reports it as the driver):

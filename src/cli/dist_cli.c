@@ -54,7 +54,13 @@ int cli_dist_end(int rc)
 {
     if (!tdl_dist_active()) return rc;
     if (!ready_done) return cli_dist_ready(rc);
-    if (rc == 0 || tdl_dist_failure_agreed()) return rc;
+    if (rc != 0 && tdl_dist_failure_agreed()) return rc;
+    /* every rank ends here unless one failed alone while the others wait in
+     * a collective: a rank that succeeded waits for all (rank 0 may still
+     * be writing files); ranks that failed alike (the same computation)
+     * arrive together, rank 0 has printed; a rank that failed and finds
+     * itself alone after 10 s ends the job */
+    if (tdl_dist_all_reach(rc == 0 ? 1e12 : 10.0)) return rc;
     if (tdl_dist_rank() != 0 && real_stderr >= 0) {
         char line[1200];
         int n = snprintf(line, sizeof line, "tdl: error: rank %zu of %zu: %s\n", tdl_dist_rank(), tdl_dist_size(),

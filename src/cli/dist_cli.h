@@ -23,11 +23,15 @@ int cli_dist_root(void);
  *     waits.  Returns 0, or EXIT_WORK_FAILED when another rank failed (rank
  *     0 prints that rank's message) or the rank's own rc.  Once per process.
  *   rc = cli_dist_end(rc) at the exit: runs cli_dist_ready(rc) if this rank
- *     never reached it; a failure after it that the ranks did not agree on
- *     (tdl_dist_failure_agreed() == 0) is this rank's alone while the others
- *     may wait in a collective: the rank prints "tdl: error: rank R of N:
- *     MESSAGE" (rank 0 has printed already) and leaves without MPI_Finalize,
- *     so that mpirun ends the job instead of hanging. */
+ *     never reached it; otherwise, unless the ranks agreed on a failure
+ *     (tdl_dist_failure_agreed), waits for every rank to reach its end
+ *     (tdl_dist_all_reach; a rank that failed waits 10 s at most): they do
+ *     after a success and after a failure every rank met alike (rank 0
+ *     printed it).  If they do not, a rank failed alone while the others
+ *     wait in a collective: that rank
+ *     prints "tdl: error: rank R of N: MESSAGE" (rank 0: its message is out
+ *     already) and leaves without MPI_Finalize, so that mpirun ends the job
+ *     instead of hanging. */
 int cli_dist_ready(int rc);
 int cli_dist_end(int rc);
 /* 1 when command NAME has a distributed path (the ranks share its work):

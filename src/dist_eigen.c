@@ -418,6 +418,15 @@ static int residuals(const grid *g, const double *A, const double *Z, int zcol0,
     return tdl_dist_agree(st);
 }
 
+/* ELPA needs a block in every process row and column; a matrix too small
+ * for the grid (fewer than nb p_c rows) goes to pdsyevr, which does not. */
+static tdl_dist_solver fit_solver(tdl_dist_solver s, const grid *g)
+{
+    if (s == TDL_DIST_SOLVER_ELPA && (g->n < g->nb * g->npcol || g->n < g->nb * g->nprow))
+        return TDL_DIST_SOLVER_SCALAPACK;
+    return s;
+}
+
 static const char *solver_name(tdl_dist_solver s)
 {
     return s == TDL_DIST_SOLVER_SCALAPACK ? "ScaLAPACK pdsyevr" : "ELPA 2-stage";
@@ -443,6 +452,7 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     double *A = NULL, *B = NULL, *W = NULL, *Z = NULL, *gw = NULL;
     size_t count = hi - cfg.lo + 1;
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    solver = fit_solver(solver, &g);
     out->grid_rows = (size_t)g.nprow;
     out->grid_cols = (size_t)g.npcol;
     out->block = (size_t)g.nb;
@@ -720,6 +730,7 @@ int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_nt
     gsl_matrix_free(K);
     K = NULL;
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
+    solver = fit_solver(solver, &g);
     int zc;
     st = solve(&g, solver, L, lo, hi, NULL, values, &zc);
     if (st == TDL_OK && driver && driver_len)
@@ -755,6 +766,7 @@ int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver
                 L[(size_t)lj * (size_t)g.lr + (size_t)li] = A[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * dim + j];
         }
         int zc;
+        solver = fit_solver(solver, &g);
         st = solve(&g, solver, L, 0, dim - 1, NULL, values, &zc);
         if (st == TDL_OK && driver) *driver = solver_name(solver);
     }

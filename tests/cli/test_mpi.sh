@@ -63,6 +63,16 @@ for arch in 4-8-5-3 4-16-3; do
     done
 done
 
+# a matrix smaller than the grid (P = 2 on 3 ranks: a process column without
+# a block, which ELPA cannot take) goes to pdsyevr, with the same values
+printf 'x,y\n1,0\n2,1\n3,0\n' >"$WORK/tiny.csv"
+run "$TDL" hessian --arch 1-1 --data "$WORK/tiny.csv" --loss mse -o "$WORK/t1.csv"
+run $MPI -np 3 "$TDL" hessian --arch 1-1 --data "$WORK/tiny.csv" --loss mse -o "$WORK/t3.csv"
+expect_status 0 "P = 2 on 3 ranks"
+expect_out "ScaLAPACK pdsyevr, 1 x 3 BLACS grid" "P = 2 on 3 ranks: pdsyevr"
+r=$(rel_diff "$WORK/t1.csv" "$WORK/t3.csv")
+rel_ok "$r" "$(bound 3 2)" && ok || bad "P = 2 on 3 ranks: differ by $r"
+
 # an index range and the scalapack solver: the 5 smallest of H on 3 ranks
 run "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b1.csv"
 TDL_DIST_SOLVER=scalapack run $MPI -np 3 "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b3.csv"

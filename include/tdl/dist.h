@@ -71,7 +71,7 @@ TDL_API int tdl_dist_bcast(void *buf, size_t bytes, size_t root);
 /* The checkpoint of the error rule above (collective): every rank passes
  * its local status; every rank returns the status of the lowest rank whose
  * status was not TDL_OK, with that rank's message set for tdl_errmsg()
- * (prefixed "rank R: " when it came from another rank than 0 and not
+ * (prefixed "rank R of N: " when it came from another rank than 0 and not
  * every rank failed alike), or TDL_OK when all succeeded. */
 TDL_API int tdl_dist_agree(int status);
 

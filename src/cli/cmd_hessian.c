@@ -25,6 +25,7 @@
 #include "plot.h"
 #include "tdl/spectral.h"
 #include "tdl/gn_dual.h"
+#include "dist_cli.h"
 
 typedef struct hess_opts {
     const char *data, *vectors, *plot, *out;
@@ -213,9 +214,82 @@ static const char lanczos_bound_definition[] =
     "Eigenvalue Problem, Thm 4.5.1 and 11.7.1; the gap from the converged neighbouring Ritz values), "
     "rounding = (P + steps) eps ||H||_est; with the multiplicity check it is the eigenvalue of the same rank";
 
+/* Under mpirun (issue 20): the Hessian in 2D block-cyclic layout, its
+ * spectrum by ELPA or ScaLAPACK (tdl/dist.h); every rank gets the values,
+ * rank 0 the vectors and residuals. */
+static int run_exact_dist(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
+                          hess_result *r)
+{
+    static char driver[160];
+    tdl_dist_hessian_config c;
+    tdl_dist_hessian_config_default(&c);
+    c.off = r->off;
+    c.len = r->dim;
+    c.gauss_newton = o->gn;
+    c.want_vectors = o->vectors != NULL;
+    int magnitude = o->k_given && o->k < r->dim && o->which == TDL_WHICH_MAGNITUDE;
+    if (o->k_given && o->k < r->dim && !magnitude) {
+        if (o->which == TDL_WHICH_SMALLEST) c.hi = o->k - 1;
+        else c.lo = r->dim - o->k;
+    }
+    tdl_dist_hessian_result d;
+    int st = tdl_dist_hessian_exact(m, loss, ds, &c, &d);
+    if (st == TDL_ETOOBIG) return with_advice(st, ": ", "use more ranks, or --method lanczos (top/bottom eigenvalues) or --method slq (spectral density)");
+    if (st == TDL_ENOCONV) return with_advice(st, ", ", "or use --method lanczos");
+    if (st != TDL_OK) return st;
+    snprintf(driver, sizeof driver, "%s", d.driver);
+    r->driver = driver;
+    r->trace = d.trace;
+    r->gn_trace = o->gn ? d.gn_trace : NAN;
+    r->trace_se = 0;
+    r->trace_method = "exact (sum of the diagonal)";
+    r->tol = (double)r->dim * DBL_EPSILON * d.frobenius;                  /* as run_exact */
+    r->roundoff = (double)(ds->n + r->dim) * DBL_EPSILON * d.frobenius;
+    /* issue 22's bounds, as run_exact: the solver's (ELPA and ScaLAPACK are
+     * backward stable like LAPACK) plus the assembly's rounding */
+    double nd = (double)ds->n * DBL_EPSILON;
+    r->bound_definition = exact_bound_definition;
+    r->error_bounds = uniform_bounds(d.h.error_bound + nd * d.frobenius, d.h.count);
+    if (o->gn) {
+        r->gn_error_bounds = uniform_bounds(d.g.error_bound + nd * d.gn_frobenius, d.g.count);
+        r->r_error_bounds = uniform_bounds(d.r.error_bound + nd * (d.frobenius + d.gn_frobenius), d.r.count);
+    }
+    if (!r->error_bounds || (o->gn && (!r->gn_error_bounds || !r->r_error_bounds))) {
+        tdl_dist_hessian_result_free(&d);
+        return TDL_ENOMEM;
+    }
+    if (magnitude) {
+        /* the residuals follow the values: a 1-wide "vector" per value */
+        tdl_sym_eigen res = {.dim = 1, .count = d.h.count, .values = NULL, .vectors = d.residuals};
+        if (d.residuals) {
+            res.values = tdl_malloc(d.h.count * sizeof(double), "eigenvalues");
+            if (!res.values) { tdl_dist_hessian_result_free(&d); return TDL_ENOMEM; }
+            memcpy(res.values, d.h.values, d.h.count * sizeof(double));
+            tdl_sym_eigen_keep_magnitude(&res, o->k);
+            free(res.values);
+        }
+        tdl_sym_eigen_keep_magnitude(&d.h, o->k);
+    }
+    r->values = d.h.values;
+    r->count = d.h.count;
+    r->vectors = d.h.vectors;
+    r->vectors_as_rows = 1;
+    r->residuals = d.residuals;
+    d.h.values = d.h.vectors = d.residuals = NULL;
+    if (o->gn) {
+        r->gn_values = d.g.values;
+        r->r_values = d.r.values;
+        r->gn_count = d.g.count;
+        d.g.values = d.r.values = NULL;
+    }
+    tdl_dist_hessian_result_free(&d);
+    return o->density ? exact_density(r, o) : TDL_OK;
+}
+
 static int run_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                      hess_result *r)
 {
+    if (cli_dist_active()) return run_exact_dist(m, loss, ds, o, r);
     size_t off = r->off, dim = r->dim;
     int want_vec = o->vectors != NULL;
     int st = tdl_dense_memory_check(dim, o->gn ? 3 : (want_vec ? 3 : 1), 0, "the dense Hessian");
@@ -311,10 +385,10 @@ cleanup:
 static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const hess_opts *o,
                            hess_result *r)
 {
-    tdl_hessian_operator *op = NULL;
-    int st = tdl_hessian_operator_create(m, loss, ds, 0, &op);
+    tdl_dist_hessian_operator *op = NULL; /* examples split over the ranks under mpirun (tdl/dist.h) */
+    int st = tdl_dist_hessian_operator_create(m, loss, ds, 0, &op);
     if (st != TDL_OK) return st;
-    if ((st = tdl_hessian_operator_set_block(op, r->off, r->dim)) != TDL_OK) goto cleanup;
+    if ((st = tdl_dist_hessian_operator_set_block(op, r->off, r->dim)) != TDL_OK) goto cleanup;
     if (o->method == TDL_HESSIAN_LANCZOS) {
         size_t k = o->k_given ? o->k : 10;
         if (k > r->dim) k = r->dim;
@@ -325,7 +399,7 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
          * bound <= tol ||H||, issue 22: fewer products than ARPACK); with
          * them the residual test keeps the vectors accurate to tol. */
         const unsigned stop = o->vectors ? TDL_LANCZOS_VECTORS : TDL_LANCZOS_STOP_ON_BOUND;
-        st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
+        st = tdl_lanczos(tdl_dist_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
                          stop | TDL_LANCZOS_MULTIPLICITY, &lr);
         if (st != TDL_OK) goto cleanup;
         r->values = lr.values;
@@ -344,8 +418,8 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         lr.values = lr.residuals = lr.vectors = NULL;
         tdl_lanczos_result_free(&lr);
         if (o->gn) {
-            tdl_hessian_operator_set_gauss_newton(op, 1);
-            st = tdl_lanczos(tdl_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
+            tdl_dist_hessian_operator_set_gauss_newton(op, 1);
+            st = tdl_lanczos(tdl_dist_hessian_operator_apply, op, r->dim, k, o->which, o->max_steps, o->tol, o->seed,
                              TDL_LANCZOS_STOP_ON_BOUND | TDL_LANCZOS_MULTIPLICITY, &lr);
             if (st != TDL_OK) goto cleanup;
             r->gn_values = lr.values;
@@ -353,11 +427,11 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             r->gn_error_bounds = lr.error_bounds;
             lr.values = lr.error_bounds = NULL;
             tdl_lanczos_result_free(&lr);
-            tdl_hessian_operator_set_gauss_newton(op, 0);
+            tdl_dist_hessian_operator_set_gauss_newton(op, 0);
         }
         /* trace by Hutch++ (Meyer et al. 2021); --probes 0: none */
         if (o->probes) {
-            st = tdl_hutchpp(tdl_hessian_operator_apply, op, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
+            st = tdl_hutchpp(tdl_dist_hessian_operator_apply, op, r->dim, o->probes, o->seed + 1, &r->trace, &r->trace_se);
             r->trace_method = "Hutch++";
             r->matvecs += o->probes;
             if (st != TDL_OK) goto cleanup;
@@ -367,7 +441,7 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         }
     } else { /* slq */
         tdl_slq_result sr;
-        st = tdl_slq(tdl_hessian_operator_apply, op, r->dim, o->runs, o->steps, o->seed, &sr);
+        st = tdl_slq(tdl_dist_hessian_operator_apply, op, r->dim, o->runs, o->steps, o->seed, &sr);
         if (st != TDL_OK) goto cleanup;
         tdl_density d;
         st = tdl_slq_density(&sr, o->smoothing, o->points, NAN, &d);
@@ -389,7 +463,7 @@ static int run_matrix_free(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         r->tol = NAN;
     }
 cleanup:
-    tdl_hessian_operator_free(&op);
+    tdl_dist_hessian_operator_free(&op);
     return st;
 }
 
@@ -1027,8 +1101,9 @@ int cmd_hessian(int argc, char **argv)
 {
     cli_model_opts mo;
     hess_opts o;
+    if (cli_dist_begin() != 0) return EXIT_WORK_FAILED; /* under mpirun: rank 0 speaks (dist_cli.h) */
     int rc = parse_options(argc, argv, &o, &mo);
-    if (rc >= 0) return rc;
+    if (rc >= 0) return cli_dist_end(rc);
     cli_set_threads(o.threads);
 
     int st;
@@ -1047,7 +1122,9 @@ int cmd_hessian(int argc, char **argv)
     r.dim = m->n_params;
     if (o.layer_given) tdl_layer_range(m, o.layer, &r.off, &r.dim);
     if (o.k_given && o.k > r.dim) { rc = cli_usage("hessian", "--k %zu exceeds the %zu parameters", o.k, r.dim); goto cleanup; }
+    if ((rc = cli_dist_ready(0)) != 0) goto cleanup; /* under mpirun: every rank has loaded (dist_cli.h) */
     if ((st = run(m, loss, ds, &o, &r)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
+    if (!cli_dist_root()) { rc = 0; goto cleanup; } /* rank 0 prints and writes */
     {
         tdl_loss_convention conv;
         r.summed = tdl_mlp_loss_convention(m, &conv) == TDL_OK && conv.reduction == TDL_REDUCTION_SUM;
@@ -1078,7 +1155,7 @@ int cmd_hessian(int argc, char **argv)
         snprintf(lossdesc, sizeof lossdesc, "%s (mean)", tdl_loss_name(loss)); /* the caption as before */
     snprintf(caption, sizeof caption, "%s (%s), %s, loss %s; data %s; method %s%s", mo.model ? mo.model : "fresh net",
              arch, o.layer_given ? "one layer's block" : "all parameters", lossdesc, ds->spec, method,
-             o.method == TDL_HESSIAN_EXACT ? " (LAPACK)" : "");
+             o.method == TDL_HESSIAN_EXACT ? (cli_dist_active() ? " (ELPA / ScaLAPACK)" : " (LAPACK)") : "");
     if ((st = emit_files(&o, &r, caption)) != TDL_OK) { rc = cli_fail(st); goto cleanup; }
     if (o.as_json) {
         if ((rc = emit_json(&o, &mo, &r, m, ds, loss, arch, neg_frac, &ci)) != 0) goto cleanup;
@@ -1090,5 +1167,5 @@ cleanup:
     hess_result_free(&r);
     tdl_mlp_free(&m);
     tdl_dataset_free(&ds);
-    return rc;
+    return cli_dist_end(rc); /* under mpirun: no rank left waiting (dist_cli.h) */
 }

@@ -82,4 +82,5 @@
 #include "tdl/random_features.h"
 #include "tdl/svm.h"
 #include "tdl/certify.h"
+#include "tdl/dist.h"
 #endif

@@ -41,6 +41,14 @@ int cli_dist_root(void) { return tdl_dist_rank() == 0; }
 
 int cli_dist_command(const char *name) { return name && strcmp(name, "hessian") == 0; }
 
+int cli_dist_launcher_rank(void)
+{
+    const char *r = getenv("OMPI_COMM_WORLD_RANK");
+    if (!r) r = getenv("PMIX_RANK");
+    if (!r) r = getenv("PMI_RANK");
+    return r ? atoi(r) : 0;
+}
+
 int cli_dist_ready(int rc)
 {
     if (!tdl_dist_active() || ready_done) return rc;

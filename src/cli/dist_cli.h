@@ -38,4 +38,8 @@ int cli_dist_end(int rc);
  * "hessian".  For main.c: under mpirun, the ranks other than 0 of any other
  * command return 0 at once, and rank 0 runs it alone, as without mpirun. */
 int cli_dist_command(const char *name);
+/* The rank a launcher (mpirun, srun) gave this process, from its
+ * environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK), without starting
+ * MPI; 0 without a launcher. */
+int cli_dist_launcher_rank(void);
 #endif

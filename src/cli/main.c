@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <gsl/gsl_errno.h>
 #include "cli.h"
+#include "dist_cli.h"
 #include "help_defaults.h"
 #include "tdl/blas.h"
 
@@ -111,5 +112,9 @@ int main(int argc, char **argv)
     int check_name = strcmp(name, "check") == 0 && argc > 2 && argv[2][0] != '-';
     for (int i = 2; i < argc && !check_name; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return cli_help_print(stdout, c->help);
+    /* under mpirun: a command without a distributed path runs on rank 0
+     * alone, as without mpirun (the other ranks leave at once); `tdl
+     * hessian` starts the ranks itself (dist_cli.h) */
+    if (!cli_dist_command(name) && cli_dist_launcher_rank() > 0) return 0;
     return c->run(argc - 1, argv + 1);
 }

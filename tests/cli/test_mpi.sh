@@ -221,4 +221,16 @@ grep -q "^tdl: error: rank 1 of 2: out of memory allocating [0-9]* bytes for" "$
 expect_empty_out "refusal on rank 1: nothing on stdout"
 expect_no_file "$WORK/never.csv" "refusal on rank 1: no output file"
 
+# a command without a distributed path runs on rank 0 alone (main.c): one
+# output, the same as without mpirun, and one model file written once
+run "$TDL" info --data "$D"
+cp "$WORK/out" "$WORK/info-one.txt"
+run $MPI -np 3 "$TDL" info --data "$D"
+expect_status 0 "tdl info under mpirun -np 3"
+cmp -s "$WORK/out" "$WORK/info-one.txt" && ok || bad "tdl info under mpirun: not the one-process output once: $(head -c 300 "$WORK/out")"
+run $MPI -np 2 "$TDL" train --data "$D" --arch 4-8-3 --epochs 3 --quiet -o "$WORK/mpi-train.safetensors"
+expect_status 0 "tdl train under mpirun -np 2"
+run "$TDL" train --data "$D" --arch 4-8-3 --epochs 3 --quiet -o "$WORK/one-train.safetensors"
+cmp -s "$WORK/mpi-train.safetensors" "$WORK/one-train.safetensors" && ok || bad "tdl train under mpirun: not the one-process model"
+
 finish

@@ -416,6 +416,12 @@ static const char help_hessian_intro[] =
     "the assembly's n eps ||H||_F; Lanczos, ||r|| or, once the neighbouring Ritz\n"
     "values have converged, ||r||^2 / gap (Parlett Thm 4.5.1, 11.7.1), plus rounding;\n"
     "dual, LAPACK's bound on K plus the rounding of forming K.\n"
+    "Under MPI (mpirun -np N tdl hessian ...; tdl built with OpenMPI, ScaLAPACK, ELPA):\n"
+    "exact: H (G, R with --gn) block-cyclic over the ranks from Hessian-vector products,\n"
+    "eigenvalues and --vectors by ELPA 2-stage (TDL_DIST_SOLVER=scalapack: pdsyevr), named\n"
+    "as the driver; lanczos, slq: the examples split over the ranks.  Rank 0 prints and\n"
+    "writes; an error on any rank is one message and a non-zero exit.  As root:\n"
+    "--allow-run-as-root; more ranks than cores: --oversubscribe.\n"
     "\n";
 
 static const char help_hessian[] =

@@ -31,9 +31,11 @@
  * n-dimensional subspace, plus sigma^2 tr (X X^T)^-1 = sigma^2 n / (p - n - 1)):
  *     E R = sigma^2 p / (n - p - 1)                    (p < n - 1),
  *     E R = r^2 (1 - n/p) + sigma^2 n / (p - n - 1)    (p > n + 1),
- * whose limits are the formulas above.  Mei-Montanari's random-features
- * curve is NOT evaluated (its fixed-point equations are not implemented):
- * the random-features rows check the shape (peak, second descent) only.
+ * whose limits are the formulas above.  The random-features rows check the
+ * shape (peak at the threshold, second descent) and no predicted value:
+ * Mei and Montanari's asymptotic risk is the solution of a system of
+ * fixed-point equations that this check does not solve (scope, stated in
+ * its output).
  *
  * Setup.  (1) Random ReLU features (tdl_rf_fit on a net d-p-1, NTK
  * parametrization, sigma_w = 1, no biases, first layer N(0, 1) and frozen):
@@ -433,8 +435,8 @@ static int run(const pc_options *opt, pc_result *res)
              ridge, data_text, G, S, opt->seed, DD_SIGMA, lin_n, lin_draws, gd_d, gd_steps, gd_n);
     pc_note(res, "Risk: test mean of ||f(x) - t||^2 (built-in data: noiseless targets, the excess risk). The condition number "
             "of the n x n feature matrix at p = n is %.3g (seed 0). Closed form checked: Hastie et al.'s isotropic linear "
-            "model only; no closed form is evaluated for the ReLU random-features curve (Mei-Montanari 2022, Thm 1, "
-            "fixed-point equations not implemented).%s",
+            "model only; the ReLU random-features rows test the shape, with no predicted value (Mei-Montanari 2022, "
+            "Thm 1, gives one through fixed-point equations this check does not solve).%s",
             cond_n, opt->broken ? " BROKEN: ridge 0.01 in the random-features and GD fits, 0.25 in the linear-peak fits." : "");
 
     if (opt->plot) {

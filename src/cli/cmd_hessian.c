@@ -748,17 +748,25 @@ static int emit_json(const hess_opts *o, const cli_model_opts *mo, const hess_re
     return 0;
 }
 
-static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
-                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, const cond_info *ci)
+/* The lines every text output of `tdl hessian` starts with: model, data and
+ * loss, gradient, block. */
+static void text_head(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, size_t block)
 {
-    int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
     char prov[512], lossdesc[128];
     cli_provenance_model_text(mo, m, prov, sizeof prov);
     cli_provenance_loss_text(m, loss, lossdesc, sizeof lossdesc);
     printf("model        %s (%s, %zu parameters; %s)\n", mo->model ? mo->model : "fresh net", arch, m->n_params, prov);
     printf("data         %s (%zu examples); loss (%s) = %.10g\n", ds->spec, ds->n, lossdesc, r->loss);
     printf("gradient     ||grad L|| = %.6g (%zu parameters)\n", r->grad_norm, m->n_params);
-    printf("block        %s (%zu parameters)\n", o->layer_given ? "one layer" : "all parameters", r->dim);
+    printf("block        %s (%zu parameters)\n", o->layer_given ? "one layer" : "all parameters", block);
+}
+
+static void emit_text(const hess_opts *o, const cli_model_opts *mo, const hess_result *r, const tdl_mlp *m,
+                      const tdl_dataset *ds, tdl_loss_kind loss, const char *arch, double neg_frac, const cond_info *ci)
+{
+    int full = r->count == r->dim && o->method == TDL_HESSIAN_EXACT;
+    text_head(o, mo, r, m, ds, loss, arch, r->dim);
     printf("method       %s (%s), %.3g s\n", tdl_name_of(tdl_hessian_method_names, (int)o->method), r->driver, r->seconds);
     if (r->count) {
         print_values(full ? "eigenvalues" : (o->which == TDL_WHICH_SMALLEST ? "bottom" : o->which == TDL_WHICH_MAGNITUDE ? "|largest|" : "top"), r->values, r->count);
@@ -851,13 +859,7 @@ static void emit_dual_text(const hess_opts *o, const cli_model_opts *mo, const h
                            const tdl_dataset *ds, tdl_loss_kind loss, const char *arch)
 {
     const tdl_gn_dual_result *d = &r->dual;
-    char prov[512], lossdesc[128];
-    cli_provenance_model_text(mo, m, prov, sizeof prov);
-    cli_provenance_loss_text(m, loss, lossdesc, sizeof lossdesc);
-    printf("model        %s (%s, %zu parameters; %s)\n", mo->model ? mo->model : "fresh net", arch, m->n_params, prov);
-    printf("data         %s (%zu examples); loss (%s) = %.10g\n", ds->spec, ds->n, lossdesc, r->loss);
-    printf("gradient     ||grad L|| = %.6g (%zu parameters)\n", r->grad_norm, m->n_params);
-    printf("block        all parameters (%zu parameters)\n", m->n_params);
+    text_head(o, mo, r, m, ds, loss, arch, m->n_params); /* the dual refuses --layer */
     printf("method       dual: the Gauss-Newton part G through K = c S^T (J J^T) S, n C = %zu x %zu = %zu (Gram %s, %s), %.3g s (Gram %.3g s, eigen-solve %.3g s",
            d->n, d->C, d->N, d->gram_method, d->driver, r->seconds, d->seconds_gram, d->seconds_eigen);
     if (d->vectors) printf(", eigenvectors %.3g s", d->seconds_vectors);

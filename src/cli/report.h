@@ -140,6 +140,8 @@ void report_top_values(const cJSON *arr, int k, char *out, size_t len);
  * floor(log10(|v| / b)) significant digits (1..15), so its last digit is
  * right to one unit; a missing or zero bound prints as report_top_values. */
 void report_certified_values(const cJSON *arr, const cJSON *bounds, int k, char *out, size_t len);
+/* One value x with its bound b, as above. */
+void report_certified_value(double x, double b, char *out, size_t len);
 /* tables/NAME.csv: index and one column an array, at full precision. */
 void report_values_csv(report *r, const char *name, const char *const *head, const cJSON *const *cols, size_t ncols);
 /* fig/hessian-spectrum.png: histograms of the eigenvalues of H and G. */

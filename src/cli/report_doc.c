@@ -351,23 +351,32 @@ static void section_hessian(doc *d, report *r)
     }
 }
 
+/* The heading and JSON of a section backed by one step that may not apply:
+ * NULL (nothing more to write) when the step did not run, did not apply
+ * (said) or failed (said by section_failed). */
+static const cJSON *step_section(doc *d, report *r, const char *step_name, const char *id, const char *title,
+                                 const char *what)
+{
+    const step *s = report_find_step(r, step_name);
+    if (!s) return NULL;
+    doc_h2(d, id, title);
+    if (s->not_applicable) {
+        doc_p(d, "Does not apply: %s.", report_step_why(s));
+        return NULL;
+    }
+    const cJSON *j = report_json(r, step_name);
+    if (!j) section_failed(d, r, what, step_name);
+    return j;
+}
+
 /* tdl hessian --gn --method dual --class-split: the outliers of G and
  * Papyan's class / cross-class split (issue 22). */
 static void section_class_split(doc *d, report *r)
 {
     if (r->regression) return;
-    const step *s = report_find_step(r, "hessian-dual");
-    if (!s) return;
-    doc_h2(d, "class-split", "Class structure of the Gauss-Newton part");
-    if (s->not_applicable) {
-        doc_p(d, "Does not apply to this model: %s.", report_step_why(s));
-        return;
-    }
-    const cJSON *h = report_json(r, "hessian-dual");
-    if (!h) {
-        section_failed(d, r, "the class split (tdl hessian --gn --method dual --class-split)", "hessian-dual");
-        return;
-    }
+    const cJSON *h = step_section(d, r, "hessian-dual", "class-split", "Class structure of the Gauss-Newton part",
+                                  "the class split (tdl hessian --gn --method dual --class-split)");
+    if (!h) return;
     const cJSON *sp = rk_item(h, RK_DUAL_SPLIT);
     char b1[64], b2[64], top[512];
     doc_p(d, "The Gauss-Newton part G of the Hessian through its kernel dual K = c S^T (J J^T) S (n C = %s x %s; %s, %s s), "
@@ -395,19 +404,12 @@ static void section_class_split(doc *d, report *r)
     for (int j = 0; j < no; j++) {
         char cj[16], lam[64], c1[32], c2[32];
         sfmt(cj, sizeof cj, "%d", j + 1);
-        /* gn_eigenvalues ascending, the outliers descending: the same values */
-        int ng = cJSON_GetArraySize(gv);
-        cJSON *one = cJSON_CreateArray(), *oneb = cJSON_CreateArray();
-        if (one && oneb && ng - 1 - j >= 0) {
-            cJSON_AddItemToArray(one, cJSON_Duplicate(cJSON_GetArrayItem(gv, ng - 1 - j), 0));
-            cJSON_AddItemToArray(oneb, cJSON_Duplicate(cJSON_GetArrayItem(gb, ng - 1 - j), 0));
-            report_certified_values(one, oneb, 1, lam, sizeof lam);
-        } else {
-            const cJSON *x = cJSON_GetArrayItem(ov, j);
-            report_num(lam, sizeof lam, cJSON_IsNumber(x) ? x->valuedouble : NAN);
-        }
-        cJSON_Delete(one);
-        cJSON_Delete(oneb);
+        /* the outliers, descending, are the top of gn_eigenvalues (ascending),
+         * whose bounds give the digits */
+        const int ig = cJSON_GetArraySize(gv) - 1 - j;
+        const cJSON *x = cJSON_GetArrayItem(ov, j), *xb = ig >= 0 ? cJSON_GetArrayItem(gb, ig) : NULL;
+        report_certified_value(cJSON_IsNumber(x) ? x->valuedouble : NAN, cJSON_IsNumber(xb) ? xb->valuedouble : NAN, lam,
+                               sizeof lam);
         const cJSON *a = cJSON_GetArrayItem(cs, j), *bx = cJSON_GetArrayItem(xs, j);
         double share = cJSON_IsNumber(a) ? a->valuedouble : NAN;
         sfmt(c1, sizeof c1, "%.4f", share);
@@ -426,18 +428,9 @@ static void section_class_split(doc *d, report *r)
 static void section_certify(doc *d, report *r)
 {
     if (r->regression || !r->has_test) return;
-    const step *s = report_find_step(r, "certify");
-    if (!s) return;
-    doc_h2(d, "certify", "PAC-Bayes certificate (data-dependent prior)");
-    if (s->not_applicable) {
-        doc_p(d, "Does not apply: %s.", report_step_why(s));
-        return;
-    }
-    const cJSON *c = report_json(r, "certify");
-    if (!c) {
-        section_failed(d, r, "the PAC-Bayes certificate (tdl certify)", "certify");
-        return;
-    }
+    const cJSON *c = step_section(d, r, "certify", "certify", "PAC-Bayes certificate (data-dependent prior)",
+                                  "the PAC-Bayes certificate (tdl certify)");
+    if (!c) return;
     char b1[64];
     doc_p(d, "A risk certificate for a net of this architecture trained by the recipe of Perez-Ortiz, Rivasplata, "
              "Shawe-Taylor and Szepesvari 2021 (JMLR 22(227)): a prior net trained on half of the training data (stratified), "

@@ -46,16 +46,21 @@ void report_certified_values(const cJSON *arr, const cJSON *bounds, int k, char 
     for (int i = n - 1; i >= 0 && i >= n - k; i--) {
         size_t l = strlen(out);
         const cJSON *v = cJSON_GetArrayItem(arr, i), *e = i < nb ? cJSON_GetArrayItem(bounds, i) : NULL;
-        double x = cJSON_IsNumber(v) ? v->valuedouble : NAN, eb = cJSON_IsNumber(e) ? e->valuedouble : NAN;
-        if (isfinite(x) && x != 0 && eb > 0 && isfinite(eb)) {
-            int digits = (int)floor(log10(fabs(x) / eb));
-            if (digits < 1) digits = 1;
-            if (digits > 15) digits = 15;
-            sfmt(out + l, len - l, "%s%.*g", l ? ", " : "", digits, x);
-        } else {
-            sfmt(out + l, len - l, "%s%s", l ? ", " : "", report_num(b, sizeof b, x));
-        }
+        report_certified_value(cJSON_IsNumber(v) ? v->valuedouble : NAN, cJSON_IsNumber(e) ? e->valuedouble : NAN, b, sizeof b);
+        sfmt(out + l, len - l, "%s%s", l ? ", " : "", b);
     }
+}
+
+void report_certified_value(double x, double eb, char *out, size_t len)
+{
+    if (!(isfinite(x) && x != 0 && eb > 0 && isfinite(eb))) {
+        report_num(out, len, x);
+        return;
+    }
+    int digits = (int)floor(log10(fabs(x) / eb));
+    if (digits < 1) digits = 1;
+    if (digits > 15) digits = 15;
+    sfmt(out, len, "%.*g", digits, x);
 }
 
 void report_values_csv(report *r, const char *name, const char *const *head, const cJSON *const *cols, size_t ncols)

@@ -70,7 +70,7 @@ done
 
 echo
 echo "== 3. the spectrum of the empirical NTK Gram matrix (traced, 784-100-10 on MNIST, n = 8000):"
-echo "      tdl_dist_ntk_eigenvalues on np ranks against tdl_ntk_empirical + LAPACK on rank 0"
+echo "      tdl_dist_gram_eigenvalues on np ranks against tdl_ntk_empirical + LAPACK on rank 0"
 [ "$QUICK" = 1 ] && n=2000 || n=8000
 for np in 1 2; do
     l=$(load)

@@ -9,7 +9,7 @@
  *       + LAPACK on rank 0: prints the largest difference of eigenvalues
  *       relative to max |lambda|, the seconds of both, and the driver
  *   dist_bench ntk SPEC ARCH [TOL]
- *       tdl_dist_ntk_eigenvalues (the traced empirical NTK Gram matrix of
+ *       tdl_dist_gram_eigenvalues (the traced empirical NTK Gram matrix of
  *       the data's inputs) against tdl_ntk_empirical + LAPACK on rank 0:
  *       prints the difference relative to max |lambda| and both times; with
  *       TOL, exit 1 when the difference exceeds TOL (tests/cli/test_mpi.sh)
@@ -27,8 +27,8 @@
  *       exit 1 unless every cell is equal bit for bit
  *   dist_bench krr SPEC ARCH [TOL]
  *       NTK kernel ridge regression on one-hot labels, ridge 1e-3 trace/n,
- *       predictions at the first 20 examples: tdl_dist_ntk_ridge_predict
- *       (pdpotrf / pdpotrs) against an eigendecomposition on rank 0
+ *       predictions at the first 20 examples: tdl_dist_gram_solve
+ *       (pdpotrf / pdpotrs) and tdl_dist_kernel_apply against an eigendecomposition on rank 0
  *       (alpha = V (Lambda + ridge)^-1 V^T Y); with TOL, exit 1 when the
  *       largest difference relative to max |prediction| exceeds it
  * Exit 1 on an error (rank 0 prints it). */
@@ -124,8 +124,12 @@ int main(int argc, char **argv)
         char driver[160];
         if (!w) return 1;
         double t0 = now();
-        if (tdl_dist_ntk_eigenvalues(m, ds->X, NULL, 0, SIZE_MAX, TDL_DIST_SOLVER_AUTO, w, driver, sizeof driver) != TDL_OK)
-            return fail();
+        tdl_dist_kernel kern = {.kind = TDL_DIST_KERNEL_NTK_EMPIRICAL, .net = m};
+        tdl_dist_gram *G;
+        if (tdl_dist_gram_create(&kern, ds->X, &G) != TDL_OK) return fail();
+        if (tdl_dist_gram_eigenvalues(G, 0, SIZE_MAX, TDL_DIST_SOLVER_AUTO, w) != TDL_OK) return fail();
+        snprintf(driver, sizeof driver, "%s", tdl_dist_gram_driver(G));
+        tdl_dist_gram_free(&G);
         double td = now() - t0;
         int bad = 0;
         if (root) {
@@ -220,7 +224,15 @@ int main(int argc, char **argv)
         double tr = 0;
         for (size_t i = 0; i < n; i++) tr += gsl_matrix_get(K, i, i);
         double ridge = 1e-3 * tr / (double)n, t0 = now();
-        if (tdl_dist_ntk_ridge_predict(m, ds->X, Y, k, ridge, &Xt.matrix, NULL, pred) != TDL_OK) return fail();
+        tdl_dist_kernel kern = {.kind = TDL_DIST_KERNEL_NTK_EMPIRICAL, .net = m};
+        tdl_dist_gram *G;
+        double *coef = malloc(n * k * sizeof(double));
+        if (!coef) return 1;
+        if (tdl_dist_gram_create(&kern, ds->X, &G) || tdl_dist_gram_solve(G, ridge, Y, k, coef) ||
+            tdl_dist_kernel_apply(&kern, &Xt.matrix, ds->X, coef, k, pred))
+            return fail();
+        tdl_dist_gram_free(&G);
+        free(coef);
         double td = now() - t0;
         int bad = 0;
         if (root) {

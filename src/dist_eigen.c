@@ -51,23 +51,6 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                                 "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
 }
 
-int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
-                             size_t hi, tdl_dist_solver solver, double *values, char *driver, size_t driver_len)
-{
-    (void)m; (void)X; (void)o; (void)lo; (void)hi; (void)solver; (void)values;
-    if (driver && driver_len) driver[0] = '\0';
-    return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum needs MPI, ScaLAPACK and ELPA, and tdl was built "
-                                "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
-}
-
-int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k, double ridge,
-                               const gsl_matrix *Xt, const tdl_ntk_config *o, double *pred)
-{
-    (void)m; (void)X; (void)Y; (void)k; (void)ridge; (void)Xt; (void)o; (void)pred;
-    return tdl_fail(TDL_EINVAL, "distributed kernel regression needs MPI, ScaLAPACK and ELPA, and tdl was built "
-                                "without MPI (install libopenmpi-dev, libscalapack-openmpi-dev and libelpa-dev, then rebuild)");
-}
-
 int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver, double *values, const char **driver)
 {
     (void)A; (void)dim; (void)solver; (void)values;
@@ -95,29 +78,6 @@ void elpa_eigenvalues_double(elpa_t handle, double *a, double *ev, int *error);
 void elpa_deallocate(elpa_t handle, int *error);
 void elpa_uninit(int *error);
 
-/* BLACS (C interface) and ScaLAPACK (Fortran), as libscalapack-openmpi
- * exports them; Debian ships no header. */
-void Cblacs_get(int context, int request, int *value);
-void Cblacs_gridinit(int *context, const char *order, int nprow, int npcol);
-void Cblacs_gridinfo(int context, int *nprow, int *npcol, int *myrow, int *mycol);
-void Cblacs_gridexit(int context);
-int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc, const int *nprocs);
-void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb, const int *irsrc,
-               const int *icsrc, const int *ictxt, const int *lld, int *info);
-void pdtran_(const int *m, const int *n, const double *alpha, const double *a, const int *ia, const int *ja,
-             const int *desca, const double *beta, double *c, const int *ic, const int *jc, const int *descc);
-void pdgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
-             const double *alpha, const double *a, const int *ia, const int *ja, const int *desca,
-             const double *b, const int *ib, const int *jb, const int *descb, const double *beta, double *c,
-             const int *ic, const int *jc, const int *descc);
-void pdpotrf_(const char *uplo, const int *n, double *a, const int *ia, const int *ja, const int *desca, int *info);
-void pdpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *ia, const int *ja,
-              const int *desca, double *b, const int *ib, const int *jb, const int *descb, int *info);
-void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *ia,
-              const int *ja, const int *desca, const double *vl, const double *vu, const int *il, const int *iu,
-              int *m, int *nz, double *w, double *z, const int *iz, const int *jz, const int *descz, double *work,
-              const int *lwork, int *iwork, const int *liwork, int *info);
-
 static double now(void)
 {
     struct timespec t;
@@ -125,16 +85,7 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The grid, the descriptor and the local sizes of one n x n matrix. */
-typedef struct grid {
-    int ctxt, nprow, npcol, myrow, mycol, n, nb, lr, lc, desc[9];
-    MPI_Comm colcomm;     /* the ranks of my process column, by row */
-} grid;
-
-/* Global index of local index l on process p (block-cyclic, source 0). */
-static int l2g(int l, int nb, int p, int np) { return (l / nb) * nb * np + p * nb + l % nb; }
-
-static void grid_free(grid *g)
+void tdl_dist_grid_free(tdl_dist_grid *g)
 {
     if (g->colcomm != MPI_COMM_NULL) MPI_Comm_free(&g->colcomm);
     if (g->ctxt >= 0) Cblacs_gridexit(g->ctxt);
@@ -143,7 +94,7 @@ static void grid_free(grid *g)
 
 /* p_r x p_c with p_r the largest divisor of N not above sqrt(N); blocks of
  * nb (given, or 64 halved until every process column has two blocks). */
-static int grid_make(size_t dim, size_t block, grid *g)
+int tdl_dist_grid_make(size_t dim, size_t block, tdl_dist_grid *g)
 {
     memset(g, 0, sizeof *g);
     g->ctxt = -1;
@@ -172,12 +123,12 @@ static int grid_make(size_t dim, size_t block, grid *g)
     return tdl_dist_mpi_status(MPI_Comm_split(MPI_COMM_WORLD, g->mycol, g->myrow, &g->colcomm), "MPI_Comm_split");
 }
 
-static size_t local_count(const grid *g) { return (size_t)(g->lr > 0 ? g->lr : 1) * (size_t)(g->lc > 0 ? g->lc : 1); }
+size_t tdl_dist_local_count(const tdl_dist_grid *g) { return (size_t)(g->lr > 0 ? g->lr : 1) * (size_t)(g->lc > 0 ? g->lc : 1); }
 
 /* Assemble H (and G) of the block [off, off + len) into A (and B) from
  * Hessian-vector products (local status; the caller agrees on it). */
 static int assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t off, size_t len,
-                    const grid *g, double *A, double *B)
+                    const tdl_dist_grid *g, double *A, double *B)
 {
     enum { BATCH = 8 };
     tdl_hessian_operator *op = NULL;
@@ -202,7 +153,7 @@ static int assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
             int lj = base + g->myrow * BATCH + t;
             double *h = send + (size_t)t * col;
             if (lj >= g->lc) { memset(h, 0, col * sizeof(double)); continue; }
-            size_t j = (size_t)l2g(lj, g->nb, g->mycol, g->npcol);
+            size_t j = (size_t)tdl_dist_l2g(lj, g->nb, g->mycol, g->npcol);
             e[j] = 1;
             tdl_hessian_operator_set_gauss_newton(op, 0);
             st = tdl_hessian_operator_apply(e, h, op);
@@ -223,7 +174,7 @@ static int assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                 if (lj >= g->lc) continue;
                 const double *h = recv + ((size_t)r * BATCH + (size_t)t) * col;
                 for (int li = 0; li < g->lr; li++) {
-                    size_t i = (size_t)l2g(li, g->nb, g->myrow, g->nprow);
+                    size_t i = (size_t)tdl_dist_l2g(li, g->nb, g->myrow, g->nprow);
                     A[(size_t)lj * (size_t)g->lr + (size_t)li] = h[i];
                     if (two) B[(size_t)lj * (size_t)g->lr + (size_t)li] = h[len + i];
                 }
@@ -238,15 +189,15 @@ done:
 }
 
 /* dst = (src + src^T) / 2 (dst and src distinct, same layout). */
-static void symmetrize(const grid *g, const double *src, double *dst)
+static void symmetrize(const tdl_dist_grid *g, const double *src, double *dst)
 {
     int one = 1;
     double half = 0.5;
-    memcpy(dst, src, local_count(g) * sizeof(double));
+    memcpy(dst, src, tdl_dist_local_count(g) * sizeof(double));
     pdtran_(&g->n, &g->n, &half, src, &one, &one, g->desc, &half, dst, &one, &one, g->desc);
 }
 
-static tdl_dist_solver choose(tdl_dist_solver s)
+tdl_dist_solver tdl_dist_choose_solver(tdl_dist_solver s)
 {
     if (s != TDL_DIST_SOLVER_AUTO) return s;
     const char *v = getenv("TDL_DIST_SOLVER");
@@ -259,7 +210,7 @@ static tdl_dist_solver choose(tdl_dist_solver s)
  * and with Z the eigenvectors: the global columns zcol0 .. zcol0 + count - 1
  * of Z hold them (*zcol0 returned).
  * Collective; the status is the same on every rank. */
-static int solve(const grid *g, tdl_dist_solver solver, double *A, size_t lo, size_t hi, double *Z, double *w,
+int tdl_dist_solve(const tdl_dist_grid *g, tdl_dist_solver solver, double *A, size_t lo, size_t hi, double *Z, double *w,
                  int *zcol0)
 {
     int n = g->n, one = 1, info = 0;
@@ -330,14 +281,14 @@ static int solve(const grid *g, tdl_dist_solver solver, double *A, size_t lo, si
 
 /* The columns zcol0 .. zcol0 + count - 1 of the distributed Z as count x n
  * rows on rank 0 (NULL elsewhere). */
-static int gather_vectors(const grid *g, const double *Z, int zcol0, int count, double **rows)
+static int gather_vectors(const tdl_dist_grid *g, const double *Z, int zcol0, int count, double **rows)
 {
     int N = (int)tdl_dist_size(), rank = (int)tdl_dist_rank(), zero = 0;
     *rows = NULL;
     /* my entries in local order: local columns in range, all local rows */
     size_t mine = 0;
     for (int lj = 0; lj < g->lc; lj++) {
-        int j = l2g(lj, g->nb, g->mycol, g->npcol);
+        int j = tdl_dist_l2g(lj, g->nb, g->mycol, g->npcol);
         if (j >= zcol0 && j < zcol0 + count) mine += (size_t)g->lr;
     }
     int st = mine > INT_MAX ? tdl_fail(TDL_ETOOBIG, "rank %d: too many eigenvector entries for one message", rank) : TDL_OK;
@@ -359,7 +310,7 @@ static int gather_vectors(const grid *g, const double *Z, int zcol0, int count, 
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto done;
     size_t k = 0;
     for (int lj = 0; lj < g->lc; lj++) {
-        int j = l2g(lj, g->nb, g->mycol, g->npcol);
+        int j = tdl_dist_l2g(lj, g->nb, g->mycol, g->npcol);
         if (j < zcol0 || j >= zcol0 + count) continue;
         memcpy(pack + k, Z + (size_t)lj * (size_t)g->lr, (size_t)g->lr * sizeof(double));
         k += (size_t)g->lr;
@@ -377,9 +328,9 @@ static int gather_vectors(const grid *g, const double *Z, int zcol0, int count, 
         int lr = numroc_(&g->n, &g->nb, &pr, &zero, &g->nprow), lc = numroc_(&g->n, &g->nb, &pc, &zero, &g->npcol);
         const double *src = all + displs[q];
         for (int lj = 0; lj < lc; lj++) {
-            int j = l2g(lj, g->nb, pc, g->npcol);
+            int j = tdl_dist_l2g(lj, g->nb, pc, g->npcol);
             if (j < zcol0 || j >= zcol0 + count) continue;
-            for (int li = 0; li < lr; li++) (*rows)[(size_t)(j - zcol0) * (size_t)g->n + (size_t)l2g(li, g->nb, pr, g->nprow)] = src[li];
+            for (int li = 0; li < lr; li++) (*rows)[(size_t)(j - zcol0) * (size_t)g->n + (size_t)tdl_dist_l2g(li, g->nb, pr, g->nprow)] = src[li];
             src += lr;
         }
     }
@@ -394,7 +345,7 @@ done:
 
 /* res[j] = ||A z_j - w_j z_j|| for the columns zcol0.. of Z (every rank),
  * W: work space of A's layout. */
-static int residuals(const grid *g, const double *A, const double *Z, int zcol0, int count, const double *w,
+static int residuals(const tdl_dist_grid *g, const double *A, const double *Z, int zcol0, int count, const double *w,
                      double *W, double *res)
 {
     int one = 1, jz = zcol0 + 1;
@@ -403,7 +354,7 @@ static int residuals(const grid *g, const double *A, const double *Z, int zcol0,
             &jz, g->desc);
     memset(res, 0, (size_t)count * sizeof(double));
     for (int lj = 0; lj < g->lc; lj++) {
-        int j = l2g(lj, g->nb, g->mycol, g->npcol);
+        int j = tdl_dist_l2g(lj, g->nb, g->mycol, g->npcol);
         if (j < zcol0 || j >= zcol0 + count) continue;
         double s = 0;
         for (int li = 0; li < g->lr; li++) {
@@ -420,14 +371,14 @@ static int residuals(const grid *g, const double *A, const double *Z, int zcol0,
 
 /* ELPA needs a block in every process row and column; a matrix too small
  * for the grid (fewer than nb p_c rows) goes to pdsyevr, which does not. */
-static tdl_dist_solver fit_solver(tdl_dist_solver s, const grid *g)
+tdl_dist_solver tdl_dist_fit_solver(tdl_dist_solver s, const tdl_dist_grid *g)
 {
     if (s == TDL_DIST_SOLVER_ELPA && (g->n < g->nb * g->npcol || g->n < g->nb * g->nprow))
         return TDL_DIST_SOLVER_SCALAPACK;
     return s;
 }
 
-static const char *solver_name(tdl_dist_solver s)
+const char *tdl_dist_solver_name(tdl_dist_solver s)
 {
     return s == TDL_DIST_SOLVER_SCALAPACK ? "ScaLAPACK pdsyevr" : "ELPA 2-stage";
 }
@@ -445,20 +396,20 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     if (cfg.off > P || len > P - cfg.off) return tdl_fail(TDL_EINVAL, "block [%zu, %zu) outside the %zu parameters", cfg.off, cfg.off + len, P);
     size_t hi = cfg.hi == SIZE_MAX ? len - 1 : cfg.hi;
     if (cfg.lo > hi || hi >= len) return tdl_fail(TDL_EINVAL, "eigenvalue indices %zu..%zu outside 0..%zu", cfg.lo, hi, len - 1);
-    tdl_dist_solver solver = choose(cfg.solver);
+    tdl_dist_solver solver = tdl_dist_choose_solver(cfg.solver);
     int rank = (int)tdl_dist_rank();
-    grid g;
-    int st = grid_make(len, cfg.block, &g);
+    tdl_dist_grid g;
+    int st = tdl_dist_grid_make(len, cfg.block, &g);
     double *A = NULL, *B = NULL, *W = NULL, *Z = NULL, *gw = NULL;
     size_t count = hi - cfg.lo + 1;
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    solver = fit_solver(solver, &g);
+    solver = tdl_dist_fit_solver(solver, &g);
     out->grid_rows = (size_t)g.nprow;
     out->grid_cols = (size_t)g.npcol;
     out->block = (size_t)g.nb;
     {
         /* per rank: H, W, and G or the vectors, both with --gn and vectors */
-        size_t nmat = 2 + (size_t)(cfg.gauss_newton != 0) + (size_t)(cfg.want_vectors != 0), lc = local_count(&g);
+        size_t nmat = 2 + (size_t)(cfg.gauss_newton != 0) + (size_t)(cfg.want_vectors != 0), lc = tdl_dist_local_count(&g);
         char what[96];
         snprintf(what, sizeof what, "rank %d's share of the dense Hessian", rank);
         char detail[128];
@@ -483,18 +434,18 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     if (!B && !Z) { free(A); A = NULL; } /* not needed again: the solver gets its memory */
     if (B) {
         symmetrize(&g, B, A); /* A = G */
-        for (size_t i = 0; i < local_count(&g); i++) B[i] = W[i] - A[i]; /* B = R */
+        for (size_t i = 0; i < tdl_dist_local_count(&g); i++) B[i] = W[i] - A[i]; /* B = R */
     }
     {
         /* trace(H), trace(G), ||H||_F^2, ||G||_F^2 */
         double s[4] = {0, 0, 0, 0};
         for (int lj = 0; lj < g.lc; lj++) {
-            int j = l2g(lj, g.nb, g.mycol, g.npcol);
+            int j = tdl_dist_l2g(lj, g.nb, g.mycol, g.npcol);
             for (int li = 0; li < g.lr; li++) {
                 size_t at = (size_t)lj * (size_t)g.lr + (size_t)li;
                 s[2] += W[at] * W[at];
                 if (B) s[3] += A[at] * A[at];
-                if (l2g(li, g.nb, g.myrow, g.nprow) == j) {
+                if (tdl_dist_l2g(li, g.nb, g.myrow, g.nprow) == j) {
                     s[0] += W[at];
                     if (B) s[1] += A[at];
                 }
@@ -514,24 +465,24 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         out->r.values = tdl_malloc(count * sizeof(double), "eigenvalues of R");
         st = out->g.values && out->r.values ? TDL_OK : TDL_ENOMEM;
         if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-        if ((st = solve(&g, solver, A, cfg.lo, hi, NULL, out->g.values, &zcol0)) != TDL_OK) goto cleanup;
-        if ((st = solve(&g, solver, B, cfg.lo, hi, NULL, out->r.values, &zcol0)) != TDL_OK) goto cleanup;
+        if ((st = tdl_dist_solve(&g, solver, A, cfg.lo, hi, NULL, out->g.values, &zcol0)) != TDL_OK) goto cleanup;
+        if ((st = tdl_dist_solve(&g, solver, B, cfg.lo, hi, NULL, out->r.values, &zcol0)) != TDL_OK) goto cleanup;
         out->g.dim = out->r.dim = len;
         out->g.count = out->r.count = count;
-        out->g.driver = out->r.driver = solver_name(solver);
+        out->g.driver = out->r.driver = tdl_dist_solver_name(solver);
     }
     out->h.values = tdl_malloc(count * sizeof(double), "eigenvalues of H");
     if ((st = tdl_dist_agree(out->h.values ? TDL_OK : TDL_ENOMEM)) != TDL_OK) goto cleanup;
     if (Z) {
         /* A: a copy of H for the residuals (G, if any, is solved) */
-        memcpy(A, W, local_count(&g) * sizeof(double));
-        if (!B) B = tdl_malloc(local_count(&g) * sizeof(double), "work space of the residuals");
+        memcpy(A, W, tdl_dist_local_count(&g) * sizeof(double));
+        if (!B) B = tdl_malloc(tdl_dist_local_count(&g) * sizeof(double), "work space of the residuals");
         if ((st = tdl_dist_agree(B ? TDL_OK : TDL_ENOMEM)) != TDL_OK) goto cleanup;
     }
-    if ((st = solve(&g, solver, W, cfg.lo, hi, Z, out->h.values, &zcol0)) != TDL_OK) goto cleanup;
+    if ((st = tdl_dist_solve(&g, solver, W, cfg.lo, hi, Z, out->h.values, &zcol0)) != TDL_OK) goto cleanup;
     out->h.dim = len;
     out->h.count = count;
-    out->h.driver = solver_name(solver);
+    out->h.driver = tdl_dist_solver_name(solver);
     if (Z) {
         gw = tdl_malloc(count * sizeof(double), "residuals");
         if ((st = tdl_dist_agree(gw ? TDL_OK : TDL_ENOMEM)) != TDL_OK) goto cleanup;
@@ -553,195 +504,18 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     }
     out->seconds_eigen = now() - t0;
     snprintf(out->driver, sizeof out->driver, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d",
-             solver_name(solver), g.nprow, g.npcol, tdl_dist_size(), g.nb);
+             tdl_dist_solver_name(solver), g.nprow, g.npcol, tdl_dist_size(), g.nb);
 cleanup:
     free(A);
     free(B);
     free(W);
     free(Z);
     free(gw);
-    grid_free(&g);
+    tdl_dist_grid_free(&g);
     if (st != TDL_OK) {
         tdl_dist_hessian_result_free(out);
         memset(out, 0, sizeof *out);
     }
-    return st;
-}
-
-/* The local blocks L (column-major, lld = lr) of Theta(X, X) on grid g:
- * one tdl_ntk_empirical call on this rank's rows and columns.  Local
- * status (the caller agrees). */
-static int ntk_local(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, const grid *g, double *L)
-{
-    if (g->lr <= 0 || g->lc <= 0) return TDL_OK;
-    int rank = (int)tdl_dist_rank();
-    gsl_matrix *Xr = gsl_matrix_alloc((size_t)g->lr, X->size2);
-    gsl_matrix *Xc = gsl_matrix_alloc((size_t)g->lc, X->size2);
-    gsl_matrix *K = gsl_matrix_alloc((size_t)g->lr, (size_t)g->lc);
-    int st = Xr && Xc && K ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the local Gram blocks", rank);
-    if (st == TDL_OK) {
-        for (int li = 0; li < g->lr; li++)
-            for (size_t k = 0; k < X->size2; k++)
-                gsl_matrix_set(Xr, (size_t)li, k, gsl_matrix_get(X, (size_t)l2g(li, g->nb, g->myrow, g->nprow), k));
-        for (int lj = 0; lj < g->lc; lj++)
-            for (size_t k = 0; k < X->size2; k++)
-                gsl_matrix_set(Xc, (size_t)lj, k, gsl_matrix_get(X, (size_t)l2g(lj, g->nb, g->mycol, g->npcol), k));
-        st = tdl_ntk_empirical(m, Xr, Xc, o, K);
-        for (int lj = 0; st == TDL_OK && lj < g->lc; lj++)
-            for (int li = 0; li < g->lr; li++)
-                L[(size_t)lj * (size_t)g->lr + (size_t)li] = gsl_matrix_get(K, (size_t)li, (size_t)lj);
-    }
-    if (Xr) gsl_matrix_free(Xr);
-    if (Xc) gsl_matrix_free(Xc);
-    if (K) gsl_matrix_free(K);
-    return st;
-}
-
-int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k, double ridge,
-                               const gsl_matrix *Xt, const tdl_ntk_config *o, double *pred)
-{
-    if (!tdl_dist_active())
-        return tdl_fail(TDL_EINVAL, "distributed kernel regression runs under an MPI launcher (mpirun -np N tdl ...)");
-    if (o && o->full) return tdl_fail(TDL_EINVAL, "distributed kernel regression takes the traced kernel (full = 0)");
-    if (!(ridge >= 0) || k == 0 || k > INT_MAX || X->size1 == 0)
-        return tdl_fail(TDL_EINVAL, "kernel regression: ridge %g, %zu targets, %zu examples", ridge, k, X->size1);
-    size_t n = X->size1, nt = Xt->size1;
-    int rank = (int)tdl_dist_rank(), zero = 0, one = 1, info = 0, ki = (int)k;
-    grid g;
-    int st = tdl_dist_agree(grid_make(n, 0, &g));
-    double *L = NULL, *B = NULL, *alpha = NULL, *Kt_alpha = NULL;
-    gsl_matrix *Xs = NULL, *Kt = NULL;
-    if (st != TDL_OK) goto cleanup;
-    int lcb = numroc_(&ki, &g.nb, &g.mycol, &zero, &g.npcol), descb[9], lldb = g.lr > 1 ? g.lr : 1;
-    descinit_(descb, &g.n, &ki, &g.nb, &g.nb, &zero, &zero, &g.ctxt, &lldb, &info);
-    {
-        char what[96];
-        snprintf(what, sizeof what, "rank %d's share of the NTK Gram matrix", rank);
-        st = info ? tdl_fail(TDL_EINVAL, "ScaLAPACK descinit rejected argument %d (a bug in libtdl)", -info)
-                  : tdl_memory_require(local_count(&g), sizeof(double), (n * k + nt * k) * sizeof(double), what);
-    }
-    if (st == TDL_OK) {
-        L = tdl_malloc(local_count(&g) * sizeof(double), "the local blocks of the Gram matrix");
-        B = tdl_calloc((size_t)lldb * (size_t)(lcb > 0 ? lcb : 1), sizeof(double), "the local targets");
-        alpha = tdl_calloc(n * k, sizeof(double), "the regression coefficients");
-        Kt_alpha = tdl_calloc(nt * k > 0 ? nt * k : 1, sizeof(double), "the predictions");
-        if (!L || !B || !alpha || !Kt_alpha) st = TDL_ENOMEM;
-    }
-    if (st == TDL_OK) st = ntk_local(m, X, o, &g, L);
-    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    for (int lj = 0; lj < g.lc; lj++)
-        for (int li = 0; li < g.lr; li++)
-            if (l2g(li, g.nb, g.myrow, g.nprow) == l2g(lj, g.nb, g.mycol, g.npcol)) L[(size_t)lj * (size_t)g.lr + (size_t)li] += ridge;
-    for (int lj = 0; lj < lcb; lj++)
-        for (int li = 0; li < g.lr; li++)
-            B[(size_t)lj * (size_t)lldb + (size_t)li] =
-                Y[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * k + (size_t)l2g(lj, g.nb, g.mycol, g.npcol)];
-    pdpotrf_("L", &g.n, L, &one, &one, g.desc, &info);
-    if (info > 0) st = tdl_fail(TDL_ENOTPD, "the NTK Gram matrix plus ridge %g is not positive definite (pdpotrf: leading minor %d); raise the ridge", ridge, info);
-    else if (info < 0) st = tdl_fail(TDL_EINVAL, "pdpotrf rejected argument %d (a bug in libtdl)", -info);
-    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    pdpotrs_("L", &g.n, &ki, L, &one, &one, g.desc, B, &one, &one, descb, &info);
-    st = info ? tdl_fail(TDL_EINVAL, "pdpotrs rejected argument %d (a bug in libtdl)", -info) : TDL_OK;
-    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    /* alpha on every rank: each rank's entries, zeros elsewhere, summed */
-    for (int lj = 0; lj < lcb; lj++)
-        for (int li = 0; li < g.lr; li++)
-            alpha[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * k + (size_t)l2g(lj, g.nb, g.mycol, g.npcol)] =
-                B[(size_t)lj * (size_t)lldb + (size_t)li];
-    if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(alpha, n * k))) != TDL_OK) goto cleanup;
-    /* predictions: Theta(Xt, X[lo, hi)) alpha[lo, hi), summed over the ranks */
-    {
-        size_t N = tdl_dist_size(), r = tdl_dist_rank();
-        size_t lo = n * r / N, hi = n * (r + 1) / N;
-        if (hi > lo && nt > 0) {
-            Xs = gsl_matrix_alloc(hi - lo, X->size2);
-            Kt = gsl_matrix_alloc(nt, hi - lo);
-            st = Xs && Kt ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the test kernel", rank);
-            if (st == TDL_OK) {
-                for (size_t i = lo; i < hi; i++)
-                    for (size_t c = 0; c < X->size2; c++) gsl_matrix_set(Xs, i - lo, c, gsl_matrix_get(X, i, c));
-                st = tdl_ntk_empirical(m, Xt, Xs, o, Kt);
-            }
-            for (size_t t = 0; st == TDL_OK && t < nt; t++)
-                for (size_t i = lo; i < hi; i++) {
-                    double kv = gsl_matrix_get(Kt, t, i - lo);
-                    for (size_t c = 0; c < k; c++) Kt_alpha[t * k + c] += kv * alpha[i * k + c];
-                }
-        }
-        if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-        if ((st = tdl_dist_agree(tdl_dist_allreduce_sum(Kt_alpha, nt * k))) != TDL_OK) goto cleanup;
-        memcpy(pred, Kt_alpha, nt * k * sizeof(double));
-    }
-cleanup:
-    free(L);
-    free(B);
-    free(alpha);
-    free(Kt_alpha);
-    if (Xs) gsl_matrix_free(Xs);
-    if (Kt) gsl_matrix_free(Kt);
-    grid_free(&g);
-    return st;
-}
-
-int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
-                             size_t hi, tdl_dist_solver solver, double *values, char *driver, size_t driver_len)
-{
-    if (driver && driver_len) driver[0] = '\0';
-    if (!tdl_dist_active())
-        return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum runs under an MPI launcher (mpirun -np N tdl ...)");
-    if (o && o->full) return tdl_fail(TDL_EINVAL, "the distributed NTK spectrum takes the traced kernel (full = 0)");
-    size_t n = X->size1;
-    if (hi == SIZE_MAX) hi = n ? n - 1 : 0;
-    if (n == 0 || lo > hi || hi >= n) return tdl_fail(TDL_EINVAL, "eigenvalue indices %zu..%zu outside 0..%zu", lo, hi, n ? n - 1 : 0);
-    solver = choose(solver);
-    int rank = (int)tdl_dist_rank();
-    grid g;
-    int st = grid_make(n, 0, &g);
-    double *L = NULL;
-    gsl_matrix *Xr = NULL, *Xc = NULL, *K = NULL;
-    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    {
-        char what[96];
-        snprintf(what, sizeof what, "rank %d's share of the NTK Gram matrix", rank);
-        st = tdl_memory_require(local_count(&g) * 2, sizeof(double), (size_t)(g.lr + g.lc) * X->size2 * sizeof(double), what);
-    }
-    if (st == TDL_OK && g.lr > 0 && g.lc > 0) {
-        L = tdl_malloc(local_count(&g) * sizeof(double), "the local blocks of the Gram matrix");
-        Xr = gsl_matrix_alloc((size_t)g.lr, X->size2);
-        Xc = gsl_matrix_alloc((size_t)g.lc, X->size2);
-        K = gsl_matrix_alloc((size_t)g.lr, (size_t)g.lc);
-        if (!L || !Xr || !Xc || !K) st = tdl_fail(TDL_ENOMEM, "rank %d: out of memory for the local Gram blocks", rank);
-    } else if (st == TDL_OK) {
-        L = tdl_malloc(sizeof(double), "the local blocks of the Gram matrix");
-        if (!L) st = TDL_ENOMEM;
-    }
-    if (st == TDL_OK && K) {
-        for (int li = 0; li < g.lr; li++)
-            for (size_t k = 0; k < X->size2; k++)
-                gsl_matrix_set(Xr, (size_t)li, k, gsl_matrix_get(X, (size_t)l2g(li, g.nb, g.myrow, g.nprow), k));
-        for (int lj = 0; lj < g.lc; lj++)
-            for (size_t k = 0; k < X->size2; k++)
-                gsl_matrix_set(Xc, (size_t)lj, k, gsl_matrix_get(X, (size_t)l2g(lj, g.nb, g.mycol, g.npcol), k));
-        st = tdl_ntk_empirical(m, Xr, Xc, o, K);
-        for (int lj = 0; st == TDL_OK && lj < g.lc; lj++)
-            for (int li = 0; li < g.lr; li++)
-                L[(size_t)lj * (size_t)g.lr + (size_t)li] = gsl_matrix_get(K, (size_t)li, (size_t)lj);
-    }
-    gsl_matrix_free(K);
-    K = NULL;
-    if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    solver = fit_solver(solver, &g);
-    int zc;
-    st = solve(&g, solver, L, lo, hi, NULL, values, &zc);
-    if (st == TDL_OK && driver && driver_len)
-        snprintf(driver, driver_len, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d", solver_name(solver),
-                 g.nprow, g.npcol, tdl_dist_size(), g.nb);
-cleanup:
-    free(L);
-    if (Xr) gsl_matrix_free(Xr);
-    if (Xc) gsl_matrix_free(Xc);
-    if (K) gsl_matrix_free(K);
-    grid_free(&g);
     return st;
 }
 
@@ -751,27 +525,27 @@ int tdl_dist_sym_eigenvalues(const double *A, size_t dim, tdl_dist_solver solver
     if (!tdl_dist_active())
         return tdl_fail(TDL_EINVAL, "the distributed eigen-solver runs under an MPI launcher (mpirun -np N ...)");
     if (dim == 0) return tdl_fail(TDL_EINVAL, "an empty matrix");
-    solver = choose(solver);
-    grid g;
-    int st = tdl_dist_agree(grid_make(dim, 0, &g));
+    solver = tdl_dist_choose_solver(solver);
+    tdl_dist_grid g;
+    int st = tdl_dist_agree(tdl_dist_grid_make(dim, 0, &g));
     double *L = NULL;
     if (st == TDL_OK) {
-        L = tdl_malloc(local_count(&g) * sizeof(double), "the local blocks");
+        L = tdl_malloc(tdl_dist_local_count(&g) * sizeof(double), "the local blocks");
         st = tdl_dist_agree(L ? TDL_OK : TDL_ENOMEM);
     }
     if (st == TDL_OK) {
         for (int lj = 0; lj < g.lc; lj++) {
-            size_t j = (size_t)l2g(lj, g.nb, g.mycol, g.npcol);
+            size_t j = (size_t)tdl_dist_l2g(lj, g.nb, g.mycol, g.npcol);
             for (int li = 0; li < g.lr; li++)
-                L[(size_t)lj * (size_t)g.lr + (size_t)li] = A[(size_t)l2g(li, g.nb, g.myrow, g.nprow) * dim + j];
+                L[(size_t)lj * (size_t)g.lr + (size_t)li] = A[(size_t)tdl_dist_l2g(li, g.nb, g.myrow, g.nprow) * dim + j];
         }
         int zc;
-        solver = fit_solver(solver, &g);
-        st = solve(&g, solver, L, 0, dim - 1, NULL, values, &zc);
-        if (st == TDL_OK && driver) *driver = solver_name(solver);
+        solver = tdl_dist_fit_solver(solver, &g);
+        st = tdl_dist_solve(&g, solver, L, 0, dim - 1, NULL, values, &zc);
+        if (st == TDL_OK && driver) *driver = tdl_dist_solver_name(solver);
     }
     free(L);
-    grid_free(&g);
+    tdl_dist_grid_free(&g);
     return st;
 }
 

@@ -79,27 +79,34 @@ int tdl_ntk_h_inf_cross(const gsl_matrix *X1, const gsl_matrix *X2, gsl_matrix *
     if (!H || H->size1 != n1 || H->size2 != n2)
         return tdl_fail(TDL_ESHAPE, "h_inf: H must be %zu x %zu, got %zu x %zu", n1, n2, H ? H->size1 : 0,
                         H ? H->size2 : 0);
-    size_t xbytes;
-    if (tdl_mul_size(n, d, &xbytes) || tdl_mul_size(xbytes, sizeof(double), &xbytes)) xbytes = SIZE_MAX;
-    int rc = tdl_dense_memory_check(n, 1, xbytes, "h_inf of the stacked inputs");
-    if (rc) return rc;
-    /* the stacked rows [X2; X1]: H is the block (X1 rows, X2 columns) */
-    gsl_matrix *Xs = gsl_matrix_alloc(n, d), *Hs = gsl_matrix_alloc(n, n);
-    if (!Xs || !Hs) {
-        rc = tdl_fail(TDL_ENOMEM, "out of memory for h_inf of %zu stacked inputs", n);
-        goto cleanup;
+    if (n1 > (size_t)INT32_MAX || n2 > (size_t)INT32_MAX || d > (size_t)INT32_MAX)
+        return tdl_fail(TDL_ETOOBIG, "h_inf: %zu x %zu inputs too large for BLAS", n, d);
+    /* the inner products by BLAS, the squared norms by one plain loop and
+     * the angle from the inputs themselves, as tdl_ntk_h_inf: a row equal to
+     * a training row gets the training diagonal's angle, exactly pi */
+    tdl_kernel_gemm_nt(n1, n2, d, 1.0, X1->data, X1->tda, X2->data, X2->tda, 0.0, H->data, H->tda);
+    double *nrm = tdl_malloc(n * sizeof(double), "h_inf row norms");
+    if (!nrm) return TDL_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const double *x = i < n1 ? X1->data + i * X1->tda : X2->data + (i - n1) * X2->tda;
+        double s = 0;
+        for (size_t t = 0; t < d; t++) s += x[t] * x[t];
+        nrm[i] = s;
     }
-    gsl_matrix_const_view a = gsl_matrix_const_submatrix(X2, 0, 0, n2, d), b = gsl_matrix_const_submatrix(X1, 0, 0, n1, d);
-    gsl_matrix_view ta = gsl_matrix_submatrix(Xs, 0, 0, n2, d), tb = gsl_matrix_submatrix(Xs, n2, 0, n1, d);
-    gsl_matrix_memcpy(&ta.matrix, &a.matrix);
-    gsl_matrix_memcpy(&tb.matrix, &b.matrix);
-    if ((rc = tdl_ntk_h_inf(Xs, Hs)) != TDL_OK) goto cleanup;
-    gsl_matrix_view cut = gsl_matrix_submatrix(Hs, n2, 0, n1, n2);
-    gsl_matrix_memcpy(H, &cut.matrix);
-cleanup:
-    if (Xs) gsl_matrix_free(Xs);
-    if (Hs) gsl_matrix_free(Hs);
-    return rc;
+    for (size_t i = 0; i < n1; i++) {
+        const double *xi = X1->data + i * X1->tda;
+        for (size_t j = 0; j < n2; j++) {
+            double k = H->data[i * H->tda + j], cm, cp;
+            if (!isfinite(k)) {
+                free(nrm);
+                return tdl_fail(TDL_ENONFINITE, "h_inf: non-finite inner product at rows %zu, %zu", i, j);
+            }
+            tdl_kernel_angle_from_inputs(xi, X2->data + j * X2->tda, d, 1.0, 0.0, nrm[i], nrm[n1 + j], k, &cm, &cp);
+            H->data[i * H->tda + j] = k * (tdl_kernel_angle_comp(cm, cp) / (2 * M_PI));
+        }
+    }
+    free(nrm);
+    return TDL_OK;
 }
 
 int tdl_ntk_h_finite(const gsl_matrix *X, const gsl_matrix *W, gsl_matrix *H)

@@ -41,7 +41,9 @@
 #include "tdl/net.h"
 #include "tdl/linalg.h"
 #include "tdl/ntk_empirical.h"
+#include "tdl/ntk.h"
 #include "tdl/landscape.h"
+#include "tdl/sweep.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -148,34 +150,84 @@ TDL_API int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const t
 /* NULL-safe, idempotent. */
 TDL_API void tdl_dist_hessian_result_free(tdl_dist_hessian_result *r);
 
-/* Collective.  Eigenvalues lo..hi (0-based, ascending; hi = SIZE_MAX:
- * n - 1) of the traced empirical NTK Gram matrix Theta(X, X) of the n rows
- * of X (tdl_ntk_empirical, tdl/ntk_empirical.h, with o; o->full must be 0),
- * X the same on every rank.  The n x n matrix is block-cyclic: rank (r, c)
- * computes Theta(X_I, X_J) for all its row blocks I and column blocks J in
- * one call of tdl_ntk_empirical (about n^2 / N entries; the memory guard
- * applies to them per rank); then the solver of `solver` (AUTO: ELPA).
- * values: hi - lo + 1 doubles, the same on every rank; driver (may be
- * NULL): DRIVER_LEN bytes for a description as in tdl_dist_hessian_result.
- * TDL_EINVAL (range, full kernel, no launcher), TDL_ETOOBIG, TDL_ENOMEM,
- * TDL_ENOCONV, TDL_EIO; agreed over the ranks. */
-TDL_API int tdl_dist_ntk_eigenvalues(const tdl_mlp *m, const gsl_matrix *X, const tdl_ntk_config *o, size_t lo,
-                                     size_t hi, tdl_dist_solver solver, double *values, char *driver,
-                                     size_t driver_len);
+/* ---- kernel Gram matrices on several processes ------------------------------
+ *
+ * The n x n Gram matrix K(X, X) of a kernel, block-cyclic on the BLACS grid
+ * (rank (r, c) computes K(X_I, X_J) for its row blocks I and column blocks
+ * J: about n^2 / N entries, the memory guard per rank), then its spectrum,
+ * linear solves and the kernel-regime predictions of tdl/ntk.h with
+ * ScaLAPACK and ELPA.  The kernels are those of tdl/ntk.h and
+ * tdl/du_arora.h; every entry is the single-process function's value for
+ * the pair (x_i, x_j), up to the rounding of its inner products. */
+typedef enum tdl_dist_kernel_kind {
+    TDL_DIST_KERNEL_NTK_EMPIRICAL,  /* the traced empirical NTK of net (tdl_ntk_empirical; ntk->full = 0) */
+    TDL_DIST_KERNEL_NTK_ANALYTIC,   /* the infinite-width NTK (tdl_ntk_analytic, config analytic) */
+    TDL_DIST_KERNEL_NNGP_ANALYTIC,  /* the infinite-width NNGP (tdl_ntk_analytic) */
+    TDL_DIST_KERNEL_H_INF           /* Du et al.'s H_inf (tdl_ntk_h_inf), no net */
+} tdl_dist_kernel_kind;
 
-/* Collective.  Kernel ridge regression with the traced empirical NTK:
- * alpha = (Theta(X, X) + ridge I)^-1 Y by ScaLAPACK's Cholesky (pdpotrf,
- * pdpotrs) on the block-cyclic Gram matrix (built as in
- * tdl_dist_ntk_eigenvalues), then the predictions Theta(Xt, X) alpha: each
- * rank takes its contiguous share of the training examples, the shares are
- * summed by an allreduce.  Y: n x k row-major targets, pred: nt x k
- * row-major, the same on every rank.  X, Y, Xt the same on every rank.
- * TDL_ENOTPD when Theta + ridge I is not numerically positive definite
- * (raise ridge), TDL_EINVAL (ridge < 0, k = 0, full kernel, no launcher),
- * TDL_ETOOBIG, TDL_ENOMEM, TDL_EIO; agreed over the ranks. */
-TDL_API int tdl_dist_ntk_ridge_predict(const tdl_mlp *m, const gsl_matrix *X, const double *Y, size_t k,
-                                       double ridge, const gsl_matrix *Xt, const tdl_ntk_config *o,
-                                       double *pred);
+typedef struct tdl_dist_kernel {
+    tdl_dist_kernel_kind kind;
+    const tdl_mlp *net;                       /* NTK_EMPIRICAL */
+    const tdl_ntk_config *ntk;                /* NTK_EMPIRICAL (NULL: tdl_ntk_config_default) */
+    const tdl_ntk_analytic_config *analytic;  /* the analytic kinds */
+} tdl_dist_kernel;
+
+/* A Gram matrix distributed over the ranks (every rank holds its blocks). */
+typedef struct tdl_dist_gram tdl_dist_gram;
+
+/* Collective.  K(X, X) of kernel k, X (n x d) the same on every rank; its
+ * trace and Frobenius norm are summed over the ranks.  Under a launcher only
+ * (mpirun -np 1 included).  Memory: one local share (n^2 / N doubles) is
+ * kept; the functions below take one more while they run (two for the
+ * eigenvectors of tdl_dist_gram_flow).  TDL_EINVAL (no launcher, a full
+ * empirical kernel, shapes), TDL_ETOOBIG (this rank's share: "rank R's share
+ * of the 60000 x 60000 Gram matrix needs ..."), TDL_ENOMEM, the kernel's
+ * errors (TDL_ENONFINITE ...); agreed over the ranks. */
+TDL_API int tdl_dist_gram_create(const tdl_dist_kernel *k, const gsl_matrix *X, tdl_dist_gram **out);
+TDL_API size_t tdl_dist_gram_dim(const tdl_dist_gram *g);
+TDL_API double tdl_dist_gram_trace(const tdl_dist_gram *g);
+TDL_API double tdl_dist_gram_frobenius(const tdl_dist_gram *g);
+/* The grid and solver, e.g. "ELPA 2-stage, 1 x 2 BLACS grid of 2 MPI ranks,
+ * blocks of 64", after tdl_dist_gram_eigenvalues ("" before). */
+TDL_API const char *tdl_dist_gram_driver(const tdl_dist_gram *g);
+TDL_API void tdl_dist_gram_free(tdl_dist_gram **g);
+
+/* Collective.  Eigenvalues lo..hi (0-based, ascending; hi = SIZE_MAX:
+ * n - 1) of K, on a copy, by `solver` (AUTO: ELPA): hi - lo + 1 doubles,
+ * the same on every rank.  TDL_EINVAL (range), TDL_ETOOBIG, TDL_ENOMEM,
+ * TDL_ENOCONV; agreed. */
+TDL_API int tdl_dist_gram_eigenvalues(tdl_dist_gram *g, size_t lo, size_t hi, tdl_dist_solver solver, double *values);
+
+/* Collective.  alpha = (K + ridge I)^-1 B by ScaLAPACK's Cholesky (pdpotrf,
+ * pdpotrs) on a copy; B and alpha n x k row-major, B the same on every
+ * rank, alpha returned on every rank.  The test of positive definiteness is
+ * that of the single-process solvers (tdl/ntk.h: a pivot L_ii^2 at or below
+ * n eps max_i (K_ii + ridge) fails): TDL_ENOTPD with lambda_min and the
+ * ridge that would do, in the single-process message's words.  TDL_EINVAL
+ * (ridge < 0, k = 0), TDL_ETOOBIG, TDL_ENOMEM; agreed. */
+TDL_API int tdl_dist_gram_solve(const tdl_dist_gram *g, double ridge, const double *B, size_t k, double *alpha);
+
+/* Collective.  Gradient flow on the squared loss in the kernel regime at time
+ * c = eta t / norm (tdl_ntk_predict, tdl/ntk.h), from the eigenpairs
+ * (V, Lambda) of K + ridge I (ELPA or pdsyevr with vectors):
+ *   decay = V exp(-c Lambda) V^T B          (f_t - y on the training set when B = f_0 - y)
+ *   coef  = V g(Lambda) V^T B, g(l) = expm1(-c l) / l (-c at l <= 0)
+ *                                           (f*_t = f*_0 + K(X*, X) coef)
+ * B, decay, coef: n x k row-major, the same on every rank (decay or coef may
+ * be NULL).  TDL_EINVAL (c < 0 or not finite, ridge < 0), TDL_ETOOBIG,
+ * TDL_ENOMEM, TDL_ENOCONV; agreed. */
+TDL_API int tdl_dist_gram_flow(const tdl_dist_gram *g, double ridge, double c, const double *B, size_t k,
+                               double *decay, double *coef);
+
+/* Collective.  out = K(Xt, X) A (nt x k row-major), A (n x k row-major), X
+ * and Xt the same on every rank: each rank takes its contiguous share of
+ * the n training examples (K(Xt, X_r) A_r, nt x n / N kernel entries), the
+ * shares are summed by an allreduce.  out the same on every rank.  Without
+ * a launcher: the whole sum on one process.  TDL_EINVAL, TDL_ENOMEM, the
+ * kernel's errors; agreed. */
+TDL_API int tdl_dist_kernel_apply(const tdl_dist_kernel *k, const gsl_matrix *Xt, const gsl_matrix *X,
+                                  const double *A, size_t kcols, double *out);
 
 /* Collective.  Eigenvalues (all, ascending) of a symmetric dim x dim matrix
  * given in full on every rank (row-major, both triangles), by the
@@ -226,6 +278,35 @@ TDL_API void tdl_dist_hessian_operator_free(tdl_dist_hessian_operator **op);
 TDL_API int tdl_dist_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t K,
                                     const double *const *basis, size_t ncells, const double *coef,
                                     const unsigned char *todo, size_t threads, double *loss_out, double *acc_out);
+
+/* Collective.  tdl_curve_eval (tdl/landscape.h, same arguments and
+ * contract) with its n points evaluated by tdl_dist_landscape_eval: the
+ * same coefficients (tdl_curve_coef), every point the same computation as
+ * on one process, so loss, accuracy and barrier are equal bit for bit to
+ * tdl_curve_eval's, on every rank.  Without a launcher: tdl_curve_eval. */
+TDL_API int tdl_dist_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_curve_kind kind,
+                                const double *w1, const double *bend, const double *w2, size_t n, size_t threads,
+                                double *t, double *loss_out, double *acc_out, double *barrier);
+
+/* ---- sweeps split over the ranks --------------------------------------------
+ *
+ * Collective.  tdl_sweep_run_all (tdl/sweep.h: same arguments, contract and
+ * result) with the runs dealt round-robin: run i (value i / repeats, repeat
+ * i % repeats) is trained on rank i mod N.  The runs go in rounds of N (runs
+ * kN .. kN + N - 1, one a rank); after each round the ranks agree on the
+ * status (an error in any run: every rank returns the lowest failing rank's,
+ * tdl_dist_agree), each run's record and its measures are broadcast from the
+ * rank that computed it, and every rank calls cfg->callback for the round's
+ * runs in run order (a non-zero return on any rank stops the sweep with
+ * TDL_EINTR on every rank).  Each run is the same deterministic computation
+ * as on one process (its seeds depend on the repeat only), so every rank
+ * ends with the whole result, equal to one process's except the timings
+ * (run seconds: of the rank that ran it; result seconds: this rank's wall
+ * time).  The round's ranks wait for its slowest run: values that differ
+ * much in cost balance best with repeats a multiple of N.  Without a
+ * launcher: tdl_sweep_run_all itself. */
+TDL_API int tdl_dist_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
+                                   tdl_sweep_result *out);
 
 #ifdef __cplusplus
 }

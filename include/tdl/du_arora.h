@@ -30,9 +30,12 @@ TDL_API int tdl_ntk_h_inf(const gsl_matrix *X, gsl_matrix *H);
 
 /* H_inf between two sets of rows: H[i,j] = H_inf(x1_i, x2_j) (n1 x n2,
  * allocated by the caller), e.g. test x train for kernel predictions.
- * Computed as the block of tdl_ntk_h_inf over the stacked rows [X2; X1], so
- * its entries are bit for bit those of the stacked matrix; needs
- * (n1 + n2)^2 doubles of scratch. */
+ * The same formula as tdl_ntk_h_inf, with the inner products x1_i.x2_j by
+ * one dgemm (tdl_ntk_h_inf's by dsyrk): an entry differs from the same
+ * pair's entry of tdl_ntk_h_inf on the stacked rows only by the rounding of
+ * that inner product (at most d eps |x1_i| |x2_j| / 2 pi x pi), and a row
+ * equal to a row of X2 gets exactly the diagonal's angle.  Scratch: n1 + n2
+ * doubles (the blocks of a distributed Gram matrix use it: tdl/dist.h). */
 TDL_API int tdl_ntk_h_inf_cross(const gsl_matrix *X1, const gsl_matrix *X2, gsl_matrix *H);
 
 /* Du et al.'s finite-width Gram matrix at weights W (m x d, rows w_r):

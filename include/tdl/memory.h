@@ -13,7 +13,11 @@
 extern "C" {
 #endif
 
-/* Bytes of memory available now (MemAvailable), or SIZE_MAX if unknown. */
+/* Bytes of memory this process may still use: the least of MemAvailable,
+ * its control group's limit less its usage (cgroup v1 or v2: a batch job's),
+ * the address-space limit (ulimit -v) less its VmSize, and the environment
+ * variable TDL_MEMORY_LIMIT (bytes, or with a suffix k, M, G, T: powers of
+ * 1024; a cap per process, e.g. per MPI rank); SIZE_MAX if none is known. */
 TDL_API size_t tdl_memory_available(void);
 
 /* The one guard: count * size + extra bytes (overflow-checked) against

@@ -145,7 +145,7 @@ EOF
 done
 
 # the traced empirical NTK Gram matrix of iris (n = 150) on 2 and 3 ranks,
-# by bench/dist_bench (tdl_dist_ntk_eigenvalues against tdl_ntk_empirical +
+# by bench/dist_bench (tdl_dist_gram_eigenvalues against tdl_ntk_empirical +
 # LAPACK on rank 0; exit 1 beyond the bound): entries of the two sides differ
 # by rounding of sums over h + d = 20 terms, and each solver is within n eps
 # ||K||: 2 (n + 20) eps sqrt(n) of max|lambda| as above

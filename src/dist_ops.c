@@ -1,12 +1,15 @@
 /* dist_ops.c — data-parallel Hessian-vector products (tdl/dist.h): the
- * examples split over the ranks, the products summed by an allreduce.  The
- * same code with or without MPI (one rank: the whole data set). */
+ * examples split over the ranks, the products summed by an allreduce; and
+ * landscape grids, curves and sweeps split over the ranks.  The same code
+ * with or without MPI (one rank: the whole data set, every cell, every run). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tdl/dist.h"
 #include "tdl/hessian.h"
 #include "tdl/data.h"
 #include "internal.h"
+#include "sweep_internal.h"
 
 struct tdl_dist_hessian_operator {
     tdl_dataset *slice;           /* this rank's examples (NULL: none) */
@@ -134,5 +137,89 @@ int tdl_dist_landscape_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
             }
     free(mine);
     free(sum);
+    return st;
+}
+
+int tdl_dist_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_curve_kind kind,
+                        const double *w1, const double *bend, const double *w2, size_t n, size_t threads, double *t,
+                        double *loss_out, double *acc_out, double *barrier)
+{
+    if (tdl_dist_size() == 1)
+        return tdl_curve_eval(m, loss, ds, kind, w1, bend, w2, n, threads, t, loss_out, acc_out, barrier);
+    /* tdl_curve_eval's points and coefficients, the cells dealt over the ranks */
+    if (n < 2) return tdl_fail(TDL_EINVAL, "a curve needs at least 2 points");
+    if (kind != TDL_CURVE_LINE && !bend) return tdl_fail(TDL_EINVAL, "a %s curve needs its bend", tdl_curve_name(kind));
+    double *coef = tdl_malloc(3 * n * sizeof(double), "curve coefficients");
+    int st = tdl_dist_agree(coef ? TDL_OK : TDL_ENOMEM);
+    if (st != TDL_OK) {
+        free(coef);
+        return st;
+    }
+    tdl_linspace(0.0, 1.0, n, t);
+    for (size_t i = 0; i < n; i++) tdl_curve_coef(kind, t[i], coef + 3 * i);
+    const double *basis[3] = {w1, kind == TDL_CURVE_LINE ? w1 : bend, w2};
+    st = tdl_dist_landscape_eval(m, loss, ds, 3, basis, n, coef, NULL, threads, loss_out, acc_out);
+    free(coef);
+    if (st != TDL_OK) return st;
+    if (barrier) {
+        double mx = loss_out[0];
+        for (size_t i = 1; i < n; i++) mx = fmax(mx, loss_out[i]);
+        *barrier = mx - 0.5 * (loss_out[0] + loss_out[n - 1]);
+    }
+    return TDL_OK;
+}
+
+/* Round k of a distributed sweep (runs base .. end - 1, run j computed by
+ * rank j - base): every run's record and measures from the rank that
+ * computed it to all.  Collective; the status agreed. */
+static int sweep_share_round(tdl_sweep_result *out, sweep_work *w, size_t base, size_t end)
+{
+    const size_t r = tdl_dist_rank();
+    int st = TDL_OK;
+    /* the records (their measure columns are not made yet: NULL) and the
+     * lengths of the measure tables */
+    for (size_t j = base; j < end && st == TDL_OK; j++) {
+        st = tdl_dist_bcast(&out->runs[j], sizeof out->runs[j], j - base);
+        if (st == TDL_OK) st = tdl_dist_bcast(&w->n_meas[j], sizeof w->n_meas[j], j - base);
+    }
+    if ((st = tdl_dist_agree(st)) != TDL_OK) return st;
+    for (size_t j = base; j < end && st == TDL_OK; j++)
+        if (j - base != r && w->n_meas[j] &&
+            !(w->meas[j] = tdl_malloc(w->n_meas[j] * sizeof(tdl_measure), "a run's measures from another rank")))
+            st = TDL_ENOMEM;
+    if ((st = tdl_dist_agree(st)) != TDL_OK) return st;
+    /* tdl_measure holds no pointer: its bytes are the table */
+    for (size_t j = base; j < end && st == TDL_OK; j++)
+        if (w->n_meas[j]) st = tdl_dist_bcast(w->meas[j], w->n_meas[j] * sizeof(tdl_measure), j - base);
+    return tdl_dist_agree(st);
+}
+
+int tdl_dist_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
+                           tdl_sweep_result *out)
+{
+    const size_t N = tdl_dist_size(), r = tdl_dist_rank();
+    if (N == 1) return tdl_sweep_run_all(cfg, train, test, out);
+    sweep_work w;
+    int st = tdl_dist_agree(tdl_sweep_begin(cfg, train, test, out, &w));
+    if (st != TDL_OK) goto fail;
+    /* rounds of N runs, one a rank, in run order */
+    for (size_t base = 0; base < w.total; base += N) {
+        const size_t end = base + N < w.total ? base + N : w.total;
+        st = base + r < end ? tdl_sweep_run_one(cfg, train, test, out, &w, base + r) : TDL_OK;
+        if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "sweep: out of memory");
+        if ((st = tdl_dist_agree(st)) != TDL_OK) goto fail;
+        if ((st = sweep_share_round(out, &w, base, end)) != TDL_OK) goto fail;
+        /* progress for the round's runs, in order, on every rank */
+        for (size_t j = base; j < end && st == TDL_OK; j++) st = tdl_sweep_report(cfg, out, j);
+        if ((st = tdl_dist_agree(st)) != TDL_OK) goto fail;
+    }
+    /* every rank holds every run: the same summary everywhere */
+    st = tdl_sweep_finish(cfg, out, &w);
+    int all = tdl_dist_agree(st);
+    if (all != TDL_OK && st == TDL_OK) tdl_sweep_result_free(out);
+    return all;
+fail:
+    tdl_sweep_work_free(&w);
+    tdl_sweep_result_free(out);
     return st;
 }

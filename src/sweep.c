@@ -20,6 +20,7 @@
 #include "tdl/random_features.h"
 #include "internal.h"
 #include "data_internal.h"
+#include "sweep_internal.h"
 
 #define SWEEP_MAX_VALUES 10000
 #define SWEEP_MAX_WIDTH 10000000.0
@@ -390,21 +391,35 @@ cleanup:
     return st;
 }
 
-int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
-                      tdl_sweep_result *out)
+void tdl_sweep_work_free(sweep_work *w)
+{
+    for (size_t i = 0; w->meas && i < w->total; i++) free(w->meas[i]);
+    free(w->meas);
+    free(w->n_meas);
+    w->meas = NULL;
+    w->n_meas = NULL;
+}
+
+int tdl_sweep_begin(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
+                    tdl_sweep_result *out, sweep_work *w)
 {
     memset(out, 0, sizeof *out);
+    memset(w, 0, sizeof *w);
     int st = check_config(cfg, train, test);
     if (st != TDL_OK) return st;
-    const double t0 = tdl_seconds_now();
+    w->t0 = tdl_seconds_now();
     size_t total;
     if (tdl_mul_size(cfg->count, cfg->repeats, &total) != 0 || total > 1000000)
         return tdl_fail(TDL_ETOOBIG, "sweep: %zu values x %zu repeats is too many runs", cfg->count, cfg->repeats);
-    tdl_measure **meas = tdl_calloc(total, sizeof *meas, "the measures of the runs");
-    size_t *n_meas = tdl_calloc(total, sizeof *n_meas, "the measures of the runs");
+    w->total = total;
+    w->meas = tdl_calloc(total, sizeof *w->meas, "the measures of the runs");
+    w->n_meas = tdl_calloc(total, sizeof *w->n_meas, "the measures of the runs");
     out->runs = tdl_calloc(total, sizeof *out->runs, "the runs of a sweep");
-    double *a = NULL, *b = NULL;
-    if (!meas || !n_meas || !out->runs) { st = TDL_ENOMEM; goto cleanup; }
+    if (!w->meas || !w->n_meas || !out->runs) {
+        tdl_sweep_work_free(w);
+        tdl_sweep_result_free(out);
+        return tdl_fail(TDL_ENOMEM, "sweep: out of memory");
+    }
     out->n_runs = total;
     out->count = cfg->count;
     out->repeats = cfg->repeats;
@@ -412,16 +427,35 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
     out->classification = train->classes != 0;
     out->threshold = NAN;
     for (size_t i = 0; i < total; i++) {
-        tdl_sweep_run *run = &out->runs[i];
-        run->value = cfg->values[i / cfg->repeats];
-        run->repeat = i % cfg->repeats;
-        if ((st = one_run(cfg, train, test, run, &meas[i], &n_meas[i])) != TDL_OK) goto cleanup;
-        if (cfg->callback) {
-            tdl_sweep_progress p = {i, total, run->value, run->repeat, run->train_loss, run->train_error,
-                                    run->test_error, run->seconds};
-            if (cfg->callback(&p, cfg->user)) { st = tdl_fail(TDL_EINTR, "sweep: interrupted after %zu of %zu runs", i + 1, total); goto cleanup; }
-        }
+        out->runs[i].value = cfg->values[i / cfg->repeats];
+        out->runs[i].repeat = i % cfg->repeats;
     }
+    return TDL_OK;
+}
+
+int tdl_sweep_run_one(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
+                      tdl_sweep_result *out, sweep_work *w, size_t i)
+{
+    return one_run(cfg, train, test, &out->runs[i], &w->meas[i], &w->n_meas[i]);
+}
+
+int tdl_sweep_report(const tdl_sweep_config *cfg, const tdl_sweep_result *out, size_t i)
+{
+    if (!cfg->callback) return TDL_OK;
+    const tdl_sweep_run *run = &out->runs[i];
+    tdl_sweep_progress p = {i, out->n_runs, run->value, run->repeat, run->train_loss, run->train_error,
+                            run->test_error, run->seconds};
+    if (cfg->callback(&p, cfg->user)) return tdl_fail(TDL_EINTR, "sweep: interrupted after %zu of %zu runs", i + 1, out->n_runs);
+    return TDL_OK;
+}
+
+int tdl_sweep_finish(const tdl_sweep_config *cfg, tdl_sweep_result *out, sweep_work *w)
+{
+    const size_t total = w->total;
+    tdl_measure **meas = w->meas;
+    const size_t *n_meas = w->n_meas;
+    double *a = NULL, *b = NULL;
+    int st;
     /* The union of the measure names, then one value column per name. */
     size_t cap = 0;
     for (size_t i = 0; i < total; i++)
@@ -475,15 +509,30 @@ int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, con
     /* the interpolation threshold: q = p + (q - p) coefficients per output equal n */
     if (cfg->kind == TDL_SWEEP_PARAMS && total > 0)
         out->threshold = (double)out->runs[0].n_train - ((double)out->runs[0].coefficients - (double)out->runs[0].width);
-    out->seconds = tdl_seconds_now() - t0;
+    out->seconds = tdl_seconds_now() - w->t0;
     st = TDL_OK;
 cleanup:
     if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "sweep: out of memory");
-    for (size_t i = 0; meas && i < total; i++) free(meas[i]);
-    free(meas);
-    free(n_meas);
+    tdl_sweep_work_free(w);
     free(a);
     free(b);
     if (st != TDL_OK) tdl_sweep_result_free(out);
     return st;
+}
+
+int tdl_sweep_run_all(const tdl_sweep_config *cfg, const tdl_dataset *train, const tdl_dataset *test,
+                      tdl_sweep_result *out)
+{
+    sweep_work w;
+    int st = tdl_sweep_begin(cfg, train, test, out, &w);
+    if (st != TDL_OK) return st;
+    for (size_t i = 0; i < w.total; i++)
+        if ((st = tdl_sweep_run_one(cfg, train, test, out, &w, i)) != TDL_OK ||
+            (st = tdl_sweep_report(cfg, out, i)) != TDL_OK) {
+            if (st == TDL_ENOMEM) st = tdl_fail(TDL_ENOMEM, "sweep: out of memory");
+            tdl_sweep_work_free(&w);
+            tdl_sweep_result_free(out);
+            return st;
+        }
+    return tdl_sweep_finish(cfg, out, &w);
 }

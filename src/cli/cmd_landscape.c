@@ -11,6 +11,13 @@
  *        and compare the barrier with the straight line's
  * Grids are resumable: -o FILE.npz keeps a `filled` mask; --resume FILE.npz
  * continues, --max-cells N stops after N new cells.
+ *
+ * Under mpirun (dist_cli.h) every rank parses, loads and builds the slice;
+ * the directions are then rank 0's (broadcast; a Hessian plane's Lanczos
+ * runs on rank 0 alone), the grid's cells and the curves' points are dealt
+ * over the ranks (tdl_dist_landscape_eval, tdl_dist_curve_eval: equal bit
+ * for bit to one process), a curve's bend is trained on rank 0 and
+ * broadcast, and rank 0 alone writes the files and prints.
  */
 #include <errno.h>
 #include <math.h>
@@ -24,6 +31,8 @@
 #include "provenance.h"
 #include "plot.h"
 #include "tdl/landscape.h"
+#include "tdl/dist.h"
+#include "dist_cli.h"
 
 /* seconds between checkpoints of a grid written with -o */
 #define CHECKPOINT_SECONDS 30.0
@@ -798,7 +807,7 @@ static int make_slice(land_opts *o, land_run *r)
                 (o->two_d && (st = tdl_direction_random(r->m, o->dir_seed + 1, norm, bias, r->s.d2)) != TDL_OK)) return cli_fail(st);
             r->s.normalization = normtext;
         } else if (strcmp(r->s.plane, "hessian") == 0) {
-            if (!o->resume) {
+            if (!o->resume && cli_dist_root()) { /* under mpirun: broadcast by share_slice */
                 st = tdl_direction_hessian(r->m, r->loss, r->ds, o->dir_seed, r->s.d1, r->s.d2, r->s.eig, r->s.eig_res);
                 if (st != TDL_OK) return cli_fail(st);
             } else {
@@ -835,8 +844,40 @@ static int make_slice(land_opts *o, land_run *r)
     return 0;
 }
 
+/* Under mpirun: rank 0's directions (and a Hessian plane's eigenvalues) to
+ * every rank, so that every rank evaluates its cells on the same plane
+ * (collective, after cli_dist_ready).  With --resume the directions come
+ * from the file, which every rank reads.  Returns an exit code. */
+static int share_slice(const land_opts *o, land_run *r)
+{
+    if (!cli_dist_active() || o->resume) return 0;
+    int st = TDL_OK;
+    if (r->s.d1) st = tdl_dist_bcast(r->s.d1, r->P * sizeof(double), 0);
+    if (st == TDL_OK && r->s.d2) st = tdl_dist_bcast(r->s.d2, r->P * sizeof(double), 0);
+    if (st == TDL_OK && r->s.plane && strcmp(r->s.plane, "hessian") == 0) {
+        double e[4] = {r->s.eig[0], r->s.eig[1], r->s.eig_res[0], r->s.eig_res[1]};
+        if ((st = tdl_dist_bcast(e, sizeof e, 0)) == TDL_OK) {
+            r->s.eig[0] = e[0];
+            r->s.eig[1] = e[1];
+            r->s.eig_res[0] = e[2];
+            r->s.eig_res[1] = e[3];
+        }
+    }
+    return (st = tdl_dist_agree(st)) != TDL_OK ? cli_fail(st) : 0;
+}
+
+/* Rank 0 writes the grid (-o); the ranks agree on the outcome.  TDL_OK or
+ * the (agreed) status. */
+static int write_grid_agreed(const char *path, const grid *g, const slice *s, size_t P, int two_d)
+{
+    int st = cli_dist_root() ? write_grid(path, g, s, P, two_d) : TDL_OK;
+    return tdl_dist_agree(st);
+}
+
 /* The grid, evaluated in rounds (checkpointed with -o), then its summary.
- * Returns an exit code. */
+ * Under mpirun the cells of a round are dealt over the ranks and every rank
+ * gets every value (tdl_dist_landscape_eval); rank 0 picks the rounds'
+ * sizes.  Returns an exit code. */
 static int eval_grid(const land_opts *o, land_run *r)
 {
     int st;
@@ -889,21 +930,23 @@ static int eval_grid(const land_opts *o, land_run *r)
                     taken++;
                 }
             double tr = now();
-            if ((st = tdl_landscape_eval(r->m, r->loss, r->ds, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.loss, r->g.acc)) != TDL_OK) {
+            if ((st = tdl_dist_landscape_eval(r->m, r->loss, r->ds, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.loss, r->g.acc)) != TDL_OK) {
                 return fail_advice(st, "use --threads 1");
             }
-            if (r->test && (st = tdl_landscape_eval(r->m, r->loss, r->test, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.tloss, r->g.tacc)) != TDL_OK) {
+            if (r->test && (st = tdl_dist_landscape_eval(r->m, r->loss, r->test, K, r->s.basis, r->g.N, r->coef, r->round_mask, o->threads, r->g.tloss, r->g.tacc)) != TDL_OK) {
                 return cli_failf("--test %s: %s", o->test, tdl_errmsg());
             }
             for (size_t q = 0; q < r->g.N; q++)
                 if (r->round_mask[q]) r->g.filled[q] = 1;
             done += taken;
-            if (o->out && done < r->pending && (st = write_grid(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
+            if (o->out && done < r->pending && (st = write_grid_agreed(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
             /* test hook (util.c): the CLI tests interrupt the grid here, after
              * a round and its checkpoint, with cells still to do */
-            if (done < r->pending) cli_test_pause("landscape-round");
+            if (done < r->pending && cli_dist_root()) cli_test_pause("landscape-round");
             double per_cell = (now() - tr) / (double)taken;
             round = per_cell > 0 ? (size_t)fmin(1e9, fmax(64.0, CHECKPOINT_SECONDS / per_cell)) : 64;
+            /* under mpirun: rank 0's round size, so that the ranks take the same cells */
+            if ((st = tdl_dist_agree(tdl_dist_bcast(&round, sizeof round, 0))) != TDL_OK) return cli_fail(st);
         }
     }
     r->seconds = now() - t0;
@@ -912,7 +955,7 @@ static int eval_grid(const land_opts *o, land_run *r)
     r->ends[0] = r->ends[1] = NAN;
     if (o->interp) {
         const double ec[4] = {1, 0, 0, 1};
-        if ((st = tdl_landscape_eval(r->m, r->loss, r->ds, 2, r->s.basis, 2, ec, NULL, o->threads, r->ends, NULL)) != TDL_OK) return fail_advice(st, "use --threads 1");
+        if ((st = tdl_dist_landscape_eval(r->m, r->loss, r->ds, 2, r->s.basis, 2, ec, NULL, o->threads, r->ends, NULL)) != TDL_OK) return fail_advice(st, "use --threads 1");
     }
     r->filled = 0;
     for (size_t q = 0; q < r->g.N; q++) {
@@ -931,7 +974,7 @@ static int eval_grid(const land_opts *o, land_run *r)
             r->lmin = fmin(r->lmin, r->g.loss[q]);
             r->lmax = fmax(r->lmax, r->g.loss[q]);
         }
-    if (o->out && (st = write_grid(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
+    if (o->out && (st = write_grid_agreed(o->out, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
     return 0;
 }
 
@@ -1064,6 +1107,7 @@ static int emit_json(const land_opts *o, const land_run *r)
         json_object_end(&w);
     }
     json_size(&w, "evaluated", r->pending);
+    if (cli_dist_active()) json_size(&w, "mpi_ranks", tdl_dist_size()); /* under mpirun: the cells dealt over them */
     json_number(&w, "seconds", r->seconds);
     json_object_end(&w);
     json_flush_stdout(&w);
@@ -1088,24 +1132,31 @@ static void emit_text(const land_opts *o, const cli_model_opts *mo, const land_r
     } else if (o->interp) printf("models' losses %.10g (a = 0, --model), %.10g (a = 1, --to)\n", r->ends[0], r->ends[1]);
     else if (!isnan(r->centre)) printf("centre loss    %.10g\n", r->centre);
     printf("loss range     %.10g .. %.10g\n", r->lmin, r->lmax);
-    printf("time           %.3g s for %zu cells\n", r->seconds, r->pending);
+    printf("time           %.3g s for %zu cells", r->seconds, r->pending);
+    if (cli_dist_active()) printf(", dealt over %zu MPI ranks", tdl_dist_size());
+    printf("\n");
 }
 
 int cmd_landscape(int argc, char **argv)
 {
     cli_model_opts mo;
     land_opts o;
+    if (cli_dist_begin() != 0) return EXIT_WORK_FAILED; /* under mpirun: rank 0 speaks (dist_cli.h) */
     int rc = parse_options(argc, argv, &o, &mo);
-    if (rc >= 0) return rc;
+    if (rc >= 0) return cli_dist_end(rc);
     cli_set_threads(o.threads);
     land_run r;
     memset(&r, 0, sizeof r);
     if ((rc = load(&o, &mo, &r)) != 0) goto cleanup;
     if (o.curve) {
+        if ((rc = cli_dist_ready(0)) != 0) goto cleanup; /* under mpirun: every rank has loaded (dist_cli.h) */
         rc = run_curve(&o, mo.model, r.m, r.m2, r.loss, r.ds, r.test, r.caption);
         goto cleanup;
     }
-    if ((rc = make_slice(&o, &r)) != 0 || (rc = eval_grid(&o, &r)) != 0) goto cleanup;
+    if ((rc = make_slice(&o, &r)) != 0) goto cleanup;
+    if ((rc = cli_dist_ready(0)) != 0) goto cleanup; /* under mpirun: every rank has its slice (dist_cli.h) */
+    if ((rc = share_slice(&o, &r)) != 0 || (rc = eval_grid(&o, &r)) != 0) goto cleanup;
+    if (!cli_dist_root()) goto cleanup; /* rank 0 prints and writes */
     const land_run *rr = &r;
     const land_opts *oo = &o;
     char title[256];
@@ -1116,7 +1167,7 @@ int cmd_landscape(int argc, char **argv)
     else emit_text(&o, &mo, &r);
 cleanup:
     land_run_free(&r);
-    return rc;
+    return cli_dist_end(rc); /* under mpirun: no rank left waiting (dist_cli.h) */
 }
 
 /* Mode connectivity: the straight line and a trained curve between M and M2. */
@@ -1148,16 +1199,26 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
     if (!bend || !t || !ll || !la || !cl || !ca || (test && (!tll || !tla || !tcl || !tca))) { rc = cli_fail(TDL_ENOMEM); goto done; }
     double t0 = now(), bl, bc, tbl = NAN, tbc = NAN, final_loss;
     for (size_t i = 0; i < P; i++) bend[i] = 0.5 * (m->theta[i] + m2->theta[i]); /* start at the midpoint */
-    if ((st = tdl_curve_train(m, loss, ds, kind, m->theta, m2->theta, &cc, bend, &final_loss)) != TDL_OK) { rc = cli_fail(st); goto done; }
+    /* under mpirun: rank 0 trains the bend and broadcasts it (and its final
+     * loss), so that every rank evaluates the very curve one process would */
+    st = cli_dist_root() ? tdl_curve_train(m, loss, ds, kind, m->theta, m2->theta, &cc, bend, &final_loss) : TDL_OK;
+    if ((st = tdl_dist_agree(st)) == TDL_OK && cli_dist_active()) {
+        st = tdl_dist_bcast(bend, P * sizeof(double), 0);
+        if (st == TDL_OK) st = tdl_dist_bcast(&final_loss, sizeof final_loss, 0);
+        st = tdl_dist_agree(st);
+    }
+    if (st != TDL_OK) { rc = cli_fail(st); goto done; }
     double train_seconds = now() - t0;
-    if ((st = tdl_curve_eval(m, loss, ds, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, ll, la, &bl)) != TDL_OK ||
-        (st = tdl_curve_eval(m, loss, ds, kind, m->theta, bend, m2->theta, n, o->threads, t, cl, ca, &bc)) != TDL_OK) { rc = fail_advice(st, "use --threads 1"); goto done; }
-    if (test && ((st = tdl_curve_eval(m, loss, test, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, tll, tla, &tbl)) != TDL_OK ||
-                 (st = tdl_curve_eval(m, loss, test, kind, m->theta, bend, m2->theta, n, o->threads, t, tcl, tca, &tbc)) != TDL_OK)) {
+    /* the points of the line and the curve dealt over the ranks */
+    if ((st = tdl_dist_curve_eval(m, loss, ds, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, ll, la, &bl)) != TDL_OK ||
+        (st = tdl_dist_curve_eval(m, loss, ds, kind, m->theta, bend, m2->theta, n, o->threads, t, cl, ca, &bc)) != TDL_OK) { rc = fail_advice(st, "use --threads 1"); goto done; }
+    if (test && ((st = tdl_dist_curve_eval(m, loss, test, TDL_CURVE_LINE, m->theta, NULL, m2->theta, n, o->threads, t, tll, tla, &tbl)) != TDL_OK ||
+                 (st = tdl_dist_curve_eval(m, loss, test, kind, m->theta, bend, m2->theta, n, o->threads, t, tcl, tca, &tbc)) != TDL_OK)) {
         rc = cli_failf("--test %s: %s", o->test, tdl_errmsg());
         goto done;
     }
     double seconds = now() - t0;
+    if (!cli_dist_root()) { rc = 0; goto done; } /* rank 0 prints and writes */
     if (o->out) {
         set = tdl_tensors_new();
         size_t sn[1] = {n}, sp[1] = {P};
@@ -1235,6 +1296,7 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         json_number_or_reason(&w, "final_loss", final_loss, "the loss along the path is not finite");
         json_number(&w, "seconds", train_seconds);
         json_object_end(&w);
+        if (cli_dist_active()) json_size(&w, "mpi_ranks", tdl_dist_size()); /* under mpirun: the points dealt over them */
         json_number(&w, "seconds", seconds);
         json_object_end(&w);
         json_flush_stdout(&w);
@@ -1246,6 +1308,8 @@ static int run_curve(const land_opts *o, const char *m_path, const tdl_mlp *m, c
         printf("curve          %s, trained %zu epochs (batch %zu, lr %g, momentum %g) in %.3g s\n", o->curve, cc.epochs, cc.batch, cc.lr, cc.momentum, train_seconds);
         printf("barrier        straight line %.10g, %s curve %.10g (max loss along the path - mean endpoint loss; %zu points)\n", bl, o->curve, bc, n);
         if (test) printf("test barrier   straight line %.10g, %s curve %.10g\n", tbl, o->curve, tbc);
+        if (cli_dist_active())
+            printf("MPI ranks      %zu (the bend trained on rank 0, the points dealt over the ranks)\n", tdl_dist_size());
     }
     rc = 0;
 done:

@@ -8,7 +8,11 @@
  *
  * The training options repeat those of `tdl train` (same names, defaults and
  * checks); cmd_train.c keeps its parsing private, so the switch below is a
- * copy of its training cases. */
+ * copy of its training cases.
+ *
+ * Under mpirun (dist_cli.h) every rank parses and loads, the runs are dealt
+ * over the ranks (tdl_dist_sweep_run_all: every rank ends with every run),
+ * and rank 0 alone checks and writes the outputs and prints. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -22,6 +26,7 @@
 #include "modelopts.h"
 #include "trainopts.h"
 #include "plot.h"
+#include "dist_cli.h"
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_JSON, OPT_THREADS, OPT_QUIET, OPT_VALUES,
@@ -261,6 +266,7 @@ static void write_json(json_writer *w, const tdl_sweep_config *cfg, const tdl_sw
     json_array_end(w);
     json_string(w, "correlation_definition", "Kendall tau-b of the measure with the gap over all runs; granulated: tau-b across "
                                              "values within each repeat, averaged over repeats (Jiang et al. 2020, eq. (3)-(5))");
+    if (cli_dist_active()) json_size(w, "mpi_ranks", tdl_dist_size()); /* under mpirun: the runs dealt over them */
     json_number(w, "seconds", r->seconds);
     json_object_end(w);
 }
@@ -577,10 +583,12 @@ static int run(sweep_opts *o, const tdl_mlp *tmpl, tdl_dataset **dsp, tdl_datase
     }
     if ((rc = cli_model_loss(&mo, "sweep", tmpl, ds, &cfg->train.loss)) != 0) return rc;
     if (ts && cli_check_test(o->test, cfg->train.loss, tmpl, ts) != 0) return EXIT_WORK_FAILED;
-    progress_state ps = {!o->quiet && isatty(2)};
+    if ((rc = cli_dist_ready(0)) != 0) return rc; /* under mpirun: every rank has loaded (dist_cli.h) */
+    progress_state ps = {!o->quiet && isatty(2) && cli_dist_root()};
     cfg->callback = on_run;
     cfg->user = &ps;
-    st = tdl_sweep_run_all(cfg, ds, ts, res);
+    /* under mpirun the runs are dealt over the ranks; progress in run order */
+    st = tdl_dist_sweep_run_all(cfg, ds, ts, res);
     if (ps.show) fputc('\n', stderr);
     return st != TDL_OK ? cli_fail(st) : 0;
 }
@@ -607,8 +615,10 @@ static void emit_text(const sweep_opts *o, const tdl_sweep_result *r, const tdl_
 {
     const tdl_sweep_config *cfg = &o->cfg;
     const int cls = r->classification;
-    printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s\n", tdl_sweep_kind_name(cfg->kind),
+    printf("sweep %s: data %s (n = %zu)%s%s, net %s (%s), %zu values x %zu repeats, %.1f s", tdl_sweep_kind_name(cfg->kind),
            ds->spec, ds->n, ts ? ", test " : "", ts ? ts->spec : "", o->mo.arch, act, cfg->count, cfg->repeats, r->seconds);
+    if (cli_dist_active()) printf(", runs dealt over %zu MPI ranks", tdl_dist_size());
+    printf("\n");
     const int rf = cfg->kind == TDL_SWEEP_PARAMS;
     if (rf) {
         printf("fit: random features (first layer random, frozen), last layer by minimum-norm least squares (SVD), ridge %g, "
@@ -671,8 +681,9 @@ static void emit_text(const sweep_opts *o, const tdl_sweep_result *r, const tdl_
 int cmd_sweep(int argc, char **argv)
 {
     sweep_opts o;
+    if (cli_dist_begin() != 0) return EXIT_WORK_FAILED; /* under mpirun: rank 0 speaks (dist_cli.h) */
     int rc = parse_options(argc, argv, &o);
-    if (rc >= 0) return rc;
+    if (rc >= 0) return cli_dist_end(rc);
     int st;
     rc = EXIT_WORK_FAILED;
     tdl_dataset *ds = NULL, *ts = NULL;
@@ -682,8 +693,9 @@ int cmd_sweep(int argc, char **argv)
     int have_json = 0;
     if ((rc = build_template(&o, &tmpl)) != 0) goto cleanup;
     cli_set_threads(o.threads);
-    if ((rc = prepare_outputs(&o)) != 0) goto cleanup;
+    if (cli_dist_root() && (rc = prepare_outputs(&o)) != 0) goto cleanup; /* rank 0 writes */
     if ((rc = run(&o, tmpl, &ds, &ts, &res)) != 0) goto cleanup;
+    if (!cli_dist_root()) { rc = 0; goto cleanup; } /* rank 0 prints and writes */
     rc = EXIT_WORK_FAILED;
 
     const tdl_train_config *tc = &o.cfg.train;
@@ -715,5 +727,5 @@ cleanup:
     tdl_mlp_free(&tmpl);
     tdl_dataset_free(&ds);
     tdl_dataset_free(&ts);
-    return rc;
+    return cli_dist_end(rc); /* under mpirun: no rank left waiting (dist_cli.h) */
 }

@@ -35,8 +35,11 @@ int cli_dist_root(void);
 int cli_dist_ready(int rc);
 int cli_dist_end(int rc);
 /* 1 when command NAME has a distributed path (the ranks share its work):
- * "hessian".  For main.c: under mpirun, the ranks other than 0 of any other
- * command return 0 at once, and rank 0 runs it alone, as without mpirun. */
+ * "hessian" (block-cyclic matrices, data-parallel products), "landscape"
+ * (grid cells and curve points dealt over the ranks) and "sweep" (runs
+ * dealt over the ranks).  For main.c: under mpirun, the ranks other than 0
+ * of any other command return 0 at once, and rank 0 runs it alone, as
+ * without mpirun. */
 int cli_dist_command(const char *name);
 /* The rank a launcher (mpirun, srun) gave this process, from its
  * environment (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK), without starting

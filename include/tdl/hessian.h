@@ -49,6 +49,50 @@ TDL_API void tdl_layer_range(const tdl_mlp *m, size_t l, size_t *off, size_t *le
 TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
                               size_t off, size_t len, double *H, double *G);
 
+/* Entries H[rows[a], cols[b]] (a < nr, b < nc) of the dense Hessian of the
+ * loss over ds — the matrix of tdl_hessian_dense (off = 0, len = P): the
+ * mean loss or the model's loss convention, parameter indices 0..P-1 of
+ * theta — into H column-major: H[a + b * ld], ld >= nr (ScaLAPACK's local
+ * layout: rows = the global indices of a rank's local rows, cols = of its
+ * local columns, ld = its local row count).  G (may be NULL; so may H) gets
+ * the Gauss-Newton part's entries the same way.  Indices may come in any
+ * order and repeat; entries of H and G outside the nr x nc block (rows
+ * nr..ld-1) are not touched.
+ *
+ * Depth <= 2 (a linear model or one hidden layer): the closed forms of
+ * tdl_hessian_dense (hessian.c) restricted to what is asked.  The entries
+ * of a pair of units (hidden units, outputs) are sum_i w_i F_i[j] F_i[k]
+ * with one weight per example (M = B^T L B, L or B^T L; Sagun et al. 2017,
+ * Papyan 2019's G = J^T H_l J written per unit) and F the unit's inputs
+ * (x~ or the hidden activations a~): pairs that need the same feature
+ * products share one dgemm over the examples (BLAS-3), and a pair takes the
+ * symmetric products F_j F_k (j <= k) over the union of its features when
+ * that is cheaper than its two rectangles.  Cost: at most 2 n flops per
+ * requested entry plus O(n C^2 (h + C)) per pass over the examples, and
+ * about 2 n flops per distinct value (the dense assembly's count) for whole
+ * units: a 2D block-cyclic share with units aligned to its blocks costs its
+ * share of the dense assembly (a 1 x 2 grid's half about 3/4 of it, since
+ * mirrored entries on one rank are computed once).  Memory beside H and G:
+ * O(nr + nc + unit pairs) for the index work, at most 64 MB of accumulators
+ * a pass (passes repeat the forward pass) and 32 MB for a block of examples.
+ * Entries equal tdl_hessian_dense's within a few (n + P) eps max|H|
+ * (other summation orders).
+ *
+ * Deeper nets: exact Hessian-vector products (tdl_mlp_hvp) with the unit
+ * vector of each distinct index of the side (rows or columns) with fewer of
+ * them, O(n P) each; not symmetrized (tdl_hessian_dense averages mirrored
+ * entries), so equal to it within rounding.
+ *
+ * Threads: OpenMP over examples and unit pairs, OpenBLAS inside the dgemms
+ * (tdl_set_threads).  Errors: TDL_EINVAL (an index >= P, a NULL index list
+ * with a count, the loss does not fit the net and data: tdl_loss_check),
+ * TDL_ESHAPE (ld < nr or ld == 0; the data's width), TDL_ENONFINITE (a
+ * non-finite example loss, e.g. NaN in the data, as tdl_hessian_dense),
+ * TDL_ETOOBIG (tdl_memory_require refuses the temporaries), TDL_ENOMEM. */
+TDL_API int tdl_hessian_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+                                const size_t *rows, size_t nr, const size_t *cols, size_t nc,
+                                double *H, double *G, size_t ld);
+
 /* ---- the Hessian and Gauss-Newton operators --------------------------------
  *
  * The Hessian H (or its Gauss-Newton part G) of the mean loss over ds as a

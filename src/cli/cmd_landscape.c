@@ -874,11 +874,10 @@ static int write_grid_agreed(const char *path, const grid *g, const slice *s, si
     return tdl_dist_agree(st);
 }
 
-/* The grid, evaluated in rounds (checkpointed with -o), then its summary.
- * Under mpirun the cells of a round are dealt over the ranks and every rank
- * gets every value (tdl_dist_landscape_eval); rank 0 picks the rounds'
- * sizes.  Returns an exit code. */
-static int eval_grid(const land_opts *o, land_run *r)
+/* The grid's arrays (the memory guard first: per rank under mpirun), its
+ * coordinates and coefficients, what --resume filled, the cells to do.
+ * Returns an exit code. */
+static int setup_grid(const land_opts *o, land_run *r)
 {
     int st;
     /* ---- the grid: 6 arrays of cells, 3 coefficients a cell, the mask ---- */
@@ -891,7 +890,6 @@ static int eval_grid(const land_opts *o, land_run *r)
         if ((st = read_resume(o->resume, &r->g, &r->s, r->P, o->two_d)) != TDL_OK) return cli_fail(st);
         if (r->s.plane && strcmp(r->s.plane, "hessian") == 0) r->s.normalization = "none: unit eigenvectors of the Hessian (stored in --resume)";
     }
-    r->s.cosine = r->s.d1 && r->s.d2 ? tdl_direction_cosine(r->s.d1, r->s.d2, r->P) : NAN;
     r->coef = tdl_malloc(r->g.N * 3 * sizeof(double), "grid coefficients");
     r->todo = tdl_malloc(r->g.N, "the cells to do");
     if (!r->coef || !r->todo) return cli_fail(TDL_ENOMEM);
@@ -913,12 +911,24 @@ static int eval_grid(const land_opts *o, land_run *r)
         r->todo[q] = !r->g.filled[q] && (!o->max_cells || r->pending < o->max_cells);
         r->pending += r->todo[q];
     }
+    r->round_mask = tdl_malloc(r->g.N, "a round of cells");
+    if (!r->round_mask) return cli_fail(TDL_ENOMEM);
+    return 0;
+}
+
+/* The grid, evaluated in rounds (checkpointed with -o), then its summary.
+ * Under mpirun the cells of a round are dealt over the ranks and every rank
+ * gets every value (tdl_dist_landscape_eval); rank 0 picks the rounds'
+ * sizes.  Returns an exit code. */
+static int eval_grid(const land_opts *o, land_run *r)
+{
+    int st;
+    const size_t K = r->s.K;
+    r->s.cosine = r->s.d1 && r->s.d2 ? tdl_direction_cosine(r->s.d1, r->s.d2, r->P) : NAN;
     /* Rounds of cells; with -o the file is rewritten (atomically) after each
      * round, so an interrupted run keeps what it finished for --resume.  The
      * first round has 64 cells; later ones last about CHECKPOINT_SECONDS. */
     double t0 = now();
-    r->round_mask = tdl_malloc(r->g.N, "a round of cells");
-    if (!r->round_mask) return cli_fail(TDL_ENOMEM);
     {
         size_t next = 0, round = 64, done = 0;
         while (done < r->pending) {
@@ -1153,8 +1163,8 @@ int cmd_landscape(int argc, char **argv)
         rc = run_curve(&o, mo.model, r.m, r.m2, r.loss, r.ds, r.test, r.caption);
         goto cleanup;
     }
-    if ((rc = make_slice(&o, &r)) != 0) goto cleanup;
-    if ((rc = cli_dist_ready(0)) != 0) goto cleanup; /* under mpirun: every rank has its slice (dist_cli.h) */
+    if ((rc = make_slice(&o, &r)) != 0 || (rc = setup_grid(&o, &r)) != 0) goto cleanup;
+    if ((rc = cli_dist_ready(0)) != 0) goto cleanup; /* under mpirun: every rank has its slice and grid (dist_cli.h) */
     if ((rc = share_slice(&o, &r)) != 0 || (rc = eval_grid(&o, &r)) != 0) goto cleanup;
     if (!cli_dist_root()) goto cleanup; /* rank 0 prints and writes */
     const land_run *rr = &r;

@@ -6,7 +6,9 @@
  * the correlations recomputed from the runs; label-noise 0 and samples = N
  * against the plain width run; the Safran-Shamir student (output weights 1);
  * a params sweep against tdl_rf_fit by hand, its threshold and its
- * double-descent peak; every error path of the configuration.
+ * double-descent peak; every error path of the configuration; the
+ * distributed sweep (tdl/dist.h) without a launcher against the plain one,
+ * its progress calls in run order and an interruption from the callback.
  */
 #include <check.h>
 #include <float.h>
@@ -232,6 +234,83 @@ START_TEST(test_runs_match_by_hand)
     ck_assert(s.min == fmin(x0, x1) && s.max == fmax(x0, x1));
     tdl_sweep_result_free(&r);
     ck_assert(r.runs == NULL && r.n_runs == 0);
+    tdl_dataset_free(&train);
+    tdl_dataset_free(&test);
+}
+END_TEST
+
+/* Progress calls: the indices seen, and a stop after `stop_at` (SIZE_MAX: never). */
+typedef struct progress_log {
+    size_t seen[16], n, total, stop_at;
+} progress_log;
+
+static int log_progress(const tdl_sweep_progress *p, void *user)
+{
+    progress_log *l = user;
+    if (l->n < 16) l->seen[l->n] = p->index;
+    l->n++;
+    l->total = p->total;
+    return p->index == l->stop_at;
+}
+
+/* tdl_dist_sweep_run_all without a launcher (one rank: every run here) is
+ * tdl_sweep_run_all: the same runs bit for bit but the timings, the same
+ * measure columns and correlations; progress once a run, in run order; a
+ * callback that asks to stop gives TDL_EINTR and no result. */
+START_TEST(test_dist_one_rank)
+{
+    tdl_dataset *train = NULL, *test = NULL;
+    ck_assert(tdl_dataset_load("iris:split=train,normalize=standard", &train) == TDL_OK);
+    ck_assert(tdl_dataset_load("iris:split=test,normalize=standard", &test) == TDL_OK);
+    const double widths[2] = {2, 8};
+    tdl_sweep_config cfg;
+    iris_config(&cfg, widths, 2, 2);
+    cfg.train.epochs = 3;
+    progress_log la = {.stop_at = SIZE_MAX}, lb = {.stop_at = SIZE_MAX};
+    tdl_sweep_result a, b;
+    cfg.callback = log_progress;
+    cfg.user = &la;
+    ck_assert_msg(tdl_sweep_run_all(&cfg, train, test, &a) == TDL_OK, "%s", tdl_errmsg());
+    cfg.user = &lb;
+    ck_assert_int_eq(tdl_dist_size(), 1);
+    ck_assert_msg(tdl_dist_sweep_run_all(&cfg, train, test, &b) == TDL_OK, "%s", tdl_errmsg());
+    ck_assert_uint_eq(la.n, 4);
+    ck_assert_uint_eq(lb.n, 4);
+    for (size_t i = 0; i < 4; i++) ck_assert(la.seen[i] == i && lb.seen[i] == i);
+    ck_assert(la.total == 4 && lb.total == 4);
+    ck_assert_uint_eq(a.n_runs, b.n_runs);
+    ck_assert_uint_eq(a.n_measures, b.n_measures);
+    ck_assert(a.n_measures > 10);
+    /* bit for bit: doubles by their bytes (NaN = NaN), the rest by value */
+#define SAME_D(x, y) (memcmp(&(x), &(y), sizeof(double)) == 0)
+    for (size_t i = 0; i < a.n_runs; i++) {
+        const tdl_sweep_run *u = &a.runs[i], *v = &b.runs[i];
+        for (size_t j = 0; j < a.n_measures; j++)
+            ck_assert(SAME_D(u->measure_values[j], v->measure_values[j]) && SAME_D(u->measure_bounds[j], v->measure_bounds[j]));
+        ck_assert(SAME_D(u->value, v->value) && u->repeat == v->repeat && u->init_seed == v->init_seed &&
+                  u->train_seed == v->train_seed && u->width == v->width && u->n_train == v->n_train &&
+                  u->params == v->params && u->epochs == v->epochs && u->steps == v->steps);
+        ck_assert(u->diverged == v->diverged && u->reached_target == v->reached_target && u->success == v->success);
+        ck_assert_msg(SAME_D(u->train_loss, v->train_loss) && SAME_D(u->train_error, v->train_error) &&
+                      SAME_D(u->test_loss, v->test_loss) && SAME_D(u->test_error, v->test_error) && SAME_D(u->gap, v->gap),
+                      "run %zu differs", i);
+    }
+    for (size_t j = 0; j < a.n_measures; j++) {
+        ck_assert_str_eq(a.measure_names[j], b.measure_names[j]);
+        ck_assert(SAME_D(a.correlations[j].tau, b.correlations[j].tau) &&
+                  SAME_D(a.correlations[j].granulated_tau, b.correlations[j].granulated_tau) &&
+                  a.correlations[j].n == b.correlations[j].n);
+    }
+#undef SAME_D
+    tdl_sweep_result_free(&a);
+    tdl_sweep_result_free(&b);
+    /* the callback stops the sweep after run 1 (of 4) */
+    progress_log ls = {.stop_at = 1};
+    cfg.user = &ls;
+    ck_assert_int_eq(tdl_dist_sweep_run_all(&cfg, train, test, &b), TDL_EINTR);
+    ck_assert_str_eq(tdl_errmsg(), "sweep: interrupted after 2 of 4 runs");
+    ck_assert_uint_eq(ls.n, 2);
+    ck_assert(b.runs == NULL && b.n_runs == 0 && b.n_measures == 0);
     tdl_dataset_free(&train);
     tdl_dataset_free(&test);
 }
@@ -488,6 +567,7 @@ static Suite *sweep_suite(void)
     tcase_add_test(core, test_kinds_agree);
     tcase_add_test(core, test_output_ones);
     tcase_add_test(core, test_params_sweep);
+    tcase_add_test(core, test_dist_one_rank);
     tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("limits");

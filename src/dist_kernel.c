@@ -350,7 +350,7 @@ int tdl_dist_gram_solve(const tdl_dist_gram *G, double ridge, const double *B, s
             if (tdl_dist_gram_eigenvalues((tdl_dist_gram *)G, 0, 0, TDL_DIST_SOLVER_AUTO, &lmin) != TDL_OK) lmin = NAN;
             double mean_diag = G->trace / (double)n, suggest = fmax(-lmin, 0) + 1e-8 * fabs(mean_diag);
             st = tdl_dist_agree(tdl_fail(TDL_ENOTPD,
-                                         "kernel regression: the %zu x %zu kernel matrix plus ridge %.3g is not positive definite (lambda_min = %.6g): add a diagonal regularizer of at least %.3g (= %.3g x the mean diagonal)",
+                                         "the %zu x %zu kernel matrix plus ridge %.3g is not positive definite (lambda_min = %.6g): add a diagonal regularizer of at least %.3g (= %.3g x the mean diagonal)",
                                          n, n, ridge, lmin, suggest, mean_diag > 0 ? suggest / mean_diag : NAN));
             goto done;
         }

@@ -132,6 +132,73 @@ START_TEST(test_refusals_without_ranks)
 }
 END_TEST
 
+/* tdl_dist_kernel_apply on one process: K(Xt, X) A for each kernel kind,
+ * against the kernel's own function and a plain triple loop; the sums
+ * differ only in order (dgemm in blocks vs the loop): n eps max|K||A| per
+ * entry, here 1e-12 of the largest |value|. */
+START_TEST(test_kernel_apply_one_process)
+{
+    tdl_mlp *m;
+    tdl_dataset *ds;
+    make_problem(&m, &ds);
+    size_t n = ds->n, nt = 7, k = 3, d = ds->X->size2;
+    gsl_matrix_const_view xt = gsl_matrix_const_submatrix(ds->X, 5, 0, nt, d);
+    tdl_ntk_analytic_config ac;
+    tdl_ntk_analytic_config_from_mlp(m, &ac);
+    double A[40 * 3], out[7 * 3];
+    for (size_t i = 0; i < n * k; i++) A[i] = sin(0.7 * (double)i + 0.3);
+    tdl_dist_kernel kinds[4] = {{.kind = TDL_DIST_KERNEL_NTK_EMPIRICAL, .net = m},
+                                {.kind = TDL_DIST_KERNEL_NTK_ANALYTIC, .analytic = &ac},
+                                {.kind = TDL_DIST_KERNEL_NNGP_ANALYTIC, .analytic = &ac},
+                                {.kind = TDL_DIST_KERNEL_H_INF}};
+    gsl_matrix *K = gsl_matrix_alloc(nt, n);
+    for (int t = 0; t < 4; t++) {
+        ck_assert_int_eq(tdl_dist_kernel_apply(&kinds[t], &xt.matrix, ds->X, A, k, out), TDL_OK);
+        if (t == 0) ck_assert_int_eq(tdl_ntk_empirical(m, &xt.matrix, ds->X, NULL, K), TDL_OK);
+        if (t == 1) ck_assert_int_eq(tdl_ntk_analytic(&ac, &xt.matrix, ds->X, NULL, K), TDL_OK);
+        if (t == 2) ck_assert_int_eq(tdl_ntk_analytic(&ac, &xt.matrix, ds->X, K, NULL), TDL_OK);
+        if (t == 3) ck_assert_int_eq(tdl_ntk_h_inf_cross(&xt.matrix, ds->X, K), TDL_OK);
+        double mx = 0, diff = 0;
+        for (size_t i = 0; i < nt; i++)
+            for (size_t c = 0; c < k; c++) {
+                double ref = 0;
+                for (size_t j = 0; j < n; j++) ref += gsl_matrix_get(K, i, j) * A[j * k + c];
+                mx = fmax(mx, fabs(ref));
+                diff = fmax(diff, fabs(ref - out[i * k + c]));
+            }
+        ck_assert_msg(mx > 0 && diff <= 1e-12 * mx, "kind %d: %.3g of %.3g", t, diff, mx);
+    }
+    /* shapes */
+    gsl_matrix *Xbad = gsl_matrix_calloc(3, d + 1);
+    ck_assert_int_eq(tdl_dist_kernel_apply(&kinds[0], Xbad, ds->X, A, k, out), TDL_ESHAPE);
+    gsl_matrix_free(Xbad);
+    gsl_matrix_free(K);
+    tdl_mlp_free(&m);
+    tdl_dataset_free(&ds);
+}
+END_TEST
+
+/* The memory guard's cap per process (tdl/memory.h): TDL_MEMORY_LIMIT with
+ * its suffixes, a refusal that names both sizes, and text that is not a
+ * size ignored. */
+START_TEST(test_memory_limit)
+{
+    size_t free_now = tdl_memory_available();
+    ck_assert_int_eq(setenv("TDL_MEMORY_LIMIT", "1M", 1), 0);
+    ck_assert_uint_eq(tdl_memory_available(), free_now < 1048576 ? free_now : 1048576);
+    ck_assert_int_eq(tdl_memory_require(1024, 1024, 0, "a test block"), TDL_OK);
+    ck_assert_int_eq(tdl_memory_require(1025, 1024, 0, "a test block"), TDL_ETOOBIG);
+    ck_assert_msg(strstr(tdl_errmsg(), "a test block needs 0.00105 GB but 0.00105 GB are available"), "%s", tdl_errmsg());
+    ck_assert_int_eq(setenv("TDL_MEMORY_LIMIT", "0.5k", 1), 0);
+    ck_assert_uint_eq(tdl_memory_available(), 512);
+    ck_assert_int_eq(setenv("TDL_MEMORY_LIMIT", "2GB", 1), 0);
+    ck_assert_uint_le(tdl_memory_available(), (size_t)2 << 30);
+    ck_assert_int_eq(setenv("TDL_MEMORY_LIMIT", "lots", 1), 0);
+    ck_assert_uint_gt(tdl_memory_available(), 512);
+    ck_assert_int_eq(unsetenv("TDL_MEMORY_LIMIT"), 0);
+}
+END_TEST
+
 static Suite *dist_suite(void)
 {
     Suite *s = suite_create("dist");
@@ -140,6 +207,8 @@ static Suite *dist_suite(void)
     tcase_add_test(core, test_operator_is_the_plain_one);
     tcase_add_test(core, test_landscape_is_the_plain_one);
     tcase_add_test(core, test_refusals_without_ranks);
+    tcase_add_test(core, test_kernel_apply_one_process);
+    tcase_add_test(core, test_memory_limit);
     suite_add_tcase(s, core);
     return s;
 }

@@ -204,7 +204,7 @@ TDL_API int tdl_dist_gram_eigenvalues(tdl_dist_gram *g, size_t lo, size_t hi, td
  * rank, alpha returned on every rank.  The test of positive definiteness is
  * that of the single-process solvers (tdl/ntk.h: a pivot L_ii^2 at or below
  * n eps max_i (K_ii + ridge) fails): TDL_ENOTPD with lambda_min and the
- * ridge that would do, in the single-process message's words.  TDL_EINVAL
+ * ridge that would do (the single-process message without its prefix).  TDL_EINVAL
  * (ridge < 0, k = 0), TDL_ETOOBIG, TDL_ENOMEM; agreed. */
 TDL_API int tdl_dist_gram_solve(const tdl_dist_gram *g, double ridge, const double *B, size_t k, double *alpha);
 

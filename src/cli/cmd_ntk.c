@@ -3,9 +3,17 @@
  *
  * In three steps: ntk_parse (argv -> ntk_opts, usage errors), ntk_run
  * (library calls only -> ntk_result) and ntk_emit (the .npy file, the figure,
- * JSON or text).  Only the public API (include/tdl/). */
+ * JSON or text).  Only the public API (include/tdl/).
+ *
+ * Under mpirun (dist_cli.h) the Gram matrix is block-cyclic over the ranks
+ * (tdl_dist_gram, tdl/dist.h): its spectrum by ELPA or ScaLAPACK, the ridge
+ * solves by pdpotrf / pdpotrs, the flow at a finite --time from its
+ * eigenvectors, the test kernel split by training examples; rank 0 prints
+ * and writes.  The options that need the whole matrix on one process (-o,
+ * --full, --per-layer, --drift) and the Monte Carlo kernel say so. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +22,7 @@
 #include "provenance.h"
 #include "plot.h"
 #include "tdl/ntk.h"
+#include "dist_cli.h"
 
 enum {
     OPT_DATA = 2000, OPT_TEST, OPT_ANALYTIC, OPT_NNGP, OPT_HINF, OPT_FULL, OPT_NTK_LAYERS, OPT_METHOD, OPT_BUDGET,
@@ -49,6 +58,8 @@ typedef struct ntk_result {
     char arora_note[1024];
     double drift;
     double train_mse, test_mse, train_mse0, test_mse0;
+    tdl_dist_gram *gram;       /* under mpirun: the distributed Gram matrix */
+    char driver[160];          /* under mpirun: the grid and the eigen-solver */
 } ntk_result;
 
 static double now(void)
@@ -208,6 +219,12 @@ static int ntk_parse(int argc, char **argv, ntk_opts *o)
         const cli_file outs[] = {{"-o", o->out, CLI_FILE_PATH, NULL}, {"--plot", o->plot, CLI_FILE_FIGURE, NULL}};
         if (cli_check_outputs("ntk", ins, 3, outs, 2) != 0) return EXIT_WORK_FAILED;
     }
+    if (cli_dist_active()) {
+        const char *whole = o->out ? "-o" : o->full ? "--full" : o->per_layer ? "--per-layer" : o->drift ? "--drift" : NULL;
+        if (whole)
+            return cli_usage("ntk", "%s needs the whole Gram matrix on one process; under mpirun it is spread over the ranks (run without mpirun)", whole);
+        if (o->mc) return cli_usage("ntk", "--mc runs on one process (its nets are independent): run it without mpirun");
+    }
     o->no.full = o->full;
     o->no.budget_bytes = o->budget_mb << 20;
     return 0;
@@ -222,30 +239,47 @@ static void ntk_result_free(ntk_result *r)
         if (mats[i]) gsl_matrix_free(mats[i]);
     free(r->ev);
     free(r->layer_tr);
+    tdl_dist_gram_free(&r->gram);
     tdl_mlp_free(&r->m);
     tdl_dataset_free(&r->ds);
     tdl_dataset_free(&r->dt);
 }
 
-/* The kernel on the training inputs into r->K (timed). */
-static int ntk_kernel(const ntk_opts *o, ntk_result *r)
+/* The kernel's method and normalization (and r->ac for the analytic one):
+ * 0, or the exit code of a usage error. */
+static int ntk_describe(const ntk_opts *o, ntk_result *r)
 {
-    int st;
-    const tdl_mlp *m = r->m;
-    double t0 = now();
     if (o->hinf) {
         r->method = "Du et al. 2019: x_i.x_j (pi - theta_ij) / (2 pi), stable atan2 angle, rows as given";
         r->normalization = "expectation over w ~ N(0, I) (no 1/m)";
-        st = tdl_ntk_h_inf(r->ds->X, r->K);
     } else if (o->analytic) {
-        tdl_ntk_analytic_config_from_mlp(m, &r->ac);
-        if (o->kact && (st = tdl_kact_parse(o->kact, &r->ac.act)) != TDL_OK) return cli_usage("ntk", "--kernel-act: %s", tdl_errmsg());
+        tdl_ntk_analytic_config_from_mlp(r->m, &r->ac);
+        if (o->kact && tdl_kact_parse(o->kact, &r->ac.act) != TDL_OK) return cli_usage("ntk", "--kernel-act: %s", tdl_errmsg());
         r->ac.quad = o->quad;
         r->method = r->ac.act.kind == TDL_KACT_NUMERIC ? "recursion with 2D quadrature of the dual maps (composite Gauss-Legendre split at the transitions)" : "recursion with closed-form dual maps";
         r->normalization = r->ac.param == TDL_PARAM_NTK ? "per output (K delta_cc'); NTK parametrization; Sigma_0 = x.x'/d"
                                                         : "per output (K delta_cc'); standard parametrization at the net's widths; Sigma_0 = x.x'/d";
-        st = tdl_ntk_analytic(&r->ac, r->ds->X, NULL, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K);
         if (o->nngp) r->kind = "analytic_nngp";
+    } else if (!o->mc) {
+        r->method = tdl_ntk_method_name(r->m, &o->no);
+        r->normalization = o->full ? "full (nC x nC), row i*C + c"
+                           : o->no.outputs == TDL_NTK_OUTPUTS_SUM ? "traced: sum over the C outputs of J_c J_c^T (torch.func)"
+                                                                  : "traced: mean over the C outputs of J_c J_c^T";
+    }
+    return 0;
+}
+
+/* The kernel on the training inputs into r->K (timed). */
+static int ntk_kernel(const ntk_opts *o, ntk_result *r)
+{
+    int st, rc;
+    const tdl_mlp *m = r->m;
+    double t0 = now();
+    if ((rc = ntk_describe(o, r)) != 0) return rc;
+    if (o->hinf) {
+        st = tdl_ntk_h_inf(r->ds->X, r->K);
+    } else if (o->analytic) {
+        st = tdl_ntk_analytic(&r->ac, r->ds->X, NULL, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K);
     } else if (o->mc) {
         /* the net's own distribution: its widths, activation, parametrization,
          * sigmas (resolved), biases; Gaussian init; seeds --seed, --seed + 1, ... */
@@ -256,10 +290,6 @@ static int ntk_kernel(const ntk_opts *o, ntk_result *r)
         st = tdl_ntk_monte_carlo(&mcfg, r->ds->X, o->mc, o->mo.seed, o->nngp ? r->K : NULL, o->nngp ? NULL : r->K, NULL);
         if (o->nngp) r->kind = "monte_carlo_nngp";
     } else {
-        r->method = tdl_ntk_method_name(m, &o->no);
-        r->normalization = o->full ? "full (nC x nC), row i*C + c"
-                           : o->no.outputs == TDL_NTK_OUTPUTS_SUM ? "traced: sum over the C outputs of J_c J_c^T (torch.func)"
-                                                                  : "traced: mean over the C outputs of J_c J_c^T";
         st = tdl_ntk_empirical(m, r->ds->X, NULL, &o->no, r->K);
     }
     r->seconds = now() - t0;
@@ -313,6 +343,124 @@ static int ntk_predict(const ntk_opts *o, ntk_result *r)
     return 0;
 }
 
+/* lambda_min, lambda_max, the PSD tolerance, the condition number and
+ * eta_max from r->ev (ascending, r->dim values). */
+static void ntk_spectrum_summary(const ntk_opts *o, ntk_result *r)
+{
+    size_t dim = r->dim;
+    r->lmin = r->ev[0];
+    r->lmax = r->ev[dim - 1];
+    r->psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(r->lmin), fabs(r->lmax));
+    r->cond = r->lmin > 0 ? r->lmax / r->lmin : INFINITY;
+    /* norm n: tdl's mse is a mean; n C for a kernel summed over the C outputs */
+    r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)r->n * outputs_factor(o, r), 0) : NAN;
+}
+
+/* The kernel of the options as tdl/dist.h names it. */
+static tdl_dist_kernel dist_kernel_of(const ntk_opts *o, const ntk_result *r)
+{
+    tdl_dist_kernel k = {.kind = TDL_DIST_KERNEL_NTK_EMPIRICAL, .net = r->m, .ntk = &o->no};
+    if (o->hinf) k = (tdl_dist_kernel){.kind = TDL_DIST_KERNEL_H_INF};
+    else if (o->analytic)
+        k = (tdl_dist_kernel){.kind = o->nngp ? TDL_DIST_KERNEL_NNGP_ANALYTIC : TDL_DIST_KERNEL_NTK_ANALYTIC, .analytic = &r->ac};
+    return k;
+}
+
+/* ntk_predict under mpirun: the same formulas (tdl_ntk_predict) with the
+ * distributed solves; the test kernel is never formed whole. */
+static int ntk_predict_dist(const ntk_opts *o, ntk_result *r)
+{
+    const tdl_dataset *ds = r->ds, *dt = r->dt;
+    int st;
+    if (o->hinf) r->C = 1;
+    size_t k = r->C, mt = dt->n, n = r->n;
+    r->Y = gsl_matrix_alloc(n, k);
+    r->Yt = gsl_matrix_alloc(mt, k);
+    r->F0 = gsl_matrix_calloc(n, k);
+    r->Ft0 = gsl_matrix_calloc(mt, k);
+    r->F = gsl_matrix_alloc(n, k);
+    r->Ftest = gsl_matrix_alloc(mt, k);
+    double *R = malloc(n * k * sizeof(double)), *U = malloc(n * k * sizeof(double));
+    double *D = malloc(n * k * sizeof(double)), *P = malloc(mt * k * sizeof(double));
+    int rc = 0;
+    if (!r->Y || !r->Yt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest || !R || !U || !D || !P) { rc = cli_failf("out of memory"); goto done; }
+    if ((st = tdl_ntk_targets(ds, k, r->Y)) != TDL_OK || (st = tdl_ntk_targets(dt, k, r->Yt)) != TDL_OK) { rc = ntk_fail(st); goto done; }
+    if (!o->hinf && !o->analytic &&
+        ((st = tdl_mlp_predict(r->m, ds, r->F0->data)) != TDL_OK || (st = tdl_mlp_predict(r->m, dt, r->Ft0->data)) != TDL_OK)) {
+        rc = ntk_fail(st);
+        goto done;
+    }
+    for (size_t i = 0; i < n * k; i++) R[i] = r->F0->data[i] - r->Y->data[i]; /* R = f_0 - y */
+    tdl_dist_kernel kern = dist_kernel_of(o, r);
+    double norm = (double)n * outputs_factor(o, r), sign;
+    if (isinf(o->t_pred)) {
+        /* f_inf = y + ridge (K + ridge)^-1 R, f*_inf = f*_0 - K* (K + ridge)^-1 R */
+        if ((st = tdl_dist_gram_solve(r->gram, r->ridge_abs, R, k, U)) != TDL_OK) { rc = ntk_fail(st); goto done; }
+        for (size_t i = 0; i < n * k; i++) D[i] = r->ridge_abs * U[i];
+        sign = -1;
+    } else {
+        /* f_t = y + V exp(-c Lambda) V^T R, f*_t = f*_0 + K* V g(Lambda) V^T R */
+        if ((st = tdl_dist_gram_flow(r->gram, r->ridge_abs, o->lr * o->t_pred / norm, R, k, D, U)) != TDL_OK) { rc = ntk_fail(st); goto done; }
+        sign = 1;
+    }
+    if ((st = tdl_dist_kernel_apply(&kern, dt->X, ds->X, U, k, P)) != TDL_OK) { rc = ntk_fail(st); goto done; }
+    for (size_t i = 0; i < n * k; i++) r->F->data[i] = r->Y->data[i] + D[i];
+    for (size_t i = 0; i < mt * k; i++) r->Ftest->data[i] = r->Ft0->data[i] + sign * P[i];
+    r->train_mse0 = mse_of(r->F0, r->Y);
+    r->test_mse0 = mse_of(r->Ft0, r->Yt);
+    r->train_mse = mse_of(r->F, r->Y);
+    r->test_mse = mse_of(r->Ftest, r->Yt);
+done:
+    free(R);
+    free(U);
+    free(D);
+    free(P);
+    return rc;
+}
+
+/* ntk_run's work under mpirun, after the data and the net are loaded. */
+static int ntk_run_dist(const ntk_opts *o, ntk_result *r)
+{
+    int st, rc;
+    size_t n = r->n;
+    if ((rc = ntk_describe(o, r)) != 0) return rc;
+    r->ev = malloc(n * sizeof(double));
+    if (!r->ev) return cli_failf("out of memory");
+    if ((rc = cli_dist_ready(0)) != 0) return rc; /* every rank has loaded (dist_cli.h) */
+    tdl_dist_kernel kern = dist_kernel_of(o, r);
+    double t0 = now();
+    if ((st = tdl_dist_gram_create(&kern, r->ds->X, &r->gram)) != TDL_OK) return cli_fail(st);
+    r->seconds = now() - t0;
+    r->trace = tdl_dist_gram_trace(r->gram);
+    r->fro = tdl_dist_gram_frobenius(r->gram);
+    r->ridge_abs = o->ridge * (r->trace / (double)n);
+    if ((st = tdl_dist_gram_eigenvalues(r->gram, 0, SIZE_MAX, TDL_DIST_SOLVER_AUTO, r->ev)) != TDL_OK) return cli_fail(st);
+    snprintf(r->driver, sizeof r->driver, "%s", tdl_dist_gram_driver(r->gram));
+    ntk_spectrum_summary(o, r);
+    if (r->C == 1 || o->hinf) {
+        /* Arora et al.'s complexity sqrt(2 y^T (K + ridge)^-1 y / n) */
+        double *y = malloc(n * sizeof(double)), *a = malloc(n * sizeof(double));
+        if (!y || !a) { free(y); free(a); return cli_failf("out of memory"); }
+        st = TDL_OK;
+        if (tdl_ntk_arora_labels(r->ds, y) == TDL_OK && (st = tdl_dist_gram_solve(r->gram, r->ridge_abs, y, 1, a)) == TDL_OK) {
+            double q = 0;
+            for (size_t i = 0; i < n; i++) q += y[i] * a[i];
+            r->arora = sqrt(2.0 * q / (double)n);
+        }
+        free(y);
+        free(a);
+        if (st == TDL_ENOTPD) {
+            r->arora = NAN;
+            r->has_arora_note = 1;
+            with_ridge_advice(r->arora_note, sizeof r->arora_note);
+        } else if (st != TDL_OK) {
+            return cli_fail(st);
+        }
+    }
+    if (o->predict && (rc = ntk_predict_dist(o, r)) != 0) return rc;
+    return 0;
+}
+
 /* Library calls only: 0, or the exit code after the error was printed. */
 static int ntk_run(const ntk_opts *o, ntk_result *r)
 {
@@ -337,6 +485,7 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
     size_t n = ds->n, dim = o->full ? n * r->C : n;
     r->n = n;
     r->dim = dim;
+    if (cli_dist_active()) return ntk_run_dist(o, r);
     if ((st = tdl_dense_memory_check(dim, 2, 0, "the Gram matrix")) != TDL_OK) return cli_fail(st);
     r->K = gsl_matrix_alloc(dim, dim);
     r->ev = malloc(dim * sizeof(double));
@@ -350,12 +499,7 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
     r->fro = sqrt(fro);
     r->ridge_abs = o->ridge * (trace / (double)dim);
     if ((st = tdl_ntk_eigenvalues(K, r->ev)) != TDL_OK) return cli_fail(st);
-    r->lmin = r->ev[0];
-    r->lmax = r->ev[dim - 1];
-    r->psd_tol = (double)dim * DBL_EPSILON * fmax(fabs(r->lmin), fabs(r->lmax));
-    r->cond = r->lmin > 0 ? r->lmax / r->lmin : INFINITY;
-    /* norm n: tdl's mse is a mean; n C for a kernel summed over the C outputs */
-    r->eta_max = r->lmax > 0 ? tdl_ntk_eta_max(r->lmax, (double)n * outputs_factor(o, r), 0) : NAN;
+    ntk_spectrum_summary(o, r);
     /* Arora et al.'s complexity for data with one target (tdl_ntk_arora_labels:
      * two classes as +-1, or one regression column); none otherwise */
     if (!o->full && (r->C == 1 || o->hinf)) {
@@ -466,6 +610,10 @@ static int ntk_emit_json(const ntk_opts *o, const ntk_result *r)
         json_object_end(&w);
     }
     json_number(&w, "seconds", r->seconds);
+    if (r->driver[0]) {
+        json_size(&w, "ranks", tdl_dist_size());
+        json_string(&w, "eigen_solver", r->driver);
+    }
     json_object_end(&w);
     json_flush_stdout(&w);
     return 0;
@@ -483,6 +631,7 @@ static void ntk_emit_text(const ntk_opts *o, const ntk_result *r)
     }
     printf("data         %s (%zu examples); Gram matrix %zu x %zu\n", r->ds->spec, r->n, dim, dim);
     printf("method       %s, %.3g s\n", r->method, r->seconds);
+    if (r->driver[0]) printf("ranks        %s (the Gram matrix block-cyclic over the ranks)\n", r->driver);
     printf("lambda_min   %.10g\nlambda_max   %.10g\n", r->lmin, r->lmax);
     printf("condition    %.6g\n", r->cond);
     printf("trace        %.10g\n", r->trace);
@@ -517,13 +666,14 @@ static int ntk_emit(const ntk_opts *o, const ntk_result *r)
 int cmd_ntk(int argc, char **argv)
 {
     ntk_opts o;
+    if (cli_dist_begin() != 0) return EXIT_WORK_FAILED; /* under mpirun: rank 0 speaks (dist_cli.h) */
     int rc = ntk_parse(argc, argv, &o);
-    if (rc != 0) return rc;
+    if (rc != 0) return cli_dist_end(rc);
     cli_set_threads(o.threads);
     ntk_result r;
     memset(&r, 0, sizeof r);
     rc = ntk_run(&o, &r);
-    if (rc == 0) rc = ntk_emit(&o, &r);
+    if (rc == 0 && cli_dist_root()) rc = ntk_emit(&o, &r); /* rank 0 prints and writes */
     ntk_result_free(&r);
-    return rc;
+    return cli_dist_end(rc); /* under mpirun: no rank left waiting */
 }

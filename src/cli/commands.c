@@ -654,6 +654,12 @@ static const char help_ntk_intro[] =
     "model line state the net's parametrization, activation, sigma_w, sigma_b, init\n"
     "and seed (a model file's metadata).  No loss is computed: --reduction and\n"
     "--loss mse:torch are refused.\n"
+    "Under MPI (mpirun -np N tdl ntk ...): the Gram matrix is block-cyclic over the\n"
+    "ranks (each computes its blocks; the memory guard is per rank), its spectrum by\n"
+    "ELPA 2-stage (pdsyevr when too small for the grid), --predict at t = inf and\n"
+    "Arora's complexity by pdpotrf / pdpotrs, at a finite --time from the\n"
+    "eigenvectors; JSON adds ranks and eigen_solver.  -o, --full, --per-layer,\n"
+    "--drift and --mc need one process and are refused.\n"
     "\n";
 
 static const char help_ntk[] =

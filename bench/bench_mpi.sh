@@ -8,7 +8,8 @@
 #   2. the whole command (values of H): one process without mpirun (closed
 #      forms + LAPACK), then mpirun -np 1, 2, 3 (HVP columns + ELPA): wall
 #      seconds and the peak resident memory of every rank (GNU time %M);
-#   3. the NTK Gram spectrum (n = 8000; --quick: 2000) on 1 and 2 ranks;
+#   3. tdl ntk, spectrum and kernel regression (n = 8000; --quick: 2000):
+#      one process, then mpirun -np 1, 2, 3, seconds and peak RSS per rank;
 #   the flop rates of part 1 ((4/3) P^3 flops of the values-only
 #   tridiagonal reduction over the seconds) feed the README's capacity model.
 # usage: bash bench/bench_mpi.sh [BUILD_DIR] [--quick]
@@ -69,11 +70,30 @@ print('        max |diff| / max|lambda| = %.2e' % (abs(a - b).max() / abs(a).max
 done
 
 echo
-echo "== 3. the spectrum of the empirical NTK Gram matrix (traced, 784-100-10 on MNIST, n = 8000):"
-echo "      tdl_dist_gram_eigenvalues on np ranks against tdl_ntk_empirical + LAPACK on rank 0"
+echo "== 3. tdl ntk (the traced empirical NTK of 784-100-10 on MNIST, n = 8000; --quick: 2000):"
+echo "      spectrum and kernel regression (--predict, ridge 1e-3, 1000 test images):"
+echo "      one process (LAPACK) against mpirun -np 1, 2, 3 (tdl_dist_gram: ELPA, pdpotrf/pdpotrs)"
 [ "$QUICK" = 1 ] && n=2000 || n=8000
-for np in 1 2; do
+NTK_ARGS="--arch 784-100-10 --data mnist:n=$n --test mnist:split=test,n=1000 --predict --ridge 1e-3 --json"
+l=$(load)
+/usr/bin/time -f "%e %M" -o /tmp/bench_mpi.$$ "$TDL" ntk $NTK_ARGS >/tmp/bench_mpi_1.$$.json
+read -r t m </tmp/bench_mpi.$$
+echo "n=$n  one process (LAPACK)       $t s   peak $((m / 1024)) MB   (load $l)"
+for np in 1 2 3; do
     l=$(load)
-    echo "np=$np: $($MPI -np $np "$DB" ntk "mnist:n=$n" 784-100-10)  (load $l)"
+    rm -f /tmp/bench_mpi.$$.r*
+    th=$(( $(nproc) / np )); [ "$th" -ge 1 ] || th=1
+    s0=$(date +%s.%N)
+    $MPI -np $np sh -c 'exec /usr/bin/time -f "%e %M" -o "$0.r$OMPI_COMM_WORLD_RANK" "$@"' /tmp/bench_mpi.$$ \
+        "$TDL" ntk $NTK_ARGS --threads $th >/tmp/bench_mpi_n.$$.json
+    s1=$(date +%s.%N)
+    peaks=$(for f in /tmp/bench_mpi.$$.r*; do awk '{ printf "%d ", $2 / 1024 }' "$f"; done)
+    echo "n=$n  mpirun -np $np (ELPA)      $(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }') s   peak per rank MB: $peaks  (load $l)"
+    /usr/bin/python3 -c "
+import json
+a = json.load(open('/tmp/bench_mpi_1.$$.json')); b = json.load(open('/tmp/bench_mpi_n.$$.json'))
+e = max(abs(x - y) for x, y in zip(a['eigenvalues'], b['eigenvalues'])) / a['lambda_max']
+p, q = a['predict']['test_predictions'], b['predict']['test_predictions']
+print('        eigenvalues: max |diff| / lambda_max = %.2e; test predictions: %.2e of max |f|' % (e, max(abs(x - y) for x, y in zip(p, q)) / max(abs(x) for x in p)))" 2>/dev/null
 done
 rm -f /tmp/bench_mpi.$$* /tmp/bench_mpi_1.$$.npy /tmp/bench_mpi_n.$$.npy

@@ -53,6 +53,9 @@
 #include "tdl/hessian.h"
 #include "internal.h"
 #include "net_internal.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* accumulators of one pass over the examples */
 #define ACC_BUDGET ((size_t)64 << 20)
@@ -394,6 +397,68 @@ static inline const double *features(const shallow *S, int side, size_t i)
     return side == 1 || S->linear ? S->Xt + i * S->d1 : S->At + i * S->h1;
 }
 
+/* Write one item's entries: G from its accumulator row Tg and H from Tg
+ * plus the residual row Tr (NULL: none), both holding the products
+ * [tk->p0, tk->p1) of the group.  The item's one or two rectangles are rows
+ * of unit ru times columns of unit cu ("swap": the row's feature is the
+ * product's second factor).  rx, rt: scratch for one unit's row entries. */
+static void scatter_item(const item *it, const unit_lists *RL, const unit_lists *CL, const size_t *posA,
+                         const size_t *posB, size_t na, size_t nbB, const task *tk, const double *Tg, const double *Tr,
+                         double *H, double *G, size_t ld, size_t *rx, size_t *rt)
+{
+    const size_t p0 = tk->p0, p1 = tk->p1;
+    const int whole = p0 == 0 && p1 == tk->nprod;
+    for (int part = 0; part < 2; part++) {
+        size_t ru, cu;
+        int swap;
+        if (it->mode == MODE_UNION) {
+            if (part == 1 && it->u == it->v) break;
+            ru = part ? it->v : it->u;
+            cu = part ? it->u : it->v;
+            swap = part;
+        } else {
+            if (part) break;
+            ru = it->mode == MODE_D1 ? it->u : it->v;
+            cu = it->mode == MODE_D1 ? it->v : it->u;
+            swap = 0;
+        }
+        const ent *re = RL->e + RL->start[ru];
+        const size_t nre = RL->start[ru + 1] - RL->start[ru];
+        if (!nre) continue;
+        /* the row entries' share of the product index */
+        for (size_t q = 0; q < nre; q++) {
+            if (it->packed) {
+                rx[q] = posA[re[q].f];
+                rt[q] = rx[q] * (2 * na - rx[q] - 1) / 2;
+            } else {
+                rt[q] = swap ? posB[re[q].f] : posA[re[q].f] * nbB;
+            }
+        }
+        for (size_t qc = CL->start[cu]; qc < CL->start[cu + 1]; qc++) {
+            const ent ce = CL->e[qc];
+            double *Hc = H ? H + ce.pos * ld : NULL, *Gc = G ? G + ce.pos * ld : NULL;
+            size_t y = 0, cterm;
+            if (it->packed) {
+                y = posA[ce.f];
+                cterm = y * (2 * na - y - 1) / 2;
+            } else {
+                cterm = swap ? posA[ce.f] * nbB : posB[ce.f];
+            }
+            for (size_t q = 0; q < nre; q++) {
+                /* packed: entry (min, max) of the pair of positions */
+                size_t pidx = it->packed ? (rx[q] <= y ? rt[q] + y : cterm + rx[q]) : rt[q] + cterm;
+                if (!whole) {
+                    if (pidx < p0 || pidx >= p1) continue;
+                }
+                pidx -= p0;
+                double g = Tg[pidx];
+                if (Gc) Gc[re[q].pos] = g;
+                if (Hc) Hc[re[q].pos] = Tr ? g + Tr[pidx] : g;
+            }
+        }
+    }
+}
+
 /* ---- the shallow path -------------------------------------------------------- */
 
 static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const size_t *rows,
@@ -431,6 +496,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     item *items = NULL;
     task *tasks = NULL;
     double *cache = NULL, *acc = NULL, *Wt = NULL, *Prod = NULL, *V = NULL, *Sm = NULL;
+    size_t *rowbuf = NULL, maxrow = 1;
     size_t nitems = 0, icap = 0, ntasks = 0, tcap = 0;
 
     if ((st = group_by_unit(&S, rows, nr, &RL)) != TDL_OK || (st = group_by_unit(&S, cols, nc, &CL)) != TDL_OK)
@@ -442,6 +508,17 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     posB = tdl_malloc(nfmax * sizeof(size_t), "the Hessian entries' feature maps");
     mark = tdl_calloc(nfmax, 1, "the Hessian entries' feature sets");
     if (!rid || !cid || !scratch || !posA || !posB || !mark) { st = TDL_ENOMEM; goto cleanup; }
+    for (size_t u = 0; u < nunits; u++)
+        if (RL.start[u + 1] - RL.start[u] > maxrow) maxrow = RL.start[u + 1] - RL.start[u];
+    {
+#ifdef _OPENMP
+        size_t nth = (size_t)omp_get_max_threads();
+#else
+        size_t nth = 1;
+#endif
+        rowbuf = tdl_malloc(nth * 2 * maxrow * sizeof(size_t), "the Hessian entries' scatter buffers");
+        if (!rowbuf) { st = TDL_ENOMEM; goto cleanup; }
+    }
     if ((st = unit_sets(&S, &RL, &sp, rid, scratch, mark)) != TDL_OK ||
         (st = unit_sets(&S, &CL, &sp, cid, scratch, mark)) != TDL_OK)
         goto cleanup;
@@ -677,53 +754,18 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             for (size_t f = 0; f < nfmax; f++) posA[f] = posB[f] = SIZE_MAX;
             for (size_t x = 0; x < na; x++) posA[A[x]] = x;
             for (size_t y = 0; y < nbB; y++) posB[B[y]] = y;
-            const size_t p0 = tk->p0, p1 = tk->p1;
-            const int packed = it0->packed;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 4) if (tk->g1 - tk->g0 > 8)
 #endif
             for (size_t k = tk->g0; k < tk->g1; k++) {
-                const item *it = &items[k];
-                const double *Tg = tk->T + (it->row - tk->r0) * pc;
-                const double *Tr = it->has_r ? Tg + pc : NULL;
-                /* the item's one or two rectangles: rows of unit ru x columns of unit cu;
-                 * swap: the row's feature is the product's second factor */
-                for (int part = 0; part < 2; part++) {
-                    size_t ru, cu;
-                    int swap;
-                    if (it->mode == MODE_UNION) {
-                        if (part == 1 && it->u == it->v) break;
-                        ru = part ? it->v : it->u;
-                        cu = part ? it->u : it->v;
-                        swap = part;
-                    } else {
-                        if (part) break;
-                        ru = it->mode == MODE_D1 ? it->u : it->v;
-                        cu = it->mode == MODE_D1 ? it->v : it->u;
-                        swap = 0;
-                    }
-                    for (size_t qc = CL.start[cu]; qc < CL.start[cu + 1]; qc++) {
-                        const ent ce = CL.e[qc];
-                        double *Hc = H ? H + ce.pos * ld : NULL, *Gc = G ? G + ce.pos * ld : NULL;
-                        for (size_t qr = RL.start[ru]; qr < RL.start[ru + 1]; qr++) {
-                            const ent re = RL.e[qr];
-                            size_t pidx;
-                            if (packed) {
-                                size_t x = posA[re.f], y = posA[ce.f];
-                                if (x > y) { size_t tt = x; x = y; y = tt; }
-                                pidx = x * (2 * na - x - 1) / 2 + y;
-                            } else if (!swap) {
-                                pidx = posA[re.f] * nbB + posB[ce.f];
-                            } else {
-                                pidx = posA[ce.f] * nbB + posB[re.f];
-                            }
-                            if (pidx < p0 || pidx >= p1) continue;
-                            double gval = Tg[pidx - p0];
-                            if (Gc) Gc[re.pos] = gval;
-                            if (Hc) Hc[re.pos] = Tr ? gval + Tr[pidx - p0] : gval;
-                        }
-                    }
-                }
+#ifdef _OPENMP
+                size_t *rbuf = rowbuf + (size_t)omp_get_thread_num() * 2 * maxrow;
+#else
+                size_t *rbuf = rowbuf;
+#endif
+                const double *Tg = tk->T + (items[k].row - tk->r0) * pc;
+                scatter_item(&items[k], &RL, &CL, posA, posB, na, nbB, tk, Tg, items[k].has_r ? Tg + pc : NULL, H, G, ld, rbuf,
+                             rbuf + maxrow);
             }
         }
         t0 = t1;
@@ -770,6 +812,7 @@ cleanup:
     free(V);
     free(ra);
     free(rc);
+    free(rowbuf);
     return st;
 }
 

@@ -2,7 +2,7 @@
  *   dist_bench eigen SPEC ARCH SOLVER
  *       the dense Hessian of a fresh net (seed 1, mean cross-entropy) on
  *       every rank, then its eigenvalues by SOLVER: lapack (dsyevd_2stage on
- *       rank 0 alone), elpa or scalapack (the distributed solvers of
+ *       rank 0 alone), elpa, scalapack (pdsyevr) or pdsyevd (the distributed solvers of
  *       tdl/dist.h); rank 0 prints "SOLVER seconds max|lambda|"
  *   dist_bench hessian SPEC ARCH
  *       tdl_dist_hessian_exact (values of H and G) against tdl_hessian_dense
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 {
     if (tdl_dist_init() != TDL_OK) return fail();
     if (argc < 4) {
-        fprintf(stderr, "usage: dist_bench eigen SPEC ARCH lapack|elpa|scalapack | hessian SPEC ARCH\n");
+        fprintf(stderr, "usage: dist_bench eigen SPEC ARCH lapack|elpa|scalapack|pdsyevd | hessian SPEC ARCH\n");
         return 2;
     }
     tdl_dataset *ds = NULL;
@@ -82,7 +82,9 @@ int main(int argc, char **argv)
             driver = e.driver;
             tdl_sym_eigen_free(&e);
         } else {
-            tdl_dist_solver s = !strcmp(argv[4], "elpa") ? TDL_DIST_SOLVER_ELPA : TDL_DIST_SOLVER_SCALAPACK;
+            tdl_dist_solver s = !strcmp(argv[4], "elpa")      ? TDL_DIST_SOLVER_ELPA
+                                : !strcmp(argv[4], "pdsyevd") ? TDL_DIST_SOLVER_PDSYEVD
+                                                              : TDL_DIST_SOLVER_SCALAPACK;
             if (tdl_dist_sym_eigenvalues(H, P, s, w, &driver) != TDL_OK) return fail();
             mx = fmax(fabs(w[0]), fabs(w[P - 1]));
         }

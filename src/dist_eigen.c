@@ -203,6 +203,7 @@ tdl_dist_solver tdl_dist_choose_solver(tdl_dist_solver s)
     const char *v = getenv("TDL_DIST_SOLVER");
     if (v && !strcmp(v, "scalapack")) return TDL_DIST_SOLVER_SCALAPACK;
     if (v && !strcmp(v, "elpa")) return TDL_DIST_SOLVER_ELPA;
+    if (v && !strcmp(v, "pdsyevd")) return TDL_DIST_SOLVER_PDSYEVD;
     return TDL_DIST_SOLVER_ELPA;
 }
 
@@ -215,6 +216,35 @@ int tdl_dist_solve(const tdl_dist_grid *g, tdl_dist_solver solver, double *A, si
 {
     int n = g->n, one = 1, info = 0;
     int count = (int)(hi - lo + 1);
+    if (solver == TDL_DIST_SOLVER_PDSYEVD) {
+        /* divide and conquer: every eigenpair (pdsyevd has no values-only
+         * mode), then lo..hi kept; Z is work space when not asked for */
+        int lwork = -1, liwork = -1, iwq = 0, st = TDL_OK;
+        double wq = 0;
+        double *ev = tdl_malloc((size_t)n * sizeof(double), "eigenvalues");
+        double *Zw = Z ? Z : tdl_malloc(tdl_dist_local_count(g) * sizeof(double), "pdsyevd's eigenvectors");
+        if (!ev || !Zw) st = TDL_ENOMEM;
+        if ((st = tdl_dist_agree(st)) == TDL_OK) {
+            pdsyevd_("V", "L", &n, A, &one, &one, g->desc, ev, Zw, &one, &one, g->desc, &wq, &lwork, &iwq, &liwork, &info);
+            lwork = (int)wq + 1;
+            liwork = iwq + 1;
+            double *work = tdl_malloc((size_t)lwork * sizeof(double), "pdsyevd's work space");
+            int *iwork = tdl_malloc((size_t)liwork * sizeof(int), "pdsyevd's integer work space");
+            st = tdl_dist_agree(work && iwork ? TDL_OK : TDL_ENOMEM);
+            if (st == TDL_OK) {
+                pdsyevd_("V", "L", &n, A, &one, &one, g->desc, ev, Zw, &one, &one, g->desc, work, &lwork, iwork, &liwork, &info);
+                if (info != 0) st = tdl_fail(TDL_ENOCONV, "ScaLAPACK pdsyevd failed (info %d)", info);
+                else memcpy(w, ev + lo, (size_t)count * sizeof(double));
+                st = tdl_dist_agree(st);
+            }
+            free(work);
+            free(iwork);
+        }
+        free(ev);
+        if (!Z) free(Zw);
+        *zcol0 = (int)lo;
+        return st;
+    }
     if (solver == TDL_DIST_SOLVER_SCALAPACK) {
         int il = (int)lo + 1, iu = (int)hi + 1, mfound = 0, nz = 0, lwork = -1, liwork = -1, iwq = 0;
         double vl = 0, vu = 0, wq = 0;
@@ -380,7 +410,7 @@ tdl_dist_solver tdl_dist_fit_solver(tdl_dist_solver s, const tdl_dist_grid *g)
 
 const char *tdl_dist_solver_name(tdl_dist_solver s)
 {
-    return s == TDL_DIST_SOLVER_SCALAPACK ? "ScaLAPACK pdsyevr" : "ELPA 2-stage";
+    return s == TDL_DIST_SOLVER_SCALAPACK ? "ScaLAPACK pdsyevr" : s == TDL_DIST_SOLVER_PDSYEVD ? "ScaLAPACK pdsyevd" : "ELPA 2-stage";
 }
 
 int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,

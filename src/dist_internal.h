@@ -28,6 +28,9 @@ void pdgemm_(const char *transa, const char *transb, const int *m, const int *n,
 void pdpotrf_(const char *uplo, const int *n, double *a, const int *ia, const int *ja, const int *desca, int *info);
 void pdpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *ia, const int *ja,
               const int *desca, double *b, const int *ib, const int *jb, const int *descb, int *info);
+void pdsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *ia, const int *ja,
+              const int *desca, double *w, double *z, const int *iz, const int *jz, const int *descz, double *work,
+              const int *lwork, int *iwork, const int *liwork, int *info);
 void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a, const int *ia,
               const int *ja, const int *desca, const double *vl, const double *vu, const int *il, const int *iu,
               int *m, int *nz, double *w, double *z, const int *iz, const int *jz, const int *descz, double *work,

@@ -97,11 +97,14 @@ TDL_API int tdl_dist_all_reach(double seconds);
  *                              bench/bench_mpi.sh)
  *   TDL_DIST_SOLVER_ELPA       ELPA 2-stage (elpa_eigenvalues / _eigenvectors)
  *   TDL_DIST_SOLVER_SCALAPACK  ScaLAPACK pdsyevr (MRRR, index range)
- * The environment variable TDL_DIST_SOLVER=elpa|scalapack overrides AUTO.
+ *   TDL_DIST_SOLVER_PDSYEVD    ScaLAPACK pdsyevd (divide and conquer; it has
+ *                              no values-only mode: every eigenpair, always)
+ * The environment variable TDL_DIST_SOLVER=elpa|scalapack|pdsyevd overrides
+ * AUTO.
  * A matrix with fewer than nb p_c rows (too small to give every process
  * column a block, which ELPA needs) goes to pdsyevr. */
 typedef enum tdl_dist_solver {
-    TDL_DIST_SOLVER_AUTO, TDL_DIST_SOLVER_ELPA, TDL_DIST_SOLVER_SCALAPACK
+    TDL_DIST_SOLVER_AUTO, TDL_DIST_SOLVER_ELPA, TDL_DIST_SOLVER_SCALAPACK, TDL_DIST_SOLVER_PDSYEVD
 } tdl_dist_solver;
 
 typedef struct tdl_dist_hessian_config {

@@ -418,8 +418,9 @@ static const char help_hessian_intro[] =
     "dual, LAPACK's bound on K plus the rounding of forming K.\n"
     "Under MPI (mpirun -np N tdl hessian ...; tdl built with OpenMPI, ScaLAPACK, ELPA):\n"
     "exact: H (G, R with --gn) block-cyclic over the ranks from Hessian-vector products,\n"
-    "eigenvalues and --vectors by ELPA 2-stage (TDL_DIST_SOLVER=scalapack: pdsyevr), named\n"
-    "as the driver; lanczos, slq: the examples split over the ranks.  Rank 0 prints and\n"
+    "eigenvalues and --vectors by ELPA 2-stage (TDL_DIST_SOLVER=scalapack: pdsyevr,\n"
+    "=pdsyevd: divide and conquer, slower here), named as the driver; lanczos, slq: the\n"
+    "examples split over the ranks.  Rank 0 prints and\n"
     "writes; an error on any rank is one message and a non-zero exit.  As root:\n"
     "--allow-run-as-root; more ranks than cores: --oversubscribe.\n"
     "\n";

@@ -84,6 +84,12 @@ expect_out "ScaLAPACK pdsyevr" "TDL_DIST_SOLVER=scalapack is reported"
 r=$(rel_diff "$WORK/b1.csv" "$WORK/b3.csv")
 rel_ok "$r" "$(bound 150 103)" && ok || bad "--k 5 bottom: differ by $r"
 [ "$(tail -n +2 "$WORK/b3.csv" | wc -l)" -eq 5 ] && ok || bad "--k 5: 5 values written"
+# ScaLAPACK's divide and conquer (pdsyevd: every pair, then the range kept)
+TDL_DIST_SOLVER=pdsyevd run $MPI -np 2 "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b2.csv"
+expect_status 0 "pdsyevd on 2 ranks"
+expect_out "ScaLAPACK pdsyevd, 1 x 2 BLACS grid" "TDL_DIST_SOLVER=pdsyevd is reported"
+r=$(rel_diff "$WORK/b1.csv" "$WORK/b2.csv")
+rel_ok "$r" "$(bound 150 103)" && ok || bad "pdsyevd --k 5 bottom: differ by $r"
 
 # --which magnitude with eigenvectors: the same values; residuals in the JSON
 # (one document on stdout); each vector equal up to sign to one process's

@@ -1,16 +1,17 @@
 /* dist_eigen.c — the exact Hessian (and G) in ScaLAPACK's 2D block-cyclic
- * layout, and its spectrum by ELPA two-stage or ScaLAPACK pdsyevr
+ * layout, and its spectrum by ELPA two-stage or ScaLAPACK pdsyevr / pdsyevd
  * (tdl/dist.h).
  *
  * The matrices: rank (r, c) of the p_r x p_c BLACS grid holds local arrays
  * in ScaLAPACK's column-major convention (lld = its local row count).
- * Assembly: the global columns of process column c are shared out among the
- * p_r ranks of that column (local column lj goes to row lj mod p_r in
- * batches), each computes its columns H e_j by one exact Hessian-vector
- * product (tdl_hessian_operator_apply) and the column's ranks exchange them
- * (MPI_Allgather on the column communicator); each keeps its rows.  Then
- * (A + A^T) / 2 by pdtran, as tdl_hessian_dense symmetrizes the HVP
- * columns.  Without MPI at build time every entry point fails with "built
+ * Assembly, nets of depth <= 2: each rank its own entries from the closed
+ * forms (tdl_hessian_entries, BLAS-3).  Deeper nets: the global columns of
+ * process column c are shared out among the p_r ranks of that column (local
+ * column lj goes to row lj mod p_r in batches), each computes its columns
+ * H e_j by one exact Hessian-vector product (tdl_hessian_operator_apply) and
+ * the column's ranks exchange them (MPI_Allgather on the column
+ * communicator); each keeps its rows.  Then (A + A^T) / 2 by pdtran, as
+ * tdl_hessian_dense symmetrizes the HVP columns.  Without MPI at build time every entry point fails with "built
  * without MPI". */
 #include <float.h>
 #include <math.h>
@@ -185,6 +186,26 @@ done:
     free(send);
     free(recv);
     tdl_hessian_operator_free(&op);
+    return st;
+}
+
+/* Assemble H (and G) of the block [off, off + len) into A (and B) from the
+ * closed forms of a net of depth <= 2 (tdl_hessian_entries): this rank's
+ * local rows and columns only, BLAS-3 (local status). */
+static int assemble_closed(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t off,
+                           const tdl_dist_grid *g, double *A, double *B)
+{
+    if (g->lr <= 0 || g->lc <= 0) return TDL_OK;
+    size_t *rows = tdl_malloc((size_t)g->lr * sizeof(size_t), "the local row indices");
+    size_t *cols = tdl_malloc((size_t)g->lc * sizeof(size_t), "the local column indices");
+    int st = rows && cols ? TDL_OK : TDL_ENOMEM;
+    if (st == TDL_OK) {
+        for (int li = 0; li < g->lr; li++) rows[li] = off + (size_t)tdl_dist_l2g(li, g->nb, g->myrow, g->nprow);
+        for (int lj = 0; lj < g->lc; lj++) cols[lj] = off + (size_t)tdl_dist_l2g(lj, g->nb, g->mycol, g->npcol);
+        st = tdl_hessian_entries(m, loss, ds, rows, (size_t)g->lr, cols, (size_t)g->lc, A, B, (size_t)g->lr);
+    }
+    free(rows);
+    free(cols);
     return st;
 }
 
@@ -458,7 +479,8 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     }
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
     double t0 = now();
-    st = tdl_dist_agree(assemble(m, loss, ds, cfg.off, len, &g, A, B));
+    st = tdl_dist_agree(m->depth <= 2 ? assemble_closed(m, loss, ds, cfg.off, &g, A, B)
+                                      : assemble(m, loss, ds, cfg.off, len, &g, A, B));
     if (st != TDL_OK) goto cleanup;
     symmetrize(&g, A, W); /* W = H */
     if (!B && !Z) { free(A); A = NULL; } /* not needed again: the solver gets its memory */

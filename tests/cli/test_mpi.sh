@@ -48,8 +48,9 @@ rel_ok() { awk -v v="$1" -v b="$2" 'BEGIN { exit !(v ~ /^[0-9.e+-]+$/ && v + 0 <
 bound() { awk -v n="$1" -v p="$2" 'BEGIN { printf "%.3g\n", 2 * (n + p) * 2 ^ -52 * sqrt(p) }'; }
 
 D=iris:normalize=standard
-# a deep net (HVP columns in both paths) and a shallow one (closed forms in one
-# process, HVP columns under MPI): P = 4*8+8+8*5+5+5*3+3 = 103, 4*16+16+16*3+3 = 131
+# a deep net (HVP columns in both paths) and a shallow one (closed forms in
+# both: tdl_hessian_dense in one process, tdl_hessian_entries on each rank's
+# blocks under MPI): P = 4*8+8+8*5+5+5*3+3 = 103, 4*16+16+16*3+3 = 131
 for arch in 4-8-5-3 4-16-3; do
     P=$(echo "$arch" | awk -F- '{ p = 0; for (i = 2; i <= NF; i++) p += $(i - 1) * $i + $i; print p }')
     B=$(bound 150 "$P")

@@ -41,7 +41,7 @@ int cli_dist_root(void) { return tdl_dist_rank() == 0; }
 
 int cli_dist_command(const char *name)
 {
-    static const char *const names[] = {"hessian", "landscape", "sweep"};
+    static const char *const names[] = {"hessian", "ntk", "landscape", "sweep"};
     for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return 1;
     return 0;

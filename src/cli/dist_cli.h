@@ -35,7 +35,8 @@ int cli_dist_root(void);
 int cli_dist_ready(int rc);
 int cli_dist_end(int rc);
 /* 1 when command NAME has a distributed path (the ranks share its work):
- * "hessian" (block-cyclic matrices, data-parallel products), "landscape"
+ * "hessian" (block-cyclic matrices, data-parallel products), "ntk" (the
+ * block-cyclic Gram matrix), "landscape"
  * (grid cells and curve points dealt over the ranks) and "sweep" (runs
  * dealt over the ranks).  For main.c: under mpirun, the ranks other than 0
  * of any other command return 0 at once, and rank 0 runs it alone, as

@@ -57,6 +57,10 @@
 #include <omp.h>
 #endif
 
+/* OpenBLAS extensions (the library links OpenBLAS) */
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
 /* accumulators of one pass over the examples */
 #define ACC_BUDGET ((size_t)64 << 20)
 /* per-example temporaries of a block of examples */
@@ -497,6 +501,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     task *tasks = NULL;
     double *cache = NULL, *acc = NULL, *Wt = NULL, *Prod = NULL, *V = NULL, *Sm = NULL;
     size_t *rowbuf = NULL, maxrow = 1;
+    int blas_threads = 0; /* to restore (0: untouched) */
     size_t nitems = 0, icap = 0, ntasks = 0, tcap = 0;
 
     if ((st = group_by_unit(&S, rows, nr, &RL)) != TDL_OK || (st = group_by_unit(&S, cols, nc, &CL)) != TDL_OK)
@@ -647,6 +652,14 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     }
 
     /* ---- passes over the examples ---- */
+#ifdef _OPENMP
+    /* OpenBLAS runs single-threaded inside our parallel regions; restored at cleanup */
+    const int nth = omp_get_max_threads();
+    if (nth > 1) {
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+#endif
     size_t cache_per = d1 + (S.linear ? 0 : h1) + C * C + 3 * C + (S.linear ? 0 : 2 * h * C + 4 * h) + nra * C;
     for (size_t t0 = 0; t0 < ntasks || (t0 == 0 && nra);) {
         size_t t1 = t0, accn = 0, wmax = 0, pmax = 0;
@@ -706,41 +719,64 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                 const size_t *A = sp.data + sp.off[it0->ida], *B = sp.data + sp.off[it0->idb];
                 const size_t na = sp.len[it0->ida], nbB = sp.len[it0->idb];
                 const int packed = it0->packed, rs = it0->rs, cs = it0->cs;
+                /* one parallel region: the weights and products by examples, then
+                 * T += Wt^T Prod split in row or column blocks over the threads,
+                 * each a single-threaded dgemm (one pool of threads: OpenBLAS's
+                 * own would spin against OpenMP's between the two phases) */
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (nb * (rows_t + pc) > 20000)
+#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)rows_t * (double)pc > 2e6)
 #endif
-                for (size_t i = 0; i < nb; i++) {
-                    double *w = Wt + i * rows_t;
-                    for (size_t k = tk->g0; k < tk->g1; k++) {
-                        const item *it = &items[k];
-                        w[it->row - tk->r0] = item_weight(&S, it, 0, i);
-                        if (it->has_r) w[it->row - tk->r0 + 1] = item_weight(&S, it, 1, i);
+                {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+                    for (size_t i = 0; i < nb; i++) {
+                        double *w = Wt + i * rows_t;
+                        for (size_t k = tk->g0; k < tk->g1; k++) {
+                            const item *it = &items[k];
+                            w[it->row - tk->r0] = item_weight(&S, it, 0, i);
+                            if (it->has_r) w[it->row - tk->r0 + 1] = item_weight(&S, it, 1, i);
+                        }
+                        const double *Fr = features(&S, rs, i), *Fc = features(&S, cs, i);
+                        double *pr = Prod + i * pc;
+                        size_t idx = 0, out = 0;
+                        if (packed) {
+                            for (size_t x = 0; x < na && idx < tk->p1; x++) {
+                                size_t len = na - x;
+                                if (idx + len <= tk->p0) { idx += len; continue; }
+                                size_t y0 = x + (tk->p0 > idx ? tk->p0 - idx : 0);
+                                size_t y1 = x + (tk->p1 - idx < len ? tk->p1 - idx : len);
+                                const double fx = Fr[A[x]];
+                                for (size_t y = y0; y < y1; y++) pr[out++] = fx * Fr[A[y]];
+                                idx += len;
+                            }
+                        } else {
+                            for (size_t pp = tk->p0; pp < tk->p1;) {
+                                size_t x = pp / nbB, y = pp % nbB;
+                                size_t y1 = nbB < y + (tk->p1 - pp) ? nbB : y + (tk->p1 - pp);
+                                const double fx = Fr[A[x]];
+                                for (; y < y1; y++) pr[out++] = fx * Fc[B[y]];
+                                pp = x * nbB + y1;
+                            }
+                        }
                     }
-                    const double *Fr = features(&S, rs, i), *Fc = features(&S, cs, i);
-                    double *pr = Prod + i * pc;
-                    size_t idx = 0, out = 0;
-                    if (packed) {
-                        for (size_t x = 0; x < na && idx < tk->p1; x++) {
-                            size_t len = na - x;
-                            if (idx + len <= tk->p0) { idx += len; continue; }
-                            size_t y0 = x + (tk->p0 > idx ? tk->p0 - idx : 0);
-                            size_t y1 = x + (tk->p1 - idx < len ? tk->p1 - idx : len);
-                            const double fx = Fr[A[x]];
-                            for (size_t y = y0; y < y1; y++) pr[out++] = fx * Fr[A[y]];
-                            idx += len;
-                        }
+#ifdef _OPENMP
+                    const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+#else
+                    const size_t me = 0, nt = 1;
+#endif
+                    if (rows_t >= pc) {
+                        size_t lo = rows_t * me / nt, hi = rows_t * (me + 1) / nt;
+                        if (hi > lo)
+                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), (int)pc, (int)nb, 1.0,
+                                        Wt + lo, (int)rows_t, Prod, (int)pc, 1.0, tk->T + lo * pc, (int)pc);
                     } else {
-                        for (size_t pp = tk->p0; pp < tk->p1;) {
-                            size_t x = pp / nbB, y = pp % nbB;
-                            size_t y1 = nbB < y + (tk->p1 - pp) ? nbB : y + (tk->p1 - pp);
-                            const double fx = Fr[A[x]];
-                            for (; y < y1; y++) pr[out++] = fx * Fc[B[y]];
-                            pp = x * nbB + y1;
-                        }
+                        size_t lo = pc * me / nt, hi = pc * (me + 1) / nt;
+                        if (hi > lo)
+                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows_t, (int)(hi - lo), (int)nb, 1.0,
+                                        Wt, (int)rows_t, Prod + lo, (int)pc, 1.0, tk->T + lo, (int)pc);
                     }
                 }
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows_t, (int)pc, (int)nb, 1.0, Wt,
-                            (int)rows_t, Prod, (int)pc, 1.0, tk->T, (int)pc);
             }
         }
 
@@ -794,6 +830,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     }
 
 cleanup:
+    if (blas_threads > 0) openblas_set_num_threads(blas_threads);
     free(RL.start);
     free(RL.e);
     free(CL.start);

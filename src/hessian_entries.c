@@ -67,6 +67,11 @@ void openblas_set_num_threads(int num_threads);
 #define EX_BUDGET ((size_t)32 << 20)
 /* products per dgemm (columns of T) */
 #define PROD_CHUNK ((size_t)4096)
+/* Test hook: with TDL_TEST_ENTRIES_SMALL set in the environment the three
+ * limits above become tiny (7 products a chunk, 300 accumulator doubles a
+ * pass, 5 examples a block), so the unit test reaches the chunked, multi-pass
+ * and multi-block paths on small nets. */
+#define TEST_HOOK_ENV "TDL_TEST_ENTRIES_SMALL"
 
 /* an output row or column: its position and its parameter's feature */
 typedef struct ent {
@@ -593,7 +598,8 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     if (nitems) qsort(items, nitems, sizeof(item), item_cmp);
 
     /* ---- tasks: groups x product chunks x item chunks, packed into passes ---- */
-    const size_t acc_max = ACC_BUDGET / sizeof(double);
+    const int small = getenv(TEST_HOOK_ENV) != NULL;
+    const size_t acc_max = small ? 300 : ACC_BUDGET / sizeof(double), prod_chunk = small ? 7 : PROD_CHUNK;
     for (size_t g0 = 0; g0 < nitems;) {
         size_t g1 = g0 + 1;
         while (g1 < nitems && same_group(&items[g0], &items[g1])) g1++;
@@ -601,7 +607,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         size_t nprod = items[g0].packed ? na * (na + 1) / 2 : na * nb;
         size_t rowsg = 0;
         for (size_t k = g0; k < g1; k++) { items[k].row = rowsg; rowsg += 1 + (size_t)items[k].has_r; }
-        size_t npc = (nprod + PROD_CHUNK - 1) / PROD_CHUNK;
+        size_t npc = (nprod + prod_chunk - 1) / prod_chunk;
         size_t pcl = (nprod + npc - 1) / npc;
         size_t rmax = acc_max / pcl;
         if (rmax < 2) rmax = 2;
@@ -670,7 +676,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             t1++;
         }
         size_t per = cache_per + wmax + pmax;
-        size_t nbx = EX_BUDGET / (per * sizeof(double));
+        size_t nbx = small ? 5 : EX_BUDGET / (per * sizeof(double));
         if (nbx == 0) nbx = 1;
         if (nbx > n) nbx = n;
         size_t need = accn + nbx * per + C;

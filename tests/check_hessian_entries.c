@@ -266,6 +266,26 @@ START_TEST(test_larger)
 }
 END_TEST
 
+/* The chunked paths (products split over several dgemms, items over several
+ * accumulators, several passes over the examples, several blocks of
+ * examples) with the library's test hook that makes its budgets tiny. */
+START_TEST(test_small_budgets)
+{
+    static const char *const nets[] = {"tanh_ce", "gelu_mse_onehot", "linear_ce", "softplus_ce"};
+    fixture fx;
+    fixture_load(nets[_i], &fx);
+    ck_assert_int_eq(setenv("TDL_TEST_ENTRIES_SMALL", "1", 1), 0);
+    ref r;
+    char name[64];
+    snprintf(name, sizeof name, "%s (tiny budgets)", fx.name);
+    ref_make(&r, name, fx.m, fx.loss, fx.ds);
+    check_all(&r, 500 + (unsigned long)_i);
+    unsetenv("TDL_TEST_ENTRIES_SMALL");
+    ref_free(&r);
+    fixture_free(&fx);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     fixture fx;
@@ -333,6 +353,7 @@ static Suite *entries_suite(void)
     TCase *limits = tcase_create("limits");
     tcase_set_timeout(limits, 120);
     tcase_add_loop_test(limits, test_larger, 0, 5);
+    tcase_add_loop_test(limits, test_small_budgets, 0, 4);
     suite_add_tcase(s, limits);
     TCase *errors = tcase_create("errors");
     tcase_add_test(errors, test_errors);

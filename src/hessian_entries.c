@@ -935,7 +935,7 @@ int tdl_hessian_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
     if ((nr && !rows) || (nc && !cols))
         return tdl_fail(TDL_EINVAL, "Hessian entries: %zu %s requested but no index list given", nr ? nr : nc,
                         nr && !rows ? "rows" : "columns");
-    if (ld < nr || ld == 0)
+    if (ld < nr)
         return tdl_fail(TDL_ESHAPE, "Hessian entries: leading dimension %zu is smaller than the %zu rows", ld, nr);
     const size_t P = m->n_params;
     for (size_t a = 0; a < nr; a++)

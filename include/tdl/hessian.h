@@ -86,7 +86,7 @@ TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_da
  * Threads: OpenMP over examples and unit pairs, OpenBLAS inside the dgemms
  * (tdl_set_threads).  Errors: TDL_EINVAL (an index >= P, a NULL index list
  * with a count, the loss does not fit the net and data: tdl_loss_check),
- * TDL_ESHAPE (ld < nr or ld == 0; the data's width), TDL_ENONFINITE (a
+ * TDL_ESHAPE (ld < nr; the data's width), TDL_ENONFINITE (a
  * non-finite example loss, e.g. NaN in the data, as tdl_hessian_dense),
  * TDL_ETOOBIG (tdl_memory_require refuses the temporaries), TDL_ENOMEM. */
 TDL_API int tdl_hessian_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,

@@ -24,17 +24,21 @@
  * Q^T XX, restricted to what was asked.
  *
  * The features a unit pair {u, v} needs: R_u x C_v (rows of unit u times
- * columns of unit v) and R_v x C_u.  Two ways (the cheaper is taken, per pair):
- *   union   one symmetric block over U = the union of those features (same
- *           side: the products F_j F_k with j <= k, |U|(|U|+1)/2 of them; both
- *           mirrored entries are read from one number) or a rectangle
- *           A x B (side 1 x side 2);
- *   direct  the rectangles R_u x C_v and R_v x C_u as they are.
+ * columns of unit v) and R_v x C_u.  Three ways (the cheapest is taken, per
+ * pair; the count is of products, each 2 n flops):
+ *   packed   same side: the products F_j F_k, j <= k, over U = the union of
+ *            those features, |U|(|U|+1)/2; both mirrored entries and both
+ *            rectangles are read from one number each;
+ *   union    the rectangle A x B, A = the features of u's entries, B = of
+ *            v's, |A||B|; the mirror rectangle R_v x C_u is read transposed
+ *            (a diagonal rank of a square grid, whose rows and columns share
+ *            one pattern, gets both blocks for the price of one);
+ *   direct   the rectangles R_u x C_v and R_v x C_u as they are.
  * A rank's share of a 2D block-cyclic matrix with the units aligned to its
- * blocks (digits 64-H-10 with nb = 64) needs whole units: the union way then
- * costs what the dense assembly does for those pairs (2 n flops an entry
- * pair), and a 1 x 2 grid's share about 3/4 of the full set.  Items with the
- * same feature sets (interned, so compared by id) share one dgemm.
+ * blocks (digits 64-H-10 with nb = 64) needs whole units: the packed way then
+ * costs what the dense assembly does for those pairs, and a 1 x 2 grid's
+ * share about 3/4 of the full set (the pairs it needs).  Items with the same
+ * feature sets (interned, so compared by id) share one dgemm.
  *
  * Memory: items and their features (O(nr + nc + pairs)), the accumulators
  * of one pass (ACC_BUDGET: passes over the examples are repeated when the
@@ -513,7 +517,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         goto cleanup;
     rid = tdl_malloc(nunits * sizeof(size_t), "the Hessian entries' feature sets");
     cid = tdl_malloc(nunits * sizeof(size_t), "the Hessian entries' feature sets");
-    scratch = tdl_malloc(4 * nfmax * sizeof(size_t), "the Hessian entries' feature sets");
+    scratch = tdl_malloc(5 * nfmax * sizeof(size_t), "the Hessian entries' feature sets");
     posA = tdl_malloc(nfmax * sizeof(size_t), "the Hessian entries' feature maps");
     posB = tdl_malloc(nfmax * sizeof(size_t), "the Hessian entries' feature maps");
     mark = tdl_calloc(nfmax, 1, "the Hessian entries' feature sets");
@@ -542,31 +546,43 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             int n1 = nRu && nCv, n2 = u != v && nRv && nCu;
             if (!n1 && !n2) continue;
             int s = side_of(&S, u), t = side_of(&S, v);
-            double costD = (n1 ? (double)nRu * (double)nCv : 0) + (n2 ? (double)nRv * (double)nCu : 0), costU;
-            size_t *A = scratch, *B = scratch + nfmax, *tmp = scratch + 2 * nfmax, nA, nB = 0;
+            /* direct: the rectangles; union packed (same side): the products
+             * F_j F_k, j <= k, over U; union rectangle: A x B with A the
+             * features of u's entries, B of v's (the mirror block read
+             * transposed) */
+            double costD = (n1 ? (double)nRu * (double)nCv : 0) + (n2 ? (double)nRv * (double)nCu : 0);
+            double costP = INFINITY, costR = INFINITY;
+            size_t *U = scratch, *A = scratch + nfmax, *B = scratch + 2 * nfmax, *tmp = scratch + 3 * nfmax;
+            size_t nU = 0, nA = 0, nB = 0;
             if (s == t) {
                 size_t k1 = n1 ? set_union(Ru, nRu, Cv, nCv, tmp) : 0;
                 size_t k2 = n2 ? set_union(Rv, nRv, Cu, nCu, tmp + nfmax) : 0;
-                nA = set_union(tmp, k1, tmp + nfmax, k2, A);
-                costU = (double)nA * (double)(nA + 1) / 2;
-            } else {
+                nU = set_union(tmp, k1, tmp + nfmax, k2, U);
+                costP = (double)nU * (double)(nU + 1) / 2;
+            }
+            if (u != v) {
                 nA = set_union(n1 ? Ru : NULL, n1 ? nRu : 0, n2 ? Cu : NULL, n2 ? nCu : 0, A);
                 nB = set_union(n1 ? Cv : NULL, n1 ? nCv : 0, n2 ? Rv : NULL, n2 ? nRv : 0, B);
-                costU = (double)nA * (double)nB;
+                costR = (double)nA * (double)nB;
             }
+            const int way_union = costP < costD || costR < costD, packed = costP <= costR;
             for (int way = 0; way < 3; way++) {
                 item it = {0};
                 it.u = u;
                 it.v = v;
-                if (costU < costD) {
+                if (way_union) {
                     if (way) break;
                     it.mode = MODE_UNION;
-                    it.packed = s == t;
+                    it.packed = packed;
                     it.rs = s;
                     it.cs = t;
-                    if ((st = pool_intern(&sp, A, nA, &it.ida)) != TDL_OK) goto cleanup;
-                    it.idb = it.ida;
-                    if (!it.packed && (st = pool_intern(&sp, B, nB, &it.idb)) != TDL_OK) goto cleanup;
+                    if (packed) {
+                        if ((st = pool_intern(&sp, U, nU, &it.ida)) != TDL_OK) goto cleanup;
+                        it.idb = it.ida;
+                    } else if ((st = pool_intern(&sp, A, nA, &it.ida)) != TDL_OK ||
+                               (st = pool_intern(&sp, B, nB, &it.idb)) != TDL_OK) {
+                        goto cleanup;
+                    }
                 } else if (way == 1 && n1) {
                     it.mode = MODE_D1;
                     it.rs = s;

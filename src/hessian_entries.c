@@ -113,6 +113,9 @@ typedef struct task {
     size_t r0, rows;  /* weight rows */
     size_t p0, p1;    /* products [p0, p1) */
     size_t nprod;     /* of the group */
+    int scaled;       /* computed as (w F_A)^T F_B (below), not W^T Prod */
+    size_t nb;        /* scaled: |B| (products x |B| + y, chunks of whole x) */
+    size_t wneed, pneed; /* doubles per example of the two operands */
     double *T;        /* rows x (p1 - p0), inside the pass buffer */
 } task;
 
@@ -420,6 +423,8 @@ static void scatter_item(const item *it, const unit_lists *RL, const unit_lists 
                          double *H, double *G, size_t ld, size_t *rx, size_t *rt)
 {
     const size_t p0 = tk->p0, p1 = tk->p1;
+    /* a packed group computed scaled holds its full square: rectangle indexing */
+    const int packed = it->packed && !tk->scaled;
     const int whole = p0 == 0 && p1 == tk->nprod;
     for (int part = 0; part < 2; part++) {
         size_t ru, cu;
@@ -440,7 +445,7 @@ static void scatter_item(const item *it, const unit_lists *RL, const unit_lists 
         if (!nre) continue;
         /* the row entries' share of the product index */
         for (size_t q = 0; q < nre; q++) {
-            if (it->packed) {
+            if (packed) {
                 rx[q] = posA[re[q].f];
                 rt[q] = rx[q] * (2 * na - rx[q] - 1) / 2;
             } else {
@@ -451,7 +456,7 @@ static void scatter_item(const item *it, const unit_lists *RL, const unit_lists 
             const ent ce = CL->e[qc];
             double *Hc = H ? H + ce.pos * ld : NULL, *Gc = G ? G + ce.pos * ld : NULL;
             size_t y = 0, cterm;
-            if (it->packed) {
+            if (packed) {
                 y = posA[ce.f];
                 cterm = y * (2 * na - y - 1) / 2;
             } else {
@@ -459,7 +464,7 @@ static void scatter_item(const item *it, const unit_lists *RL, const unit_lists 
             }
             for (size_t q = 0; q < nre; q++) {
                 /* packed: entry (min, max) of the pair of positions */
-                size_t pidx = it->packed ? (rx[q] <= y ? rt[q] + y : cterm + rx[q]) : rt[q] + cterm;
+                size_t pidx = packed ? (rx[q] <= y ? rt[q] + y : cterm + rx[q]) : rt[q] + cterm;
                 if (!whole) {
                     if (pidx < p0 || pidx >= p1) continue;
                 }
@@ -619,12 +624,23 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     for (size_t g0 = 0; g0 < nitems;) {
         size_t g1 = g0 + 1;
         while (g1 < nitems && same_group(&items[g0], &items[g1])) g1++;
-        size_t na = sp.len[items[g0].ida], nb = sp.len[items[g0].idb];
-        size_t nprod = items[g0].packed ? na * (na + 1) / 2 : na * nb;
+        const int packed = items[g0].packed;
+        size_t na = sp.len[items[g0].ida], nb = packed ? na : sp.len[items[g0].idb];
         size_t rowsg = 0;
         for (size_t k = g0; k < g1; k++) { items[k].row = rowsg; rowsg += 1 + (size_t)items[k].has_r; }
+        /* Two ways to the same sums: W^T Prod with the products built once
+         * for all the group's rows (packed: j <= k only), or, for a group of
+         * few rows, the scaled features (w_r F_A)^T F_B, one dgemm with
+         * rows |A| x |B| outputs (a packed group then fills its full square).
+         * Per example: every double written costs about as much as 8 flops
+         * (memory), every product of the dgemm 2. */
+        double nP = packed ? (double)na * (double)(na + 1) / 2 : (double)na * (double)nb, r = (double)rowsg;
+        double costP = 8 * nP + 2 * r * nP, costS = 8 * (r * (double)na + (double)nb) + 2 * r * (double)na * (double)nb;
+        const int scaled = costS < costP;
+        size_t nprod = scaled ? na * nb : (size_t)nP;
         size_t npc = (nprod + prod_chunk - 1) / prod_chunk;
         size_t pcl = (nprod + npc - 1) / npc;
+        if (scaled) pcl = (pcl + nb - 1) / nb * nb; /* whole x */
         size_t rmax = acc_max / pcl;
         if (rmax < 2) rmax = 2;
         for (size_t p0 = 0; p0 < nprod; p0 += pcl)
@@ -638,7 +654,10 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                     tasks = nt;
                     tcap = ncap;
                 }
-                tasks[ntasks++] = (task){k0, k1, items[k0].row, rws, p0, p0 + pcl < nprod ? p0 + pcl : nprod, nprod, NULL};
+                task tk = {k0, k1, items[k0].row, rws, p0, p0 + pcl < nprod ? p0 + pcl : nprod, nprod, scaled, nb, 0, 0, NULL};
+                tk.wneed = scaled ? rws * ((tk.p1 - tk.p0) / nb) : rws;
+                tk.pneed = scaled ? nb : tk.p1 - tk.p0;
+                tasks[ntasks++] = tk;
                 k0 = k1;
             }
         g0 = g1;
@@ -687,8 +706,8 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         size_t t1 = t0, accn = 0, wmax = 0, pmax = 0;
         while (t1 < ntasks && (t1 == t0 || accn + tasks[t1].rows * (tasks[t1].p1 - tasks[t1].p0) <= acc_max)) {
             accn += tasks[t1].rows * (tasks[t1].p1 - tasks[t1].p0);
-            if (tasks[t1].rows > wmax) wmax = tasks[t1].rows;
-            if (tasks[t1].p1 - tasks[t1].p0 > pmax) pmax = tasks[t1].p1 - tasks[t1].p0;
+            if (tasks[t1].wneed > wmax) wmax = tasks[t1].wneed;
+            if (tasks[t1].pneed > pmax) pmax = tasks[t1].pneed;
             t1++;
         }
         size_t per = cache_per + wmax + pmax;
@@ -741,6 +760,48 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                 const size_t *A = sp.data + sp.off[it0->ida], *B = sp.data + sp.off[it0->idb];
                 const size_t na = sp.len[it0->ida], nbB = sp.len[it0->idb];
                 const int packed = it0->packed, rs = it0->rs, cs = it0->cs;
+                if (tk->scaled) {
+                    /* T[(row, x), y] += sum_i (w_row,i F_i[A[x]]) F'_i[B[y]], x in this chunk */
+                    const size_t xr = pc / tk->nb, x0 = tk->p0 / tk->nb, width = rows_t * xr, nB = tk->nb;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)width * (double)nB > 2e6)
+#endif
+                    {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+                        for (size_t i = 0; i < nb; i++) {
+                            double *L = Wt + i * width, *R = Prod + i * nB;
+                            const double *Fr = features(&S, rs, i), *Fc = features(&S, cs, i);
+                            for (size_t k = tk->g0; k < tk->g1; k++) {
+                                const item *it = &items[k];
+                                for (int rr = 0; rr <= it->has_r; rr++) {
+                                    const double w = item_weight(&S, it, rr, i);
+                                    double *dst = L + (it->row - tk->r0 + (size_t)rr) * xr;
+                                    for (size_t x = 0; x < xr; x++) dst[x] = w * Fr[A[x0 + x]];
+                                }
+                            }
+                            for (size_t y = 0; y < nB; y++) R[y] = Fc[B[y]];
+                        }
+#ifdef _OPENMP
+                        const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+#else
+                        const size_t me = 0, nt = 1;
+#endif
+                        if (width >= nB) {
+                            size_t lo = width * me / nt, hi = width * (me + 1) / nt;
+                            if (hi > lo)
+                                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), (int)nB, (int)nb, 1.0,
+                                            Wt + lo, (int)width, Prod, (int)nB, 1.0, tk->T + lo * nB, (int)nB);
+                        } else {
+                            size_t lo = nB * me / nt, hi = nB * (me + 1) / nt;
+                            if (hi > lo)
+                                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)width, (int)(hi - lo), (int)nb, 1.0,
+                                            Wt, (int)width, Prod + lo, (int)nB, 1.0, tk->T + lo, (int)nB);
+                        }
+                    }
+                    continue;
+                }
                 /* one parallel region: the weights and products by examples, then
                  * T += Wt^T Prod split in row or column blocks over the threads,
                  * each a single-threaded dgemm (one pool of threads: OpenBLAS's

@@ -38,7 +38,12 @@
  * blocks (digits 64-H-10 with nb = 64) needs whole units: the packed way then
  * costs what the dense assembly does for those pairs, and a 1 x 2 grid's
  * share about 3/4 of the full set (the pairs it needs).  Items with the same
- * feature sets (interned, so compared by id) share one dgemm.
+ * feature sets (interned, so compared by id) form a group: one dgemm
+ * W^T Prod for a group of many rows (the products built once per example
+ * serve them all), or, for a group of few rows (units that straddle the
+ * blocks: many feature patterns, few pairs each), the scaled features
+ * (w F_A)^T F_B, which builds O(rows |A| + |B|) numbers per example instead
+ * of |A||B| (the cheaper by a cost count, in task setup).
  *
  * Memory: items and their features (O(nr + nc + pairs)), the accumulators
  * of one pass (ACC_BUDGET: passes over the examples are repeated when the

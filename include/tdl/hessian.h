@@ -62,21 +62,23 @@ TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_da
  * Depth <= 2 (a linear model or one hidden layer): the closed forms of
  * tdl_hessian_dense (hessian.c) restricted to what is asked.  The entries
  * of a pair of units (hidden units, outputs) are sum_i w_i F_i[j] F_i[k]
- * with one weight per example (M = B^T L B, L or B^T L; Sagun et al. 2017,
- * Papyan 2019's G = J^T H_l J written per unit) and F the unit's inputs
- * (x~ or the hidden activations a~): pairs that need the same feature
- * products share one dgemm over the examples (BLAS-3), and a pair takes the
- * symmetric products F_j F_k (j <= k) over the union of its features when
- * that is cheaper than its two rectangles.  Cost: at most 2 n flops per
- * requested entry plus O(n C^2 (h + C)) per pass over the examples, and
- * about 2 n flops per distinct value (the dense assembly's count) for whole
- * units: a 2D block-cyclic share with units aligned to its blocks costs its
- * share of the dense assembly (a 1 x 2 grid's half about 3/4 of it, since
- * mirrored entries on one rank are computed once).  Memory beside H and G:
- * O(nr + nc + unit pairs) for the index work, at most 64 MB of accumulators
- * a pass (passes repeat the forward pass) and 32 MB for a block of examples.
- * Entries equal tdl_hessian_dense's within a few (n + P) eps max|H|
- * (other summation orders).
+ * with one weight per example (M = B^T L B, L or B^T L: G = J^T H_l J per
+ * unit, Sagun et al. 2017, Papyan 2019) and F the unit's inputs (x~, or the
+ * hidden activations a~), plus the residual R = H - G of hessian.c; pairs
+ * that need the same features share one dgemm over the examples (BLAS-3),
+ * and a pair on one layer takes the symmetric products F_j F_k (j <= k), or
+ * one rectangle read transposed for its mirror block, when cheaper than its
+ * two rectangles (hessian_entries.c).  Cost: at most about 2 n flops per
+ * requested entry, about 2 n per distinct value when a rank holds whole
+ * units and both mirrored entries (the dense assembly's count: a 1 x 2
+ * block-cyclic share with nb = 64 of digits 64-64-10 costs 3/4 of
+ * tdl_hessian_dense, the full set as much), plus O(n (h C^2 + d h)) per pass
+ * over the examples.  Memory beside H and G: O(nr + nc + unit pairs) for the
+ * index work, at most 64 MB of accumulators a pass (more passes repeat the
+ * forward pass) and 32 MB for a block of examples.  Entries equal
+ * tdl_hessian_dense's within a few (n + P) eps max|H| (other summation
+ * orders; H and G are not symmetrized: mirrored entries on one call agree
+ * when read from one number, otherwise within rounding).
  *
  * Deeper nets: exact Hessian-vector products (tdl_mlp_hvp) with the unit
  * vector of each distinct index of the side (rows or columns) with fewer of

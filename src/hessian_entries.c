@@ -121,6 +121,7 @@ typedef struct task {
     int scaled;       /* computed as (w F_A)^T F_B (below), not W^T Prod */
     size_t nb;        /* scaled: |B| (products x |B| + y, chunks of whole x) */
     size_t wneed, pneed; /* doubles per example of the two operands */
+    size_t grow;      /* global weight row of its first row (weights of a pass: one array) */
     double *T;        /* rows x (p1 - p0), inside the pass buffer */
 } task;
 
@@ -134,6 +135,8 @@ typedef struct shallow {
     double s1, t1, s2, t2, scale;
     /* block of examples (capacity nbmax) */
     double *Xt, *At, *Lm, *Bt, *LBt, *Rv, *Z, *D1, *D2, *F, *gv, *unit;
+    double *XT, *AT;  /* x~ and a~ feature-major: feature f of the block at XT + f * ldT */
+    size_t ldT;
 } shallow;
 
 static inline int side_of(const shallow *S, size_t u) { return u < S->side1 ? 1 : 2; }
@@ -342,6 +345,13 @@ static int block_cache(shallow *S, size_t r0, size_t nr)
             if (h1 > h) S->At[i * h1 + h] = S->t2;
         }
     }
+    /* feature-major copies: the products and scaled features are built
+     * along the examples, contiguous */
+    for (size_t i = 0; i < nr; i++)
+        for (size_t j = 0; j < d1; j++) S->XT[j * S->ldT + i] = S->Xt[i * d1 + j];
+    if (!S->linear)
+        for (size_t i = 0; i < nr; i++)
+            for (size_t b = 0; b < h1; b++) S->AT[b * S->ldT + i] = S->At[i * h1 + b];
     const double *At = S->linear ? S->Xt : S->At;
     for (size_t i = 0; i < nr; i++)
         for (size_t c = 0; c < C; c++) {
@@ -413,9 +423,10 @@ static inline double item_weight(const shallow *S, const item *it, int rrow, siz
     return w;
 }
 
-static inline const double *features(const shallow *S, int side, size_t i)
+/* feature f of a side along the block's examples */
+static inline const double *feature_row(const shallow *S, int side, size_t f)
 {
-    return side == 1 || S->linear ? S->Xt + i * S->d1 : S->At + i * S->h1;
+    return (side == 1 || S->linear ? S->XT : S->AT) + f * S->ldT;
 }
 
 /* Write one item's entries: G from its accumulator row Tg and H from Tg
@@ -626,6 +637,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     /* ---- tasks: groups x product chunks x item chunks, packed into passes ---- */
     const int small = getenv(TEST_HOOK_ENV) != NULL;
     const size_t acc_max = small ? 300 : ACC_BUDGET / sizeof(double), prod_chunk = small ? 7 : PROD_CHUNK;
+    size_t growbase = 0;
     for (size_t g0 = 0; g0 < nitems;) {
         size_t g1 = g0 + 1;
         while (g1 < nitems && same_group(&items[g0], &items[g1])) g1++;
@@ -659,12 +671,14 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                     tasks = nt;
                     tcap = ncap;
                 }
-                task tk = {k0, k1, items[k0].row, rws, p0, p0 + pcl < nprod ? p0 + pcl : nprod, nprod, scaled, nb, 0, 0, NULL};
-                tk.wneed = scaled ? rws * ((tk.p1 - tk.p0) / nb) : rws;
+                task tk = {k0, k1, items[k0].row, rws, p0, p0 + pcl < nprod ? p0 + pcl : nprod, nprod, scaled, nb, 0, 0,
+                           growbase + items[k0].row, NULL};
+                tk.wneed = scaled ? rws * ((tk.p1 - tk.p0) / nb) : 0;
                 tk.pneed = scaled ? nb : tk.p1 - tk.p0;
                 tasks[ntasks++] = tk;
                 k0 = k1;
             }
+        growbase += rowsg;
         g0 = g1;
     }
 
@@ -706,16 +720,20 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         openblas_set_num_threads(1);
     }
 #endif
-    size_t cache_per = d1 + (S.linear ? 0 : h1) + C * C + 3 * C + (S.linear ? 0 : 2 * h * C + 4 * h) + nra * C;
+    size_t cache_per = 2 * d1 + (S.linear ? 0 : 2 * h1) + C * C + 3 * C + (S.linear ? 0 : 2 * h * C + 4 * h) + nra * C;
     for (size_t t0 = 0; t0 < ntasks || (t0 == 0 && nra);) {
-        size_t t1 = t0, accn = 0, wmax = 0, pmax = 0;
+        size_t t1 = t0, accn = 0, wmax = 0, pmax = 0, rlo = SIZE_MAX, rhi = 0;
         while (t1 < ntasks && (t1 == t0 || accn + tasks[t1].rows * (tasks[t1].p1 - tasks[t1].p0) <= acc_max)) {
             accn += tasks[t1].rows * (tasks[t1].p1 - tasks[t1].p0);
             if (tasks[t1].wneed > wmax) wmax = tasks[t1].wneed;
             if (tasks[t1].pneed > pmax) pmax = tasks[t1].pneed;
+            if (tasks[t1].grow < rlo) rlo = tasks[t1].grow;
+            if (tasks[t1].grow + tasks[t1].rows > rhi) rhi = tasks[t1].grow + tasks[t1].rows;
             t1++;
         }
-        size_t per = cache_per + wmax + pmax;
+        if (t1 == t0) rlo = rhi = 0;
+        /* per example: the cache, the weights of the pass's rows, the two operands */
+        size_t per = cache_per + (rhi - rlo) + wmax + pmax;
         size_t nbx = small ? 5 : EX_BUDGET / (per * sizeof(double));
         if (nbx == 0) nbx = 1;
         if (nbx > n) nbx = n;
@@ -727,8 +745,10 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         cache = tdl_malloc((nbx * per + C) * sizeof(double), "the Hessian entries' example block");
         if (!acc || !cache) { st = TDL_ENOMEM; goto cleanup; }
         double *p = cache;
+        S.ldT = nbx;
         S.Xt = p; p += nbx * d1;
-        if (!S.linear) { S.At = p; p += nbx * h1; }
+        S.XT = p; p += nbx * d1;
+        if (!S.linear) { S.At = p; p += nbx * h1; S.AT = p; p += nbx * h1; }
         S.Lm = p; p += nbx * C * C;
         S.F = p; p += nbx * C;
         S.gv = p; p += nbx * C;
@@ -742,6 +762,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             S.Rv = p; p += nbx * h;
         }
         Sm = p; p += nbx * nra * C;
+        double *Wall = p; p += nbx * (rhi - rlo); /* weight rows [rlo, rhi), feature-major: row r at (r - rlo) * nbx */
         Wt = p; p += nbx * wmax;
         Prod = p;
         double *q = acc;
@@ -758,111 +779,105 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(nra * C), (int)d1, (int)nb, 1.0, Sm,
                             (int)(nra * C), S.Xt, (int)d1, 1.0, V, (int)d1);
             }
+            /* the weights of every row of the pass, in one sweep over the
+             * block's examples (tiles of 16 stay in cache); tasks that share
+             * their items (other product chunks) are skipped */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1 && nb * (rhi - rlo) > 100000)
+#endif
+            for (size_t i0 = 0; i0 < nb; i0 += 16) {
+                const size_t i1 = i0 + 16 < nb ? i0 + 16 : nb;
+                for (size_t t = t0; t < t1; t++) {
+                    const task *tk = &tasks[t];
+                    if (t > t0 && tasks[t - 1].g0 == tk->g0 && tasks[t - 1].g1 == tk->g1) continue;
+                    for (size_t k = tk->g0; k < tk->g1; k++) {
+                        const item *it = &items[k];
+                        for (int rr = 0; rr <= it->has_r; rr++) {
+                            double *w = Wall + (tk->grow - rlo + it->row - tk->r0 + (size_t)rr) * nbx;
+                            for (size_t i = i0; i < i1; i++) w[i] = item_weight(&S, it, rr, i);
+                        }
+                    }
+                }
+            }
             for (size_t t = t0; t < t1; t++) {
                 const task *tk = &tasks[t];
                 const item *it0 = &items[tk->g0];
                 const size_t rows_t = tk->rows, pc = tk->p1 - tk->p0;
                 const size_t *A = sp.data + sp.off[it0->ida], *B = sp.data + sp.off[it0->idb];
-                const size_t na = sp.len[it0->ida], nbB = sp.len[it0->idb];
+                const size_t na = sp.len[it0->ida];
                 const int packed = it0->packed, rs = it0->rs, cs = it0->cs;
+                const double *W = Wall + (tk->grow - rlo) * nbx;
+                /* the two operands, feature-major (rows along the examples), then
+                 * T (M x N) += Lop (M x nb) Rop^T (Rop: N x nb), split in row or
+                 * column blocks over the threads, each a single-threaded dgemm
+                 * (one pool of threads: OpenBLAS's own would spin against
+                 * OpenMP's between the two phases) */
+                const double *Lop, *Rop;
+                size_t M, N;
                 if (tk->scaled) {
-                    /* T[(row, x), y] += sum_i (w_row,i F_i[A[x]]) F'_i[B[y]], x in this chunk */
-                    const size_t xr = pc / tk->nb, x0 = tk->p0 / tk->nb, width = rows_t * xr, nB = tk->nb;
+                    /* Lop rows (row, x) = w_row F[A[x]], Rop rows y = F'[B[y]] */
+                    const size_t xr = pc / tk->nb, x0 = tk->p0 / tk->nb, nB = tk->nb;
+                    M = rows_t * xr;
+                    N = nB;
+                    Lop = Wt;
+                    Rop = Prod;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)width * (double)nB > 2e6)
+#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1 && nb * (M + N) > 100000)
 #endif
-                    {
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-                        for (size_t i = 0; i < nb; i++) {
-                            double *L = Wt + i * width, *R = Prod + i * nB;
-                            const double *Fr = features(&S, rs, i), *Fc = features(&S, cs, i);
-                            for (size_t k = tk->g0; k < tk->g1; k++) {
-                                const item *it = &items[k];
-                                for (int rr = 0; rr <= it->has_r; rr++) {
-                                    const double w = item_weight(&S, it, rr, i);
-                                    double *dst = L + (it->row - tk->r0 + (size_t)rr) * xr;
-                                    for (size_t x = 0; x < xr; x++) dst[x] = w * Fr[A[x0 + x]];
-                                }
+                    for (size_t r = 0; r < rows_t + nB; r++) {
+                        if (r < rows_t) {
+                            const double *w = W + r * nbx;
+                            for (size_t x = 0; x < xr; x++) {
+                                const double *f = feature_row(&S, rs, A[x0 + x]);
+                                double *dst = Wt + (r * xr + x) * nbx;
+                                for (size_t i = 0; i < nb; i++) dst[i] = w[i] * f[i];
                             }
-                            for (size_t y = 0; y < nB; y++) R[y] = Fc[B[y]];
-                        }
-#ifdef _OPENMP
-                        const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
-#else
-                        const size_t me = 0, nt = 1;
-#endif
-                        if (width >= nB) {
-                            size_t lo = width * me / nt, hi = width * (me + 1) / nt;
-                            if (hi > lo)
-                                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), (int)nB, (int)nb, 1.0,
-                                            Wt + lo, (int)width, Prod, (int)nB, 1.0, tk->T + lo * nB, (int)nB);
                         } else {
-                            size_t lo = nB * me / nt, hi = nB * (me + 1) / nt;
-                            if (hi > lo)
-                                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)width, (int)(hi - lo), (int)nb, 1.0,
-                                            Wt, (int)width, Prod + lo, (int)nB, 1.0, tk->T + lo, (int)nB);
+                            memcpy(Prod + (r - rows_t) * nbx, feature_row(&S, cs, B[r - rows_t]), nb * sizeof(double));
                         }
                     }
-                    continue;
-                }
-                /* one parallel region: the weights and products by examples, then
-                 * T += Wt^T Prod split in row or column blocks over the threads,
-                 * each a single-threaded dgemm (one pool of threads: OpenBLAS's
-                 * own would spin against OpenMP's between the two phases) */
+                } else {
+                    /* Lop = the weights, Rop rows = the products F[A[x]] F'[B[y]] of this chunk */
+                    M = rows_t;
+                    N = pc;
+                    Lop = W;
+                    Rop = Prod;
+                    const size_t nx = packed ? na : sp.len[it0->ida], nyB = packed ? na : sp.len[it0->idb];
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)rows_t * (double)pc > 2e6)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1 && nb * pc > 100000)
+#endif
+                    for (size_t x = 0; x < nx; x++) {
+                        /* row x of the product table: indices [start, start + len), y = y0 + t */
+                        const size_t start = packed ? x * (2 * na - x + 1) / 2 : x * nyB, len = packed ? na - x : nyB;
+                        const size_t y0 = packed ? x : 0;
+                        size_t lo = start > tk->p0 ? start : tk->p0, hi = start + len < tk->p1 ? start + len : tk->p1;
+                        const double *fx = feature_row(&S, rs, A[x]);
+                        for (size_t pidx = lo; pidx < hi; pidx++) {
+                            const double *fy = feature_row(&S, cs, B[y0 + pidx - start]);
+                            double *dst = Prod + (pidx - tk->p0) * nbx;
+                            for (size_t i = 0; i < nb; i++) dst[i] = fx[i] * fy[i];
+                        }
+                    }
+                }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)M * (double)N > 2e6)
 #endif
                 {
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-                    for (size_t i = 0; i < nb; i++) {
-                        double *w = Wt + i * rows_t;
-                        for (size_t k = tk->g0; k < tk->g1; k++) {
-                            const item *it = &items[k];
-                            w[it->row - tk->r0] = item_weight(&S, it, 0, i);
-                            if (it->has_r) w[it->row - tk->r0 + 1] = item_weight(&S, it, 1, i);
-                        }
-                        const double *Fr = features(&S, rs, i), *Fc = features(&S, cs, i);
-                        double *pr = Prod + i * pc;
-                        size_t idx = 0, out = 0;
-                        if (packed) {
-                            for (size_t x = 0; x < na && idx < tk->p1; x++) {
-                                size_t len = na - x;
-                                if (idx + len <= tk->p0) { idx += len; continue; }
-                                size_t y0 = x + (tk->p0 > idx ? tk->p0 - idx : 0);
-                                size_t y1 = x + (tk->p1 - idx < len ? tk->p1 - idx : len);
-                                const double fx = Fr[A[x]];
-                                for (size_t y = y0; y < y1; y++) pr[out++] = fx * Fr[A[y]];
-                                idx += len;
-                            }
-                        } else {
-                            for (size_t pp = tk->p0; pp < tk->p1;) {
-                                size_t x = pp / nbB, y = pp % nbB;
-                                size_t y1 = nbB < y + (tk->p1 - pp) ? nbB : y + (tk->p1 - pp);
-                                const double fx = Fr[A[x]];
-                                for (; y < y1; y++) pr[out++] = fx * Fc[B[y]];
-                                pp = x * nbB + y1;
-                            }
-                        }
-                    }
 #ifdef _OPENMP
                     const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
 #else
                     const size_t me = 0, nt = 1;
 #endif
-                    if (rows_t >= pc) {
-                        size_t lo = rows_t * me / nt, hi = rows_t * (me + 1) / nt;
+                    if (M >= N) {
+                        size_t lo = M * me / nt, hi = M * (me + 1) / nt;
                         if (hi > lo)
-                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(hi - lo), (int)pc, (int)nb, 1.0,
-                                        Wt + lo, (int)rows_t, Prod, (int)pc, 1.0, tk->T + lo * pc, (int)pc);
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), (int)N, (int)nb, 1.0,
+                                        Lop + lo * nbx, (int)nbx, Rop, (int)nbx, 1.0, tk->T + lo * N, (int)N);
                     } else {
-                        size_t lo = pc * me / nt, hi = pc * (me + 1) / nt;
+                        size_t lo = N * me / nt, hi = N * (me + 1) / nt;
                         if (hi > lo)
-                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows_t, (int)(hi - lo), (int)nb, 1.0,
-                                        Wt, (int)rows_t, Prod + lo, (int)pc, 1.0, tk->T + lo, (int)pc);
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)(hi - lo), (int)nb, 1.0, Lop,
+                                        (int)nbx, Rop + lo * nbx, (int)nbx, 1.0, tk->T + lo, (int)N);
                     }
                 }
             }

@@ -96,4 +96,4 @@ e = max(abs(x - y) for x, y in zip(a['eigenvalues'], b['eigenvalues'])) / a['lam
 p, q = a['predict']['test_predictions'], b['predict']['test_predictions']
 print('        eigenvalues: max |diff| / lambda_max = %.2e; test predictions: %.2e of max |f|' % (e, max(abs(x - y) for x, y in zip(p, q)) / max(abs(x) for x in p)))" 2>/dev/null
 done
-rm -f /tmp/bench_mpi.$$* /tmp/bench_mpi_1.$$.npy /tmp/bench_mpi_n.$$.npy
+rm -f /tmp/bench_mpi.$$* /tmp/bench_mpi_1.$$.npy /tmp/bench_mpi_n.$$.npy /tmp/bench_mpi_1.$$.json /tmp/bench_mpi_n.$$.json

@@ -1055,6 +1055,8 @@ static int parse_options(int argc, char **argv, hess_opts *o, cli_model_opts *mo
     if (o->class_split && !o->dual)
         return cli_usage("hessian", "--class-split splits G through its kernel dual: it needs --method dual --gn");
     if (o->dual) {
+        if (cli_dist_active())
+            return cli_usage("hessian", "--method dual runs on one process (its n C x n C matrix fits one node where the P x P one does not): run it without mpirun");
         if (!o->gn)
             return cli_usage("hessian", "--method dual computes the Gauss-Newton part G through its kernel dual, not H (whose second-derivative part has no such dual): add --gn");
         if (o->layer_given || o->density || o->plot || o->which != TDL_WHICH_LARGEST)

@@ -268,6 +268,10 @@ expect_out "ranks        ELPA 2-stage, 1 x 2 BLACS grid of 2 MPI ranks" "ntk tex
 [ "$(grep -c '^lambda_max' "$WORK/out")" -eq 1 ] && ok || bad "ntk on 2 ranks: stdout printed once, by rank 0"
 [ -s "$WORK/ntk.png" ] && ok || bad "ntk on 2 ranks: no figure"
 ! ls "$WORK"/ntk.png.tmp.* >/dev/null 2>&1 && ok || bad "ntk on 2 ranks: a temporary left"
+# tdl hessian --method dual: one process's job, refused under mpirun
+run $MPI -np 2 "$TDL" hessian --arch 4-16-3 --data "$D" --gn --method dual
+expect_status 2 "hessian --method dual under mpirun"
+grep -q "^tdl hessian: --method dual runs on one process" "$WORK/err" && ok || bad "dual under mpirun: why: $(head -c 300 "$WORK/err")"
 # what needs the whole matrix on one process says so (usage, exit 2)
 run $MPI -np 2 "$TDL" ntk --arch 4-16-3 --data "$D" -o "$WORK/never.npy"
 expect_status 2 "ntk -o under mpirun"

@@ -81,6 +81,8 @@ void openblas_set_num_threads(int num_threads);
  * pass, 5 examples a block), so the unit test reaches the chunked, multi-pass
  * and multi-block paths on small nets. */
 #define TEST_HOOK_ENV "TDL_TEST_ENTRIES_SMALL"
+/* operands of a task run by one thread, doubles per example (per-thread buffers) */
+#define TINY_W ((size_t)1024)
 
 /* an output row or column: its position and its parameter's feature */
 typedef struct ent {
@@ -122,6 +124,7 @@ typedef struct task {
     size_t nb;        /* scaled: |B| (products x |B| + y, chunks of whole x) */
     size_t wneed, pneed; /* doubles per example of the two operands */
     size_t grow;      /* global weight row of its first row (weights of a pass: one array) */
+    int tiny;         /* little work, small operands: run by one thread (TINY_W) */
     double *T;        /* rows x (p1 - p0), inside the pass buffer */
 } task;
 
@@ -493,6 +496,93 @@ static void scatter_item(const item *it, const unit_lists *RL, const unit_lists 
     }
 }
 
+/* One task on a block of nb examples: its two operands, feature-major (rows
+ * along the examples, stride nbx), then T (M x N) += Lop (M x nb) Rop^T
+ * (Rop: N x nb), split in row or column blocks over nth threads, each a
+ * single-threaded dgemm (one pool of threads: OpenBLAS's own would spin
+ * against OpenMP's between the two phases).  W: the task's weight rows;
+ * Lbuf, Pbuf: room for wneed and pneed doubles per example. */
+static void run_task(const shallow *S, const task *tk, const item *items, const setpool *sp, const double *Wall,
+                     size_t rlo, size_t nb, size_t nbx, double *Lbuf, double *Pbuf, int nth)
+{
+    const item *it0 = &items[tk->g0];
+    const size_t rows_t = tk->rows, pc = tk->p1 - tk->p0;
+    const size_t *A = sp->data + sp->off[it0->ida], *B = sp->data + sp->off[it0->idb];
+    const size_t na = sp->len[it0->ida];
+    const int packed = it0->packed, rs = it0->rs, cs = it0->cs;
+    const double *W = Wall + (tk->grow - rlo) * nbx;
+    double *Wt = Lbuf, *Prod = Pbuf;
+    const double *Lop, *Rop;
+    size_t M, N;
+    const int par = nth > 1;
+    if (tk->scaled) {
+        /* Lop rows (row, x) = w_row F[A[x]], Rop rows y = F'[B[y]] */
+        const size_t xr = pc / tk->nb, x0 = tk->p0 / tk->nb, nB = tk->nb;
+        M = rows_t * xr;
+        N = nB;
+        Lop = Wt;
+        Rop = Prod;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nth) if (par)
+#endif
+        for (size_t r = 0; r < rows_t + nB; r++) {
+            if (r < rows_t) {
+                const double *w = W + r * nbx;
+                for (size_t x = 0; x < xr; x++) {
+                    const double *f = feature_row(S, rs, A[x0 + x]);
+                    double *dst = Wt + (r * xr + x) * nbx;
+                    for (size_t i = 0; i < nb; i++) dst[i] = w[i] * f[i];
+                }
+            } else {
+                memcpy(Prod + (r - rows_t) * nbx, feature_row(S, cs, B[r - rows_t]), nb * sizeof(double));
+            }
+        }
+    } else {
+        /* Lop = the weights, Rop rows = the products F[A[x]] F'[B[y]] of this chunk */
+        M = rows_t;
+        N = pc;
+        Lop = W;
+        Rop = Prod;
+        const size_t nx = packed ? na : sp->len[it0->ida], nyB = packed ? na : sp->len[it0->idb];
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (par)
+#endif
+        for (size_t x = 0; x < nx; x++) {
+            /* row x of the product table: indices [start, start + len), y = y0 + t */
+            const size_t start = packed ? x * (2 * na - x + 1) / 2 : x * nyB, len = packed ? na - x : nyB;
+            const size_t y0 = packed ? x : 0;
+            size_t lo = start > tk->p0 ? start : tk->p0, hi = start + len < tk->p1 ? start + len : tk->p1;
+            const double *fx = feature_row(S, rs, A[x]);
+            for (size_t pidx = lo; pidx < hi; pidx++) {
+                const double *fy = feature_row(S, cs, B[y0 + pidx - start]);
+                double *dst = Prod + (pidx - tk->p0) * nbx;
+                for (size_t i = 0; i < nb; i++) dst[i] = fx[i] * fy[i];
+            }
+        }
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nth) if (par)
+#endif
+    {
+#ifdef _OPENMP
+        const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+#else
+        const size_t me = 0, nt = 1;
+#endif
+        if (M >= N) {
+            size_t lo = M * me / nt, hi = M * (me + 1) / nt;
+            if (hi > lo)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), (int)N, (int)nb, 1.0,
+                            Lop + lo * nbx, (int)nbx, Rop, (int)nbx, 1.0, tk->T + lo * N, (int)N);
+        } else {
+            size_t lo = N * me / nt, hi = N * (me + 1) / nt;
+            if (hi > lo)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)(hi - lo), (int)nb, 1.0, Lop,
+                            (int)nbx, Rop + lo * nbx, (int)nbx, 1.0, tk->T + lo, (int)N);
+        }
+    }
+}
+
 /* ---- the shallow path -------------------------------------------------------- */
 
 static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, const size_t *rows,
@@ -672,9 +762,13 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                     tcap = ncap;
                 }
                 task tk = {k0, k1, items[k0].row, rws, p0, p0 + pcl < nprod ? p0 + pcl : nprod, nprod, scaled, nb, 0, 0,
-                           growbase + items[k0].row, NULL};
+                           growbase + items[k0].row, 0, NULL};
                 tk.wneed = scaled ? rws * ((tk.p1 - tk.p0) / nb) : 0;
                 tk.pneed = scaled ? nb : tk.p1 - tk.p0;
+                {
+                    double Mt = scaled ? (double)tk.wneed : (double)rws, Nt = (double)tk.pneed;
+                    tk.tiny = tk.wneed + tk.pneed <= TINY_W && Mt * Nt <= 65536.0;
+                }
                 tasks[ntasks++] = tk;
                 k0 = k1;
             }
@@ -712,9 +806,10 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     }
 
     /* ---- passes over the examples ---- */
+    int nth = 1;
 #ifdef _OPENMP
     /* OpenBLAS runs single-threaded inside our parallel regions; restored at cleanup */
-    const int nth = omp_get_max_threads();
+    nth = omp_get_max_threads();
     if (nth > 1) {
         blas_threads = openblas_get_num_threads();
         openblas_set_num_threads(1);
@@ -732,8 +827,11 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
             t1++;
         }
         if (t1 == t0) rlo = rhi = 0;
-        /* per example: the cache, the weights of the pass's rows, the two operands */
-        size_t per = cache_per + (rhi - rlo) + wmax + pmax;
+        size_t ntiny = 0;
+        for (size_t t = t0; t < t1; t++) ntiny += (size_t)tasks[t].tiny;
+        /* per example: the cache, the weights of the pass's rows, the two
+         * operands, and the threads' buffers for the tiny tasks */
+        size_t per = cache_per + (rhi - rlo) + wmax + pmax + (ntiny ? (size_t)nth * TINY_W : 0);
         size_t nbx = small ? 5 : EX_BUDGET / (per * sizeof(double));
         if (nbx == 0) nbx = 1;
         if (nbx > n) nbx = n;
@@ -764,7 +862,8 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         Sm = p; p += nbx * nra * C;
         double *Wall = p; p += nbx * (rhi - rlo); /* weight rows [rlo, rhi), feature-major: row r at (r - rlo) * nbx */
         Wt = p; p += nbx * wmax;
-        Prod = p;
+        Prod = p; p += nbx * pmax;
+        double *tbuf = p;
         double *q = acc;
         for (size_t t = t0; t < t1; t++) { tasks[t].T = q; q += tasks[t].rows * (tasks[t].p1 - tasks[t].p0); }
 
@@ -799,88 +898,23 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
                     }
                 }
             }
+            /* tasks of little work or small operands: one task a thread (a
+             * parallel region costs a barrier, and on a loaded machine a barrier
+             * waits for a descheduled thread); the others: threads inside */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1 && ntiny > 1)
+#endif
             for (size_t t = t0; t < t1; t++) {
-                const task *tk = &tasks[t];
-                const item *it0 = &items[tk->g0];
-                const size_t rows_t = tk->rows, pc = tk->p1 - tk->p0;
-                const size_t *A = sp.data + sp.off[it0->ida], *B = sp.data + sp.off[it0->idb];
-                const size_t na = sp.len[it0->ida];
-                const int packed = it0->packed, rs = it0->rs, cs = it0->cs;
-                const double *W = Wall + (tk->grow - rlo) * nbx;
-                /* the two operands, feature-major (rows along the examples), then
-                 * T (M x N) += Lop (M x nb) Rop^T (Rop: N x nb), split in row or
-                 * column blocks over the threads, each a single-threaded dgemm
-                 * (one pool of threads: OpenBLAS's own would spin against
-                 * OpenMP's between the two phases) */
-                const double *Lop, *Rop;
-                size_t M, N;
-                if (tk->scaled) {
-                    /* Lop rows (row, x) = w_row F[A[x]], Rop rows y = F'[B[y]] */
-                    const size_t xr = pc / tk->nb, x0 = tk->p0 / tk->nb, nB = tk->nb;
-                    M = rows_t * xr;
-                    N = nB;
-                    Lop = Wt;
-                    Rop = Prod;
+                if (!tasks[t].tiny) continue;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nth) if (nth > 1 && nb * (M + N) > 100000)
-#endif
-                    for (size_t r = 0; r < rows_t + nB; r++) {
-                        if (r < rows_t) {
-                            const double *w = W + r * nbx;
-                            for (size_t x = 0; x < xr; x++) {
-                                const double *f = feature_row(&S, rs, A[x0 + x]);
-                                double *dst = Wt + (r * xr + x) * nbx;
-                                for (size_t i = 0; i < nb; i++) dst[i] = w[i] * f[i];
-                            }
-                        } else {
-                            memcpy(Prod + (r - rows_t) * nbx, feature_row(&S, cs, B[r - rows_t]), nb * sizeof(double));
-                        }
-                    }
-                } else {
-                    /* Lop = the weights, Rop rows = the products F[A[x]] F'[B[y]] of this chunk */
-                    M = rows_t;
-                    N = pc;
-                    Lop = W;
-                    Rop = Prod;
-                    const size_t nx = packed ? na : sp.len[it0->ida], nyB = packed ? na : sp.len[it0->idb];
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1 && nb * pc > 100000)
-#endif
-                    for (size_t x = 0; x < nx; x++) {
-                        /* row x of the product table: indices [start, start + len), y = y0 + t */
-                        const size_t start = packed ? x * (2 * na - x + 1) / 2 : x * nyB, len = packed ? na - x : nyB;
-                        const size_t y0 = packed ? x : 0;
-                        size_t lo = start > tk->p0 ? start : tk->p0, hi = start + len < tk->p1 ? start + len : tk->p1;
-                        const double *fx = feature_row(&S, rs, A[x]);
-                        for (size_t pidx = lo; pidx < hi; pidx++) {
-                            const double *fy = feature_row(&S, cs, B[y0 + pidx - start]);
-                            double *dst = Prod + (pidx - tk->p0) * nbx;
-                            for (size_t i = 0; i < nb; i++) dst[i] = fx[i] * fy[i];
-                        }
-                    }
-                }
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nth) if (nth > 1 && (double)nb * (double)M * (double)N > 2e6)
-#endif
-                {
-#ifdef _OPENMP
-                    const size_t me = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+                double *tb = tbuf + (size_t)omp_get_thread_num() * nbx * TINY_W;
 #else
-                    const size_t me = 0, nt = 1;
+                double *tb = tbuf;
 #endif
-                    if (M >= N) {
-                        size_t lo = M * me / nt, hi = M * (me + 1) / nt;
-                        if (hi > lo)
-                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), (int)N, (int)nb, 1.0,
-                                        Lop + lo * nbx, (int)nbx, Rop, (int)nbx, 1.0, tk->T + lo * N, (int)N);
-                    } else {
-                        size_t lo = N * me / nt, hi = N * (me + 1) / nt;
-                        if (hi > lo)
-                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)(hi - lo), (int)nb, 1.0, Lop,
-                                        (int)nbx, Rop + lo * nbx, (int)nbx, 1.0, tk->T + lo, (int)N);
-                    }
-                }
+                run_task(&S, &tasks[t], items, &sp, Wall, rlo, nb, nbx, tb, tb + tasks[t].wneed * nbx, 1);
             }
+            for (size_t t = t0; t < t1; t++)
+                if (!tasks[t].tiny) run_task(&S, &tasks[t], items, &sp, Wall, rlo, nb, nbx, Wt, Prod, nth);
         }
 
         /* scatter: every requested entry is read from exactly one item and one

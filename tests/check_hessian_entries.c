@@ -237,6 +237,8 @@ START_TEST(test_larger)
         {"9-14-1", "gelu", "gauss:n=100,d=9,classes=2", "logistic", TDL_PARAM_MF, 0},
         {"10-13-3", "relu", "gauss:n=90,d=10,classes=3", "mse", TDL_PARAM_STANDARD, 1},
         {"30-4", "identity", "gauss:n=80,d=30,classes=4", "ce", TDL_PARAM_STANDARD, 1},
+        /* unit pairs with enough work for the threads inside one dgemm */
+        {"20-40-5", "tanh", "gauss:n=200,d=20,classes=5", "ce", TDL_PARAM_STANDARD, 1},
     };
     size_t k = (size_t)_i;
     tdl_mlp_config cfg;
@@ -352,7 +354,7 @@ static Suite *entries_suite(void)
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("limits");
     tcase_set_timeout(limits, 120);
-    tcase_add_loop_test(limits, test_larger, 0, 5);
+    tcase_add_loop_test(limits, test_larger, 0, 6);
     tcase_add_loop_test(limits, test_small_budgets, 0, 4);
     suite_add_tcase(s, limits);
     TCase *errors = tcase_create("errors");

@@ -303,8 +303,11 @@ static double outputs_factor(const ntk_opts *o, const ntk_result *r)
     return empirical && o->no.outputs == TDL_NTK_OUTPUTS_SUM ? (double)r->C : 1.0;
 }
 
-/* Kernel-regime predictions on --test (tdl_ntk_predict). */
-static int ntk_predict(const ntk_opts *o, ntk_result *r)
+/* For --predict: the targets, the outputs at the start (the net's own for
+ * the empirical kernel: the linearized net starts there; zero, the ensemble
+ * mean, for H_inf and the analytic kernels) and the arrays of the
+ * predictions.  0 or an exit code. */
+static int predict_prepare(const ntk_opts *o, ntk_result *r)
 {
     const tdl_dataset *ds = r->ds, *dt = r->dt;
     int st;
@@ -312,34 +315,46 @@ static int ntk_predict(const ntk_opts *o, ntk_result *r)
     size_t k = r->C, mt = dt->n, n = r->n;
     r->Y = gsl_matrix_alloc(n, k);
     r->Yt = gsl_matrix_alloc(mt, k);
-    r->Kt = gsl_matrix_alloc(mt, n);
     r->F0 = gsl_matrix_calloc(n, k);
     r->Ft0 = gsl_matrix_calloc(mt, k);
     r->F = gsl_matrix_alloc(n, k);
     r->Ftest = gsl_matrix_alloc(mt, k);
-    if (!r->Y || !r->Yt || !r->Kt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest) return cli_failf("out of memory");
+    if (!r->Y || !r->Yt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest) return cli_failf("out of memory");
     if ((st = tdl_ntk_targets(ds, k, r->Y)) != TDL_OK || (st = tdl_ntk_targets(dt, k, r->Yt)) != TDL_OK) return ntk_fail(st);
-    if (o->hinf) {
-        st = tdl_ntk_h_inf_cross(dt->X, ds->X, r->Kt); /* test x train */
-    } else if (o->analytic) {
-        st = tdl_ntk_analytic(&r->ac, dt->X, ds->X, o->nngp ? r->Kt : NULL, o->nngp ? NULL : r->Kt);
-    } else {
-        st = tdl_ntk_empirical(r->m, dt->X, ds->X, &o->no, r->Kt);
-        /* the linearized net starts from the net's own outputs (F0, Ft0 are
-         * n x C and mt x C, contiguous) */
-        if (st == TDL_OK) st = tdl_mlp_predict(r->m, ds, r->F0->data);
-        if (st == TDL_OK) st = tdl_mlp_predict(r->m, dt, r->Ft0->data);
-    }
-    if (st != TDL_OK) return ntk_fail(st);
-    /* tdl's mse: mean over examples; a kernel summed over the C outputs is
-     * C times the per-output kernel the dynamics use */
-    double norm = (double)n * outputs_factor(o, r);
-    if ((st = tdl_ntk_predict(r->K, r->Y, r->F0, r->Kt, r->Ft0, o->lr, o->t_pred, norm, r->ridge_abs, r->F, r->Ftest)) != TDL_OK)
+    /* F0, Ft0 are n x C and mt x C, contiguous */
+    if (!o->hinf && !o->analytic &&
+        ((st = tdl_mlp_predict(r->m, ds, r->F0->data)) != TDL_OK || (st = tdl_mlp_predict(r->m, dt, r->Ft0->data)) != TDL_OK))
         return ntk_fail(st);
+    return 0;
+}
+
+/* The mse of the outputs before and after (tdl's mse: a mean over examples). */
+static void predict_errors(ntk_result *r)
+{
     r->train_mse0 = mse_of(r->F0, r->Y);
     r->test_mse0 = mse_of(r->Ft0, r->Yt);
     r->train_mse = mse_of(r->F, r->Y);
     r->test_mse = mse_of(r->Ftest, r->Yt);
+}
+
+/* Kernel-regime predictions on --test (tdl_ntk_predict). */
+static int ntk_predict(const ntk_opts *o, ntk_result *r)
+{
+    const tdl_dataset *ds = r->ds, *dt = r->dt;
+    int st, rc;
+    if ((rc = predict_prepare(o, r)) != 0) return rc;
+    r->Kt = gsl_matrix_alloc(dt->n, r->n);
+    if (!r->Kt) return cli_failf("out of memory for the %zu x %zu test kernel", dt->n, r->n);
+    if (o->hinf) st = tdl_ntk_h_inf_cross(dt->X, ds->X, r->Kt); /* test x train */
+    else if (o->analytic) st = tdl_ntk_analytic(&r->ac, dt->X, ds->X, o->nngp ? r->Kt : NULL, o->nngp ? NULL : r->Kt);
+    else st = tdl_ntk_empirical(r->m, dt->X, ds->X, &o->no, r->Kt);
+    if (st != TDL_OK) return ntk_fail(st);
+    /* tdl's mse: mean over examples; a kernel summed over the C outputs is
+     * C times the per-output kernel the dynamics use */
+    double norm = (double)r->n * outputs_factor(o, r);
+    if ((st = tdl_ntk_predict(r->K, r->Y, r->F0, r->Kt, r->Ft0, o->lr, o->t_pred, norm, r->ridge_abs, r->F, r->Ftest)) != TDL_OK)
+        return ntk_fail(st);
+    predict_errors(r);
     return 0;
 }
 
@@ -371,25 +386,12 @@ static tdl_dist_kernel dist_kernel_of(const ntk_opts *o, const ntk_result *r)
 static int ntk_predict_dist(const ntk_opts *o, ntk_result *r)
 {
     const tdl_dataset *ds = r->ds, *dt = r->dt;
-    int st;
-    if (o->hinf) r->C = 1;
+    int st, rc;
+    if ((rc = predict_prepare(o, r)) != 0) return rc;
     size_t k = r->C, mt = dt->n, n = r->n;
-    r->Y = gsl_matrix_alloc(n, k);
-    r->Yt = gsl_matrix_alloc(mt, k);
-    r->F0 = gsl_matrix_calloc(n, k);
-    r->Ft0 = gsl_matrix_calloc(mt, k);
-    r->F = gsl_matrix_alloc(n, k);
-    r->Ftest = gsl_matrix_alloc(mt, k);
     double *R = malloc(n * k * sizeof(double)), *U = malloc(n * k * sizeof(double));
     double *D = malloc(n * k * sizeof(double)), *P = malloc(mt * k * sizeof(double));
-    int rc = 0;
-    if (!r->Y || !r->Yt || !r->F0 || !r->Ft0 || !r->F || !r->Ftest || !R || !U || !D || !P) { rc = cli_failf("out of memory"); goto done; }
-    if ((st = tdl_ntk_targets(ds, k, r->Y)) != TDL_OK || (st = tdl_ntk_targets(dt, k, r->Yt)) != TDL_OK) { rc = ntk_fail(st); goto done; }
-    if (!o->hinf && !o->analytic &&
-        ((st = tdl_mlp_predict(r->m, ds, r->F0->data)) != TDL_OK || (st = tdl_mlp_predict(r->m, dt, r->Ft0->data)) != TDL_OK)) {
-        rc = ntk_fail(st);
-        goto done;
-    }
+    if (!R || !U || !D || !P) { rc = cli_failf("out of memory"); goto done; }
     for (size_t i = 0; i < n * k; i++) R[i] = r->F0->data[i] - r->Y->data[i]; /* R = f_0 - y */
     tdl_dist_kernel kern = dist_kernel_of(o, r);
     double norm = (double)n * outputs_factor(o, r), sign;
@@ -406,10 +408,7 @@ static int ntk_predict_dist(const ntk_opts *o, ntk_result *r)
     if ((st = tdl_dist_kernel_apply(&kern, dt->X, ds->X, U, k, P)) != TDL_OK) { rc = ntk_fail(st); goto done; }
     for (size_t i = 0; i < n * k; i++) r->F->data[i] = r->Y->data[i] + D[i];
     for (size_t i = 0; i < mt * k; i++) r->Ftest->data[i] = r->Ft0->data[i] + sign * P[i];
-    r->train_mse0 = mse_of(r->F0, r->Y);
-    r->test_mse0 = mse_of(r->Ft0, r->Yt);
-    r->train_mse = mse_of(r->F, r->Y);
-    r->test_mse = mse_of(r->Ftest, r->Yt);
+    predict_errors(r);
 done:
     free(R);
     free(U);

@@ -138,3 +138,20 @@ wait_catches() {
     done
     return 1
 }
+
+# mpi_setup: for the tests of tdl under mpirun (uses $TDL): exit 77 (skip)
+# without mpirun or when tdl was built without MPI; else the environment of
+# a CI box run as root (OMPI_ALLOW_RUN_AS_ROOT: README, MPI), shared memory
+# between the ranks, no leak report of OpenMPI's own allocations under ASan,
+# and MPI="timeout 120 mpirun --oversubscribe" (3 ranks on 2 cores; a hang
+# ends as exit 124)
+mpi_setup() {
+    if ! command -v mpirun >/dev/null; then echo "skip: no mpirun (scripts/setup.sh installs openmpi-bin)"; exit 77; fi
+    if ! ldd "$TDL" 2>/dev/null | grep -q 'libmpi\.so'; then echo "skip: tdl was built without MPI"; exit 77; fi
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    # no OpenMPI network probing on a CI box; shared memory between the ranks
+    export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+    # a sanitizer build: OpenMPI's own allocations are not tdl's leaks
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    MPI="timeout 120 mpirun --oversubscribe"
+}

@@ -21,14 +21,7 @@ TDL=$1
 FIX=$2
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v mpirun >/dev/null; then echo "skip: no mpirun (scripts/setup.sh installs openmpi-bin)"; exit 77; fi
-if ! ldd "$TDL" 2>/dev/null | grep -q 'libmpi\.so'; then echo "skip: tdl was built without MPI"; exit 77; fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# no OpenMPI network probing on a CI box; shared memory between the ranks
-export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
-# a sanitizer build: OpenMPI's own allocations are not tdl's leaks
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-MPI="timeout 120 mpirun --oversubscribe"
+mpi_setup # skip without MPI; $MPI: mpirun under a timeout, oversubscribed (lib.sh)
 
 # max |a_i - b_i| / max |a_i| over the numbers of two CSV files (header skipped)
 rel_diff() {

@@ -6,7 +6,11 @@
  *   hessian_entries_bench DATA ARCH [REPS [NB]]
  * prints one line per measurement: what, best-of-REPS seconds, and the
  * largest |entry - dense| / max|H| (the entries are compared with the dense
- * matrix of the same run). */
+ * matrix of the same run);
+ *   hessian_entries_bench DATA ARCH REPS NB NPROW NPCOL MYROW MYCOL
+ * times one rank's share alone (no dense matrix: nets too big for one
+ * process), with the rate 2 n nr nc / seconds (the direct way's flops, an
+ * upper bound of the work). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +54,30 @@ int main(int argc, char **argv)
         return 1;
     }
     const size_t P = m->n_params;
+    if (argc >= 9) {
+        size_t pr = (size_t)atol(argv[5]), pc = (size_t)atol(argv[6]), p = (size_t)atol(argv[7]), q = (size_t)atol(argv[8]);
+        size_t *ri = malloc(P * sizeof(size_t)), *ci = malloc(P * sizeof(size_t));
+        if (!ri || !ci || !pr || !pc || p >= pr || q >= pc) { fprintf(stderr, "bad grid\n"); return 2; }
+        size_t nr = cyclic(P, nb, pr, p, ri), nc = cyclic(P, nb, pc, q, ci);
+        double *L = malloc((nr ? nr : 1) * (nc ? nc : 1) * sizeof(double));
+        if (!L) { fprintf(stderr, "out of memory (%zu x %zu)\n", nr, nc); return 1; }
+        double best = INFINITY;
+        for (int r = 0; r < reps; r++) {
+            double t0 = now();
+            if (tdl_hessian_entries(m, TDL_LOSS_CE, ds, ri, nr, ci, nc, L, NULL, nr ? nr : 1) != TDL_OK) {
+                fprintf(stderr, "%s\n", tdl_errmsg());
+                return 1;
+            }
+            best = fmin(best, now() - t0);
+        }
+        printf("net %s on %s: P = %zu, n = %zu; %zux%zu grid nb %zu, rank (%zu,%zu): %zu x %zu entries of H in %.3f s"
+               " (2 n nr nc / s = %.1f GFlop/s)\n", argv[2], argv[1], P, ds->n, pr, pc, nb, p, q, nr, nc, best,
+               2.0 * (double)ds->n * (double)nr * (double)nc / best / 1e9);
+        free(ri);
+        free(ci);
+        free(L);
+        return 0;
+    }
     double *D = malloc(P * P * sizeof(double)), *E = malloc(P * P * sizeof(double));
     size_t *rows = malloc(P * sizeof(size_t)), *cols = malloc(P * sizeof(size_t));
     if (!D || !E || !rows || !cols) {

@@ -615,7 +615,7 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
 
     unit_lists RL = {0}, CL = {0};
     setpool sp = {0};
-    size_t *rid = NULL, *cid = NULL, *scratch = NULL, *posA = NULL, *posB = NULL, *ra = NULL, *rc = NULL;
+    size_t *rid = NULL, *cid = NULL, *scratch = NULL, *ra = NULL, *rc = NULL;
     unsigned char *mark = NULL;
     item *items = NULL;
     task *tasks = NULL;
@@ -629,10 +629,8 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
     rid = tdl_malloc(nunits * sizeof(size_t), "the Hessian entries' feature sets");
     cid = tdl_malloc(nunits * sizeof(size_t), "the Hessian entries' feature sets");
     scratch = tdl_malloc(5 * nfmax * sizeof(size_t), "the Hessian entries' feature sets");
-    posA = tdl_malloc(nfmax * sizeof(size_t), "the Hessian entries' feature maps");
-    posB = tdl_malloc(nfmax * sizeof(size_t), "the Hessian entries' feature maps");
     mark = tdl_calloc(nfmax, 1, "the Hessian entries' feature sets");
-    if (!rid || !cid || !scratch || !posA || !posB || !mark) { st = TDL_ENOMEM; goto cleanup; }
+    if (!rid || !cid || !scratch || !mark) { st = TDL_ENOMEM; goto cleanup; }
     for (size_t u = 0; u < nunits; u++)
         if (RL.start[u + 1] - RL.start[u] > maxrow) maxrow = RL.start[u + 1] - RL.start[u];
     {
@@ -641,8 +639,9 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
 #else
         size_t nth = 1;
 #endif
-        rowbuf = tdl_malloc(nth * 2 * maxrow * sizeof(size_t), "the Hessian entries' scatter buffers");
+        rowbuf = tdl_malloc(nth * 2 * (maxrow + nfmax) * sizeof(size_t), "the Hessian entries' scatter buffers");
         if (!rowbuf) { st = TDL_ENOMEM; goto cleanup; }
+        for (size_t k = 0; k < nth * 2 * (maxrow + nfmax); k++) rowbuf[k] = SIZE_MAX;
     }
     if ((st = unit_sets(&S, &RL, &sp, rid, scratch, mark)) != TDL_OK ||
         (st = unit_sets(&S, &CL, &sp, cid, scratch, mark)) != TDL_OK)
@@ -918,27 +917,54 @@ static int shallow_entries(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         }
 
         /* scatter: every requested entry is read from exactly one item and one
-         * product chunk; mirrored entries of a union item from the same number */
-        for (size_t t = t0; t < t1; t++) {
-            const task *tk = &tasks[t];
-            const item *it0 = &items[tk->g0];
-            const size_t *A = sp.data + sp.off[it0->ida], *B = sp.data + sp.off[it0->idb];
-            const size_t na = sp.len[it0->ida], nbB = sp.len[it0->idb], pc = tk->p1 - tk->p0;
-            for (size_t f = 0; f < nfmax; f++) posA[f] = posB[f] = SIZE_MAX;
-            for (size_t x = 0; x < na; x++) posA[A[x]] = x;
-            for (size_t y = 0; y < nbB; y++) posB[B[y]] = y;
+         * product chunk; mirrored entries of a union item from the same number.
+         * One parallel region over the pass's (task, item) pairs; each thread
+         * keeps the feature positions of the task it is in. */
+        {
+            size_t total = 0;
+            for (size_t t = t0; t < t1; t++) total += tasks[t].g1 - tasks[t].g0;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 4) if (tk->g1 - tk->g0 > 8)
+#pragma omp parallel num_threads(nth) if (nth > 1 && total > 8)
 #endif
-            for (size_t k = tk->g0; k < tk->g1; k++) {
+            {
 #ifdef _OPENMP
-                size_t *rbuf = rowbuf + (size_t)omp_get_thread_num() * 2 * maxrow;
+                size_t *rbuf = rowbuf + (size_t)omp_get_thread_num() * 2 * (maxrow + nfmax);
 #else
                 size_t *rbuf = rowbuf;
 #endif
-                const double *Tg = tk->T + (items[k].row - tk->r0) * pc;
-                scatter_item(&items[k], &RL, &CL, posA, posB, na, nbB, tk, Tg, items[k].has_r ? Tg + pc : NULL, H, G, ld, rbuf,
-                             rbuf + maxrow);
+                size_t *pA = rbuf + 2 * maxrow, *pB = pA + nfmax; /* SIZE_MAX outside the current sets */
+                size_t cur = SIZE_MAX, t = t0, before = 0; /* items of tasks t0 .. t - 1 */
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 8)
+#endif
+                for (size_t fl = 0; fl < total; fl++) {
+                    /* the task of flat item fl (iterations come in increasing order per thread) */
+                    if (fl < before) { t = t0; before = 0; }
+                    while (fl >= before + tasks[t].g1 - tasks[t].g0) { before += tasks[t].g1 - tasks[t].g0; t++; }
+                    const task *tk = &tasks[t];
+                    const item *it0 = &items[tk->g0];
+                    const size_t na = sp.len[it0->ida], nbB = sp.len[it0->idb], pc = tk->p1 - tk->p0;
+                    if (cur != t) {
+                        if (cur != SIZE_MAX) {
+                            const item *old = &items[tasks[cur].g0];
+                            for (size_t x = 0; x < sp.len[old->ida]; x++) pA[sp.data[sp.off[old->ida] + x]] = SIZE_MAX;
+                            for (size_t y = 0; y < sp.len[old->idb]; y++) pB[sp.data[sp.off[old->idb] + y]] = SIZE_MAX;
+                        }
+                        for (size_t x = 0; x < na; x++) pA[sp.data[sp.off[it0->ida] + x]] = x;
+                        for (size_t y = 0; y < nbB; y++) pB[sp.data[sp.off[it0->idb] + y]] = y;
+                        cur = t;
+                    }
+                    const size_t k = tk->g0 + (fl - before);
+                    const double *Tg = tk->T + (items[k].row - tk->r0) * pc;
+                    scatter_item(&items[k], &RL, &CL, pA, pB, na, nbB, tk, Tg, items[k].has_r ? Tg + pc : NULL, H, G, ld,
+                                 rbuf, rbuf + maxrow);
+                }
+                /* leave the positions clean for the next pass */
+                if (cur != SIZE_MAX) {
+                    const item *old = &items[tasks[cur].g0];
+                    for (size_t x = 0; x < sp.len[old->ida]; x++) pA[sp.data[sp.off[old->ida] + x]] = SIZE_MAX;
+                    for (size_t y = 0; y < sp.len[old->idb]; y++) pB[sp.data[sp.off[old->idb] + y]] = SIZE_MAX;
+                }
             }
         }
         t0 = t1;
@@ -976,8 +1002,6 @@ cleanup:
     free(rid);
     free(cid);
     free(scratch);
-    free(posA);
-    free(posB);
     free(mark);
     free(items);
     free(tasks);

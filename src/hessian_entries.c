@@ -108,7 +108,7 @@ enum { MODE_UNION = 0, MODE_D1 = 1, MODE_D2 = 2 };
 typedef struct item {
     size_t u, v;      /* units, u <= v */
     int mode;         /* union; D1: rows of u x cols of v; D2: rows of v x cols of u */
-    int packed;       /* products F_j F_k, j <= k, over set a (same side, union) */
+    int packed;       /* products F_j F_k, j <= k, over set ida (same side, union) */
     int rs, cs;       /* sides (1, 2) of the products' first and second features */
     size_t ida, idb;  /* feature sets of the first and second factors */
     int has_r;        /* a second weight row: the (1,1) residual r[a] (u == v) */

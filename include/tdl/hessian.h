@@ -85,8 +85,10 @@ TDL_API int tdl_hessian_dense(const tdl_mlp *m, tdl_loss_kind loss, const tdl_da
  * them, O(n P) each; not symmetrized (tdl_hessian_dense averages mirrored
  * entries), so equal to it within rounding.
  *
- * Threads: OpenMP over examples and unit pairs, OpenBLAS inside the dgemms
- * (tdl_set_threads).  Errors: TDL_EINVAL (an index >= P, a NULL index list
+ * Threads: the library's OpenMP threads (tdl_set_threads) split each big
+ * dgemm and run small ones side by side; OpenBLAS runs single-threaded
+ * inside them (its thread count is set to 1 during the call and restored).
+ * Errors: TDL_EINVAL (an index >= P, a NULL index list
  * with a count, the loss does not fit the net and data: tdl_loss_check),
  * TDL_ESHAPE (ld < nr; the data's width), TDL_ENONFINITE (a
  * non-finite example loss, e.g. NaN in the data, as tdl_hessian_dense),

@@ -4,10 +4,10 @@
  * under mpirun (tdl/dist.h, issue 20).
  *
  * The Gram matrix: rank (r, c) computes K(X_I, X_J) for its local rows I and
- * columns J.  The empirical NTK takes them in one call of tdl_ntk_empirical
- * (its Jacobians are the costly part, once per rank); the analytic kernels
- * and H_inf, whose temporaries are a few n1 x n2 arrays per call, one local
- * block row (nb rows) at a time.  The solves work on a copy, so that one
+ * columns J, in place (as K(X_J, X_I) row-major).  The empirical NTK takes
+ * them in one call of tdl_ntk_empirical (its Jacobians are the costly part,
+ * once per rank); the analytic kernels and H_inf, whose temporaries are a
+ * few n1 x n2 arrays per call, one local block row (nb rows) at a time.  The solves work on a copy, so that one
  * Gram matrix serves the spectrum, the ridge solve and the flow.
  *
  * The kernel-regime formulas are those of tdl_ntk_predict
@@ -164,7 +164,10 @@ static gsl_matrix *local_inputs(const tdl_dist_grid *g, const gsl_matrix *X, int
     return Y;
 }
 
-/* The local share of K(X, X) into G->L (local status). */
+/* The local share of K(X, X) into G->L (local status), written in place:
+ * the share is column-major with lld = lr, which is the row-major lc x lr
+ * matrix K(X_J, X_I) of the symmetric kernel, so each call fills it
+ * directly (no second copy of the share). */
 static int fill_local(const tdl_dist_kernel *k, const gsl_matrix *X, tdl_dist_gram *G)
 {
     const tdl_dist_grid *g = &G->grid;
@@ -172,20 +175,17 @@ static int fill_local(const tdl_dist_kernel *k, const gsl_matrix *X, tdl_dist_gr
     size_t rank = tdl_dist_rank(), lr = (size_t)g->lr, lc = (size_t)g->lc;
     int panels = k->kind != TDL_DIST_KERNEL_NTK_EMPIRICAL;
     size_t rows = panels ? (size_t)g->nb : lr;
-    gsl_matrix *Xr = local_inputs(g, X, 0), *Xc = local_inputs(g, X, 1), *K = gsl_matrix_alloc(rows, lc);
-    int st = Xr && Xc && K ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %zu: out of memory for the local Gram blocks", rank);
+    gsl_matrix *Xr = local_inputs(g, X, 0), *Xc = local_inputs(g, X, 1);
+    int st = Xr && Xc ? TDL_OK : tdl_fail(TDL_ENOMEM, "rank %zu: out of memory for the local inputs", rank);
     /* one block row of nb rows at a time (contiguous global rows), or all */
     for (size_t r0 = 0; st == TDL_OK && r0 < lr; r0 += rows) {
         size_t nr = lr - r0 < rows ? lr - r0 : rows;
         gsl_matrix_const_view xr = gsl_matrix_const_submatrix(Xr, r0, 0, nr, X->size2);
-        gsl_matrix_view kb = gsl_matrix_submatrix(K, 0, 0, nr, lc);
-        st = kernel_block(k, &xr.matrix, Xc, &kb.matrix);
-        for (size_t j = 0; st == TDL_OK && j < lc; j++)
-            for (size_t i = 0; i < nr; i++) G->L[j * lr + r0 + i] = gsl_matrix_get(&kb.matrix, i, j);
+        gsl_matrix_view kb = gsl_matrix_view_array_with_tda(G->L + r0, lc, nr, lr);
+        st = kernel_block(k, Xc, &xr.matrix, &kb.matrix);
     }
     if (Xr) gsl_matrix_free(Xr);
     if (Xc) gsl_matrix_free(Xc);
-    if (K) gsl_matrix_free(K);
     return st;
 }
 

@@ -79,12 +79,6 @@ void elpa_eigenvalues_double(elpa_t handle, double *a, double *ev, int *error);
 void elpa_deallocate(elpa_t handle, int *error);
 void elpa_uninit(int *error);
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 void tdl_dist_grid_free(tdl_dist_grid *g)
 {
@@ -478,7 +472,7 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         }
     }
     if ((st = tdl_dist_agree(st)) != TDL_OK) goto cleanup;
-    double t0 = now();
+    double t0 = tdl_seconds_now();
     st = tdl_dist_agree(m->depth <= 2 ? assemble_closed(m, loss, ds, cfg.off, &g, A, B)
                                       : assemble(m, loss, ds, cfg.off, len, &g, A, B));
     if (st != TDL_OK) goto cleanup;
@@ -509,8 +503,8 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         out->frobenius = sqrt(s[2]);
         out->gn_frobenius = B ? sqrt(s[3]) : NAN;
     }
-    out->seconds_assembly = now() - t0;
-    t0 = now();
+    out->seconds_assembly = tdl_seconds_now() - t0;
+    t0 = tdl_seconds_now();
     int zcol0 = 0;
     if (B) {
         out->g.values = tdl_malloc(count * sizeof(double), "eigenvalues of G");
@@ -554,7 +548,7 @@ int tdl_dist_hessian_exact(const tdl_mlp *m, tdl_loss_kind loss, const tdl_datas
         out->g.error_bound = tdl_sym_eigen_error_bound(out->g.norm, len);
         out->r.error_bound = tdl_sym_eigen_error_bound(out->r.norm, len);
     }
-    out->seconds_eigen = now() - t0;
+    out->seconds_eigen = tdl_seconds_now() - t0;
     snprintf(out->driver, sizeof out->driver, "%s, %d x %d BLACS grid of %zu MPI ranks, blocks of %d",
              tdl_dist_solver_name(solver), g.nprow, g.npcol, tdl_dist_size(), g.nb);
 cleanup:

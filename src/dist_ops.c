@@ -9,6 +9,7 @@
 #include "tdl/hessian.h"
 #include "tdl/data.h"
 #include "internal.h"
+#include "landscape_internal.h"
 #include "sweep_internal.h"
 
 struct tdl_dist_hessian_operator {
@@ -144,29 +145,9 @@ int tdl_dist_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset 
                         const double *w1, const double *bend, const double *w2, size_t n, size_t threads, double *t,
                         double *loss_out, double *acc_out, double *barrier)
 {
-    if (tdl_dist_size() == 1)
-        return tdl_curve_eval(m, loss, ds, kind, w1, bend, w2, n, threads, t, loss_out, acc_out, barrier);
     /* tdl_curve_eval's points and coefficients, the cells dealt over the ranks */
-    if (n < 2) return tdl_fail(TDL_EINVAL, "a curve needs at least 2 points");
-    if (kind != TDL_CURVE_LINE && !bend) return tdl_fail(TDL_EINVAL, "a %s curve needs its bend", tdl_curve_name(kind));
-    double *coef = tdl_malloc(3 * n * sizeof(double), "curve coefficients");
-    int st = tdl_dist_agree(coef ? TDL_OK : TDL_ENOMEM);
-    if (st != TDL_OK) {
-        free(coef);
-        return st;
-    }
-    tdl_linspace(0.0, 1.0, n, t);
-    for (size_t i = 0; i < n; i++) tdl_curve_coef(kind, t[i], coef + 3 * i);
-    const double *basis[3] = {w1, kind == TDL_CURVE_LINE ? w1 : bend, w2};
-    st = tdl_dist_landscape_eval(m, loss, ds, 3, basis, n, coef, NULL, threads, loss_out, acc_out);
-    free(coef);
-    if (st != TDL_OK) return st;
-    if (barrier) {
-        double mx = loss_out[0];
-        for (size_t i = 1; i < n; i++) mx = fmax(mx, loss_out[i]);
-        *barrier = mx - 0.5 * (loss_out[0] + loss_out[n - 1]);
-    }
-    return TDL_OK;
+    return tdl_curve_eval_with(tdl_dist_landscape_eval, m, loss, ds, kind, w1, bend, w2, n, threads, t, loss_out,
+                               acc_out, barrier);
 }
 
 /* Round k of a distributed sweep (runs base .. end - 1, run j computed by

@@ -24,6 +24,7 @@
 #include "tdl/hessian.h"
 #include "tdl/spectral.h"
 #include "internal.h"
+#include "landscape_internal.h"
 #include "net_internal.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -641,9 +642,9 @@ cleanup:
     return st;
 }
 
-int tdl_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_curve_kind kind,
-                   const double *w1, const double *bend, const double *w2, size_t n, size_t threads, double *t,
-                   double *loss_out, double *acc_out, double *barrier)
+int tdl_curve_eval_with(tdl_grid_eval_fn eval, const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds,
+                        tdl_curve_kind kind, const double *w1, const double *bend, const double *w2, size_t n,
+                        size_t threads, double *t, double *loss_out, double *acc_out, double *barrier)
 {
     if (n < 2) return tdl_fail(TDL_EINVAL, "a curve needs at least 2 points");
     if (kind != TDL_CURVE_LINE && !bend) return tdl_fail(TDL_EINVAL, "a %s curve needs its bend", tdl_curve_name(kind));
@@ -652,7 +653,7 @@ int tdl_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, 
     tdl_linspace(0.0, 1.0, n, t);
     for (size_t i = 0; i < n; i++) tdl_curve_coef(kind, t[i], coef + 3 * i);
     const double *basis[3] = {w1, kind == TDL_CURVE_LINE ? w1 : bend, w2};
-    int st = tdl_landscape_eval(m, loss, ds, 3, basis, n, coef, NULL, threads, loss_out, acc_out);
+    int st = eval(m, loss, ds, 3, basis, n, coef, NULL, threads, loss_out, acc_out);
     free(coef);
     if (st != TDL_OK) return st;
     if (barrier) {
@@ -661,4 +662,12 @@ int tdl_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, 
         *barrier = mx - 0.5 * (loss_out[0] + loss_out[n - 1]);
     }
     return TDL_OK;
+}
+
+int tdl_curve_eval(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, tdl_curve_kind kind,
+                   const double *w1, const double *bend, const double *w2, size_t n, size_t threads, double *t,
+                   double *loss_out, double *acc_out, double *barrier)
+{
+    return tdl_curve_eval_with(tdl_landscape_eval, m, loss, ds, kind, w1, bend, w2, n, threads, t, loss_out, acc_out,
+                               barrier);
 }

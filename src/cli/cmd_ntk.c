@@ -358,6 +358,20 @@ static int ntk_predict(const ntk_opts *o, ntk_result *r)
     return 0;
 }
 
+/* After Arora's complexity: a kernel that is not positive definite leaves a
+ * note with the ridge it needs (the number is then absent); another error
+ * fails.  0 or an exit code. */
+static int arora_status(int st, ntk_result *r)
+{
+    if (st == TDL_ENOTPD) {
+        r->arora = NAN;
+        r->has_arora_note = 1;
+        with_ridge_advice(r->arora_note, sizeof r->arora_note);
+        return 0;
+    }
+    return st != TDL_OK ? cli_fail(st) : 0;
+}
+
 /* lambda_min, lambda_max, the PSD tolerance, the condition number and
  * eta_max from r->ev (ascending, r->dim values). */
 static void ntk_spectrum_summary(const ntk_opts *o, ntk_result *r)
@@ -448,13 +462,7 @@ static int ntk_run_dist(const ntk_opts *o, ntk_result *r)
         }
         free(y);
         free(a);
-        if (st == TDL_ENOTPD) {
-            r->arora = NAN;
-            r->has_arora_note = 1;
-            with_ridge_advice(r->arora_note, sizeof r->arora_note);
-        } else if (st != TDL_OK) {
-            return cli_fail(st);
-        }
+        if ((rc = arora_status(st, r)) != 0) return rc;
     }
     if (o->predict && (rc = ntk_predict_dist(o, r)) != 0) return rc;
     return 0;
@@ -506,13 +514,7 @@ static int ntk_run(const ntk_opts *o, ntk_result *r)
         if (!y) return cli_failf("out of memory");
         st = tdl_ntk_arora_labels(ds, y) == TDL_OK ? tdl_ntk_arora_complexity(K, y, r->ridge_abs, &r->arora) : TDL_OK;
         free(y);
-        if (st == TDL_ENOTPD) {
-            r->arora = NAN;
-            r->has_arora_note = 1;
-            with_ridge_advice(r->arora_note, sizeof r->arora_note);
-        } else if (st != TDL_OK) {
-            return cli_fail(st);
-        }
+        if ((rc = arora_status(st, r)) != 0) return rc;
     }
     if (o->drift && (st = tdl_ntk_drift(r->m, ds->X, &o->no, &r->drift)) != TDL_OK) return cli_fail(st);
     if (o->per_layer && !o->hinf && !o->analytic && !o->mc) {

@@ -63,6 +63,43 @@ static inline void put(double *M, size_t off, size_t len, size_t r, size_t c, do
     if (r - off < len && c - off < len) M[(r - off) * len + (c - off)] = val;
 }
 
+void tdl_shallow_forward(const tdl_mlp *m, const tdl_dataset *ds, size_t r0, size_t nr, double *Xt, double *Z,
+                         double *D1, double *D2, double *At, double *F)
+{
+    const int linear = m->depth == 1;
+    const tdl_layer *L1 = &m->layers[0], *L2 = &m->layers[m->depth - 1];
+    const size_t d = ds->d, d1 = d + (L1->has_bias ? 1 : 0), C = L2->out;
+    const size_t h = linear ? d : L1->out, h1 = linear ? d1 : h + (L2->has_bias ? 1 : 0);
+    const double s1 = L1->w_scale, t1 = L1->b_scale, s2 = L2->w_scale, t2 = L2->b_scale;
+    for (size_t i = 0; i < nr; i++) {
+        const double *x = gsl_matrix_const_ptr(ds->X, r0 + i, 0);
+        for (size_t j = 0; j < d; j++) Xt[i * d1 + j] = s1 * x[j];
+        if (d1 > d) Xt[i * d1 + d] = t1;
+    }
+    if (!linear) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)h, (int)d, 1.0, Xt, (int)d1,
+                    m->theta + L1->w_off, (int)d, 0.0, Z, (int)h);
+        if (L1->has_bias)
+            for (size_t i = 0; i < nr; i++)
+                for (size_t a = 0; a < h; a++) Z[i * h + a] += t1 * m->theta[L1->b_off + a];
+        tdl_act_eval(&m->act, Z, nr * h, Z, D1, D2); /* Z now holds phi(z) */
+        for (size_t i = 0; i < nr; i++) {
+            for (size_t a = 0; a < h; a++) At[i * h1 + a] = s2 * Z[i * h + a];
+            if (h1 > h) At[i * h1 + h] = t2;
+        }
+    }
+    /* f = W~2 a~ (a~ already carries s2 and t2) */
+    const double *A = linear ? Xt : At;
+    for (size_t i = 0; i < nr; i++)
+        for (size_t c = 0; c < C; c++) {
+            double v = 0;
+            const double *w = m->theta + L2->w_off + c * L2->in;
+            for (size_t b = 0; b < L2->in; b++) v += w[b] * A[i * h1 + b];
+            if (h1 > L2->in) v += m->theta[L2->b_off + c] * A[i * h1 + L2->in];
+            F[i * C + c] = v;
+        }
+}
+
 static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_dataset *ds, size_t off,
                             size_t len, double *H, double *G)
 {
@@ -79,12 +116,11 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
     tdl_layer_range(m, m->depth - 1, &r2o, &r2l);
     S.have1 = !linear && r1o < off + len && off < r1o + r1l;
     S.have2 = r2o < off + len && off < r2o + r2l;
-    const size_t n = ds->n, d = S.d, d1 = S.d1, h = S.h, h1 = S.h1, C = S.C;
+    const size_t n = ds->n, d1 = S.d1, h = S.h, h1 = S.h1, C = S.C;
     /* Q_i, x~ x~^T, L_i and a~ a~^T are symmetric: only pairs (a <= b) are
      * kept ("packed"), which cuts the two big dgemms by 4. */
     const size_t hp = h * (h + 1) / 2, dp = d1 * (d1 + 1) / 2, Cp = C * (C + 1) / 2, hp1 = h1 * (h1 + 1) / 2;
-    const double s1 = L1->w_scale, t1 = L1->b_scale, s2 = L2->w_scale;
-    const double t2 = L2->b_scale;
+    const double s2 = L2->w_scale;
     /* phi'' vanishes for piecewise-linear activations: no (1,1) residual */
     int need_r = H != NULL && !linear && m->act.kind != TDL_ACT_IDENTITY && m->act.kind != TDL_ACT_RELU &&
                  m->act.kind != TDL_ACT_LEAKY_RELU && m->act.kind != TDL_ACT_ABRELU;
@@ -130,36 +166,9 @@ static int shallow_assemble(const tdl_mlp *m, tdl_loss_kind loss, const tdl_data
 
     for (size_t r0 = 0; r0 < n; r0 += nb) {
         size_t nr = n - r0 < nb ? n - r0 : nb;
-        /* x~ rows */
-        for (size_t i = 0; i < nr; i++) {
-            const double *x = gsl_matrix_const_ptr(ds->X, r0 + i, 0);
-            for (size_t j = 0; j < d; j++) Xt[i * d1 + j] = s1 * x[j];
-            if (d1 > d) Xt[i * d1 + d] = t1;
-        }
-        /* forward: hidden layer, then outputs */
-        if (!linear) {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)h, (int)d, 1.0, Xt, (int)d1,
-                        m->theta + L1->w_off, (int)d, 0.0, Z, (int)h);
-            if (L1->has_bias)
-                for (size_t i = 0; i < nr; i++)
-                    for (size_t a = 0; a < h; a++) Z[i * h + a] += t1 * m->theta[L1->b_off + a];
-            tdl_act_eval(&m->act, Z, nr * h, Z, D1, D2); /* Z now holds phi(z) */
-            for (size_t i = 0; i < nr; i++) {
-                for (size_t a = 0; a < h; a++) At[i * h1 + a] = s2 * Z[i * h + a];
-                if (h1 > h) At[i * h1 + h] = t2;
-            }
-        } else {
-            memcpy(At, Xt, nr * d1 * sizeof(double)); /* a~ = x~ */
-        }
-        /* f = W~2 a~ (a~ already carries s2 and t2) */
-        for (size_t i = 0; i < nr; i++)
-            for (size_t c = 0; c < C; c++) {
-                double v = 0;
-                const double *w = m->theta + L2->w_off + c * L2->in;
-                for (size_t b = 0; b < L2->in; b++) v += w[b] * At[i * h1 + b];
-                if (h1 > L2->in) v += m->theta[L2->b_off + c] * At[i * h1 + L2->in];
-                F[i * C + c] = v;
-            }
+        /* x~, the hidden layer, a~ and f (tdl_shallow_forward) */
+        tdl_shallow_forward(m, ds, r0, nr, Xt, Z, D1, D2, At, F);
+        if (linear) memcpy(At, Xt, nr * d1 * sizeof(double)); /* a~ = x~ */
         for (size_t i = 0; i < nr; i++) {
             const size_t row = r0 + i;
             const double *f = F + i * C;

@@ -329,25 +329,10 @@ static int block_cache(shallow *S, size_t r0, size_t nr)
 {
     const tdl_mlp *m = S->m;
     const tdl_dataset *ds = S->ds;
-    const tdl_layer *L1 = &m->layers[0], *L2 = &m->layers[m->depth - 1];
-    const size_t d = S->d, d1 = S->d1, h = S->h, h1 = S->h1, C = S->C;
-    for (size_t i = 0; i < nr; i++) {
-        const double *x = gsl_matrix_const_ptr(ds->X, r0 + i, 0);
-        for (size_t j = 0; j < d; j++) S->Xt[i * d1 + j] = S->s1 * x[j];
-        if (d1 > d) S->Xt[i * d1 + d] = S->t1;
-    }
-    if (!S->linear) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)h, (int)d, 1.0, S->Xt, (int)d1,
-                    m->theta + L1->w_off, (int)d, 0.0, S->Z, (int)h);
-        if (L1->has_bias)
-            for (size_t i = 0; i < nr; i++)
-                for (size_t a = 0; a < h; a++) S->Z[i * h + a] += S->t1 * m->theta[L1->b_off + a];
-        tdl_act_eval(&m->act, S->Z, nr * h, S->Z, S->D1, S->D2); /* Z now holds phi(z) */
-        for (size_t i = 0; i < nr; i++) {
-            for (size_t a = 0; a < h; a++) S->At[i * h1 + a] = S->s2 * S->Z[i * h + a];
-            if (h1 > h) S->At[i * h1 + h] = S->t2;
-        }
-    }
+    const tdl_layer *L2 = &m->layers[m->depth - 1];
+    const size_t d1 = S->d1, h = S->h, h1 = S->h1, C = S->C;
+    /* x~, the hidden layer, a~ and f (tdl_shallow_forward, hessian.c) */
+    tdl_shallow_forward(m, ds, r0, nr, S->Xt, S->Z, S->D1, S->D2, S->At, S->F);
     /* feature-major copies: the products and scaled features are built
      * along the examples, contiguous */
     for (size_t i = 0; i < nr; i++)
@@ -355,15 +340,6 @@ static int block_cache(shallow *S, size_t r0, size_t nr)
     if (!S->linear)
         for (size_t i = 0; i < nr; i++)
             for (size_t b = 0; b < h1; b++) S->AT[b * S->ldT + i] = S->At[i * h1 + b];
-    const double *At = S->linear ? S->Xt : S->At;
-    for (size_t i = 0; i < nr; i++)
-        for (size_t c = 0; c < C; c++) {
-            double v = 0;
-            const double *w = m->theta + L2->w_off + c * L2->in;
-            for (size_t b = 0; b < L2->in; b++) v += w[b] * At[i * h1 + b];
-            if (h1 > L2->in) v += m->theta[L2->b_off + c] * At[i * h1 + L2->in];
-            S->F[i * C + c] = v;
-        }
     for (size_t i = 0; i < nr; i++) {
         const size_t row = r0 + i;
         const double *f = S->F + i * C;

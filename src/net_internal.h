@@ -17,4 +17,15 @@ double tdl_net_example_loss(tdl_loss_kind loss, size_t C, const double *f, size_
 void tdl_net_example_loss_hess(tdl_loss_kind loss, size_t C, const double *f, int regression,
                                const double *u, double *r);
 
+/* The forward pass of examples [r0, r0 + nr) of a net of depth <= 2 in the
+ * augmented coordinates of hessian.c's legend: the rows x~ = [s1 x ; t1]
+ * into Xt (nr x d1); unless the net is linear (depth 1), z = s1 W1 x + t1 b1
+ * with phi(z) into Z (nr x h), phi'(z), phi''(z) into D1, D2 and the rows
+ * a~ = [s2 phi(z) ; t2] into At (nr x h1); then f = W~2 a~ into F (nr x C),
+ * with a~ = x~ (Xt) for a linear net (At is not written).  Shared by the
+ * dense assembly (hessian.c) and the entries (hessian_entries.c), so both
+ * see the same bits. */
+void tdl_shallow_forward(const tdl_mlp *m, const tdl_dataset *ds, size_t r0, size_t nr, double *Xt, double *Z,
+                         double *D1, double *D2, double *At, double *F);
+
 #endif

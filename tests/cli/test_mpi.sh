@@ -121,6 +121,14 @@ expect_out "ScaLAPACK pdsyevr" "TDL_DIST_SOLVER=scalapack is reported"
 r=$(rel_diff "$WORK/b1.csv" "$WORK/b3.csv")
 rel_ok "$r" "$(bound 150 103)" && ok || bad "--k 5 bottom: differ by $r"
 [ "$(tail -n +2 "$WORK/b3.csv" | wc -l)" -eq 5 ] && ok || bad "--k 5: 5 values written"
+# one layer's block of a shallow net (closed forms on rows and columns offset
+# into theta): layer 1 of 4-16-3 on 3 ranks, H, G and R
+run "$TDL" hessian --arch 4-16-3 --data "$D" --gn --layer 1 -o "$WORK/l1.csv"
+run $MPI -np 3 "$TDL" hessian --arch 4-16-3 --data "$D" --gn --layer 1 -o "$WORK/l3.csv"
+expect_status 0 "--layer 1 on 3 ranks"
+r=$(rel_diff "$WORK/l1.csv" "$WORK/l3.csv")
+rel_ok "$r" "$(bound 150 51)" && ok || bad "--layer 1 on 3 ranks: differ by $r"
+[ "$(tail -n +2 "$WORK/l3.csv" | wc -l)" -eq 51 ] && ok || bad "--layer 1: the block's 51 values"
 # ScaLAPACK's divide and conquer (pdsyevd: every pair, then the range kept)
 TDL_DIST_SOLVER=pdsyevd run $MPI -np 2 "$TDL" hessian --arch 4-8-5-3 --data "$D" --k 5 --which bottom -o "$WORK/b2.csv"
 expect_status 0 "pdsyevd on 2 ranks"

@@ -16,10 +16,7 @@ int cli_dist_begin(void)
     if (st != TDL_OK) {
         /* no MPI to agree with: the launcher's rank variable picks the one
          * rank that prints */
-        const char *r = getenv("OMPI_COMM_WORLD_RANK");
-        if (!r) r = getenv("PMIX_RANK");
-        if (!r) r = getenv("PMI_RANK");
-        return r && strcmp(r, "0") != 0 ? EXIT_WORK_FAILED : cli_fail(st);
+        return cli_dist_launcher_rank() > 0 ? EXIT_WORK_FAILED : cli_fail(st);
     }
     if (tdl_dist_active() && tdl_dist_rank() != 0) {
         fflush(stdout);
